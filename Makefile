@@ -1,0 +1,110 @@
+# supervisord — plain GNU make.  `make demo` and `make check` are all a newcomer needs:
+# both first run `deps`, which installs missing Debian packages when run as root.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PACKAGES   := libconfuse libsystemd
+
+# Evaluated when a recipe runs (recursive `=`), so that `deps` can install pkg-config and
+# the libraries before the first compiler command needs their flags.
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PACKAGES))
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PACKAGES))
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check)
+
+OPTFLAGS   ?= -O2 -g
+WARNFLAGS  := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes
+ALL_CFLAGS  = $(OPTFLAGS) $(WARNFLAGS) $(SANFLAGS) -D_GNU_SOURCE -DSUPERVISORD_VERSION=\"$(VERSION)\" \
+              -Isupervisord $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+# Build directory: objects and test binaries.  The sanitizer build uses its own.
+B          ?= build
+BINDIR     ?= supervisord
+
+# Modules shared by the daemon, the tests and (partly) the ctl tool.
+CORE_SRCS  := log.c util.c cmdline.c config.c service.c spawn.c protocol.c control.c daemon.c
+CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
+CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/util.o $(B)/config.o $(B)/cmdline.o $(B)/log.o
+
+UNIT_TESTS := test_cmdline test_config test_service test_protocol test_util
+INTEGRATION_TESTS := test_daemon test_supervision test_control test_spawn
+TEST_BINS  := $(UNIT_TESTS:%=$(B)/tests/%) $(INTEGRATION_TESTS:%=$(B)/tests/%)
+
+DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make
+
+.PHONY: all check check-asan run-tests install clean deps demo
+
+all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl
+
+$(B)/%.o: supervisord/%.c supervisord/*.h | $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Itests $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B) $(B)/tests:
+	mkdir -p $@
+
+$(BINDIR)/supervisord: $(B)/main.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINDIR)/supervisorctl: $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests link the modules directly; integration tests drive the binaries.
+$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+.PRECIOUS: $(B)/%.o $(B)/tests/%.o
+
+run-tests: all $(TEST_BINS)
+	@failed=0; for t in $(TEST_BINS); do \
+	    echo "== $$t"; \
+	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
+	        $$t || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
+
+check: deps
+	$(MAKE) run-tests
+
+check-asan: deps
+	$(MAKE) run-tests B=build-asan BINDIR=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/doc/supervisord
+	install -m 0755 $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/supervisorctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 man/supervisord.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 conf/supervisord.conf $(DESTDIR)$(PREFIX)/share/doc/supervisord/
+
+clean:
+	rm -rf build build-asan $(BINDIR)/supervisord $(BINDIR)/supervisorctl
+
+# Install what is missing (as root), or say exactly what to run.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "deps: installing$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	    echo "deps: missing packages; run: sudo apt-get install -y$$missing" >&2; exit 1; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	@echo "supervisord running in the foreground on conf/demo.conf (Ctrl-C stops it)."
+	@echo "From another terminal: $(BINDIR)/supervisorctl -s /tmp/supervisord-demo.sock status"
+	$(BINDIR)/supervisord -n -c conf/demo.conf

@@ -1,0 +1,693 @@
+/* config.c — see config.h.
+ *
+ * libconfuse does the parsing, but it reports the line of the token *after* a bad value
+ * and silently keeps the last of two settings of one key.  So every value is declared as a
+ * string and validated here, and a small scanner (config_scan) records where each key of
+ * each section was written: messages point at the exact line, and a key set twice or a
+ * section left open is an error instead of a surprise. */
+#include "config.h"
+
+#include <confuse.h>
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmdline.h"
+#include "log.h"
+
+/* ---- where keys were written ------------------------------------------------------ */
+
+struct key_position {
+        char *section;  /* service title, NULL for global keys */
+        char *key;
+        int line;
+};
+
+struct scan {
+        const char *file;
+        struct key_position *keys;
+        size_t n_keys;
+        char *error;    /* first problem found, or NULL */
+};
+
+static void scan_free(struct scan *scan) {
+        for (size_t i = 0; i < scan->n_keys; i++) {
+                free(scan->keys[i].section);
+                free(scan->keys[i].key);
+        }
+        free(scan->keys);
+        free(scan->error);
+}
+
+static int scan_line_of(const struct scan *scan, const char *section, const char *key) {
+        for (size_t i = 0; i < scan->n_keys; i++) {
+                const struct key_position *k = &scan->keys[i];
+                if ((!section) != (!k->section))
+                        continue;
+                if (section && strcmp(section, k->section) != 0)
+                        continue;
+                if (strcmp(key, k->key) == 0)
+                        return k->line;
+        }
+        return 0;
+}
+
+enum token_type { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_PUNCT };
+
+struct token {
+        enum token_type type;
+        char text[128];  /* truncated copy: only names are compared */
+        int line;
+};
+
+struct lexer {
+        char *p;
+        int line;
+};
+
+/* Comments are blanked in place (newlines kept) as they are skipped: libconfuse then parses
+ * the blanked text, which keeps its line count right (it miscounts after comments) and
+ * allows comments inside lists. */
+static void blank(char *from, char *to) {
+        for (char *q = from; q < to; q++)
+                if (*q != '\n')
+                        *q = ' ';
+}
+
+static void lexer_next(struct lexer *lx, struct token *t) {
+        char *p = lx->p;
+        for (;;) {
+                while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+                        if (*p == '\n')
+                                lx->line++;
+                        p++;
+                }
+                char *start = p;
+                if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+                        while (*p && *p != '\n')
+                                p++;
+                        blank(start, p);
+                } else if (p[0] == '/' && p[1] == '*') {
+                        p += 2;
+                        while (*p && !(p[0] == '*' && p[1] == '/')) {
+                                if (*p == '\n')
+                                        lx->line++;
+                                p++;
+                        }
+                        if (*p)
+                                p += 2;
+                        blank(start, p);
+                } else
+                        break;
+        }
+        t->line = lx->line;
+        t->text[0] = '\0';
+        size_t n = 0;
+        if (!*p) {
+                t->type = TOKEN_END;
+        } else if (*p == '"' || *p == '\'') {
+                char quote = *p++;
+                t->type = TOKEN_STRING;
+                while (*p && *p != quote) {
+                        if (*p == '\\' && p[1])
+                                p++;
+                        if (*p == '\n')
+                                lx->line++;
+                        if (n < sizeof t->text - 1)
+                                t->text[n++] = *p;
+                        p++;
+                }
+                if (*p)
+                        p++;
+        } else if (strchr("{}=,()", *p) || (p[0] == '+' && p[1] == '=')) {
+                t->type = TOKEN_PUNCT;
+                t->text[n++] = *p;
+                if (*p++ == '+')
+                        t->text[n++] = *p++;
+        } else {
+                t->type = TOKEN_WORD;
+                while (*p && !strchr(" \t\r\n{}=,()#\"'", *p) && !(p[0] == '+' && p[1] == '=')) {
+                        if (n < sizeof t->text - 1)
+                                t->text[n++] = *p;
+                        p++;
+                }
+        }
+        t->text[n] = '\0';
+        lx->p = p;
+}
+
+static int scan_add(struct scan *scan, const char *section, const char *key, int line) {
+        int first = scan_line_of(scan, section, key);
+        if (first > 0 && !scan->error) {
+                if (asprintf(&scan->error, "%s:%d: '%s' is set twice (first at line %d)", scan->file,
+                             line, key, first) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+        struct key_position *keys = realloc(scan->keys, (scan->n_keys + 1) * sizeof *keys);
+        if (!keys)
+                return -ENOMEM;
+        scan->keys = keys;
+        keys[scan->n_keys] = (struct key_position){
+                .section = section ? strdup(section) : NULL,
+                .key = strdup(key),
+                .line = line,
+        };
+        if ((section && !keys[scan->n_keys].section) || !keys[scan->n_keys].key)
+                return -ENOMEM;
+        scan->n_keys++;
+        return 0;
+}
+
+/* Record "KEY =" positions at the top level and one level into `service TITLE { }`.
+ * Syntax errors are libconfuse's to report; this only has to survive them. */
+static int config_scan(char *text, struct scan *scan) {
+        struct lexer lx = { .p = text, .line = 1 };
+        struct token previous = { .type = TOKEN_END }, current;
+        char section[128] = "";
+        int depth = 0, section_line = 0, r;
+
+        for (;;) {
+                lexer_next(&lx, &current);
+                if (current.type == TOKEN_END)
+                        break;
+                if (current.type == TOKEN_PUNCT && (!strcmp(current.text, "=") || !strcmp(current.text, "+="))
+                    && previous.type == TOKEN_WORD && depth <= 1) {
+                        r = scan_add(scan, depth == 1 ? section : NULL, previous.text, previous.line);
+                        if (r < 0)
+                                return r;
+                } else if (current.type == TOKEN_PUNCT && !strcmp(current.text, "{")) {
+                        bool list = previous.type == TOKEN_PUNCT && strcmp(previous.text, "{") != 0
+                                    && strcmp(previous.text, "}") != 0;
+                        if (depth == 0 && !list) {
+                                /* `service TITLE {`: the title was the previous token */
+                                snprintf(section, sizeof section, "%s", previous.text);
+                                section_line = previous.line;
+                                r = scan_add(scan, section, "\001section", section_line);
+                                if (r < 0)
+                                        return r;
+                        }
+                        /* Lists `{ ... }` inside a section also nest; they hold no keys. */
+                        depth++;
+                } else if (current.type == TOKEN_PUNCT && !strcmp(current.text, "}")) {
+                        if (depth > 0)
+                                depth--;
+                }
+                previous = current;
+        }
+        if (depth > 0 && !scan->error)
+                if (asprintf(&scan->error, "%s:%d: section '%s' is not closed with '}'", scan->file,
+                             section_line, section) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+struct load_context {
+        const char *file;
+        const struct scan *scan;
+        char *error;
+        size_t error_size;
+        bool failed;
+};
+
+/* libconfuse reports through this; only the first message is kept. */
+static struct load_context *current_load;
+
+static void confuse_error(cfg_t *cfg, const char *format, va_list ap) {
+        struct load_context *ctx = current_load;
+        if (!ctx || ctx->failed)
+                return;
+        ctx->failed = true;
+        int n;
+        if (cfg && cfg->line > 0)
+                n = snprintf(ctx->error, ctx->error_size, "%s:%d: ", ctx->file, cfg->line);
+        else
+                n = snprintf(ctx->error, ctx->error_size, "%s: ", ctx->file);
+        if (n >= 0 && (size_t)n < ctx->error_size)
+                vsnprintf(ctx->error + n, ctx->error_size - (size_t)n, format, ap);
+}
+
+/* Report a problem with KEY of SECTION (NULL: global) at the line it was written on. */
+static int __attribute__((format(printf, 4, 5)))
+load_error(struct load_context *ctx, const char *section, const char *key, const char *format, ...) {
+        if (ctx->failed)
+                return -EINVAL;
+        ctx->failed = true;
+        int line = key ? scan_line_of(ctx->scan, section, key) : 0;
+        if (line == 0 && section)
+                line = scan_line_of(ctx->scan, section, "\001section");
+        int n = line > 0 ? snprintf(ctx->error, ctx->error_size, "%s:%d: ", ctx->file, line)
+                         : snprintf(ctx->error, ctx->error_size, "%s: ", ctx->file);
+        if (n >= 0 && (size_t)n < ctx->error_size) {
+                va_list ap;
+                va_start(ap, format);
+                vsnprintf(ctx->error + n, ctx->error_size - (size_t)n, format, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+static cfg_opt_t service_options[] = {
+        CFG_STR("command", NULL, CFGF_NODEFAULT),
+        CFG_STR("directory", NULL, CFGF_NODEFAULT),
+        CFG_STR("user", NULL, CFGF_NODEFAULT),
+        CFG_STR("group", NULL, CFGF_NODEFAULT),
+        CFG_STR("umask", NULL, CFGF_NODEFAULT),
+        CFG_STR("nice", NULL, CFGF_NODEFAULT),
+        CFG_STR_LIST("environment", "{}", CFGF_NONE),
+        CFG_STR("autostart", "true", CFGF_NONE),
+        CFG_STR("restart", "on-failure", CFGF_NONE),
+        CFG_STR_LIST("success-exit-codes", "{0}", CFGF_NONE),
+        CFG_STR("start-secs", "1", CFGF_NONE),
+        CFG_STR("start-retries", "5", CFGF_NONE),
+        CFG_STR("restart-delay", "0.1", CFGF_NONE),
+        CFG_STR("restart-delay-max", "30", CFGF_NONE),
+        CFG_STR("stop-signal", "TERM", CFGF_NONE),
+        CFG_STR("stop-timeout", "10", CFGF_NONE),
+        CFG_STR("limit-nofile", NULL, CFGF_NODEFAULT),
+        CFG_STR("limit-nproc", NULL, CFGF_NODEFAULT),
+        CFG_STR("limit-core", NULL, CFGF_NODEFAULT),
+        CFG_END(),
+};
+
+static cfg_opt_t global_options[] = {
+        CFG_STR("socket", CONFIG_DEFAULT_SOCKET, CFGF_NONE),
+        CFG_STR("socket-mode", "0600", CFGF_NONE),
+        CFG_STR("socket-group", NULL, CFGF_NODEFAULT),
+        CFG_STR("pidfile", CONFIG_DEFAULT_PIDFILE, CFGF_NONE),
+        CFG_STR("log-level", "info", CFGF_NONE),
+        CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_END(),
+};
+
+static int parse_bool(const char *text, bool *ret) {
+        static const char *const yes[] = { "true", "yes", "on", "1" };
+        static const char *const no[] = { "false", "no", "off", "0" };
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(text, yes[i]) == 0)
+                        return *ret = true, 0;
+                if (strcasecmp(text, no[i]) == 0)
+                        return *ret = false, 0;
+        }
+        return -EINVAL;
+}
+
+static int parse_seconds(const char *text, usec_t *ret) {
+        char *end;
+        errno = 0;
+        double seconds = strtod(text, &end);
+        if (errno || end == text || *end || isspace((unsigned char)*text))
+                return -EINVAL;
+        return seconds_to_usec(seconds, ret);
+}
+
+static int parse_limit(const char *text, struct resource_limit *ret) {
+        if (strcmp(text, "infinity") == 0 || strcmp(text, "unlimited") == 0) {
+                *ret = (struct resource_limit){ .set = true, .value = RLIM_INFINITY };
+                return 0;
+        }
+        if (!isdigit((unsigned char)text[0]))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(text, &end, 10);
+        if (errno || *end || n >= (unsigned long long)RLIM_INFINITY)
+                return -EINVAL;
+        *ret = (struct resource_limit){ .set = true, .value = (rlim_t)n };
+        return 0;
+}
+
+static bool environment_entry_is_valid(const char *entry) {
+        const char *eq = strchr(entry, '=');
+        if (!eq || eq == entry || isdigit((unsigned char)entry[0]))
+                return false;
+        for (const char *p = entry; p < eq; p++)
+                if (!isalnum((unsigned char)*p) && *p != '_')
+                        return false;
+        return true;
+}
+
+static int dup_string(const char *text, char **ret) {
+        if (!text) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(text);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int load_user(struct load_context *ctx, const char *name, const char *text, struct service_config *s) {
+        struct passwd *pw;
+        long uid;
+        errno = 0;
+        if (parse_long(text, 0, (long)UINT32_MAX - 1, &uid) == 0)
+                pw = getpwuid((uid_t)uid);
+        else
+                pw = getpwnam(text);
+        if (!pw)
+                return load_error(ctx, name, "user", "user: unknown user '%s'", text);
+        s->has_user = true;
+        s->uid = pw->pw_uid;
+        if (!s->has_group)
+                s->gid = pw->pw_gid;
+        if (dup_string(pw->pw_name, &s->user_name) < 0 || dup_string(pw->pw_dir, &s->user_home) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int load_group(const char *text, gid_t *ret) {
+        long gid;
+        if (parse_long(text, 0, (long)UINT32_MAX - 1, &gid) == 0) {
+                *ret = (gid_t)gid;
+                return 0;
+        }
+        struct group *gr = getgrnam(text);
+        if (!gr)
+                return -ENOENT;
+        *ret = gr->gr_gid;
+        return 0;
+}
+
+static int load_service(struct load_context *ctx, cfg_t *section, struct service_config *s) {
+        const char *name = cfg_title(section);
+        const char *text;
+        long n;
+        int r;
+
+        if (!service_name_is_valid(name))
+                return load_error(ctx, name, NULL,
+                                  "invalid service name '%s': use 1 to 64 of A-Z a-z 0-9 _ . -", name);
+        if (strcmp(name, "all") == 0)
+                return load_error(ctx, name, NULL, "the service name 'all' is reserved (it addresses every service)");
+        if (dup_string(name, &s->name) < 0 || dup_string(ctx->file, &s->file) < 0)
+                return -ENOMEM;
+        s->line = scan_line_of(ctx->scan, name, "\001section");
+
+        text = cfg_getstr(section, "command");
+        if (!text)
+                return load_error(ctx, name, NULL, "service '%s' has no command", name);
+        const char *split_error = "invalid command";
+        r = cmdline_split(text, &s->argv, &split_error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return load_error(ctx, name, "command", "command: %s", split_error);
+        if (dup_string(text, &s->command) < 0)
+                return -ENOMEM;
+
+        if ((text = cfg_getstr(section, "directory"))) {
+                if (text[0] != '/')
+                        return load_error(ctx, name, "directory", "directory: '%s' is not an absolute path", text);
+                if (dup_string(text, &s->directory) < 0)
+                        return -ENOMEM;
+        }
+        /* The group first: `user` only supplies the primary group when `group` is absent. */
+        if ((text = cfg_getstr(section, "group"))) {
+                if (load_group(text, &s->gid) < 0)
+                        return load_error(ctx, name, "group", "group: unknown group '%s'", text);
+                s->has_group = true;
+        }
+        if ((text = cfg_getstr(section, "user")) && (r = load_user(ctx, name, text, s)) < 0)
+                return r;
+        if ((text = cfg_getstr(section, "umask"))) {
+                if (parse_mode(text, &s->umask) < 0 || s->umask > 0777)
+                        return load_error(ctx, name, "umask", "umask: '%s' is not an octal mode such as 022", text);
+                s->has_umask = true;
+        }
+        if ((text = cfg_getstr(section, "nice"))) {
+                if (parse_long(text, -20, 19, &n) < 0)
+                        return load_error(ctx, name, "nice", "nice: '%s' is not an integer from -20 to 19", text);
+                s->has_nice = true;
+                s->nice = (int)n;
+        }
+
+        unsigned count = cfg_size(section, "environment");
+        s->environment = calloc(count + 1, sizeof(char *));
+        if (!s->environment)
+                return -ENOMEM;
+        for (unsigned i = 0; i < count; i++) {
+                text = cfg_getnstr(section, "environment", i);
+                if (!environment_entry_is_valid(text))
+                        return load_error(ctx, name, "environment",
+                                          "environment: '%s' is not of the form KEY=VALUE", text);
+                if (strncmp(text, "SUPERVISOR_", 11) == 0)
+                        return load_error(ctx, name, "environment",
+                                          "environment: SUPERVISOR_* variables are set by supervisord");
+                if (dup_string(text, &s->environment[i]) < 0)
+                        return -ENOMEM;
+        }
+
+        if (parse_bool(cfg_getstr(section, "autostart"), &s->autostart) < 0)
+                return load_error(ctx, name, "autostart", "autostart: '%s' is not true or false",
+                                  cfg_getstr(section, "autostart"));
+
+        text = cfg_getstr(section, "restart");
+        if (strcmp(text, "always") == 0)
+                s->restart = RESTART_ALWAYS;
+        else if (strcmp(text, "on-failure") == 0)
+                s->restart = RESTART_ON_FAILURE;
+        else if (strcmp(text, "never") == 0)
+                s->restart = RESTART_NEVER;
+        else
+                return load_error(ctx, name, "restart",
+                                  "restart: '%s' is not one of always, on-failure, never", text);
+
+        count = cfg_size(section, "success-exit-codes");
+        for (unsigned i = 0; i < count; i++) {
+                text = cfg_getnstr(section, "success-exit-codes", i);
+                if (parse_long(text, 0, 255, &n) < 0)
+                        return load_error(ctx, name, "success-exit-codes",
+                                          "success-exit-codes: '%s' is not an exit code from 0 to 255", text);
+                s->success_exit_codes[n / 8] |= (unsigned char)(1u << (n % 8));
+        }
+
+        static const struct {
+                const char *key;
+                size_t offset;
+        } durations[] = {
+                { "start-secs", offsetof(struct service_config, start_secs) },
+                { "restart-delay", offsetof(struct service_config, restart_delay) },
+                { "restart-delay-max", offsetof(struct service_config, restart_delay_max) },
+                { "stop-timeout", offsetof(struct service_config, stop_timeout) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
+                text = cfg_getstr(section, durations[i].key);
+                if (parse_seconds(text, (usec_t *)((char *)s + durations[i].offset)) < 0)
+                        return load_error(ctx, name, durations[i].key, "%s: '%s' is not a number of seconds",
+                                          durations[i].key, text);
+        }
+        if (s->restart_delay == 0)
+                return load_error(ctx, name, "restart-delay", "restart-delay: must be greater than 0");
+        if (s->restart_delay_max < s->restart_delay)
+                return load_error(ctx, name, "restart-delay-max",
+                                  "restart-delay-max: must not be less than restart-delay");
+
+        text = cfg_getstr(section, "start-retries");
+        if (parse_long(text, 0, 1000000, &n) < 0)
+                return load_error(ctx, name, "start-retries",
+                                  "start-retries: '%s' is not an integer from 0 to 1000000", text);
+        s->start_retries = (unsigned)n;
+
+        text = cfg_getstr(section, "stop-signal");
+        if ((s->stop_signal = signal_from_name(text)) < 0)
+                return load_error(ctx, name, "stop-signal", "stop-signal: unknown signal '%s'", text);
+
+        static const struct {
+                const char *key;
+                size_t offset;
+        } limits[] = {
+                { "limit-nofile", offsetof(struct service_config, limit_nofile) },
+                { "limit-nproc", offsetof(struct service_config, limit_nproc) },
+                { "limit-core", offsetof(struct service_config, limit_core) },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
+                text = cfg_getstr(section, limits[i].key);
+                if (text && parse_limit(text, (struct resource_limit *)((char *)s + limits[i].offset)) < 0)
+                        return load_error(ctx, name, limits[i].key,
+                                          "%s: '%s' is not a non-negative integer or 'infinity'", limits[i].key, text);
+        }
+        return 0;
+}
+
+static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+        const char *text = cfg_getstr(cfg, "socket");
+        if (text[0] != '/')
+                return load_error(ctx, NULL, "socket", "socket: '%s' is not an absolute path", text);
+        if (strlen(text) >= 108)
+                return load_error(ctx, NULL, "socket", "socket: path longer than 107 bytes");
+        if (dup_string(text, &c->socket) < 0)
+                return -ENOMEM;
+
+        text = cfg_getstr(cfg, "socket-mode");
+        if (parse_mode(text, &c->socket_mode) < 0 || c->socket_mode > 0777)
+                return load_error(ctx, NULL, "socket-mode", "socket-mode: '%s' is not an octal mode such as 0660", text);
+
+        if ((text = cfg_getstr(cfg, "socket-group"))) {
+                if (load_group(text, &c->socket_gid) < 0)
+                        return load_error(ctx, NULL, "socket-group", "socket-group: unknown group '%s'", text);
+                c->has_socket_group = true;
+        }
+
+        text = cfg_getstr(cfg, "pidfile");
+        if (text[0] != '/')
+                return load_error(ctx, NULL, "pidfile", "pidfile: '%s' is not an absolute path", text);
+        if (dup_string(text, &c->pidfile) < 0)
+                return -ENOMEM;
+
+        text = cfg_getstr(cfg, "log-level");
+        if ((c->log_level = log_level_from_string(text)) < 0)
+                return load_error(ctx, NULL, "log-level",
+                                  "log-level: '%s' is not one of error, warning, notice, info, debug", text);
+        return 0;
+}
+
+static int read_file(const char *path, char **ret) {
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char *text = NULL;
+        size_t size = 0;
+        FILE *mem = open_memstream(&text, &size);
+        if (!mem) {
+                fclose(f);
+                return -ENOMEM;
+        }
+        char buf[8192];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, n, mem);
+        int r = ferror(f) ? -EIO : 0;
+        fclose(f);
+        if (fclose(mem) != 0 && r == 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                free(text);
+                return r;
+        }
+        if (strlen(text) != size) {
+                free(text);
+                return -EILSEQ;  /* a NUL byte: not a text file */
+        }
+        *ret = text;
+        return 0;
+}
+
+int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        struct scan scan = { .file = path };
+        struct load_context ctx = { .file = path, .scan = &scan, .error = error, .error_size = error_size };
+        struct config *c = NULL;
+        cfg_t *cfg = NULL;
+        char *text = NULL;
+        int r;
+
+        error[0] = '\0';
+        r = read_file(path, &text);
+        if (r < 0) {
+                snprintf(error, error_size, "%s: %s", path,
+                         r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
+                return r;
+        }
+        cfg = cfg_init(global_options, CFGF_NONE);
+        if (!cfg) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = config_scan(text, &scan);  /* also blanks the comments for libconfuse */
+        if (r < 0)
+                goto out;
+        cfg_set_error_function(cfg, confuse_error);
+        current_load = &ctx;
+        r = cfg_parse_buf(cfg, text);
+        current_load = NULL;
+        if (r != CFG_SUCCESS) {
+                if (!ctx.failed)
+                        snprintf(error, error_size, "%s: parse error", path);
+                r = -EINVAL;
+                goto out;
+        }
+        if (scan.error) {
+                snprintf(error, error_size, "%s", scan.error);
+                r = -EINVAL;
+                goto out;
+        }
+
+        c = calloc(1, sizeof *c);
+        if (!c || !(c->path = strdup(path))) {
+                r = -ENOMEM;
+                goto out;
+        }
+        r = load_globals(&ctx, cfg, c);
+        if (r < 0)
+                goto out;
+        unsigned count = cfg_size(cfg, "service");
+        c->services = calloc(count ? count : 1, sizeof *c->services);
+        if (!c->services) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (unsigned i = 0; i < count; i++) {
+                c->n_services++;
+                r = load_service(&ctx, cfg_getnsec(cfg, "service", i), &c->services[i]);
+                if (r < 0)
+                        goto out;
+        }
+        *ret = c;
+        c = NULL;
+        r = 0;
+out:
+        if (r == -ENOMEM && !error[0])
+                snprintf(error, error_size, "%s: out of memory", path);
+        config_free(c);
+        if (cfg)
+                cfg_free(cfg);
+        scan_free(&scan);
+        free(text);
+        return r;
+}
+
+static void service_config_free(struct service_config *s) {
+        free(s->name);
+        free(s->file);
+        free(s->command);
+        strv_free(s->argv);
+        free(s->directory);
+        free(s->user_name);
+        free(s->user_home);
+        strv_free(s->environment);
+}
+
+void config_free(struct config *c) {
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->n_services; i++)
+                service_config_free(&c->services[i]);
+        free(c->services);
+        free(c->path);
+        free(c->socket);
+        free(c->pidfile);
+        free(c);
+}
+
+bool service_config_is_success(const struct service_config *s, int exit_code) {
+        if (exit_code < 0 || exit_code > 255)
+                return false;
+        return s->success_exit_codes[exit_code / 8] & (1u << (exit_code % 8));
+}
+
+const char *restart_policy_to_string(enum restart_policy policy) {
+        switch (policy) {
+        case RESTART_ALWAYS: return "always";
+        case RESTART_ON_FAILURE: return "on-failure";
+        case RESTART_NEVER: return "never";
+        }
+        return "?";
+}

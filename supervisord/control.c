@@ -1,0 +1,639 @@
+/* control.c — see control.h and the CONTROL PROTOCOL section of supervisord(8). */
+#include "control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "protocol.h"
+
+/* A service a parked request waits on. */
+struct target {
+        struct service *service;
+        bool stop_phase;          /* restart: still waiting for the stop to finish */
+        bool done, ok;
+        char message[200];
+};
+
+struct client {
+        struct client *next, *prev;
+        int fd;                   /* owned by io */
+        sd_event_source *io;      /* owned */
+        sd_event_source *timer;   /* owned: request and write deadlines */
+        struct ucred peer;
+        char in[PROTOCOL_MAX_REQUEST];
+        size_t in_len;
+        bool have_request;        /* the request line was read */
+        bool answered;            /* the final line is in out */
+        enum verb verb;           /* of the parked request */
+        bool waiting_shutdown;
+        struct target *targets;   /* owned; parked start/stop/restart */
+        size_t n_targets;
+        char *out;                /* owned */
+        size_t out_len, out_sent, out_size;
+        bool out_overflow;
+};
+
+static sd_event *control_event;
+static sd_event_source *listen_source;   /* owns the listening fd */
+static sd_event_source *recheck_source;  /* deferred re-check of parked requests */
+static struct client *clients;
+static unsigned n_clients;
+static bool shutting_down;
+static void (*request_shutdown)(void);
+
+/* ---- listening ---- */
+
+int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", config->socket);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+                snprintf(error, error_size, "socket: %s", strerror(errno));
+                return -errno;
+        }
+        /* Create the socket file with no access for anyone, then open it up exactly as
+         * configured: no window where it has the umask's permissions. */
+        mode_t old_umask = umask(0777);
+        int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        if (r < 0 && errno == EADDRINUSE) {
+                /* Stale from a dead daemon, or alive?  Only a refused connection proves it dead. */
+                int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+                int probe_errno = errno;
+                if (probe >= 0)
+                        close(probe);
+                if (alive || (probe_errno != ECONNREFUSED && probe_errno != ENOENT)) {
+                        umask(old_umask);
+                        close(fd);
+                        snprintf(error, error_size, "socket %s is in use by a running supervisord", config->socket);
+                        return -EADDRINUSE;
+                }
+                log_notice("replacing stale socket %s", config->socket);
+                unlink(config->socket);
+                r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        }
+        int bind_errno = errno;
+        umask(old_umask);
+        if (r < 0) {
+                close(fd);
+                snprintf(error, error_size, "bind %s: %s", config->socket, strerror(bind_errno));
+                return -bind_errno;
+        }
+        if ((config->has_socket_group && chown(config->socket, (uid_t)-1, config->socket_gid) < 0)
+            || chmod(config->socket, config->socket_mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+                int e = errno;
+                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(e));
+                unlink(config->socket);
+                close(fd);
+                return -e;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+/* ---- output ---- */
+
+static void client_free(struct client *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        n_clients--;
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timer);
+        free(c->targets);
+        free(c->out);
+        free(c);
+}
+
+static void __attribute__((format(printf, 2, 3))) client_printf(struct client *c, const char *format, ...) {
+        if (c->out_overflow)
+                return;
+        for (;;) {
+                size_t room = c->out_size - c->out_len;
+                va_list ap;
+                va_start(ap, format);
+                int n = vsnprintf(c->out ? c->out + c->out_len : NULL, room, format, ap);
+                va_end(ap);
+                if (n < 0)
+                        return;
+                if ((size_t)n < room) {
+                        c->out_len += (size_t)n;
+                        return;
+                }
+                size_t size = c->out_size ? c->out_size : 4096;
+                while (size < c->out_len + (size_t)n + 1)
+                        size *= 2;
+                char *out = size <= CONTROL_MAX_OUTPUT ? realloc(c->out, size) : NULL;
+                if (!out) {
+                        /* The answer cannot be delivered whole: drop the client rather than
+                         * send half of it. */
+                        c->out_overflow = true;
+                        return;
+                }
+                c->out = out;
+                c->out_size = size;
+        }
+}
+
+static void client_arm_timer(struct client *c, usec_t timeout);
+
+/* Write what is pending; close when the answer is complete.  Returns false if c was freed. */
+static bool client_flush(struct client *c) {
+        if (c->out_overflow) {
+                log_warning("control: answer for pid %d too large, dropping client", (int)c->peer.pid);
+                client_free(c);
+                return false;
+        }
+        while (c->out_sent < c->out_len) {
+                ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        client_free(c);  /* the peer went away */
+                        return false;
+                }
+                c->out_sent += (size_t)n;
+                client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
+        }
+        if (c->out_sent == c->out_len && c->answered) {
+                client_free(c);
+                return false;
+        }
+        uint32_t events = c->out_sent < c->out_len ? EPOLLOUT : 0;
+        if (!c->have_request)
+                events |= EPOLLIN;
+        sd_event_source_set_io_events(c->io, events);
+        return true;
+}
+
+static void __attribute__((format(printf, 3, 4))) client_error(struct client *c, int code, const char *format, ...) {
+        char message[512], clean[512];
+        va_list ap;
+        va_start(ap, format);
+        vsnprintf(message, sizeof message, format, ap);
+        va_end(ap);
+        protocol_sanitize(clean, sizeof clean, message);
+        client_printf(c, FINAL_ERROR "\t%d\t%s\n", code, clean);
+        c->answered = true;
+}
+
+static void client_ok(struct client *c) {
+        client_printf(c, FINAL_OK "\n");
+        c->answered = true;
+}
+
+/* ---- requests ---- */
+
+static void reply_status_record(struct client *c, struct service *s) {
+        struct service_status st;
+        char last_exit[32] = "-", message[256];
+        service_get_status(s, &st);
+        if (st.has_exited) {
+                if (WIFEXITED(st.last_wait_status))
+                        snprintf(last_exit, sizeof last_exit, "exit %d", WEXITSTATUS(st.last_wait_status));
+                else if (WIFSIGNALED(st.last_wait_status)) {
+                        const char *name = signal_name(WTERMSIG(st.last_wait_status));
+                        if (name)
+                                snprintf(last_exit, sizeof last_exit, "signal %s", name);
+                        else
+                                snprintf(last_exit, sizeof last_exit, "signal %d", WTERMSIG(st.last_wait_status));
+                }
+        }
+        protocol_sanitize(message, sizeof message, st.message[0] ? st.message : "-");
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\n", st.name, service_state_to_string(st.state),
+                      (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message);
+}
+
+/* Resolve the request's names (or "all") into services; false if one is unknown (answered). */
+static bool resolve_targets(struct client *c, const struct request *req, struct service ***ret, size_t *ret_n) {
+        size_t n = req->all || (req->verb == VERB_STATUS && req->n_names == 0) ? services_count() : req->n_names;
+        struct service **list = calloc(n ? n : 1, sizeof *list);
+        if (!list) {
+                client_error(c, EXIT_FAILED, "out of memory");
+                return false;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (req->all || req->n_names == 0) {
+                        list[i] = services_get(i);
+                        continue;
+                }
+                list[i] = services_find(req->names[i]);
+                if (!list[i]) {
+                        client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
+                        free(list);
+                        return false;
+                }
+        }
+        *ret = list;
+        *ret_n = n;
+        return true;
+}
+
+static void target_finish(struct target *t, bool ok, const char *message) {
+        t->done = true;
+        t->ok = ok;
+        protocol_sanitize(t->message, sizeof t->message, message);
+}
+
+/* Decide whether a parked action on T is over. */
+static void target_evaluate(struct client *c, struct target *t) {
+        struct service *s = t->service;
+        struct service_status st;
+
+        if (t->done)
+                return;
+        enum service_state state = service_state(s);
+        if (t->stop_phase) {
+                if (state == STATE_STOPPING)
+                        return;
+                if (c->verb == VERB_STOP) {
+                        target_finish(t, true, "stopped");
+                        return;
+                }
+                /* restart: the stop is over, now start */
+                t->stop_phase = false;
+                if (service_start(s) < 0) {
+                        target_finish(t, false, "could not start");
+                        return;
+                }
+                state = service_state(s);
+        }
+        service_get_status(s, &st);
+        switch (state) {
+        case STATE_RUNNING:
+                target_finish(t, true, c->verb == VERB_RESTART ? "restarted" : "started");
+                break;
+        case STATE_FATAL:
+                target_finish(t, false, st.message[0] ? st.message : "failed to start");
+                break;
+        case STATE_STOPPED:
+                target_finish(t, false, "stopped before it was running");
+                break;
+        case STATE_EXITED: {
+                char how[64], message[128];
+                service_describe_wait_status(st.last_wait_status, how, sizeof how);
+                snprintf(message, sizeof message, "exited before it was running (%s)", how);
+                target_finish(t, false, message);
+                break;
+        }
+        case STATE_BACKOFF:
+                /* With unlimited retries it may never run: report the failure now. */
+                if (service_config(s)->start_retries == 0)
+                        target_finish(t, false, st.message[0] ? st.message : "failed to start");
+                break;
+        default:
+                break;
+        }
+}
+
+/* Answer a parked request once every target is done; returns false if c was freed. */
+static bool client_check_targets(struct client *c) {
+        if (c->answered || c->waiting_shutdown)
+                return true;
+        size_t failed = 0;
+        for (size_t i = 0; i < c->n_targets; i++) {
+                target_evaluate(c, &c->targets[i]);
+                if (!c->targets[i].done)
+                        return true;
+                failed += !c->targets[i].ok;
+        }
+        for (size_t i = 0; i < c->n_targets; i++)
+                client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", service_name(c->targets[i].service),
+                              c->targets[i].ok ? "ok" : "error", c->targets[i].message);
+        if (failed)
+                client_error(c, EXIT_FAILED, "%zu of %zu failed", failed, c->n_targets);
+        else
+                client_ok(c);
+        return client_flush(c);
+}
+
+static void request_action(struct client *c, const struct request *req) {
+        struct service **list;
+        size_t n;
+
+        if (shutting_down && (req->verb == VERB_START || req->verb == VERB_RESTART)) {
+                client_error(c, EXIT_FAILED, "supervisord is shutting down");
+                return;
+        }
+        if (!resolve_targets(c, req, &list, &n))
+                return;
+        c->targets = calloc(n ? n : 1, sizeof *c->targets);
+        if (!c->targets) {
+                free(list);
+                client_error(c, EXIT_FAILED, "out of memory");
+                return;
+        }
+        c->n_targets = n;
+        c->verb = req->verb;
+        for (size_t i = 0; i < n; i++) {
+                struct target *t = &c->targets[i];
+                struct service *s = t->service = list[i];
+                enum service_state state = service_state(s);
+                int r;
+                switch (req->verb) {
+                case VERB_START:
+                        if (state == STATE_RUNNING)
+                                target_finish(t, true, "already running");
+                        else if (service_start(s) == -EBUSY)
+                                target_finish(t, false, "is stopping");
+                        break;
+                case VERB_STOP:
+                        if (state != STATE_STARTING && state != STATE_RUNNING && state != STATE_STOPPING
+                            && state != STATE_BACKOFF)
+                                target_finish(t, true, "not running");
+                        else {
+                                service_stop(s);
+                                t->stop_phase = true;
+                        }
+                        break;
+                case VERB_RESTART:
+                        if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING) {
+                                service_stop(s);
+                                t->stop_phase = true;
+                        } else
+                                service_start(s);
+                        break;
+                case VERB_SIGNAL:
+                        r = service_signal(s, req->signal);
+                        if (r == -ESRCH)
+                                target_finish(t, false, "not running");
+                        else if (r < 0)
+                                target_finish(t, false, strerror(-r));
+                        else
+                                target_finish(t, true, "signalled");
+                        break;
+                default:
+                        break;
+                }
+        }
+        free(list);
+        /* The caller flushes; results that are already final are answered right away. */
+        for (size_t i = 0; i < c->n_targets; i++)
+                target_evaluate(c, &c->targets[i]);
+}
+
+static void request_status(struct client *c, const struct request *req) {
+        struct service **list;
+        size_t n;
+        if (!resolve_targets(c, req, &list, &n))
+                return;
+        for (size_t i = 0; i < n; i++)
+                reply_status_record(c, list[i]);
+        free(list);
+        client_ok(c);
+}
+
+static void request_pid(struct client *c, const struct request *req) {
+        if (req->n_names == 0) {
+                client_printf(c, RECORD_PID "\t%d\n", (int)getpid());
+                client_ok(c);
+                return;
+        }
+        struct service *s = services_find(req->names[0]);
+        if (!s) {
+                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[0]);
+                return;
+        }
+        struct service_status st;
+        service_get_status(s, &st);
+        /* 0 when it has no process, as scripts expect a number. */
+        client_printf(c, RECORD_PID "\t%d\n", (int)st.pid);
+        client_ok(c);
+}
+
+static bool client_handle_request(struct client *c, char *line) {
+        struct request *req = malloc(sizeof *req);  /* large: keep it off the stack */
+        const char *error;
+
+        c->have_request = true;
+        sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        if (!req) {
+                client_error(c, EXIT_FAILED, "out of memory");
+                return client_flush(c);
+        }
+        if (protocol_parse_request(line, req, &error) < 0) {
+                log_debug("control: bad request from pid %d: %s", (int)c->peer.pid, error);
+                client_error(c, EXIT_USAGE, "%s", error);
+                free(req);
+                return client_flush(c);
+        }
+        log_debug("control: %s from pid %d uid %d", verb_to_string(req->verb), (int)c->peer.pid, (int)c->peer.uid);
+        switch (req->verb) {
+        case VERB_STATUS:
+                request_status(c, req);
+                break;
+        case VERB_PID:
+                request_pid(c, req);
+                break;
+        case VERB_VERSION:
+                client_printf(c, RECORD_VERSION "\t%s\n", SUPERVISORD_VERSION);
+                client_ok(c);
+                break;
+        case VERB_SHUTDOWN:
+                log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+                c->waiting_shutdown = true;
+                free(req);
+                /* May complete at once (nothing running) and answer this client. */
+                request_shutdown();
+                return true;
+        default:
+                request_action(c, req);
+                free(req);
+                return client_check_targets(c);
+        }
+        free(req);
+        return client_flush(c);
+}
+
+static bool client_read(struct client *c) {
+        for (;;) {
+                if (c->in_len == sizeof c->in) {
+                        client_error(c, EXIT_USAGE, "request too long (limit %d bytes)", PROTOCOL_MAX_REQUEST);
+                        c->have_request = true;
+                        return client_flush(c);
+                }
+                ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return true;
+                        client_free(c);
+                        return false;
+                }
+                if (n == 0) {
+                        /* Closed before a whole line: nothing to answer. */
+                        client_free(c);
+                        return false;
+                }
+                char *newline = memchr(c->in + c->in_len, '\n', (size_t)n);
+                c->in_len += (size_t)n;
+                if (newline) {
+                        *newline = '\0';
+                        if (newline > c->in && newline[-1] == '\r')
+                                newline[-1] = '\0';
+                        if (memchr(c->in, '\0', (size_t)(newline - c->in))) {
+                                client_error(c, EXIT_USAGE, "invalid request: NUL byte");
+                                c->have_request = true;
+                                return client_flush(c);
+                        }
+                        return client_handle_request(c, c->in);
+                }
+        }
+}
+
+static int client_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct client *c = userdata;
+        (void)source;
+        (void)fd;
+        if (revents & (EPOLLHUP | EPOLLERR) && !(revents & EPOLLIN)) {
+                client_free(c);  /* gone while its request was parked or its answer unsent */
+                return 0;
+        }
+        if ((revents & EPOLLIN) && !c->have_request) {
+                if (!client_read(c))
+                        return 0;
+        }
+        if (revents & EPOLLOUT)
+                client_flush(c);
+        return 0;
+}
+
+static int client_on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct client *c = userdata;
+        (void)source;
+        (void)usec;
+        log_warning("control: dropping client pid %d: %s", (int)c->peer.pid,
+                    c->have_request ? "not reading its answer" : "no complete request in time");
+        client_free(c);
+        return 0;
+}
+
+static void client_arm_timer(struct client *c, usec_t timeout) {
+        if (sd_event_source_set_time_relative(c->timer, timeout) >= 0)
+                sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static void accept_one(int listen_fd) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        log_warning_errno(errno, "control: accept");
+                return;
+        }
+        if (n_clients >= CONTROL_MAX_CLIENTS) {
+                static const char busy[] = FINAL_ERROR "\t1\ttoo many clients\n";
+                ssize_t unused = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                (void)unused;
+                close(fd);
+                return;
+        }
+        struct client *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->fd = fd;
+        socklen_t len = sizeof c->peer;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
+                c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+        if (sd_event_add_io(control_event, &c->io, fd, EPOLLIN, client_on_io, c) < 0) {
+                close(fd);
+                free(c);
+                return;
+        }
+        sd_event_source_set_io_fd_own(c->io, true);
+        if (sd_event_add_time_relative(control_event, &c->timer, CLOCK_MONOTONIC, CONTROL_REQUEST_TIMEOUT,
+                                       USEC_PER_SEC / 10, client_on_timeout, c) < 0) {
+                sd_event_source_disable_unref(c->io);
+                free(c);
+                return;
+        }
+        c->next = clients;
+        if (clients)
+                clients->prev = c;
+        clients = c;
+        n_clients++;
+}
+
+static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        (void)source;
+        (void)revents;
+        (void)userdata;
+        /* Bounded work per wake-up: a flood of connections cannot starve the services. */
+        for (int i = 0; i < 64; i++) {
+                unsigned before = n_clients;
+                accept_one(fd);
+                if (n_clients == before && errno == EAGAIN)
+                        break;
+        }
+        return 0;
+}
+
+static int control_on_recheck(sd_event_source *source, void *userdata) {
+        (void)source;
+        (void)userdata;
+        for (struct client *c = clients, *next; c; c = next) {
+                next = c->next;
+                if (c->n_targets && !c->answered)
+                        client_check_targets(c);
+        }
+        return 0;
+}
+
+int control_start(sd_event *event, int listen_fd, void (*shutdown)(void)) {
+        int r;
+        control_event = event;
+        request_shutdown = shutdown;
+        r = sd_event_add_io(event, &listen_source, listen_fd, EPOLLIN, control_on_listen, NULL);
+        if (r < 0)
+                return r;
+        sd_event_source_set_io_fd_own(listen_source, true);
+        r = sd_event_add_defer(event, &recheck_source, control_on_recheck, NULL);
+        if (r < 0)
+                return r;
+        /* Parked requests are re-checked before the next event is handled, so no state a
+         * request waits for can pass unseen. */
+        sd_event_source_set_priority(recheck_source, SD_EVENT_PRIORITY_IMPORTANT);
+        return sd_event_source_set_enabled(recheck_source, SD_EVENT_OFF);
+}
+
+void control_on_service_change(struct service *service, void *userdata) {
+        (void)service;
+        (void)userdata;
+        if (recheck_source)
+                sd_event_source_set_enabled(recheck_source, SD_EVENT_ONESHOT);
+}
+
+void control_begin_shutdown(void) { shutting_down = true; }
+
+void control_shutdown_complete(void) {
+        for (struct client *c = clients, *next; c; c = next) {
+                next = c->next;
+                if (c->waiting_shutdown && !c->answered) {
+                        c->waiting_shutdown = false;
+                        client_ok(c);
+                        client_flush(c);
+                }
+        }
+}
+
+void control_stop(const char *unlink_path) {
+        while (clients)
+                client_free(clients);
+        recheck_source = sd_event_source_disable_unref(recheck_source);
+        listen_source = sd_event_source_disable_unref(listen_source);
+        if (unlink_path)
+                unlink(unlink_path);
+}

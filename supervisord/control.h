@@ -1,0 +1,40 @@
+/* control.h — the control server: the unix socket supervisorctl talks to.
+ *
+ * control.c owns the listening socket and every client connection.  It never blocks:
+ * each client has a bounded input buffer and its own output buffer, requests that wait
+ * for an outcome (start, stop, restart, shutdown) are parked and re-checked after service
+ * state changes. */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "service.h"
+
+#define CONTROL_MAX_CLIENTS 256
+#define CONTROL_MAX_OUTPUT (16u << 20)
+#define CONTROL_REQUEST_TIMEOUT (10 * USEC_PER_SEC)
+#define CONTROL_WRITE_TIMEOUT (30 * USEC_PER_SEC)
+
+/* Bind and listen on CONFIG's socket with its mode and group.  A socket file left by a
+ * dead daemon is replaced; one that still answers is not.  On failure returns a negative
+ * errno and writes a message into error.  The fd is close-on-exec and owned by the caller
+ * until passed to control_start(). */
+int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size);
+
+/* Serve LISTEN_FD (now owned by the control server) on EVENT.  SHUTDOWN is called when a
+ * client asks supervisord to shut down. */
+int control_start(sd_event *event, int listen_fd, void (*shutdown)(void));
+
+/* Called for every service state change (the service table's observer). */
+void control_on_service_change(struct service *service, void *userdata);
+
+/* Shutdown has begun (by request or signal): refuse start and restart from now on. */
+void control_begin_shutdown(void);
+
+/* Shutdown is complete: answer the clients that asked for it and flush what can be. */
+void control_shutdown_complete(void);
+
+/* Close every connection and the listening socket; unlink PATH if given. */
+void control_stop(const char *unlink_path);

@@ -1,0 +1,36 @@
+/* log.h — supervisord's own messages.
+ *
+ * One call site API for every destination: stderr in the foreground, syslog once
+ * daemonized.  Every message below the configured level is dropped before formatting.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <syslog.h>
+
+enum log_target {
+        LOG_TARGET_STDERR,
+        LOG_TARGET_SYSLOG,
+};
+
+void log_open(enum log_target target);
+void log_set_level(int priority);  /* a syslog priority: LOG_ERR … LOG_DEBUG */
+int log_get_level(void);
+
+/* Parse "error", "warning", "notice", "info", "debug"; -EINVAL otherwise. */
+int log_level_from_string(const char *name);
+
+void log_message(int priority, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void log_messagev(int priority, const char *format, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Log "message: strerror(-err)" and return err (negative), so that
+ * `return log_error_errno(r, "...")` reads as one step. */
+int log_errno(int priority, int err, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error(...)   log_message(LOG_ERR, __VA_ARGS__)
+#define log_warning(...) log_message(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...)  log_message(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_message(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)   log_message(LOG_DEBUG, __VA_ARGS__)
+#define log_error_errno(err, ...)   log_errno(LOG_ERR, (err), __VA_ARGS__)
+#define log_warning_errno(err, ...) log_errno(LOG_WARNING, (err), __VA_ARGS__)

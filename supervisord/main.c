@@ -1,0 +1,211 @@
+/* main.c — supervisord: read the config, become a daemon (unless -n), then run one
+ * sd-event loop that owns signals, child reaping, timers and the control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "protocol.h"
+#include "service.h"
+
+static sd_event *event;
+static struct config *config;
+static bool shutting_down;
+
+static void usage(FILE *out) {
+        fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h]\n"
+                     "  -c FILE  configuration file (default %s)\n"
+                     "  -n       stay in the foreground\n"
+                     "  -t       check the configuration and exit\n"
+                     "  -v       print the version and exit\n"
+                     "  -h       print this help and exit\n",
+                CONFIG_DEFAULT_PATH);
+}
+
+static void finish_if_stopped(void) {
+        if (shutting_down && services_all_stopped()) {
+                log_notice("every service is stopped, exiting");
+                control_shutdown_complete();
+                sd_event_exit(event, 0);
+        }
+}
+
+static void begin_shutdown(void) {
+        if (shutting_down)
+                return;
+        shutting_down = true;
+        control_begin_shutdown();
+        services_stop_all();
+        finish_if_stopped();
+}
+
+static void on_service_change(struct service *service, void *userdata) {
+        control_on_service_change(service, userdata);
+        finish_if_stopped();
+}
+
+static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        (void)source;
+        (void)userdata;
+        if (shutting_down) {
+                log_warning("SIG%s during shutdown: killing every remaining process", signal_name((int)si->ssi_signo));
+                services_kill_all();
+                return 0;
+        }
+        log_notice("SIG%s: stopping every service", signal_name((int)si->ssi_signo));
+        begin_shutdown();
+        return 0;
+}
+
+static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        (void)source;
+        (void)si;
+        (void)userdata;
+        services_reap();
+        return 0;
+}
+
+static int on_ignored_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        (void)source;
+        (void)userdata;
+        log_notice("SIG%s ignored: not used by this version", signal_name((int)si->ssi_signo));
+        return 0;
+}
+
+static int setup_signals(void) {
+        static const int handled[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
+        sigset_t mask;
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(handled); i++)
+                sigaddset(&mask, handled[i]);
+        /* sd-event reads these through a signalfd, which needs them blocked. */
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        signal(SIGPIPE, SIG_IGN);
+
+        int r;
+        if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_terminate, NULL)) < 0
+            || (r = sd_event_add_signal(event, NULL, SIGINT, on_terminate, NULL)) < 0
+            || (r = sd_event_add_signal(event, NULL, SIGCHLD, on_sigchld, NULL)) < 0
+            || (r = sd_event_add_signal(event, NULL, SIGHUP, on_ignored_signal, NULL)) < 0
+            || (r = sd_event_add_signal(event, NULL, SIGUSR1, on_ignored_signal, NULL)) < 0)
+                return r;
+        return 0;
+}
+
+/* Everything after the config is loaded (and, in daemon mode, after detaching).
+ * Start-up failures are reported on ready_fd when there is one. */
+static int run(int ready_fd) {
+        char error[1024];
+        int pidfile_fd = -1, listen_fd = -1, r;
+
+        /* Orphans of our services (double-forked daemons, leftovers) become our children,
+         * so we can reap and account for them. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                log_warning_errno(errno, "cannot become a child subreaper");
+
+        if (pidfile_acquire(config->pidfile, &pidfile_fd, error, sizeof error) < 0)
+                goto fail;
+        if (control_listen(config, &listen_fd, error, sizeof error) < 0)
+                goto fail;
+        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0
+            || (r = services_create(event, config)) < 0) {
+                snprintf(error, sizeof error, "event loop: %s", strerror(-r));
+                goto fail;
+        }
+        services_set_observer(on_service_change, NULL);
+        r = control_start(event, listen_fd, begin_shutdown);
+        listen_fd = -1;  /* owned by the control server now */
+        if (r < 0) {
+                snprintf(error, sizeof error, "control socket: %s", strerror(-r));
+                goto fail;
+        }
+
+        log_notice("supervisord %s started with %zu services, control socket %s", SUPERVISORD_VERSION,
+                   config->n_services, config->socket);
+        services_start_autostart();
+        daemon_report(ready_fd, 0, NULL);
+
+        r = sd_event_loop(event);
+        if (r < 0)
+                log_error_errno(r, "event loop failed");
+
+        control_stop(config->socket);
+        services_free();
+        pidfile_release(config->pidfile, pidfile_fd);
+        event = sd_event_unref(event);
+        return r < 0 ? 1 : 0;
+
+fail:
+        log_error("%s", error);
+        daemon_report(ready_fd, 1, error);
+        if (listen_fd >= 0) {
+                close(listen_fd);
+                unlink(config->socket);
+        }
+        control_stop(NULL);
+        services_free();
+        if (pidfile_fd >= 0)
+                pidfile_release(config->pidfile, pidfile_fd);
+        event = sd_event_unref(event);
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        const char *config_path = CONFIG_DEFAULT_PATH;
+        bool foreground = false, check_only = false;
+        int opt;
+
+        while ((opt = getopt(argc, argv, "c:ntvh")) != -1) {
+                switch (opt) {
+                case 'c': config_path = optarg; break;
+                case 'n': foreground = true; break;
+                case 't': check_only = true; break;
+                case 'v': printf("supervisord %s\n", SUPERVISORD_VERSION); return 0;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "supervisord: unexpected argument '%s'\n", argv[optind]);
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+
+        char error[1024];
+        if (config_load(config_path, &config, error, sizeof error) < 0) {
+                fprintf(stderr, "%s\n", error);
+                return EXIT_USAGE;
+        }
+        if (check_only) {
+                printf("%s: configuration OK (%zu services)\n", config_path, config->n_services);
+                config_free(config);
+                return 0;
+        }
+        log_set_level(config->log_level);
+
+        int ready_fd = -1;
+        if (!foreground) {
+                int r = daemon_detach(&ready_fd);
+                if (r < 0) {
+                        fprintf(stderr, "supervisord: fork: %s\n", strerror(-r));
+                        return 1;
+                }
+                log_open(LOG_TARGET_SYSLOG);
+        } else
+                log_open(LOG_TARGET_STDERR);
+
+        int status = run(ready_fd);
+        config_free(config);
+        return status;
+}

@@ -1,0 +1,114 @@
+/* protocol.c — see protocol.h. */
+#include "protocol.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const verb_names[] = {
+        [VERB_STATUS] = "status",   [VERB_START] = "start",     [VERB_STOP] = "stop",
+        [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
+        [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
+};
+
+const char *verb_to_string(enum verb verb) {
+        return (unsigned)verb < ELEMENTSOF(verb_names) ? verb_names[verb] : "?";
+}
+
+int verb_from_string(const char *text, enum verb *ret) {
+        for (size_t i = 0; i < ELEMENTSOF(verb_names); i++)
+                if (strcmp(text, verb_names[i]) == 0) {
+                        *ret = (enum verb)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int fail(const char **ret_error, const char *message) {
+        *ret_error = message;
+        return -EINVAL;
+}
+
+int protocol_parse_request(char *line, struct request *ret, const char **ret_error) {
+        char *words[PROTOCOL_MAX_ARGS + 1];
+        unsigned n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+                if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+                        return fail(ret_error, "invalid request: control characters");
+        for (char *save = NULL, *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                if (n == ELEMENTSOF(words))
+                        return fail(ret_error, "invalid request: too many arguments");
+                words[n++] = w;
+        }
+        if (n == 0)
+                return fail(ret_error, "empty request");
+
+        *ret = (struct request){ 0 };
+        if (verb_from_string(words[0], &ret->verb) < 0)
+                return fail(ret_error, "unknown command");
+
+        unsigned first = 1;
+        if (ret->verb == VERB_SIGNAL) {
+                if (n < 2 || (ret->signal = signal_from_name(words[1])) < 0)
+                        return fail(ret_error, "signal: unknown or missing signal");
+                first = 2;
+        }
+        for (unsigned i = first; i < n; i++) {
+                if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
+                        ret->all = true;
+                else if (!service_name_is_valid(words[i]))
+                        return fail(ret_error, "invalid service name");
+                else
+                        ret->names[ret->n_names++] = words[i];
+        }
+        if (ret->all && ret->n_names > 0)
+                return fail(ret_error, "'all' cannot be combined with names");
+
+        switch (ret->verb) {
+        case VERB_START:
+        case VERB_STOP:
+        case VERB_RESTART:
+        case VERB_SIGNAL:
+                if (!ret->all && ret->n_names == 0)
+                        return fail(ret_error, "a service name or 'all' is required");
+                break;
+        case VERB_PID:
+                if (ret->n_names > 1)
+                        return fail(ret_error, "pid takes at most one name");
+                break;
+        case VERB_VERSION:
+        case VERB_SHUTDOWN:
+                if (n > 1)
+                        return fail(ret_error, "this command takes no arguments");
+                break;
+        case VERB_STATUS:
+                break;
+        }
+        return 0;
+}
+
+unsigned protocol_split_fields(char *line, char **fields, unsigned max) {
+        unsigned n = 0;
+        if (max == 0)
+                return 0;
+        fields[n++] = line;
+        for (char *p = line; *p && n < max; p++)
+                if (*p == '\t') {
+                        *p = '\0';
+                        fields[n++] = p + 1;
+                }
+        return n;
+}
+
+void protocol_sanitize(char *dst, size_t size, const char *src) {
+        size_t i = 0;
+        if (size == 0)
+                return;
+        for (; src[i] && i < size - 1; i++) {
+                unsigned char c = (unsigned char)src[i];
+                dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        }
+        dst[i] = '\0';
+}

@@ -1,0 +1,66 @@
+/* protocol.h — the control protocol spoken over the unix socket, shared by supervisord
+ * and supervisorctl so that both sides agree on every word.
+ *
+ * One request per connection: a single line "VERB [ARG ...]\n" of at most
+ * PROTOCOL_MAX_REQUEST bytes.  The answer is zero or more records, one line each with
+ * tab-separated fields, then one final line, "OK" or "ERROR\t<code>\t<message>", after which
+ * the server closes the connection.  <code> is the exit status supervisorctl should use. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROTOCOL_MAX_REQUEST 4096
+#define PROTOCOL_MAX_ARGS (PROTOCOL_MAX_REQUEST / 2)
+
+/* supervisorctl exit statuses, also the codes of ERROR lines. */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,
+        EXIT_USAGE = 2,
+        EXIT_NOT_RUNNING = 3,
+        EXIT_NO_SUCH_SERVICE = 4,
+        EXIT_UNREACHABLE = 7,
+};
+
+enum verb {
+        VERB_STATUS,
+        VERB_START,
+        VERB_STOP,
+        VERB_RESTART,
+        VERB_SIGNAL,
+        VERB_PID,
+        VERB_VERSION,
+        VERB_SHUTDOWN,
+};
+
+struct request {
+        enum verb verb;
+        int signal;              /* VERB_SIGNAL */
+        bool all;                /* "all" was given instead of names */
+        unsigned n_names;
+        char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
+};
+
+const char *verb_to_string(enum verb verb);
+/* -EINVAL for an unknown verb. */
+int verb_from_string(const char *text, enum verb *ret);
+
+/* Parse LINE (without its newline) in place.  On error returns -EINVAL and sets *ret_error
+ * to a static description. */
+int protocol_parse_request(char *line, struct request *ret, const char **ret_error);
+
+/* Split a response line in place at tabs; returns the number of fields (at most max). */
+unsigned protocol_split_fields(char *line, char **fields, unsigned max);
+
+/* Copy SRC into DST replacing tabs, newlines and other control bytes with spaces, so a
+ * free-text message always stays one field of one line. */
+void protocol_sanitize(char *dst, size_t size, const char *src);
+
+/* Record names and the final lines. */
+#define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message */
+#define RECORD_RESULT  "RESULT"   /* name ok|error message */
+#define RECORD_PID     "PID"      /* pid */
+#define RECORD_VERSION "VERSION"  /* version */
+#define FINAL_OK       "OK"
+#define FINAL_ERROR    "ERROR"    /* code message */

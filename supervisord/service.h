@@ -1,0 +1,95 @@
+/* service.h — the service table and each process's state machine.
+ *
+ * service.c owns every struct service: its timer, its error-pipe watch and its process
+ * group.  Other modules act on a service only through the functions below and learn of
+ * every state change through the observer callback. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+enum service_state {
+        STATE_STOPPED,
+        STATE_STARTING,
+        STATE_RUNNING,
+        STATE_BACKOFF,
+        STATE_STOPPING,
+        STATE_EXITED,
+        STATE_FATAL,
+};
+
+struct service;
+
+/* A snapshot for reporting; strings point into the service and stay valid until the
+ * next event-loop iteration. */
+struct service_status {
+        const char *name;
+        enum service_state state;
+        pid_t pid;               /* 0 when no process */
+        usec_t uptime;           /* since the current process was spawned, 0 if none */
+        bool has_exited;         /* last_wait_status is meaningful */
+        int last_wait_status;    /* as from waitpid() */
+        unsigned restarts;       /* automatic respawns since supervisord started */
+        const char *message;     /* why the state is what it is, "" if nothing to say */
+};
+
+const char *service_state_to_string(enum service_state state);
+
+/* ---- pure rules (unit-tested) ---- */
+
+/* Delay before the next start after FAILURES consecutive failed starts (FAILURES >= 1):
+ * min(restart-delay * 2^(FAILURES-1), restart-delay-max). */
+usec_t service_backoff_delay(const struct service_config *config, unsigned failures);
+
+enum exit_action {
+        EXIT_ACTION_RESTART,   /* start again now */
+        EXIT_ACTION_EXITED,    /* leave it exited */
+        EXIT_ACTION_BACKOFF,   /* a failed start: retry after the backoff delay */
+        EXIT_ACTION_FATAL,     /* a failed start, and the last one allowed */
+};
+
+/* What to do when a process exits (or fails to spawn) in state STARTING or RUNNING;
+ * FAILURES counts consecutive failed starts *including* this one when STARTING. */
+enum exit_action service_exit_action(const struct service_config *config, enum service_state state,
+                                     int wait_status, unsigned failures);
+
+/* "exit status 1", "killed by SIGKILL", ... */
+void service_describe_wait_status(int wait_status, char *buf, size_t size);
+
+/* ---- the table ---- */
+
+typedef void (*service_observer_t)(struct service *service, void *userdata);
+
+/* Create one service per CONFIG service (all STOPPED).  CONFIG must outlive the table. */
+int services_create(sd_event *event, const struct config *config);
+void services_free(void);
+size_t services_count(void);
+struct service *services_get(size_t index);
+struct service *services_find(const char *name);
+void services_set_observer(service_observer_t observer, void *userdata);
+
+/* Reap every exited child (services and adopted orphans alike) and act on each. */
+void services_reap(void);
+void services_start_autostart(void);
+/* Stop everything; services_all_stopped() tells when nothing is left running. */
+void services_stop_all(void);
+bool services_all_stopped(void);
+/* Send SIGKILL to every process group still alive (a second TERM during shutdown). */
+void services_kill_all(void);
+
+/* ---- one service ---- */
+
+const char *service_name(const struct service *service);
+enum service_state service_state(const struct service *service);
+const struct service_config *service_config(const struct service *service);
+void service_get_status(const struct service *service, struct service_status *ret);
+
+/* 0 when started or already starting/running; -EBUSY while stopping. */
+int service_start(struct service *service);
+/* 0 when stopping or already stopped. */
+int service_stop(struct service *service);
+/* Signal the main process; -ESRCH when there is none. */
+int service_signal(struct service *service, int sig);

@@ -1,0 +1,154 @@
+/* spawn.c — see spawn.h.
+ *
+ * Everything that can fail is done in the child, between fork and exec, and reported over
+ * a close-on-exec pipe so supervisord can show *why* a service did not start instead of a
+ * bare exit status 127.  The parent never waits for the child here: the pipe is read by
+ * the event loop, so a slow exec (a binary on a hung network mount) cannot stall it. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Variables that describe supervisord's own environment (from systemd) and would
+ * mislead a service that inherited them. */
+static const char *const private_variables[] = {
+        "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+        "WATCHDOG_PID", "WATCHDOG_USEC", "INVOCATION_ID",
+};
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+child_fail(int error_fd, const char *format, ...) {
+        char message[512];
+        va_list ap;
+        va_start(ap, format);
+        int n = vsnprintf(message, sizeof message, format, ap);
+        va_end(ap);
+        if (n > (int)sizeof message - 1)
+                n = (int)sizeof message - 1;
+        if (n > 0) {
+                ssize_t unused = write(error_fd, message, (size_t)n);
+                (void)unused;
+        }
+        _exit(127);
+}
+
+static void child_reset_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        for (int sig = 1; sig < NSIG; sig++)
+                (void)sigaction(sig, &sa, NULL);  /* KILL, STOP and RT internals refuse: fine */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void child_set_limit(int error_fd, int resource, const char *name, const struct resource_limit *limit) {
+        if (!limit->set)
+                return;
+        struct rlimit rl = { .rlim_cur = limit->value, .rlim_max = limit->value };
+        if (setrlimit(resource, &rl) < 0)
+                child_fail(error_fd, "setrlimit %s: %s", name, strerror(errno));
+}
+
+static void __attribute__((noreturn))
+child_exec(const struct service_config *c, unsigned instance, int error_fd) {
+        child_reset_signals();
+        if (setsid() < 0)
+                child_fail(error_fd, "setsid: %s", strerror(errno));
+
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0)
+                child_fail(error_fd, "open /dev/null: %s", strerror(errno));
+        if (dup2(null, STDIN_FILENO) < 0)
+                child_fail(error_fd, "dup2: %s", strerror(errno));
+
+        child_set_limit(error_fd, RLIMIT_NOFILE, "nofile", &c->limit_nofile);
+        child_set_limit(error_fd, RLIMIT_NPROC, "nproc", &c->limit_nproc);
+        child_set_limit(error_fd, RLIMIT_CORE, "core", &c->limit_core);
+        if (c->has_nice && setpriority(PRIO_PROCESS, 0, c->nice) < 0)
+                child_fail(error_fd, "nice %d: %s", c->nice, strerror(errno));
+        if (c->has_umask)
+                umask(c->umask);
+
+        if (c->has_user || c->has_group) {
+                if (geteuid() == 0) {
+                        /* Groups before the uid: once the uid is dropped they cannot change. */
+                        if (c->has_user && initgroups(c->user_name, c->gid) < 0)
+                                child_fail(error_fd, "initgroups %s: %s", c->user_name, strerror(errno));
+                        if (!c->has_user && setgroups(1, &c->gid) < 0)
+                                child_fail(error_fd, "setgroups: %s", strerror(errno));
+                        if (setresgid(c->gid, c->gid, c->gid) < 0)
+                                child_fail(error_fd, "setgid %u: %s", (unsigned)c->gid, strerror(errno));
+                        if (c->has_user && setresuid(c->uid, c->uid, c->uid) < 0)
+                                child_fail(error_fd, "setuid %u: %s", (unsigned)c->uid, strerror(errno));
+                } else if ((c->has_user && c->uid != geteuid()) || (c->has_group && c->gid != getegid())) {
+                        child_fail(error_fd, "cannot change user or group: supervisord is not running as root");
+                }
+                if (c->has_user && (setenv("USER", c->user_name, 1) < 0 || setenv("LOGNAME", c->user_name, 1) < 0
+                                    || setenv("HOME", c->user_home, 1) < 0))
+                        child_fail(error_fd, "setenv: %s", strerror(errno));
+        }
+
+        if (c->directory && chdir(c->directory) < 0)
+                child_fail(error_fd, "chdir %s: %s", c->directory, strerror(errno));
+
+        for (size_t i = 0; i < sizeof private_variables / sizeof private_variables[0]; i++)
+                unsetenv(private_variables[i]);
+        for (char **e = c->environment; e && *e; e++)
+                if (putenv(*e) < 0)  /* the string lives in the config, valid until exec */
+                        child_fail(error_fd, "putenv: %s", strerror(errno));
+        char index[16];
+        snprintf(index, sizeof index, "%u", instance);
+        if (setenv("SUPERVISOR_SERVICE", c->name, 1) < 0 || setenv("SUPERVISOR_INSTANCE", index, 1) < 0)
+                child_fail(error_fd, "setenv: %s", strerror(errno));
+
+        /* Every fd supervisord had — including any inherited without close-on-exec from
+         * whoever started it — is closed at exec; only 0, 1, 2 survive.  The error pipe
+         * stays usable until then. */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+                for (int fd = 3; fd < 65536; fd++)
+                        if (fd != error_fd)
+                                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+
+        execvp(c->argv[0], c->argv);
+        child_fail(error_fd, "exec %s: %s", c->argv[0], strerror(errno));
+}
+
+int spawn_service(const struct service_config *config, unsigned instance, pid_t *ret_pid, int *ret_error_fd) {
+        int pipe_fds[2];
+        if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(pipe_fds[0]);
+                close(pipe_fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(pipe_fds[0]);
+                /* The write end is non-blocking too; a message is far below PIPE_BUF. */
+                child_exec(config, instance, pipe_fds[1]);
+        }
+        close(pipe_fds[1]);
+        *ret_pid = pid;
+        *ret_error_fd = pipe_fds[0];
+        return 0;
+}
+
+void spawn_read_error(int error_fd, char *buf, size_t size) {
+        ssize_t n = read(error_fd, buf, size - 1);
+        buf[n > 0 ? n : 0] = '\0';
+}

@@ -1,0 +1,305 @@
+/* supervisorctl.c — the control client: turns a command line into one protocol request,
+ * prints the answer for humans or as JSON, and exits with the documented status. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "protocol.h"
+#include "util.h"
+
+static bool json;
+
+static void usage(FILE *out) {
+        fprintf(out,
+                "usage: supervisorctl [-c FILE] [-s SOCKET] [--json] COMMAND [ARGS]\n"
+                "commands:\n"
+                "  status [NAME...]            show processes (exit 3 if one is not RUNNING)\n"
+                "  start NAME...|all           start and wait until running\n"
+                "  stop NAME...|all            stop and wait until stopped\n"
+                "  restart NAME...|all         stop, then start\n"
+                "  signal SIG NAME...|all      send a signal to the main process\n"
+                "  pid [NAME]                  supervisord's pid, or the service's\n"
+                "  shutdown                    stop everything and exit supervisord\n"
+                "  version                     print both versions\n");
+}
+
+static void json_string(const char *s) {
+        putchar('"');
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\')
+                        printf("\\%c", c);
+                else if (c < 0x20)
+                        printf("\\u%04x", c);
+                else
+                        putchar(c);
+        }
+        putchar('"');
+}
+
+static void json_string_or_null(const char *s) {
+        if (!s || strcmp(s, "-") == 0)
+                fputs("null", stdout);
+        else
+                json_string(s);
+}
+
+/* Socket path: -s, else `socket` from the config, else the default. */
+static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret) {
+        if (socket_path) {
+                *ret = strdup(socket_path);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (config_given || access(config_path, F_OK) == 0) {
+                struct config *c;
+                char error[1024];
+                if (config_load(config_path, &c, error, sizeof error) < 0) {
+                        fprintf(stderr, "supervisorctl: %s\n", error);
+                        return -EINVAL;
+                }
+                *ret = strdup(c->socket);
+                config_free(c);
+                return *ret ? 0 : -ENOMEM;
+        }
+        *ret = strdup(CONFIG_DEFAULT_SOCKET);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int connect_to(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+        }
+        return fd;
+}
+
+static int send_all(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* What the answer's records add up to. */
+struct outcome {
+        bool any_not_running;
+        unsigned records;
+};
+
+static void print_status(char **f, unsigned n, struct outcome *o) {
+        /* STATUS name state pid uptime last_exit restarts message */
+        if (n < 8)
+                return;
+        const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
+        long pid = atol(f[3]), uptime = atol(f[4]), restarts = atol(f[6]);
+        if (strcmp(state, "RUNNING") != 0)
+                o->any_not_running = true;
+        if (json) {
+                printf("%s{\"name\":", o->records ? "," : "");
+                json_string(name);
+                printf(",\"state\":\"%s\",\"pid\":", state);
+                if (pid > 0)
+                        printf("%ld", pid);
+                else
+                        fputs("null", stdout);
+                printf(",\"uptime\":%ld,\"exit_status\":", uptime);
+                if (strncmp(last_exit, "exit ", 5) == 0)
+                        printf("%d", atoi(last_exit + 5));
+                else
+                        fputs("null", stdout);
+                fputs(",\"signal\":", stdout);
+                json_string_or_null(strncmp(last_exit, "signal ", 7) == 0 ? last_exit + 7 : NULL);
+                printf(",\"restarts\":%ld,\"message\":", restarts);
+                json_string_or_null(message);
+                putchar('}');
+                o->records++;
+                return;
+        }
+        char description[512];
+        if (pid > 0) {
+                char up[32];
+                format_uptime(up, sizeof up, (uint64_t)uptime);
+                snprintf(description, sizeof description, "pid %ld, uptime %s", pid, up);
+        } else if (strcmp(message, "-") != 0)
+                snprintf(description, sizeof description, "%s", message);
+        else if (strncmp(last_exit, "exit ", 5) == 0)
+                snprintf(description, sizeof description, "exit status %s", last_exit + 5);
+        else if (strncmp(last_exit, "signal ", 7) == 0)
+                snprintf(description, sizeof description, "killed by SIG%s", last_exit + 7);
+        else
+                snprintf(description, sizeof description, "not started");
+        printf("%-24s %-9s %s\n", name, state, description);
+        o->records++;
+}
+
+static void print_result(char **f, unsigned n, struct outcome *o) {
+        /* RESULT name ok|error message */
+        if (n < 4)
+                return;
+        bool ok = strcmp(f[2], "ok") == 0;
+        if (json) {
+                printf("%s{\"name\":", o->records ? "," : "");
+                json_string(f[1]);
+                printf(",\"ok\":%s,\"message\":", ok ? "true" : "false");
+                json_string_or_null(f[3]);
+                putchar('}');
+        } else if (ok)
+                printf("%s: %s\n", f[1], f[3]);
+        else
+                printf("%s: ERROR (%s)\n", f[1], f[3]);
+        o->records++;
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
+        bool config_given = false;
+        int opt;
+
+        /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
+        while ((opt = getopt_long(argc, argv, "+c:s:jh", options, NULL)) != -1) {
+                switch (opt) {
+                case 'c': config_path = optarg; config_given = true; break;
+                case 's': socket_path = optarg; break;
+                case 'j': json = true; break;
+                case 'h': usage(stdout); return EXIT_OK;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+
+        /* The request line, checked here first so usage errors never need the daemon. */
+        char request[PROTOCOL_MAX_REQUEST + 1];
+        size_t len = 0;
+        for (int i = optind; i < argc; i++) {
+                int n = snprintf(request + len, sizeof request - len, "%s%s", i > optind ? " " : "", argv[i]);
+                if (n < 0 || (size_t)n >= sizeof request - len - 1) {
+                        fprintf(stderr, "supervisorctl: command line too long\n");
+                        return EXIT_USAGE;
+                }
+                len += (size_t)n;
+        }
+        char copy[sizeof request];
+        memcpy(copy, request, len + 1);
+        struct request *parsed = malloc(sizeof *parsed);
+        const char *error;
+        if (!parsed) {
+                fprintf(stderr, "supervisorctl: out of memory\n");
+                return EXIT_FAILED;
+        }
+        if (protocol_parse_request(copy, parsed, &error) < 0) {
+                fprintf(stderr, "supervisorctl: %s\n", error);
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        enum verb verb = parsed->verb;
+        free(parsed);
+        request[len++] = '\n';
+
+        char *path;
+        int r = resolve_socket(socket_path, config_path, config_given, &path);
+        if (r < 0)
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        int fd = connect_to(path);
+        if (fd < 0) {
+                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(errno));
+                free(path);
+                return EXIT_UNREACHABLE;
+        }
+        if (send_all(fd, request, len) < 0) {
+                fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
+                free(path);
+                return EXIT_UNREACHABLE;
+        }
+
+        FILE *in = fdopen(fd, "r");
+        if (!in) {
+                free(path);
+                return EXIT_FAILED;
+        }
+        struct outcome o = { 0 };
+        bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
+                    || verb == VERB_SIGNAL;
+        if (json && list)
+                putchar('[');
+        int status = -1;
+        char *line = NULL, *fields[16];
+        size_t size = 0;
+        ssize_t n;
+        while (status < 0 && (n = getline(&line, &size, in)) > 0) {
+                if (line[n - 1] != '\n')
+                        break;  /* cut short */
+                line[n - 1] = '\0';
+                unsigned nf = protocol_split_fields(line, fields, ELEMENTSOF(fields));
+                if (strcmp(fields[0], RECORD_STATUS) == 0)
+                        print_status(fields, nf, &o);
+                else if (strcmp(fields[0], RECORD_RESULT) == 0)
+                        print_result(fields, nf, &o);
+                else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2)
+                        json ? printf("{\"pid\":%s}\n", fields[1]) : printf("%s\n", fields[1]);
+                else if (strcmp(fields[0], RECORD_VERSION) == 0 && nf >= 2) {
+                        if (json)
+                                printf("{\"supervisorctl\":\"%s\",\"supervisord\":", SUPERVISORD_VERSION);
+                        else
+                                printf("supervisorctl %s\nsupervisord %s\n", SUPERVISORD_VERSION, fields[1]);
+                        if (json) {
+                                json_string(fields[1]);
+                                puts("}");
+                        }
+                } else if (strcmp(fields[0], FINAL_OK) == 0) {
+                        status = EXIT_OK;
+                        if (verb == VERB_SHUTDOWN)
+                                json ? puts("{\"ok\":true}") : puts("shut down");
+                } else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
+                        status = atoi(fields[1]);
+                        if (status <= 0)
+                                status = EXIT_FAILED;
+                        /* Per-process failures were printed with their results already. */
+                        if (o.records == 0 || verb == VERB_STATUS)
+                                fprintf(stderr, "supervisorctl: %s\n", fields[2]);
+                }
+        }
+        free(line);
+        fclose(in);
+        if (json && list)
+                puts("]");
+        if (status < 0) {
+                fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
+                status = EXIT_UNREACHABLE;
+        } else if (status == EXIT_OK && verb == VERB_STATUS && o.any_not_running)
+                status = EXIT_NOT_RUNNING;
+        free(path);
+        return status;
+}
