@@ -1,0 +1,76 @@
+/* harness.h — helpers for tests that drive the real supervisord and supervisorctl:
+ * a private temp directory per daemon, config writing, start/stop, running
+ * supervisorctl and reading what the OS shows in /proc.
+ *
+ * Binaries come from $SUPERVISORD and $SUPERVISORCTL (set by `make check`), else
+ * ./supervisord/supervisord and ./supervisord/supervisorctl. */
+#pragma once
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct daemon {
+        char dir[128];      /* private temp dir, removed by daemon_cleanup() */
+        char conf[192];     /* dir/supervisord.conf */
+        char sock[192];     /* dir/sock */
+        char pidfile[192];  /* dir/pid */
+        char log[192];      /* dir/daemon.log: the daemon's stderr */
+        pid_t pid;          /* the daemon, 0 when not running */
+};
+
+const char *supervisord_path(void);
+const char *supervisorctl_path(void);
+
+/* Create the temp dir and fill in the paths. */
+void daemon_init(struct daemon *d);
+/* Write the config: socket, pidfile and log-level debug, then BODY (printf format). */
+void daemon_write_config(struct daemon *d, const char *body_format, ...) __attribute__((format(printf, 2, 3)));
+/* Start `supervisord -n -c conf` (stderr to the log) and wait until its socket answers. */
+void daemon_start(struct daemon *d);
+/* SIGTERM, wait (up to timeout_ms); returns the exit status, or -1 on timeout (then SIGKILL). */
+int daemon_stop(struct daemon *d, int timeout_ms);
+/* Kill whatever is left and remove the temp dir. */
+void daemon_cleanup(struct daemon *d);
+
+/* Run supervisorctl -s SOCK with ARGS (a space-separated string); output is stdout and
+ * stderr together.  Returns the exit status. */
+int ctl(struct daemon *d, char *out, size_t out_size, const char *args_format, ...) __attribute__((format(printf, 4, 5)));
+/* Run ARGV, capture stdout+stderr; returns the exit status (or 128+signal). */
+int run_capture(char *const argv[], char *out, size_t out_size);
+
+/* The state column of `status NAME` ("RUNNING", ...), into buf. */
+const char *service_state_of(struct daemon *d, const char *name, char *buf, size_t size);
+/* The service's main pid from `pid NAME`, 0 if none. */
+pid_t service_pid_of(struct daemon *d, const char *name);
+/* Poll until service NAME is in STATE, up to timeout_ms; true if it got there. */
+bool wait_for_state(struct daemon *d, const char *name, const char *state, int timeout_ms);
+
+/* /proc helpers */
+bool process_exists(pid_t pid);        /* alive and not a zombie */
+char process_state(pid_t pid);         /* 'R', 'S', 'Z', ... or 0 if gone */
+pid_t process_parent(pid_t pid);
+int count_fds(pid_t pid, char *list, size_t list_size);  /* open fd numbers, "0 1 2" */
+int count_zombie_children(pid_t parent);
+/* Read /proc/PID/environ looking for NAME; copies its value, false if absent. */
+bool process_getenv(pid_t pid, const char *name, char *value, size_t size);
+/* Wait until a file exists and is non-empty (up to timeout_ms). */
+bool wait_for_file(const char *path, int timeout_ms);
+/* Read a whole small file into buf (NUL-terminated); -1 if it cannot be read. */
+ssize_t read_text_file(const char *path, char *buf, size_t size);
+void sleep_ms(int ms);
+long long now_ms(void);
+
+/* Build a suite runner: run SUITE, return the number of failures. */
+int run_suite(Suite *suite);
+
+/* Poll COND every 10 ms for up to TIMEOUT_MS; evaluates to whether it became true. */
+#define WAIT_UNTIL(cond, timeout_ms)                                                  \
+        ({                                                                            \
+                long long wait_deadline_ = now_ms() + (timeout_ms);                   \
+                bool wait_ok_;                                                        \
+                while (!(wait_ok_ = (cond)) && now_ms() < wait_deadline_)             \
+                        sleep_ms(10);                                                 \
+                wait_ok_;                                                             \
+        })
