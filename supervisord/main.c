@@ -20,7 +20,7 @@
 
 static sd_event *event;
 static struct config *config;
-static bool shutting_down;
+static bool shutting_down, exiting;
 
 static void usage(FILE *out) {
         fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h]\n"
@@ -33,7 +33,8 @@ static void usage(FILE *out) {
 }
 
 static void finish_if_stopped(void) {
-        if (shutting_down && services_all_stopped()) {
+        if (shutting_down && !exiting && services_all_stopped()) {
+                exiting = true;
                 log_notice("every service is stopped, exiting");
                 control_shutdown_complete();
                 sd_event_exit(event, 0);

@@ -1,0 +1,211 @@
+/* test_spawn.c — what a service process looks like from /proc: its session, fds, stdin,
+ * environment, directory, umask, nice, limits, user and groups, signal mask. */
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The value of "Field:" in /proc/PID/status, whitespace collapsed. */
+static const char *status_field(pid_t pid, const char *field, char *value, size_t size) {
+        char path[64], buf[8192];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        value[0] = '\0';
+        if (read_text_file(path, buf, sizeof buf) <= 0)
+                return value;
+        size_t len = strlen(field);
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+                if (strncmp(line, field, len) == 0 && line[len] == ':') {
+                        size_t n = 0;
+                        for (char *p = line + len + 1; *p && n + 1 < size; p++) {
+                                if (*p == ' ' || *p == '\t') {
+                                        if (n > 0 && value[n - 1] != ' ')
+                                                value[n++] = ' ';
+                                } else
+                                        value[n++] = *p;
+                        }
+                        while (n > 0 && value[n - 1] == ' ')
+                                n--;
+                        value[n] = '\0';
+                        break;
+                }
+        return value;
+}
+
+static pid_t start_one(struct daemon *d, const char *name) {
+        daemon_start(d);
+        ck_assert(wait_for_state(d, name, "RUNNING", 5000));
+        pid_t pid = service_pid_of(d, name);
+        ck_assert_int_gt(pid, 0);
+        return pid;
+}
+
+START_TEST(test_session_fds_stdin) {
+        struct daemon d;
+        char list[256], link[256], path[64];
+        daemon_init(&d);
+        daemon_write_config(&d, "service plain { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
+        /* An fd supervisord inherits without close-on-exec must not reach the service. */
+        int leak = open("/dev/null", O_RDONLY);
+        ck_assert_int_ge(leak, 3);
+        pid_t pid = start_one(&d, "plain");
+        close(leak);
+        char daemon_fds[256];
+        ck_assert_int_ge(count_fds(d.pid, daemon_fds, sizeof daemon_fds), 4);
+
+        ck_assert_int_eq(count_fds(pid, list, sizeof list), 3);
+        ck_assert_str_eq(list, "0 1 2");
+        snprintf(path, sizeof path, "/proc/%d/fd/0", (int)pid);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        ck_assert_int_gt(n, 0);
+        link[n] = '\0';
+        ck_assert_str_eq(link, "/dev/null");
+        ck_assert_int_eq(getsid(pid), pid);
+        ck_assert_int_eq(getpgid(pid), pid);
+        ck_assert_int_eq(process_parent(pid), d.pid);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_environment) {
+        struct daemon d;
+        char value[256];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service envy {\n command = \"sleep 60\"\n start-secs = 0.1\n"
+                " environment = { \"GREETING=hello world\", \"INHERITED_BY_TEST=overridden\" }\n}\n");
+        setenv("INHERITED_BY_TEST", "original", 1);
+        setenv("KEPT_FROM_PARENT", "yes", 1);
+        setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);  /* meant for supervisord, not its services */
+        pid_t pid = start_one(&d, "envy");
+        ck_assert(process_getenv(pid, "SUPERVISOR_SERVICE", value, sizeof value));
+        ck_assert_str_eq(value, "envy");
+        ck_assert(process_getenv(pid, "SUPERVISOR_INSTANCE", value, sizeof value));
+        ck_assert_str_eq(value, "0");
+        ck_assert(process_getenv(pid, "GREETING", value, sizeof value));
+        ck_assert_str_eq(value, "hello world");
+        ck_assert(process_getenv(pid, "INHERITED_BY_TEST", value, sizeof value));
+        ck_assert_str_eq(value, "overridden");
+        ck_assert(process_getenv(pid, "KEPT_FROM_PARENT", value, sizeof value));
+        ck_assert_str_eq(value, "yes");
+        ck_assert(!process_getenv(pid, "NOTIFY_SOCKET", value, sizeof value));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_directory_umask_nice_limits) {
+        struct daemon d;
+        char value[256], path[64], link[256], limits[8192];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service tuned {\n command = \"sleep 60\"\n start-secs = 0.1\n directory = %s\n umask = 027\n"
+                " nice = 7\n limit-nofile = 123\n limit-core = 0\n limit-nproc = 1000\n}\n",
+                d.dir);
+        pid_t pid = start_one(&d, "tuned");
+
+        snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        ck_assert_int_gt(n, 0);
+        link[n] = '\0';
+        ck_assert_str_eq(link, d.dir);
+        ck_assert_str_eq(status_field(pid, "Umask", value, sizeof value), "0027");
+
+        char stat[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        ck_assert_int_gt(read_text_file(path, stat, sizeof stat), 0);
+        /* field 19 is nice; count from after the command name */
+        char *p = strrchr(stat, ')') + 2;
+        int field = 3;
+        while (field < 19 && (p = strchr(p, ' ')))
+                p++, field++;
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq(atoi(p), 7);
+
+        snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+        ck_assert_int_gt(read_text_file(path, limits, sizeof limits), 0);
+        ck_assert_ptr_nonnull(strstr(limits, "Max open files            123                  123"));
+        ck_assert_ptr_nonnull(strstr(limits, "Max core file size        0                    0"));
+        ck_assert_ptr_nonnull(strstr(limits, "Max processes             1000                 1000"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_signals_reset) {
+        struct daemon d;
+        char value[64];
+        daemon_init(&d);
+        daemon_write_config(&d, "service sig { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
+        pid_t pid = start_one(&d, "sig");
+        /* supervisord itself blocks TERM, INT, HUP, USR1, CHLD and ignores PIPE ... */
+        ck_assert_str_ne(status_field(d.pid, "SigBlk", value, sizeof value), "0000000000000000");
+        /* ... none of which its services may inherit. */
+        ck_assert_str_eq(status_field(pid, "SigBlk", value, sizeof value), "0000000000000000");
+        ck_assert_str_eq(status_field(pid, "SigIgn", value, sizeof value), "0000000000000000");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_user_and_group) {
+        struct daemon d;
+        char value[256];
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_user_and_group: needs root, skipped\n");
+                return;
+        }
+        struct passwd *pw = getpwnam("nobody");
+        struct group *gr = getgrnam("nogroup");
+        ck_assert_ptr_nonnull(pw);
+        ck_assert_ptr_nonnull(gr);
+        uid_t uid = pw->pw_uid;
+        gid_t gid = gr->gr_gid;
+        char home[256];
+        snprintf(home, sizeof home, "%s", pw->pw_dir);
+
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service dropped { command = \"sleep 60\"\n start-secs = 0.1\n user = nobody\n}\n"
+                "service grouped { command = \"sleep 60\"\n start-secs = 0.1\n user = nobody\n group = daemon\n}\n");
+        pid_t pid = start_one(&d, "dropped");
+        char expect[128];
+        snprintf(expect, sizeof expect, "%u %u %u %u", uid, uid, uid, uid);
+        ck_assert_str_eq(status_field(pid, "Uid", value, sizeof value), expect);
+        snprintf(expect, sizeof expect, "%u %u %u %u", gid, gid, gid, gid);
+        ck_assert_str_eq(status_field(pid, "Gid", value, sizeof value), expect);
+        /* initgroups: exactly nobody's groups, none of root's */
+        snprintf(expect, sizeof expect, "%u", gid);
+        ck_assert_str_eq(status_field(pid, "Groups", value, sizeof value), expect);
+        ck_assert(process_getenv(pid, "USER", value, sizeof value));
+        ck_assert_str_eq(value, "nobody");
+        ck_assert(process_getenv(pid, "HOME", value, sizeof value));
+        ck_assert_str_eq(value, home);
+
+        ck_assert(wait_for_state(&d, "grouped", "RUNNING", 5000));
+        pid_t grouped = service_pid_of(&d, "grouped");
+        struct group *daemon_group = getgrnam("daemon");
+        ck_assert_ptr_nonnull(daemon_group);
+        snprintf(expect, sizeof expect, "%u %u %u %u", daemon_group->gr_gid, daemon_group->gr_gid,
+                 daemon_group->gr_gid, daemon_group->gr_gid);
+        ck_assert_str_eq(status_field(grouped, "Gid", value, sizeof value), expect);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *spawn_suite(void) {
+        Suite *s = suite_create("spawn");
+        TCase *tc = tcase_create("spawn");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_session_fds_stdin);
+        tcase_add_test(tc, test_environment);
+        tcase_add_test(tc, test_directory_umask_nice_limits);
+        tcase_add_test(tc, test_signals_reset);
+        tcase_add_test(tc, test_user_and_group);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(spawn_suite()) ? 1 : 0; }

@@ -1,0 +1,289 @@
+/* test_supervision.c — the state machine against real processes: restarts after kill -9,
+ * restart policies, backoff timing, FATAL after start-retries, stop-timeout and SIGKILL,
+ * and the process group on stop and on crash. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The pid written into FILE by a service. */
+static pid_t pid_from_file(const char *path) {
+        char buf[64];
+        if (!wait_for_file(path, 5000))
+                return 0;
+        sleep_ms(20);  /* the writer may not have finished the line */
+        read_text_file(path, buf, sizeof buf);
+        return (pid_t)atoi(buf);
+}
+
+START_TEST(test_kill9_restarts_immediately) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service sleeper {\n command = \"sleep 60\"\n start-secs = 0.2\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "sleeper", "RUNNING", 5000));
+        pid_t first = service_pid_of(&d, "sleeper");
+        ck_assert_int_gt(first, 0);
+        ck_assert_int_eq(process_parent(first), d.pid);
+
+        long long t0 = now_ms();
+        ck_assert_int_eq(kill(first, SIGKILL), 0);
+        pid_t second = 0;
+        ck_assert(WAIT_UNTIL((second = service_pid_of(&d, "sleeper")) > 0 && second != first, 2000));
+        long long latency = now_ms() - t0;
+        /* The first restart after a good run has no delay. */
+        ck_assert_msg(latency < 500, "restart took %lld ms", latency);
+        ck_assert(process_exists(second));
+        ck_assert(!process_exists(first));
+        ck_assert_int_eq(count_zombie_children(d.pid), 0);
+
+        ck_assert(wait_for_state(&d, "sleeper", "RUNNING", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status sleeper"), 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"restarts\":1"));
+        ck_assert_ptr_nonnull(strstr(out, "\"signal\":\"KILL\""));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_restart_policies) {
+        struct daemon d;
+        char marks[256];
+        daemon_init(&d);
+        snprintf(marks, sizeof marks, "%s/marks", d.dir);
+        /* Each service records every start as a line in its own file, then exits. */
+        daemon_write_config(&d,
+                "service never { command = \"/bin/sh -c 'echo x >> %1$s.never; sleep 0.3; exit 1'\"\n"
+                "  restart = never\n start-secs = 0.1\n}\n"
+                "service clean { command = \"/bin/sh -c 'echo x >> %1$s.clean; sleep 0.3; exit 0'\"\n"
+                "  start-secs = 0.1\n}\n"
+                "service success2 { command = \"/bin/sh -c 'echo x >> %1$s.success2; sleep 0.3; exit 2'\"\n"
+                "  start-secs = 0.1\n success-exit-codes = { 0, 2 }\n}\n"
+                "service failing { command = \"/bin/sh -c 'echo x >> %1$s.failing; sleep 0.3; exit 3'\"\n"
+                "  start-secs = 0.1\n success-exit-codes = { 0, 2 }\n}\n"
+                "service always { command = \"/bin/sh -c 'echo x >> %1$s.always; sleep 0.3; exit 0'\"\n"
+                "  start-secs = 0.1\n restart = always\n}\n",
+                marks);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "never", "EXITED", 5000));
+        ck_assert(wait_for_state(&d, "clean", "EXITED", 5000));
+        ck_assert(wait_for_state(&d, "success2", "EXITED", 5000));
+        sleep_ms(1200);  /* long enough for three more runs of the restarting ones */
+
+        char path[300], buf[256], state[64];
+        static const struct {
+                const char *name;
+                int min_runs, max_runs;
+        } expect[] = {
+                { "never", 1, 1 }, { "clean", 1, 1 }, { "success2", 1, 1 }, { "failing", 3, 10 }, { "always", 3, 10 },
+        };
+        for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+                snprintf(path, sizeof path, "%s.%s", marks, expect[i].name);
+                ck_assert_int_ge(read_text_file(path, buf, sizeof buf), 0);
+                int runs = 0;
+                for (char *p = buf; (p = strchr(p, '\n')); p++)
+                        runs++;
+                ck_assert_msg(runs >= expect[i].min_runs && runs <= expect[i].max_runs, "%s ran %d times",
+                              expect[i].name, runs);
+        }
+        ck_assert_str_eq(service_state_of(&d, "never", state, sizeof state), "EXITED");
+        char out[4096];
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status never"), 3);
+        ck_assert_ptr_nonnull(strstr(out, "exit status 1"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_backoff_timing_and_fatal) {
+        struct daemon d;
+        char stamps[256], out[4096];
+        daemon_init(&d);
+        snprintf(stamps, sizeof stamps, "%s/stamps", d.dir);
+        daemon_write_config(&d,
+                "service crash {\n"
+                "  command = \"/bin/sh -c 'cat /proc/uptime >> %s; exit 1'\"\n"
+                "  start-secs = 1\n start-retries = 4\n restart-delay = 0.2\n restart-delay-max = 0.5\n}\n",
+                stamps);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "crash", "FATAL", 10000));
+
+        char buf[1024];
+        ck_assert_int_gt(read_text_file(stamps, buf, sizeof buf), 0);
+        double t[16];
+        int n = 0;
+        for (char *line = strtok(buf, "\n"); line && n < 16; line = strtok(NULL, "\n"))
+                t[n++] = atof(line);
+        /* Exactly start-retries attempts, spaced by 0.2, 0.4, then capped at 0.5 s. */
+        ck_assert_int_eq(n, 4);
+        const double expected[] = { 0.2, 0.4, 0.5 };
+        for (int i = 0; i < 3; i++) {
+                double gap = t[i + 1] - t[i];
+                ck_assert_msg(gap >= expected[i] - 0.02 && gap <= expected[i] + 0.15, "gap %d was %.3f s, expected %.1f",
+                              i + 1, gap, expected[i]);
+        }
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status crash"), 3);
+        ck_assert_ptr_nonnull(strstr(out, "gave up after 4 failed starts"));
+        ck_assert_ptr_nonnull(strstr(out, "exit status 1"));
+        /* FATAL stays FATAL: no more attempts. */
+        sleep_ms(700);
+        ck_assert_int_gt(read_text_file(stamps, buf, sizeof buf), 0);
+        n = 0;
+        for (char *p = buf; (p = strchr(p, '\n')); p++)
+                n++;
+        ck_assert_int_eq(n, 4);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_start_secs) {
+        struct daemon d;
+        char state[64];
+        daemon_init(&d);
+        daemon_write_config(&d, "service slow { command = \"sleep 60\"\n start-secs = 1.5\n}\n");
+        daemon_start(&d);
+        ck_assert_str_eq(service_state_of(&d, "slow", state, sizeof state), "STARTING");
+        sleep_ms(800);
+        ck_assert_str_eq(service_state_of(&d, "slow", state, sizeof state), "STARTING");
+        ck_assert(wait_for_state(&d, "slow", "RUNNING", 2000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_stop_timeout_sigkill) {
+        struct daemon d;
+        char out[4096], pidfile[256];
+        daemon_init(&d);
+        snprintf(pidfile, sizeof pidfile, "%s/stubborn.pid", d.dir);
+        daemon_write_config(&d,
+                "service stubborn {\n"
+                "  command = \"/bin/sh -c 'trap \\\"\\\" TERM; echo $$ > %s; while :; do sleep 0.1; done'\"\n"
+                "  start-secs = 0.2\n stop-timeout = 1\n}\n",
+                pidfile);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "stubborn", "RUNNING", 5000));
+        pid_t pid = pid_from_file(pidfile);
+        ck_assert_int_gt(pid, 0);
+        long long t0 = now_ms();
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop stubborn"), 0);
+        long long took = now_ms() - t0;
+        ck_assert_msg(took >= 900 && took < 3000, "stop took %lld ms", took);
+        ck_assert_str_eq(out, "stubborn: stopped\n");
+        ck_assert(!process_exists(pid));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status stubborn"), 3);
+        ck_assert_ptr_nonnull(strstr(out, "STOPPED"));
+        ck_assert_ptr_nonnull(strstr(out, "killed by SIGKILL"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_stop_kills_group) {
+        struct daemon d;
+        char out[4096], child_file[256];
+        daemon_init(&d);
+        snprintf(child_file, sizeof child_file, "%s/child.pid", d.dir);
+        /* The grandchild ignores TERM: the stop must still end with it dead (SIGKILL to
+         * the group after stop-timeout), and only then report the service stopped. */
+        daemon_write_config(&d,
+                "service parent {\n"
+                "  command = \"/bin/sh -c '(trap \\\"\\\" TERM; while :; do sleep 0.1; done) & echo $! > %s; wait'\"\n"
+                "  start-secs = 0.2\n stop-timeout = 1\n}\n",
+                child_file);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "parent", "RUNNING", 5000));
+        pid_t main_pid = service_pid_of(&d, "parent");
+        pid_t grandchild = pid_from_file(child_file);
+        ck_assert_int_gt(grandchild, 0);
+        ck_assert_int_eq(getpgid(grandchild), main_pid);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop parent"), 0);
+        ck_assert(!process_exists(main_pid));
+        ck_assert(!process_exists(grandchild));
+        ck_assert_int_eq(count_zombie_children(d.pid), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_crash_kills_leftovers) {
+        struct daemon d;
+        char child_file[256];
+        daemon_init(&d);
+        snprintf(child_file, sizeof child_file, "%s/child.pid", d.dir);
+        daemon_write_config(&d,
+                "service crasher {\n"
+                "  command = \"/bin/sh -c 'sleep 60 & echo $! > %s; sleep 0.5; exit 1'\"\n"
+                "  start-secs = 0.2\n restart = never\n}\n",
+                child_file);
+        daemon_start(&d);
+        pid_t grandchild = pid_from_file(child_file);
+        ck_assert_int_gt(grandchild, 0);
+        ck_assert(wait_for_state(&d, "crasher", "EXITED", 5000));
+        ck_assert(WAIT_UNTIL(!process_exists(grandchild), 2000));
+        ck_assert(WAIT_UNTIL(count_zombie_children(d.pid) == 0, 2000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_exec_failure_reported) {
+        struct daemon d;
+        char out[4096], log[65536];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service missing { command = /nonexistent/binary\n start-retries = 2\n restart-delay = 0.05\n}\n"
+                "service nodir { command = \"sleep 60\"\n directory = /nonexistent-dir\n start-retries = 1\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "missing", "FATAL", 5000));
+        ck_assert(wait_for_state(&d, "nodir", "FATAL", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 3);
+        ck_assert_ptr_nonnull(strstr(out, "exec /nonexistent/binary: No such file or directory"));
+        ck_assert_ptr_nonnull(strstr(out, "chdir /nonexistent-dir: No such file or directory"));
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        ck_assert_ptr_nonnull(strstr(log, "missing: exec /nonexistent/binary: No such file or directory"));
+        /* start reports the failure and exits 1 */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 1);
+        ck_assert_ptr_nonnull(strstr(out, "missing: ERROR ("));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_stop_during_backoff_and_autostart_false) {
+        struct daemon d;
+        char out[4096], state[64];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service crash { command = \"/bin/sh -c 'exit 1'\"\n restart-delay = 5\n}\n"
+                "service manual { command = \"sleep 60\"\n autostart = false\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "crash", "BACKOFF", 3000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop crash"), 0);
+        ck_assert_str_eq(service_state_of(&d, "crash", state, sizeof state), "STOPPED");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status manual"), 3);
+        ck_assert_ptr_nonnull(strstr(out, "STOPPED"));
+        ck_assert_ptr_nonnull(strstr(out, "not started"));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start manual"), 0);
+        ck_assert_str_eq(out, "manual: started\n");
+        ck_assert_str_eq(service_state_of(&d, "manual", state, sizeof state), "RUNNING");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *supervision_suite(void) {
+        Suite *s = suite_create("supervision");
+        TCase *tc = tcase_create("supervision");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_kill9_restarts_immediately);
+        tcase_add_test(tc, test_restart_policies);
+        tcase_add_test(tc, test_backoff_timing_and_fatal);
+        tcase_add_test(tc, test_start_secs);
+        tcase_add_test(tc, test_stop_timeout_sigkill);
+        tcase_add_test(tc, test_stop_kills_group);
+        tcase_add_test(tc, test_crash_kills_leftovers);
+        tcase_add_test(tc, test_exec_failure_reported);
+        tcase_add_test(tc, test_stop_during_backoff_and_autostart_false);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(supervision_suite()) ? 1 : 0; }
