@@ -46,6 +46,14 @@ static void scan_free(struct scan *scan) {
         free(scan->error);
 }
 
+enum token_type { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_PUNCT };
+
+struct token {
+        enum token_type type;
+        char *text;      /* unescaped copy, room for the whole input (see config_scan) */
+        int line;
+};
+
 static int scan_line_of(const struct scan *scan, const char *section, const char *key) {
         for (size_t i = 0; i < scan->n_keys; i++) {
                 const struct key_position *k = &scan->keys[i];
@@ -58,14 +66,6 @@ static int scan_line_of(const struct scan *scan, const char *section, const char
         }
         return 0;
 }
-
-enum token_type { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_PUNCT };
-
-struct token {
-        enum token_type type;
-        char text[128];  /* truncated copy: only names are compared */
-        int line;
-};
 
 struct lexer {
         char *p;
@@ -120,8 +120,7 @@ static void lexer_next(struct lexer *lx, struct token *t) {
                                 p++;
                         if (*p == '\n')
                                 lx->line++;
-                        if (n < sizeof t->text - 1)
-                                t->text[n++] = *p;
+                        t->text[n++] = *p;
                         p++;
                 }
                 if (*p)
@@ -134,8 +133,7 @@ static void lexer_next(struct lexer *lx, struct token *t) {
         } else {
                 t->type = TOKEN_WORD;
                 while (*p && !strchr(" \t\r\n{}=,()#\"'", *p) && !(p[0] == '+' && p[1] == '=')) {
-                        if (n < sizeof t->text - 1)
-                                t->text[n++] = *p;
+                        t->text[n++] = *p;
                         p++;
                 }
         }
@@ -144,7 +142,8 @@ static void lexer_next(struct lexer *lx, struct token *t) {
 }
 
 static int scan_add(struct scan *scan, const char *section, const char *key, int line) {
-        int first = scan_line_of(scan, section, key);
+        /* Section markers are not keys: duplicate titles are libconfuse's to report. */
+        int first = key[0] == '\001' ? 0 : scan_line_of(scan, section, key);
         if (first > 0 && !scan->error) {
                 if (asprintf(&scan->error, "%s:%d: '%s' is set twice (first at line %d)", scan->file,
                              line, key, first) < 0)
@@ -170,10 +169,16 @@ static int scan_add(struct scan *scan, const char *section, const char *key, int
  * Syntax errors are libconfuse's to report; this only has to survive them. */
 static int config_scan(char *text, struct scan *scan) {
         struct lexer lx = { .p = text, .line = 1 };
-        struct token previous = { .type = TOKEN_END }, current;
-        char section[128] = "";
-        int depth = 0, section_line = 0, r;
+        /* A token is never longer than the input: two such buffers mean nothing is cut. */
+        size_t size = strlen(text) + 1;
+        char *buffers = malloc(3 * size);
+        if (!buffers)
+                return -ENOMEM;
+        struct token previous = { .type = TOKEN_END, .text = buffers }, current = { .text = buffers + size };
+        char *section = buffers + 2 * size;
+        int depth = 0, section_line = 0, r = 0;
 
+        previous.text[0] = section[0] = '\0';
         for (;;) {
                 lexer_next(&lx, &current);
                 if (current.type == TOKEN_END)
@@ -182,17 +187,17 @@ static int config_scan(char *text, struct scan *scan) {
                     && previous.type == TOKEN_WORD && depth <= 1) {
                         r = scan_add(scan, depth == 1 ? section : NULL, previous.text, previous.line);
                         if (r < 0)
-                                return r;
+                                goto out;
                 } else if (current.type == TOKEN_PUNCT && !strcmp(current.text, "{")) {
                         bool list = previous.type == TOKEN_PUNCT && strcmp(previous.text, "{") != 0
                                     && strcmp(previous.text, "}") != 0;
                         if (depth == 0 && !list) {
                                 /* `service TITLE {`: the title was the previous token */
-                                snprintf(section, sizeof section, "%s", previous.text);
+                                strcpy(section, previous.text);
                                 section_line = previous.line;
                                 r = scan_add(scan, section, "\001section", section_line);
                                 if (r < 0)
-                                        return r;
+                                        goto out;
                         }
                         /* Lists `{ ... }` inside a section also nest; they hold no keys. */
                         depth++;
@@ -200,13 +205,16 @@ static int config_scan(char *text, struct scan *scan) {
                         if (depth > 0)
                                 depth--;
                 }
+                char *spare = previous.text;
                 previous = current;
+                current.text = spare;
         }
-        if (depth > 0 && !scan->error)
-                if (asprintf(&scan->error, "%s:%d: section '%s' is not closed with '}'", scan->file,
-                             section_line, section) < 0)
-                        return -ENOMEM;
-        return 0;
+        if (depth > 0 && !scan->error
+            && asprintf(&scan->error, "%s:%d: section '%s' is not closed with '}'", scan->file, section_line, section) < 0)
+                r = -ENOMEM;
+out:
+        free(buffers);
+        return r < 0 ? r : 0;
 }
 
 /* ---- loading ------------------------------------------------------------------------ */
@@ -563,9 +571,10 @@ static int read_file(const char *path, char **ret) {
         }
         char buf[8192];
         size_t n;
+        errno = 0;
         while ((n = fread(buf, 1, sizeof buf, f)) > 0)
                 fwrite(buf, 1, n, mem);
-        int r = ferror(f) ? -EIO : 0;
+        int r = ferror(f) ? (errno ? -errno : -EIO) : 0;
         fclose(f);
         if (fclose(mem) != 0 && r == 0)
                 r = -ENOMEM;
