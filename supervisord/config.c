@@ -266,6 +266,10 @@ load_error(struct load_context *ctx, const char *section, const char *key, const
 
 static cfg_opt_t service_options[] = {
         CFG_STR("command", NULL, CFGF_NODEFAULT),
+        CFG_STR("type", "simple", CFGF_NONE),
+        CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
+        CFG_STR("instances", "1", CFGF_NONE),
+        CFG_STR_LIST("after", "{}", CFGF_NONE),
         CFG_STR("directory", NULL, CFGF_NODEFAULT),
         CFG_STR("user", NULL, CFGF_NODEFAULT),
         CFG_STR("group", NULL, CFGF_NODEFAULT),
@@ -388,6 +392,7 @@ static int load_group(const char *text, gid_t *ret) {
 static int load_service(struct load_context *ctx, cfg_t *section, struct service_config *s) {
         const char *name = cfg_title(section);
         const char *text;
+        unsigned count;
         long n;
         int r;
 
@@ -411,6 +416,44 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                 return load_error(ctx, name, "command", "command: %s", split_error);
         if (dup_string(text, &s->command) < 0)
                 return -ENOMEM;
+
+        text = cfg_getstr(section, "type");
+        if (strcmp(text, "simple") == 0)
+                s->type = SERVICE_SIMPLE;
+        else if (strcmp(text, "notify") == 0)
+                s->type = SERVICE_NOTIFY;
+        else if (strcmp(text, "forking") == 0)
+                s->type = SERVICE_FORKING;
+        else
+                return load_error(ctx, name, "type", "type: '%s' is not one of simple, notify, forking", text);
+        if ((text = cfg_getstr(section, "pidfile"))) {
+                if (s->type != SERVICE_FORKING)
+                        return load_error(ctx, name, "pidfile", "pidfile: only for type = forking");
+                if (text[0] != '/')
+                        return load_error(ctx, name, "pidfile", "pidfile: '%s' is not an absolute path", text);
+                if (dup_string(text, &s->pidfile) < 0)
+                        return -ENOMEM;
+        } else if (s->type == SERVICE_FORKING)
+                return load_error(ctx, name, "type", "type = forking needs a pidfile");
+
+        text = cfg_getstr(section, "instances");
+        if (parse_long(text, 1, 10000, &n) < 0)
+                return load_error(ctx, name, "instances", "instances: '%s' is not an integer from 1 to 10000", text);
+        s->instances = (unsigned)n;
+        if (s->instances > 1 && s->type == SERVICE_FORKING)
+                return load_error(ctx, name, "instances", "instances: not supported with type = forking (one pidfile)");
+
+        count = cfg_size(section, "after");
+        s->after = calloc(count + 1, sizeof(char *));
+        if (!s->after)
+                return -ENOMEM;
+        for (unsigned i = 0; i < count; i++) {
+                text = cfg_getnstr(section, "after", i);
+                if (!service_name_is_valid(text))
+                        return load_error(ctx, name, "after", "after: '%s' is not a service name", text);
+                if (dup_string(text, &s->after[i]) < 0)
+                        return -ENOMEM;
+        }
 
         if ((text = cfg_getstr(section, "directory"))) {
                 if (text[0] != '/')
@@ -438,7 +481,7 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                 s->nice = (int)n;
         }
 
-        unsigned count = cfg_size(section, "environment");
+        count = cfg_size(section, "environment");
         s->environment = calloc(count + 1, sizeof(char *));
         if (!s->environment)
                 return -ENOMEM;
@@ -590,6 +633,102 @@ static int read_file(const char *path, char **ret) {
         return 0;
 }
 
+ssize_t config_find_service(const struct config *c, const char *name) {
+        for (size_t i = 0; i < c->n_services; i++)
+                if (strcmp(c->services[i]->name, name) == 0)
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* Depth-first walk along `after`; colour: 0 unvisited, 1 on the current path, 2 done. */
+static int visit_dependencies(struct load_context *ctx, const struct config *c, size_t i, unsigned char *colour,
+                              size_t *path, size_t depth) {
+        const struct service_config *s = c->services[i];
+        colour[i] = 1;
+        path[depth] = i;
+        for (char **a = s->after; *a; a++) {
+                ssize_t j = config_find_service(c, *a);
+                if (j < 0)
+                        return load_error(ctx, s->name, "after", "after: no service named '%s'", *a);
+                if (colour[j] == 1) {
+                        char cycle[1024];
+                        size_t len = 0, start = depth;
+                        while (path[start] != (size_t)j)
+                                start--;
+                        for (size_t k = start; k <= depth && len < sizeof cycle; k++)
+                                len += (size_t)snprintf(cycle + len, sizeof cycle - len, "%s -> ", c->services[path[k]]->name);
+                        if (len < sizeof cycle)
+                                snprintf(cycle + len, sizeof cycle - len, "%s", c->services[j]->name);
+                        return load_error(ctx, s->name, "after", "after: dependency cycle %s", cycle);
+                }
+                if (colour[j] == 0) {
+                        int r = visit_dependencies(ctx, c, (size_t)j, colour, path, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        colour[i] = 2;
+        return 0;
+}
+
+static int check_dependencies(struct load_context *ctx, const struct config *c) {
+        if (c->n_services == 0)
+                return 0;
+        unsigned char *colour = calloc(c->n_services, 1);
+        size_t *path = calloc(c->n_services, sizeof *path);
+        int r = colour && path ? 0 : -ENOMEM;
+        for (size_t i = 0; r == 0 && i < c->n_services; i++)
+                if (colour[i] == 0)
+                        r = visit_dependencies(ctx, c, i, colour, path, 0);
+        free(colour);
+        free(path);
+        return r;
+}
+
+static bool strings_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_equal(char **a, char **b) {
+        for (; a && *a && b && *b; a++, b++)
+                if (strcmp(*a, *b) != 0)
+                        return false;
+        return (!a || !*a) && (!b || !*b);
+}
+
+static bool limits_equal(const struct resource_limit *a, const struct resource_limit *b) {
+        return a->set == b->set && (!a->set || a->value == b->value);
+}
+
+bool service_config_equal(const struct service_config *a, const struct service_config *b) {
+        return a->instances == b->instances && service_config_equal_but_instances(a, b);
+}
+
+bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b) {
+        return strings_equal(a->name, b->name) && strv_equal(a->argv, b->argv) && a->type == b->type
+               && strings_equal(a->pidfile, b->pidfile) && strv_equal(a->after, b->after)
+               && strings_equal(a->directory, b->directory) && a->has_user == b->has_user && a->has_group == b->has_group
+               && a->uid == b->uid && a->gid == b->gid && strings_equal(a->user_name, b->user_name)
+               && a->has_umask == b->has_umask && a->umask == b->umask && a->has_nice == b->has_nice
+               && a->nice == b->nice && strv_equal(a->environment, b->environment) && a->autostart == b->autostart
+               && a->restart == b->restart
+               && memcmp(a->success_exit_codes, b->success_exit_codes, sizeof a->success_exit_codes) == 0
+               && a->start_secs == b->start_secs && a->start_retries == b->start_retries
+               && a->restart_delay == b->restart_delay && a->restart_delay_max == b->restart_delay_max
+               && a->stop_signal == b->stop_signal && a->stop_timeout == b->stop_timeout
+               && limits_equal(&a->limit_nofile, &b->limit_nofile) && limits_equal(&a->limit_nproc, &b->limit_nproc)
+               && limits_equal(&a->limit_core, &b->limit_core);
+}
+
+const char *service_type_to_string(enum service_type type) {
+        switch (type) {
+        case SERVICE_SIMPLE: return "simple";
+        case SERVICE_NOTIFY: return "notify";
+        case SERVICE_FORKING: return "forking";
+        }
+        return "?";
+}
+
 int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
         struct scan scan = { .file = path };
         struct load_context ctx = { .file = path, .scan = &scan, .error = error, .error_size = error_size };
@@ -644,11 +783,20 @@ int config_load(const char *path, struct config **ret, char *error, size_t error
                 goto out;
         }
         for (unsigned i = 0; i < count; i++) {
-                c->n_services++;
-                r = load_service(&ctx, cfg_getnsec(cfg, "service", i), &c->services[i]);
+                struct service_config *s = calloc(1, sizeof *s);
+                if (!s) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                s->refcount = 1;
+                c->services[c->n_services++] = s;
+                r = load_service(&ctx, cfg_getnsec(cfg, "service", i), s);
                 if (r < 0)
                         goto out;
         }
+        r = check_dependencies(&ctx, c);
+        if (r < 0)
+                goto out;
         *ret = c;
         c = NULL;
         r = 0;
@@ -663,7 +811,14 @@ out:
         return r;
 }
 
-static void service_config_free(struct service_config *s) {
+struct service_config *service_config_ref(struct service_config *s) {
+        s->refcount++;
+        return s;
+}
+
+void service_config_unref(struct service_config *s) {
+        if (!s || --s->refcount > 0)
+                return;
         free(s->name);
         free(s->file);
         free(s->command);
@@ -672,13 +827,16 @@ static void service_config_free(struct service_config *s) {
         free(s->user_name);
         free(s->user_home);
         strv_free(s->environment);
+        free(s->pidfile);
+        strv_free(s->after);
+        free(s);
 }
 
 void config_free(struct config *c) {
         if (!c)
                 return;
         for (size_t i = 0; i < c->n_services; i++)
-                service_config_free(&c->services[i]);
+                service_config_unref(c->services[i]);
         free(c->services);
         free(c->path);
         free(c->socket);

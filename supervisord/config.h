@@ -20,17 +20,31 @@ enum restart_policy {
         RESTART_NEVER,
 };
 
+enum service_type {
+        SERVICE_SIMPLE,   /* the command is the service */
+        SERVICE_NOTIFY,   /* ... and says READY=1 on NOTIFY_SOCKET when it is up */
+        SERVICE_FORKING,  /* the command double-forks; the daemon is found through pidfile */
+};
+
 struct resource_limit {
         bool set;
         rlim_t value;  /* RLIM_INFINITY for "infinity" */
 };
 
+/* Reference-counted: the loaded config holds one reference and every service process
+ * using the definition another, so a reload can replace the config while old
+ * processes are still being stopped under their old definition. */
 struct service_config {
+        unsigned refcount;
         char *name;
         char *file;             /* where the section was read, for messages */
         int line;
         char *command;          /* as written, for reporting and change detection */
         char **argv;            /* NULL-terminated */
+        enum service_type type;
+        char *pidfile;          /* type = forking: where the daemon writes its pid */
+        unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
+        char **after;           /* NULL-terminated names that must be RUNNING first */
         char *directory;        /* NULL: inherit */
         bool has_user, has_group;
         char *user_name;        /* for initgroups(); NULL without `user` */
@@ -61,7 +75,7 @@ struct config {
         gid_t socket_gid;
         char *pidfile;
         int log_level;          /* syslog priority */
-        struct service_config *services;
+        struct service_config **services;  /* one reference each */
         size_t n_services;
 };
 
@@ -69,6 +83,16 @@ struct config {
  * "FILE:LINE: message" (or "FILE: message") into error. */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
 void config_free(struct config *config);
+
+struct service_config *service_config_ref(struct service_config *service);
+void service_config_unref(struct service_config *service);
+/* Same definition (everything but where it was written)? Reload keeps such services running. */
+bool service_config_equal(const struct service_config *a, const struct service_config *b);
+/* ... apart from the number of instances: the running ones can stay. */
+bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b);
+/* Index of the service named NAME in config, or -1. */
+ssize_t config_find_service(const struct config *config, const char *name);
+const char *service_type_to_string(enum service_type type);
 
 bool service_config_is_success(const struct service_config *service, int exit_code);
 const char *restart_policy_to_string(enum restart_policy policy);

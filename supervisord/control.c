@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct target {
         bool stop_phase;          /* restart: still waiting for the stop to finish */
         bool done, ok;
         char message[200];
+        char *removed_name;       /* owned: the name, once the service is gone */
 };
 
 struct client {
@@ -49,7 +51,7 @@ static sd_event_source *recheck_source;  /* deferred re-check of parked requests
 static struct client *clients;
 static unsigned n_clients;
 static bool shutting_down;
-static void (*request_shutdown)(void);
+static const struct control_handlers *handlers;
 
 /* ---- listening ---- */
 
@@ -113,6 +115,8 @@ static void client_free(struct client *c) {
         n_clients--;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        for (size_t i = 0; i < c->n_targets; i++)
+                free(c->targets[i].removed_name);
         free(c->targets);
         free(c->out);
         free(c);
@@ -217,28 +221,45 @@ static void reply_status_record(struct client *c, struct service *s) {
                       (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message);
 }
 
-/* Resolve the request's names (or "all") into services; false if one is unknown (answered). */
+/* Resolve the request's names (or "all", or nothing for status) into processes; false if
+ * a name is unknown (then answered).  A service name stands for all its instances. */
 static bool resolve_targets(struct client *c, const struct request *req, struct service ***ret, size_t *ret_n) {
-        size_t n = req->all || (req->verb == VERB_STATUS && req->n_names == 0) ? services_count() : req->n_names;
+        bool everything = req->all || (req->verb == VERB_STATUS && req->n_names == 0);
+        size_t n = 0;
+        if (everything)
+                n = services_count();
+        else
+                for (unsigned i = 0; i < req->n_names; i++) {
+                        size_t matched = services_match(req->names[i], NULL, 0);
+                        if (matched == 0) {
+                                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
+                                return false;
+                        }
+                        n += matched;
+                }
         struct service **list = calloc(n ? n : 1, sizeof *list);
         if (!list) {
                 client_error(c, EXIT_FAILED, "out of memory");
                 return false;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (req->all || req->n_names == 0) {
-                        list[i] = services_get(i);
-                        continue;
-                }
-                list[i] = services_find(req->names[i]);
-                if (!list[i]) {
-                        client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
-                        free(list);
-                        return false;
-                }
+        size_t filled = 0;
+        if (everything)
+                for (size_t i = 0; i < n; i++)
+                        list[filled++] = services_get(i);
+        else
+                for (unsigned i = 0; i < req->n_names; i++)
+                        filled += services_match(req->names[i], list + filled, n - filled);
+        /* A process named twice ("web web@0") is acted on once. */
+        size_t unique = 0;
+        for (size_t i = 0; i < filled; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < unique && !seen; j++)
+                        seen = list[j] == list[i];
+                if (!seen)
+                        list[unique++] = list[i];
         }
         *ret = list;
-        *ret_n = n;
+        *ret_n = unique;
         return true;
 }
 
@@ -256,6 +277,8 @@ static void target_evaluate(struct client *c, struct target *t) {
         if (t->done)
                 return;
         enum service_state state = service_state(s);
+        if (service_is_pending(s))
+                return;  /* waiting for dependencies (start) or dependents (ordered stop) */
         if (t->stop_phase) {
                 if (state == STATE_STOPPING)
                         return;
@@ -280,7 +303,7 @@ static void target_evaluate(struct client *c, struct target *t) {
                 target_finish(t, false, st.message[0] ? st.message : "failed to start");
                 break;
         case STATE_STOPPED:
-                target_finish(t, false, "stopped before it was running");
+                target_finish(t, false, st.message[0] ? st.message : "stopped before it was running");
                 break;
         case STATE_EXITED: {
                 char how[64], message[128];
@@ -310,9 +333,11 @@ static bool client_check_targets(struct client *c) {
                         return true;
                 failed += !c->targets[i].ok;
         }
-        for (size_t i = 0; i < c->n_targets; i++)
-                client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", service_name(c->targets[i].service),
-                              c->targets[i].ok ? "ok" : "error", c->targets[i].message);
+        for (size_t i = 0; i < c->n_targets; i++) {
+                const struct target *t = &c->targets[i];
+                client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", t->service ? service_name(t->service) : t->removed_name,
+                              t->ok ? "ok" : "error", t->message);
+        }
         if (failed)
                 client_error(c, EXIT_FAILED, "%zu of %zu failed", failed, c->n_targets);
         else
@@ -338,6 +363,23 @@ static void request_action(struct client *c, const struct request *req) {
         }
         c->n_targets = n;
         c->verb = req->verb;
+        if (req->verb == VERB_STOP) {
+                /* Reverse dependency order within the set. */
+                for (size_t i = 0; i < n; i++) {
+                        c->targets[i].service = list[i];
+                        enum service_state state = service_state(list[i]);
+                        if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING
+                            || state == STATE_BACKOFF || service_is_pending(list[i]))
+                                c->targets[i].stop_phase = true;
+                        else
+                                target_finish(&c->targets[i], true, "not running");
+                }
+                services_stop_ordered(list, n);
+                free(list);
+                for (size_t i = 0; i < c->n_targets; i++)
+                        target_evaluate(c, &c->targets[i]);
+                return;
+        }
         for (size_t i = 0; i < n; i++) {
                 struct target *t = &c->targets[i];
                 struct service *s = t->service = list[i];
@@ -349,15 +391,6 @@ static void request_action(struct client *c, const struct request *req) {
                                 target_finish(t, true, "already running");
                         else if (service_start(s) == -EBUSY)
                                 target_finish(t, false, "is stopping");
-                        break;
-                case VERB_STOP:
-                        if (state != STATE_STARTING && state != STATE_RUNNING && state != STATE_STOPPING
-                            && state != STATE_BACKOFF)
-                                target_finish(t, true, "not running");
-                        else {
-                                service_stop(s);
-                                t->stop_phase = true;
-                        }
                         break;
                 case VERB_RESTART:
                         if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING) {
@@ -414,6 +447,34 @@ static void request_pid(struct client *c, const struct request *req) {
         client_ok(c);
 }
 
+static void request_reload(struct client *c) {
+        struct reload_report report;
+        char notice[512] = "", error[1024] = "";
+        log_notice("reload requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+        if (handlers->reload(&report, notice, sizeof notice, error, sizeof error) < 0) {
+                client_error(c, EXIT_FAILED, "%s", error);
+                return;
+        }
+        static const struct {
+                const char *record;
+                size_t offset;
+        } lists[] = {
+                { RECORD_ADDED, offsetof(struct reload_report, added) },
+                { RECORD_CHANGED, offsetof(struct reload_report, changed) },
+                { RECORD_REMOVED, offsetof(struct reload_report, removed) },
+        };
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++)
+                for (char **name = *(char ***)((char *)&report + lists[k].offset); name && *name; name++)
+                        client_printf(c, "%s\t%s\n", lists[k].record, *name);
+        if (notice[0]) {
+                char clean[sizeof notice];
+                protocol_sanitize(clean, sizeof clean, notice);
+                client_printf(c, RECORD_NOTICE "\t%s\n", clean);
+        }
+        reload_report_free(&report);
+        client_ok(c);
+}
+
 static bool client_handle_request(struct client *c, char *line) {
         struct request *req = malloc(sizeof *req);  /* large: keep it off the stack */
         const char *error;
@@ -442,12 +503,15 @@ static bool client_handle_request(struct client *c, char *line) {
                 client_printf(c, RECORD_VERSION "\t%s\n", SUPERVISORD_VERSION);
                 client_ok(c);
                 break;
+        case VERB_RELOAD:
+                request_reload(c);
+                break;
         case VERB_SHUTDOWN:
                 log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
                 c->waiting_shutdown = true;
                 free(req);
                 /* May complete at once (nothing running) and answer this client. */
-                request_shutdown();
+                handlers->shutdown();
                 return true;
         default:
                 request_action(c, req);
@@ -592,10 +656,10 @@ static int control_on_recheck(sd_event_source *source, void *userdata) {
         return 0;
 }
 
-int control_start(sd_event *event, int listen_fd, void (*shutdown)(void)) {
+int control_start(sd_event *event, int listen_fd, const struct control_handlers *h) {
         int r;
         control_event = event;
-        request_shutdown = shutdown;
+        handlers = h;
         r = sd_event_add_io(event, &listen_source, listen_fd, EPOLLIN, control_on_listen, NULL);
         if (r < 0)
                 return r;
@@ -609,9 +673,19 @@ int control_start(sd_event *event, int listen_fd, void (*shutdown)(void)) {
         return sd_event_source_set_enabled(recheck_source, SD_EVENT_OFF);
 }
 
-void control_on_service_change(struct service *service, void *userdata) {
-        (void)service;
+void control_on_service_event(struct service *service, enum service_event event, void *userdata) {
         (void)userdata;
+        if (event == SERVICE_EVENT_REMOVED) {
+                /* No parked request may keep a pointer to it. */
+                for (struct client *c = clients; c; c = c->next)
+                        for (size_t i = 0; i < c->n_targets; i++)
+                                if (c->targets[i].service == service) {
+                                        if (!c->targets[i].done)
+                                                target_finish(&c->targets[i], false, "removed by a reload");
+                                        c->targets[i].removed_name = strdup(service_name(service));
+                                        c->targets[i].service = NULL;
+                                }
+        }
         if (recheck_source)
                 sd_event_source_set_enabled(recheck_source, SD_EVENT_ONESHOT);
 }

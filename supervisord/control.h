@@ -23,12 +23,22 @@
  * until passed to control_start(). */
 int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size);
 
-/* Serve LISTEN_FD (now owned by the control server) on EVENT.  SHUTDOWN is called when a
- * client asks supervisord to shut down. */
-int control_start(sd_event *event, int listen_fd, void (*shutdown)(void));
+/* What the control server asks of the rest of supervisord. */
+struct control_handlers {
+        /* Begin shutting down; control_shutdown_complete() is called once it is over. */
+        void (*shutdown)(void);
+        /* Re-read the config and apply it.  On failure returns a negative errno with the
+         * reason in error; on success fills report and notice (settings that need a
+         * restart, "" if none). */
+        int (*reload)(struct reload_report *report, char *notice, size_t notice_size, char *error,
+                      size_t error_size);
+};
 
-/* Called for every service state change (the service table's observer). */
-void control_on_service_change(struct service *service, void *userdata);
+/* Serve LISTEN_FD (now owned by the control server) on EVENT. */
+int control_start(sd_event *event, int listen_fd, const struct control_handlers *handlers);
+
+/* Called for every service event (the service table's observer). */
+void control_on_service_event(struct service *service, enum service_event event, void *userdata);
 
 /* Shutdown has begun (by request or signal): refuse start and restart from now on. */
 void control_begin_shutdown(void);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
@@ -46,13 +47,84 @@ static void begin_shutdown(void) {
                 return;
         shutting_down = true;
         control_begin_shutdown();
-        services_stop_all();
+        services_stop_ordered(NULL, 0);
         finish_if_stopped();
 }
 
-static void on_service_change(struct service *service, void *userdata) {
-        control_on_service_change(service, userdata);
-        finish_if_stopped();
+static void on_service_event(struct service *service, enum service_event what, void *userdata) {
+        control_on_service_event(service, what, userdata);
+        if (what == SERVICE_EVENT_STATE)
+                finish_if_stopped();
+}
+
+/* Settings bound at start-up (the socket, the pidfile) cannot change under a running
+ * daemon: keep the live values in the new config and say what would need a restart. */
+static void keep_startup_settings(struct config *next, char *notice, size_t notice_size) {
+        size_t len = 0;
+        notice[0] = '\0';
+#define KEEP(cond, key)                                                                             \
+        do {                                                                                                \
+                if (cond) {                                                                                 \
+                        len += (size_t)snprintf(notice + len, len < notice_size ? notice_size - len : 0,     \
+                                                "%s%s", len ? ", " : "", key);                             \
+                }                                                                                           \
+        } while (0)
+        KEEP(strcmp(next->socket, config->socket) != 0, "socket");
+        KEEP(next->socket_mode != config->socket_mode, "socket-mode");
+        KEEP(next->has_socket_group != config->has_socket_group || next->socket_gid != config->socket_gid,
+             "socket-group");
+        KEEP(strcmp(next->pidfile, config->pidfile) != 0, "pidfile");
+#undef KEEP
+        if (len > 0 && len < notice_size)
+                snprintf(notice + len, notice_size - len, ": changed, takes effect when supervisord restarts");
+        /* swap the live values in */
+        char *socket = next->socket, *pidfile = next->pidfile;
+        next->socket = config->socket;
+        next->pidfile = config->pidfile;
+        config->socket = socket;
+        config->pidfile = pidfile;
+        next->socket_mode = config->socket_mode;
+        next->has_socket_group = config->has_socket_group;
+        next->socket_gid = config->socket_gid;
+}
+
+static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size) {
+        struct config *next;
+        int r = config_load(config->path, &next, error, error_size);
+        if (r < 0) {
+                log_error("reload: %s; nothing changed", error);
+                return r;
+        }
+        keep_startup_settings(next, notice, notice_size);
+        r = services_reload(next, report);
+        if (r < 0) {
+                snprintf(error, error_size, "reload: %s", strerror(-r));
+                log_error("%s", error);
+                config_free(next);
+                return r;
+        }
+        log_set_level(next->log_level);
+        config_free(config);
+        config = next;
+        size_t added = strv_length(report->added), changed = strv_length(report->changed),
+               removed = strv_length(report->removed);
+        log_notice("reloaded %s: %zu added, %zu changed, %zu removed%s%s", config->path, added, changed, removed,
+                   notice[0] ? "; " : "", notice);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+        struct reload_report report;
+        char notice[512], error[1024];
+        (void)source;
+        (void)si;
+        (void)userdata;
+        if (shutting_down)
+                return 0;
+        log_notice("SIGHUP: reloading %s", config->path);
+        if (reload(&report, notice, sizeof notice, error, sizeof error) == 0)
+                reload_report_free(&report);
+        return 0;
 }
 
 static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
@@ -98,7 +170,7 @@ static int setup_signals(void) {
         if ((r = sd_event_add_signal(event, NULL, SIGTERM, on_terminate, NULL)) < 0
             || (r = sd_event_add_signal(event, NULL, SIGINT, on_terminate, NULL)) < 0
             || (r = sd_event_add_signal(event, NULL, SIGCHLD, on_sigchld, NULL)) < 0
-            || (r = sd_event_add_signal(event, NULL, SIGHUP, on_ignored_signal, NULL)) < 0
+            || (r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, NULL)) < 0
             || (r = sd_event_add_signal(event, NULL, SIGUSR1, on_ignored_signal, NULL)) < 0)
                 return r;
         return 0;
@@ -124,8 +196,9 @@ static int run(int ready_fd) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
         }
-        services_set_observer(on_service_change, NULL);
-        r = control_start(event, listen_fd, begin_shutdown);
+        services_set_observer(on_service_event, NULL);
+        static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
+        r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
         if (r < 0) {
                 snprintf(error, sizeof error, "control socket: %s", strerror(-r));
@@ -194,6 +267,12 @@ int main(int argc, char *argv[]) {
                 return 0;
         }
         log_set_level(config->log_level);
+        /* Reloads happen after chdir("/") in daemon mode: remember where the file really is. */
+        char *absolute = realpath(config_path, NULL);
+        if (absolute) {
+                free(config->path);
+                config->path = absolute;
+        }
 
         int ready_fd = -1;
         if (!foreground) {

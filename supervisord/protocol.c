@@ -10,6 +10,7 @@ static const char *const verb_names[] = {
         [VERB_STATUS] = "status",   [VERB_START] = "start",     [VERB_STOP] = "stop",
         [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
+        [VERB_RELOAD] = "reload",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -80,6 +81,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 break;
         case VERB_VERSION:
         case VERB_SHUTDOWN:
+        case VERB_RELOAD:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
                 break;

@@ -32,6 +32,7 @@ enum verb {
         VERB_PID,
         VERB_VERSION,
         VERB_SHUTDOWN,
+        VERB_RELOAD,
 };
 
 struct request {
@@ -62,5 +63,9 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_RESULT  "RESULT"   /* name ok|error message */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */
+#define RECORD_ADDED   "ADDED"    /* service name (reload) */
+#define RECORD_CHANGED "CHANGED"  /* service name (reload) */
+#define RECORD_REMOVED "REMOVED"  /* service name (reload) */
+#define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */

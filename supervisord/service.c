@@ -18,30 +18,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "log.h"
 #include "spawn.h"
 
 struct service {
-        const struct service_config *config;  /* borrowed from the loaded config */
+        struct service_config *config;  /* one reference */
+        struct service_config *next_config;  /* reload: the definition to switch to once stopped (a reference) */
+        char name[SERVICE_NAME_MAX + 8];     /* NAME, or NAME@K with instances */
+        unsigned instance;
         enum service_state state;
         pid_t pid;                    /* main process, 0 when none */
         pid_t group;                  /* process group to signal, 0 when none is left */
+        pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
         unsigned failures;            /* consecutive failed starts */
         unsigned restarts;
         bool has_exited;
         int last_wait_status;
         bool killed;                  /* SIGKILL already sent in this stop */
+        bool start_pending;           /* start asked, waiting for `after` services */
+        bool stop_pending;            /* ordered stop asked, waiting for dependents */
+        bool start_after_stop;        /* reload changed it: start again once stopped */
+        bool removing;                /* reload removed it: free once stopped */
+        bool has_dependents;          /* some service names it in `after` */
         sd_event_source *timer;       /* owned; one-shot, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char message[256];
 };
 
 static sd_event *service_event;
-static struct service *service_table;
-static size_t service_table_size;
+static struct service **service_table;   /* owned, each entry owned */
+static size_t service_table_size, service_table_capacity;
 static service_observer_t service_observer;
 static void *service_observer_data;
+static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
 
 static const char *const state_names[] = {
         [STATE_STOPPED] = "STOPPED",   [STATE_STARTING] = "STARTING", [STATE_RUNNING] = "RUNNING",
@@ -98,12 +109,23 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size) {
 
 /* ---- state changes ---- */
 
+static void service_notify(struct service *s, enum service_event event) {
+        if (service_observer)
+                service_observer(s, event, service_observer_data);
+}
+
+static void services_schedule_pending(void);
+
 static void service_set_state(struct service *s, enum service_state state) {
         if (s->state != state)
-                log_info("%s: %s -> %s", s->config->name, state_names[s->state], state_names[state]);
+                log_info("%s: %s -> %s", s->name, state_names[s->state], state_names[state]);
         s->state = state;
-        if (service_observer)
-                service_observer(s, service_observer_data);
+        services_schedule_pending();
+        service_notify(s, SERVICE_EVENT_STATE);
+}
+
+static bool state_is_active(enum service_state state) {
+        return state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING;
 }
 
 static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata);
@@ -120,7 +142,7 @@ static void service_arm_timer(struct service *s, usec_t delay) {
         }
         /* Without a timer the service would hang in its state forever. */
         if (r < 0)
-                log_error_errno(r, "%s: cannot arm timer", s->config->name);
+                log_error_errno(r, "%s: cannot arm timer", s->name);
 }
 
 static void service_disarm_timer(struct service *s) {
@@ -140,7 +162,7 @@ static void service_collect_spawn_error(struct service *s) {
         spawn_read_error(sd_event_source_get_io_fd(s->error_watch), buf, sizeof buf);
         if (buf[0]) {
                 snprintf(s->message, sizeof s->message, "%s", buf);
-                log_error("%s: %s", s->config->name, buf);
+                log_error("%s: %s", s->name, buf);
         }
         service_close_error_watch(s);
 }
@@ -158,35 +180,43 @@ static int service_on_error_pipe(sd_event_source *source, int fd, uint32_t reven
 static void service_failed_start(struct service *s, int wait_status);
 
 static void service_spawn(struct service *s) {
+        struct spawn_options options = SPAWN_OPTIONS_INIT;
         pid_t pid;
         int error_fd, r;
 
         s->message[0] = '\0';
-        r = spawn_service(s->config, 0, &pid, &error_fd);
+        s->start_pending = false;
+        options.instance = s->instance;
+        r = spawn_service(s->config, &options, &pid, &error_fd);
         if (r < 0) {
                 snprintf(s->message, sizeof s->message, "fork: %s", strerror(-r));
-                log_error("%s: cannot start: %s", s->config->name, s->message);
+                log_error("%s: cannot start: %s", s->name, s->message);
                 s->state = STATE_STARTING;
                 service_failed_start(s, -1);
                 return;
         }
         r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
         if (r < 0) {
-                log_error_errno(r, "%s: cannot watch spawn pipe", s->config->name);
+                log_error_errno(r, "%s: cannot watch spawn pipe", s->name);
                 close(error_fd);
         } else {
                 sd_event_source_set_io_fd_own(s->error_watch, true);
         }
         s->pid = pid;
         s->group = pid;
+        s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
-        log_info("%s: spawned pid %d", s->config->name, (int)pid);
-        if (s->config->start_secs == 0) {
+        log_info("%s: spawned pid %d", s->name, (int)pid);
+        usec_t start_secs = s->config->start_secs;
+        /* A forking service needs time for its pidfile even when start-secs is 0. */
+        if (s->config->type == SERVICE_FORKING && start_secs < USEC_PER_SEC)
+                start_secs = USEC_PER_SEC;
+        if (start_secs == 0) {
                 s->failures = 0;
                 service_set_state(s, STATE_RUNNING);
         } else {
-                service_arm_timer(s, s->config->start_secs);
+                service_arm_timer(s, start_secs);
                 service_set_state(s, STATE_STARTING);
         }
 }
@@ -204,12 +234,12 @@ static void service_failed_start(struct service *s, int wait_status) {
                 char reason[sizeof s->message];
                 snprintf(reason, sizeof reason, "%s", s->message);
                 snprintf(s->message, sizeof s->message, "gave up after %u failed starts: %.200s", s->failures, reason);
-                log_error("%s: %s", s->config->name, s->message);
+                log_error("%s: %s", s->name, s->message);
                 service_set_state(s, STATE_FATAL);
                 return;
         }
         usec_t delay = service_backoff_delay(s->config, s->failures);
-        log_warning("%s: %s; retrying in %.3gs", s->config->name, s->message, (double)delay / USEC_PER_SEC);
+        log_warning("%s: %s; retrying in %.3gs", s->name, s->message, (double)delay / USEC_PER_SEC);
         service_arm_timer(s, delay);
         service_set_state(s, STATE_BACKOFF);
 }
@@ -220,7 +250,26 @@ static bool service_group_is_alive(const struct service *s) {
 
 static void service_kill_group(struct service *s, int sig) {
         if (s->group > 0 && kill(-s->group, sig) < 0 && errno != ESRCH)
-                log_warning_errno(errno, "%s: kill -%s group %d", s->config->name, signal_name(sig), (int)s->group);
+                log_warning_errno(errno, "%s: kill -%s group %d", s->name, signal_name(sig), (int)s->group);
+}
+
+static void services_remove(struct service *s);
+
+/* Once a stop is over: a reload may want the service back with a new definition, or gone. */
+static void service_after_stop(struct service *s) {
+        if (s->removing) {
+                services_remove(s);
+                return;
+        }
+        if (s->next_config) {
+                service_config_unref(s->config);
+                s->config = s->next_config;
+                s->next_config = NULL;
+        }
+        if (s->start_after_stop) {
+                s->start_after_stop = false;
+                service_start(s);
+        }
 }
 
 /* In STOPPING, once nothing of the service is left. */
@@ -232,6 +281,58 @@ static void service_finish_stop_if_done(struct service *s) {
         s->group = 0;
         service_disarm_timer(s);
         service_set_state(s, STATE_STOPPED);
+        service_after_stop(s);
+}
+
+/* Is PID a descendant of supervisord?  A pidfile could name any process, and a stale one
+ * a recycled pid: only a process in our own tree can be the daemon we launched. */
+static bool pid_is_ours(pid_t pid) {
+        pid_t self = getpid();
+        for (int depth = 0; pid > 1 && depth < 64; depth++) {
+                char path[64], buf[512];
+                snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+                FILE *f = fopen(path, "re");
+                if (!f)
+                        return false;
+                size_t n = fread(buf, 1, sizeof buf - 1, f);
+                fclose(f);
+                buf[n] = '\0';
+                char *close_paren = strrchr(buf, ')');
+                char state;
+                int parent;
+                if (!close_paren || sscanf(close_paren + 2, "%c %d", &state, &parent) != 2 || state == 'Z')
+                        return false;
+                if (parent == self)
+                        return true;
+                pid = parent;
+        }
+        return false;
+}
+
+/* type = forking: once the launcher is gone, the daemon's pid comes from the pidfile.
+ * Returns true when the main pid is known. */
+static bool service_adopt_from_pidfile(struct service *s) {
+        char buf[32];
+        FILE *f = fopen(s->config->pidfile, "re");
+        if (!f)
+                return false;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, " \t\r\n")] = '\0';
+        long pid;
+        if (parse_long(buf, 2, INT32_MAX, &pid) < 0)
+                return false;
+        if (!pid_is_ours((pid_t)pid)) {
+                snprintf(s->message, sizeof s->message, "pidfile %s names pid %ld, which is not a process of ours",
+                         s->config->pidfile, pid);
+                return false;
+        }
+        s->pid = (pid_t)pid;
+        pid_t group = getpgid(s->pid);
+        s->group = group > 0 ? group : s->pid;
+        log_info("%s: daemon pid %d from %s", s->name, (int)s->pid, s->config->pidfile);
+        return true;
 }
 
 static void service_on_exit(struct service *s, int wait_status) {
@@ -239,7 +340,29 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         service_collect_spawn_error(s);
         service_describe_wait_status(wait_status, how, sizeof how);
-        log_info("%s: pid %d %s", s->config->name, (int)s->pid, how);
+
+        if (s->launcher && s->launcher == s->pid && s->state == STATE_STARTING) {
+                /* type = forking: the launcher is done; its daemon carries on. */
+                s->launcher = 0;
+                s->pid = 0;
+                if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+                        log_info("%s: launcher %s", s->name, how);
+                        s->has_exited = true;
+                        s->last_wait_status = wait_status;
+                        service_disarm_timer(s);
+                        service_kill_group(s, SIGKILL);
+                        s->group = 0;
+                        snprintf(s->message, sizeof s->message, "launcher failed (%s)", how);
+                        service_failed_start(s, wait_status);
+                        return;
+                }
+                log_info("%s: launcher exited, reading %s", s->name, s->config->pidfile);
+                s->group = 0;
+                (void)service_adopt_from_pidfile(s);
+                return;  /* the start-secs timer decides */
+        }
+
+        log_info("%s: pid %d %s", s->name, (int)s->pid, how);
         s->pid = 0;
         s->has_exited = true;
         s->last_wait_status = wait_status;
@@ -265,7 +388,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 return;
         switch (service_exit_action(s->config, was, wait_status, s->failures)) {
         case EXIT_ACTION_RESTART:
-                log_notice("%s: %s, restarting", s->config->name, how);
+                log_notice("%s: %s, restarting", s->name, how);
                 s->restarts++;
                 service_spawn(s);
                 break;
@@ -282,6 +405,19 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
         (void)usec;
         switch (s->state) {
         case STATE_STARTING:
+                if (s->config->type == SERVICE_FORKING && (s->launcher || (s->pid == 0 && !service_adopt_from_pidfile(s)))) {
+                        if (s->launcher)
+                                snprintf(s->message, sizeof s->message, "launcher still running after start-secs");
+                        else if (!s->message[0])
+                                snprintf(s->message, sizeof s->message, "pidfile %s did not name a running daemon",
+                                         s->config->pidfile);
+                        service_kill_group(s, SIGKILL);
+                        /* Forget the pids: their exits are reaped as strangers, not as this
+                         * service's, which is in BACKOFF by then. */
+                        s->launcher = s->pid = s->group = 0;
+                        service_failed_start(s, -1);
+                        break;
+                }
                 s->failures = 0;
                 s->message[0] = '\0';
                 service_set_state(s, STATE_RUNNING);
@@ -291,7 +427,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                 service_spawn(s);
                 break;
         case STATE_STOPPING:
-                log_warning("%s: still running %.3gs after SIG%s, sending SIGKILL", s->config->name,
+                log_warning("%s: still running %.3gs after SIG%s, sending SIGKILL", s->name,
                             (double)s->config->stop_timeout / USEC_PER_SEC, signal_name(s->config->stop_signal));
                 s->killed = true;
                 service_kill_group(s, SIGKILL);
@@ -302,37 +438,206 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
         return 0;
 }
 
+/* ---- dependencies ---- */
+
+/* Every process of service NAME is RUNNING (1), one can no longer get there (-1:
+ * *ret_why says which), or it is on its way (0). */
+static int dependency_status(const char *name, const char **ret_why) {
+        int result = 1;
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *d = service_table[i];
+                if (strcmp(d->config->name, name) != 0 || d->removing)
+                        continue;
+                switch (d->state) {
+                case STATE_RUNNING:
+                        break;
+                case STATE_FATAL:
+                        *ret_why = "FATAL";
+                        return -1;
+                case STATE_STOPPED:
+                case STATE_EXITED:
+                        if (!d->start_pending) {
+                                *ret_why = "not running";
+                                return -1;
+                        }
+                        result = 0;
+                        break;
+                default:
+                        result = 0;
+                        break;
+                }
+        }
+        return result;
+}
+
+/* A start waiting for its `after` services: go, keep waiting, or give up. */
+static void service_check_start_pending(struct service *s) {
+        const char *why = NULL;
+        for (char **a = s->config->after; *a; a++) {
+                int r = dependency_status(*a, &why);
+                if (r < 0) {
+                        s->start_pending = false;
+                        snprintf(s->message, sizeof s->message, "not started: dependency %s is %s", *a, why);
+                        log_warning("%s: %s", s->name, s->message);
+                        service_notify(s, SERVICE_EVENT_STATE);
+                        return;
+                }
+                if (r == 0) {
+                        snprintf(s->message, sizeof s->message, "waiting for %s", *a);
+                        return;
+                }
+        }
+        service_disarm_timer(s);
+        s->failures = 0;
+        service_spawn(s);
+}
+
+/* Does an active service in the ordered stop still run `after` S? */
+static bool service_has_pending_dependent(const struct service *s) {
+        if (!s->has_dependents)
+                return false;
+        for (size_t i = 0; i < service_table_size; i++) {
+                const struct service *t = service_table[i];
+                if (!t->stop_pending || !state_is_active(t->state))
+                        continue;
+                for (char **a = t->config->after; *a; a++)
+                        if (strcmp(*a, s->config->name) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static int services_on_pending(sd_event_source *source, void *userdata) {
+        (void)source;
+        (void)userdata;
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                if (s->stop_pending) {
+                        if (!state_is_active(s->state) && s->state != STATE_BACKOFF) {
+                                s->stop_pending = false;
+                                service_notify(s, SERVICE_EVENT_STATE);
+                        } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s))
+                                service_stop(s);  /* may remove s (reload) */
+                }
+                if (i >= service_table_size || service_table[i] != s) {
+                        i--;  /* removed: the next one now sits at i */
+                        continue;
+                }
+                if (s->start_pending)
+                        service_check_start_pending(s);
+        }
+        return 0;
+}
+
+static void services_schedule_pending(void) {
+        if (pending_source)
+                sd_event_source_set_enabled(pending_source, SD_EVENT_ONESHOT);
+}
+
+static void services_update_dependents(void) {
+        for (size_t i = 0; i < service_table_size; i++)
+                service_table[i]->has_dependents = false;
+        for (size_t i = 0; i < service_table_size; i++)
+                for (char **a = service_table[i]->config->after; *a; a++)
+                        for (size_t j = 0; j < service_table_size; j++)
+                                if (strcmp(service_table[j]->config->name, *a) == 0)
+                                        service_table[j]->has_dependents = true;
+}
+
 /* ---- the table ---- */
 
-int services_create(sd_event *event, const struct config *config) {
-        service_event = event;
-        service_table = calloc(config->n_services ? config->n_services : 1, sizeof *service_table);
-        if (!service_table)
+static int services_add(struct service_config *config, unsigned instance) {
+        if (service_table_size == service_table_capacity) {
+                size_t capacity = service_table_capacity ? service_table_capacity * 2 : 16;
+                struct service **table = realloc(service_table, capacity * sizeof *table);
+                if (!table)
+                        return -ENOMEM;
+                service_table = table;
+                service_table_capacity = capacity;
+        }
+        struct service *s = calloc(1, sizeof *s);
+        if (!s)
                 return -ENOMEM;
-        service_table_size = config->n_services;
+        s->config = service_config_ref(config);
+        s->instance = instance;
+        s->state = STATE_STOPPED;
+        if (config->instances > 1)
+                snprintf(s->name, sizeof s->name, "%s@%u", config->name, instance);
+        else
+                snprintf(s->name, sizeof s->name, "%s", config->name);
+        service_table[service_table_size++] = s;
+        return 0;
+}
+
+static void service_free(struct service *s) {
+        sd_event_source_disable_unref(s->timer);
+        service_close_error_watch(s);
+        service_config_unref(s->config);
+        service_config_unref(s->next_config);
+        free(s);
+}
+
+static void services_remove(struct service *s) {
+        service_notify(s, SERVICE_EVENT_REMOVED);
+        for (size_t i = 0; i < service_table_size; i++)
+                if (service_table[i] == s) {
+                        memmove(&service_table[i], &service_table[i + 1],
+                                (service_table_size - i - 1) * sizeof *service_table);
+                        service_table_size--;
+                        break;
+                }
+        log_info("%s: removed", s->name);
+        service_free(s);
+        services_update_dependents();
+}
+
+int services_create(sd_event *event, const struct config *config) {
+        int r;
+        service_event = event;
+        if (!pending_source) {
+                r = sd_event_add_defer(event, &pending_source, services_on_pending, NULL);
+                if (r < 0)
+                        return r;
+                sd_event_source_set_enabled(pending_source, SD_EVENT_OFF);
+        }
         for (size_t i = 0; i < config->n_services; i++)
-                service_table[i] = (struct service){ .config = &config->services[i], .state = STATE_STOPPED };
+                for (unsigned k = 0; k < config->services[i]->instances; k++)
+                        if ((r = services_add(config->services[i], k)) < 0)
+                                return r;
+        services_update_dependents();
         return 0;
 }
 
 void services_free(void) {
-        for (size_t i = 0; i < service_table_size; i++) {
-                sd_event_source_disable_unref(service_table[i].timer);
-                service_close_error_watch(&service_table[i]);
-        }
+        for (size_t i = 0; i < service_table_size; i++)
+                service_free(service_table[i]);
         free(service_table);
         service_table = NULL;
-        service_table_size = 0;
+        service_table_size = service_table_capacity = 0;
+        pending_source = sd_event_source_disable_unref(pending_source);
 }
 
 size_t services_count(void) { return service_table_size; }
-struct service *services_get(size_t index) { return index < service_table_size ? &service_table[index] : NULL; }
+struct service *services_get(size_t index) { return index < service_table_size ? service_table[index] : NULL; }
 
 struct service *services_find(const char *name) {
         for (size_t i = 0; i < service_table_size; i++)
-                if (strcmp(service_table[i].config->name, name) == 0)
-                        return &service_table[i];
+                if (strcmp(service_table[i]->name, name) == 0)
+                        return service_table[i];
         return NULL;
+}
+
+size_t services_match(const char *name, struct service **out, size_t max) {
+        size_t n = 0;
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                if (strcmp(s->name, name) == 0 || strcmp(s->config->name, name) == 0) {
+                        if (n < max)
+                                out[n] = s;
+                        n++;
+                }
+        }
+        return n;
 }
 
 void services_set_observer(service_observer_t observer, void *userdata) {
@@ -342,8 +647,8 @@ void services_set_observer(service_observer_t observer, void *userdata) {
 
 static struct service *services_find_by_pid(pid_t pid) {
         for (size_t i = 0; i < service_table_size; i++)
-                if (service_table[i].pid == pid)
-                        return &service_table[i];
+                if (service_table[i]->pid == pid)
+                        return service_table[i];
         return NULL;
 }
 
@@ -359,26 +664,39 @@ void services_reap(void) {
                 else
                         log_debug("reaped pid %d (not a service's main process)", (int)pid);
         }
-        /* Reaping may have emptied the process group of a service being stopped. */
-        for (size_t i = 0; i < service_table_size; i++)
-                service_finish_stop_if_done(&service_table[i]);
+        /* Reaping may have emptied the process group of a service being stopped.  The
+         * loop re-reads the size: finishing a stop can remove a service (reload). */
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                service_finish_stop_if_done(s);
+                if (i < service_table_size && service_table[i] != s)
+                        i--;
+        }
 }
 
 void services_start_autostart(void) {
         for (size_t i = 0; i < service_table_size; i++)
-                if (service_table[i].config->autostart)
-                        service_start(&service_table[i]);
+                if (service_table[i]->config->autostart)
+                        service_start(service_table[i]);
 }
 
-void services_stop_all(void) {
-        for (size_t i = 0; i < service_table_size; i++)
-                service_stop(&service_table[i]);
+void services_stop_ordered(struct service **list, size_t n) {
+        if (!list)
+                n = service_table_size;
+        for (size_t i = 0; i < n; i++) {
+                struct service *s = list ? list[i] : service_table[i];
+                s->start_pending = false;
+                s->start_after_stop = false;
+                if (state_is_active(s->state) || s->state == STATE_BACKOFF)
+                        s->stop_pending = true;
+        }
+        services_on_pending(NULL, NULL);
 }
 
 bool services_all_stopped(void) {
         for (size_t i = 0; i < service_table_size; i++) {
-                enum service_state st = service_table[i].state;
-                if (st == STATE_STARTING || st == STATE_RUNNING || st == STATE_STOPPING)
+                const struct service *s = service_table[i];
+                if (state_is_active(s->state) || s->start_pending || s->stop_pending)
                         return false;
         }
         return true;
@@ -386,20 +704,154 @@ bool services_all_stopped(void) {
 
 void services_kill_all(void) {
         for (size_t i = 0; i < service_table_size; i++) {
-                service_table[i].killed = true;
-                service_kill_group(&service_table[i], SIGKILL);
+                struct service *s = service_table[i];
+                s->killed = true;
+                /* Dependents first is no longer the point: everything goes now. */
+                if (s->stop_pending && s->state != STATE_STOPPING)
+                        service_stop(s);
+                service_kill_group(s, SIGKILL);
         }
+}
+
+/* ---- reload ---- */
+
+static int strv_push(char ***list, size_t *n, const char *text) {
+        char **grown = realloc(*list, (*n + 2) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        *list = grown;
+        if (!(grown[*n] = strdup(text)))
+                return -ENOMEM;
+        grown[++*n] = NULL;
+        return 0;
+}
+
+void reload_report_free(struct reload_report *report) {
+        strv_free(report->added);
+        strv_free(report->changed);
+        strv_free(report->removed);
+        *report = (struct reload_report){ 0 };
+}
+
+/* Give S the definition CONFIG: at once when it has no process, else after a stop. */
+static void service_replace_config(struct service *s, struct service_config *config) {
+        bool was_active = state_is_active(s->state) || s->state == STATE_BACKOFF || s->start_pending;
+        bool start = config->autostart || was_active;
+        s->start_pending = false;
+        s->failures = 0;
+        if (state_is_active(s->state)) {
+                service_config_unref(s->next_config);
+                s->next_config = service_config_ref(config);
+                s->start_after_stop = start;
+                if (s->state != STATE_STOPPING)
+                        service_stop(s);
+                return;
+        }
+        service_disarm_timer(s);
+        service_config_unref(s->config);
+        s->config = service_config_ref(config);
+        if (s->state == STATE_BACKOFF)
+                service_set_state(s, STATE_STOPPED);
+        if (start)
+                service_start(s);
+}
+
+static void service_retire(struct service *s) {
+        s->removing = true;
+        s->start_pending = false;
+        s->start_after_stop = false;
+        if (state_is_active(s->state)) {
+                if (s->state != STATE_STOPPING)
+                        service_stop(s);
+        } else
+                services_remove(s);
+}
+
+int services_reload(const struct config *config, struct reload_report *report) {
+        size_t n_added = 0, n_changed = 0, n_removed = 0;
+        int r = 0;
+
+        *report = (struct reload_report){ 0 };
+        /* Removed services first, so their names are free for nothing else to clash. */
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                if (s->removing || config_find_service(config, s->config->name) >= 0)
+                        continue;
+                if (s->instance == 0 && (r = strv_push(&report->removed, &n_removed, s->config->name)) < 0)
+                        return r;
+                service_retire(s);
+                if (i < service_table_size && service_table[i] != s)
+                        i--;
+        }
+        for (size_t c = 0; c < config->n_services; c++) {
+                struct service_config *sc = config->services[c];
+                struct service *first = NULL;
+                unsigned old_instances = 0;
+                for (size_t i = 0; i < service_table_size; i++)
+                        if (!service_table[i]->removing && strcmp(service_table[i]->config->name, sc->name) == 0) {
+                                if (!first)
+                                        first = service_table[i];
+                                old_instances++;
+                        }
+                if (!first) {
+                        if ((r = strv_push(&report->added, &n_added, sc->name)) < 0)
+                                return r;
+                        size_t before = service_table_size;
+                        for (unsigned k = 0; k < sc->instances; k++)
+                                if ((r = services_add(sc, k)) < 0)
+                                        return r;
+                        services_update_dependents();
+                        if (sc->autostart)
+                                for (size_t i = before; i < service_table_size; i++)
+                                        service_start(service_table[i]);
+                        continue;
+                }
+                const struct service_config *current = first->next_config ? first->next_config : first->config;
+                if (service_config_equal(current, sc))
+                        continue;
+                if ((r = strv_push(&report->changed, &n_changed, sc->name)) < 0)
+                        return r;
+                /* Instance names depend on the count only between one ("web") and many
+                 * ("web@0"...): crossing that line replaces every process. */
+                bool renamed = (old_instances > 1) != (sc->instances > 1);
+                bool only_count = service_config_equal_but_instances(current, sc);
+                for (size_t i = 0; i < service_table_size; i++) {
+                        struct service *s = service_table[i];
+                        if (s->removing || strcmp(s->config->name, sc->name) != 0)
+                                continue;
+                        if (renamed || s->instance >= sc->instances)
+                                service_retire(s);
+                        else if (only_count) {
+                                /* same definition: keep the process, adopt the new object */
+                                service_config_unref(s->config);
+                                s->config = service_config_ref(sc);
+                        } else
+                                service_replace_config(s, sc);
+                        if (i >= service_table_size || service_table[i] != s)
+                                i--;
+                }
+                size_t before = service_table_size;
+                for (unsigned k = renamed ? 0 : old_instances; k < sc->instances; k++)
+                        if ((r = services_add(sc, k)) < 0)
+                                return r;
+                if (sc->autostart)
+                        for (size_t i = before; i < service_table_size; i++)
+                                service_start(service_table[i]);
+        }
+        services_update_dependents();
+        return 0;
 }
 
 /* ---- one service ---- */
 
-const char *service_name(const struct service *s) { return s->config->name; }
+const char *service_name(const struct service *s) { return s->name; }
 enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
+bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
 
 void service_get_status(const struct service *s, struct service_status *ret) {
         *ret = (struct service_status){
-                .name = s->config->name,
+                .name = s->name,
                 .state = s->state,
                 .pid = s->pid,
                 .uptime = s->pid ? now_monotonic() - s->spawn_time : 0,
@@ -420,6 +872,17 @@ int service_start(struct service *s) {
         default:
                 break;
         }
+        if (s->removing)
+                return -EBUSY;
+        s->stop_pending = false;
+        if (s->config->after[0]) {
+                /* Decided in the next pass, once every start of this round has been asked. */
+                s->start_pending = true;
+                s->message[0] = '\0';
+                services_schedule_pending();
+                service_notify(s, SERVICE_EVENT_STATE);
+                return 0;
+        }
         service_disarm_timer(s);
         s->failures = 0;
         service_spawn(s);
@@ -427,6 +890,7 @@ int service_start(struct service *s) {
 }
 
 int service_stop(struct service *s) {
+        s->start_pending = false;
         switch (s->state) {
         case STATE_STARTING:
         case STATE_RUNNING:
@@ -435,12 +899,15 @@ int service_stop(struct service *s) {
                 service_disarm_timer(s);
                 s->message[0] = '\0';
                 service_set_state(s, STATE_STOPPED);
+                service_after_stop(s);
                 return 0;
         default:
                 return 0;
         }
-        log_info("%s: stopping pid %d with SIG%s", s->config->name, (int)s->pid, signal_name(s->config->stop_signal));
+        log_info("%s: stopping pid %d with SIG%s", s->name, (int)s->pid, signal_name(s->config->stop_signal));
         s->killed = false;
+        if (s->group == 0 && s->pid > 0)
+                s->group = s->pid;
         service_kill_group(s, s->config->stop_signal);
         /* A stopped (SIGSTOP) process only sees the stop signal once continued. */
         if (s->config->stop_signal != SIGKILL)
@@ -448,6 +915,8 @@ int service_stop(struct service *s) {
         service_arm_timer(s, s->config->stop_timeout);
         s->message[0] = '\0';
         service_set_state(s, STATE_STOPPING);
+        /* A forking service between launcher and pidfile has nothing to wait for. */
+        service_finish_stop_if_done(s);
         return 0;
 }
 

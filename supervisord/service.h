@@ -61,33 +61,59 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size);
 
 /* ---- the table ---- */
 
-typedef void (*service_observer_t)(struct service *service, void *userdata);
+enum service_event {
+        SERVICE_EVENT_STATE,    /* its state (or pending start/stop) changed */
+        SERVICE_EVENT_REMOVED,  /* about to be freed: drop every pointer to it */
+};
 
-/* Create one service per CONFIG service (all STOPPED).  CONFIG must outlive the table. */
+typedef void (*service_observer_t)(struct service *service, enum service_event event, void *userdata);
+
+/* Create the processes of every CONFIG service (all STOPPED); each takes a reference to
+ * its service_config. */
 int services_create(sd_event *event, const struct config *config);
 void services_free(void);
 size_t services_count(void);
+/* In config order, instances in index order; NULL past the end. */
 struct service *services_get(size_t index);
+/* The process named exactly NAME ("web", "web@2"). */
 struct service *services_find(const char *name);
+/* Every process NAME addresses: the exact process, or all instances of service NAME.
+ * Fills up to max entries of out; returns how many match (0: no such service). */
+size_t services_match(const char *name, struct service **out, size_t max);
 void services_set_observer(service_observer_t observer, void *userdata);
 
 /* Reap every exited child (services and adopted orphans alike) and act on each. */
 void services_reap(void);
 void services_start_autostart(void);
-/* Stop everything; services_all_stopped() tells when nothing is left running. */
-void services_stop_all(void);
+/* Stop the LIST (all when list is NULL) in reverse dependency order: a service is only
+ * stopped once everything in the set that runs `after` it has stopped. */
+void services_stop_ordered(struct service **list, size_t n);
+/* Nothing is left running or about to run. */
 bool services_all_stopped(void);
 /* Send SIGKILL to every process group still alive (a second TERM during shutdown). */
 void services_kill_all(void);
 
+/* What a reload changed, by service name; each list is NULL-terminated and owned. */
+struct reload_report {
+        char **added, **changed, **removed;
+};
+/* Apply CONFIG (the table takes references; the caller keeps its own): new services are
+ * created (and started if autostart), removed ones stopped then dropped, changed ones
+ * stopped and started again with the new definition, unchanged ones left alone. */
+int services_reload(const struct config *config, struct reload_report *report);
+void reload_report_free(struct reload_report *report);
+
 /* ---- one service ---- */
 
-const char *service_name(const struct service *service);
+const char *service_name(const struct service *service);       /* "web" or "web@2" */
 enum service_state service_state(const struct service *service);
 const struct service_config *service_config(const struct service *service);
 void service_get_status(const struct service *service, struct service_status *ret);
+/* A start or stop is still on its way (waiting for dependencies, or dependents). */
+bool service_is_pending(const struct service *service);
 
-/* 0 when started or already starting/running; -EBUSY while stopping. */
+/* 0 when started, already starting/running, or waiting for its `after` services;
+ * -EBUSY while stopping. */
 int service_start(struct service *service);
 /* 0 when stopping or already stopped. */
 int service_stop(struct service *service);

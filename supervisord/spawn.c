@@ -60,8 +60,32 @@ static void child_set_limit(int error_fd, int resource, const char *name, const 
                 child_fail(error_fd, "setrlimit %s: %s", name, strerror(errno));
 }
 
+/* Put the extra fds at 3, 4, ... and stdout/stderr in place.  Sources may themselves sit
+ * on the target numbers, so everything is first moved above all targets. */
+static int child_arrange_fds(const struct spawn_options *o, int *error_fd) {
+        int floor = 3 + (int)o->n_extra_fds + 8;
+        int moved[4];
+        int fd = fcntl(*error_fd, F_DUPFD_CLOEXEC, floor);
+        if (fd < 0)
+                return -1;
+        *error_fd = fd;
+        for (unsigned i = 0; i < o->n_extra_fds; i++)
+                if ((moved[i] = fcntl(o->extra_fds[i], F_DUPFD_CLOEXEC, floor)) < 0)
+                        return -1;
+        int out = o->stdout_fd >= 0 ? fcntl(o->stdout_fd, F_DUPFD_CLOEXEC, floor) : -1;
+        int err = o->stderr_fd >= 0 ? fcntl(o->stderr_fd, F_DUPFD_CLOEXEC, floor) : -1;
+        if ((o->stdout_fd >= 0 && out < 0) || (o->stderr_fd >= 0 && err < 0))
+                return -1;
+        for (unsigned i = 0; i < o->n_extra_fds; i++)
+                if (dup2(moved[i], 3 + (int)i) < 0)  /* dup2 leaves the copy without close-on-exec */
+                        return -1;
+        if ((out >= 0 && dup2(out, STDOUT_FILENO) < 0) || (err >= 0 && dup2(err, STDERR_FILENO) < 0))
+                return -1;
+        return 3 + (int)o->n_extra_fds;
+}
+
 static void __attribute__((noreturn))
-child_exec(const struct service_config *c, unsigned instance, int error_fd) {
+child_exec(const struct service_config *c, const struct spawn_options *o, int error_fd) {
         child_reset_signals();
         if (setsid() < 0)
                 child_fail(error_fd, "setsid: %s", strerror(errno));
@@ -107,25 +131,31 @@ child_exec(const struct service_config *c, unsigned instance, int error_fd) {
         for (char **e = c->environment; e && *e; e++)
                 if (putenv(*e) < 0)  /* the string lives in the config, valid until exec */
                         child_fail(error_fd, "putenv: %s", strerror(errno));
+        for (char *const *e = o->extra_env; e && *e; e++)
+                if (putenv(*e) < 0)
+                        child_fail(error_fd, "putenv: %s", strerror(errno));
         char index[16];
-        snprintf(index, sizeof index, "%u", instance);
+        snprintf(index, sizeof index, "%u", o->instance);
         if (setenv("SUPERVISOR_SERVICE", c->name, 1) < 0 || setenv("SUPERVISOR_INSTANCE", index, 1) < 0)
                 child_fail(error_fd, "setenv: %s", strerror(errno));
 
-        /* Every fd supervisord had — including any inherited without close-on-exec from
-         * whoever started it — is closed at exec; only 0, 1, 2 survive.  The error pipe
-         * stays usable until then. */
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-                for (int fd = 3; fd < 65536; fd++)
-                        if (fd != error_fd)
-                                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        int first_free = child_arrange_fds(o, &error_fd);
+        if (first_free < 0)
+                child_fail(error_fd, "arranging fds: %s", strerror(errno));
+        /* Every other fd supervisord had — including any inherited without close-on-exec
+         * from whoever started it — is closed at exec; only 0, 1, 2 and the documented
+         * extra fds survive.  The error pipe stays usable until then. */
+        if (syscall(SYS_close_range, (unsigned)first_free, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+                for (int fd = first_free; fd < 65536; fd++)
+                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
         }
 
         execvp(c->argv[0], c->argv);
         child_fail(error_fd, "exec %s: %s", c->argv[0], strerror(errno));
 }
 
-int spawn_service(const struct service_config *config, unsigned instance, pid_t *ret_pid, int *ret_error_fd) {
+int spawn_service(const struct service_config *config, const struct spawn_options *options, pid_t *ret_pid,
+                  int *ret_error_fd) {
         int pipe_fds[2];
         if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
@@ -140,7 +170,7 @@ int spawn_service(const struct service_config *config, unsigned instance, pid_t 
         if (pid == 0) {
                 close(pipe_fds[0]);
                 /* The write end is non-blocking too; a message is far below PIPE_BUF. */
-                child_exec(config, instance, pipe_fds[1]);
+                child_exec(config, options, pipe_fds[1]);
         }
         close(pipe_fds[1]);
         *ret_pid = pid;

@@ -26,6 +26,7 @@ static void usage(FILE *out) {
                 "  restart NAME...|all         stop, then start\n"
                 "  signal SIG NAME...|all      send a signal to the main process\n"
                 "  pid [NAME]                  supervisord's pid, or the service's\n"
+                "  reload                      re-read the config and apply the difference\n"
                 "  shutdown                    stop everything and exit supervisord\n"
                 "  version                     print both versions\n");
 }
@@ -109,7 +110,34 @@ static int send_all(int fd, const char *buf, size_t len) {
 struct outcome {
         bool any_not_running;
         unsigned records;
+        /* reload: one JSON array body per kind, and the notice */
+        char *added, *changed, *removed, *notice;
+        size_t n_added, n_changed, n_removed;
 };
+
+/* Append "NAME" to a JSON array body, or print a line for humans. */
+static void print_reload_record(const char *kind, const char *name, char **json_body, size_t *n) {
+        if (!json) {
+                printf("%s: %s\n", kind, name);
+                (*n)++;
+                return;
+        }
+        size_t old = *json_body ? strlen(*json_body) : 0;
+        char *grown = realloc(*json_body, old + strlen(name) * 6 + 4);
+        if (!grown)
+                return;
+        char *p = grown + old;
+        if (*n)
+                *p++ = ',';
+        *p++ = '"';
+        for (const char *q = name; *q; q++)  /* service names need no escaping beyond this */
+                if (*q != '"' && *q != '\\')
+                        *p++ = *q;
+        *p++ = '"';
+        *p = '\0';
+        *json_body = grown;
+        (*n)++;
+}
 
 static void print_status(char **f, unsigned n, struct outcome *o) {
         /* STATUS name state pid uptime last_exit restarts message */
@@ -278,8 +306,29 @@ int main(int argc, char *argv[]) {
                                 json_string(fields[1]);
                                 puts("}");
                         }
+                } else if (strcmp(fields[0], RECORD_ADDED) == 0 && nf >= 2)
+                        print_reload_record("added", fields[1], &o.added, &o.n_added);
+                else if (strcmp(fields[0], RECORD_CHANGED) == 0 && nf >= 2)
+                        print_reload_record("changed", fields[1], &o.changed, &o.n_changed);
+                else if (strcmp(fields[0], RECORD_REMOVED) == 0 && nf >= 2)
+                        print_reload_record("removed", fields[1], &o.removed, &o.n_removed);
+                else if (strcmp(fields[0], RECORD_NOTICE) == 0 && nf >= 2) {
+                        free(o.notice);
+                        o.notice = strdup(fields[1]);
+                        if (!json)
+                                printf("notice: %s\n", fields[1]);
                 } else if (strcmp(fields[0], FINAL_OK) == 0) {
                         status = EXIT_OK;
+                        if (verb == VERB_RELOAD) {
+                                if (json) {
+                                        printf("{\"added\":[%s],\"changed\":[%s],\"removed\":[%s],\"notice\":",
+                                               o.added ? o.added : "", o.changed ? o.changed : "",
+                                               o.removed ? o.removed : "");
+                                        json_string_or_null(o.notice);
+                                        puts("}");
+                                } else if (o.n_added + o.n_changed + o.n_removed == 0 && !o.notice)
+                                        puts("no changes");
+                        }
                         if (verb == VERB_SHUTDOWN)
                                 json ? puts("{\"ok\":true}") : puts("shut down");
                 } else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
@@ -292,6 +341,10 @@ int main(int argc, char *argv[]) {
                 }
         }
         free(line);
+        free(o.added);
+        free(o.changed);
+        free(o.removed);
+        free(o.notice);
         fclose(in);
         if (json && list)
                 puts("]");

@@ -108,7 +108,7 @@ START_TEST(test_defaults) {
         ck_assert_int_eq(c->log_level, LOG_INFO);
         ck_assert_uint_eq(c->n_services, 1);
 
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert_str_eq(s->name, "web");
         ck_assert_str_eq(s->file, conf_path);
         ck_assert_int_eq(s->line, 1);
@@ -227,7 +227,7 @@ START_TEST(test_every_service_option) {
                                    "    limit-core = 0\n"
                                    "}\n");
         ck_assert_uint_eq(c->n_services, 1);
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert_str_eq(s->name, "web.1");
         ck_assert_int_eq(s->line, 4);
         ck_assert_str_eq(s->command, "/bin/sh -c 'echo \"hi there\"' x");
@@ -281,16 +281,16 @@ START_TEST(test_several_services) {
                                    "    restart = \"on-failure\"\n"
                                    "}\n");
         ck_assert_uint_eq(c->n_services, 3);
-        ck_assert_str_eq(c->services[0].name, "a");
-        ck_assert_int_eq(c->services[0].line, 1);
-        ck_assert_int_eq(c->services[0].restart, RESTART_NEVER);
-        ck_assert_str_eq(c->services[1].name, "b");
-        ck_assert_int_eq(c->services[1].line, 6);
-        ck_assert_str_eq(c->services[1].argv[0], "false");
-        ck_assert_int_eq(c->services[1].restart, RESTART_ON_FAILURE);
-        ck_assert_str_eq(c->services[2].name, "c");
-        ck_assert_int_eq(c->services[2].line, 7);
-        ck_assert_int_eq(c->services[2].restart, RESTART_ON_FAILURE);
+        ck_assert_str_eq(c->services[0]->name, "a");
+        ck_assert_int_eq(c->services[0]->line, 1);
+        ck_assert_int_eq(c->services[0]->restart, RESTART_NEVER);
+        ck_assert_str_eq(c->services[1]->name, "b");
+        ck_assert_int_eq(c->services[1]->line, 6);
+        ck_assert_str_eq(c->services[1]->argv[0], "false");
+        ck_assert_int_eq(c->services[1]->restart, RESTART_ON_FAILURE);
+        ck_assert_str_eq(c->services[2]->name, "c");
+        ck_assert_int_eq(c->services[2]->line, 7);
+        ck_assert_int_eq(c->services[2]->restart, RESTART_ON_FAILURE);
         config_free(c);
 }
 END_TEST
@@ -299,8 +299,8 @@ START_TEST(test_same_key_in_two_services) {
         /* Not "set twice": each section has its own keys. */
         struct config *c = load_ok("service a {\n    command = \"x\"\n    nice = 1\n}\n"
                                    "service b {\n    command = \"y\"\n    nice = 2\n}\n");
-        ck_assert_int_eq(c->services[0].nice, 1);
-        ck_assert_int_eq(c->services[1].nice, 2);
+        ck_assert_int_eq(c->services[0]->nice, 1);
+        ck_assert_int_eq(c->services[1]->nice, 2);
         config_free(c);
 }
 END_TEST
@@ -309,9 +309,9 @@ START_TEST(test_nice_range) {
         struct config *c = load_ok("service a { command = \"x\"\n nice = -20 }\n"
                                    "service b { command = \"x\"\n nice = 19 }\n"
                                    "service c { command = \"x\"\n nice = \"-5\" }\n");
-        ck_assert_int_eq(c->services[0].nice, -20);
-        ck_assert_int_eq(c->services[1].nice, 19);
-        ck_assert_int_eq(c->services[2].nice, -5);
+        ck_assert_int_eq(c->services[0]->nice, -20);
+        ck_assert_int_eq(c->services[1]->nice, 19);
+        ck_assert_int_eq(c->services[2]->nice, -5);
         config_free(c);
 }
 END_TEST
@@ -320,10 +320,10 @@ START_TEST(test_umask_values) {
         struct config *c = load_ok("service a { command = \"x\"\n umask = \"0777\" }\n"
                                    "service b { command = \"x\"\n umask = \"0\" }\n"
                                    "service c { command = \"x\"\n umask = \"027\" }\n");
-        ck_assert_uint_eq(c->services[0].umask, 0777);
-        ck_assert(c->services[1].has_umask);
-        ck_assert_uint_eq(c->services[1].umask, 0);
-        ck_assert_uint_eq(c->services[2].umask, 027);
+        ck_assert_uint_eq(c->services[0]->umask, 0777);
+        ck_assert(c->services[1]->has_umask);
+        ck_assert_uint_eq(c->services[1]->umask, 0);
+        ck_assert_uint_eq(c->services[2]->umask, 027);
         config_free(c);
 }
 END_TEST
@@ -335,12 +335,12 @@ START_TEST(test_stop_signal_forms) {
                                    "service d { command = \"x\"\n stop-signal = \"9\" }\n"
                                    "service e { command = \"x\"\n stop-signal = usr1 }\n"
                                    "service f { command = \"x\"\n stop-signal = SIGQUIT }\n");
-        ck_assert_int_eq(c->services[0].stop_signal, SIGKILL);
-        ck_assert_int_eq(c->services[1].stop_signal, SIGINT);
-        ck_assert_int_eq(c->services[2].stop_signal, SIGTERM);
-        ck_assert_int_eq(c->services[3].stop_signal, SIGKILL);
-        ck_assert_int_eq(c->services[4].stop_signal, SIGUSR1);
-        ck_assert_int_eq(c->services[5].stop_signal, SIGQUIT);
+        ck_assert_int_eq(c->services[0]->stop_signal, SIGKILL);
+        ck_assert_int_eq(c->services[1]->stop_signal, SIGINT);
+        ck_assert_int_eq(c->services[2]->stop_signal, SIGTERM);
+        ck_assert_int_eq(c->services[3]->stop_signal, SIGKILL);
+        ck_assert_int_eq(c->services[4]->stop_signal, SIGUSR1);
+        ck_assert_int_eq(c->services[5]->stop_signal, SIGQUIT);
         config_free(c);
 }
 END_TEST
@@ -348,7 +348,7 @@ END_TEST
 START_TEST(test_limits) {
         struct config *c = load_ok("service a {\n command = \"x\"\n limit-nofile = unlimited\n"
                                    " limit-nproc = 4096\n limit-core = infinity\n}\n");
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert(s->limit_nofile.set);
         ck_assert(s->limit_nofile.value == RLIM_INFINITY);
         ck_assert(s->limit_nproc.set);
@@ -362,7 +362,7 @@ END_TEST
 START_TEST(test_success_exit_codes) {
         struct config *c = load_ok("service a { command = \"x\"\n success-exit-codes = { 2, 255 } }\n"
                                    "service b { command = \"x\"\n success-exit-codes = {} }\n");
-        const struct service_config *a = &c->services[0], *b = &c->services[1];
+        const struct service_config *a = c->services[0], *b = c->services[1];
         /* Setting the list replaces the default {0}. */
         ck_assert(!is_success(a, 0));
         ck_assert(is_success(a, 2));
@@ -382,7 +382,7 @@ START_TEST(test_comment_inside_list) {
                                    "    environment = { \"A=1\", // why\n"
                                    "                    /* block */ \"B=2\" }\n"
                                    "}\n");
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert(is_success(s, 0));
         ck_assert(is_success(s, 2));
         ck_assert(!is_success(s, 1));
@@ -397,7 +397,7 @@ START_TEST(test_comment_characters_in_strings) {
         struct config *c = load_ok("service a {\n"
                                    "    command = \"echo '#x' //y /*z*/\"\n"
                                    "}\n");
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert_str_eq(s->argv[0], "echo");
         ck_assert_str_eq(s->argv[1], "#x");
         ck_assert_str_eq(s->argv[2], "//y");
@@ -414,11 +414,11 @@ START_TEST(test_autostart_values) {
                 char text[128];
                 snprintf(text, sizeof text, "service a { command = \"x\"\n autostart = \"%s\" }\n", yes[i]);
                 struct config *c = load_ok(text);
-                ck_assert_msg(c->services[0].autostart, "autostart = %s", yes[i]);
+                ck_assert_msg(c->services[0]->autostart, "autostart = %s", yes[i]);
                 config_free(c);
                 snprintf(text, sizeof text, "service a { command = \"x\"\n autostart = \"%s\" }\n", no[i]);
                 c = load_ok(text);
-                ck_assert_msg(!c->services[0].autostart, "autostart = %s", no[i]);
+                ck_assert_msg(!c->services[0]->autostart, "autostart = %s", no[i]);
                 config_free(c);
         }
 }
@@ -435,7 +435,7 @@ START_TEST(test_user_nobody) {
         ck_assert_ptr_nonnull(home);
 
         struct config *c = load_ok("service a {\n command = \"x\"\n user = \"nobody\"\n}\n");
-        const struct service_config *s = &c->services[0];
+        const struct service_config *s = c->services[0];
         ck_assert(s->has_user);
         ck_assert(!s->has_group);
         ck_assert_uint_eq(s->uid, uid);
@@ -448,9 +448,9 @@ START_TEST(test_user_nobody) {
         char text[128];
         snprintf(text, sizeof text, "service a {\n command = \"x\"\n user = %u\n}\n", (unsigned)uid);
         c = load_ok(text);
-        ck_assert(c->services[0].has_user);
-        ck_assert_uint_eq(c->services[0].uid, uid);
-        ck_assert_str_eq(c->services[0].user_name, "nobody");
+        ck_assert(c->services[0]->has_user);
+        ck_assert_uint_eq(c->services[0]->uid, uid);
+        ck_assert_str_eq(c->services[0]->user_name, "nobody");
         config_free(c);
         free(home);
 }
@@ -462,14 +462,14 @@ START_TEST(test_group_nogroup) {
         gid_t gid = gr->gr_gid;
 
         struct config *c = load_ok("service a {\n command = \"x\"\n group = \"nogroup\"\n}\n");
-        ck_assert(c->services[0].has_group);
-        ck_assert(!c->services[0].has_user);
-        ck_assert_uint_eq(c->services[0].gid, gid);
+        ck_assert(c->services[0]->has_group);
+        ck_assert(!c->services[0]->has_user);
+        ck_assert_uint_eq(c->services[0]->gid, gid);
         config_free(c);
 
         c = load_ok("service a {\n command = \"x\"\n group = 4242\n}\n");
-        ck_assert(c->services[0].has_group);
-        ck_assert_uint_eq(c->services[0].gid, 4242);
+        ck_assert(c->services[0]->has_group);
+        ck_assert_uint_eq(c->services[0]->gid, 4242);
         config_free(c);
 }
 END_TEST
@@ -482,10 +482,10 @@ START_TEST(test_group_overrides_user_group) {
         struct config *c = load_ok("service a {\n command = \"x\"\n user = nobody\n group = root\n}\n"
                                    "service b {\n command = \"x\"\n group = root\n user = nobody\n}\n");
         for (size_t i = 0; i < 2; i++) {
-                ck_assert(c->services[i].has_user);
-                ck_assert(c->services[i].has_group);
-                ck_assert_uint_eq(c->services[i].uid, uid);
-                ck_assert_uint_eq(c->services[i].gid, 0);
+                ck_assert(c->services[i]->has_user);
+                ck_assert(c->services[i]->has_group);
+                ck_assert_uint_eq(c->services[i]->uid, uid);
+                ck_assert_uint_eq(c->services[i]->gid, 0);
         }
         config_free(c);
 }
@@ -538,7 +538,7 @@ START_TEST(test_error_invalid_service_name) {
         name[64] = '\0';
         snprintf(text, sizeof text, "service %s {\n    command = \"x\"\n}\n", name);
         struct config *c = load_ok(text);
-        ck_assert_str_eq(c->services[0].name, name);
+        ck_assert_str_eq(c->services[0]->name, name);
         config_free(c);
         strcat(name, "n");
         snprintf(text, sizeof text, NOISE "service %s {\n    command = \"x\"\n}\n", name);
@@ -659,8 +659,8 @@ START_TEST(test_error_restart_delay_max_below_delay) {
                           7, "restart-delay-max: must not be less than restart-delay");
         /* Equal is fine. */
         struct config *c = load_ok("service web {\n command = \"x\"\n restart-delay = 2\n restart-delay-max = 2\n}\n");
-        ck_assert_uint_eq(c->services[0].restart_delay, 2000000);
-        ck_assert_uint_eq(c->services[0].restart_delay_max, 2000000);
+        ck_assert_uint_eq(c->services[0]->restart_delay, 2000000);
+        ck_assert_uint_eq(c->services[0]->restart_delay_max, 2000000);
         config_free(c);
 }
 END_TEST
@@ -670,7 +670,7 @@ START_TEST(test_error_start_retries) {
         assert_option_error("start-retries", "1000001", "start-retries: '1000001' is not an integer from 0 to 1000000");
         assert_option_error("start-retries", "many", "start-retries: 'many' is not an integer from 0 to 1000000");
         struct config *c = load_ok("service web {\n command = \"x\"\n start-retries = 1000000\n}\n");
-        ck_assert_uint_eq(c->services[0].start_retries, 1000000);
+        ck_assert_uint_eq(c->services[0]->start_retries, 1000000);
         config_free(c);
 }
 END_TEST

@@ -420,7 +420,7 @@ START_TEST(test_verb_round_trip) {
         } verbs[] = {
                 { VERB_STATUS, "status" }, { VERB_START, "start" },     { VERB_STOP, "stop" },
                 { VERB_RESTART, "restart" }, { VERB_SIGNAL, "signal" }, { VERB_PID, "pid" },
-                { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" },
+                { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -433,7 +433,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)8), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_RELOAD + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
