@@ -25,16 +25,17 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 B          ?= build
 BINDIR     ?= supervisord
 
-# Modules shared by the daemon, the tests and (partly) the ctl tool.
-CORE_SRCS  := log.c util.c cmdline.c config.c service.c spawn.c protocol.c control.c daemon.c
+# Every module but the two programs' main files is shared by the daemon and the tests.
+CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisord/*.c)))
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/util.o $(B)/config.o $(B)/cmdline.o $(B)/log.o
 
-UNIT_TESTS := test_cmdline test_config test_service test_protocol test_util
-INTEGRATION_TESTS := test_daemon test_supervision test_control test_spawn
-TEST_BINS  := $(UNIT_TESTS:%=$(B)/tests/%) $(INTEGRATION_TESTS:%=$(B)/tests/%)
+# Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
+TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
+TEST_BINS  := $(TESTS:%=$(B)/tests/%)
 
-DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make
+# systemd: systemd-notify and systemd-socket-activate for the integration tests.
+DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make systemd
 
 .PHONY: all check check-asan run-tests install clean deps demo
 
