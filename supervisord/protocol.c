@@ -59,7 +59,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
-                else if (!service_name_is_valid(words[i]))
+                else if (!process_name_is_valid(words[i]))
                         return fail(ret_error, "invalid service name");
                 else
                         ret->names[ret->n_names++] = words[i];

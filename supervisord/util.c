@@ -101,6 +101,20 @@ bool service_name_is_valid(const char *name) {
         return n >= 1 && n <= SERVICE_NAME_MAX;
 }
 
+bool process_name_is_valid(const char *name) {
+        const char *at = strchr(name, '@');
+        if (!at)
+                return service_name_is_valid(name);
+        size_t len = (size_t)(at - name);
+        char service[SERVICE_NAME_MAX + 1];
+        if (len == 0 || len > SERVICE_NAME_MAX)
+                return false;
+        memcpy(service, name, len);
+        service[len] = '\0';
+        long index;
+        return service_name_is_valid(service) && isdigit((unsigned char)at[1]) && parse_long(at + 1, 0, 99999, &index) == 0;
+}
+
 void format_uptime(char *buf, size_t size, uint64_t seconds) {
         snprintf(buf, size, "%llu:%02u:%02u", (unsigned long long)(seconds / 3600),
                  (unsigned)(seconds / 60 % 60), (unsigned)(seconds % 60));

@@ -30,6 +30,8 @@ int seconds_to_usec(double seconds, usec_t *ret);
 /* Service names match [A-Za-z0-9_.-]{1,64}. */
 bool service_name_is_valid(const char *name);
 #define SERVICE_NAME_MAX 64
+/* A service name, or the name of one of its instances: NAME@K with K in 0..99999. */
+bool process_name_is_valid(const char *name);
 
 /* "H:MM:SS" for a duration in seconds. */
 void format_uptime(char *buf, size_t size, uint64_t seconds);
