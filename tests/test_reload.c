@@ -1,0 +1,142 @@
+/* test_reload.c — reload through supervisorctl and SIGHUP: only the difference is
+ * applied (added, changed, removed), untouched services keep their pid, an invalid
+ * config changes nothing, and settings bound at start-up are reported, not applied. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *base_config =
+        "service keep { command = \"sleep 60\"\n start-secs = 0.1\n}\n"
+        "service change { command = \"sleep 61\"\n start-secs = 0.1\n}\n"
+        "service drop { command = \"sleep 62\"\n start-secs = 0.1\n}\n"
+        "service pool { command = \"sleep 63\"\n instances = 2\n start-secs = 0.1\n}\n";
+
+static const char *next_config =
+        "service keep { command = \"sleep 60\"\n start-secs = 0.1\n}\n"
+        "service change { command = \"sleep 64\"\n start-secs = 0.1\n}\n"
+        "service add { command = \"sleep 65\"\n start-secs = 0.1\n}\n"
+        "service pool { command = \"sleep 63\"\n instances = 3\n start-secs = 0.1\n}\n";
+
+/* The command line of PID, spaces for NULs. */
+static const char *cmdline_of(pid_t pid, char *buf, size_t size) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        ssize_t n = read_text_file(path, buf, size);
+        for (ssize_t i = 0; i + 1 < n; i++)
+                if (buf[i] == '\0')
+                        buf[i] = ' ';
+        return buf;
+}
+
+static void check_reload(bool by_signal) {
+        struct daemon d;
+        char out[8192], cmd[256];
+        daemon_init(&d);
+        daemon_write_config(&d, "%s", base_config);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "pool@1", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "drop", "RUNNING", 5000));
+        pid_t keep = service_pid_of(&d, "keep"), change = service_pid_of(&d, "change"),
+              drop = service_pid_of(&d, "drop"), pool0 = service_pid_of(&d, "pool@0"),
+              pool1 = service_pid_of(&d, "pool@1");
+        ck_assert(keep > 0 && change > 0 && drop > 0 && pool0 > 0 && pool1 > 0);
+
+        daemon_write_config(&d, "%s", next_config);
+        if (by_signal) {
+                ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        } else {
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+                ck_assert_str_eq(out, "added: add\nchanged: change\nchanged: pool\nremoved: drop\n");
+        }
+        ck_assert(wait_for_state(&d, "add", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "pool@2", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "change", "RUNNING", 5000));
+        ck_assert(WAIT_UNTIL(!process_exists(drop), 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status drop"), 4);
+
+        /* untouched: same process */
+        ck_assert_int_eq(service_pid_of(&d, "keep"), keep);
+        ck_assert_int_eq(service_pid_of(&d, "pool@0"), pool0);
+        ck_assert_int_eq(service_pid_of(&d, "pool@1"), pool1);
+        /* changed: a new process with the new command */
+        pid_t changed = service_pid_of(&d, "change");
+        ck_assert_int_ne(changed, change);
+        ck_assert(!process_exists(change));
+        ck_assert_str_eq(cmdline_of(changed, cmd, sizeof cmd), "sleep 64");
+        daemon_cleanup(&d);
+}
+
+START_TEST(test_reload_by_ctl) { check_reload(false); }
+END_TEST
+
+START_TEST(test_reload_by_sighup) { check_reload(true); }
+END_TEST
+
+START_TEST(test_reload_invalid_changes_nothing) {
+        struct daemon d;
+        char out[8192], log[65536], expect[512];
+        daemon_init(&d);
+        daemon_write_config(&d, "%s", base_config);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "drop", "RUNNING", 5000));
+        pid_t drop = service_pid_of(&d, "drop"), change = service_pid_of(&d, "change");
+
+        daemon_write_config(&d, "%s\nservice broken {\n command = \"sleep 1\"\n restart = sometimes\n}\n", next_config);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        snprintf(expect, sizeof expect, "supervisorctl: %s:20: restart: 'sometimes' is not one of always, on-failure, never\n",
+                 d.conf);
+        ck_assert_str_eq(out, expect);
+        ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        sleep_ms(300);
+        ck_assert_int_eq(service_pid_of(&d, "drop"), drop);
+        ck_assert_int_eq(service_pid_of(&d, "change"), change);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status add"), 4);
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        /* logged twice: once for the request, once for SIGHUP */
+        char *first = strstr(log, "restart: 'sometimes' is not one of always, on-failure, never; nothing changed");
+        ck_assert_ptr_nonnull(first);
+        ck_assert_ptr_nonnull(strstr(first + 1, "restart: 'sometimes' is not one of always, on-failure, never; nothing changed"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_reload_startup_settings_and_json) {
+        struct daemon d;
+        char out[8192];
+        daemon_init(&d);
+        daemon_write_config(&d, "%s", base_config);
+        daemon_start(&d);
+        /* same services, another socket path: reported, and the old socket keeps working */
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "socket = \"%s/other.sock\"\npidfile = \"%s\"\nlog-level = debug\n%s", d.dir, d.pidfile, base_config);
+        fclose(f);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json reload"), 0);
+        ck_assert_str_eq(out, "{\"added\":[],\"changed\":[],\"removed\":[],\"notice\":"
+                              "\"socket: changed, takes effect when supervisord restarts\"}\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_str_eq(out, "notice: socket: changed, takes effect when supervisord restarts\n");
+        daemon_write_config(&d, "%s", base_config);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_str_eq(out, "no changes\n");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *reload_suite(void) {
+        Suite *s = suite_create("reload");
+        TCase *tc = tcase_create("reload");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_reload_by_ctl);
+        tcase_add_test(tc, test_reload_by_sighup);
+        tcase_add_test(tc, test_reload_invalid_changes_nothing);
+        tcase_add_test(tc, test_reload_startup_settings_and_json);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(reload_suite()) ? 1 : 0; }
