@@ -3,6 +3,8 @@
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
+# systemd looks for units in /usr/local/lib/systemd/system too.
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -34,8 +36,16 @@ CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/util.o $(B)/config.o $(B
 TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
 TEST_BINS  := $(TESTS:%=$(B)/tests/%)
 
+# Every tests/fuzz/fuzz_TARGET.c is a libFuzzer target.  `make check` replays its corpus
+# (tests/fuzz/corpus/TARGET/) through replay_TARGET, built with the normal compiler from
+# tests/fuzz/replay.c; `make fuzz` fuzzes each target with clang for FUZZ_SECONDS.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+FUZZ_SECONDS ?= 60
+
 # systemd: systemd-notify and systemd-socket-activate for the integration tests.
-DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make systemd
+# clang, libclang-rt-dev (libFuzzer, a recommends of clang) and valgrind: make fuzz, check-valgrind.
+DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make systemd clang libclang-rt-dev valgrind
 
 .PHONY: all check check-asan run-tests install clean deps demo
 
@@ -62,8 +72,8 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS)
 
 .PRECIOUS: $(B)/%.o $(B)/tests/%.o
 
-run-tests: all $(TEST_BINS)
-	@failed=0; for t in $(TEST_BINS); do \
+run-tests: all $(TEST_BINS) $(REPLAY_BINS)
+	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS); do \
 	    echo "== $$t"; \
 	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
 	        $$t || failed=$$((failed + 1)); \
@@ -77,18 +87,56 @@ check-asan: deps
 	$(MAKE) run-tests B=build-asan BINDIR=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
+# Fuzz targets and their corpus replays (see FUZZ_TARGETS).  `make fuzz` builds every
+# module with clang and libFuzzer into build-fuzz/ and runs each target for FUZZ_SECONDS:
+# what it learns goes to build-fuzz/fuzz/corpus-TARGET/, a crash to
+# build-fuzz/fuzz/crash-TARGET-*.  Check a crash with `build/fuzz/replay_TARGET FILE`, fix
+# it and keep the file in tests/fuzz/corpus/TARGET/ so that `make check` replays it.
+$(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz:
+	mkdir -p $@
+
+$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+.PRECIOUS: $(B)/fuzz/%.o
+
+.PHONY: fuzz fuzz-run
+fuzz: deps
+	$(MAKE) fuzz-run B=build-fuzz CC=clang OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SANFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+
+fuzz-run: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzzer_%)
+	@failed=0; for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	    mkdir -p $(B)/fuzz/corpus-$$t; \
+	    $(B)/fuzz/fuzzer_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(B)/fuzz/crash-$$t- $(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+	        || failed=$$((failed + 1)); \
+	done; \
+	if [ $$failed -ne 0 ]; then echo "$$failed fuzz target(s) failed: see $(B)/fuzz/crash-*"; exit 1; fi
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/doc/supervisord
+	    $(DESTDIR)$(PREFIX)/share/doc/supervisord $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/supervisorctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 conf/supervisord.conf $(DESTDIR)$(PREFIX)/share/doc/supervisord/
+	@# The unit names the binary where this install puts it.
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' conf/supervisord.service > $(DESTDIR)$(UNITDIR)/supervisord.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/supervisord.service
+	install -m 0644 conf/supervisord.socket $(DESTDIR)$(UNITDIR)/
 
 clean:
-	rm -rf build build-asan $(BINDIR)/supervisord $(BINDIR)/supervisorctl
+	rm -rf build build-asan build-fuzz build-valgrind $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
 # Install what is missing (as root), or say exactly what to run.
 deps:

@@ -230,7 +230,7 @@ struct load_context {
 /* libconfuse reports through this; only the first message is kept. */
 static struct load_context *current_load;
 
-static void confuse_error(cfg_t *cfg, const char *format, va_list ap) {
+static void __attribute__((format(printf, 2, 0))) confuse_error(cfg_t *cfg, const char *format, va_list ap) {
         struct load_context *ctx = current_load;
         if (!ctx || ctx->failed)
                 return;
@@ -297,6 +297,7 @@ static cfg_opt_t global_options[] = {
         CFG_STR("socket-group", NULL, CFGF_NODEFAULT),
         CFG_STR("pidfile", CONFIG_DEFAULT_PIDFILE, CFGF_NONE),
         CFG_STR("log-level", "info", CFGF_NONE),
+        CFG_STR("log-target", "auto", CFGF_NONE),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
 };
@@ -598,6 +599,13 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
         if ((c->log_level = log_level_from_string(text)) < 0)
                 return load_error(ctx, NULL, "log-level",
                                   "log-level: '%s' is not one of error, warning, notice, info, debug", text);
+
+        text = cfg_getstr(cfg, "log-target");
+        int target = log_target_from_string(text);
+        if (target < 0)
+                return load_error(ctx, NULL, "log-target",
+                                  "log-target: '%s' is not one of auto, stderr, journal, syslog", text);
+        c->log_target = (enum log_target)target;
         return 0;
 }
 

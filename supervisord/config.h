@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "log.h"
 #include "util.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/supervisord.conf"
@@ -75,6 +76,7 @@ struct config {
         gid_t socket_gid;
         char *pidfile;
         int log_level;          /* syslog priority */
+        enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
         struct service_config **services;  /* one reference each */
         size_t n_services;
 };

@@ -1,19 +1,30 @@
 /* log.h — supervisord's own messages.
  *
  * One call site API for every destination: stderr in the foreground, syslog once
- * daemonized.  Every message below the configured level is dropped before formatting.
+ * daemonized, the journal (with PRIORITY= and, for messages about a service, SERVICE=)
+ * when stderr is connected to it or the config asks for it.  Every message below the
+ * configured level is dropped before formatting.
  */
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 enum log_target {
         LOG_TARGET_STDERR,
         LOG_TARGET_SYSLOG,
+        LOG_TARGET_JOURNAL,  /* sd_journal_send; stderr if the journal cannot be reached */
+        LOG_TARGET_AUTO,     /* config only: resolved by log_target_auto() */
 };
 
 void log_open(enum log_target target);
+/* "auto", "stderr", "journal", "syslog"; -EINVAL otherwise. */
+int log_target_from_string(const char *name);
+/* What `log-target = auto` means here: the journal when stderr is connected to it
+ * (JOURNAL_STREAM names fd 2's device and inode), else stderr in the foreground and
+ * syslog in daemon mode.  Call it before daemonizing: that replaces stderr. */
+enum log_target log_target_auto(bool foreground);
 void log_set_level(int priority);  /* a syslog priority: LOG_ERR … LOG_DEBUG */
 int log_get_level(void);
 
@@ -26,6 +37,10 @@ void log_messagev(int priority, const char *format, va_list ap) __attribute__((f
 /* Log "message: strerror(-err)" and return err (negative), so that
  * `return log_error_errno(r, "...")` reads as one step. */
 int log_errno(int priority, int err, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+/* A message about service NAME ("web", "web@2"): written as "NAME: message", and in the
+ * journal also with SERVICE=NAME, so that `journalctl SERVICE=web` finds them all. */
+void log_service(int priority, const char *name, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 #define log_error(...)   log_message(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_message(LOG_WARNING, __VA_ARGS__)

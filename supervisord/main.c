@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/un.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "protocol.h"
 #include "service.h"
+#include "systemd.h"
 
 static sd_event *event;
 static struct config *config;
@@ -46,6 +48,7 @@ static void begin_shutdown(void) {
         if (shutting_down)
                 return;
         shutting_down = true;
+        systemd_stopping();
         control_begin_shutdown();
         services_stop_ordered(NULL, 0);
         finish_if_stopped();
@@ -53,6 +56,7 @@ static void begin_shutdown(void) {
 
 static void on_service_event(struct service *service, enum service_event what, void *userdata) {
         control_on_service_event(service, what, userdata);
+        systemd_on_service_event();
         if (what == SERVICE_EVENT_STATE)
                 finish_if_stopped();
 }
@@ -74,6 +78,7 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
         KEEP(next->has_socket_group != config->has_socket_group || next->socket_gid != config->socket_gid,
              "socket-group");
         KEEP(strcmp(next->pidfile, config->pidfile) != 0, "pidfile");
+        KEEP(next->log_target != config->log_target, "log-target");
 #undef KEEP
         if (len > 0 && len < notice_size)
                 snprintf(notice + len, notice_size - len, ": changed, takes effect when supervisord restarts");
@@ -86,9 +91,11 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
         next->socket_mode = config->socket_mode;
         next->has_socket_group = config->has_socket_group;
         next->socket_gid = config->socket_gid;
+        next->log_target = config->log_target;
 }
 
-static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size) {
+static int reload_config(struct reload_report *report, char *notice, size_t notice_size, char *error,
+                         size_t error_size) {
         struct config *next;
         int r = config_load(config->path, &next, error, error_size);
         if (r < 0) {
@@ -111,6 +118,14 @@ static int reload(struct reload_report *report, char *notice, size_t notice_size
         log_notice("reloaded %s: %zu added, %zu changed, %zu removed%s%s", config->path, added, changed, removed,
                    notice[0] ? "; " : "", notice);
         return 0;
+}
+
+/* Every reload, by SIGHUP or supervisorctl: the service manager sees it begin and end. */
+static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size) {
+        systemd_reloading(config->path);
+        int r = reload_config(report, notice, notice_size, error, error_size);
+        systemd_reloaded();
+        return r;
 }
 
 static int on_sighup(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
@@ -178,7 +193,7 @@ static int setup_signals(void) {
 
 /* Everything after the config is loaded (and, in daemon mode, after detaching).
  * Start-up failures are reported on ready_fd when there is one. */
-static int run(int ready_fd) {
+static int run(int ready_fd, int activated_fd, const char *activated_path) {
         char error[1024];
         int pidfile_fd = -1, listen_fd = -1, r;
 
@@ -189,7 +204,10 @@ static int run(int ready_fd) {
 
         if (pidfile_acquire(config->pidfile, &pidfile_fd, error, sizeof error) < 0)
                 goto fail;
-        if (control_listen(config, &listen_fd, error, sizeof error) < 0)
+        /* A socket passed by the service manager is the manager's to create and remove. */
+        if (activated_fd >= 0)
+                listen_fd = activated_fd;
+        else if (control_listen(config, &listen_fd, error, sizeof error) < 0)
                 goto fail;
         if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0
             || (r = services_create(event, config)) < 0) {
@@ -197,6 +215,10 @@ static int run(int ready_fd) {
                 goto fail;
         }
         services_set_observer(on_service_event, NULL);
+        if ((r = systemd_start(event)) < 0) {
+                snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
+                goto fail;
+        }
         static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
@@ -205,17 +227,23 @@ static int run(int ready_fd) {
                 goto fail;
         }
 
-        log_notice("supervisord %s started with %zu services, control socket %s", SUPERVISORD_VERSION,
-                   config->n_services, config->socket);
+        log_notice("supervisord %s started with %zu services, control socket %s%s", SUPERVISORD_VERSION,
+                   config->n_services, activated_fd >= 0 ? activated_path : config->socket,
+                   activated_fd >= 0 ? " (socket activation)" : "");
+        if (activated_fd >= 0 && strcmp(activated_path, config->socket) != 0)
+                log_warning("`socket` in %s is %s: supervisorctl -c finds supervisord only with -s %s", config->path,
+                            config->socket, activated_path);
         services_start_autostart();
+        systemd_notify_when_started();
         daemon_report(ready_fd, 0, NULL);
 
         r = sd_event_loop(event);
         if (r < 0)
                 log_error_errno(r, "event loop failed");
 
-        control_stop(config->socket);
+        control_stop(activated_fd >= 0 ? NULL : config->socket);
         services_free();
+        systemd_stop();
         pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
         return r < 0 ? 1 : 0;
@@ -225,10 +253,12 @@ fail:
         daemon_report(ready_fd, 1, error);
         if (listen_fd >= 0) {
                 close(listen_fd);
-                unlink(config->socket);
+                if (activated_fd < 0)
+                        unlink(config->socket);
         }
         control_stop(NULL);
         services_free();
+        systemd_stop();
         if (pidfile_fd >= 0)
                 pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
@@ -274,6 +304,19 @@ int main(int argc, char *argv[]) {
                 config->path = absolute;
         }
 
+        /* Both before detaching: LISTEN_PID names this process, and daemon mode replaces
+         * stderr, which log-target = auto looks at. */
+        char activated_path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
+        int activated_fd = -1;
+        if (systemd_take_listen_socket(&activated_fd, activated_path, sizeof activated_path, error, sizeof error) < 0) {
+                fprintf(stderr, "supervisord: %s\n", error);
+                config_free(config);
+                return 1;
+        }
+        enum log_target log_target = config->log_target;
+        if (log_target == LOG_TARGET_AUTO)
+                log_target = log_target_auto(foreground);
+
         int ready_fd = -1;
         if (!foreground) {
                 int r = daemon_detach(&ready_fd);
@@ -281,11 +324,10 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "supervisord: fork: %s\n", strerror(-r));
                         return 1;
                 }
-                log_open(LOG_TARGET_SYSLOG);
-        } else
-                log_open(LOG_TARGET_STDERR);
+        }
+        log_open(log_target);
 
-        int status = run(ready_fd);
+        int status = run(ready_fd, activated_fd, activated_path);
         config_free(config);
         return status;
 }

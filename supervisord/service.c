@@ -118,7 +118,7 @@ static void services_schedule_pending(void);
 
 static void service_set_state(struct service *s, enum service_state state) {
         if (s->state != state)
-                log_info("%s: %s -> %s", s->name, state_names[s->state], state_names[state]);
+                log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
         s->state = state;
         services_schedule_pending();
         service_notify(s, SERVICE_EVENT_STATE);
@@ -142,7 +142,7 @@ static void service_arm_timer(struct service *s, usec_t delay) {
         }
         /* Without a timer the service would hang in its state forever. */
         if (r < 0)
-                log_error_errno(r, "%s: cannot arm timer", s->name);
+                log_service(LOG_ERR, s->name, "cannot arm timer: %s", strerror(-r));
 }
 
 static void service_disarm_timer(struct service *s) {
@@ -162,7 +162,7 @@ static void service_collect_spawn_error(struct service *s) {
         spawn_read_error(sd_event_source_get_io_fd(s->error_watch), buf, sizeof buf);
         if (buf[0]) {
                 snprintf(s->message, sizeof s->message, "%s", buf);
-                log_error("%s: %s", s->name, buf);
+                log_service(LOG_ERR, s->name, "%s", buf);
         }
         service_close_error_watch(s);
 }
@@ -190,14 +190,14 @@ static void service_spawn(struct service *s) {
         r = spawn_service(s->config, &options, &pid, &error_fd);
         if (r < 0) {
                 snprintf(s->message, sizeof s->message, "fork: %s", strerror(-r));
-                log_error("%s: cannot start: %s", s->name, s->message);
+                log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
                 s->state = STATE_STARTING;
                 service_failed_start(s, -1);
                 return;
         }
         r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
         if (r < 0) {
-                log_error_errno(r, "%s: cannot watch spawn pipe", s->name);
+                log_service(LOG_ERR, s->name, "cannot watch spawn pipe: %s", strerror(-r));
                 close(error_fd);
         } else {
                 sd_event_source_set_io_fd_own(s->error_watch, true);
@@ -207,7 +207,7 @@ static void service_spawn(struct service *s) {
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
-        log_info("%s: spawned pid %d", s->name, (int)pid);
+        log_service(LOG_INFO, s->name, "spawned pid %d", (int)pid);
         usec_t start_secs = s->config->start_secs;
         /* A forking service needs time for its pidfile even when start-secs is 0. */
         if (s->config->type == SERVICE_FORKING && start_secs < USEC_PER_SEC)
@@ -234,12 +234,12 @@ static void service_failed_start(struct service *s, int wait_status) {
                 char reason[sizeof s->message];
                 snprintf(reason, sizeof reason, "%s", s->message);
                 snprintf(s->message, sizeof s->message, "gave up after %u failed starts: %.200s", s->failures, reason);
-                log_error("%s: %s", s->name, s->message);
+                log_service(LOG_ERR, s->name, "%s", s->message);
                 service_set_state(s, STATE_FATAL);
                 return;
         }
         usec_t delay = service_backoff_delay(s->config, s->failures);
-        log_warning("%s: %s; retrying in %.3gs", s->name, s->message, (double)delay / USEC_PER_SEC);
+        log_service(LOG_WARNING, s->name, "%s; retrying in %.3gs", s->message, (double)delay / USEC_PER_SEC);
         service_arm_timer(s, delay);
         service_set_state(s, STATE_BACKOFF);
 }
@@ -250,7 +250,8 @@ static bool service_group_is_alive(const struct service *s) {
 
 static void service_kill_group(struct service *s, int sig) {
         if (s->group > 0 && kill(-s->group, sig) < 0 && errno != ESRCH)
-                log_warning_errno(errno, "%s: kill -%s group %d", s->name, signal_name(sig), (int)s->group);
+                log_service(LOG_WARNING, s->name, "kill -%s group %d: %s", signal_name(sig), (int)s->group,
+                            strerror(errno));
 }
 
 static void services_remove(struct service *s);
@@ -331,7 +332,7 @@ static bool service_adopt_from_pidfile(struct service *s) {
         s->pid = (pid_t)pid;
         pid_t group = getpgid(s->pid);
         s->group = group > 0 ? group : s->pid;
-        log_info("%s: daemon pid %d from %s", s->name, (int)s->pid, s->config->pidfile);
+        log_service(LOG_INFO, s->name, "daemon pid %d from %s", (int)s->pid, s->config->pidfile);
         return true;
 }
 
@@ -346,7 +347,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 s->launcher = 0;
                 s->pid = 0;
                 if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
-                        log_info("%s: launcher %s", s->name, how);
+                        log_service(LOG_INFO, s->name, "launcher %s", how);
                         s->has_exited = true;
                         s->last_wait_status = wait_status;
                         service_disarm_timer(s);
@@ -356,13 +357,13 @@ static void service_on_exit(struct service *s, int wait_status) {
                         service_failed_start(s, wait_status);
                         return;
                 }
-                log_info("%s: launcher exited, reading %s", s->name, s->config->pidfile);
+                log_service(LOG_INFO, s->name, "launcher exited, reading %s", s->config->pidfile);
                 s->group = 0;
                 (void)service_adopt_from_pidfile(s);
                 return;  /* the start-secs timer decides */
         }
 
-        log_info("%s: pid %d %s", s->name, (int)s->pid, how);
+        log_service(LOG_INFO, s->name, "pid %d %s", (int)s->pid, how);
         s->pid = 0;
         s->has_exited = true;
         s->last_wait_status = wait_status;
@@ -388,7 +389,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 return;
         switch (service_exit_action(s->config, was, wait_status, s->failures)) {
         case EXIT_ACTION_RESTART:
-                log_notice("%s: %s, restarting", s->name, how);
+                log_service(LOG_NOTICE, s->name, "%s, restarting", how);
                 s->restarts++;
                 service_spawn(s);
                 break;
@@ -427,7 +428,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                 service_spawn(s);
                 break;
         case STATE_STOPPING:
-                log_warning("%s: still running %.3gs after SIG%s, sending SIGKILL", s->name,
+                log_service(LOG_WARNING, s->name, "still running %.3gs after SIG%s, sending SIGKILL",
                             (double)s->config->stop_timeout / USEC_PER_SEC, signal_name(s->config->stop_signal));
                 s->killed = true;
                 service_kill_group(s, SIGKILL);
@@ -478,7 +479,7 @@ static void service_check_start_pending(struct service *s) {
                 if (r < 0) {
                         s->start_pending = false;
                         snprintf(s->message, sizeof s->message, "not started: dependency %s is %s", *a, why);
-                        log_warning("%s: %s", s->name, s->message);
+                        log_service(LOG_WARNING, s->name, "%s", s->message);
                         service_notify(s, SERVICE_EVENT_STATE);
                         return;
                 }
@@ -586,7 +587,7 @@ static void services_remove(struct service *s) {
                         service_table_size--;
                         break;
                 }
-        log_info("%s: removed", s->name);
+        log_service(LOG_INFO, s->name, "removed");
         service_free(s);
         services_update_dependents();
 }
@@ -904,7 +905,7 @@ int service_stop(struct service *s) {
         default:
                 return 0;
         }
-        log_info("%s: stopping pid %d with SIG%s", s->name, (int)s->pid, signal_name(s->config->stop_signal));
+        log_service(LOG_INFO, s->name, "stopping pid %d with SIG%s", (int)s->pid, signal_name(s->config->stop_signal));
         s->killed = false;
         if (s->group == 0 && s->pid > 0)
                 s->group = s->pid;
