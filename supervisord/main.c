@@ -24,6 +24,12 @@
 static sd_event *event;
 static struct config *config;
 static bool shutting_down, exiting;
+/* PID 1 only: the processes left in the namespace were sent SIGTERM at shutdown. */
+static bool sweeping_orphans;
+
+/* How long processes that are no service's (daemons that left their service's process
+ * group) get between SIGTERM and SIGKILL when supervisord, as PID 1, shuts down. */
+#define ORPHAN_GRACE_USEC (5 * USEC_PER_SEC)
 
 static void usage(FILE *out) {
         fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h]\n"
@@ -35,8 +41,41 @@ static void usage(FILE *out) {
                 CONFIG_DEFAULT_PATH);
 }
 
+static int on_orphan_grace_over(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)usec;
+        (void)userdata;
+        log_warning("processes left in the namespace still alive after %llus, sending SIGKILL",
+                    (unsigned long long)(ORPHAN_GRACE_USEC / USEC_PER_SEC));
+        kill(-1, SIGKILL);
+        return 0;
+}
+
+/* As PID 1 of a container or pid namespace supervisord is its init, and when it exits
+ * the kernel SIGKILLs everything left in the namespace.  So once the services are
+ * stopped, whatever else is alive gets SIGTERM and ORPHAN_GRACE_USEC to exit, as a
+ * service gets its stop-timeout.  kill(-1) reaches every process of the namespace but
+ * ourselves; the SIGCHLD handler asks again after each reaping.  True while waiting. */
+static bool pid1_orphans_remain(void) {
+        if (getpid() != 1 || (kill(-1, 0) < 0 && errno == ESRCH))
+                return false;
+        if (!sweeping_orphans) {
+                log_info("stopping the processes left in the namespace");
+                kill(-1, SIGTERM);
+                kill(-1, SIGCONT);
+                /* Without a timer the kernel's SIGKILL at our exit is all they get. */
+                if (sd_event_add_time_relative(event, NULL, CLOCK_MONOTONIC, ORPHAN_GRACE_USEC, USEC_PER_MSEC,
+                                               on_orphan_grace_over, NULL) < 0)
+                        return false;
+                sweeping_orphans = true;
+        }
+        return true;
+}
+
 static void finish_if_stopped(void) {
         if (shutting_down && !exiting && services_all_stopped()) {
+                if (pid1_orphans_remain())
+                        return;
                 exiting = true;
                 log_notice("every service is stopped, exiting");
                 control_shutdown_complete();
@@ -148,6 +187,8 @@ static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *
         if (shutting_down) {
                 log_warning("SIG%s during shutdown: killing every remaining process", signal_name((int)si->ssi_signo));
                 services_kill_all();
+                if (sweeping_orphans)
+                        kill(-1, SIGKILL);
                 return 0;
         }
         log_notice("SIG%s: stopping every service", signal_name((int)si->ssi_signo));
@@ -160,6 +201,8 @@ static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si
         (void)si;
         (void)userdata;
         services_reap();
+        /* As PID 1 at shutdown, an orphan's exit may be the last one waited for. */
+        finish_if_stopped();
         return 0;
 }
 
@@ -233,6 +276,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         if (activated_fd >= 0 && strcmp(activated_path, config->socket) != 0)
                 log_warning("`socket` in %s is %s: supervisorctl -c finds supervisord only with -s %s", config->path,
                             config->socket, activated_path);
+        if (getpid() == 1)
+                log_info("running as PID 1: adopting and reaping every orphan in the namespace");
         services_start_autostart();
         systemd_notify_when_started();
         daemon_report(ready_fd, 0, NULL);
