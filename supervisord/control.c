@@ -217,8 +217,13 @@ static void reply_status_record(struct client *c, struct service *s) {
                 }
         }
         protocol_sanitize(message, sizeof message, st.message[0] ? st.message : "-");
-        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\n", st.name, service_state_to_string(st.state),
-                      (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message);
+        /* Fields are only ever added at the end, so older clients keep working. */
+        char heartbeat_rtt[32] = "-";
+        if (st.has_heartbeat_rtt)
+                snprintf(heartbeat_rtt, sizeof heartbeat_rtt, "%llu", (unsigned long long)st.heartbeat_rtt);
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\n", st.name, service_state_to_string(st.state),
+                      (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message,
+                      heartbeat_rtt);
 }
 
 /* Resolve the request's names (or "all", or nothing for status) into processes; false if
@@ -516,6 +521,9 @@ static bool client_handle_request(struct client *c, char *line) {
         default:
                 request_action(c, req);
                 free(req);
+                /* Refused outright (unknown name, shutting down): the ERROR is ready now. */
+                if (c->answered)
+                        return client_flush(c);
                 return client_check_targets(c);
         }
         free(req);
@@ -589,24 +597,30 @@ static void client_arm_timer(struct client *c, usec_t timeout) {
                 sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
-static void accept_one(int listen_fd) {
+/* Accept one connection; false when there is none left to accept. */
+static bool accept_one(int listen_fd) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
-                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                if (errno == EAGAIN)
+                        return false;
+                if (errno != EINTR && errno != ECONNABORTED) {
+                        /* EMFILE and the like: try again on the next wake-up */
                         log_warning_errno(errno, "control: accept");
-                return;
+                        return false;
+                }
+                return true;
         }
         if (n_clients >= CONTROL_MAX_CLIENTS) {
                 static const char busy[] = FINAL_ERROR "\t1\ttoo many clients\n";
                 ssize_t unused = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
                 (void)unused;
                 close(fd);
-                return;
+                return true;
         }
         struct client *c = calloc(1, sizeof *c);
         if (!c) {
                 close(fd);
-                return;
+                return true;
         }
         c->fd = fd;
         socklen_t len = sizeof c->peer;
@@ -615,20 +629,21 @@ static void accept_one(int listen_fd) {
         if (sd_event_add_io(control_event, &c->io, fd, EPOLLIN, client_on_io, c) < 0) {
                 close(fd);
                 free(c);
-                return;
+                return true;
         }
         sd_event_source_set_io_fd_own(c->io, true);
         if (sd_event_add_time_relative(control_event, &c->timer, CLOCK_MONOTONIC, CONTROL_REQUEST_TIMEOUT,
                                        USEC_PER_SEC / 10, client_on_timeout, c) < 0) {
                 sd_event_source_disable_unref(c->io);
                 free(c);
-                return;
+                return true;
         }
         c->next = clients;
         if (clients)
                 clients->prev = c;
         clients = c;
         n_clients++;
+        return true;
 }
 
 static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
@@ -636,12 +651,8 @@ static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, 
         (void)revents;
         (void)userdata;
         /* Bounded work per wake-up: a flood of connections cannot starve the services. */
-        for (int i = 0; i < 64; i++) {
-                unsigned before = n_clients;
-                accept_one(fd);
-                if (n_clients == before && errno == EAGAIN)
-                        break;
-        }
+        for (int i = 0; i < 64 && accept_one(fd); i++)
+                ;
         return 0;
 }
 

@@ -2,6 +2,7 @@
  * sd-event loop that owns signals, child reaping, timers and the control socket. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
+#include "leftovers.h"
 #include "log.h"
 #include "protocol.h"
 #include "service.h"
@@ -262,6 +264,15 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
                 goto fail;
         }
+        /* Under the pidfile lock no other supervisord runs: whatever the record names and
+         * is still alive was left by one that was killed, and must go before we start
+         * the same services again. */
+        char record[PATH_MAX];
+        snprintf(record, sizeof record, "%s.groups", config->pidfile);
+        if ((r = leftovers_open(event, record)) < 0) {
+                snprintf(error, sizeof error, "%.900s: %s", record, strerror(-r));
+                goto fail;
+        }
         static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
@@ -289,13 +300,13 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         services_free();
         systemd_stop();
+        leftovers_close();
         pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
         return r < 0 ? 1 : 0;
 
 fail:
         log_error("%s", error);
-        daemon_report(ready_fd, 1, error);
         if (listen_fd >= 0) {
                 close(listen_fd);
                 if (activated_fd < 0)
@@ -304,9 +315,12 @@ fail:
         control_stop(NULL);
         services_free();
         systemd_stop();
+        leftovers_close();
         if (pidfile_fd >= 0)
                 pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
+        /* Last: whoever waits for our verdict finds everything cleaned up already. */
+        daemon_report(ready_fd, 1, error);
         return 1;
 }
 

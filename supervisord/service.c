@@ -15,11 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "heartbeat.h"
+#include "leftovers.h"
 #include "log.h"
+#include "notify.h"
 #include "spawn.h"
 
 struct service {
@@ -45,6 +49,13 @@ struct service {
         sd_event_source *timer;       /* owned; one-shot, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char message[256];
+        struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
+        struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
+        char notify_status[NOTIFY_MAX_STATUS];  /* its last STATUS=, "" once it is gone */
+        bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
+        bool failed_while_starting;   /* ... and counts as a failed start */
+        char failure_reason[160];     /* why: hung, never ready */
+        sd_event_source *main_pid_watch;  /* owned, with a pidfd: a MAINPID= that is not our child */
 };
 
 static sd_event *service_event;
@@ -128,6 +139,13 @@ static bool state_is_active(enum service_state state) {
         return state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING;
 }
 
+/* Every change of the live process groups goes to the crash record (leftovers.c). */
+static void service_set_group(struct service *s, pid_t group) {
+        if (s->group != group)
+                leftovers_changed();
+        s->group = group;
+}
+
 static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata);
 
 static void service_arm_timer(struct service *s, usec_t delay) {
@@ -179,6 +197,203 @@ static int service_on_error_pipe(sd_event_source *source, int fd, uint32_t reven
 
 static void service_failed_start(struct service *s, int wait_status);
 
+/* ---- liveness: heartbeats (heartbeat.c) and readiness (notify.c) ---- */
+
+static void service_spawn(struct service *s);
+static bool pid_is_ours(pid_t pid);
+static void service_on_exit(struct service *s, int wait_status);
+
+/* The process failed without exiting (hung, never ready): stop it as service_stop does
+ * (stop-signal, SIGKILL after stop-timeout) and, once it is gone, restart it as a failure
+ * (service_finish_failure_stop). */
+static void service_stop_as_failure(struct service *s, const char *reason) {
+        log_service(LOG_WARNING, s->name, "%s; stopping pid %d", reason, (int)s->pid);
+        s->failed_while_starting = s->state == STATE_STARTING;
+        snprintf(s->failure_reason, sizeof s->failure_reason, "%s", reason);
+        s->stop_is_failure = true;
+        service_stop(s);
+        if (s->state == STATE_STOPPING)
+                snprintf(s->message, sizeof s->message, "%s", reason);  /* service_stop cleared it */
+}
+
+/* A stop begun by service_stop_as_failure() is over: a failed start while STARTING
+ * (BACKOFF or FATAL), else the restart policy — never leaves it EXITED, on-failure and
+ * always restart it, since a hang is a failure whatever the exit status it was killed
+ * with.  False when it was an ordinary stop, or when a stop, reload or removal was asked
+ * for meanwhile: that request wins. */
+static bool service_finish_failure_stop(struct service *s) {
+        if (!s->stop_is_failure)
+                return false;
+        s->stop_is_failure = false;
+        if (s->stop_pending || s->removing || s->start_after_stop || s->next_config)
+                return false;
+        snprintf(s->message, sizeof s->message, "%s", s->failure_reason);
+        if (s->failed_while_starting) {
+                service_failed_start(s, s->last_wait_status);
+                return true;
+        }
+        if (s->config->restart == RESTART_NEVER) {
+                log_service(LOG_NOTICE, s->name, "not restarted (restart = never)");
+                service_set_state(s, STATE_EXITED);
+                return true;
+        }
+        log_service(LOG_NOTICE, s->name, "restarting after: %s", s->failure_reason);
+        s->restarts++;
+        service_spawn(s);
+        return true;
+}
+
+static void service_on_hung(struct heartbeat *heartbeat, unsigned misses, usec_t last_answer, const char *detail,
+                            void *userdata) {
+        struct service *s = userdata;
+        const struct service_config *c = s->config;
+        char reason[sizeof s->failure_reason], answered[48] = "never answered";
+        (void)heartbeat;
+        if (last_answer > 0)
+                snprintf(answered, sizeof answered, "last answer %.1fs ago",
+                         (double)(now_monotonic() - last_answer) / USEC_PER_SEC);
+        snprintf(reason, sizeof reason, "hung: %u heartbeats missed in a row (interval %gs, timeout %gs, %s%s%s)",
+                 misses, (double)c->heartbeat_interval / USEC_PER_SEC, (double)c->heartbeat_timeout / USEC_PER_SEC,
+                 answered, detail[0] ? ", " : "", detail);
+        s->heartbeat = heartbeat_free(s->heartbeat);
+        service_stop_as_failure(s, reason);
+}
+
+/* The exit status of a main pid that was not our child is lost with its parent's wait():
+ * counted as a failure, shown as exit status 255. */
+#define WAIT_STATUS_UNKNOWN W_EXITCODE(255, 0)
+
+static int service_on_main_pid_exit(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct service *s = userdata;
+        (void)source;
+        (void)fd;
+        (void)revents;
+        s->main_pid_watch = sd_event_source_disable_unref(s->main_pid_watch);
+        int status;
+        pid_t reaped = waitpid(s->pid, &status, WNOHANG);
+        if (reaped == s->pid) {
+                service_on_exit(s, status);  /* it was adopted by us after all */
+                return 0;
+        }
+        if (reaped == 0)
+                return 0;  /* our child now: SIGCHLD brings its status */
+        log_service(LOG_NOTICE, s->name, "main pid %d is gone; its parent collected its exit status", (int)s->pid);
+        service_on_exit(s, WAIT_STATUS_UNKNOWN);
+        return 0;
+}
+
+/* MAINPID= moved the main pid to PID.  A process that is not our child reaches us on exit
+ * only if it outlives its parent (we are the subreaper); a pidfd tells us in every case. */
+static void service_watch_main_pid(struct service *s, pid_t pid) {
+        s->main_pid_watch = sd_event_source_disable_unref(s->main_pid_watch);
+        siginfo_t info;
+        if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0)
+                return;  /* our child: services_reap() sees its exit */
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);  /* close-on-exec by definition */
+        int r = pidfd < 0 ? -errno : sd_event_add_io(service_event, &s->main_pid_watch, pidfd, EPOLLIN,
+                                                        service_on_main_pid_exit, s);
+        if (r < 0) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                log_service(LOG_WARNING, s->name, "cannot watch main pid %d, its exit may go unnoticed: %s", (int)pid,
+                            strerror(-r));
+                return;
+        }
+        sd_event_source_set_io_fd_own(s->main_pid_watch, true);
+}
+
+static void service_on_notify(struct notify *notify, const struct notify_message *m, pid_t sender, void *userdata) {
+        struct service *s = userdata;
+        if (m->has_status) {
+                snprintf(s->notify_status, sizeof s->notify_status, "%s", m->status);
+                log_service(LOG_DEBUG, s->name, "STATUS=%s", m->status);
+        }
+        if (m->main_pid > 0 && m->main_pid != s->pid) {
+                /* Only a process in our tree: its exit must reach us, and a stale or
+                 * foreign pid must not become something we signal. */
+                if (pid_is_ours(m->main_pid)) {
+                        log_service(LOG_INFO, s->name, "main pid %d (MAINPID= from pid %d)", (int)m->main_pid,
+                                    (int)sender);
+                        s->pid = m->main_pid;
+                        pid_t group = getpgid(s->pid);
+                        service_set_group(s, group > 0 ? group : s->pid);
+                        notify_set_main_pid(notify, s->pid);
+                        service_watch_main_pid(s, s->pid);
+                } else
+                        log_service(LOG_WARNING, s->name, "ignoring MAINPID=%d: not a process of ours", (int)m->main_pid);
+        }
+        if (m->watchdog)
+                heartbeat_on_watchdog(s->heartbeat);  /* NULL without heartbeat-interval: nothing to do */
+        if (m->stopping)
+                log_service(LOG_INFO, s->name, "says it is stopping (STOPPING=1)");
+        if (m->ready) {
+                if (s->state == STATE_STARTING) {
+                        log_service(LOG_INFO, s->name, "ready (READY=1 from pid %d)", (int)sender);
+                        service_disarm_timer(s);
+                        s->failures = 0;
+                        s->message[0] = '\0';
+                        service_set_state(s, STATE_RUNNING);
+                } else
+                        log_service(LOG_DEBUG, s->name, "READY=1 in state %s: nothing to do", state_names[s->state]);
+        }
+}
+
+/* Before the spawn: the heartbeat pipes and the notify socket of the new process, put in
+ * OPTIONS (at fds 3, 4 and in ENV, room for 4 entries, which options->extra_env uses). */
+static int service_prepare_liveness(struct service *s, struct spawn_options *options, char **env) {
+        const struct service_config *c = s->config;
+        size_t n = 0;
+        int r;
+
+        s->notify_status[0] = '\0';
+        if (c->heartbeat_interval > 0) {
+                const struct heartbeat_params params = {
+                        .interval = c->heartbeat_interval, .timeout = c->heartbeat_timeout, .misses = c->heartbeat_misses,
+                };
+                r = heartbeat_new(service_event, s->name, &params, service_on_hung, s, &s->heartbeat);
+                if (r < 0)
+                        return r;
+                heartbeat_child_fds(s->heartbeat, &options->extra_fds[0], &options->extra_fds[1]);
+                options->n_extra_fds = 2;
+                env[n++] = (char *)HEARTBEAT_ENV_PING;
+                env[n++] = (char *)HEARTBEAT_ENV_PONG;
+        }
+        if (c->type == SERVICE_NOTIFY) {
+                r = notify_new(service_event, s->name, service_on_notify, s, &s->notify);
+                if (r < 0) {
+                        s->heartbeat = heartbeat_free(s->heartbeat);
+                        return r;
+                }
+                env[n++] = (char *)notify_environment(s->notify);
+        }
+        env[n] = NULL;
+        options->extra_env = n > 0 ? env : NULL;
+        return 0;
+}
+
+/* The process is gone (or never was): no more pings, no more notify messages for it. */
+static void service_end_liveness(struct service *s) {
+        s->heartbeat = heartbeat_free(s->heartbeat);
+        s->notify = notify_free(s->notify);
+        s->notify_status[0] = '\0';
+        s->main_pid_watch = sd_event_source_disable_unref(s->main_pid_watch);
+}
+
+/* After the spawn of PID (0: it failed). */
+static void service_begin_liveness(struct service *s, pid_t pid) {
+        int r;
+        if (pid <= 0) {
+                service_end_liveness(s);
+                return;
+        }
+        if (s->heartbeat && (r = heartbeat_begin(s->heartbeat)) < 0) {
+                log_service(LOG_ERR, s->name, "cannot schedule heartbeats, running without: %s", strerror(-r));
+                s->heartbeat = heartbeat_free(s->heartbeat);
+        }
+        if (s->notify)
+                notify_set_session(s->notify, pid);  /* setsid() made it a session leader */
+}
+
 static void service_spawn(struct service *s) {
         struct spawn_options options = SPAWN_OPTIONS_INIT;
         pid_t pid;
@@ -187,7 +402,17 @@ static void service_spawn(struct service *s) {
         s->message[0] = '\0';
         s->start_pending = false;
         options.instance = s->instance;
+        char *liveness_env[4];
+        r = service_prepare_liveness(s, &options, liveness_env);
+        if (r < 0) {
+                snprintf(s->message, sizeof s->message, "heartbeat pipes or notify socket: %s", strerror(-r));
+                log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
+                s->state = STATE_STARTING;
+                service_failed_start(s, -1);
+                return;
+        }
         r = spawn_service(s->config, &options, &pid, &error_fd);
+        service_begin_liveness(s, r < 0 ? 0 : pid);
         if (r < 0) {
                 snprintf(s->message, sizeof s->message, "fork: %s", strerror(-r));
                 log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
@@ -203,7 +428,7 @@ static void service_spawn(struct service *s) {
                 sd_event_source_set_io_fd_own(s->error_watch, true);
         }
         s->pid = pid;
-        s->group = pid;
+        service_set_group(s, pid);
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
@@ -212,6 +437,13 @@ static void service_spawn(struct service *s) {
         /* A forking service needs time for its pidfile even when start-secs is 0. */
         if (s->config->type == SERVICE_FORKING && start_secs < USEC_PER_SEC)
                 start_secs = USEC_PER_SEC;
+        /* type = notify: READY=1 makes it RUNNING, not time; ready-timeout bounds the wait. */
+        if (s->config->type == SERVICE_NOTIFY) {
+                if (s->config->ready_timeout > 0)
+                        service_arm_timer(s, s->config->ready_timeout);
+                service_set_state(s, STATE_STARTING);
+                return;
+        }
         if (start_secs == 0) {
                 s->failures = 0;
                 service_set_state(s, STATE_RUNNING);
@@ -249,7 +481,14 @@ static bool service_group_is_alive(const struct service *s) {
 }
 
 static void service_kill_group(struct service *s, int sig) {
-        if (s->group > 0 && kill(-s->group, sig) < 0 && errno != ESRCH)
+        if (s->group <= 0 || kill(-s->group, sig) == 0)
+                return;
+        /* Between fork() and the child's setsid() the group does not exist yet: signal the
+         * main process.  It still blocks our signals then, so the signal stays pending until
+         * the child has reset its dispositions, and then takes its default action. */
+        if (errno == ESRCH && s->pid > 0 && kill(s->pid, sig) == 0)
+                return;
+        if (errno != ESRCH)
                 log_service(LOG_WARNING, s->name, "kill -%s group %d: %s", signal_name(sig), (int)s->group,
                             strerror(errno));
 }
@@ -279,8 +518,10 @@ static void service_finish_stop_if_done(struct service *s) {
                 return;
         if (service_group_is_alive(s))
                 return;
-        s->group = 0;
+        service_set_group(s, 0);
         service_disarm_timer(s);
+        if (service_finish_failure_stop(s))  /* hung or never ready: restart instead */
+                return;
         service_set_state(s, STATE_STOPPED);
         service_after_stop(s);
 }
@@ -331,7 +572,7 @@ static bool service_adopt_from_pidfile(struct service *s) {
         }
         s->pid = (pid_t)pid;
         pid_t group = getpgid(s->pid);
-        s->group = group > 0 ? group : s->pid;
+        service_set_group(s, group > 0 ? group : s->pid);
         log_service(LOG_INFO, s->name, "daemon pid %d from %s", (int)s->pid, s->config->pidfile);
         return true;
 }
@@ -352,19 +593,20 @@ static void service_on_exit(struct service *s, int wait_status) {
                         s->last_wait_status = wait_status;
                         service_disarm_timer(s);
                         service_kill_group(s, SIGKILL);
-                        s->group = 0;
+                        service_set_group(s, 0);
                         snprintf(s->message, sizeof s->message, "launcher failed (%s)", how);
                         service_failed_start(s, wait_status);
                         return;
                 }
                 log_service(LOG_INFO, s->name, "launcher exited, reading %s", s->config->pidfile);
-                s->group = 0;
+                service_set_group(s, 0);
                 (void)service_adopt_from_pidfile(s);
                 return;  /* the start-secs timer decides */
         }
 
         log_service(LOG_INFO, s->name, "pid %d %s", (int)s->pid, how);
         s->pid = 0;
+        service_end_liveness(s);
         s->has_exited = true;
         s->last_wait_status = wait_status;
 
@@ -378,7 +620,7 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         /* Leftovers of a process that died on its own would outlive every restart. */
         service_kill_group(s, SIGKILL);
-        s->group = 0;
+        service_set_group(s, 0);
 
         enum service_state was = s->state;
         if (was == STATE_STARTING) {
@@ -406,6 +648,13 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
         (void)usec;
         switch (s->state) {
         case STATE_STARTING:
+                if (s->config->type == SERVICE_NOTIFY) {
+                        char reason[sizeof s->failure_reason];
+                        snprintf(reason, sizeof reason, "no READY=1 within ready-timeout (%gs)",
+                                 (double)s->config->ready_timeout / USEC_PER_SEC);
+                        service_stop_as_failure(s, reason);
+                        break;
+                }
                 if (s->config->type == SERVICE_FORKING && (s->launcher || (s->pid == 0 && !service_adopt_from_pidfile(s)))) {
                         if (s->launcher)
                                 snprintf(s->message, sizeof s->message, "launcher still running after start-secs");
@@ -415,7 +664,8 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                         service_kill_group(s, SIGKILL);
                         /* Forget the pids: their exits are reaped as strangers, not as this
                          * service's, which is in BACKOFF by then. */
-                        s->launcher = s->pid = s->group = 0;
+                        s->launcher = s->pid = 0;
+                        service_set_group(s, 0);
                         service_failed_start(s, -1);
                         break;
                 }
@@ -571,6 +821,7 @@ static int services_add(struct service_config *config, unsigned instance) {
 }
 
 static void service_free(struct service *s) {
+        service_end_liveness(s);
         sd_event_source_disable_unref(s->timer);
         service_close_error_watch(s);
         service_config_unref(s->config);
@@ -849,6 +1100,7 @@ const char *service_name(const struct service *s) { return s->name; }
 enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
+pid_t service_process_group(const struct service *s) { return s->group; }
 
 void service_get_status(const struct service *s, struct service_status *ret) {
         *ret = (struct service_status){
@@ -859,8 +1111,9 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .has_exited = s->has_exited,
                 .last_wait_status = s->last_wait_status,
                 .restarts = s->restarts,
-                .message = s->message,
+                .message = s->message[0] ? s->message : s->notify_status,
         };
+        ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }
 
 int service_start(struct service *s) {
@@ -902,13 +1155,18 @@ int service_stop(struct service *s) {
                 service_set_state(s, STATE_STOPPED);
                 service_after_stop(s);
                 return 0;
+        case STATE_STOPPING:
+                s->stop_is_failure = false;  /* asked to stop: no restart after a hang */
+                return 0;
         default:
                 return 0;
         }
         log_service(LOG_INFO, s->name, "stopping pid %d with SIG%s", (int)s->pid, signal_name(s->config->stop_signal));
         s->killed = false;
         if (s->group == 0 && s->pid > 0)
-                s->group = s->pid;
+                service_set_group(s, s->pid);
+        /* A process being stopped is not expected to answer pings any more. */
+        s->heartbeat = heartbeat_free(s->heartbeat);
         service_kill_group(s, s->config->stop_signal);
         /* A stopped (SIGSTOP) process only sees the stop signal once continued. */
         if (s->config->stop_signal != SIGKILL)

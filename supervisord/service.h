@@ -33,7 +33,10 @@ struct service_status {
         bool has_exited;         /* last_wait_status is meaningful */
         int last_wait_status;    /* as from waitpid() */
         unsigned restarts;       /* automatic respawns since supervisord started */
-        const char *message;     /* why the state is what it is, "" if nothing to say */
+        const char *message;     /* why the state is what it is (or the service's own STATUS=
+                                  * text, type = notify), "" if nothing to say */
+        bool has_heartbeat_rtt;  /* a pong has been answered by the current process */
+        usec_t heartbeat_rtt;    /* round-trip time of the last one */
 };
 
 const char *service_state_to_string(enum service_state state);
@@ -109,6 +112,8 @@ const char *service_name(const struct service *service);       /* "web" or "web@
 enum service_state service_state(const struct service *service);
 const struct service_config *service_config(const struct service *service);
 void service_get_status(const struct service *service, struct service_status *ret);
+/* The process group signals go to, 0 when none is alive. */
+pid_t service_process_group(const struct service *service);
 /* A start or stop is still on its way (waiting for dependencies, or dependents). */
 bool service_is_pending(const struct service *service);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -85,7 +86,7 @@ static int child_arrange_fds(const struct spawn_options *o, int *error_fd) {
 }
 
 static void __attribute__((noreturn))
-child_exec(const struct service_config *c, const struct spawn_options *o, int error_fd) {
+child_exec(const struct service_config *c, const struct spawn_options *o, int error_fd, pid_t supervisord_pid) {
         child_reset_signals();
         if (setsid() < 0)
                 child_fail(error_fd, "setsid: %s", strerror(errno));
@@ -139,6 +140,14 @@ child_exec(const struct service_config *c, const struct spawn_options *o, int er
         if (setenv("SUPERVISOR_SERVICE", c->name, 1) < 0 || setenv("SUPERVISOR_INSTANCE", index, 1) < 0)
                 child_fail(error_fd, "setenv: %s", strerror(errno));
 
+        /* Die with supervisord: a killed supervisord must not leave services running
+         * unmanaged.  Set after the uid change, which would clear it; the getppid() check
+         * closes the race with a supervisord that died before the prctl. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(error_fd, "prctl: %s", strerror(errno));
+        if (getppid() != supervisord_pid)
+                child_fail(error_fd, "supervisord exited during the start");
+
         int first_free = child_arrange_fds(o, &error_fd);
         if (first_free < 0)
                 child_fail(error_fd, "arranging fds: %s", strerror(errno));
@@ -160,6 +169,7 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
 
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 int r = -errno;
@@ -170,7 +180,7 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         if (pid == 0) {
                 close(pipe_fds[0]);
                 /* The write end is non-blocking too; a message is far below PIPE_BUF. */
-                child_exec(config, options, pipe_fds[1]);
+                child_exec(config, options, pipe_fds[1], parent);
         }
         close(pipe_fds[1]);
         *ret_pid = pid;

@@ -1,0 +1,135 @@
+/* test_crash.c — a supervisord that is SIGKILLed leaves nothing running unmanaged: its
+ * direct children die with it (parent-death signal), and the next supervisord kills the
+ * process groups the dead one recorded before starting anything, so a service never runs
+ * twice.  A recorded number now used by an unrelated process is left alone. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Live processes whose command line is exactly CMDLINE (NULs as spaces). */
+static int count_processes(const char *cmdline) {
+        DIR *dir = opendir("/proc");
+        struct dirent *e;
+        int n = 0;
+        ck_assert_ptr_nonnull(dir);
+        while ((e = readdir(dir))) {
+                pid_t pid = atoi(e->d_name);
+                char path[64], buf[256];
+                if (pid <= 0 || !process_exists(pid))
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+                ssize_t len = read_text_file(path, buf, sizeof buf);
+                for (ssize_t i = 0; i + 1 < len; i++)
+                        if (buf[i] == '\0')
+                                buf[i] = ' ';
+                if (len > 0 && strcmp(buf, cmdline) == 0)
+                        n++;
+        }
+        closedir(dir);
+        return n;
+}
+
+static void kill9_daemon(struct daemon *d) {
+        ck_assert_int_eq(kill(d->pid, SIGKILL), 0);
+        waitpid(d->pid, NULL, 0);
+        d->pid = 0;
+}
+
+START_TEST(test_sigkill_leaves_no_duplicates) {
+        struct daemon d;
+        char pidfile[256], buf[64];
+        daemon_init(&d);
+        snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", d.dir);
+        /* "direct": a plain service.  "family": its grandchild shares its group.
+         * "forker": a daemon in its own session, reachable only through the record. */
+        daemon_write_config(&d,
+                "service direct { command = \"sleep 3601\"\n start-secs = 0.2\n}\n"
+                "service family { command = \"/bin/sh -c 'sleep 3602 & wait'\"\n start-secs = 0.2\n}\n"
+                "service forker { type = forking\n pidfile = %1$s\n start-secs = 0.3\n"
+                "  command = \"/bin/sh -c 'setsid /bin/sh -c \\\"sleep 3603 & echo \\\\$! > %1$s\\\" < /dev/null; exit 0'\"\n"
+                "}\n",
+                pidfile);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "direct", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "family", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        ck_assert_int_eq(count_processes("sleep 3601"), 1);
+        ck_assert_int_eq(count_processes("sleep 3602"), 1);
+        ck_assert_int_eq(count_processes("sleep 3603"), 1);
+        pid_t direct = service_pid_of(&d, "direct");
+
+        kill9_daemon(&d);
+        /* the direct child follows its parent at once */
+        ck_assert(WAIT_UNTIL(!process_exists(direct), 2000));
+        ck_assert_int_eq(count_processes("sleep 3601"), 0);
+        /* what it could not take along is recorded */
+        char record[300];
+        snprintf(record, sizeof record, "%s.groups", d.pidfile);
+        ck_assert_int_gt(read_text_file(record, buf, sizeof buf), 0);
+
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "direct", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "family", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        /* exactly one of each, and all of them ours */
+        ck_assert(WAIT_UNTIL(count_processes("sleep 3602") == 1 && count_processes("sleep 3603") == 1, 2000));
+        ck_assert_int_eq(count_processes("sleep 3601"), 1);
+        ck_assert_int_eq(process_parent(service_pid_of(&d, "forker")), d.pid);
+        char log[65536];
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        ck_assert_ptr_nonnull(strstr(log, "left running by a previous supervisord"));
+
+        /* a clean exit removes the record */
+        ck_assert_int_eq(daemon_stop(&d, 15000), 0);
+        ck_assert_int_lt(read_text_file(record, buf, sizeof buf), 0);
+        ck_assert_int_eq(count_processes("sleep 3602") + count_processes("sleep 3603"), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_record_ignores_reused_number) {
+        struct daemon d;
+        daemon_init(&d);
+        /* An unrelated process group, recorded with another start time: as if its number
+         * had been reused since the record was written. */
+        pid_t stranger = fork();
+        ck_assert_int_ge(stranger, 0);
+        if (stranger == 0) {
+                setsid();
+                execlp("sleep", "sleep", "30", (char *)NULL);
+                _exit(127);
+        }
+        sleep_ms(50);
+        char record[300];
+        snprintf(record, sizeof record, "%s.groups", d.pidfile);
+        FILE *f = fopen(record, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "%d 1\n", (int)stranger);
+        fclose(f);
+        daemon_write_config(&d, "service a { command = \"sleep 60\"\n}\n");
+        daemon_start(&d);
+        sleep_ms(200);
+        ck_assert(process_exists(stranger));
+        kill(stranger, SIGKILL);
+        waitpid(stranger, NULL, 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *crash_suite(void) {
+        Suite *s = suite_create("crash");
+        TCase *tc = tcase_create("crash");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_sigkill_leaves_no_duplicates);
+        tcase_add_test(tc, test_record_ignores_reused_number);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(crash_suite()) ? 1 : 0; }
