@@ -72,6 +72,15 @@ $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS)
 
 .PRECIOUS: $(B)/%.o $(B)/tests/%.o
 
+# Example services the integration tests run (tests/helper_NAME.c, one file each): built
+# next to the test programs, before any of them, since a test finds them beside itself.
+TEST_HELPERS := $(patsubst tests/helper_%.c,$(B)/tests/helper_%,$(wildcard tests/helper_*.c))
+
+$(B)/tests/helper_%: tests/helper_%.c supervisord/*.h | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+$(TEST_BINS): | $(TEST_HELPERS)
+
 run-tests: all $(TEST_BINS) $(REPLAY_BINS)
 	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS); do \
 	    echo "== $$t"; \

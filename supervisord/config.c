@@ -288,6 +288,10 @@ static cfg_opt_t service_options[] = {
         CFG_STR("limit-nofile", NULL, CFGF_NODEFAULT),
         CFG_STR("limit-nproc", NULL, CFGF_NODEFAULT),
         CFG_STR("limit-core", NULL, CFGF_NODEFAULT),
+        CFG_STR("heartbeat-interval", "0", CFGF_NONE),
+        CFG_STR("heartbeat-timeout", NULL, CFGF_NODEFAULT),
+        CFG_STR("heartbeat-misses", "3", CFGF_NONE),
+        CFG_STR("ready-timeout", NULL, CFGF_NODEFAULT),
         CFG_END(),
 };
 
@@ -387,6 +391,47 @@ static int load_group(const char *text, gid_t *ret) {
         if (!gr)
                 return -ENOENT;
         *ret = gr->gr_gid;
+        return 0;
+}
+
+/* heartbeat-interval, heartbeat-timeout, heartbeat-misses and ready-timeout (after type). */
+static int load_liveness(struct load_context *ctx, cfg_t *section, const char *name, struct service_config *s) {
+        const char *text = cfg_getstr(section, "heartbeat-interval");
+        long n;
+        if (parse_seconds(text, &s->heartbeat_interval) < 0)
+                return load_error(ctx, name, "heartbeat-interval", "heartbeat-interval: '%s' is not a number of seconds",
+                                  text);
+        /* Below 10 ms a heartbeat is a busy loop, not a liveness check. */
+        if (s->heartbeat_interval > 0 && s->heartbeat_interval < 10 * USEC_PER_MSEC)
+                return load_error(ctx, name, "heartbeat-interval",
+                                  "heartbeat-interval: must be 0 (off) or at least 0.01 seconds");
+        s->heartbeat_timeout = s->heartbeat_interval;
+        if ((text = cfg_getstr(section, "heartbeat-timeout"))) {
+                if (parse_seconds(text, &s->heartbeat_timeout) < 0 || s->heartbeat_timeout == 0)
+                        return load_error(ctx, name, "heartbeat-timeout",
+                                          "heartbeat-timeout: '%s' is not a positive number of seconds", text);
+                /* One ping in flight at a time: its answer is due before the next ping. */
+                if (s->heartbeat_interval > 0 && s->heartbeat_timeout > s->heartbeat_interval)
+                        return load_error(ctx, name, "heartbeat-timeout",
+                                          "heartbeat-timeout: must not be greater than heartbeat-interval (%gs)",
+                                          (double)s->heartbeat_interval / USEC_PER_SEC);
+                if (s->heartbeat_interval == 0)
+                        s->heartbeat_timeout = 0;
+        }
+        text = cfg_getstr(section, "heartbeat-misses");
+        if (parse_long(text, 1, 1000, &n) < 0)
+                return load_error(ctx, name, "heartbeat-misses",
+                                  "heartbeat-misses: '%s' is not an integer from 1 to 1000", text);
+        s->heartbeat_misses = (unsigned)n;
+
+        s->ready_timeout = s->type == SERVICE_NOTIFY ? 90 * USEC_PER_SEC : 0;
+        if ((text = cfg_getstr(section, "ready-timeout"))) {
+                if (s->type != SERVICE_NOTIFY)
+                        return load_error(ctx, name, "ready-timeout", "ready-timeout: only for type = notify");
+                if (parse_seconds(text, &s->ready_timeout) < 0)
+                        return load_error(ctx, name, "ready-timeout", "ready-timeout: '%s' is not a number of seconds",
+                                          text);
+        }
         return 0;
 }
 
@@ -567,6 +612,8 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                         return load_error(ctx, name, limits[i].key,
                                           "%s: '%s' is not a non-negative integer or 'infinity'", limits[i].key, text);
         }
+        if ((r = load_liveness(ctx, section, name, s)) < 0)
+                return r;
         return 0;
 }
 
@@ -725,7 +772,9 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->restart_delay == b->restart_delay && a->restart_delay_max == b->restart_delay_max
                && a->stop_signal == b->stop_signal && a->stop_timeout == b->stop_timeout
                && limits_equal(&a->limit_nofile, &b->limit_nofile) && limits_equal(&a->limit_nproc, &b->limit_nproc)
-               && limits_equal(&a->limit_core, &b->limit_core);
+               && limits_equal(&a->limit_core, &b->limit_core)
+               && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
+               && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout;
 }
 
 const char *service_type_to_string(enum service_type type) {

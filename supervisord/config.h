@@ -66,6 +66,10 @@ struct service_config {
         int stop_signal;
         usec_t stop_timeout;
         struct resource_limit limit_nofile, limit_nproc, limit_core;
+        usec_t heartbeat_interval;  /* 0: no heartbeats */
+        usec_t heartbeat_timeout;   /* <= heartbeat_interval */
+        unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
+        usec_t ready_timeout;       /* type = notify: wait this long for READY=1; 0: forever */
 };
 
 struct config {

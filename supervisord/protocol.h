@@ -59,7 +59,8 @@ unsigned protocol_split_fields(char *line, char **fields, unsigned max);
 void protocol_sanitize(char *dst, size_t size, const char *src);
 
 /* Record names and the final lines. */
-#define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message */
+#define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message
+                                   * heartbeat_rtt_usec ("-": none) */
 #define RECORD_RESULT  "RESULT"   /* name ok|error message */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */

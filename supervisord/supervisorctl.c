@@ -140,11 +140,14 @@ static void print_reload_record(const char *kind, const char *name, char **json_
 }
 
 static void print_status(char **f, unsigned n, struct outcome *o) {
-        /* STATUS name state pid uptime last_exit restarts message */
+        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec] */
         if (n < 8)
                 return;
         const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
         long pid = atol(f[3]), uptime = atol(f[4]), restarts = atol(f[6]);
+        /* An older supervisord sends no heartbeat field: same as none measured. */
+        bool has_rtt = n >= 9 && f[8][0] >= '0' && f[8][0] <= '9';
+        double rtt_ms = has_rtt ? (double)strtoull(f[8], NULL, 10) / 1000.0 : 0;
         if (strcmp(state, "RUNNING") != 0)
                 o->any_not_running = true;
         if (json) {
@@ -164,6 +167,11 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                 json_string_or_null(strncmp(last_exit, "signal ", 7) == 0 ? last_exit + 7 : NULL);
                 printf(",\"restarts\":%ld,\"message\":", restarts);
                 json_string_or_null(message);
+                fputs(",\"heartbeat_rtt_ms\":", stdout);
+                if (has_rtt)
+                        printf("%.3f", rtt_ms);
+                else
+                        fputs("null", stdout);
                 putchar('}');
                 o->records++;
                 return;
@@ -172,7 +180,13 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
         if (pid > 0) {
                 char up[32];
                 format_uptime(up, sizeof up, (uint64_t)uptime);
-                snprintf(description, sizeof description, "pid %ld, uptime %s", pid, up);
+                char heartbeat[48] = "";
+                if (has_rtt)
+                        snprintf(heartbeat, sizeof heartbeat, ", heartbeat %.*fms", rtt_ms < 1 ? 2 : 1, rtt_ms);
+                /* A live process's message: a notify service's STATUS=, or why it is stopping. */
+                bool has_message = strcmp(message, "-") != 0;
+                snprintf(description, sizeof description, "pid %ld, uptime %s%s%s%s", pid, up, heartbeat,
+                         has_message ? "; " : "", has_message ? message : "");
         } else if (strcmp(message, "-") != 0)
                 snprintf(description, sizeof description, "%s", message);
         else if (strncmp(last_exit, "exit ", 5) == 0)

@@ -1,0 +1,469 @@
+/* test_heartbeat.c — heartbeats over pipes: the pong parser and the config keys as unit
+ * tests, then the real daemon: answering services stay up, silent and SIGSTOPped ones are
+ * restarted within interval × misses + timeout, broken ones (closed pipes, floods) do not
+ * disturb the others, restart policies after a hang, the fds and environment a service
+ * gets, and many services on the one shared timer. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harness.h"
+#include "heartbeat.h"
+
+/* A shell service that answers every ping from its main process, as SPEC.md shows
+ * (without the `&`, so that stopping the main process stops the answers). */
+#define SHELL_RESPONDER "/bin/sh -c 'while read -r _ seq <&3; do echo \\\"PONG $seq\\\" >&4; done'"
+
+/* ---- unit: pong parsing ---- */
+
+START_TEST(test_parse_pong) {
+        static const struct {
+                const char *line;
+                int ok;
+                uint64_t seq;
+        } cases[] = {
+                { "PONG 1", 1, 1 },
+                { "PONG 0", 1, 0 },
+                { "PONG 42\r", 1, 42 },
+                { "PONG 18446744073709551615", 1, UINT64_MAX },
+                { "PONG 18446744073709551616", 0, 0 },  /* overflows */
+                { "PONG", 0, 0 },
+                { "PONG ", 0, 0 },
+                { "PONG x", 0, 0 },
+                { "PONG 1x", 0, 0 },
+                { "PONG 1 2", 0, 0 },
+                { "PONG -1", 0, 0 },
+                { "PONG +1", 0, 0 },
+                { " PONG 1", 0, 0 },
+                { "pong 1", 0, 0 },
+                { "PING 1", 0, 0 },
+                { "", 0, 0 },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                uint64_t seq = 777;
+                int r = heartbeat_parse_pong(cases[i].line, strlen(cases[i].line), &seq);
+                ck_assert_msg((r == 0) == cases[i].ok, "\"%s\": r=%d", cases[i].line, r);
+                if (cases[i].ok)
+                        ck_assert_msg(seq == cases[i].seq, "\"%s\": seq %llu", cases[i].line, (unsigned long long)seq);
+                else
+                        ck_assert_msg(seq == 777, "\"%s\": seq changed on error", cases[i].line);
+        }
+        /* The length, not a NUL, ends the line. */
+        uint64_t seq;
+        ck_assert_int_eq(heartbeat_parse_pong("PONG 12345", 7, &seq), 0);
+        ck_assert_uint_eq(seq, 12);
+}
+END_TEST
+
+START_TEST(test_format_ping) {
+        char buf[32];
+        ck_assert_uint_eq(heartbeat_format_ping(buf, sizeof buf, 1), 7);
+        ck_assert_str_eq(buf, "PING 1\n");
+        ck_assert_uint_eq(heartbeat_format_ping(buf, sizeof buf, UINT64_MAX), 26);
+        ck_assert_str_eq(buf, "PING 18446744073709551615\n");
+}
+END_TEST
+
+/* ---- unit: config keys ---- */
+
+/* Load a config whose service section holds BODY; return config_load()'s result, the
+ * error in error (with the temp path replaced by "F"). */
+static int load_service_body(const char *body, struct config **ret, char *error, size_t size) {
+        char path[] = "/tmp/supervisord-hb-config.XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        FILE *f = fdopen(fd, "w");
+        /* line 1: socket, 2: service ..., 3...: body */
+        fprintf(f, "socket = \"/tmp/x.sock\"\nservice web {\n command = \"sleep 1\"\n%s}\n", body);
+        fclose(f);
+        struct config *c = NULL;
+        char raw[1024];
+        int r = config_load(path, &c, raw, sizeof raw);
+        unlink(path);
+        size_t plen = strlen(path);
+        if (strncmp(raw, path, plen) == 0)
+                snprintf(error, size, "F%s", raw + plen);
+        else
+                snprintf(error, size, "%s", raw);
+        if (ret)
+                *ret = c;
+        else
+                config_free(c);
+        return r;
+}
+
+START_TEST(test_config_defaults_and_values) {
+        struct config *c;
+        char error[1024];
+        ck_assert_int_eq(load_service_body("", &c, error, sizeof error), 0);
+        ck_assert_uint_eq(c->services[0]->heartbeat_interval, 0);
+        ck_assert_uint_eq(c->services[0]->heartbeat_misses, 3);
+        ck_assert_uint_eq(c->services[0]->ready_timeout, 0);
+        config_free(c);
+
+        ck_assert_int_eq(load_service_body(" heartbeat-interval = 2.5\n", &c, error, sizeof error), 0);
+        ck_assert_uint_eq(c->services[0]->heartbeat_interval, 2500000);
+        ck_assert_uint_eq(c->services[0]->heartbeat_timeout, 2500000);  /* defaults to the interval */
+        config_free(c);
+
+        ck_assert_int_eq(load_service_body(" heartbeat-interval = 1\n heartbeat-timeout = 0.25\n heartbeat-misses = 5\n",
+                                           &c, error, sizeof error),
+                         0);
+        ck_assert_uint_eq(c->services[0]->heartbeat_timeout, 250000);
+        ck_assert_uint_eq(c->services[0]->heartbeat_misses, 5);
+        config_free(c);
+
+        ck_assert_int_eq(load_service_body(" type = notify\n", &c, error, sizeof error), 0);
+        ck_assert_uint_eq(c->services[0]->ready_timeout, 90 * 1000000ULL);
+        config_free(c);
+        ck_assert_int_eq(load_service_body(" type = notify\n ready-timeout = 0\n", &c, error, sizeof error), 0);
+        ck_assert_uint_eq(c->services[0]->ready_timeout, 0);
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_errors) {
+        static const struct {
+                const char *body;
+                const char *error;
+        } cases[] = {
+                { " heartbeat-interval = soon\n", "F:4: heartbeat-interval: 'soon' is not a number of seconds" },
+                { " heartbeat-interval = -1\n", "F:4: heartbeat-interval: '-1' is not a number of seconds" },
+                { " heartbeat-interval = 0.001\n",
+                  "F:4: heartbeat-interval: must be 0 (off) or at least 0.01 seconds" },
+                { " heartbeat-interval = 1\n heartbeat-timeout = 2\n",
+                  "F:5: heartbeat-timeout: must not be greater than heartbeat-interval (1s)" },
+                { " heartbeat-interval = 1\n\n heartbeat-timeout = 0\n",
+                  "F:6: heartbeat-timeout: '0' is not a positive number of seconds" },
+                { " heartbeat-misses = 0\n", "F:4: heartbeat-misses: '0' is not an integer from 1 to 1000" },
+                { " heartbeat-misses = 3.5\n", "F:4: heartbeat-misses: '3.5' is not an integer from 1 to 1000" },
+                { " ready-timeout = 5\n", "F:4: ready-timeout: only for type = notify" },
+                { " type = notify\n ready-timeout = never\n", "F:5: ready-timeout: 'never' is not a number of seconds" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char error[1024];
+                ck_assert_int_eq(load_service_body(cases[i].body, NULL, error, sizeof error), -EINVAL);
+                ck_assert_str_eq(error, cases[i].error);
+        }
+}
+END_TEST
+
+/* ---- integration ---- */
+
+/* The example C service, built next to this test program. */
+static const char *helper_path(void) {
+        static char path[PATH_MAX];
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        ck_assert_int_gt(n, 0);
+        self[n] = '\0';
+        snprintf(path, sizeof path, "%s/helper_heartbeat", dirname(self));
+        ck_assert_msg(access(path, X_OK) == 0, "%s is missing: build it with the tests", path);
+        return path;
+}
+
+/* The last heartbeat round trip in `--json status NAME`, in ms; -1 for null. */
+static double heartbeat_rtt_of(struct daemon *d, const char *name) {
+        char out[4096];
+        ctl(d, out, sizeof out, "--json status %s", name);
+        const char *p = strstr(out, "\"heartbeat_rtt_ms\":");
+        ck_assert_msg(p != NULL, "no heartbeat_rtt_ms in %s", out);
+        p += strlen("\"heartbeat_rtt_ms\":");
+        return strncmp(p, "null", 4) == 0 ? -1 : atof(p);
+}
+
+static unsigned restarts_of(struct daemon *d, const char *name) {
+        char out[4096];
+        ctl(d, out, sizeof out, "--json status %s", name);
+        const char *p = strstr(out, "\"restarts\":");
+        ck_assert_ptr_nonnull(p);
+        return (unsigned)atoi(p + strlen("\"restarts\":"));
+}
+
+static bool log_contains(struct daemon *d, const char *text) {
+        static char buf[1 << 20];
+        return read_text_file(d->log, buf, sizeof buf) > 0 && strstr(buf, text) != NULL;
+}
+
+START_TEST(test_answering_services_stay_up) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service shell {\n command = \"%s\"\n heartbeat-interval = 0.2\n heartbeat-misses = 2\n"
+                            " start-secs = 0.1\n}\n"
+                            "service c {\n command = \"%s\"\n heartbeat-interval = 0.2\n heartbeat-timeout = 0.1\n"
+                            " heartbeat-misses = 2\n start-secs = 0.1\n}\n",
+                            SHELL_RESPONDER, helper_path());
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "shell", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "c", "RUNNING", 5000));
+        pid_t shell = service_pid_of(&d, "shell"), c = service_pid_of(&d, "c");
+        ck_assert_int_gt(shell, 0);
+        ck_assert_int_gt(c, 0);
+
+        /* Ten intervals: two misses in a row would have restarted them. */
+        sleep_ms(2000);
+        ck_assert_int_eq(service_pid_of(&d, "shell"), shell);
+        ck_assert_int_eq(service_pid_of(&d, "c"), c);
+        ck_assert_uint_eq(restarts_of(&d, "shell"), 0);
+        ck_assert_uint_eq(restarts_of(&d, "c"), 0);
+        ck_assert(!log_contains(&d, "missed"));
+
+        double rtt = heartbeat_rtt_of(&d, "shell");
+        ck_assert_msg(rtt >= 0 && rtt < 100, "shell rtt %.3f ms", rtt);
+        rtt = heartbeat_rtt_of(&d, "c");
+        ck_assert_msg(rtt >= 0 && rtt < 100, "c rtt %.3f ms", rtt);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status shell"), 0);
+        ck_assert_msg(strstr(out, ", heartbeat ") && strstr(out, "ms\n"), "status: %s", out);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_silent_service_restarted) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        /* Bound from the spawn: 3 × 0.3 + 0.2 = 1.1 s. */
+        daemon_write_config(&d, "service silent {\n command = \"sleep 1000\"\n heartbeat-interval = 0.3\n"
+                                " heartbeat-timeout = 0.2\n start-secs = 0.1\n}\n");
+        long long t0 = now_ms();  /* before the spawn, so the measured delay is an upper bound */
+        daemon_start(&d);
+        pid_t first = 0, second = 0;
+        ck_assert(WAIT_UNTIL((first = service_pid_of(&d, "silent")) > 0, 2000));
+        ck_assert(WAIT_UNTIL((second = service_pid_of(&d, "silent")) > 0 && second != first, 4000));
+        long long delay = now_ms() - t0;
+        fprintf(stderr, "silent service: restarted %lld ms after the start (bound 1100 ms)\n", delay);
+        ck_assert_msg(delay >= 1050 && delay <= 1100 + 500, "restarted after %lld ms", delay);
+        ck_assert(!process_exists(first));
+        ck_assert(log_contains(&d, "silent: hung: 3 heartbeats missed in a row (interval 0.3s, timeout 0.2s, "
+                                   "never answered)"));
+        ck_assert(wait_for_state(&d, "silent", "RUNNING", 2000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status silent"), 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"restarts\":1"));
+        ck_assert_ptr_nonnull(strstr(out, "\"heartbeat_rtt_ms\":null"));
+        ck_assert_int_eq(count_zombie_children(d.pid), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_sigstopped_service_restarted) {
+        struct daemon d;
+        daemon_init(&d);
+        /* Bound from the SIGSTOP: 3 × 0.5 + 0.25 = 1.75 s. */
+        daemon_write_config(&d, "service worker {\n command = \"%s\"\n heartbeat-interval = 0.5\n"
+                                " heartbeat-timeout = 0.25\n heartbeat-misses = 3\n start-secs = 0.1\n}\n",
+                            SHELL_RESPONDER);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "worker", "RUNNING", 5000));
+        ck_assert(WAIT_UNTIL(heartbeat_rtt_of(&d, "worker") >= 0, 3000));  /* it has answered */
+        pid_t first = service_pid_of(&d, "worker"), second = 0;
+
+        long long t0 = now_ms();
+        ck_assert_int_eq(kill(first, SIGSTOP), 0);
+        ck_assert(WAIT_UNTIL((second = service_pid_of(&d, "worker")) > 0 && second != first, 5000));
+        long long delay = now_ms() - t0;
+        fprintf(stderr, "SIGSTOPped service: restarted %lld ms after SIGSTOP (bound 3 x 500 + 250 = 1750 ms)\n",
+                delay);
+        /* At the earliest the stop lands just before a ping: 2 more intervals and a timeout. */
+        ck_assert_msg(delay >= 1250 - 50 && delay <= 1750 + 250, "restarted %lld ms after SIGSTOP", delay);
+        ck_assert(WAIT_UNTIL(!process_exists(first), 1000));
+        ck_assert(log_contains(&d, "worker: hung: 3 heartbeats missed in a row (interval 0.5s, timeout 0.25s, last "
+                                   "answer"));
+        ck_assert(wait_for_state(&d, "worker", "RUNNING", 2000));
+        ck_assert_uint_eq(restarts_of(&d, "worker"), 1);
+        /* The new process answers again. */
+        ck_assert(WAIT_UNTIL(heartbeat_rtt_of(&d, "worker") >= 0, 3000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_broken_services_do_not_disturb_others) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service good {\n command = \"%s\"\n heartbeat-interval = 0.2\n heartbeat-misses = 3\n"
+                            " start-secs = 0.1\n}\n"
+                            /* closes both heartbeat fds */
+                            "service closer {\n command = \"/bin/sh -c 'exec 3<&- 4>&-; exec sleep 1000'\"\n"
+                            " heartbeat-interval = 0.2\n start-secs = 0.1\n}\n"
+                            /* floods the pong pipe with garbage */
+                            "service flood {\n command = \"/bin/sh -c 'exec yes garbage >&4'\"\n"
+                            " heartbeat-interval = 0.2\n start-secs = 0.1\n}\n"
+                            /* one endless line */
+                            "service longline {\n command = \"/bin/sh -c 'exec cat /dev/zero >&4'\"\n"
+                            " heartbeat-interval = 0.2\n start-secs = 0.1\n}\n"
+                            /* answers a ping that was never sent */
+                            "service wrong {\n command = \"/bin/sh -c 'while read -r _ seq <&3; do echo \\\"PONG "
+                            "$((seq + 1))\\\" >&4; done'\"\n heartbeat-interval = 0.2\n start-secs = 0.1\n}\n",
+                            SHELL_RESPONDER);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "good", "RUNNING", 5000));
+        pid_t good = service_pid_of(&d, "good");
+
+        /* Twelve intervals, while the broken ones keep being declared hung. */
+        long long worst = 0;
+        for (long long end = now_ms() + 2400; now_ms() < end;) {
+                long long t = now_ms();
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "status good"), 0);
+                if (now_ms() - t > worst)
+                        worst = now_ms() - t;
+                sleep_ms(50);
+        }
+        ck_assert_msg(worst < 500, "status took %lld ms", worst);
+        ck_assert_int_eq(service_pid_of(&d, "good"), good);
+        ck_assert_uint_eq(restarts_of(&d, "good"), 0);
+        ck_assert(heartbeat_rtt_of(&d, "good") >= 0);
+        ck_assert_uint_ge(restarts_of(&d, "closer"), 1);
+        ck_assert_uint_ge(restarts_of(&d, "flood"), 1);
+        ck_assert_uint_ge(restarts_of(&d, "longline"), 1);
+        ck_assert_uint_ge(restarts_of(&d, "wrong"), 1);
+        ck_assert(log_contains(&d, "closer: hung: 3 heartbeats missed in a row (interval 0.2s, timeout 0.2s, never "
+                                   "answered, its pong pipe is closed)"));
+        ck_assert(process_exists(d.pid));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_hang_under_restart_policies) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            /* RUNNING, restart = never: left EXITED, with the reason */
+                            "service never {\n command = \"sleep 1000\"\n restart = never\n"
+                            " heartbeat-interval = 0.1\n heartbeat-misses = 2\n start-secs = 0\n}\n"
+                            /* hung while STARTING: a failed start, then FATAL */
+                            "service starting {\n command = \"sleep 1000\"\n start-secs = 30\n start-retries = 2\n"
+                            " restart-delay = 0.1\n heartbeat-interval = 0.1\n heartbeat-misses = 2\n}\n"
+                            /* ignores the stop signal: SIGKILL after stop-timeout */
+                            "service stubborn {\n command = \"/bin/sh -c 'trap \\\"\\\" TERM; while :; do sleep 0.1; done'\"\n"
+                            " heartbeat-interval = 0.1\n heartbeat-misses = 2\n start-secs = 0\n stop-timeout = 0.3\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "never", "EXITED", 3000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status never"), 3);
+        ck_assert_msg(strstr(out, "hung: 2 heartbeats missed in a row"), "%s", out);
+
+        ck_assert(wait_for_state(&d, "starting", "FATAL", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status starting"), 3);
+        ck_assert_msg(strstr(out, "gave up after 2 failed starts: hung: 2 heartbeats missed"), "%s", out);
+
+        ck_assert(WAIT_UNTIL(restarts_of(&d, "stubborn") >= 1, 3000));
+        ck_assert(log_contains(&d, "stubborn: still running 0.3s after SIGTERM, sending SIGKILL"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_stop_during_hang_stop_wins) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service stubborn {\n command = \"/bin/sh -c 'trap \\\"\\\" TERM; while :; do sleep 0.1; done'\"\n"
+                                " heartbeat-interval = 0.1\n heartbeat-misses = 1\n start-secs = 0\n stop-timeout = 1\n}\n");
+        daemon_start(&d);
+        /* Declared hung at 0.2 s, then STOPPING for a second because it ignores TERM. */
+        ck_assert(wait_for_state(&d, "stubborn", "STOPPING", 3000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop stubborn"), 0);
+        char state[64];
+        ck_assert_str_eq(service_state_of(&d, "stubborn", state, sizeof state), "STOPPED");
+        sleep_ms(300);
+        ck_assert_str_eq(service_state_of(&d, "stubborn", state, sizeof state), "STOPPED");
+        ck_assert_uint_eq(restarts_of(&d, "stubborn"), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_fds_and_environment) {
+        struct daemon d;
+        char list[256], value[256], path[64], link[256], fdinfo[512];
+        daemon_init(&d);
+        daemon_write_config(&d, "service beating {\n command = \"sleep 1000\"\n heartbeat-interval = 30\n start-secs = 0\n}\n"
+                                "service plain {\n command = \"sleep 1000\"\n start-secs = 0\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "beating", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "plain", "RUNNING", 5000));
+        pid_t beating = service_pid_of(&d, "beating"), plain = service_pid_of(&d, "plain");
+
+        ck_assert_int_eq(count_fds(beating, list, sizeof list), 5);
+        ck_assert_str_eq(list, "0 1 2 3 4");
+        ck_assert(process_getenv(beating, "SUPERVISOR_PING_FD", value, sizeof value));
+        ck_assert_str_eq(value, "3");
+        ck_assert(process_getenv(beating, "SUPERVISOR_PONG_FD", value, sizeof value));
+        ck_assert_str_eq(value, "4");
+        for (int fd = 3; fd <= 4; fd++) {
+                snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)beating, fd);
+                ssize_t n = readlink(path, link, sizeof link - 1);
+                ck_assert_int_gt(n, 0);
+                link[n] = '\0';
+                ck_assert_msg(strncmp(link, "pipe:", 5) == 0, "fd %d is %s", fd, link);
+                /* 3 is the read end, 4 the write end, both blocking for the service. */
+                snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)beating, fd);
+                ck_assert_int_gt(read_text_file(path, fdinfo, sizeof fdinfo), 0);
+                unsigned flags = 0;
+                ck_assert_int_eq(sscanf(strstr(fdinfo, "flags:"), "flags: %o", &flags), 1);
+                ck_assert_uint_eq(flags & O_ACCMODE, fd == 3 ? O_RDONLY : O_WRONLY);
+                ck_assert_uint_eq(flags & O_NONBLOCK, 0);
+        }
+        ck_assert_int_eq(count_fds(plain, list, sizeof list), 3);
+        ck_assert_str_eq(list, "0 1 2");
+        ck_assert(!process_getenv(plain, "SUPERVISOR_PING_FD", value, sizeof value));
+        ck_assert(!process_getenv(plain, "NOTIFY_SOCKET", value, sizeof value));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_many_services_one_timer) {
+        struct daemon d;
+        char out[16384];
+        daemon_init(&d);
+        daemon_write_config(&d, "service many {\n command = \"%s\"\n instances = 40\n heartbeat-interval = 0.1\n"
+                                " heartbeat-timeout = 0.05\n heartbeat-misses = 3\n start-secs = 0.1\n}\n",
+                            helper_path());
+        daemon_start(&d);
+        ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "status many") == 0, 5000));
+        sleep_ms(2000);  /* twenty intervals of forty services */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status many"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status many"), 0);
+        int answered = 0;
+        for (const char *p = out; (p = strstr(p, "\"heartbeat_rtt_ms\":")); p++)
+                answered += p[strlen("\"heartbeat_rtt_ms\":")] != 'n';
+        ck_assert_int_eq(answered, 40);
+        ck_assert_msg(!strstr(out, "\"restarts\":1") && !strstr(out, "\"restarts\":2"), "%s", out);
+        ck_assert(!log_contains(&d, "missed"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *heartbeat_suite(void) {
+        Suite *s = suite_create("heartbeat");
+        TCase *unit = tcase_create("unit");
+        tcase_add_test(unit, test_parse_pong);
+        tcase_add_test(unit, test_format_ping);
+        tcase_add_test(unit, test_config_defaults_and_values);
+        tcase_add_test(unit, test_config_errors);
+        suite_add_tcase(s, unit);
+
+        TCase *tc = tcase_create("daemon");
+        tcase_set_timeout(tc, 60);
+        tcase_add_test(tc, test_answering_services_stay_up);
+        tcase_add_test(tc, test_silent_service_restarted);
+        tcase_add_test(tc, test_sigstopped_service_restarted);
+        tcase_add_test(tc, test_broken_services_do_not_disturb_others);
+        tcase_add_test(tc, test_hang_under_restart_policies);
+        tcase_add_test(tc, test_stop_during_hang_stop_wins);
+        tcase_add_test(tc, test_fds_and_environment);
+        tcase_add_test(tc, test_many_services_one_timer);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(heartbeat_suite()) ? 1 : 0; }
