@@ -288,6 +288,10 @@ static cfg_opt_t service_options[] = {
         CFG_STR("limit-nofile", NULL, CFGF_NODEFAULT),
         CFG_STR("limit-nproc", NULL, CFGF_NODEFAULT),
         CFG_STR("limit-core", NULL, CFGF_NODEFAULT),
+        CFG_STR("stdout", "log", CFGF_NONE),
+        CFG_STR("stderr", "stdout", CFGF_NONE),
+        CFG_STR("log-max-size", "10485760", CFGF_NONE),
+        CFG_STR("log-keep", "5", CFGF_NONE),
         CFG_STR("heartbeat-interval", "0", CFGF_NONE),
         CFG_STR("heartbeat-timeout", NULL, CFGF_NODEFAULT),
         CFG_STR("heartbeat-misses", "3", CFGF_NONE),
@@ -301,6 +305,7 @@ static cfg_opt_t global_options[] = {
         CFG_STR("socket-group", NULL, CFGF_NODEFAULT),
         CFG_STR("pidfile", CONFIG_DEFAULT_PIDFILE, CFGF_NONE),
         CFG_STR("log-level", "info", CFGF_NONE),
+        CFG_STR("log-dir", CONFIG_DEFAULT_LOG_DIR, CFGF_NONE),
         CFG_STR("log-target", "auto", CFGF_NONE),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
@@ -341,6 +346,44 @@ static int parse_limit(const char *text, struct resource_limit *ret) {
                 return -EINVAL;
         *ret = (struct resource_limit){ .set = true, .value = (rlim_t)n };
         return 0;
+}
+
+/* A byte count: digits, then optionally K, M or G (powers of 1024, either case). */
+static int parse_size(const char *text, uint64_t *ret) {
+        if (!isdigit((unsigned char)text[0]))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(text, &end, 10);
+        if (errno)
+                return -EINVAL;
+        unsigned shift = 0;
+        if (*end) {
+                const char *units = "KMG", *unit = strchr(units, toupper((unsigned char)*end));
+                if (!unit || end[1])
+                        return -EINVAL;
+                shift = 10 * (unsigned)(unit - units + 1);
+        }
+        if (n > (UINT64_MAX >> 14) >> shift)  /* far beyond any file, and no overflow */
+                return -EINVAL;
+        *ret = (uint64_t)n << shift;
+        return 0;
+}
+
+static int parse_output_target(const char *text, bool is_stderr, enum output_target *ret) {
+        static const struct {
+                const char *name;
+                enum output_target target;
+        } names[] = {
+                { "log", OUTPUT_LOG }, { "null", OUTPUT_NULL }, { "inherit", OUTPUT_INHERIT },
+                { "journal", OUTPUT_JOURNAL }, { "stdout", OUTPUT_STDOUT },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (strcmp(text, names[i].name) == 0 && (is_stderr || names[i].target != OUTPUT_STDOUT)) {
+                        *ret = names[i].target;
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 static bool environment_entry_is_valid(const char *entry) {
@@ -612,6 +655,24 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                         return load_error(ctx, name, limits[i].key,
                                           "%s: '%s' is not a non-negative integer or 'infinity'", limits[i].key, text);
         }
+
+        text = cfg_getstr(section, "stdout");
+        if (parse_output_target(text, false, &s->stdout_target) < 0)
+                return load_error(ctx, name, "stdout", "stdout: '%s' is not one of log, null, inherit, journal", text);
+        text = cfg_getstr(section, "stderr");
+        if (parse_output_target(text, true, &s->stderr_target) < 0)
+                return load_error(ctx, name, "stderr",
+                                  "stderr: '%s' is not one of log, null, inherit, journal, stdout", text);
+        /* Below a few KiB rotation would run on nearly every write. */
+        text = cfg_getstr(section, "log-max-size");
+        if (parse_size(text, &s->log_max_size) < 0 || (s->log_max_size > 0 && s->log_max_size < 4096))
+                return load_error(ctx, name, "log-max-size",
+                                  "log-max-size: '%s' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)",
+                                  text);
+        text = cfg_getstr(section, "log-keep");
+        if (parse_long(text, 0, 1000, &n) < 0)
+                return load_error(ctx, name, "log-keep", "log-keep: '%s' is not an integer from 0 to 1000", text);
+        s->log_keep = (unsigned)n;
         if ((r = load_liveness(ctx, section, name, s)) < 0)
                 return r;
         return 0;
@@ -646,6 +707,15 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
         if ((c->log_level = log_level_from_string(text)) < 0)
                 return load_error(ctx, NULL, "log-level",
                                   "log-level: '%s' is not one of error, warning, notice, info, debug", text);
+
+        /* Room is left for "/NAME@K.log.N" within PATH_MAX. */
+        text = cfg_getstr(cfg, "log-dir");
+        if (text[0] != '/')
+                return load_error(ctx, NULL, "log-dir", "log-dir: '%s' is not an absolute path", text);
+        if (strlen(text) > 3000)
+                return load_error(ctx, NULL, "log-dir", "log-dir: path longer than 3000 bytes");
+        if (dup_string(text, &c->log_dir) < 0)
+                return -ENOMEM;
 
         text = cfg_getstr(cfg, "log-target");
         int target = log_target_from_string(text);
@@ -773,6 +843,8 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->stop_signal == b->stop_signal && a->stop_timeout == b->stop_timeout
                && limits_equal(&a->limit_nofile, &b->limit_nofile) && limits_equal(&a->limit_nproc, &b->limit_nproc)
                && limits_equal(&a->limit_core, &b->limit_core)
+               && a->stdout_target == b->stdout_target && a->stderr_target == b->stderr_target
+               && a->log_max_size == b->log_max_size && a->log_keep == b->log_keep
                && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
                && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout;
 }
@@ -898,6 +970,7 @@ void config_free(struct config *c) {
         free(c->path);
         free(c->socket);
         free(c->pidfile);
+        free(c->log_dir);
         free(c);
 }
 
@@ -905,6 +978,17 @@ bool service_config_is_success(const struct service_config *s, int exit_code) {
         if (exit_code < 0 || exit_code > 255)
                 return false;
         return s->success_exit_codes[exit_code / 8] & (1u << (exit_code % 8));
+}
+
+const char *output_target_to_string(enum output_target target) {
+        switch (target) {
+        case OUTPUT_LOG: return "log";
+        case OUTPUT_NULL: return "null";
+        case OUTPUT_INHERIT: return "inherit";
+        case OUTPUT_JOURNAL: return "journal";
+        case OUTPUT_STDOUT: return "stdout";
+        }
+        return "?";
 }
 
 const char *restart_policy_to_string(enum restart_policy policy) {

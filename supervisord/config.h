@@ -14,6 +14,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/supervisord.conf"
 #define CONFIG_DEFAULT_SOCKET "/run/supervisord.sock"
 #define CONFIG_DEFAULT_PIDFILE "/run/supervisord.pid"
+#define CONFIG_DEFAULT_LOG_DIR "/var/log/supervisord"
 
 enum restart_policy {
         RESTART_ALWAYS,
@@ -25,6 +26,15 @@ enum service_type {
         SERVICE_SIMPLE,   /* the command is the service */
         SERVICE_NOTIFY,   /* ... and says READY=1 on NOTIFY_SOCKET when it is up */
         SERVICE_FORKING,  /* the command double-forks; the daemon is found through pidfile */
+};
+
+/* Where a service's stdout or stderr goes. */
+enum output_target {
+        OUTPUT_LOG,       /* a pipe to supervisord, which writes log-dir/NAME.log */
+        OUTPUT_NULL,      /* /dev/null */
+        OUTPUT_INHERIT,   /* supervisord's own stdout or stderr */
+        OUTPUT_JOURNAL,   /* a journald stream with the process name as identifier */
+        OUTPUT_STDOUT,    /* stderr only: the same destination as stdout */
 };
 
 struct resource_limit {
@@ -66,6 +76,9 @@ struct service_config {
         int stop_signal;
         usec_t stop_timeout;
         struct resource_limit limit_nofile, limit_nproc, limit_core;
+        enum output_target stdout_target, stderr_target;
+        uint64_t log_max_size;  /* rotate NAME.log at this many bytes; 0: never */
+        unsigned log_keep;      /* rotated files kept: NAME.log.1 … NAME.log.N */
         usec_t heartbeat_interval;  /* 0: no heartbeats */
         usec_t heartbeat_timeout;   /* <= heartbeat_interval */
         unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
@@ -80,6 +93,7 @@ struct config {
         gid_t socket_gid;
         char *pidfile;
         int log_level;          /* syslog priority */
+        char *log_dir;          /* service logs (applied live on reload) */
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
         struct service_config **services;  /* one reference each */
         size_t n_services;
@@ -102,3 +116,4 @@ const char *service_type_to_string(enum service_type type);
 
 bool service_config_is_success(const struct service_config *service, int exit_code);
 const char *restart_policy_to_string(enum restart_policy policy);
+const char *output_target_to_string(enum output_target target);
