@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "leftovers.h"
 #include "log.h"
+#include "logfile.h"
 #include "protocol.h"
 #include "service.h"
 #include "systemd.h"
@@ -144,8 +145,11 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
                 return r;
         }
         keep_startup_settings(next, notice, notice_size);
+        /* Before the services: those the reload starts write into the new log-dir. */
+        logs_set_directory(next->log_dir);
         r = services_reload(next, report);
         if (r < 0) {
+                logs_set_directory(config->log_dir);
                 snprintf(error, error_size, "reload: %s", strerror(-r));
                 log_error("%s", error);
                 config_free(next);
@@ -208,10 +212,12 @@ static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si
         return 0;
 }
 
-static int on_ignored_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
+static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         (void)source;
+        (void)si;
         (void)userdata;
-        log_notice("SIG%s ignored: not used by this version", signal_name((int)si->ssi_signo));
+        log_notice("SIGUSR1: reopening the service logs");
+        logs_reopen_all();
         return 0;
 }
 
@@ -231,7 +237,7 @@ static int setup_signals(void) {
             || (r = sd_event_add_signal(event, NULL, SIGINT, on_terminate, NULL)) < 0
             || (r = sd_event_add_signal(event, NULL, SIGCHLD, on_sigchld, NULL)) < 0
             || (r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, NULL)) < 0
-            || (r = sd_event_add_signal(event, NULL, SIGUSR1, on_ignored_signal, NULL)) < 0)
+            || (r = sd_event_add_signal(event, NULL, SIGUSR1, on_sigusr1, NULL)) < 0)
                 return r;
         return 0;
 }
@@ -260,6 +266,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
         services_set_observer(on_service_event, NULL);
+        logs_init(event, config->log_dir);  /* before any spawn: captures need the loop */
         if ((r = systemd_start(event)) < 0) {
                 snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
                 goto fail;
@@ -299,6 +306,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         services_free();
+        logs_free_all();  /* the captures the services released: drained, then freed */
         systemd_stop();
         leftovers_close();
         pidfile_release(config->pidfile, pidfile_fd);
@@ -314,6 +322,7 @@ fail:
         }
         control_stop(NULL);
         services_free();
+        logs_free_all();
         systemd_stop();
         leftovers_close();
         if (pidfile_fd >= 0)

@@ -23,6 +23,7 @@
 #include "heartbeat.h"
 #include "leftovers.h"
 #include "log.h"
+#include "logfile.h"
 #include "notify.h"
 #include "spawn.h"
 
@@ -49,6 +50,7 @@ struct service {
         sd_event_source *timer;       /* owned; one-shot, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char message[256];
+        struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         char notify_status[NOTIFY_MAX_STATUS];  /* its last STATUS=, "" once it is gone */
@@ -402,6 +404,15 @@ static void service_spawn(struct service *s) {
         s->message[0] = '\0';
         s->start_pending = false;
         options.instance = s->instance;
+        /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
+        r = log_capture_prepare(s->log, s->config, &options.stdout_fd, &options.stderr_fd);
+        if (r < 0) {
+                snprintf(s->message, sizeof s->message, "output pipe: %s", strerror(-r));
+                log_error("%s: cannot start: %s", s->name, s->message);
+                s->state = STATE_STARTING;
+                service_failed_start(s, -1);
+                return;
+        }
         char *liveness_env[4];
         r = service_prepare_liveness(s, &options, liveness_env);
         if (r < 0) {
@@ -412,6 +423,7 @@ static void service_spawn(struct service *s) {
                 return;
         }
         r = spawn_service(s->config, &options, &pid, &error_fd);
+        log_capture_spawned(s->log);
         service_begin_liveness(s, r < 0 ? 0 : pid);
         if (r < 0) {
                 snprintf(s->message, sizeof s->message, "fork: %s", strerror(-r));
@@ -580,6 +592,8 @@ static bool service_adopt_from_pidfile(struct service *s) {
 static void service_on_exit(struct service *s, int wait_status) {
         char how[64];
 
+        /* What it wrote last is in its log before anything acts on its exit. */
+        log_capture_drain(s->log);
         service_collect_spawn_error(s);
         service_describe_wait_status(wait_status, how, sizeof how);
 
@@ -816,6 +830,11 @@ static int services_add(struct service_config *config, unsigned instance) {
                 snprintf(s->name, sizeof s->name, "%s@%u", config->name, instance);
         else
                 snprintf(s->name, sizeof s->name, "%s", config->name);
+        if (log_capture_new(s->name, &s->log) < 0) {
+                service_config_unref(s->config);
+                free(s);
+                return -ENOMEM;
+        }
         service_table[service_table_size++] = s;
         return 0;
 }
@@ -824,6 +843,7 @@ static void service_free(struct service *s) {
         service_end_liveness(s);
         sd_event_source_disable_unref(s->timer);
         service_close_error_watch(s);
+        log_capture_release(s->log);  /* drains until the pipe's last writer is gone */
         service_config_unref(s->config);
         service_config_unref(s->next_config);
         free(s);
@@ -1100,6 +1120,7 @@ const char *service_name(const struct service *s) { return s->name; }
 enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
+struct log_capture *service_log_capture(const struct service *s) { return s->log; }
 pid_t service_process_group(const struct service *s) { return s->group; }
 
 void service_get_status(const struct service *s, struct service_status *ret) {

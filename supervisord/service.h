@@ -116,6 +116,9 @@ void service_get_status(const struct service *service, struct service_status *re
 pid_t service_process_group(const struct service *service);
 /* A start or stop is still on its way (waiting for dependencies, or dependents). */
 bool service_is_pending(const struct service *service);
+/* The capture of its stdout and stderr (logfile.h): owned by the service. */
+struct log_capture;
+struct log_capture *service_log_capture(const struct service *service);
 
 /* 0 when started, already starting/running, or waiting for its `after` services;
  * -EBUSY while stopping. */

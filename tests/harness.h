@@ -25,7 +25,8 @@ const char *supervisorctl_path(void);
 
 /* Create the temp dir and fill in the paths. */
 void daemon_init(struct daemon *d);
-/* Write the config: socket, pidfile and log-level debug, then BODY (printf format). */
+/* Write the config: socket, pidfile, log-level debug and log-dir dir/logs (three lines),
+ * then BODY (printf format). */
 void daemon_write_config(struct daemon *d, const char *body_format, ...) __attribute__((format(printf, 2, 3)));
 /* Start `supervisord -n -c conf` (stderr to the log) and wait until its socket answers. */
 void daemon_start(struct daemon *d);

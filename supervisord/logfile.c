@@ -1,0 +1,722 @@
+/* logfile.c — see logfile.h.
+ *
+ * One pipe per process, made at the first spawn that needs it and kept across restarts.
+ * supervisord holds its write end as well, so the pipe cannot reach end of file while
+ * the service exists: one event source serves every run, and output that a previous run's
+ * leftovers still write lands in the same file.  When stdout and stderr both go to the
+ * log they share that pipe, so their order is kept exactly.
+ *
+ * The write end stays blocking: O_NONBLOCK belongs to the open file description, which
+ * the child shares, and a service would see EAGAIN on its stdout.  Only our read end is
+ * non-blocking.
+ *
+ * Moving bytes: splice(2) from the pipe into the file, so they never pass through user
+ * space.  With followers, or while writing fails, a chunk is read into one static buffer
+ * instead, so that followers get the bytes and a failed write drops exactly what it could
+ * not write.  Each wake-up moves at most LOG_CHUNK_MAX bytes per pipe: a fast writer gets
+ * its turn like every other event source, and no more.
+ *
+ * Files are opened without O_APPEND (splice refuses it) and written at the size fstat(2)
+ * gives before each chunk, which amounts to appending: a file truncated behind our back
+ * (logrotate's copytruncate) is continued at its new end instead of getting a hole. */
+#include "logfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_DRAIN_MAX (4u << 20)          /* written at once when a process exits */
+#define LOG_FINAL_DRAIN_MAX (16u << 20)   /* per pipe, when supervisord exits */
+#define LOG_PIPE_SIZE (1u << 20)          /* room for a burst while the loop is busy */
+#define LOG_FILE_MODE 0640                /* output can hold secrets: not world-readable */
+
+struct log_follower {
+        struct log_follower *next, *prev;
+        struct log_capture *capture;
+        log_follow_fn fn;
+        void *userdata;
+};
+
+struct log_capture {
+        struct log_capture *next, *prev;  /* every capture, released ones too */
+        char name[SERVICE_NAME_MAX + 8];
+        bool released;                    /* its service is gone: freed at end of file */
+        int pipe_write;                   /* owned, blocking, close-on-exec; -1 when none */
+        sd_event_source *pipe_source;     /* owned; owns the non-blocking read end */
+        int file_fd;                      /* owned; -1 when not open */
+        uint64_t file_size;               /* where the next byte goes */
+        uint64_t max_size;                /* log-max-size and log-keep of the last spawn */
+        unsigned keep;
+        bool to_file;                     /* the last spawn sent output to the file */
+        bool no_splice;                   /* the file system refused splice: copy */
+        int child_fds[2];                 /* owned until spawned: /dev/null, journal streams */
+        int write_error;                  /* negative errno while the file cannot be written */
+        uint64_t dropped;                 /* bytes lost since write_error was set */
+        int rotate_error;                 /* negative errno while rotation fails */
+        int journal_error;                /* negative errno while the journal is unreachable */
+        char problem[PATH_MAX + 160];     /* log_capture_problem()'s answer */
+        struct log_follower *followers;   /* each owned by its subscriber */
+};
+
+enum pump_result {
+        PUMP_EMPTY,   /* nothing more to read for now */
+        PUMP_MORE,    /* the budget ran out first */
+        PUMP_EOF,     /* every write end is closed and the pipe is empty */
+};
+
+static sd_event *log_event;
+static char *log_directory;              /* owned */
+static struct log_capture *captures;
+static char copy_buffer[LOG_CHUNK_MAX];  /* the chunk in flight; one loop, one chunk */
+
+/* ---- pure helpers ---- */
+
+int log_file_path(char *buf, size_t size, const char *dir, const char *name, unsigned index) {
+        size_t dir_len = strlen(dir);
+        const char *slash = dir_len > 0 && dir[dir_len - 1] == '/' ? "" : "/";
+        int n = index ? snprintf(buf, size, "%s%s%s.log.%u", dir, slash, name, index)
+                      : snprintf(buf, size, "%s%s%s.log", dir, slash, name);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+size_t log_tail_offset(const char *text, size_t len, unsigned lines) {
+        if (lines == 0)
+                return len;
+        size_t end = len;
+        /* The newline that ends the last line does not begin another one. */
+        if (end > 0 && text[end - 1] == '\n')
+                end--;
+        for (unsigned seen = 0; end > 0;) {
+                const char *newline = memrchr(text, '\n', end);
+                if (!newline)
+                        return 0;
+                end = (size_t)(newline - text);
+                if (++seen == lines)
+                        return end + 1;
+        }
+        return 0;
+}
+
+/* ---- files ---- */
+
+/* mkdir -p, mode 0755 whatever the umask, for the directories it creates. */
+static int make_directory(const char *path) {
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+                return -ENAMETOOLONG;
+        for (char *p = buf + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char saved = *p;
+                *p = '\0';
+                if (mkdir(buf, 0755) == 0)
+                        (void)chmod(buf, 0755);
+                else if (errno != EEXIST)
+                        return -errno;
+                *p = saved;
+                if (!saved)
+                        return 0;
+        }
+}
+
+static void capture_path(const struct log_capture *c, unsigned index, char *buf, size_t size) {
+        if (log_file_path(buf, size, log_directory, c->name, index) < 0)
+                snprintf(buf, size, "(path too long)");
+}
+
+static void capture_close_file(struct log_capture *c) {
+        if (c->file_fd >= 0)
+                close(c->file_fd);
+        c->file_fd = -1;
+}
+
+static int capture_open_file(struct log_capture *c) {
+        char path[PATH_MAX];
+        int r = log_file_path(path, sizeof path, log_directory, c->name, 0);
+        if (r < 0)
+                return r;
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, LOG_FILE_MODE);
+        if (fd < 0 && errno == ENOENT) {
+                /* The directory is missing (never made, or removed): make it now. */
+                if ((r = make_directory(log_directory)) < 0)
+                        return r;
+                fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, LOG_FILE_MODE);
+        }
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;  /* splice needs a file */
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        capture_close_file(c);
+        c->file_fd = fd;
+        c->file_size = (uint64_t)st.st_size;
+        return 0;
+}
+
+/* Writing failed: say so once, then count what is dropped until a write succeeds. */
+static void capture_write_failed(struct log_capture *c, int error, const char *what) {
+        if (c->write_error == 0) {
+                char path[PATH_MAX];
+                capture_path(c, 0, path, sizeof path);
+                log_error("%s: cannot %s log %s: %s; dropping output until it can be written", c->name, what, path,
+                          strerror(-error));
+                c->dropped = 0;
+        }
+        c->write_error = error;
+}
+
+static void capture_write_recovered(struct log_capture *c) {
+        if (c->write_error == 0)
+                return;
+        char path[PATH_MAX];
+        capture_path(c, 0, path, sizeof path);
+        log_notice("%s: writing log %s again; %" PRIu64 " bytes of output were lost", c->name, path, c->dropped);
+        c->write_error = 0;
+        c->dropped = 0;
+}
+
+/* NAME.log becomes NAME.log.1, NAME.log.1 becomes .2 … and the one past keep is
+ * dropped; then a new NAME.log.  Files beyond keep are left from a larger log-keep (a
+ * reload) and go too, so that at most keep old files remain. */
+static int capture_rotate(struct log_capture *c) {
+        char from[PATH_MAX], to[PATH_MAX];
+        int r = 0;
+
+        capture_close_file(c);
+        for (unsigned k = c->keep + 1; k <= c->keep + 1001; k++) {
+                capture_path(c, k, to, sizeof to);
+                if (unlink(to) < 0)
+                        break;
+        }
+        if (c->keep == 0) {
+                capture_path(c, 0, from, sizeof from);
+                if (unlink(from) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
+        for (unsigned k = c->keep; k >= 1 && r == 0; k--) {
+                capture_path(c, k - 1, from, sizeof from);
+                capture_path(c, k, to, sizeof to);
+                if (rename(from, to) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
+        if (r < 0 && c->rotate_error == 0) {
+                capture_path(c, 0, from, sizeof from);
+                log_warning("%s: cannot rotate log %s: %s; it keeps growing", c->name, from, strerror(-r));
+        }
+        c->rotate_error = r;
+        return capture_open_file(c);
+}
+
+/* Make the file ready for the next chunk: open, and at its current end. */
+static int capture_make_writable(struct log_capture *c) {
+        int r;
+        if (c->file_fd < 0 && (r = capture_open_file(c)) < 0) {
+                capture_write_failed(c, r, "open");
+                return r;
+        }
+        struct stat st;
+        if (fstat(c->file_fd, &st) == 0)
+                c->file_size = (uint64_t)st.st_size;
+        return 0;
+}
+
+/* ---- moving bytes ---- */
+
+static void capture_feed_followers(struct log_capture *c, const char *data, size_t size) {
+        for (struct log_follower *f = c->followers, *next; f; f = next) {
+                next = f->next;
+                f->fn(data, size, f->userdata);
+        }
+}
+
+/* Write DATA at the end of the file (unless it is not WRITABLE); what cannot be written
+ * is dropped and counted. */
+static void capture_write(struct log_capture *c, const char *data, size_t size, bool writable) {
+        size_t done = 0;
+        while (writable && done < size) {
+                ssize_t n = pwrite(c->file_fd, data + done, size - done, (off_t)c->file_size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        capture_write_failed(c, n < 0 ? -errno : -ENOSPC, "write");
+                        break;
+                }
+                c->file_size += (uint64_t)n;
+                done += (size_t)n;
+        }
+        if (done < size)
+                c->dropped += size - done;
+        else
+                capture_write_recovered(c);
+}
+
+/* Move up to BUDGET bytes from the pipe to the file and the followers. */
+static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
+        int pipe_fd = sd_event_source_get_io_fd(c->pipe_source);
+        while (budget > 0) {
+                size_t want = budget;
+                bool writable = capture_make_writable(c) == 0;
+                /* A file stops exactly at log-max-size.  A full one is rotated only once
+                 * there is a byte for the next: no empty file is made for nothing. */
+                bool full = writable && c->max_size > 0 && c->file_size >= c->max_size;
+                uint64_t room = full ? c->max_size : c->max_size - c->file_size;
+                if (writable && c->max_size > 0 && room < want)
+                        want = (size_t)room;
+                if (writable && !full && !c->followers && !c->write_error && !c->no_splice) {
+                        loff_t offset = (loff_t)c->file_size;
+                        ssize_t n = splice(pipe_fd, NULL, c->file_fd, &offset, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        if (n > 0) {
+                                c->file_size += (uint64_t)n;
+                                budget -= (size_t)n;
+                                continue;
+                        }
+                        if (n == 0)
+                                return PUMP_EOF;
+                        if (errno == EAGAIN)
+                                return PUMP_EMPTY;
+                        if (errno == EINVAL)
+                                c->no_splice = true;  /* this file system cannot: copy from now on */
+                        else if (errno != EINTR)
+                                capture_write_failed(c, -errno, "write");
+                        continue;  /* the chunk is read (and written or dropped) below */
+                }
+                ssize_t n = read(pipe_fd, copy_buffer, want < sizeof copy_buffer ? want : sizeof copy_buffer);
+                if (n == 0)
+                        return PUMP_EOF;
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                log_warning_errno(errno, "%s: reading output", c->name);
+                        return PUMP_EMPTY;
+                }
+                int r;
+                if (full && (r = capture_rotate(c)) < 0 && c->file_fd < 0) {
+                        capture_write_failed(c, r, "open");
+                        writable = false;
+                }
+                capture_write(c, copy_buffer, (size_t)n, writable);
+                capture_feed_followers(c, copy_buffer, (size_t)n);
+                budget -= (size_t)n;
+        }
+        return PUMP_MORE;
+}
+
+/* ---- captures ---- */
+
+static void capture_close_child_fds(struct log_capture *c) {
+        for (int i = 0; i < 2; i++) {
+                if (c->child_fds[i] >= 0)
+                        close(c->child_fds[i]);
+                c->child_fds[i] = -1;
+        }
+}
+
+static void capture_end_followers(struct log_capture *c) {
+        while (c->followers) {
+                struct log_follower *f = c->followers;
+                log_follow_fn fn = f->fn;
+                void *userdata = f->userdata;
+                log_follower_free(f);
+                fn(NULL, 0, userdata);
+        }
+}
+
+static void capture_free(struct log_capture *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                captures = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        capture_end_followers(c);
+        c->pipe_source = sd_event_source_disable_unref(c->pipe_source);
+        if (c->pipe_write >= 0)
+                close(c->pipe_write);
+        capture_close_child_fds(c);
+        capture_close_file(c);
+        free(c);
+}
+
+static int capture_on_pipe(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct log_capture *c = userdata;
+        (void)source;
+        (void)fd;
+        (void)revents;
+        if (capture_pump(c, LOG_CHUNK_MAX) == PUMP_EOF) {
+                /* Only a released capture has no write end of its own left. */
+                if (c->released)
+                        capture_free(c);
+                else
+                        c->pipe_source = sd_event_source_disable_unref(c->pipe_source);
+        }
+        return 0;
+}
+
+static int capture_open_pipe(struct log_capture *c) {
+        int fds[2], r;
+        if (c->pipe_source)
+                return 0;
+        if (!log_event)
+                return -ENXIO;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        if ((r = fd_set_nonblocking(fds[0])) < 0)
+                goto fail;
+        /* Best effort: a bigger pipe lets a burst wait there while the loop is busy. */
+        (void)fcntl(fds[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
+        if ((r = sd_event_add_io(log_event, &c->pipe_source, fds[0], EPOLLIN, capture_on_pipe, c)) < 0)
+                goto fail;
+        sd_event_source_set_io_fd_own(c->pipe_source, true);
+        if (c->pipe_write >= 0)
+                close(c->pipe_write);
+        c->pipe_write = fds[1];
+        return 0;
+fail:
+        close(fds[0]);
+        close(fds[1]);
+        return r;
+}
+
+static void capture_set_journal_error(struct log_capture *c, int error) {
+        char path[PATH_MAX];
+        capture_path(c, 0, path, sizeof path);
+        if (error && !c->journal_error)
+                log_warning("%s: journal unavailable (%s): its output goes to %s instead", c->name, strerror(-error), path);
+        else if (!error && c->journal_error)
+                log_notice("%s: journal reachable again", c->name);
+        c->journal_error = error;
+}
+
+int log_capture_new(const char *name, struct log_capture **ret) {
+        struct log_capture *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->pipe_write = c->file_fd = -1;
+        c->child_fds[0] = c->child_fds[1] = -1;
+        c->next = captures;
+        if (captures)
+                captures->prev = c;
+        captures = c;
+        *ret = c;
+        return 0;
+}
+
+void log_capture_release(struct log_capture *c) {
+        if (!c)
+                return;
+        capture_end_followers(c);
+        capture_close_child_fds(c);
+        if (c->pipe_write >= 0)
+                close(c->pipe_write);
+        c->pipe_write = -1;
+        c->released = true;
+        /* What is in the pipe now is written now; the rest as it comes, until the last
+         * writer (a grandchild that kept the pipe) is gone. */
+        if (!c->pipe_source || capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF)
+                capture_free(c);
+}
+
+int log_capture_prepare(struct log_capture *c, const struct service_config *config, int *ret_stdout,
+                        int *ret_stderr) {
+        const enum output_target targets[2] = { config->stdout_target, config->stderr_target };
+        int fds[2] = { -1, -1 }, journal_error = 0, r;
+        bool to_file = false;
+
+        capture_close_child_fds(c);
+        c->max_size = config->log_max_size;
+        c->keep = config->log_keep;
+        for (int i = 0; i < 2; i++) {
+                switch (targets[i]) {
+                case OUTPUT_STDOUT:
+                        fds[i] = fds[0];
+                        break;
+                case OUTPUT_INHERIT:
+                        fds[i] = -1;
+                        break;
+                case OUTPUT_NULL:
+                        if ((c->child_fds[i] = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+                                r = -errno;
+                                goto fail;
+                        }
+                        fds[i] = c->child_fds[i];
+                        break;
+                case OUTPUT_JOURNAL:
+                        /* The child writes to journald itself: nothing passes through us. */
+                        c->child_fds[i] = sd_journal_stream_fd(c->name, LOG_INFO, 0);
+                        if (c->child_fds[i] >= 0) {
+                                fds[i] = c->child_fds[i];
+                                break;
+                        }
+                        journal_error = c->child_fds[i];
+                        c->child_fds[i] = -1;
+                        /* Rather than lose the output or refuse to run: the log file. */
+                        __attribute__((fallthrough));
+                case OUTPUT_LOG:
+                        if ((r = capture_open_pipe(c)) < 0)
+                                goto fail;
+                        fds[i] = c->pipe_write;
+                        to_file = true;
+                        break;
+                }
+        }
+        capture_set_journal_error(c, journal_error);
+        c->to_file = to_file;
+        /* Opened now so the file exists from the start, and a problem shows at once. */
+        if (to_file && c->file_fd < 0 && (r = capture_open_file(c)) < 0)
+                capture_write_failed(c, r, "open");
+        if (!to_file)
+                capture_close_file(c);
+        *ret_stdout = fds[0];
+        *ret_stderr = fds[1];
+        return 0;
+fail:
+        capture_close_child_fds(c);
+        return r;
+}
+
+void log_capture_spawned(struct log_capture *c) { capture_close_child_fds(c); }
+
+void log_capture_drain(struct log_capture *c) {
+        /* Not released, so it holds a write end: end of file cannot come here. */
+        if (c->pipe_source)
+                (void)capture_pump(c, LOG_DRAIN_MAX);
+}
+
+const char *log_capture_problem(struct log_capture *c) {
+        char path[PATH_MAX];
+        capture_path(c, 0, path, sizeof path);
+        if (c->write_error)
+                snprintf(c->problem, sizeof c->problem, "log %s: %s; %" PRIu64 " bytes dropped", path,
+                         strerror(-c->write_error), c->dropped);
+        else if (c->rotate_error)
+                snprintf(c->problem, sizeof c->problem, "log %s: cannot rotate: %s", path, strerror(-c->rotate_error));
+        else if (c->journal_error)
+                snprintf(c->problem, sizeof c->problem, "journal unavailable (%s): output goes to %s",
+                         strerror(-c->journal_error), path);
+        else
+                c->problem[0] = '\0';
+        return c->problem;
+}
+
+/* ---- tail ---- */
+
+static bool config_logs_to_file(const struct service_config *config) {
+        return config->stdout_target == OUTPUT_LOG || config->stderr_target == OUTPUT_LOG;
+}
+
+/* Read FD's bytes backwards into BUF ending at *start, chunk by chunk, until the buffer
+ * is full or *newlines (counted as they come) reach WANTED.  Returns negative errno. */
+static int read_backwards(int fd, char *buf, size_t *start, size_t buf_end, size_t *newlines, bool *trailing,
+                          bool *first, size_t wanted) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        uint64_t end = (uint64_t)st.st_size;
+        while (end > 0 && *start > 0) {
+                size_t chunk = LOG_CHUNK_MAX;
+                if (chunk > end)
+                        chunk = (size_t)end;
+                if (chunk > *start)
+                        chunk = *start;
+                char *to = buf + *start - chunk;
+                for (size_t got = 0; got < chunk;) {
+                        ssize_t n = pread(fd, to + got, chunk - got, (off_t)(end - chunk + got));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                return n < 0 ? -errno : -EIO;  /* shrank under us */
+                        got += (size_t)n;
+                }
+                *start -= chunk;
+                end -= chunk;
+                if (*first) {
+                        *trailing = buf[buf_end - 1] == '\n';
+                        *first = false;
+                }
+                for (const char *p = to; (p = memchr(p, '\n', (size_t)(to + chunk - p))); p++)
+                        (*newlines)++;
+                if (*newlines - (*trailing ? 1 : 0) >= wanted)
+                        break;
+        }
+        return 0;
+}
+
+int log_capture_tail(struct log_capture *c, const struct service_config *config, unsigned lines, char **ret,
+                     size_t *ret_size) {
+        char path[PATH_MAX];
+        unsigned n_files = 0;
+        uint64_t total = 0;
+        struct stat st;
+        int r;
+
+        *ret = NULL;
+        *ret_size = 0;
+        if (lines > LOG_TAIL_MAX_LINES)
+                lines = LOG_TAIL_MAX_LINES;
+        /* Sizes first, so that one buffer of the right size is enough. */
+        for (unsigned k = 0; k <= config->log_keep; k++) {
+                if ((r = log_file_path(path, sizeof path, log_directory, c->name, k)) < 0)
+                        return r;
+                if (stat(path, &st) < 0) {
+                        if (errno != ENOENT)
+                                return -errno;
+                        if (k == 0 && !config_logs_to_file(config) && !c->to_file)
+                                return -ENOENT;
+                        if (k == 0)
+                                continue;  /* moved away, not reopened yet: older ones may exist */
+                        break;
+                }
+                n_files = k + 1;
+                total += (uint64_t)st.st_size;
+        }
+        if (lines == 0 || total == 0)
+                return 0;
+
+        size_t size = total < LOG_TAIL_MAX_BYTES ? (size_t)total : LOG_TAIL_MAX_BYTES;
+        char *buf = malloc(size);
+        if (!buf)
+                return -ENOMEM;
+        size_t start = size, newlines = 0;
+        bool trailing = false, first = true;
+        for (unsigned k = 0; k < n_files && start > 0 && newlines - (trailing ? 1 : 0) < lines; k++) {
+                if ((r = log_file_path(path, sizeof path, log_directory, c->name, k)) < 0)
+                        goto fail;
+                int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                r = read_backwards(fd, buf, &start, size, &newlines, &trailing, &first, lines);
+                close(fd);
+                if (r < 0)
+                        goto fail;
+        }
+        size_t len = size - start;
+        size_t offset = log_tail_offset(buf + start, len, lines);
+        /* Cut by LOG_TAIL_MAX_BYTES with lines still missing: begin at a whole line. */
+        if (offset == 0 && start == 0 && size < total) {
+                const char *newline = memchr(buf, '\n', len);
+                if (newline && (size_t)(newline - buf) + 1 < len)
+                        offset = (size_t)(newline - buf) + 1;
+        }
+        memmove(buf, buf + start + offset, len - offset);
+        *ret_size = len - offset;
+        if (*ret_size == 0) {
+                free(buf);
+                return 0;
+        }
+        *ret = buf;
+        return 0;
+fail:
+        free(buf);
+        return r;
+}
+
+/* ---- followers ---- */
+
+int log_capture_follow(struct log_capture *c, log_follow_fn fn, void *userdata, struct log_follower **ret) {
+        struct log_follower *f = calloc(1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        f->capture = c;
+        f->fn = fn;
+        f->userdata = userdata;
+        f->next = c->followers;
+        if (c->followers)
+                c->followers->prev = f;
+        c->followers = f;
+        *ret = f;
+        return 0;
+}
+
+void log_follower_free(struct log_follower *f) {
+        if (!f)
+                return;
+        if (f->prev)
+                f->prev->next = f->next;
+        else
+                f->capture->followers = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+        free(f);
+}
+
+/* ---- every capture ---- */
+
+void logs_init(sd_event *event, const char *dir) {
+        log_event = event;
+        free(log_directory);
+        log_directory = strdup(dir);
+        if (!log_directory) {
+                log_error("log directory: out of memory");
+                return;
+        }
+        int r = make_directory(dir);
+        if (r < 0)
+                log_warning_errno(r, "cannot create log directory %s", dir);
+}
+
+void logs_reopen_all(void) {
+        unsigned reopened = 0;
+        for (struct log_capture *c = captures; c; c = c->next) {
+                if (c->file_fd < 0 && !(c->to_file && !c->released))
+                        continue;
+                capture_close_file(c);
+                int r = capture_open_file(c);
+                if (r < 0)
+                        capture_write_failed(c, r, "open");
+                else
+                        reopened++;
+        }
+        log_info("reopened %u log files in %s", reopened, log_directory ? log_directory : "?");
+}
+
+void logs_set_directory(const char *dir) {
+        if (log_directory && strcmp(log_directory, dir) == 0)
+                return;
+        char *copy = strdup(dir);
+        if (!copy) {
+                log_error("log-dir %s: out of memory; logs stay in %s", dir, log_directory);
+                return;
+        }
+        log_notice("log-dir is now %s (was %s)", dir, log_directory ? log_directory : "unset");
+        free(log_directory);
+        log_directory = copy;
+        int r = make_directory(dir);
+        if (r < 0)
+                log_warning_errno(r, "cannot create log directory %s", dir);
+        logs_reopen_all();
+}
+
+void logs_free_all(void) {
+        while (captures) {
+                struct log_capture *c = captures;
+                /* Whatever the processes left behind still belongs in their logs. */
+                if (c->pipe_source) {
+                        for (size_t moved = 0; moved < LOG_FINAL_DRAIN_MAX; moved += LOG_CHUNK_MAX)
+                                if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_MORE)
+                                        break;
+                }
+                capture_free(c);
+        }
+        free(log_directory);
+        log_directory = NULL;
+        log_event = NULL;
+}

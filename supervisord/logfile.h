@@ -1,0 +1,93 @@
+/* logfile.h — log capture: the pipes that carry each service process's stdout and stderr
+ * to supervisord, and the log files they are written to (log-dir/NAME.log, rotated by
+ * size into NAME.log.1 … NAME.log.N), with followers for `supervisorctl tail -f`.
+ *
+ * logfile.c owns every struct log_capture — its pipe (both ends), its open log file, its
+ * event source and its followers — and the log directory.  A capture can outlive its
+ * service: once released it keeps draining its pipe until the last writer (a grandchild
+ * that kept the pipe, say) is gone, so no byte a process wrote is lost. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+
+#define LOG_CHUNK_MAX (64u << 10)       /* bytes moved per pipe per wake-up */
+#define LOG_TAIL_MAX_BYTES (4u << 20)   /* the most one `tail` answer holds */
+#define LOG_TAIL_MAX_LINES 1000000u
+
+/* ---- pure helpers (unit-tested) ---- */
+
+/* "DIR/NAME.log" for index 0, "DIR/NAME.log.INDEX" otherwise; -ENAMETOOLONG if it does
+ * not fit in size. */
+int log_file_path(char *buf, size_t size, const char *dir, const char *name, unsigned index);
+
+/* Where the last LINES lines of TEXT[0, len) begin.  A last line without its newline
+ * counts as a line.  0 when TEXT has no more than LINES lines; len when LINES is 0. */
+size_t log_tail_offset(const char *text, size_t len, unsigned lines);
+
+/* ---- the directory and every capture ---- */
+
+/* At start-up: captures register their pipes on EVENT and write into DIR (created with
+ * its parents, mode 0755, if missing).  Failing to create DIR is logged, not fatal: each
+ * log reports it as its own problem and retries when it next has output. */
+void logs_init(sd_event *event, const char *dir);
+/* Reload: write into DIR from now on; files that are open are reopened there at once.
+ * Files already written, rotated ones included, stay where they are. */
+void logs_set_directory(const char *dir);
+/* SIGUSR1: close and reopen every open log file, for external rotation (logrotate). */
+void logs_reopen_all(void);
+/* At exit, after every service is freed: write what is left in the pipes (bounded),
+ * close and free every capture. */
+void logs_free_all(void);
+
+/* ---- one process's capture ---- */
+
+struct log_capture;
+
+/* A capture for the process NAME ("web", "web@2"), owned by the caller until released.
+ * Nothing is opened until a spawn needs it. */
+int log_capture_new(const char *name, struct log_capture **ret);
+/* The process's service is going away: its followers are ended, supervisord's write end
+ * of the pipe is closed, and the capture frees itself once the pipe reaches end of file
+ * (or in logs_free_all()).  The caller must not use it afterwards.  NULL is a no-op. */
+void log_capture_release(struct log_capture *capture);
+
+/* Before a spawn under CONFIG: the fds the child gets as stdout and stderr (-1: the
+ * child inherits supervisord's).  They are borrowed: valid until log_capture_spawned().
+ * A journal that cannot be reached falls back to the log file (reported in status).
+ * Returns a negative errno only when the pipe or /dev/null cannot be opened. */
+int log_capture_prepare(struct log_capture *capture, const struct service_config *config, int *ret_stdout,
+                        int *ret_stderr);
+/* After the spawn, whether or not it worked: close the fds only the child needed. */
+void log_capture_spawned(struct log_capture *capture);
+/* The main process has exited: write what it left in the pipe now (bounded), so that its
+ * log is complete before its exit is acted on. */
+void log_capture_drain(struct log_capture *capture);
+/* What is wrong with this log right now (unwritable file, unreachable journal), for
+ * `status`; "" when nothing.  Valid until the next call. */
+const char *log_capture_problem(struct log_capture *capture);
+
+/* The last LINES lines of the log: NAME.log, preceded by rotated files as far as needed,
+ * at most LOG_TAIL_MAX_BYTES (then starting at a line boundary).  *ret is malloc'ed and
+ * owned by the caller (NULL when empty).  -ENOENT when CONFIG sends nothing to the log
+ * file and there is none. */
+int log_capture_tail(struct log_capture *capture, const struct service_config *config, unsigned lines,
+                     char **ret, size_t *ret_size);
+
+/* ---- followers (tail -f) ---- */
+
+/* Called with every chunk read from the pipe, as it is written; DATA is valid only
+ * during the call.  DATA NULL means the capture is ending (its service was removed): the
+ * follower has been freed already and must be forgotten.  It must not free followers or
+ * release captures; buffering (and asking its own event source to flush) is all it may do. */
+typedef void (*log_follow_fn)(const char *data, size_t size, void *userdata);
+
+struct log_follower;
+
+/* Subscribe to CAPTURE's output from now on; *ret is owned by the caller. */
+int log_capture_follow(struct log_capture *capture, log_follow_fn fn, void *userdata, struct log_follower **ret);
+void log_follower_free(struct log_follower *follower);

@@ -1,0 +1,602 @@
+/* test_logfile.c — unit tests for logfile.c and the log keys of config.c: file naming,
+ * which bytes the last N lines are, the stdout/stderr/log-* keys and their errors, and a
+ * capture driven through a real sd-event loop in this process: bytes reach the file
+ * exactly, rotation names and keeps files, tail reads across rotations, followers see
+ * every byte, /dev/null and unwritable directories, release drains the pipe. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harness.h"
+#include "logfile.h"
+
+/* ---- pure helpers ---- */
+
+START_TEST(test_file_path) {
+        char buf[64];
+        ck_assert_int_eq(log_file_path(buf, sizeof buf, "/var/log/s", "web", 0), 0);
+        ck_assert_str_eq(buf, "/var/log/s/web.log");
+        ck_assert_int_eq(log_file_path(buf, sizeof buf, "/var/log/s", "web@2", 0), 0);
+        ck_assert_str_eq(buf, "/var/log/s/web@2.log");
+        ck_assert_int_eq(log_file_path(buf, sizeof buf, "/var/log/s/", "web", 3), 0);
+        ck_assert_str_eq(buf, "/var/log/s/web.log.3");
+        ck_assert_int_eq(log_file_path(buf, sizeof buf, "/", "a", 1000), 0);
+        ck_assert_str_eq(buf, "/a.log.1000");
+        /* exactly fitting, and one byte short */
+        ck_assert_int_eq(log_file_path(buf, 11, "/d", "abc", 0), 0);
+        ck_assert_str_eq(buf, "/d/abc.log");
+        ck_assert_int_eq(log_file_path(buf, 10, "/d", "abc", 0), -ENAMETOOLONG);
+        ck_assert_int_eq(log_file_path(buf, 12, "/d", "abc", 10), -ENAMETOOLONG);
+}
+END_TEST
+
+static void assert_tail(const char *text, unsigned lines, const char *expected) {
+        size_t offset = log_tail_offset(text, strlen(text), lines);
+        ck_assert_msg(strcmp(text + offset, expected) == 0, "tail -n %u of \"%s\" gave \"%s\", expected \"%s\"", lines,
+                      text, text + offset, expected);
+}
+
+START_TEST(test_tail_offset) {
+        assert_tail("a\nb\nc\nd\n", 2, "c\nd\n");
+        assert_tail("a\nb\nc\nd\n", 1, "d\n");
+        assert_tail("a\nb\nc\nd\n", 4, "a\nb\nc\nd\n");
+        assert_tail("a\nb\nc\nd\n", 5, "a\nb\nc\nd\n");
+        assert_tail("a\nb\nc\nd\n", 0, "");
+        /* a last line without its newline is a line */
+        assert_tail("a\nb\nc", 1, "c");
+        assert_tail("a\nb\nc", 2, "b\nc");
+        /* empty lines count */
+        assert_tail("a\n\n\nb\n", 2, "\nb\n");
+        assert_tail("\n\n\n", 2, "\n\n");
+        assert_tail("\n", 1, "\n");
+        assert_tail("no newline at all", 3, "no newline at all");
+        assert_tail("", 3, "");
+        /* binary bytes are just bytes */
+        static const char binary[] = { 'x', '\0', '\n', 'y', '\0', 'z', '\n' };
+        ck_assert_uint_eq(log_tail_offset(binary, sizeof binary, 1), 3);
+        ck_assert_uint_eq(log_tail_offset(binary, sizeof binary, 2), 0);
+}
+END_TEST
+
+/* ---- config keys ---- */
+
+static int load(const char *body, struct config **ret, char *error, size_t size, char *path, size_t path_size) {
+        snprintf(path, path_size, "/tmp/test_logfile.XXXXXX");
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+        close(fd);
+        int r = config_load(path, ret, error, size);
+        unlink(path);
+        return r;
+}
+
+START_TEST(test_config_defaults) {
+        struct config *c;
+        char error[1024], path[64];
+        ck_assert_int_eq(load("service web { command = \"sleep 1\" }\n", &c, error, sizeof error, path, sizeof path), 0);
+        ck_assert_str_eq(c->log_dir, "/var/log/supervisord");
+        const struct service_config *s = c->services[0];
+        ck_assert_int_eq(s->stdout_target, OUTPUT_LOG);
+        ck_assert_int_eq(s->stderr_target, OUTPUT_STDOUT);
+        ck_assert_uint_eq(s->log_max_size, 10485760);
+        ck_assert_uint_eq(s->log_keep, 5);
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_config_values) {
+        struct config *c;
+        char error[1024], path[64];
+        static const struct {
+                const char *size;
+                uint64_t bytes;
+        } sizes[] = {
+                { "0", 0 }, { "4096", 4096 }, { "4K", 4096 }, { "5m", 5u << 20 }, { "5M", 5u << 20 },
+                { "2G", 2ull << 30 }, { "123456789", 123456789 },
+        };
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+                char body[512];
+                snprintf(body, sizeof body,
+                         "log-dir = /srv/logs\n"
+                         "service web {\n command = \"sleep 1\"\n stdout = journal\n stderr = null\n"
+                         " log-max-size = %s\n log-keep = 0\n}\n",
+                         sizes[i].size);
+                ck_assert_msg(load(body, &c, error, sizeof error, path, sizeof path) == 0, "%s: %s", sizes[i].size, error);
+                ck_assert_str_eq(c->log_dir, "/srv/logs");
+                ck_assert_int_eq(c->services[0]->stdout_target, OUTPUT_JOURNAL);
+                ck_assert_int_eq(c->services[0]->stderr_target, OUTPUT_NULL);
+                ck_assert_uint_eq(c->services[0]->log_max_size, sizes[i].bytes);
+                ck_assert_uint_eq(c->services[0]->log_keep, 0);
+                config_free(c);
+        }
+        static const char *const targets[] = { "log", "null", "inherit", "journal" };
+        for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+                char body[256];
+                snprintf(body, sizeof body, "service a {\n command = x\n stdout = %1$s\n stderr = %1$s\n}\n", targets[i]);
+                ck_assert_msg(load(body, &c, error, sizeof error, path, sizeof path) == 0, "%s", error);
+                ck_assert_str_eq(output_target_to_string(c->services[0]->stdout_target), targets[i]);
+                ck_assert_str_eq(output_target_to_string(c->services[0]->stderr_target), targets[i]);
+                config_free(c);
+        }
+}
+END_TEST
+
+START_TEST(test_config_errors) {
+        static const struct {
+                const char *body;
+                int line;
+                const char *message;
+        } cases[] = {
+                { "log-dir = relative/logs\n", 1, "log-dir: 'relative/logs' is not an absolute path" },
+                { "service a {\n command = x\n\n stdout = stdout\n}\n", 4,
+                  "stdout: 'stdout' is not one of log, null, inherit, journal" },
+                { "service a {\n command = x\n stdout = file\n}\n", 3,
+                  "stdout: 'file' is not one of log, null, inherit, journal" },
+                { "service a {\n command = x\n stderr = stderr\n}\n", 3,
+                  "stderr: 'stderr' is not one of log, null, inherit, journal, stdout" },
+                { "service a {\n command = x\n log-max-size = 10X\n}\n", 3,
+                  "log-max-size: '10X' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-max-size = 100\n}\n", 3,
+                  "log-max-size: '100' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-max-size = -5\n}\n", 3,
+                  "log-max-size: '-5' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-max-size = 5MB\n}\n", 3,
+                  "log-max-size: '5MB' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-max-size = 99999999999999999999\n}\n", 3,
+                  "log-max-size: '99999999999999999999' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-max-size = 9999999999G\n}\n", 3,
+                  "log-max-size: '9999999999G' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n log-keep = 1001\n}\n", 3, "log-keep: '1001' is not an integer from 0 to 1000" },
+                { "service a {\n command = x\n log-keep = two\n}\n", 3, "log-keep: 'two' is not an integer from 0 to 1000" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                struct config *c = NULL;
+                char error[1024], path[64], expected[1200];
+                ck_assert_int_eq(load(cases[i].body, &c, error, sizeof error, path, sizeof path), -EINVAL);
+                snprintf(expected, sizeof expected, "%s:%d: %s", path, cases[i].line, cases[i].message);
+                ck_assert_str_eq(error, expected);
+        }
+}
+END_TEST
+
+START_TEST(test_config_change_detection) {
+        static const char *const changes[] = {
+                "stdout = null", "stderr = log", "log-max-size = 1M", "log-keep = 2",
+        };
+        struct config *base, *other;
+        char error[1024], path[64];
+        ck_assert_int_eq(load("service a { command = x }\n", &base, error, sizeof error, path, sizeof path), 0);
+        for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+                char body[256];
+                snprintf(body, sizeof body, "service a {\n command = x\n %s\n}\n", changes[i]);
+                ck_assert_int_eq(load(body, &other, error, sizeof error, path, sizeof path), 0);
+                ck_assert_msg(!service_config_equal(base->services[0], other->services[0]), "%s", changes[i]);
+                ck_assert(!service_config_equal_but_instances(base->services[0], other->services[0]));
+                config_free(other);
+        }
+        /* the defaults written out are no change */
+        ck_assert_int_eq(load("service a {\n command = x\n stdout = log\n stderr = stdout\n log-max-size = 10M\n"
+                              " log-keep = 5\n}\n",
+                              &other, error, sizeof error, path, sizeof path),
+                         0);
+        ck_assert(service_config_equal(base->services[0], other->services[0]));
+        config_free(other);
+        config_free(base);
+}
+END_TEST
+
+/* ---- a capture on a real event loop ---- */
+
+struct fixture {
+        sd_event *event;
+        char dir[64];
+        char logs[96];
+        struct service_config config;
+};
+
+static void fixture_init(struct fixture *f) {
+        memset(f, 0, sizeof *f);
+        snprintf(f->dir, sizeof f->dir, "/tmp/test_logfile.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(f->dir));
+        snprintf(f->logs, sizeof f->logs, "%s/a/b", f->dir);  /* made by logs_init */
+        ck_assert_int_ge(sd_event_new(&f->event), 0);
+        logs_init(f->event, f->logs);
+        f->config.name = "t";
+        f->config.stdout_target = OUTPUT_LOG;
+        f->config.stderr_target = OUTPUT_STDOUT;
+        f->config.log_max_size = 0;
+        f->config.log_keep = 5;
+}
+
+static void fixture_done(struct fixture *f) {
+        logs_free_all();
+        sd_event_unref(f->event);
+        char *argv[] = { "rm", "-rf", f->dir, NULL };
+        char out[256];
+        run_capture(argv, out, sizeof out);
+}
+
+/* Run the loop until nothing is pending. */
+static void run_loop(struct fixture *f) {
+        for (int i = 0; i < 100000 && sd_event_run(f->event, 0) > 0; i++)
+                ;
+}
+
+static off_t file_size(const struct fixture *f, const char *name) {
+        char path[256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", f->logs, name);
+        return stat(path, &st) < 0 ? -1 : st.st_size;
+}
+
+static void write_all(int fd, const void *data, size_t size) {
+        ck_assert_int_eq(write(fd, data, size), (ssize_t)size);
+}
+
+START_TEST(test_capture_writes_file) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        struct stat st;
+        ck_assert_int_eq(stat(f.logs, &st), 0);
+        ck_assert_int_eq(st.st_mode & 07777, 0755);
+
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        ck_assert_int_ge(out, 0);
+        ck_assert_int_eq(out, err);  /* stderr = stdout: one pipe, order kept */
+        ck_assert_int_eq(fcntl(out, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        ck_assert_int_eq(fcntl(out, F_GETFL) & O_NONBLOCK, 0);  /* the child's end blocks */
+        log_capture_spawned(c);
+        ck_assert_int_eq(file_size(&f, "t.log"), 0);  /* created at the spawn */
+        ck_assert_str_eq(log_capture_problem(c), "");
+
+        write_all(out, "one\n", 4);
+        write_all(err, "two\n", 4);
+        run_loop(&f);
+        char path[256], buf[64];
+        snprintf(path, sizeof path, "%s/t.log", f.logs);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 8);
+        ck_assert_str_eq(buf, "one\ntwo\n");
+
+        /* drain writes what is in the pipe at once, without the loop */
+        write_all(out, "three\n", 6);
+        log_capture_drain(c);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 14);
+
+        /* the same pipe for the next run */
+        int out2, err2;
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out2, &err2), 0);
+        ck_assert_int_eq(out2, out);
+        log_capture_spawned(c);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_rotation) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        f.config.log_max_size = 4096;
+        f.config.log_keep = 2;
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+
+        /* 5 files' worth of numbered 16-byte lines: 1280 lines */
+        char line[32];
+        for (int i = 0; i < 1280; i++) {
+                snprintf(line, sizeof line, "line %09d\n", i);
+                write_all(out, line, 15);
+                if (i % 100 == 0)
+                        run_loop(&f);
+        }
+        run_loop(&f);
+        /* every file is exactly log-max-size but the current one; only keep old ones */
+        ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log.2"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log.3"), -1);
+        ck_assert_int_eq(file_size(&f, "t.log"), 1280 * 15 - 4 * 4096);
+
+        /* tail across the rotation: lines cut between files come out whole */
+        char *text;
+        size_t size;
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 300, &text, &size), 0);
+        ck_assert_uint_eq(size, 300 * 15);
+        for (int i = 0; i < 300; i++) {
+                snprintf(line, sizeof line, "line %09d\n", 980 + i);
+                ck_assert_int_eq(memcmp(text + i * 15, line, 15), 0);
+        }
+        free(text);
+        /* more than there is: everything kept, from the first whole line */
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 100000, &text, &size), 0);
+        size_t kept = 2 * 4096 + (1280 * 15 - 4 * 4096);
+        ck_assert_uint_eq(size, kept);  /* all there is, the first line cut by the rotation too */
+        free(text);
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 0, &text, &size), 0);
+        ck_assert_ptr_null(text);
+        ck_assert_uint_eq(size, 0);
+
+        /* a smaller log-keep drops the extra old files at the next rotation */
+        f.config.log_keep = 1;
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        for (int i = 0; i < 400; i++)
+                write_all(out, "0123456789abcd\n", 15);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log.2"), -1);
+
+        /* log-keep = 0: the full file is dropped */
+        f.config.log_keep = 0;
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        for (int i = 0; i < 400; i++)
+                write_all(out, "0123456789abcd\n", 15);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.1"), -1);
+        ck_assert_int_lt(file_size(&f, "t.log"), 4096);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+struct collected {
+        char data[1 << 20];
+        size_t size;
+        bool ended;
+};
+
+static void collect(const char *data, size_t size, void *userdata) {
+        struct collected *c = userdata;
+        if (!data) {
+                c->ended = true;
+                return;
+        }
+        ck_assert_uint_le(c->size + size, sizeof c->data);
+        memcpy(c->data + c->size, data, size);
+        c->size += size;
+}
+
+START_TEST(test_capture_followers) {
+        struct fixture f;
+        struct log_capture *c;
+        struct log_follower *first, *second;
+        static struct collected a, b;
+        int out, err;
+        fixture_init(&f);
+        f.config.log_max_size = 4096;
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        write_all(out, "before\n", 7);
+        run_loop(&f);
+        ck_assert_int_eq(log_capture_follow(c, collect, &a, &first), 0);
+        ck_assert_int_eq(log_capture_follow(c, collect, &b, &second), 0);
+        /* 100 KiB across many rotations reaches both, byte for byte */
+        char chunk[1000];
+        for (int i = 0; i < 100; i++) {
+                memset(chunk, 'a' + i % 26, sizeof chunk);
+                chunk[sizeof chunk - 1] = '\n';
+                write_all(out, chunk, sizeof chunk);
+                run_loop(&f);
+        }
+        ck_assert_uint_eq(a.size, 100000);
+        ck_assert_uint_eq(b.size, 100000);
+        ck_assert_int_eq(memcmp(a.data, b.data, a.size), 0);
+        ck_assert_int_eq(a.data[0], 'a');
+        ck_assert_int_eq(a.data[99999 - 1], 'a' + 99 % 26);
+        /* one leaves, the other stays until the capture ends */
+        log_follower_free(first);
+        write_all(out, "x\n", 2);
+        run_loop(&f);
+        ck_assert_uint_eq(a.size, 100000);
+        ck_assert_uint_eq(b.size, 100002);
+        ck_assert(!b.ended);
+        log_capture_release(c);
+        ck_assert(b.ended);
+        ck_assert(!a.ended);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_null_inherit_no_file) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        f.config.stdout_target = OUTPUT_NULL;
+        f.config.stderr_target = OUTPUT_INHERIT;
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        ck_assert_int_ge(out, 0);
+        ck_assert_int_eq(err, -1);
+        char link[64], target[64] = "";
+        snprintf(link, sizeof link, "/proc/self/fd/%d", out);
+        ck_assert_int_gt(readlink(link, target, sizeof target - 1), 0);
+        ck_assert_str_eq(target, "/dev/null");
+        log_capture_spawned(c);
+        ck_assert_int_eq(fcntl(out, F_GETFD), -1);  /* closed after the spawn */
+        ck_assert_int_eq(file_size(&f, "t.log"), -1);
+        char *text;
+        size_t size;
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 10, &text, &size), -ENOENT);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_journal_fallback) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        if (access("/run/systemd/journal/stdout", F_OK) == 0) {
+                /* a real journal: nothing to fall back from */
+                fixture_done(&f);
+                return;
+        }
+        f.config.stdout_target = OUTPUT_JOURNAL;
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        ck_assert_int_ge(out, 0);
+        ck_assert_int_eq(out, err);
+        log_capture_spawned(c);
+        ck_assert_ptr_nonnull(strstr(log_capture_problem(c), "journal unavailable"));
+        write_all(out, "kept\n", 5);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log"), 5);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_unwritable_then_recovers) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        /* log-dir is a file: nothing can be created in it */
+        char blocker[128], path[160], buf[64];
+        snprintf(blocker, sizeof blocker, "%s/blocker", f.dir);
+        ck_assert_int_eq(close(open(blocker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        logs_set_directory(blocker);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        ck_assert_ptr_nonnull(strstr(log_capture_problem(c), "Not a directory"));
+        write_all(out, "lost\n", 5);
+        run_loop(&f);
+        ck_assert_ptr_nonnull(strstr(log_capture_problem(c), "5 bytes dropped"));
+        /* the pipe is drained meanwhile: the writer never blocks */
+        char big[200000];
+        memset(big, 'z', sizeof big);
+        for (size_t done = 0; done < sizeof big; done += 10000) {
+                write_all(out, big + done, 10000);
+                run_loop(&f);
+        }
+        ck_assert_ptr_nonnull(strstr(log_capture_problem(c), "200005 bytes dropped"));
+
+        /* space returns: the next output is written and the problem is gone */
+        ck_assert_int_eq(unlink(blocker), 0);
+        write_all(out, "back\n", 5);
+        run_loop(&f);
+        ck_assert_str_eq(log_capture_problem(c), "");
+        snprintf(path, sizeof path, "%s/t.log", blocker);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 5);
+        ck_assert_str_eq(buf, "back\n");
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_reopen_and_directory) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        char path[160], moved[160], buf[64];
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        write_all(out, "old\n", 4);
+        run_loop(&f);
+        snprintf(path, sizeof path, "%s/t.log", f.logs);
+        snprintf(moved, sizeof moved, "%s/t.log.moved", f.logs);
+        ck_assert_int_eq(rename(path, moved), 0);
+        write_all(out, "still old\n", 10);  /* before the reopen: the moved file */
+        run_loop(&f);
+        logs_reopen_all();
+        ck_assert_int_eq(file_size(&f, "t.log"), 0);
+        write_all(out, "new\n", 4);
+        run_loop(&f);
+        ck_assert_int_eq(read_text_file(moved, buf, sizeof buf), 14);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 4);
+        ck_assert_str_eq(buf, "new\n");
+
+        /* a new log-dir takes effect at once */
+        char other[128];
+        snprintf(other, sizeof other, "%s/other", f.dir);
+        logs_set_directory(other);
+        write_all(out, "elsewhere\n", 10);
+        run_loop(&f);
+        snprintf(path, sizeof path, "%s/t.log", other);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 10);
+
+        /* truncated behind our back (copytruncate): continued at the new end, no hole */
+        ck_assert_int_eq(truncate(path, 0), 0);
+        write_all(out, "after\n", 6);
+        run_loop(&f);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 6);
+        ck_assert_str_eq(buf, "after\n");
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+START_TEST(test_capture_release_drains) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        /* a grandchild keeps the pipe after the service is gone */
+        int leftover = fcntl(out, F_DUPFD_CLOEXEC, 0);
+        ck_assert_int_ge(leftover, 0);
+        write_all(out, "first\n", 6);
+        log_capture_release(c);  /* closes our write end, writes what is there */
+        ck_assert_int_eq(file_size(&f, "t.log"), 6);
+        write_all(leftover, "late\n", 5);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log"), 11);
+        close(leftover);
+        run_loop(&f);  /* end of file: the capture frees itself (ASan would see a leak) */
+        fixture_done(&f);
+}
+END_TEST
+
+static Suite *logfile_suite(void) {
+        Suite *s = suite_create("logfile");
+        TCase *tc = tcase_create("pure");
+        tcase_add_test(tc, test_file_path);
+        tcase_add_test(tc, test_tail_offset);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("config");
+        tcase_add_test(tc, test_config_defaults);
+        tcase_add_test(tc, test_config_values);
+        tcase_add_test(tc, test_config_errors);
+        tcase_add_test(tc, test_config_change_detection);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("capture");
+        tcase_set_timeout(tc, 30);
+        tcase_add_test(tc, test_capture_writes_file);
+        tcase_add_test(tc, test_capture_rotation);
+        tcase_add_test(tc, test_capture_followers);
+        tcase_add_test(tc, test_capture_null_inherit_no_file);
+        tcase_add_test(tc, test_capture_journal_fallback);
+        tcase_add_test(tc, test_capture_unwritable_then_recovers);
+        tcase_add_test(tc, test_capture_reopen_and_directory);
+        tcase_add_test(tc, test_capture_release_drains);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) {
+        return run_suite(logfile_suite()) ? 1 : 0;
+}
