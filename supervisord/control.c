@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "logfile.h"
 #include "protocol.h"
 
 /* A service a parked request waits on. */
@@ -43,6 +44,8 @@ struct client {
         char *out;                /* owned */
         size_t out_len, out_sent, out_size;
         bool out_overflow;
+        struct log_follower *follower;        /* owned: tail -f, until the answer ends */
+        char follow_name[SERVICE_NAME_MAX + 8];
 };
 
 static sd_event *control_event;
@@ -115,6 +118,7 @@ static void client_free(struct client *c) {
         n_clients--;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        log_follower_free(c->follower);
         for (size_t i = 0; i < c->n_targets; i++)
                 free(c->targets[i].removed_name);
         free(c->targets);
@@ -172,6 +176,11 @@ static bool client_flush(struct client *c) {
                 c->out_sent += (size_t)n;
                 client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
         }
+        if (c->follower && c->out_sent == c->out_len && !c->answered) {
+                /* Idle, not stuck: a follower waits for output without a deadline. */
+                c->out_len = c->out_sent = 0;
+                sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        }
         if (c->out_sent == c->out_len && c->answered) {
                 client_free(c);
                 return false;
@@ -216,7 +225,9 @@ static void reply_status_record(struct client *c, struct service *s) {
                                 snprintf(last_exit, sizeof last_exit, "signal %d", WTERMSIG(st.last_wait_status));
                 }
         }
-        protocol_sanitize(message, sizeof message, st.message[0] ? st.message : "-");
+        /* A log that cannot be written is worth saying while nothing else is. */
+        const char *text = st.message[0] ? st.message : log_capture_problem(service_log_capture(s));
+        protocol_sanitize(message, sizeof message, text[0] ? text : "-");
         /* Fields are only ever added at the end, so older clients keep working. */
         char heartbeat_rtt[32] = "-";
         if (st.has_heartbeat_rtt)
@@ -480,6 +491,98 @@ static void request_reload(struct client *c) {
         client_ok(c);
 }
 
+/* ---- tail ---- */
+
+/* A DATA record: its line, then SIZE raw bytes.  What was sent is dropped from the
+ * buffer first, so that a follower streaming for hours holds only what is unsent. */
+static void client_send_data(struct client *c, const char *data, size_t size) {
+        if (c->out_sent > 0) {
+                memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
+                c->out_len -= c->out_sent;
+                c->out_sent = 0;
+        }
+        client_printf(c, RECORD_DATA "\t%zu\n", size);
+        if (c->out_overflow)
+                return;
+        if (c->out_len + size > c->out_size) {
+                size_t grown = c->out_size;
+                while (grown < c->out_len + size)
+                        grown *= 2;
+                char *out = grown <= CONTROL_MAX_OUTPUT ? realloc(c->out, grown) : NULL;
+                if (!out) {
+                        c->out_overflow = true;
+                        return;
+                }
+                c->out = out;
+                c->out_size = grown;
+        }
+        memcpy(c->out + c->out_len, data, size);
+        c->out_len += size;
+}
+
+/* Output of a followed process (a log_follow_fn): buffered here, sent from client_on_io. */
+static void client_on_follow(const char *data, size_t size, void *userdata) {
+        struct client *c = userdata;
+        if (!data) {
+                c->follower = NULL;  /* freed by logfile.c */
+                if (!c->answered)
+                        client_error(c, EXIT_FAILED, "%s was removed", c->follow_name);
+        } else if (c->answered) {
+                return;
+        } else if (c->out_len - c->out_sent + size > CONTROL_MAX_FOLLOW_BACKLOG) {
+                log_warning("control: tail -f %s by pid %d reads more slowly than the service writes: dropped",
+                            c->follow_name, (int)c->peer.pid);
+                client_error(c, EXIT_FAILED, "tail: %s writes faster than this client reads; stopped following",
+                             c->follow_name);
+        } else
+                client_send_data(c, data, size);
+        sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+static void request_tail(struct client *c, const struct request *req) {
+        struct service *list[2];
+        size_t n = services_match(req->names[0], list, ELEMENTSOF(list));
+        if (n == 0) {
+                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[0]);
+                return;
+        }
+        if (n > 1) {
+                client_error(c, EXIT_USAGE, "%s has %zu instances: name one, such as %s@0", req->names[0], n,
+                             req->names[0]);
+                return;
+        }
+        struct service *s = list[0];
+        const struct service_config *config = service_config(s);
+        struct log_capture *capture = service_log_capture(s);
+        char *text;
+        size_t size;
+        int r = log_capture_tail(capture, config, req->lines, &text, &size);
+        if (r == -ENOENT) {
+                client_error(c, EXIT_FAILED, "%s has no log file (stdout = %s, stderr = %s)", service_name(s),
+                             output_target_to_string(config->stdout_target),
+                             output_target_to_string(config->stderr_target));
+                return;
+        }
+        if (r < 0) {
+                client_error(c, EXIT_FAILED, "tail %s: %s", service_name(s), strerror(-r));
+                return;
+        }
+        if (size > 0)
+                client_send_data(c, text, size);
+        free(text);
+        if (!req->follow) {
+                client_ok(c);
+                return;
+        }
+        /* From the same point: what the file holds now was sent, the rest comes from the
+         * writer as it is written, across rotations. */
+        if ((r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
+                client_error(c, EXIT_FAILED, "tail -f %s: %s", service_name(s), strerror(-r));
+                return;
+        }
+        snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
+}
+
 static bool client_handle_request(struct client *c, char *line) {
         struct request *req = malloc(sizeof *req);  /* large: keep it off the stack */
         const char *error;
@@ -510,6 +613,9 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_RELOAD:
                 request_reload(c);
+                break;
+        case VERB_TAIL:
+                request_tail(c, req);
                 break;
         case VERB_SHUTDOWN:
                 log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
@@ -706,6 +812,15 @@ void control_begin_shutdown(void) { shutting_down = true; }
 void control_shutdown_complete(void) {
         for (struct client *c = clients, *next; c; c = next) {
                 next = c->next;
+                if (c->follower) {
+                        /* Its log ends with supervisord: the follow ends cleanly. */
+                        log_follower_free(c->follower);
+                        c->follower = NULL;
+                        if (!c->answered)
+                                client_ok(c);
+                        client_flush(c);
+                        continue;
+                }
                 if (c->waiting_shutdown && !c->answered) {
                         c->waiting_shutdown = false;
                         client_ok(c);

@@ -16,6 +16,9 @@
 #define CONTROL_MAX_OUTPUT (16u << 20)
 #define CONTROL_REQUEST_TIMEOUT (10 * USEC_PER_SEC)
 #define CONTROL_WRITE_TIMEOUT (30 * USEC_PER_SEC)
+/* tail -f: a client with more unsent than this (the first lines, at most 4 MiB, and 1 MiB
+ * of what followed) cannot keep up, and is dropped rather than buffered without end. */
+#define CONTROL_MAX_FOLLOW_BACKLOG (5u << 20)
 
 /* Bind and listen on CONFIG's socket with its mode and group.  A socket file left by a
  * dead daemon is replaced; one that still answers is not.  On failure returns a negative

@@ -10,7 +10,7 @@ static const char *const verb_names[] = {
         [VERB_STATUS] = "status",   [VERB_START] = "start",     [VERB_STOP] = "stop",
         [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
-        [VERB_RELOAD] = "reload",
+        [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -29,6 +29,23 @@ int verb_from_string(const char *text, enum verb *ret) {
 static int fail(const char **ret_error, const char *message) {
         *ret_error = message;
         return -EINVAL;
+}
+
+/* tail NAME LINES [follow]: one process, so no "all". */
+static int parse_tail(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        long lines;
+        if (n < 3 || n > 4)
+                return fail(ret_error, "tail: expected NAME LINES [follow]");
+        if (!process_name_is_valid(words[1]) || strcmp(words[1], "all") == 0)
+                return fail(ret_error, "invalid service name");
+        if (parse_long(words[2], 0, PROTOCOL_MAX_TAIL_LINES, &lines) < 0)
+                return fail(ret_error, "tail: LINES is not an integer from 0 to 1000000");
+        if (n == 4 && strcmp(words[3], "follow") != 0)
+                return fail(ret_error, "tail: only 'follow' may come after LINES");
+        ret->names[ret->n_names++] = words[1];
+        ret->lines = (unsigned)lines;
+        ret->follow = n == 4;
+        return 0;
 }
 
 int protocol_parse_request(char *line, struct request *ret, const char **ret_error) {
@@ -56,6 +73,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                         return fail(ret_error, "signal: unknown or missing signal");
                 first = 2;
         }
+        if (ret->verb == VERB_TAIL)
+                return parse_tail(words, n, ret, ret_error);
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
@@ -86,6 +105,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                         return fail(ret_error, "this command takes no arguments");
                 break;
         case VERB_STATUS:
+        case VERB_TAIL:  /* parse_tail() */
                 break;
         }
         return 0;

@@ -4,7 +4,9 @@
  * One request per connection: a single line "VERB [ARG ...]\n" of at most
  * PROTOCOL_MAX_REQUEST bytes.  The answer is zero or more records, one line each with
  * tab-separated fields, then one final line, "OK" or "ERROR\t<code>\t<message>", after which
- * the server closes the connection.  <code> is the exit status supervisorctl should use. */
+ * the server closes the connection.  <code> is the exit status supervisorctl should use.
+ * Only DATA records (tail) carry raw bytes: exactly <size> of them follow their line, and
+ * `tail NAME LINES follow` keeps the connection open for more DATA until it ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 
 #define PROTOCOL_MAX_REQUEST 4096
 #define PROTOCOL_MAX_ARGS (PROTOCOL_MAX_REQUEST / 2)
+#define PROTOCOL_MAX_TAIL_LINES 1000000
 
 /* supervisorctl exit statuses, also the codes of ERROR lines. */
 enum {
@@ -33,12 +36,15 @@ enum verb {
         VERB_VERSION,
         VERB_SHUTDOWN,
         VERB_RELOAD,
+        VERB_TAIL,
 };
 
 struct request {
         enum verb verb;
         int signal;              /* VERB_SIGNAL */
         bool all;                /* "all" was given instead of names */
+        unsigned lines;          /* VERB_TAIL: how many lines (its one name is names[0]) */
+        bool follow;             /* VERB_TAIL: then stream what is written */
         unsigned n_names;
         char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
 };
@@ -67,6 +73,7 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_ADDED   "ADDED"    /* service name (reload) */
 #define RECORD_CHANGED "CHANGED"  /* service name (reload) */
 #define RECORD_REMOVED "REMOVED"  /* service name (reload) */
+#define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */

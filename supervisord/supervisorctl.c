@@ -2,6 +2,7 @@
  * prints the answer for humans or as JSON, and exits with the documented status. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ static void usage(FILE *out) {
                 "  signal SIG NAME...|all      send a signal to the main process\n"
                 "  pid [NAME]                  supervisord's pid, or the service's\n"
                 "  reload                      re-read the config and apply the difference\n"
+                "  tail [-f] [-n N] NAME       the last N lines of its log (10); -f: then follow it\n"
                 "  shutdown                    stop everything and exit supervisord\n"
                 "  version                     print both versions\n");
 }
@@ -139,6 +141,66 @@ static void print_reload_record(const char *kind, const char *name, char **json_
         (*n)++;
 }
 
+/* `tail [-f] [-n N] NAME` (ARGV[0] is "tail") as the protocol's "tail NAME N [follow]" in
+ * OUT, NULL-terminated, with N written into LINES; the new argument count, or -1 after a
+ * message. */
+static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, size_t lines_size) {
+        static const struct option options[] = {
+                { "follow", no_argument, NULL, 'f' },
+                { "lines", required_argument, NULL, 'n' },
+                { NULL, 0, NULL, 0 },
+        };
+        bool follow = false;
+        long count = 10;
+        int opt, k = 0;
+
+        optind = 0;  /* GNU getopt: start over on this argument vector */
+        while ((opt = getopt_long(argc, argv, "fn:", options, NULL)) != -1) {
+                switch (opt) {
+                case 'f':
+                        follow = true;
+                        break;
+                case 'n':
+                        if (parse_long(optarg, 0, PROTOCOL_MAX_TAIL_LINES, &count) < 0) {
+                                fprintf(stderr, "supervisorctl: tail: -n '%s' is not a number of lines from 0 to %d\n",
+                                        optarg, PROTOCOL_MAX_TAIL_LINES);
+                                return -1;
+                        }
+                        break;
+                default:
+                        return -1;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "supervisorctl: tail takes exactly one process name\n");
+                return -1;
+        }
+        snprintf(lines, lines_size, "%ld", count);
+        out[k++] = "tail";
+        out[k++] = argv[optind];
+        out[k++] = lines;
+        if (follow)
+                out[k++] = "follow";
+        out[k] = NULL;
+        return k;
+}
+
+/* A DATA record's payload, SIZE raw bytes, copied to stdout as they are. */
+static int copy_data(FILE *in, const char *size_text) {
+        char buf[65536];
+        long size;
+        if (parse_long(size_text, 0, LONG_MAX, &size) < 0)
+                return -EINVAL;
+        while (size > 0) {
+                size_t n = fread(buf, 1, size < (long)sizeof buf ? (size_t)size : sizeof buf, in);
+                if (n == 0 || fwrite(buf, 1, n, stdout) != n)
+                        return -EIO;
+                size -= (long)n;
+        }
+        fflush(stdout);  /* tail -f: show it as it comes */
+        return 0;
+}
+
 static void print_status(char **f, unsigned n, struct outcome *o) {
         /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec] */
         if (n < 8)
@@ -242,6 +304,19 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        /* tail's options are ours to parse; the protocol takes "tail NAME LINES [follow]". */
+        char *tail_argv[5], tail_lines[16];
+        if (strcmp(argv[optind], "tail") == 0) {
+                int tail_argc = tail_arguments(argc - optind, argv + optind, tail_argv, tail_lines, sizeof tail_lines);
+                if (tail_argc < 0) {
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+                argv = tail_argv;
+                argc = tail_argc;
+                optind = 0;
+        }
+
         /* The request line, checked here first so usage errors never need the daemon. */
         char request[PROTOCOL_MAX_REQUEST + 1];
         size_t len = 0;
@@ -307,7 +382,10 @@ int main(int argc, char *argv[]) {
                 unsigned nf = protocol_split_fields(line, fields, ELEMENTSOF(fields));
                 if (strcmp(fields[0], RECORD_STATUS) == 0)
                         print_status(fields, nf, &o);
-                else if (strcmp(fields[0], RECORD_RESULT) == 0)
+                else if (strcmp(fields[0], RECORD_DATA) == 0 && nf >= 2) {
+                        if (copy_data(in, fields[1]) < 0)
+                                break;  /* cut short: reported as a lost connection */
+                } else if (strcmp(fields[0], RECORD_RESULT) == 0)
                         print_result(fields, nf, &o);
                 else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2)
                         json ? printf("{\"pid\":%s}\n", fields[1]) : printf("%s\n", fields[1]);

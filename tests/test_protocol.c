@@ -411,6 +411,47 @@ START_TEST(test_sanitize_truncates) {
 }
 END_TEST
 
+/* ---- tail ---- */
+
+START_TEST(test_tail) {
+        char *line;
+        struct request request;
+        const char *error;
+        ck_assert_int_eq(parse("tail web 10", &line, &request, &error), 0);
+        ck_assert_int_eq(request.verb, VERB_TAIL);
+        ck_assert_uint_eq(request.n_names, 1);
+        ck_assert_str_eq(request.names[0], "web");
+        ck_assert_uint_eq(request.lines, 10);
+        ck_assert(!request.follow);
+        ck_assert(!request.all);
+        free(line);
+
+        ck_assert_int_eq(parse("tail web@2 0 follow", &line, &request, &error), 0);
+        ck_assert_str_eq(request.names[0], "web@2");
+        ck_assert_uint_eq(request.lines, 0);
+        ck_assert(request.follow);
+        free(line);
+
+        ck_assert_int_eq(parse("tail\tdb 1000000", &line, &request, &error), 0);
+        ck_assert_uint_eq(request.lines, 1000000);
+        free(line);
+}
+END_TEST
+
+START_TEST(test_tail_errors) {
+        assert_parse_error("tail", "tail: expected NAME LINES [follow]");
+        assert_parse_error("tail web", "tail: expected NAME LINES [follow]");
+        assert_parse_error("tail web 10 follow extra", "tail: expected NAME LINES [follow]");
+        assert_parse_error("tail all 10", "invalid service name");
+        assert_parse_error("tail bad/name 10", "invalid service name");
+        assert_parse_error("tail web ten", "tail: LINES is not an integer from 0 to 1000000");
+        assert_parse_error("tail web -1", "tail: LINES is not an integer from 0 to 1000000");
+        assert_parse_error("tail web 1000001", "tail: LINES is not an integer from 0 to 1000000");
+        assert_parse_error("tail web 10 folow", "tail: only 'follow' may come after LINES");
+        assert_parse_error("tail web 10 web", "tail: only 'follow' may come after LINES");
+}
+END_TEST
+
 /* ---- verb names ---- */
 
 START_TEST(test_verb_round_trip) {
@@ -421,6 +462,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_STATUS, "status" }, { VERB_START, "start" },     { VERB_STOP, "stop" },
                 { VERB_RESTART, "restart" }, { VERB_SIGNAL, "signal" }, { VERB_PID, "pid" },
                 { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
+                { VERB_TAIL, "tail" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -433,7 +475,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_RELOAD + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_TAIL + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
@@ -476,6 +518,11 @@ static Suite *protocol_suite(void) {
         tcase_add_test(tc, test_split_fields_empty);
         tcase_add_test(tc, test_sanitize);
         tcase_add_test(tc, test_sanitize_truncates);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("tail");
+        tcase_add_test(tc, test_tail);
+        tcase_add_test(tc, test_tail_errors);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("verbs");
