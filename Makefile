@@ -124,7 +124,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzzer_%)
 	@failed=0; for t in $(FUZZ_TARGETS); do \
 	    echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
 	    mkdir -p $(B)/fuzz/corpus-$$t; \
-	    $(B)/fuzz/fuzzer_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(B)/fuzz/fuzzer_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
 	        -artifact_prefix=$(B)/fuzz/crash-$$t- $(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
 	        || failed=$$((failed + 1)); \
 	done; \

@@ -765,35 +765,50 @@ ssize_t config_find_service(const struct config *c, const char *name) {
         return -1;
 }
 
-/* Depth-first walk along `after`; colour: 0 unvisited, 1 on the current path, 2 done. */
-static int visit_dependencies(struct load_context *ctx, const struct config *c, size_t i, unsigned char *colour,
-                              size_t *path, size_t depth) {
-        const struct service_config *s = c->services[i];
-        colour[i] = 1;
-        path[depth] = i;
-        for (char **a = s->after; *a; a++) {
-                ssize_t j = config_find_service(c, *a);
-                if (j < 0)
-                        return load_error(ctx, s->name, "after", "after: no service named '%s'", *a);
-                if (colour[j] == 1) {
-                        char cycle[1024];
-                        size_t len = 0, start = depth;
-                        while (path[start] != (size_t)j)
-                                start--;
-                        for (size_t k = start; k <= depth && len < sizeof cycle; k++)
-                                len += (size_t)snprintf(cycle + len, sizeof cycle - len, "%s -> ", c->services[path[k]]->name);
-                        if (len < sizeof cycle)
-                                snprintf(cycle + len, sizeof cycle - len, "%s", c->services[j]->name);
-                        return load_error(ctx, s->name, "after", "after: dependency cycle %s", cycle);
+/* The cycle that following `after` from path[depth] to service J closes, as an error. */
+static int dependency_cycle_error(struct load_context *ctx, const struct config *c, const size_t *path, size_t depth,
+                                  size_t j) {
+        char cycle[1024];
+        size_t len = 0, start = depth;
+        while (path[start] != j)
+                start--;
+        for (size_t k = start; k <= depth && len < sizeof cycle; k++)
+                len += (size_t)snprintf(cycle + len, sizeof cycle - len, "%s -> ", c->services[path[k]]->name);
+        if (len < sizeof cycle)
+                snprintf(cycle + len, sizeof cycle - len, "%s", c->services[j]->name);
+        return load_error(ctx, c->services[path[depth]]->name, "after", "after: dependency cycle %s", cycle);
+}
+
+/* Depth-first walk along `after` from ROOT; colour: 0 unvisited, 1 on the current path, 2
+ * done; next[i]: the entry of service i's `after` to follow next.  A loop, not recursion:
+ * recursing, a chain of some 8,000 services overflowed the stack (-t and reload crashed). */
+static int visit_dependencies(struct load_context *ctx, const struct config *c, size_t root, unsigned char *colour,
+                              size_t *path, size_t *next) {
+        size_t depth = 0;
+        path[0] = root;
+        colour[root] = 1;
+        for (;;) {
+                size_t i = path[depth];
+                const struct service_config *s = c->services[i];
+                const char *after = s->after[next[i]];
+                if (!after) {
+                        colour[i] = 2;
+                        if (depth == 0)
+                                return 0;
+                        depth--;
+                        continue;
                 }
+                next[i]++;
+                ssize_t j = config_find_service(c, after);
+                if (j < 0)
+                        return load_error(ctx, s->name, "after", "after: no service named '%s'", after);
+                if (colour[j] == 1)
+                        return dependency_cycle_error(ctx, c, path, depth, (size_t)j);
                 if (colour[j] == 0) {
-                        int r = visit_dependencies(ctx, c, (size_t)j, colour, path, depth + 1);
-                        if (r < 0)
-                                return r;
+                        colour[j] = 1;
+                        path[++depth] = (size_t)j;  /* on the path at most once: depth < n_services */
                 }
         }
-        colour[i] = 2;
-        return 0;
 }
 
 static int check_dependencies(struct load_context *ctx, const struct config *c) {
@@ -801,12 +816,14 @@ static int check_dependencies(struct load_context *ctx, const struct config *c) 
                 return 0;
         unsigned char *colour = calloc(c->n_services, 1);
         size_t *path = calloc(c->n_services, sizeof *path);
-        int r = colour && path ? 0 : -ENOMEM;
+        size_t *next = calloc(c->n_services, sizeof *next);
+        int r = colour && path && next ? 0 : -ENOMEM;
         for (size_t i = 0; r == 0 && i < c->n_services; i++)
                 if (colour[i] == 0)
-                        r = visit_dependencies(ctx, c, i, colour, path, 0);
+                        r = visit_dependencies(ctx, c, i, colour, path, next);
         free(colour);
         free(path);
+        free(next);
         return r;
 }
 
