@@ -60,7 +60,6 @@ struct heartbeat {
 
 /* Shared by every heartbeat. */
 static struct {
-        sd_event *event;                /* borrowed from the first heartbeat_new() */
         sd_event_source *timer;         /* owned; exists while any heartbeat does */
         struct heartbeat **heap;        /* owned array, entries borrowed */
         size_t size, capacity;
@@ -226,7 +225,6 @@ static int schedule_ref(sd_event *event) {
                 if (r < 0)
                         return r;
                 sd_event_source_set_enabled(schedule.timer, SD_EVENT_OFF);
-                schedule.event = event;
         }
         schedule.n_heartbeats++;
         return 0;
@@ -240,7 +238,6 @@ static void schedule_unref(void) {
         free(schedule.heap);
         schedule.heap = NULL;
         schedule.size = schedule.capacity = 0;
-        schedule.event = NULL;
 }
 
 /* ---- one heartbeat ---- */
