@@ -139,14 +139,16 @@ START_TEST(test_pid1_reaps_orphans) {
         snprintf(zombies_file, sizeof zombies_file, "%s/zombies", d.dir);
         /* spawner: 100 background sleeps whose parent subshell exits at once, so each is
          * orphaned to PID 1 and exits 1.5 s later.  escapee: a process in a session of its
-         * own, out of reach of its service's process group.  counter: the zombie count as
-         * the namespace's own /proc shows it, every 100 ms. */
+         * own and with an empty environment, which no service claims at its stop (neither
+         * by process group nor by SUPERVISOR_SERVICE): only PID 1's final sweep reaches it.
+         * counter: the zombie count as the namespace's own /proc shows it, every 100 ms. */
         daemon_write_config(&d,
                 "service spawner {\n"
                 "  command = \"/bin/sh -c 'i=0; while [ $i -lt 100 ]; do (sleep 1.5 &); i=$((i+1)); done;"
                 " echo done > %s; exec sleep 600'\"\n"
                 "  start-secs = 0\n}\n"
-                "service escapee { command = \"/bin/sh -c '(setsid sleep 600 &); exec sleep 600'\"\n start-secs = 0\n}\n"
+                "service escapee { command = \"/bin/sh -c '(setsid env -i /bin/sleep 600 &); exec sleep 600'\"\n"
+                " start-secs = 0\n}\n"
                 "service counter {\n"
                 "  command = \"/bin/sh -c 'while :; do grep -s \\\"^State:.Z\\\" /proc/[0-9]*/status | wc -l > %s.new;"
                 " mv %s.new %s; sleep 0.1; done'\"\n"
