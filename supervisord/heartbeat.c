@@ -42,6 +42,8 @@ struct heartbeat {
         usec_t due;                     /* next ping, or the deadline of the ping in flight */
         uint64_t seq;                   /* of the last ping, 0 before the first */
         usec_t ping_time;               /* when it was sent (monotonic) */
+        usec_t next_ping;               /* when the next one is due: on a fixed grid from the
+                                         * first, so that late wake-ups do not add up */
         bool awaiting;                  /* the last ping has no outcome yet */
         bool delivered;                 /* ... and reached the pipe, so a pong can answer it */
         bool watchdog_pending;          /* WATCHDOG=1 between pings: answers the next one */
@@ -197,7 +199,7 @@ static void heartbeat_on_due(struct heartbeat *hb, usec_t now) {
                 return;  /* hb may be gone */
         }
         log_info("%s: heartbeat %" PRIu64 " missed (%u of %u)", hb->name, hb->seq, hb->misses, hb->params.misses);
-        hb->due = hb->ping_time + hb->params.interval;
+        hb->due = hb->next_ping;
         heap_update(hb);
 }
 
@@ -246,7 +248,7 @@ static void heartbeat_answered(struct heartbeat *hb, usec_t now) {
         hb->awaiting = false;
         hb->misses = 0;
         hb->last_answer = now;
-        hb->due = hb->ping_time + hb->params.interval;
+        hb->due = hb->next_ping;
         heap_update(hb);
 }
 
@@ -255,6 +257,9 @@ static void heartbeat_send_ping(struct heartbeat *hb, usec_t now) {
         size_t len = heartbeat_format_ping(buf, sizeof buf, ++hb->seq);
         hb->ping_time = now;
         hb->complained = false;
+        hb->next_ping += hb->params.interval;
+        if (hb->next_ping <= now)  /* the loop was held up for a whole interval: skip, not burst */
+                hb->next_ping = now + hb->params.interval;
         ssize_t n = write(hb->ping_fd, buf, len);
         /* Pipe writes this small are atomic: all or nothing. */
         hb->delivered = n == (ssize_t)len;
@@ -407,7 +412,7 @@ static void close_fd(int *fd) {
 int heartbeat_begin(struct heartbeat *hb) {
         close_fd(&hb->child_ping_fd);
         close_fd(&hb->child_pong_fd);
-        hb->due = now_monotonic() + hb->params.interval;
+        hb->next_ping = hb->due = now_monotonic() + hb->params.interval;
         int r = heap_insert(hb);
         if (r < 0)
                 return r;

@@ -57,7 +57,7 @@ struct service {
         bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
         bool failed_while_starting;   /* ... and counts as a failed start */
         char failure_reason[160];     /* why: hung, never ready */
-        sd_event_source *main_pid_watch;  /* owned, with a pidfd: a MAINPID= that is not our child */
+        sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
 };
 
 static sd_event *service_event;
@@ -265,22 +265,44 @@ static void service_on_hung(struct heartbeat *heartbeat, unsigned misses, usec_t
  * counted as a failure, shown as exit status 255. */
 #define WAIT_STATUS_UNKNOWN W_EXITCODE(255, 0)
 
-static int service_on_main_pid_exit(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        struct service *s = userdata;
-        (void)source;
-        (void)fd;
-        (void)revents;
+/* Without pidfd_open() (Linux before 5.3, or under valgrind) the main pid is looked at
+ * this often instead. */
+#define MAIN_PID_POLL_INTERVAL USEC_PER_SEC
+
+/* The main pid that MAINPID= named has exited. */
+static void service_on_main_pid_gone(struct service *s) {
         s->main_pid_watch = sd_event_source_disable_unref(s->main_pid_watch);
         int status;
         pid_t reaped = waitpid(s->pid, &status, WNOHANG);
         if (reaped == s->pid) {
                 service_on_exit(s, status);  /* it was adopted by us after all */
-                return 0;
+                return;
         }
         if (reaped == 0)
-                return 0;  /* our child now: SIGCHLD brings its status */
+                return;  /* our child now: SIGCHLD brings its status */
         log_service(LOG_NOTICE, s->name, "main pid %d is gone; its parent collected its exit status", (int)s->pid);
         service_on_exit(s, WAIT_STATUS_UNKNOWN);
+}
+
+static int service_on_main_pid_exit(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        (void)source;
+        (void)fd;
+        (void)revents;
+        service_on_main_pid_gone(userdata);
+        return 0;
+}
+
+static int service_on_main_pid_poll(sd_event_source *source, uint64_t usec, void *userdata) {
+        struct service *s = userdata;
+        (void)usec;
+        /* A zombie still answers kill(): its parent, or we, will collect it shortly. */
+        if (kill(s->pid, 0) < 0 && errno == ESRCH) {
+                service_on_main_pid_gone(s);
+                return 0;
+        }
+        if (sd_event_source_set_time_relative(source, MAIN_PID_POLL_INTERVAL) < 0
+            || sd_event_source_set_enabled(source, SD_EVENT_ONESHOT) < 0)
+                log_service(LOG_WARNING, s->name, "cannot watch main pid %d any more", (int)s->pid);
         return 0;
 }
 
@@ -292,11 +314,19 @@ static void service_watch_main_pid(struct service *s, pid_t pid) {
         if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0)
                 return;  /* our child: services_reap() sees its exit */
         int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);  /* close-on-exec by definition */
-        int r = pidfd < 0 ? -errno : sd_event_add_io(service_event, &s->main_pid_watch, pidfd, EPOLLIN,
-                                                        service_on_main_pid_exit, s);
+        if (pidfd < 0) {
+                log_service(LOG_INFO, s->name, "no pidfd for main pid %d (%s): checking it every %gs", (int)pid,
+                            strerror(errno), (double)MAIN_PID_POLL_INTERVAL / USEC_PER_SEC);
+                int r = sd_event_add_time_relative(service_event, &s->main_pid_watch, CLOCK_MONOTONIC,
+                                                   MAIN_PID_POLL_INTERVAL, USEC_PER_MSEC, service_on_main_pid_poll, s);
+                if (r < 0)
+                        log_service(LOG_WARNING, s->name, "cannot watch main pid %d, its exit may go unnoticed: %s",
+                                    (int)pid, strerror(-r));
+                return;
+        }
+        int r = sd_event_add_io(service_event, &s->main_pid_watch, pidfd, EPOLLIN, service_on_main_pid_exit, s);
         if (r < 0) {
-                if (pidfd >= 0)
-                        close(pidfd);
+                close(pidfd);
                 log_service(LOG_WARNING, s->name, "cannot watch main pid %d, its exit may go unnoticed: %s", (int)pid,
                             strerror(-r));
                 return;
