@@ -272,7 +272,8 @@ START_TEST(test_daemon_mode) {
         char out[4096], buf[256], expected[64];
         int status;
         daemon_init(&d);
-        daemon_write_config(&d, "service web {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
+        /* stdout = inherit: what a service inherits from the daemon is checked below. */
+        daemon_write_config(&d, "service web {\n command = \"sleep 60\"\n start-secs = 0\n stdout = inherit\n}\n");
         pid_t pid = launch_daemon(&d, &status, out, sizeof out);
         /* Ready means ready: the socket answers the moment the launcher has exited. */
         bool answered = socket_answers(d.sock);
