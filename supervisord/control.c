@@ -55,6 +55,8 @@ static struct client *clients;
 static unsigned n_clients;
 static bool shutting_down;
 static const struct control_handlers *handlers;
+static bool allow_group;                 /* socket-group is set: its members may connect */
+static gid_t allowed_gid;
 
 /* ---- listening ---- */
 
@@ -491,6 +493,30 @@ static void request_reload(struct client *c) {
         client_ok(c);
 }
 
+/* The socket's mode and group are the first line of defence; this is the second, for a
+ * socket made too open by hand: root, supervisord's own user, and members of socket-group. */
+static bool client_is_allowed(const struct client *c) {
+        if (c->peer.uid == 0 || c->peer.uid == geteuid())
+                return true;
+        if (!allow_group)
+                return false;
+        if (c->peer.gid == allowed_gid)
+                return true;
+        gid_t groups[256];
+        socklen_t len = sizeof groups;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+                return false;
+        for (size_t i = 0; i < len / sizeof groups[0]; i++)
+                if (groups[i] == allowed_gid)
+                        return true;
+        return false;
+}
+
+void control_allow_group(bool enabled, gid_t gid) {
+        allow_group = enabled;
+        allowed_gid = gid;
+}
+
 /* ---- tail ---- */
 
 /* A DATA record: its line, then SIZE raw bytes.  What was sent is dropped from the
@@ -593,13 +619,24 @@ static bool client_handle_request(struct client *c, char *line) {
                 client_error(c, EXIT_FAILED, "out of memory");
                 return client_flush(c);
         }
+        if (!client_is_allowed(c)) {
+                log_warning("control: refused pid %d uid %d gid %d: not root, supervisord's user or in socket-group",
+                            (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
+                client_error(c, EXIT_FAILED, "permission denied: uid %d may not control supervisord", (int)c->peer.uid);
+                free(req);
+                return client_flush(c);
+        }
         if (protocol_parse_request(line, req, &error) < 0) {
                 log_debug("control: bad request from pid %d: %s", (int)c->peer.pid, error);
                 client_error(c, EXIT_USAGE, "%s", error);
                 free(req);
                 return client_flush(c);
         }
-        log_debug("control: %s from pid %d uid %d", verb_to_string(req->verb), (int)c->peer.pid, (int)c->peer.uid);
+        /* Who changed what is worth keeping; who merely looked is not. */
+        bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION;
+        log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
+                    verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
+                    req->n_names ? req->names[0] : "", (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
         switch (req->verb) {
         case VERB_STATUS:
                 request_status(c, req);
@@ -715,6 +752,22 @@ static bool accept_one(int listen_fd) {
                         return false;
                 }
                 return true;
+        }
+        if (n_clients >= CONTROL_MAX_CLIENTS) {
+                /* Full: make room by dropping the client idle the longest without a
+                 * complete request (the list is newest first), so a crowd of stalled
+                 * connections cannot lock everyone else out. */
+                struct client *oldest_idle = NULL;
+                for (struct client *c = clients; c; c = c->next)
+                        if (!c->have_request)
+                                oldest_idle = c;
+                if (oldest_idle) {
+                        static const char dropped[] = FINAL_ERROR "\t1\ttoo many clients\n";
+                        log_debug("control: dropping idle client pid %d to make room", (int)oldest_idle->peer.pid);
+                        ssize_t unused = send(oldest_idle->fd, dropped, sizeof dropped - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        (void)unused;
+                        client_free(oldest_idle);
+                }
         }
         if (n_clients >= CONTROL_MAX_CLIENTS) {
                 static const char busy[] = FINAL_ERROR "\t1\ttoo many clients\n";

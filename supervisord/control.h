@@ -40,6 +40,9 @@ struct control_handlers {
 /* Serve LISTEN_FD (now owned by the control server) on EVENT. */
 int control_start(sd_event *event, int listen_fd, const struct control_handlers *handlers);
 
+/* Who besides root and supervisord's own user may send requests: members of GID. */
+void control_allow_group(bool enabled, gid_t gid);
+
 /* Called for every service event (the service table's observer). */
 void control_on_service_event(struct service *service, enum service_event event, void *userdata);
 

@@ -280,6 +280,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 snprintf(error, sizeof error, "%.900s: %s", record, strerror(-r));
                 goto fail;
         }
+        control_allow_group(config->has_socket_group, config->socket_gid);
         static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */

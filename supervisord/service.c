@@ -11,6 +11,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct service {
         bool has_exited;
         int last_wait_status;
         bool killed;                  /* SIGKILL already sent in this stop */
+        bool strays_signalled;        /* stop-signal already sent to strays in this stop */
         bool start_pending;           /* start asked, waiting for `after` services */
         bool stop_pending;            /* ordered stop asked, waiting for dependents */
         bool start_after_stop;        /* reload changed it: start again once stopped */
@@ -555,10 +557,68 @@ static void service_after_stop(struct service *s) {
 }
 
 /* In STOPPING, once nothing of the service is left. */
+static struct service *services_find_by_pid(pid_t pid);
+
+/* Strays: processes that left the service's process group (a setsid() daemon of a daemon)
+ * and were adopted by us as child subreaper once their parent died.  They are ours if they
+ * still carry the service's SUPERVISOR_SERVICE and SUPERVISOR_INSTANCE.  Sends SIG to
+ * each and returns how many there are. */
+static size_t service_signal_strays(const struct service *s, int sig) {
+        char path[64], want_service[96], want_instance[48];
+        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+        int n_want_service = snprintf(want_service, sizeof want_service, "SUPERVISOR_SERVICE=%s", s->config->name);
+        int n_want_instance = snprintf(want_instance, sizeof want_instance, "SUPERVISOR_INSTANCE=%u", s->instance);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return 0;
+        size_t found = 0;
+        int child;
+        while (fscanf(f, "%d", &child) == 1) {
+                if (services_find_by_pid(child))
+                        continue;  /* a main process, ours or another service's */
+                char environ_path[64];
+                static char env[128 * 1024];  /* a bounded look; not reentrant, nor need it be */
+                snprintf(environ_path, sizeof environ_path, "/proc/%d/environ", child);
+                int fd = open(environ_path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ssize_t len = read(fd, env, sizeof env - 1);
+                close(fd);
+                if (len <= 0)
+                        continue;
+                env[len] = '\0';
+                bool service_match = false, instance_match = false;
+                for (ssize_t i = 0; i < len; i += (ssize_t)strlen(env + i) + 1) {
+                        service_match |= strncmp(env + i, want_service, (size_t)n_want_service + 1) == 0;
+                        instance_match |= strncmp(env + i, want_instance, (size_t)n_want_instance + 1) == 0;
+                }
+                if (!service_match || !instance_match)
+                        continue;
+                found++;
+                if (sig == 0)
+                        continue;  /* only counting */
+                log_service(LOG_INFO, s->name, "sending SIG%s to pid %d, which left the process group",
+                            signal_name(sig), child);
+                kill(child, sig);
+                if (sig != SIGKILL)
+                        kill(child, SIGCONT);
+        }
+        fclose(f);
+        return found;
+}
+
 static void service_finish_stop_if_done(struct service *s) {
         if (s->state != STATE_STOPPING || s->pid != 0)
                 return;
         if (service_group_is_alive(s))
+                return;
+        /* Only then look for strays: the group's last members may have been their parents. */
+        if (!s->strays_signalled || s->killed) {
+                int sig = s->killed ? SIGKILL : s->config->stop_signal;
+                s->strays_signalled = true;
+                if (service_signal_strays(s, sig) > 0)
+                        return;
+        } else if (service_signal_strays(s, 0) > 0)
                 return;
         service_set_group(s, 0);
         service_disarm_timer(s);
@@ -664,6 +724,7 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         /* Leftovers of a process that died on its own would outlive every restart. */
         service_kill_group(s, SIGKILL);
+        service_signal_strays(s, SIGKILL);
         service_set_group(s, 0);
 
         enum service_state was = s->state;
@@ -726,6 +787,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                             (double)s->config->stop_timeout / USEC_PER_SEC, signal_name(s->config->stop_signal));
                 s->killed = true;
                 service_kill_group(s, SIGKILL);
+                service_signal_strays(s, SIGKILL);
                 break;
         default:
                 break;
@@ -1214,6 +1276,7 @@ int service_stop(struct service *s) {
         }
         log_service(LOG_INFO, s->name, "stopping pid %d with SIG%s", (int)s->pid, signal_name(s->config->stop_signal));
         s->killed = false;
+        s->strays_signalled = false;
         if (s->group == 0 && s->pid > 0)
                 service_set_group(s, s->pid);
         /* A process being stopped is not expected to answer pings any more. */

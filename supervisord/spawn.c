@@ -44,10 +44,27 @@ child_fail(int error_fd, const char *format, ...) {
         _exit(127);
 }
 
+/* The kernel's struct sigaction, for the raw system call below. */
+struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        unsigned long mask;
+};
+
 static void child_reset_signals(void) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
-        for (int sig = 1; sig < NSIG; sig++)
-                (void)sigaction(sig, &sa, NULL);  /* KILL, STOP and RT internals refuse: fine */
+        for (int sig = 1; sig < NSIG; sig++) {
+                if (sig == SIGKILL || sig == SIGSTOP)
+                        continue;
+                if (sigaction(sig, &sa, NULL) == 0)
+                        continue;
+                /* glibc refuses the two signals it reserves for its threads (32, 33), yet an
+                 * ignored disposition of theirs would still be inherited across exec: reset
+                 * them with the system call itself. */
+                struct kernel_sigaction ksa = { .handler = SIG_DFL };
+                (void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof ksa.mask);
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

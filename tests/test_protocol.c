@@ -253,11 +253,27 @@ START_TEST(test_control_characters) {
 }
 END_TEST
 
+START_TEST(test_instance_names) {
+        char *line;
+        struct request request;
+        const char *error;
+        ck_assert_int_eq(parse("stop web@0 web@12 db", &line, &request, &error), 0);
+        ck_assert_uint_eq(request.n_names, 3);
+        ck_assert_str_eq(request.names[0], "web@0");
+        ck_assert_str_eq(request.names[1], "web@12");
+        free(line);
+}
+END_TEST
+
 START_TEST(test_invalid_names) {
         char text[128];
         assert_parse_error("status a/b", "invalid service name");
         assert_parse_error("status web ../etc", "invalid service name");
-        assert_parse_error("stop web@0", "invalid service name");
+        assert_parse_error("stop web@", "invalid service name");
+        assert_parse_error("stop web@x", "invalid service name");
+        assert_parse_error("stop @0", "invalid service name");
+        assert_parse_error("stop web@-1", "invalid service name");
+        assert_parse_error("stop web@100000", "invalid service name");
         assert_parse_error("pid a:b", "invalid service name");
         snprintf(text, sizeof text, "status %065d", 0);  /* 65 characters */
         assert_parse_error(text, "invalid service name");
@@ -507,6 +523,7 @@ static Suite *protocol_suite(void) {
         tcase_add_test(tc, test_unknown_and_empty);
         tcase_add_test(tc, test_control_characters);
         tcase_add_test(tc, test_invalid_names);
+        tcase_add_test(tc, test_instance_names);
         tcase_add_test(tc, test_pid_two_names);
         tcase_add_test(tc, test_no_arguments_allowed);
         tcase_add_test(tc, test_too_many_arguments);

@@ -1,0 +1,370 @@
+/* test_faults.c — fault injection against the real daemon: a service killed a thousand
+ * times, a hundred crash-looping at once, processes that try to outlive a stop (TERM
+ * ignored, setsid() escapes, hundreds of children), fork and exec failures, and hostile
+ * or unprivileged control clients.  Each asserts what /proc shows. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static long status_number(pid_t pid, const char *field) {
+        char path[64], buf[8192];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        if (read_text_file(path, buf, sizeof buf) <= 0)
+                return -1;
+        char *p = strstr(buf, field);
+        return p ? atol(p + strlen(field)) : -1;
+}
+
+/* utime + stime of PID in clock ticks. */
+static long long cpu_ticks(pid_t pid) {
+        char path[64], buf[1024];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if (read_text_file(path, buf, sizeof buf) <= 0)
+                return -1;
+        char *p = strrchr(buf, ')') + 2;
+        long long utime = 0, stime = 0;
+        for (int field = 3; field < 14 && p; field++)
+                p = strchr(p, ' ') + 1;
+        sscanf(p, "%lld %lld", &utime, &stime);
+        return utime + stime;
+}
+
+static int count_processes(const char *cmdline) {
+        DIR *dir = opendir("/proc");
+        struct dirent *e;
+        int n = 0;
+        while (dir && (e = readdir(dir))) {
+                pid_t pid = atoi(e->d_name);
+                char path[64], buf[256];
+                if (pid <= 0 || !process_exists(pid))
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+                ssize_t len = read_text_file(path, buf, sizeof buf);
+                for (ssize_t i = 0; i + 1 < len; i++)
+                        if (buf[i] == '\0')
+                                buf[i] = ' ';
+                if (len > 0 && strcmp(buf, cmdline) == 0)
+                        n++;
+        }
+        if (dir)
+                closedir(dir);
+        return n;
+}
+
+static int connect_unix(const char *path);
+
+/* Milliseconds for a whole "status" answer over a raw connection: the daemon's
+ * responsiveness, without the noise of starting a supervisorctl process. */
+static long long timed_status(struct daemon *d) {
+        long long start = now_ms();
+        int fd = connect_unix(d->sock);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(send(fd, "status\n", 7, MSG_NOSIGNAL), 7);
+        char buf[65536];
+        size_t total = 0;
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                total += (size_t)n;
+        close(fd);
+        ck_assert_uint_gt(total, 0);
+        return now_ms() - start;
+}
+
+START_TEST(test_thousand_kills) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service victim { command = \"sleep 3700\"\n start-secs = 0\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "victim", "RUNNING", 5000));
+        int fds_before = count_fds(d.pid, NULL, 0);
+        long rss_before = status_number(d.pid, "VmRSS:");
+
+        pid_t pid = service_pid_of(&d, "victim");
+        for (int i = 0; i < 1000; i++) {
+                ck_assert_int_gt(pid, 0);
+                ck_assert_int_eq(kill(pid, SIGKILL), 0);
+                pid_t next = 0;
+                ck_assert_msg(WAIT_UNTIL((next = service_pid_of(&d, "victim")) > 0 && next != pid, 2000),
+                              "no restart after kill %d", i + 1);
+                pid = next;
+        }
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status victim"), 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"restarts\":1000"));
+        ck_assert(WAIT_UNTIL(count_zombie_children(d.pid) == 0, 1000));
+        ck_assert(WAIT_UNTIL(count_processes("sleep 3700") == 1, 2000));
+        ck_assert_int_eq(count_fds(d.pid, NULL, 0), fds_before);
+        long rss_after = status_number(d.pid, "VmRSS:");
+        /* no growth per restart: allow a page or two of allocator noise */
+        ck_assert_msg(rss_after <= rss_before + 64, "RSS %ld kB -> %ld kB", rss_before, rss_after);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_crash_loop_storm) {
+        struct daemon d;
+        char out[65536];
+        daemon_init(&d);
+        daemon_write_config(&d, "service crash {\n command = /bin/false\n instances = 100\n start-retries = 0\n"
+                                " restart-delay = 0.1\n restart-delay-max = 1\n}\n");
+        daemon_start(&d);
+        sleep_ms(1500);  /* every instance is well into its backoff cycle */
+        long long cpu_before = cpu_ticks(d.pid), t0 = now_ms();
+        long long worst = 0;
+        for (int i = 0; i < 20; i++) {
+                long long took = timed_status(&d);
+                if (took > worst)
+                        worst = took;
+                sleep_ms(100);
+        }
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 3);
+        long long elapsed = now_ms() - t0;
+        long long cpu = cpu_ticks(d.pid) - cpu_before;
+        double share = (double)cpu / (double)sysconf(_SC_CLK_TCK) / ((double)elapsed / 1000.0);
+        ck_assert_msg(worst < 100, "status took %lld ms during the storm", worst);
+        /* 100 spawns a second at most: far below a core */
+        ck_assert_msg(share < 0.3, "supervisord used %.0f%% of a core", share * 100);
+        ck_assert_ptr_nonnull(strstr(out, "crash@99 "));
+        ck_assert_int_eq(count_zombie_children(d.pid), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_stop_leaves_nothing) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                /* ignores TERM: SIGKILL after stop-timeout */
+                "service deaf { command = \"/bin/sh -c 'trap \\\"\\\" TERM; while :; do sleep 0.1; done'\"\n"
+                "  start-secs = 0.2\n stop-timeout = 1\n}\n"
+                /* a grandchild in its own session, out of the process group's reach */
+                "service escaper { command = \"/bin/sh -c 'setsid sleep 3701 & sleep 3702'\"\n start-secs = 0.2\n}\n"
+                /* and one that also ignores TERM */
+                "service stubborn-escaper {\n"
+                "  command = \"/bin/sh -c 'setsid /bin/sh -c \\\"trap \\\\\\\"\\\\\\\" TERM; exec sleep 3703\\\" & sleep 3704'\"\n"
+                "  start-secs = 0.2\n stop-timeout = 1\n}\n"
+                /* two hundred children */
+                "service crowd { command = \"/bin/sh -c 'for i in $(seq 200); do sleep 3705 & done; wait'\"\n"
+                "  start-secs = 0.5\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "crowd", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "escaper", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "stubborn-escaper", "RUNNING", 5000));
+        ck_assert(WAIT_UNTIL(count_processes("sleep 3705") == 200, 3000));
+        ck_assert_int_eq(count_processes("sleep 3701"), 1);
+        ck_assert_int_eq(count_processes("sleep 3703"), 1);
+
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop all"), 0);
+        ck_assert_int_eq(count_processes("sleep 3701"), 0);
+        ck_assert_int_eq(count_processes("sleep 3702"), 0);
+        ck_assert_int_eq(count_processes("sleep 3703"), 0);
+        ck_assert_int_eq(count_processes("sleep 3704"), 0);
+        ck_assert_int_eq(count_processes("sleep 3705"), 0);
+        ck_assert(WAIT_UNTIL(count_zombie_children(d.pid) == 0, 1000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_exec_permission_denied) {
+        struct daemon d;
+        char out[4096], script[256];
+        daemon_init(&d);
+        snprintf(script, sizeof script, "%s/not-executable", d.dir);
+        int fd = open(script, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, "#!/bin/sh\nexit 0\n", 17), 17);
+        close(fd);
+        daemon_write_config(&d, "service noexec { command = %s\n start-retries = 2\n restart-delay = 0.05\n}\n"
+                                "service fine { command = \"sleep 60\"\n start-secs = 0.1\n}\n",
+                            script);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "noexec", "FATAL", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status noexec"), 3);
+        char expect[512];
+        snprintf(expect, sizeof expect, "exec %s: Permission denied", script);
+        ck_assert_ptr_nonnull(strstr(out, expect));
+        ck_assert(wait_for_state(&d, "fine", "RUNNING", 5000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* Start supervisord as user nobody with RLIMIT_NPROC just above what nobody already runs,
+ * so that its forks start failing after a few services. */
+START_TEST(test_fork_failure) {
+        struct daemon d;
+        char out[8192];
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_fork_failure: needs root to become nobody, skipped\n");
+                return;
+        }
+        struct passwd *pw = getpwnam("nobody");
+        ck_assert_ptr_nonnull(pw);
+        daemon_init(&d);
+        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        daemon_write_config(&d, "service many { command = \"sleep 3706\"\n instances = 6\n start-secs = 0.2\n"
+                                " start-retries = 2\n restart-delay = 0.05\n}\n");
+        /* processes nobody already has (other tests, the machine) */
+        int existing = 0;
+        DIR *dir = opendir("/proc");
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+                pid_t pid = atoi(e->d_name);
+                if (pid > 0 && process_exists(pid)) {
+                        char path[64];
+                        struct stat st;
+                        snprintf(path, sizeof path, "/proc/%d", (int)pid);
+                        if (stat(path, &st) == 0 && st.st_uid == pw->pw_uid)
+                                existing++;
+                }
+        }
+        closedir(dir);
+        /* supervisord itself and three services fit; the other three cannot fork */
+        char limit[32];
+        snprintf(limit, sizeof limit, "--nproc=%d", existing + 4);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                dup2(log, STDERR_FILENO);
+                execlp("setpriv", "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "prlimit", limit,
+                       supervisord_path(), "-n", "-c", d.conf, (char *)NULL);
+                _exit(127);
+        }
+        d.pid = pid;
+        ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "status") == 3 && strstr(out, "FATAL"), 8000));
+        ck_assert_ptr_nonnull(strstr(out, "fork: Resource temporarily unavailable"));
+        /* the ones that got a process are supervised as usual */
+        ck_assert(wait_for_state(&d, "many@0", "RUNNING", 3000));
+        ck_assert_int_eq(count_processes("sleep 3706"), 3);
+        ck_assert(process_exists(d.pid));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop all"), 0);
+        ck_assert_int_eq(count_processes("sleep 3706"), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static int connect_unix(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -1;
+        memcpy(sa.sun_path, path, strlen(path));
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+START_TEST(test_thousand_connections) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service a { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "a", "RUNNING", 5000));
+        long rss_before = status_number(d.pid, "VmRSS:");
+        static int fds[1000];
+        int opened = 0;
+        for (int i = 0; i < 1000; i++) {
+                fds[i] = connect_unix(d.sock);
+                if (fds[i] >= 0) {
+                        opened++;
+                        /* half of them send half a request and stall */
+                        if (i % 2)  /* refused ones (past 256) are closed: no SIGPIPE */
+                                (void)send(fds[i], "sta", 3, MSG_NOSIGNAL);
+                }
+        }
+        ck_assert_int_ge(opened, 900);
+        long long worst = 0;
+        for (int i = 0; i < 5; i++) {
+                long long took = timed_status(&d);
+                if (took > worst)
+                        worst = took;
+        }
+        ck_assert_msg(worst < 100, "status took %lld ms with 1000 connections open", worst);
+        long rss_during = status_number(d.pid, "VmRSS:");
+        /* bounded: at most 256 served clients with a 4 KiB request buffer each */
+        ck_assert_msg(rss_during - rss_before < 8 * 1024, "RSS grew %ld kB", rss_during - rss_before);
+        for (int i = 0; i < 1000; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        int rc = ctl(&d, out, sizeof out, "status");
+        ck_assert_msg(rc == 0, "status after closing: %d: %s", rc, out);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* Run supervisorctl as nobody. */
+static int ctl_as_nobody(struct daemon *d, char *out, size_t size, const char *command) {
+        char *argv[] = { "setpriv", "--reuid=nobody", "--regid=nogroup", "--init-groups", (char *)supervisorctl_path(),
+                         "-s", d->sock, (char *)command, NULL };
+        return run_capture(argv, out, size);
+}
+
+START_TEST(test_unprivileged_client) {
+        struct daemon d;
+        char out[4096], log[65536];
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_unprivileged_client: needs root, skipped\n");
+                return;
+        }
+        daemon_init(&d);
+        /* a socket made world-connectable by mistake still refuses strangers */
+        daemon_write_config(&d, "socket-mode = 0666\nservice a { command = \"sleep 60\"\n}\n");
+        daemon_start(&d);
+        ck_assert_int_eq(ctl_as_nobody(&d, out, sizeof out, "status"), 1);
+        ck_assert_str_eq(out, "supervisorctl: permission denied: uid 65534 may not control supervisord\n");
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        ck_assert_ptr_nonnull(strstr(log, "refused pid"));
+        daemon_cleanup(&d);
+
+        /* the default mode keeps them from even connecting */
+        daemon_init(&d);
+        daemon_write_config(&d, "service a { command = \"sleep 60\"\n}\n");
+        daemon_start(&d);
+        ck_assert_int_eq(ctl_as_nobody(&d, out, sizeof out, "status"), 7);
+        ck_assert_ptr_nonnull(strstr(out, "Permission denied"));
+        daemon_cleanup(&d);
+
+        /* socket-group opens it to that group */
+        daemon_init(&d);
+        daemon_write_config(&d, "socket-mode = 0660\nsocket-group = nogroup\nservice a { command = \"sleep 60\"\n"
+                                " start-secs = 0.1\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "a", "RUNNING", 5000));
+        ck_assert_int_eq(ctl_as_nobody(&d, out, sizeof out, "status"), 0);
+        ck_assert_ptr_nonnull(strstr(out, "RUNNING"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *faults_suite(void) {
+        Suite *s = suite_create("faults");
+        TCase *tc = tcase_create("faults");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_thousand_kills);
+        tcase_add_test(tc, test_crash_loop_storm);
+        tcase_add_test(tc, test_stop_leaves_nothing);
+        tcase_add_test(tc, test_exec_permission_denied);
+        tcase_add_test(tc, test_fork_failure);
+        tcase_add_test(tc, test_thousand_connections);
+        tcase_add_test(tc, test_unprivileged_client);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(faults_suite()) ? 1 : 0; }
