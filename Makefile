@@ -99,7 +99,8 @@ check-asan: deps
 # Fuzz targets and their corpus replays (see FUZZ_TARGETS).  `make fuzz` builds every
 # module with clang and libFuzzer into build-fuzz/ and runs each target for FUZZ_SECONDS:
 # what it learns goes to build-fuzz/fuzz/corpus-TARGET/, a crash to
-# build-fuzz/fuzz/crash-TARGET-*.  Check a crash with `build/fuzz/replay_TARGET FILE`, fix
+# build-fuzz/fuzz/crash-TARGET-* (-close_fd_mask=1: libconfuse's scanner echoes some bad
+# input to stdout).  Check a crash with `build/fuzz/replay_TARGET FILE`, fix
 # it and keep the file in tests/fuzz/corpus/TARGET/ so that `make check` replays it.
 $(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -124,7 +125,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzzer_%)
 	@failed=0; for t in $(FUZZ_TARGETS); do \
 	    echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
 	    mkdir -p $(B)/fuzz/corpus-$$t; \
-	    $(B)/fuzz/fuzzer_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	    $(B)/fuzz/fuzzer_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -close_fd_mask=1 -print_final_stats=1 \
 	        -artifact_prefix=$(B)/fuzz/crash-$$t- $(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
 	        || failed=$$((failed + 1)); \
 	done; \

@@ -35,6 +35,7 @@ static int write_input(const uint8_t *data, size_t size) {
 static void check_config(const struct config *c) {
         FUZZ_ASSERT(c->socket && c->socket[0] == '/' && strlen(c->socket) < 108);
         FUZZ_ASSERT(c->pidfile && c->pidfile[0] == '/');
+        FUZZ_ASSERT(c->log_dir && c->log_dir[0] == '/');
         FUZZ_ASSERT(c->socket_mode <= 0777);
         FUZZ_ASSERT(c->n_services == 0 || c->services);
         for (size_t i = 0; i < c->n_services; i++) {
@@ -53,6 +54,8 @@ static void check_config(const struct config *c) {
                 FUZZ_ASSERT(!s->directory || s->directory[0] == '/');
                 FUZZ_ASSERT(s->restart_delay > 0 && s->restart_delay_max >= s->restart_delay);
                 FUZZ_ASSERT(s->stop_signal > 0);
+                FUZZ_ASSERT(s->heartbeat_interval == 0 || s->heartbeat_timeout <= s->heartbeat_interval);
+                FUZZ_ASSERT(s->log_max_size == 0 || s->log_max_size >= 4096);
                 FUZZ_ASSERT(service_config_equal(s, s));
         }
 }

@@ -40,6 +40,8 @@ static void fuzz_request(const uint8_t *data, size_t size) {
                 }
                 if (request->verb == VERB_SIGNAL)
                         FUZZ_ASSERT(request->signal > 0);
+                if (request->verb == VERB_TAIL)
+                        FUZZ_ASSERT(request->n_names == 1 && request->lines <= PROTOCOL_MAX_TAIL_LINES);
         }
         free(request);
         free(line);
