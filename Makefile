@@ -131,6 +131,40 @@ fuzz-run: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzzer_%)
 	done; \
 	if [ $$failed -ne 0 ]; then echo "$$failed fuzz target(s) failed: see $(B)/fuzz/crash-*"; exit 1; fi
 
+# Every integration program (those that start the daemon) with the daemon under valgrind
+# memcheck.  It fails on any error or definite leak ("==PID==" lines; "--PID--" ones are
+# valgrind's own notes, such as a syscall it does not know) in the daemon's logs, one per
+# daemon run in build-valgrind/valgrind/ (services are silent in the fork before exec), and
+# on a failed test of the programs in VALGRIND_STRICT.  The others assert latencies in
+# milliseconds, or set rlimits valgrind refuses (limit-nofile), so under valgrind their
+# results are shown but only their valgrind logs count.
+VALGRIND_TESTS   = $(basename $(notdir $(shell grep -l daemon_start tests/test_*.c)))
+VALGRIND_STRICT := test_daemon test_reload test_supervision test_workers
+VALGRIND        := valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+                   --errors-for-leak-kinds=definite --child-silent-after-fork=yes --num-callers=30
+
+.PHONY: check-valgrind run-valgrind
+check-valgrind: deps
+	$(MAKE) run-valgrind B=build-valgrind BINDIR=build-valgrind OPTFLAGS="-O1 -g"
+
+run-valgrind: all $(VALGRIND_TESTS:%=$(B)/tests/%)
+	@rm -rf $(B)/valgrind; mkdir -p $(B)/valgrind; failed=0; \
+	for t in $(VALGRIND_TESTS); do \
+	    echo "== $$t (supervisord under valgrind)"; \
+	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
+	    SUPERVISORD_WRAPPER="$(VALGRIND) --log-file=$(abspath $(B))/valgrind/$$t.%p.log" \
+	        $(B)/tests/$$t && continue; \
+	    case " $(VALGRIND_STRICT) " in \
+	    *" $$t "*) failed=$$((failed + 1));; \
+	    *) echo "   $$t: not in VALGRIND_STRICT, only its valgrind logs count";; \
+	    esac; \
+	done; \
+	runs=$$(ls $(B)/valgrind | wc -l); bad=$$(grep -l '^==[0-9]*==' $(B)/valgrind/*.log 2>/dev/null); \
+	for log in $$(find $(B)/valgrind -name '*.log' -size +0c); do echo "== $$log"; cat $$log; done; \
+	echo "valgrind: $$runs daemon runs, $$(echo $$bad | wc -w) with errors or definite leaks"; \
+	if [ $$runs -eq 0 ] || [ -n "$$bad" ]; then failed=$$((failed + 1)); fi; \
+	if [ $$failed -ne 0 ]; then echo "check-valgrind failed"; exit 1; fi
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \

@@ -74,6 +74,28 @@ static bool socket_answers(const char *path) {
         return ok;
 }
 
+/* Exec the daemon, behind the words of $SUPERVISORD_WRAPPER when it is set (split at
+ * blanks; `make check-valgrind` puts valgrind there).  Only returns if exec failed. */
+static void exec_daemon(const char *conf) {
+        char *argv[64], *path = (char *)supervisord_path();
+        int argc = 0;
+        const char *wrapper = getenv("SUPERVISORD_WRAPPER");
+        char *words = wrapper ? strdup(wrapper) : NULL;
+        for (char *save = NULL, *w = words ? strtok_r(words, " \t", &save) : NULL; w && argc < 59;
+             w = strtok_r(NULL, " \t", &save))
+                argv[argc++] = w;
+        if (argc > 0) {
+                argv[argc++] = path;  /* the wrapper runs the daemon */
+                path = argv[0];
+        } else
+                argv[argc++] = "supervisord";
+        argv[argc++] = "-n";
+        argv[argc++] = "-c";
+        argv[argc++] = (char *)conf;
+        argv[argc] = NULL;
+        execvp(path, argv);
+}
+
 void daemon_start(struct daemon *d) {
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
@@ -85,7 +107,7 @@ void daemon_start(struct daemon *d) {
                         dup2(log, STDOUT_FILENO);
                         dup2(log, STDERR_FILENO);
                 }
-                execl(supervisord_path(), "supervisord", "-n", "-c", d->conf, (char *)NULL);
+                exec_daemon(d->conf);
                 _exit(127);
         }
         d->pid = pid;

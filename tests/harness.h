@@ -3,7 +3,9 @@
  * supervisorctl and reading what the OS shows in /proc.
  *
  * Binaries come from $SUPERVISORD and $SUPERVISORCTL (set by `make check`), else
- * ./supervisord/supervisord and ./supervisord/supervisorctl. */
+ * ./supervisord/supervisord and ./supervisord/supervisorctl.  daemon_start() runs the
+ * daemon behind the words of $SUPERVISORD_WRAPPER when set (valgrind, for
+ * `make check-valgrind`). */
 #pragma once
 
 #include <check.h>
