@@ -85,6 +85,7 @@ run-tests: all $(TEST_BINS) $(REPLAY_BINS)
 	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS); do \
 	    echo "== $$t"; \
 	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
+	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) \
 	        $$t || failed=$$((failed + 1)); \
 	done; \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi

@@ -791,6 +791,9 @@ static bool accept_one(int listen_fd) {
                 return true;
         }
         sd_event_source_set_io_fd_own(c->io, true);
+        /* Clients before timers: a storm of restarts due at once must not keep an
+         * operator waiting for `status` behind a hundred forks. */
+        sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_IMPORTANT);
         if (sd_event_add_time_relative(control_event, &c->timer, CLOCK_MONOTONIC, CONTROL_REQUEST_TIMEOUT,
                                        USEC_PER_SEC / 10, client_on_timeout, c) < 0) {
                 sd_event_source_disable_unref(c->io);
@@ -834,6 +837,7 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
         if (r < 0)
                 return r;
         sd_event_source_set_io_fd_own(listen_source, true);
+        sd_event_source_set_priority(listen_source, SD_EVENT_PRIORITY_IMPORTANT);
         r = sd_event_add_defer(event, &recheck_source, control_on_recheck, NULL);
         if (r < 0)
                 return r;

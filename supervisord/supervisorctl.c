@@ -337,6 +337,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILED;
         }
         if (protocol_parse_request(copy, parsed, &error) < 0) {
+                free(parsed);
                 fprintf(stderr, "supervisorctl: %s\n", error);
                 usage(stderr);
                 return EXIT_USAGE;

@@ -328,6 +328,11 @@ bool wait_for_file(const char *path, int timeout_ms) {
         return WAIT_UNTIL(read_text_file(path, buf, sizeof buf) > 0, timeout_ms);
 }
 
+bool harness_instrumented(void) {
+        const char *sanitized = getenv("SUPERVISORD_SANITIZED"), *wrapper = getenv("SUPERVISORD_WRAPPER");
+        return (sanitized && *sanitized) || (wrapper && *wrapper);
+}
+
 int run_suite(Suite *suite) {
         SRunner *runner = srunner_create(suite);
         srunner_run_all(runner, CK_NORMAL);

@@ -65,6 +65,10 @@ ssize_t read_text_file(const char *path, char *buf, size_t size);
 void sleep_ms(int ms);
 long long now_ms(void);
 
+/* The daemon runs instrumented (sanitizers, valgrind): memory and timing figures are the
+ * instrumentation's, so tests skip assertions about them (and say so). */
+bool harness_instrumented(void);
+
 /* Build a suite runner: run SUITE, return the number of failures. */
 int run_suite(Suite *suite);
 

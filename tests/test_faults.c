@@ -108,7 +108,11 @@ START_TEST(test_thousand_kills) {
         ck_assert_int_eq(count_fds(d.pid, NULL, 0), fds_before);
         long rss_after = status_number(d.pid, "VmRSS:");
         /* no growth per restart: allow a page or two of allocator noise */
-        ck_assert_msg(rss_after <= rss_before + 64, "RSS %ld kB -> %ld kB", rss_before, rss_after);
+        if (harness_instrumented())
+                fprintf(stderr, "test_thousand_kills: RSS %ld -> %ld kB not checked (instrumented build)\n",
+                        rss_before, rss_after);
+        else
+                ck_assert_msg(rss_after <= rss_before + 64, "RSS %ld kB -> %ld kB", rss_before, rss_after);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -133,9 +137,14 @@ START_TEST(test_crash_loop_storm) {
         long long elapsed = now_ms() - t0;
         long long cpu = cpu_ticks(d.pid) - cpu_before;
         double share = (double)cpu / (double)sysconf(_SC_CLK_TCK) / ((double)elapsed / 1000.0);
-        ck_assert_msg(worst < 100, "status took %lld ms during the storm", worst);
-        /* 100 spawns a second at most: far below a core */
-        ck_assert_msg(share < 0.3, "supervisord used %.0f%% of a core", share * 100);
+        if (harness_instrumented()) {
+                fprintf(stderr, "test_crash_loop_storm: %lld ms, %.0f%% of a core not checked (instrumented build)\n",
+                        worst, share * 100);
+        } else {
+                ck_assert_msg(worst < 100, "status took %lld ms during the storm", worst);
+                /* 100 spawns a second at most: far below a core */
+                ck_assert_msg(share < 0.3, "supervisord used %.0f%% of a core", share * 100);
+        }
         ck_assert_ptr_nonnull(strstr(out, "crash@99 "));
         ck_assert_int_eq(count_zombie_children(d.pid), 0);
         daemon_cleanup(&d);
@@ -295,10 +304,15 @@ START_TEST(test_thousand_connections) {
                 if (took > worst)
                         worst = took;
         }
-        ck_assert_msg(worst < 100, "status took %lld ms with 1000 connections open", worst);
         long rss_during = status_number(d.pid, "VmRSS:");
-        /* bounded: at most 256 served clients with a 4 KiB request buffer each */
-        ck_assert_msg(rss_during - rss_before < 8 * 1024, "RSS grew %ld kB", rss_during - rss_before);
+        if (harness_instrumented()) {
+                fprintf(stderr, "test_thousand_connections: %lld ms, RSS +%ld kB not checked (instrumented build)\n",
+                        worst, rss_during - rss_before);
+        } else {
+                ck_assert_msg(worst < 100, "status took %lld ms with 1000 connections open", worst);
+                /* bounded: at most 256 served clients with a 4 KiB request buffer each */
+                ck_assert_msg(rss_during - rss_before < 8 * 1024, "RSS grew %ld kB", rss_during - rss_before);
+        }
         for (int i = 0; i < 1000; i++)
                 if (fds[i] >= 0)
                         close(fds[i]);
