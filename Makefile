@@ -81,13 +81,15 @@ $(B)/tests/helper_%: tests/helper_%.c supervisord/*.h | $(B)/tests
 
 $(TEST_BINS): | $(TEST_HELPERS)
 
-run-tests: all $(TEST_BINS) $(REPLAY_BINS)
+run-tests: all $(TEST_BINS) $(REPLAY_BINS) $(B)/bench/probe
 	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS); do \
 	    echo "== $$t"; \
 	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
 	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) \
 	        $$t || failed=$$((failed + 1)); \
 	done; \
+	echo "== benchmark smoke run (tests/bench/bench.py --smoke)"; \
+	$(BENCH) --smoke --out $(B)/bench/smoke.md > /dev/null || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
 check: deps
@@ -165,6 +167,23 @@ run-valgrind: all $(VALGRIND_TESTS:%=$(B)/tests/%)
 	echo "valgrind: $$runs daemon runs, $$(echo $$bad | wc -w) with errors or definite leaks"; \
 	if [ $$runs -eq 0 ] || [ -n "$$bad" ]; then failed=$$((failed + 1)); fi; \
 	if [ $$failed -ne 0 ]; then echo "check-valgrind failed"; exit 1; fi
+
+# The benchmark (tests/bench/, issue 7): our supervisord against Debian's supervisor, runit
+# and s6 (installed when missing, as root) and the physical limits, for BENCH_N services;
+# the table goes to stdout and $(B)/bench/results.md.  Slow (about half an hour) and noisy
+# on a busy machine; `make check` runs a smoke version of it (N = 10, ours only).
+PYTHON  ?= python3
+BENCH_N ?= 100 1000
+BENCH    = $(PYTHON) tests/bench/bench.py --probe $(B)/bench/probe \
+           --supervisord $(BINDIR)/supervisord --supervisorctl $(BINDIR)/supervisorctl
+
+$(B)/bench/probe: tests/bench/probe.c
+	@mkdir -p $(B)/bench
+	$(CC) $(OPTFLAGS) $(WARNFLAGS) -o $@ $<
+
+.PHONY: bench
+bench: all $(B)/bench/probe
+	$(BENCH) $(BENCH_N:%=--n %) --out $(B)/bench/results.md
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -1,0 +1,404 @@
+/* probe.c — the timing helper of the benchmark (tests/bench/bench.py).
+ *
+ * Whatever needs sub-millisecond precision or must not be slowed by Python lives here:
+ * spotting processes by their command line in /proc, timing a restart after SIGKILL,
+ * timing a client command, the bare fork+exec loop and the raw pipe-to-file copy (the two
+ * physical limits), and the log writer the services run.
+ *
+ * Processes are found by their argv: every benchmark service runs MARKER (a symlink to
+ * sleep(1) in the run's temp dir, so unique to the run) with the arguments "100000" and
+ * its index.  Scanning all of /proc costs milliseconds with a few thousand processes, so
+ * only pids allocated after a snapshot of /proc/sys/kernel/ns_last_pid are looked at: the
+ * kernel hands out pids in increasing order, wrapping at pid_max, so everything forked
+ * since the snapshot lies in the circular interval (snapshot, ns_last_pid].
+ *
+ * Every subcommand prints one line of numbers on stdout; exit 1 on timeout, 2 on usage. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_BYTES 100            /* the log writer's line length, newline included */
+#define CHUNK_LINES 655           /* lines per write(): 65,500 bytes */
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void pause_us(long us) {
+        struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int pid_max(void) {
+        static int cached;
+        if (!cached) {
+                FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+                if (!f || fscanf(f, "%d", &cached) != 1)
+                        cached = 4194304;
+                if (f)
+                        fclose(f);
+        }
+        return cached;
+}
+
+static int last_pid(void) {
+        char buf[32];
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        return atoi(buf);
+}
+
+/* The command line of PID (NUL-separated, as in /proc) into buf; -1 if it is gone. */
+static ssize_t read_cmdline(int pid, char *buf, size_t size) {
+        char path[40];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        ssize_t n = read(fd, buf, size);
+        close(fd);
+        return n;
+}
+
+/* "a b c" -> "a\0b\0c\0", the form of /proc/PID/cmdline; returns its length. */
+static size_t words_to_cmdline(const char *words, char *out, size_t size) {
+        size_t n = strlen(words);
+        if (n + 1 > size)
+                exit(2);
+        for (size_t i = 0; i < n; i++)
+                out[i] = words[i] == ' ' ? '\0' : words[i];
+        out[n] = '\0';
+        return n + 1;
+}
+
+/* Pid states in the scanned interval. */
+enum { PID_UNSEEN, PID_MATCHED, PID_DEAD };
+
+/* Scan the pids forked since SNAPSHOT; a pid's command line matches when it starts with
+ * PATTERN (PREFIX) or equals it.  Matches and dead pids are remembered in STATE so they
+ * are not read again.  Returns how many pids have matched so far; *first the first
+ * match. */
+static int scan_new(int snapshot, const char *pattern, size_t pattern_len, bool prefix, unsigned char *state,
+                    int *matched, int *first) {
+        int max = pid_max(), end = last_pid();
+        if (end < 0)
+                return *matched;
+        char buf[4096];
+        /* Bounded by pid_max: never loop forever on an odd ns_last_pid. */
+        for (int pid = snapshot, steps = 0; pid != end && steps < max; steps++) {
+                pid = pid + 1 >= max ? 300 : pid + 1;  /* the kernel wraps to 300 */
+                if (state[pid] != PID_UNSEEN)
+                        continue;
+                ssize_t n = read_cmdline(pid, buf, sizeof buf);
+                if (n < 0) {
+                        state[pid] = PID_DEAD;  /* allocated already, so gone for good */
+                        continue;
+                }
+                bool match = prefix ? (size_t)n >= pattern_len && memcmp(buf, pattern, pattern_len) == 0
+                                    : (size_t)n == pattern_len && memcmp(buf, pattern, pattern_len) == 0;
+                if (match) {
+                        state[pid] = PID_MATCHED;
+                        if (!*first)
+                                *first = pid;
+                        (*matched)++;
+                }
+        }
+        return *matched;
+}
+
+/* waitcount MARKER N SNAPSHOT TIMEOUT_MS: wait until N processes forked since SNAPSHOT
+ * run MARKER (argv[0]); print the CLOCK_MONOTONIC time it happened. */
+static int cmd_waitcount(int argc, char **argv) {
+        if (argc != 5)
+                return 2;
+        char pattern[4096];
+        size_t len = strlen(argv[1]) + 1;  /* argv[0] and its NUL */
+        if (len > sizeof pattern)
+                return 2;
+        memcpy(pattern, argv[1], len);
+        int want = atoi(argv[2]), snapshot = atoi(argv[3]), matched = 0, first = 0;
+        double deadline = now() + atoi(argv[4]) / 1000.0;
+        unsigned char *state = calloc((size_t)pid_max() + 1, 1);
+        if (!state)
+                return 2;
+        while (scan_new(snapshot, pattern, len, true, state, &matched, &first) < want) {
+                if (now() > deadline) {
+                        printf("timeout %d\n", matched);
+                        return 1;
+                }
+                pause_us(500);
+        }
+        printf("%.6f %d\n", now(), matched);
+        return 0;
+}
+
+/* restart PID "CMDLINE WORDS" TIMEOUT_MS: SIGKILL PID, then time until a new process
+ * runs exactly CMDLINE; print the latency in microseconds and the new pid. */
+static int cmd_restart(int argc, char **argv) {
+        if (argc != 4)
+                return 2;
+        char pattern[4096];
+        size_t len = words_to_cmdline(argv[2], pattern, sizeof pattern);
+        int victim = atoi(argv[1]), matched = 0, found = 0;
+        unsigned char *state = calloc((size_t)pid_max() + 1, 1);
+        if (!state)
+                return 2;
+        int snapshot = last_pid();
+        double start = now(), deadline = start + atoi(argv[3]) / 1000.0;
+        if (kill(victim, SIGKILL) < 0) {
+                perror("kill");
+                return 2;
+        }
+        /* Busy-wait: the figure is expected in the sub-millisecond range. */
+        while (scan_new(snapshot, pattern, len, false, state, &matched, &found) == 0) {
+                if (now() > deadline) {
+                        printf("timeout\n");
+                        return 1;
+                }
+        }
+        printf("%.1f %d\n", (now() - start) * 1e6, found);
+        return 0;
+}
+
+/* time CMD ARGS...: run a client command with its output on a pipe that is read to the
+ * end; print wall microseconds, exit status and the number of output lines. */
+static int cmd_time(int argc, char **argv) {
+        if (argc < 2)
+                return 2;
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return 2;
+        double start = now();
+        pid_t pid = fork();
+        if (pid < 0)
+                return 2;
+        if (pid == 0) {
+                dup2(fds[1], STDOUT_FILENO);
+                execvp(argv[1], argv + 1);
+                _exit(127);
+        }
+        close(fds[1]);
+        long lines = 0;
+        char buf[65536];
+        for (;;) {
+                ssize_t n = read(fds[0], buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (ssize_t i = 0; i < n; i++)
+                        lines += buf[i] == '\n';
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        double elapsed = now() - start;
+        close(fds[0]);
+        printf("%.1f %d %ld\n", elapsed * 1e6, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+               lines);
+        return 0;
+}
+
+/* forkloop N MARKER: the physical limit of a start: fork+exec N "MARKER 100000 i" in a
+ * loop, wait until every one has exec'd; print the seconds; then kill and reap them. */
+static int cmd_forkloop(int argc, char **argv) {
+        if (argc != 3)
+                return 2;
+        int n = atoi(argv[1]);
+        const char *marker = argv[2];
+        size_t marker_len = strlen(marker) + 1;
+        pid_t *pids = calloc((size_t)n, sizeof *pids);
+        bool *seen = calloc((size_t)n, sizeof *seen);
+        if (!pids || !seen)
+                return 2;
+        double start = now();
+        for (int i = 0; i < n; i++) {
+                char index[16];
+                snprintf(index, sizeof index, "%d", i);
+                pids[i] = fork();
+                if (pids[i] == 0) {
+                        execl(marker, marker, "100000", index, (char *)NULL);
+                        _exit(127);
+                }
+                if (pids[i] < 0) {
+                        perror("fork");
+                        n = i;
+                        break;
+                }
+        }
+        int remaining = n;
+        double deadline = start + 60;
+        char buf[4096];
+        while (remaining > 0 && now() < deadline) {
+                for (int i = 0; i < n; i++) {
+                        if (seen[i])
+                                continue;
+                        ssize_t len = read_cmdline(pids[i], buf, sizeof buf);
+                        if (len >= (ssize_t)marker_len && memcmp(buf, marker, marker_len) == 0) {
+                                seen[i] = true;
+                                remaining--;
+                        }
+                }
+                if (remaining > 0)
+                        pause_us(200);
+        }
+        double elapsed = now() - start;
+        for (int i = 0; i < n; i++)
+                kill(pids[i], SIGKILL);
+        for (int i = 0; i < n; i++)
+                waitpid(pids[i], NULL, 0);
+        if (remaining > 0) {
+                printf("timeout %d\n", n - remaining);
+                return 1;
+        }
+        printf("%.6f\n", elapsed);
+        return 0;
+}
+
+static void fill_lines(char *buf) {
+        for (int i = 0; i < CHUNK_LINES; i++) {
+                char *line = buf + i * LINE_BYTES;
+                int n = snprintf(line, LINE_BYTES, "log line %06d ", i);
+                memset(line + n, 'x', (size_t)(LINE_BYTES - 1 - n));
+                line[LINE_BYTES - 1] = '\n';
+        }
+}
+
+static int write_all(int fd, const char *buf, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* BYTES of 100-byte lines to fd, in 65,500-byte writes. */
+static int write_lines(int fd, long long bytes) {
+        static char buf[CHUNK_LINES * LINE_BYTES];
+        fill_lines(buf);
+        while (bytes > 0) {
+                size_t n = bytes < (long long)sizeof buf ? (size_t)bytes : sizeof buf;
+                if (write_all(fd, buf, n) < 0)
+                        return -1;
+                bytes -= (long long)n;
+        }
+        return 0;
+}
+
+/* write BYTES STAMPFILE: the log-throughput service: put the CLOCK_MONOTONIC start time
+ * in STAMPFILE, write BYTES of lines to stdout, then stay up (a supervisor would restart
+ * a service that exits, and write the bytes again) until killed. */
+static int cmd_write(int argc, char **argv) {
+        if (argc != 3)
+                return 2;
+        long long bytes = atoll(argv[1]);
+        FILE *stamp = fopen(argv[2], "we");
+        if (!stamp)
+                return 2;
+        fprintf(stamp, "%.6f\n", now());
+        if (fclose(stamp) != 0)
+                return 2;
+        if (write_lines(STDOUT_FILENO, bytes) < 0)
+                return 1;
+        for (;;)
+                pause();
+}
+
+/* copy BYTES FILE [splice]: the physical limit of log capture: a child writes BYTES of
+ * lines into a pipe, the parent copies them into FILE with read/write (or splice); print
+ * the seconds from the fork to the last byte written. */
+static int cmd_copy(int argc, char **argv) {
+        if (argc != 3 && argc != 4)
+                return 2;
+        long long bytes = atoll(argv[1]);
+        bool use_splice = argc == 4 && strcmp(argv[3], "splice") == 0;
+        int out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int fds[2];
+        if (out < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                return 2;
+        double start = now();
+        pid_t pid = fork();
+        if (pid < 0)
+                return 2;
+        if (pid == 0) {
+                close(fds[0]);
+                _exit(write_lines(fds[1], bytes) < 0 ? 1 : 0);
+        }
+        close(fds[1]);
+        long long copied = 0;
+        static char buf[65536];
+        for (;;) {
+                ssize_t n;
+                if (use_splice)
+                        n = splice(fds[0], NULL, out, NULL, 1 << 20, SPLICE_F_MOVE);
+                else if ((n = read(fds[0], buf, sizeof buf)) > 0 && write_all(out, buf, (size_t)n) < 0)
+                        return 2;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                copied += n;
+        }
+        double elapsed = now() - start;
+        waitpid(pid, NULL, 0);
+        close(out);
+        if (copied != bytes) {
+                fprintf(stderr, "copied %lld of %lld bytes\n", copied, bytes);
+                return 1;
+        }
+        printf("%.6f\n", elapsed);
+        return 0;
+}
+
+/* lastpid: the snapshot to pass to waitcount. */
+static int cmd_lastpid(void) {
+        printf("%d\n", last_pid());
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                int (*run)(int, char **);
+        } commands[] = {
+                { "waitcount", cmd_waitcount }, { "restart", cmd_restart }, { "time", cmd_time },
+                { "forkloop", cmd_forkloop },   { "write", cmd_write },     { "copy", cmd_copy },
+        };
+        if (argc >= 2 && strcmp(argv[1], "lastpid") == 0)
+                return cmd_lastpid();
+        for (size_t i = 0; argc >= 2 && i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[1], commands[i].name) == 0) {
+                        int r = commands[i].run(argc - 1, argv + 1);
+                        if (r == 2)
+                                fprintf(stderr, "probe %s: usage error or setup failure\n", argv[1]);
+                        return r;
+                }
+        fprintf(stderr, "usage: probe waitcount|restart|time|forkloop|write|copy|lastpid ...\n");
+        return 2;
+}
