@@ -64,7 +64,6 @@ struct log_capture {
         uint64_t dropped;                 /* bytes lost since write_error was set */
         int rotate_error;                 /* negative errno while rotation fails */
         int journal_error;                /* negative errno while the journal is unreachable */
-        char problem[PATH_MAX + 160];     /* log_capture_problem()'s answer */
         struct log_follower *followers;   /* each owned by its subscriber */
 };
 
@@ -498,19 +497,21 @@ void log_capture_drain(struct log_capture *c) {
 }
 
 const char *log_capture_problem(struct log_capture *c) {
+        /* One buffer for all: formatted on demand, not kept in every capture. */
+        static char problem[PATH_MAX + 160];
         char path[PATH_MAX];
         capture_path(c, 0, path, sizeof path);
         if (c->write_error)
-                snprintf(c->problem, sizeof c->problem, "log %s: %s; %" PRIu64 " bytes dropped", path,
-                         strerror(-c->write_error), c->dropped);
+                snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path, strerror(-c->write_error),
+                         c->dropped);
         else if (c->rotate_error)
-                snprintf(c->problem, sizeof c->problem, "log %s: cannot rotate: %s", path, strerror(-c->rotate_error));
+                snprintf(problem, sizeof problem, "log %s: cannot rotate: %s", path, strerror(-c->rotate_error));
         else if (c->journal_error)
-                snprintf(c->problem, sizeof c->problem, "journal unavailable (%s): output goes to %s",
-                         strerror(-c->journal_error), path);
+                snprintf(problem, sizeof problem, "journal unavailable (%s): output goes to %s", strerror(-c->journal_error),
+                         path);
         else
-                c->problem[0] = '\0';
-        return c->problem;
+                problem[0] = '\0';
+        return problem;
 }
 
 /* ---- tail ---- */

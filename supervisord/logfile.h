@@ -68,7 +68,7 @@ void log_capture_spawned(struct log_capture *capture);
  * log is complete before its exit is acted on. */
 void log_capture_drain(struct log_capture *capture);
 /* What is wrong with this log right now (unwritable file, unreachable journal), for
- * `status`; "" when nothing.  Valid until the next call. */
+ * `status`; "" when nothing.  A static buffer: valid until the next call for any capture. */
 const char *log_capture_problem(struct log_capture *capture);
 
 /* The last LINES lines of the log: NAME.log, preceded by rotated files as far as needed,
