@@ -633,7 +633,8 @@ static bool client_handle_request(struct client *c, char *line) {
                 return client_flush(c);
         }
         /* Who changed what is worth keeping; who merely looked is not. */
-        bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION;
+        bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION
+                         || req->verb == VERB_TAIL;
         log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
                     verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
                     req->n_names ? req->names[0] : "", (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
