@@ -615,6 +615,11 @@ static bool client_handle_request(struct client *c, char *line) {
 
         c->have_request = true;
         sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        /* Read no more: one request per connection.  A half-closed socket (socat) stays
+         * readable at EOF, and left in the mask would wake us in a busy loop for as long
+         * as the request is parked.  Output turns EPOLLOUT on as needed; a peer that goes
+         * away entirely still shows as EPOLLHUP. */
+        sd_event_source_set_io_events(c->io, 0);
         if (!req) {
                 client_error(c, EXIT_FAILED, "out of memory");
                 return client_flush(c);
