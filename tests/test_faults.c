@@ -93,6 +93,7 @@ START_TEST(test_thousand_kills) {
         long rss_before = status_number(d.pid, "VmRSS:");
 
         pid_t pid = service_pid_of(&d, "victim");
+        long long t0 = now_ms();
         for (int i = 0; i < 1000; i++) {
                 ck_assert_int_gt(pid, 0);
                 ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -101,6 +102,7 @@ START_TEST(test_thousand_kills) {
                               "no restart after kill %d", i + 1);
                 pid = next;
         }
+        long long took = now_ms() - t0;
         ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status victim"), 0);
         ck_assert_ptr_nonnull(strstr(out, "\"restarts\":1000"));
         ck_assert(WAIT_UNTIL(count_zombie_children(d.pid) == 0, 1000));
@@ -108,9 +110,10 @@ START_TEST(test_thousand_kills) {
         ck_assert_int_eq(count_fds(d.pid, NULL, 0), fds_before);
         long rss_after = status_number(d.pid, "VmRSS:");
         /* no growth per restart: allow a page or two of allocator noise */
+        fprintf(stderr, "test_thousand_kills: 1000 kills in %lld ms, fds %d -> %d, RSS %ld -> %ld kB\n", took,
+                fds_before, count_fds(d.pid, NULL, 0), rss_before, rss_after);
         if (harness_instrumented())
-                fprintf(stderr, "test_thousand_kills: RSS %ld -> %ld kB not checked (instrumented build)\n",
-                        rss_before, rss_after);
+                fprintf(stderr, "test_thousand_kills: RSS not checked (instrumented build)\n");
         else
                 ck_assert_msg(rss_after <= rss_before + 64, "RSS %ld kB -> %ld kB", rss_before, rss_after);
         daemon_cleanup(&d);
@@ -137,9 +140,10 @@ START_TEST(test_crash_loop_storm) {
         long long elapsed = now_ms() - t0;
         long long cpu = cpu_ticks(d.pid) - cpu_before;
         double share = (double)cpu / (double)sysconf(_SC_CLK_TCK) / ((double)elapsed / 1000.0);
+        fprintf(stderr, "test_crash_loop_storm: worst status %lld ms, supervisord at %.1f%% of a core\n", worst,
+                share * 100);
         if (harness_instrumented()) {
-                fprintf(stderr, "test_crash_loop_storm: %lld ms, %.0f%% of a core not checked (instrumented build)\n",
-                        worst, share * 100);
+                fprintf(stderr, "test_crash_loop_storm: figures not checked (instrumented build)\n");
         } else {
                 ck_assert_msg(worst < 100, "status took %lld ms during the storm", worst);
                 /* 100 spawns a second at most: far below a core */
@@ -308,9 +312,10 @@ START_TEST(test_thousand_connections) {
                         worst = took;
         }
         long rss_during = status_number(d.pid, "VmRSS:");
+        fprintf(stderr, "test_thousand_connections: %d open, worst status %lld ms, RSS +%ld kB\n", opened, worst,
+                rss_during - rss_before);
         if (harness_instrumented()) {
-                fprintf(stderr, "test_thousand_connections: %lld ms, RSS +%ld kB not checked (instrumented build)\n",
-                        worst, rss_during - rss_before);
+                fprintf(stderr, "test_thousand_connections: figures not checked (instrumented build)\n");
         } else {
                 ck_assert_msg(worst < 100, "status took %lld ms with 1000 connections open", worst);
                 /* bounded: at most 256 served clients with a 4 KiB request buffer each */
