@@ -134,8 +134,13 @@ START_TEST(test_every_spawn_path) {
                 ck_assert_msg(wait_for_state(&d, name, "RUNNING", 5000), "%s not RUNNING", name);
                 pid_t pid = service_pid_of(&d, name);
                 ck_assert_int_gt(pid, 0);
-                /* forked children need a moment to exec; the fds and env are of the program */
-                sleep_ms(50);
+                /* Wait for the final program: before its exec /proc shows supervisord's
+                 * forked copy (or the shell of a notify service). */
+                const char *program = strcmp(name, "beating") == 0 ? "helper_heartbea\n" : "sleep\n";
+                char comm_path[64], comm[64];
+                snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)pid);
+                ck_assert_msg(WAIT_UNTIL(read_text_file(comm_path, comm, sizeof comm) > 0 && !strcmp(comm, program), 5000),
+                              "%s never ran its program", name);
 
                 count_fds(pid, list, sizeof list);
                 ck_assert_msg(strcmp(list, paths[i].fds) == 0, "%s: fds %s", name, list);

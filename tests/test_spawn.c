@@ -37,11 +37,19 @@ static const char *status_field(pid_t pid, const char *field, char *value, size_
         return value;
 }
 
+static bool has_exec_sleep(pid_t pid) {
+        char path[64], comm[64];
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+        return read_text_file(path, comm, sizeof comm) > 0 && strcmp(comm, "sleep\n") == 0;
+}
+
 static pid_t start_one(struct daemon *d, const char *name) {
         daemon_start(d);
         ck_assert(wait_for_state(d, name, "RUNNING", 5000));
         pid_t pid = service_pid_of(d, name);
         ck_assert_int_gt(pid, 0);
+        /* What /proc shows before the exec is supervisord's forked copy, not the service. */
+        ck_assert(WAIT_UNTIL(has_exec_sleep(pid), 5000));
         return pid;
 }
 
