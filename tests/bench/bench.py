@@ -437,6 +437,7 @@ class Supervisor:
 
 class ScanDirTool:
     """runit and s6: one directory per service with a run script (and log/run)."""
+    max_services = None
 
     def start(self, inst, services, log_bytes=0):
         inst.scan = f"{inst.dir}/service"
@@ -464,6 +465,7 @@ class ScanDirTool:
 class Runit(ScanDirTool):
     name = "runit"
     per_service = "runsv"
+    max_services = 1000  # runsvdir starts no more runsv ("too many services")
 
     def version(self):
         return "runit " + dpkg_version("runit")
@@ -496,7 +498,8 @@ class S6(ScanDirTool):
         return "s6 " + dpkg_version("s6")
 
     def scanner_argv(self, inst):
-        return [find_program("s6-svscan"), inst.scan]
+        # -c: room for every service and its logger (the default is 500).
+        return [find_program("s6-svscan"), "-c", str(2 * len(inst.service_dirs) + 10), inst.scan]
 
     def logger_script(self, inst, log_bytes):
         # s6-log rotates at s bytes, keeping n archives: big enough to keep every byte.
@@ -650,6 +653,9 @@ class Bench:
     def launch(self, tool, services, wait_for, log_bytes=0):
         """Start TOOL with SERVICES; wait until WAIT_FOR marker processes exist.
         Returns (instance, seconds to get there)."""
+        limit = getattr(tool, "max_services", None)
+        if limit and len(services) > limit:
+            raise NotAvailable(f"{len(services)} services: it supervises at most {limit}")
         inst = Instance(tool, self.workdir(tool.name))
         marker = os.path.join(inst.dir, "sleep")
         services = [Service(s.name, [a.replace("MARKER", marker) for a in s.argv], s.kind) for s in services]
@@ -773,9 +779,15 @@ class Bench:
     def phase_crash_loop(self, tool, n, kind, crashers):
         cpu_key, status_key = ("crash_cpu", "crash_status") if kind == "crash" else ("storm_cpu", "storm_status")
         progress(f"{tool.name}: N = {n}: {crashers} services crash-looping ({kind})")
-        services = self.sleep_services("MARKER", n) + \
+        healthy = n
+        limit = getattr(tool, "max_services", None)
+        if limit and n + crashers > limit:
+            healthy = limit - crashers
+            self.notes.append(f"{tool.name}: N = {n}: crash loop with {healthy} + {crashers} services: "
+                              f"it supervises at most {limit}")
+        services = self.sleep_services("MARKER", healthy) + \
             [Service(f"c{i:04d}", ["/bin/false"], kind) for i in range(crashers)]
-        inst, _ = self.launch(tool, services, n)
+        inst, _ = self.launch(tool, services, healthy)
         try:
             time.sleep(self.args.settle)
             window = self.args.crash_seconds
@@ -783,7 +795,7 @@ class Bench:
             pids = inst.supervisor_pids()
             before = cpu_ticks(pids)
             t0 = time.monotonic()
-            times = self.status_times(tool, inst, samples, spacing=window / samples, expect=n + crashers)
+            times = self.status_times(tool, inst, samples, spacing=window / samples, expect=healthy + crashers)
             time.sleep(max(0.0, window - (time.monotonic() - t0)))
             elapsed = time.monotonic() - t0
             after = cpu_ticks(inst.supervisor_pids())
