@@ -34,7 +34,8 @@ struct service {
         char name[SERVICE_NAME_MAX + 8];     /* NAME, or NAME@K with instances */
         unsigned instance;
         enum service_state state;
-        pid_t pid;                    /* main process, 0 when none */
+        pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
+        struct service *next_by_pid;  /* chain in pid_index */
         pid_t group;                  /* process group to signal, 0 when none is left */
         pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
@@ -68,6 +69,12 @@ static size_t service_table_size, service_table_capacity;
 static service_observer_t service_observer;
 static void *service_observer_data;
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
+/* Main pids to services: every reaped child is looked up here, so a restart storm over
+ * thousands of services costs no scan of the table per exit. */
+#define PID_INDEX_SIZE 4096
+static struct service *pid_index[PID_INDEX_SIZE];
+/* Services in STOPPING: when none is, reaping has no stop to finish. */
+static size_t n_stopping;
 
 static const char *const state_names[] = {
         [STATE_STOPPED] = "STOPPED",   [STATE_STARTING] = "STARTING", [STATE_RUNNING] = "RUNNING",
@@ -131,9 +138,31 @@ static void service_notify(struct service *s, enum service_event event) {
 
 static void services_schedule_pending(void);
 
+static void pid_index_remove(struct service *s) {
+        if (s->pid <= 0)
+                return;
+        struct service **link = &pid_index[(unsigned)s->pid % PID_INDEX_SIZE];
+        while (*link && *link != s)
+                link = &(*link)->next_by_pid;
+        if (*link)
+                *link = s->next_by_pid;
+        s->next_by_pid = NULL;
+}
+
+static void service_set_pid(struct service *s, pid_t pid) {
+        pid_index_remove(s);
+        s->pid = pid;
+        if (pid > 0) {
+                struct service **head = &pid_index[(unsigned)pid % PID_INDEX_SIZE];
+                s->next_by_pid = *head;
+                *head = s;
+        }
+}
+
 static void service_set_state(struct service *s, enum service_state state) {
         if (s->state != state)
                 log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
+        n_stopping += (state == STATE_STOPPING) - (s->state == STATE_STOPPING);
         s->state = state;
         services_schedule_pending();
         service_notify(s, SERVICE_EVENT_STATE);
@@ -348,7 +377,7 @@ static void service_on_notify(struct notify *notify, const struct notify_message
                 if (pid_is_ours(m->main_pid)) {
                         log_service(LOG_INFO, s->name, "main pid %d (MAINPID= from pid %d)", (int)m->main_pid,
                                     (int)sender);
-                        s->pid = m->main_pid;
+                        service_set_pid(s, m->main_pid);
                         pid_t group = getpgid(s->pid);
                         service_set_group(s, group > 0 ? group : s->pid);
                         notify_set_main_pid(notify, s->pid);
@@ -471,7 +500,7 @@ static void service_spawn(struct service *s) {
         } else {
                 sd_event_source_set_io_fd_own(s->error_watch, true);
         }
-        s->pid = pid;
+        service_set_pid(s, pid);
         service_set_group(s, pid);
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
@@ -672,7 +701,7 @@ static bool service_adopt_from_pidfile(struct service *s) {
                          s->config->pidfile, pid);
                 return false;
         }
-        s->pid = (pid_t)pid;
+        service_set_pid(s, (pid_t)pid);
         pid_t group = getpgid(s->pid);
         service_set_group(s, group > 0 ? group : s->pid);
         log_service(LOG_INFO, s->name, "daemon pid %d from %s", (int)s->pid, s->config->pidfile);
@@ -690,7 +719,7 @@ static void service_on_exit(struct service *s, int wait_status) {
         if (s->launcher && s->launcher == s->pid && s->state == STATE_STARTING) {
                 /* type = forking: the launcher is done; its daemon carries on. */
                 s->launcher = 0;
-                s->pid = 0;
+                service_set_pid(s, 0);
                 if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
                         log_service(LOG_INFO, s->name, "launcher %s", how);
                         s->has_exited = true;
@@ -709,7 +738,7 @@ static void service_on_exit(struct service *s, int wait_status) {
         }
 
         log_service(LOG_INFO, s->name, "pid %d %s", (int)s->pid, how);
-        s->pid = 0;
+        service_set_pid(s, 0);
         service_end_liveness(s);
         s->has_exited = true;
         s->last_wait_status = wait_status;
@@ -769,7 +798,8 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                         service_kill_group(s, SIGKILL);
                         /* Forget the pids: their exits are reaped as strangers, not as this
                          * service's, which is in BACKOFF by then. */
-                        s->launcher = s->pid = 0;
+                        s->launcher = 0;
+                        service_set_pid(s, 0);
                         service_set_group(s, 0);
                         service_failed_start(s, -1);
                         break;
@@ -932,6 +962,9 @@ static int services_add(struct service_config *config, unsigned instance) {
 }
 
 static void service_free(struct service *s) {
+        pid_index_remove(s);
+        if (s->state == STATE_STOPPING)
+                n_stopping--;
         service_end_liveness(s);
         sd_event_source_disable_unref(s->timer);
         service_close_error_watch(s);
@@ -1010,9 +1043,11 @@ void services_set_observer(service_observer_t observer, void *userdata) {
 }
 
 static struct service *services_find_by_pid(pid_t pid) {
-        for (size_t i = 0; i < service_table_size; i++)
-                if (service_table[i]->pid == pid)
-                        return service_table[i];
+        if (pid <= 0)
+                return NULL;
+        for (struct service *s = pid_index[(unsigned)pid % PID_INDEX_SIZE]; s; s = s->next_by_pid)
+                if (s->pid == pid)
+                        return s;
         return NULL;
 }
 
@@ -1030,7 +1065,7 @@ void services_reap(void) {
         }
         /* Reaping may have emptied the process group of a service being stopped.  The
          * loop re-reads the size: finishing a stop can remove a service (reload). */
-        for (size_t i = 0; i < service_table_size; i++) {
+        for (size_t i = 0; n_stopping > 0 && i < service_table_size; i++) {
                 struct service *s = service_table[i];
                 service_finish_stop_if_done(s);
                 if (i < service_table_size && service_table[i] != s)
