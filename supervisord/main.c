@@ -22,6 +22,7 @@
 #include "logfile.h"
 #include "protocol.h"
 #include "service.h"
+#include "spawn.h"
 #include "systemd.h"
 
 static sd_event *event;
@@ -248,6 +249,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         char error[1024];
         int pidfile_fd = -1, listen_fd = -1, r;
 
+        if ((r = spawn_raise_nofile()) < 0)
+                log_warning_errno(r, "cannot raise the open file limit");
         /* Orphans of our services (double-forked daemons, leftovers) become our children,
          * so we can reap and account for them. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)

@@ -70,6 +70,20 @@ static void child_reset_signals(void) {
         sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The RLIMIT_NOFILE supervisord was started with; services get it back. */
+static struct rlimit inherited_nofile = { RLIM_INFINITY, RLIM_INFINITY };
+
+int spawn_raise_nofile(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return -errno;
+        inherited_nofile = rl;
+        if (rl.rlim_cur >= rl.rlim_max)
+                return 0;
+        rl.rlim_cur = rl.rlim_max;
+        return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
 static void child_set_limit(int error_fd, int resource, const char *name, const struct resource_limit *limit) {
         if (!limit->set)
                 return;
@@ -114,7 +128,13 @@ child_exec(const struct service_config *c, const struct spawn_options *o, int er
         if (dup2(null, STDIN_FILENO) < 0)
                 child_fail(error_fd, "dup2: %s", strerror(errno));
 
-        child_set_limit(error_fd, RLIMIT_NOFILE, "nofile", &c->limit_nofile);
+        if (c->limit_nofile.set)
+                child_set_limit(error_fd, RLIMIT_NOFILE, "nofile", &c->limit_nofile);
+        else if (inherited_nofile.rlim_cur != RLIM_INFINITY)
+                /* Give back the limit supervisord started with (it raised its own for a
+                 * thousand services' pipes).  Best effort: lowering cannot fail but under
+                 * instrumentation such as valgrind. */
+                (void)setrlimit(RLIMIT_NOFILE, &inherited_nofile);
         child_set_limit(error_fd, RLIMIT_NPROC, "nproc", &c->limit_nproc);
         child_set_limit(error_fd, RLIMIT_CORE, "core", &c->limit_core);
         if (c->has_nice && setpriority(PRIO_PROCESS, 0, c->nice) < 0)

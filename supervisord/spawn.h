@@ -26,5 +26,10 @@ struct spawn_options {
 int spawn_service(const struct service_config *config, const struct spawn_options *options, pid_t *ret_pid,
                   int *ret_error_fd);
 
+/* Raise supervisord's own soft RLIMIT_NOFILE to the hard limit (every service holds a
+ * few of its fds: pipes, log files), remembering the original, which every service
+ * without limit-nofile gets back. */
+int spawn_raise_nofile(void);
+
 /* Read what a child reported over its error pipe into buf (empty string if nothing). */
 void spawn_read_error(int error_fd, char *buf, size_t size);

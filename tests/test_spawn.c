@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -203,6 +204,37 @@ START_TEST(test_user_and_group) {
 }
 END_TEST
 
+/* supervisord raises its own open-file limit for its pipes and log files; a service
+ * without limit-nofile gets the limit supervisord was started with. */
+START_TEST(test_nofile_given_back) {
+        struct daemon d;
+        char limits[8192], path[64], expect[128];
+        struct rlimit rl;
+        ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+        if (rl.rlim_max <= 1024) {
+                fprintf(stderr, "test_nofile_given_back: hard limit %llu, nothing to raise, skipped\n",
+                        (unsigned long long)rl.rlim_max);
+                return;
+        }
+        rl.rlim_cur = 1000;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        daemon_init(&d);
+        daemon_write_config(&d, "service plain { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
+        pid_t pid = start_one(&d, "plain");
+        snprintf(path, sizeof path, "/proc/%d/limits", (int)d.pid);
+        ck_assert_int_gt(read_text_file(path, limits, sizeof limits), 0);
+        snprintf(expect, sizeof expect, "Max open files            %-20llu %-20llu", (unsigned long long)rl.rlim_max,
+                 (unsigned long long)rl.rlim_max);
+        ck_assert_msg(strstr(limits, expect), "supervisord: %s", limits);
+        snprintf(path, sizeof path, "/proc/%d/limits", (int)pid);
+        ck_assert_int_gt(read_text_file(path, limits, sizeof limits), 0);
+        snprintf(expect, sizeof expect, "Max open files            %-20llu %-20llu", 1000ULL,
+                 (unsigned long long)rl.rlim_max);
+        ck_assert_msg(strstr(limits, expect), "service: %s", limits);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *spawn_suite(void) {
         Suite *s = suite_create("spawn");
         TCase *tc = tcase_create("spawn");
@@ -212,6 +244,7 @@ static Suite *spawn_suite(void) {
         tcase_add_test(tc, test_directory_umask_nice_limits);
         tcase_add_test(tc, test_signals_reset);
         tcase_add_test(tc, test_user_and_group);
+        tcase_add_test(tc, test_nofile_given_back);
         suite_add_tcase(s, tc);
         return s;
 }
