@@ -80,9 +80,10 @@ static int write_record(sd_event_source *source, void *userdata) {
                 return 0;
         }
         for (size_t i = 0; i < services_count(); i++) {
-                pid_t group = service_process_group(services_get(i));
+                const struct service *service = services_get(i);
+                pid_t group = service_process_group(service);
                 if (group > 0)
-                        fprintf(f, "%d %llu\n", (int)group, process_start_time(group));
+                        fprintf(f, "%d %llu\n", (int)group, service_process_group_start_time(service));
         }
         /* rename() makes the switch atomic: a crash never leaves half a record. */
         if (fclose(f) != 0 || rename(tmp, record_path) < 0) {

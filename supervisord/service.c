@@ -37,6 +37,7 @@ struct service {
         pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
         struct service *next_by_pid;  /* chain in pid_index */
         pid_t group;                  /* process group to signal, 0 when none is left */
+        unsigned long long group_start_time;  /* of the group's leader, for the crash record */
         pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
         unsigned failures;            /* consecutive failed starts */
@@ -174,8 +175,12 @@ static bool state_is_active(enum service_state state) {
 
 /* Every change of the live process groups goes to the crash record (leftovers.c). */
 static void service_set_group(struct service *s, pid_t group) {
-        if (s->group != group)
+        if (s->group != group) {
                 leftovers_changed();
+                /* Read once here, not at every rewrite of the record: that would be a
+                 * /proc read per service for each restart of any one of them. */
+                s->group_start_time = group > 0 ? process_start_time(group) : 0;
+        }
         s->group = group;
 }
 
@@ -1253,6 +1258,7 @@ const struct service_config *service_config(const struct service *s) { return s-
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
 struct log_capture *service_log_capture(const struct service *s) { return s->log; }
 pid_t service_process_group(const struct service *s) { return s->group; }
+unsigned long long service_process_group_start_time(const struct service *s) { return s->group_start_time; }
 
 void service_get_status(const struct service *s, struct service_status *ret) {
         *ret = (struct service_status){

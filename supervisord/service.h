@@ -114,6 +114,8 @@ const struct service_config *service_config(const struct service *service);
 void service_get_status(const struct service *service, struct service_status *ret);
 /* The process group signals go to, 0 when none is alive. */
 pid_t service_process_group(const struct service *service);
+/* Start time of that group's leader when it was recorded (see leftovers.h), 0 if unknown. */
+unsigned long long service_process_group_start_time(const struct service *service);
 /* A start or stop is still on its way (waiting for dependencies, or dependents). */
 bool service_is_pending(const struct service *service);
 /* The capture of its stdout and stderr (logfile.h): owned by the service. */
