@@ -57,12 +57,17 @@ struct service {
         struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
-        char notify_status[NOTIFY_MAX_STATUS];  /* its last STATUS=, "" once it is gone */
+        char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
         bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
         bool failed_while_starting;   /* ... and counts as a failed start */
-        char failure_reason[160];     /* why: hung, never ready */
+        char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
 };
+
+static void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
 
 static sd_event *service_event;
 static struct service **service_table;   /* owned, each entry owned */
@@ -248,7 +253,8 @@ static void service_on_exit(struct service *s, int wait_status);
 static void service_stop_as_failure(struct service *s, const char *reason) {
         log_service(LOG_WARNING, s->name, "%s; stopping pid %d", reason, (int)s->pid);
         s->failed_while_starting = s->state == STATE_STARTING;
-        snprintf(s->failure_reason, sizeof s->failure_reason, "%s", reason);
+        free(s->failure_reason);
+        s->failure_reason = strdup(reason);  /* NULL on ENOMEM: only the message is lost */
         s->stop_is_failure = true;
         service_stop(s);
         if (s->state == STATE_STOPPING)
@@ -266,7 +272,7 @@ static bool service_finish_failure_stop(struct service *s) {
         s->stop_is_failure = false;
         if (s->stop_pending || s->removing || s->start_after_stop || s->next_config)
                 return false;
-        snprintf(s->message, sizeof s->message, "%s", s->failure_reason);
+        snprintf(s->message, sizeof s->message, "%s", s->failure_reason ? s->failure_reason : "failed");
         if (s->failed_while_starting) {
                 service_failed_start(s, s->last_wait_status);
                 return true;
@@ -276,7 +282,7 @@ static bool service_finish_failure_stop(struct service *s) {
                 service_set_state(s, STATE_EXITED);
                 return true;
         }
-        log_service(LOG_NOTICE, s->name, "restarting after: %s", s->failure_reason);
+        log_service(LOG_NOTICE, s->name, "restarting after: %s", s->failure_reason ? s->failure_reason : "a failure");
         s->restarts++;
         service_spawn(s);
         return true;
@@ -286,7 +292,7 @@ static void service_on_hung(struct heartbeat *heartbeat, unsigned misses, usec_t
                             void *userdata) {
         struct service *s = userdata;
         const struct service_config *c = s->config;
-        char reason[sizeof s->failure_reason], answered[48] = "never answered";
+        char reason[160], answered[48] = "never answered";
         (void)heartbeat;
         if (last_answer > 0)
                 snprintf(answered, sizeof answered, "last answer %.1fs ago",
@@ -374,7 +380,8 @@ static void service_watch_main_pid(struct service *s, pid_t pid) {
 static void service_on_notify(struct notify *notify, const struct notify_message *m, pid_t sender, void *userdata) {
         struct service *s = userdata;
         if (m->has_status) {
-                snprintf(s->notify_status, sizeof s->notify_status, "%s", m->status);
+                free(s->notify_status);
+                s->notify_status = strdup(m->status);  /* NULL on ENOMEM: shown as no status */
                 log_service(LOG_DEBUG, s->name, "STATUS=%s", m->status);
         }
         if (m->main_pid > 0 && m->main_pid != s->pid) {
@@ -414,7 +421,7 @@ static int service_prepare_liveness(struct service *s, struct spawn_options *opt
         size_t n = 0;
         int r;
 
-        s->notify_status[0] = '\0';
+        s->notify_status = mfree(s->notify_status);
         if (c->heartbeat_interval > 0) {
                 const struct heartbeat_params params = {
                         .interval = c->heartbeat_interval, .timeout = c->heartbeat_timeout, .misses = c->heartbeat_misses,
@@ -444,7 +451,7 @@ static int service_prepare_liveness(struct service *s, struct spawn_options *opt
 static void service_end_liveness(struct service *s) {
         s->heartbeat = heartbeat_free(s->heartbeat);
         s->notify = notify_free(s->notify);
-        s->notify_status[0] = '\0';
+        s->notify_status = mfree(s->notify_status);
         s->main_pid_watch = sd_event_source_disable_unref(s->main_pid_watch);
 }
 
@@ -792,7 +799,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
         switch (s->state) {
         case STATE_STARTING:
                 if (s->config->type == SERVICE_NOTIFY) {
-                        char reason[sizeof s->failure_reason];
+                        char reason[160];
                         snprintf(reason, sizeof reason, "no READY=1 within ready-timeout (%gs)",
                                  (double)s->config->ready_timeout / USEC_PER_SEC);
                         service_stop_as_failure(s, reason);
@@ -972,6 +979,8 @@ static int services_add(struct service_config *config, unsigned instance) {
 
 static void service_free(struct service *s) {
         pid_index_remove(s);
+        free(s->notify_status);
+        free(s->failure_reason);
         if (s->state == STATE_STOPPING)
                 n_stopping--;
         service_end_liveness(s);
@@ -1269,7 +1278,7 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .has_exited = s->has_exited,
                 .last_wait_status = s->last_wait_status,
                 .restarts = s->restarts,
-                .message = s->message[0] ? s->message : s->notify_status,
+                .message = s->message[0] ? s->message : s->notify_status ? s->notify_status : "",
         };
         ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }
