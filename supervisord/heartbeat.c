@@ -25,6 +25,7 @@
 
 #define HEAP_NONE ((size_t)-1)
 #define HEARTBEAT_MAX_PER_WAKEUP 256
+#define HEARTBEAT_TIMER_ACCURACY (10 * USEC_PER_MSEC)
 /* Reads of the pong pipe per wake-up: a service that floods it gets this much attention,
  * then waits for the next loop iteration like everyone else. */
 #define PONG_READS_PER_WAKEUP 4
@@ -220,9 +221,12 @@ static int schedule_on_timer(sd_event_source *source, uint64_t usec, void *userd
 
 static int schedule_ref(sd_event *event) {
         if (!schedule.timer) {
-                /* 1 ms accuracy: the default (250 ms) would blur timeouts of a fraction of a
-                 * second; heartbeats due together still share a wake-up through the heap. */
-                int r = sd_event_add_time(event, &schedule.timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC,
+                /* 10 ms accuracy: the timer may fire up to 10 ms late, and everything due by
+                 * then is handled in that one wake-up.  Services started at different moments
+                 * have their pings spread over the interval; without the slack a thousand of
+                 * them meant a thousand wake-ups a second.  (The default, 250 ms, would blur
+                 * timeouts of a fraction of a second.) */
+                int r = sd_event_add_time(event, &schedule.timer, CLOCK_MONOTONIC, 0, HEARTBEAT_TIMER_ACCURACY,
                                           schedule_on_timer, NULL);
                 if (r < 0)
                         return r;
