@@ -841,23 +841,28 @@ class Bench:
             self.finish(inst)
 
     def limits(self, n):
-        progress(f"limit: fork+exec loop of {n}")
+        # The best of three: a limit is what the machine can do, not what it did once.
+        progress(f"limit: fork+exec loop of {n}, best of 3")
         d = self.workdir("limit")
-        seconds = self.probe.forkloop(n, os.path.join(d, "sleep"))
-        self.put(n, "start", "limit", seconds if seconds is not None else NotAvailable("fork loop timed out"))
+        runs = [t for t in (self.probe.forkloop(n, os.path.join(d, "sleep")) for _ in range(3)) if t is not None]
+        self.put(n, "start", "limit", min(runs) if runs else NotAvailable("fork loop timed out"))
         shutil.rmtree(d, ignore_errors=True)
 
     def copy_limit(self, n_keys):
         nbytes = self.args.log_bytes
-        progress(f"limit: pipe-to-file copy of {nbytes} bytes")
+        progress(f"limit: pipe-to-file copy of {nbytes} bytes, read/write and splice, best of 3")
         path = os.path.join(self.root, "copy")
-        rw = self.probe.copy(nbytes, path)
-        os.unlink(path)
-        sp = self.probe.copy(nbytes, path, splice=True)
-        os.unlink(path)
+        best = {}
+        for splice in (False, True):
+            for _ in range(3):
+                seconds = self.probe.copy(nbytes, path, splice=splice)
+                os.unlink(path)
+                best[splice] = min(best.get(splice, seconds), seconds)
         for n in n_keys:
-            self.put(n, "log", "limit", nbytes / rw / 1e6)
-            self.put(n, "log", "limit (splice)", nbytes / sp / 1e6)
+            # The limit is the faster way; the other is shown below the table.
+            self.put(n, "log", "limit", nbytes / min(best.values()) / 1e6)
+            self.put(n, "log", "limit (read/write)", nbytes / best[False] / 1e6)
+            self.put(n, "log", "limit (splice)", nbytes / best[True] / 1e6)
 
     # -- the whole run --
 
@@ -970,8 +975,9 @@ def report(bench):
             out.append("| " + " | ".join(cells) + " |")
         if "limit (splice)" in res.get("log", {}):
             out.append("")
-            out.append(f"log limit with splice(2) instead of read/write: "
-                       f"{fmt(res['log']['limit (splice)'], 'MB/s')} MB/s")
+            out.append(f"log limit: the faster of a read/write copy "
+                       f"({fmt(res['log']['limit (read/write)'], 'MB/s')} MB/s) and a splice(2) copy "
+                       f"({fmt(res['log']['limit (splice)'], 'MB/s')} MB/s), best of 3 each")
         for key, _label, _unit, _lower in FIGURES:
             for tool, value in res.get(key, {}).items():
                 if isinstance(value, NotAvailable):

@@ -13,7 +13,7 @@ set -u
 N=${1:-1000}
 SUPERVISORD=$(realpath "${2:-supervisord/supervisord}")
 SUPERVISORCTL=$(realpath "${3:-supervisord/supervisorctl}")
-STATUS_CALLS=5
+STATUS_CALLS=${STATUS_CALLS:-5}
 OUT=$(mktemp -d /tmp/supprofile.XXXXXX)
 chmod 755 "$OUT"
 
