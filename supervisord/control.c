@@ -267,9 +267,10 @@ static bool resolve_targets(struct client *c, const struct request *req, struct 
         else
                 for (unsigned i = 0; i < req->n_names; i++)
                         filled += services_match(req->names[i], list + filled, n - filled);
-        /* A process named twice ("web web@0") is acted on once. */
-        size_t unique = 0;
-        for (size_t i = 0; i < filled; i++) {
+        /* A process named twice ("web web@0") is acted on once.  The table itself has no
+         * duplicates: skip the quadratic check for "all". */
+        size_t unique = everything ? filled : 0;
+        for (size_t i = 0; !everything && i < filled; i++) {
                 bool seen = false;
                 for (size_t j = 0; j < unique && !seen; j++)
                         seen = list[j] == list[i];

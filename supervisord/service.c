@@ -766,27 +766,29 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         /* Leftovers of a process that died on its own would outlive every restart. */
         service_kill_group(s, SIGKILL);
-        service_signal_strays(s, SIGKILL);
         service_set_group(s, 0);
 
         enum service_state was = s->state;
+        if (was == STATE_RUNNING
+            && service_exit_action(s->config, was, wait_status, s->failures) == EXIT_ACTION_RESTART) {
+                log_service(LOG_NOTICE, s->name, "%s, restarting", how);
+                s->restarts++;
+                service_spawn(s);
+                /* Strays only after the replacement is on its way: the search reads the
+                 * list of all our children, and a restart should not wait for it.  The new
+                 * process is a main pid, never taken for a stray. */
+                service_signal_strays(s, SIGKILL);
+                return;
+        }
+        service_signal_strays(s, SIGKILL);
         if (was == STATE_STARTING) {
                 service_failed_start(s, wait_status);
                 return;
         }
         if (was != STATE_RUNNING)
                 return;
-        switch (service_exit_action(s->config, was, wait_status, s->failures)) {
-        case EXIT_ACTION_RESTART:
-                log_service(LOG_NOTICE, s->name, "%s, restarting", how);
-                s->restarts++;
-                service_spawn(s);
-                break;
-        default:
-                s->message[0] = '\0';
-                service_set_state(s, STATE_EXITED);
-                break;
-        }
+        s->message[0] = '\0';
+        service_set_state(s, STATE_EXITED);
 }
 
 static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
