@@ -33,8 +33,10 @@ struct key_position {
 
 struct scan {
         const char *file;
-        struct key_position *keys;
-        size_t n_keys;
+        struct key_position *keys;  /* owned, with capacity entries */
+        size_t n_keys, capacity;
+        size_t *slots;              /* owned: open-addressing index, key index + 1 or 0 */
+        size_t n_slots;             /* a power of two, at least twice n_keys */
         char *error;    /* first problem found, or NULL */
 };
 
@@ -44,7 +46,65 @@ static void scan_free(struct scan *scan) {
                 free(scan->keys[i].key);
         }
         free(scan->keys);
+        free(scan->slots);
         free(scan->error);
+}
+
+/* FNV-1a over the section (or nothing, for globals) and the key: a thousand services have
+ * some ten thousand keys, and looking each up by a linear search made loading quadratic. */
+static uint64_t key_hash(const char *section, const char *key) {
+        uint64_t h = 1469598103934665603ULL;
+        for (const char *p = section ? section : ""; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ (section ? 1u : 2u)) * 1099511628211ULL;
+        for (const char *p = key; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        return h;
+}
+
+static bool key_matches(const struct key_position *k, const char *section, const char *key) {
+        if ((!section) != (!k->section))
+                return false;
+        return (!section || strcmp(section, k->section) == 0) && strcmp(key, k->key) == 0;
+}
+
+/* The first recorded position of KEY in SECTION, or NULL. */
+static const struct key_position *scan_find(const struct scan *scan, const char *section, const char *key) {
+        if (scan->n_slots == 0)
+                return NULL;
+        for (size_t i = key_hash(section, key) & (scan->n_slots - 1);; i = (i + 1) & (scan->n_slots - 1)) {
+                size_t slot = scan->slots[i];
+                if (slot == 0)
+                        return NULL;
+                if (key_matches(&scan->keys[slot - 1], section, key))
+                        return &scan->keys[slot - 1];
+        }
+}
+
+static void scan_index_put(struct scan *scan, size_t index) {
+        const struct key_position *k = &scan->keys[index];
+        for (size_t i = key_hash(k->section, k->key) & (scan->n_slots - 1);; i = (i + 1) & (scan->n_slots - 1))
+                if (scan->slots[i] == 0) {
+                        scan->slots[i] = index + 1;
+                        return;
+                }
+}
+
+/* Keep the index at most half full: rebuild it twice as large. */
+static int scan_index_grow(struct scan *scan) {
+        if (2 * (scan->n_keys + 1) <= scan->n_slots)
+                return 0;
+        size_t n_slots = scan->n_slots ? scan->n_slots * 2 : 64;
+        size_t *slots = calloc(n_slots, sizeof *slots);
+        if (!slots)
+                return -ENOMEM;
+        free(scan->slots);
+        scan->slots = slots;
+        scan->n_slots = n_slots;
+        for (size_t i = 0; i < scan->n_keys; i++)
+                if (!scan_find(scan, scan->keys[i].section, scan->keys[i].key))  /* keep the first */
+                        scan_index_put(scan, i);
+        return 0;
 }
 
 enum token_type { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_PUNCT };
@@ -56,16 +116,8 @@ struct token {
 };
 
 static int scan_line_of(const struct scan *scan, const char *section, const char *key) {
-        for (size_t i = 0; i < scan->n_keys; i++) {
-                const struct key_position *k = &scan->keys[i];
-                if ((!section) != (!k->section))
-                        continue;
-                if (section && strcmp(section, k->section) != 0)
-                        continue;
-                if (strcmp(key, k->key) == 0)
-                        return k->line;
-        }
-        return 0;
+        const struct key_position *k = scan_find(scan, section, key);
+        return k ? k->line : 0;
 }
 
 struct lexer {
@@ -151,17 +203,29 @@ static int scan_add(struct scan *scan, const char *section, const char *key, int
                         return -ENOMEM;
                 return 0;
         }
-        struct key_position *keys = realloc(scan->keys, (scan->n_keys + 1) * sizeof *keys);
-        if (!keys)
+        if (scan_index_grow(scan) < 0)
                 return -ENOMEM;
-        scan->keys = keys;
+        if (scan->n_keys == scan->capacity) {
+                size_t capacity = scan->capacity ? scan->capacity * 2 : 64;
+                struct key_position *grown = realloc(scan->keys, capacity * sizeof *grown);
+                if (!grown)
+                        return -ENOMEM;
+                scan->keys = grown;
+                scan->capacity = capacity;
+        }
+        struct key_position *keys = scan->keys;
         keys[scan->n_keys] = (struct key_position){
                 .section = section ? strdup(section) : NULL,
                 .key = strdup(key),
                 .line = line,
         };
-        if ((section && !keys[scan->n_keys].section) || !keys[scan->n_keys].key)
+        if ((section && !keys[scan->n_keys].section) || !keys[scan->n_keys].key) {
+                free(keys[scan->n_keys].section);
+                free(keys[scan->n_keys].key);
                 return -ENOMEM;
+        }
+        if (!scan_find(scan, section, key))  /* the first position of a key is the one to report */
+                scan_index_put(scan, scan->n_keys);
         scan->n_keys++;
         return 0;
 }
