@@ -2,6 +2,8 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <limits.h>
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -326,6 +328,39 @@ bool process_getenv(pid_t pid, const char *name, char *value, size_t size) {
 bool wait_for_file(const char *path, int timeout_ms) {
         char buf[16];
         return WAIT_UNTIL(read_text_file(path, buf, sizeof buf) > 0, timeout_ms);
+}
+
+int count_processes(const char *cmdline) {
+        DIR *dir = opendir("/proc");
+        struct dirent *e;
+        int n = 0;
+        ck_assert_ptr_nonnull(dir);
+        while ((e = readdir(dir))) {
+                pid_t pid = atoi(e->d_name);
+                char path[64], buf[256];
+                if (pid <= 0 || !process_exists(pid))
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+                ssize_t len = read_text_file(path, buf, sizeof buf);
+                for (ssize_t i = 0; i + 1 < len; i++)
+                        if (buf[i] == '\0')
+                                buf[i] = ' ';
+                if (len > 0 && strcmp(buf, cmdline) == 0)
+                        n++;
+        }
+        closedir(dir);
+        return n;
+}
+
+const char *heartbeat_helper_path(void) {
+        static char path[PATH_MAX];
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        ck_assert_int_gt(n, 0);
+        self[n] = '\0';
+        snprintf(path, sizeof path, "%s/helper_heartbeat", dirname(self));
+        ck_assert_msg(access(path, X_OK) == 0, "%s is missing: build it with the tests", path);
+        return path;
 }
 
 bool harness_instrumented(void) {

@@ -65,6 +65,11 @@ ssize_t read_text_file(const char *path, char *buf, size_t size);
 void sleep_ms(int ms);
 long long now_ms(void);
 
+/* Live processes whose command line (NULs read as spaces) is exactly CMDLINE. */
+int count_processes(const char *cmdline);
+/* The heartbeat client helper program, built next to the running test program. */
+const char *heartbeat_helper_path(void);
+
 /* The daemon runs instrumented (sanitizers, valgrind): memory and timing figures are the
  * instrumentation's, so tests skip assertions about them (and say so). */
 bool harness_instrumented(void);

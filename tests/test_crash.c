@@ -12,29 +12,6 @@
 
 #include "harness.h"
 
-/* Live processes whose command line is exactly CMDLINE (NULs as spaces). */
-static int count_processes(const char *cmdline) {
-        DIR *dir = opendir("/proc");
-        struct dirent *e;
-        int n = 0;
-        ck_assert_ptr_nonnull(dir);
-        while ((e = readdir(dir))) {
-                pid_t pid = atoi(e->d_name);
-                char path[64], buf[256];
-                if (pid <= 0 || !process_exists(pid))
-                        continue;
-                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-                ssize_t len = read_text_file(path, buf, sizeof buf);
-                for (ssize_t i = 0; i + 1 < len; i++)
-                        if (buf[i] == '\0')
-                                buf[i] = ' ';
-                if (len > 0 && strcmp(buf, cmdline) == 0)
-                        n++;
-        }
-        closedir(dir);
-        return n;
-}
-
 static void kill9_daemon(struct daemon *d) {
         ck_assert_int_eq(kill(d->pid, SIGKILL), 0);
         waitpid(d->pid, NULL, 0);

@@ -41,28 +41,6 @@ static long long cpu_ticks(pid_t pid) {
         return utime + stime;
 }
 
-static int count_processes(const char *cmdline) {
-        DIR *dir = opendir("/proc");
-        struct dirent *e;
-        int n = 0;
-        while (dir && (e = readdir(dir))) {
-                pid_t pid = atoi(e->d_name);
-                char path[64], buf[256];
-                if (pid <= 0 || !process_exists(pid))
-                        continue;
-                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-                ssize_t len = read_text_file(path, buf, sizeof buf);
-                for (ssize_t i = 0; i + 1 < len; i++)
-                        if (buf[i] == '\0')
-                                buf[i] = ' ';
-                if (len > 0 && strcmp(buf, cmdline) == 0)
-                        n++;
-        }
-        if (dir)
-                closedir(dir);
-        return n;
-}
-
 static int connect_unix(const char *path);
 
 /* Milliseconds for a whole "status" answer over a raw connection: the daemon's

@@ -159,18 +159,6 @@ END_TEST
 
 /* ---- integration ---- */
 
-/* The example C service, built next to this test program. */
-static const char *helper_path(void) {
-        static char path[PATH_MAX];
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        ck_assert_int_gt(n, 0);
-        self[n] = '\0';
-        snprintf(path, sizeof path, "%s/helper_heartbeat", dirname(self));
-        ck_assert_msg(access(path, X_OK) == 0, "%s is missing: build it with the tests", path);
-        return path;
-}
-
 /* The last heartbeat round trip in `--json status NAME`, in ms; -1 for null. */
 static double heartbeat_rtt_of(struct daemon *d, const char *name) {
         char out[4096];
@@ -229,7 +217,7 @@ START_TEST(test_answering_services_stay_up) {
                             " start-secs = 0.1\n}\n"
                             "service c {\n command = \"%s\"\n heartbeat-interval = 0.2\n heartbeat-timeout = 0.1\n"
                             " heartbeat-misses = 2\n start-secs = 0.1\n}\n",
-                            SHELL_RESPONDER, helper_path());
+                            SHELL_RESPONDER, heartbeat_helper_path());
         daemon_start(&d);
         ck_assert(wait_for_state(&d, "shell", "RUNNING", 5000));
         ck_assert(wait_for_state(&d, "c", "RUNNING", 5000));
@@ -460,7 +448,7 @@ START_TEST(test_many_services_one_timer) {
         daemon_init(&d);
         daemon_write_config(&d, "service many {\n command = \"%s\"\n instances = 40\n heartbeat-interval = 0.1\n"
                                 " heartbeat-timeout = 0.05\n heartbeat-misses = 3\n start-secs = 0.1\n}\n",
-                            helper_path());
+                            heartbeat_helper_path());
         daemon_start(&d);
         ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "status many") == 0, 5000));
         sleep_ms(2000);  /* twenty intervals of forty services */

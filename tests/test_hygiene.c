@@ -67,18 +67,6 @@ static void assert_no_foreign_variables(const char *who, const char *child, cons
         }
 }
 
-/* The heartbeat client built next to this test program. */
-static const char *helper_path(void) {
-        static char path[PATH_MAX];
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        ck_assert_int_gt(n, 0);
-        self[n] = '\0';
-        snprintf(path, sizeof path, "%s/helper_heartbeat", dirname(self));
-        ck_assert_msg(access(path, X_OK) == 0, "%s is missing: build it with the tests", path);
-        return path;
-}
-
 START_TEST(test_every_spawn_path) {
         struct daemon d;
         char daemon_env[16384], env[16384], value[256], list[256], pidfile[256];
@@ -107,7 +95,7 @@ START_TEST(test_every_spawn_path) {
                 /* the C client, not the shell idiom: a shell opens fds of its own for `<&3` */
                 "service beating { user = nobody\n heartbeat-interval = 1\n start-secs = 0.2\n"
                 "  command = %2$s\n}\n",
-                pidfile, helper_path());
+                pidfile, heartbeat_helper_path());
         /* Variables meant for supervisord itself, as systemd would set them. */
         setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);
         setenv("LISTEN_FDNAMES", "control", 1);
