@@ -470,6 +470,14 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
                 notify_set_session(s->notify, pid);  /* setsid() made it a session leader */
 }
 
+/* No process came of a spawn: say why, and count it as a failed start. */
+static void service_spawn_failed(struct service *s, const char *step, int error) {
+        snprintf(s->message, sizeof s->message, "%s: %s", step, strerror(-error));
+        log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
+        s->state = STATE_STARTING;
+        service_failed_start(s, -1);
+}
+
 static void service_spawn(struct service *s) {
         struct spawn_options options = SPAWN_OPTIONS_INIT;
         pid_t pid;
@@ -481,29 +489,20 @@ static void service_spawn(struct service *s) {
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
         r = log_capture_prepare(s->log, s->config, &options.stdout_fd, &options.stderr_fd);
         if (r < 0) {
-                snprintf(s->message, sizeof s->message, "output pipe: %s", strerror(-r));
-                log_error("%s: cannot start: %s", s->name, s->message);
-                s->state = STATE_STARTING;
-                service_failed_start(s, -1);
+                service_spawn_failed(s, "output pipe", r);
                 return;
         }
         char *liveness_env[4];
         r = service_prepare_liveness(s, &options, liveness_env);
         if (r < 0) {
-                snprintf(s->message, sizeof s->message, "heartbeat pipes or notify socket: %s", strerror(-r));
-                log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
-                s->state = STATE_STARTING;
-                service_failed_start(s, -1);
+                service_spawn_failed(s, "heartbeat pipes or notify socket", r);
                 return;
         }
         r = spawn_service(s->config, &options, &pid, &error_fd);
         log_capture_spawned(s->log);
         service_begin_liveness(s, r < 0 ? 0 : pid);
         if (r < 0) {
-                snprintf(s->message, sizeof s->message, "fork: %s", strerror(-r));
-                log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
-                s->state = STATE_STARTING;
-                service_failed_start(s, -1);
+                service_spawn_failed(s, "fork", r);
                 return;
         }
         r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
