@@ -290,6 +290,9 @@ struct load_context {
         char *error;
         size_t error_size;
         bool failed;
+        /* The groups looked up last, so that a thousand services of one user cost one
+         * lookup: borrowed from the service they were made for, which outlives the load. */
+        const struct service_config *last_groups;
 };
 
 /* libconfuse reports through this; only the first message is kept. */
@@ -470,6 +473,41 @@ static int dup_string(const char *text, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The supplementary groups of `user` with gid among them, as initgroups(3) would set
+ * them.  Looked up here because the spawned child shares supervisord's memory until it
+ * execs and must not call NSS; a change to the group database applies from the next
+ * load (reload). */
+static int load_groups(struct load_context *ctx, const char *name, struct service_config *s) {
+        const struct service_config *last = ctx->last_groups;
+        size_t n;
+        if (last && last->gid == s->gid && strcmp(last->user_name, s->user_name) == 0) {
+                n = last->n_groups;
+                if (!(s->groups = malloc(n * sizeof(gid_t))))
+                        return -ENOMEM;
+                memcpy(s->groups, last->groups, n * sizeof(gid_t));
+        } else {
+                int count = 16;
+                for (;;) {
+                        gid_t *groups = realloc(s->groups, (size_t)count * sizeof(gid_t));
+                        if (!groups)
+                                return -ENOMEM;
+                        s->groups = groups;
+                        int have = count;
+                        if (getgrouplist(s->user_name, s->gid, s->groups, &count) >= 0)
+                                break;
+                        if (have >= 65536)  /* NGROUPS_MAX: the kernel would not take more */
+                                return load_error(ctx, name, "user", "user: '%s' is in more than 65536 groups",
+                                                  s->user_name);
+                        if (count <= have)  /* no bigger size asked for: give it more */
+                                count = have * 2;
+                }
+                n = (size_t)count;
+        }
+        s->n_groups = n;
+        ctx->last_groups = s;
+        return 0;
+}
+
 static int load_user(struct load_context *ctx, const char *name, const char *text, struct service_config *s) {
         struct passwd *pw;
         long uid;
@@ -486,7 +524,7 @@ static int load_user(struct load_context *ctx, const char *name, const char *tex
                 s->gid = pw->pw_gid;
         if (dup_string(pw->pw_name, &s->user_name) < 0 || dup_string(pw->pw_dir, &s->user_home) < 0)
                 return -ENOMEM;
-        return 0;
+        return load_groups(ctx, name, s);
 }
 
 static int load_group(const char *text, gid_t *ret) {
@@ -1041,6 +1079,7 @@ void service_config_unref(struct service_config *s) {
         free(s->directory);
         free(s->user_name);
         free(s->user_home);
+        free(s->groups);
         strv_free(s->environment);
         free(s->pidfile);
         strv_free(s->after);

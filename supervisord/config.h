@@ -62,6 +62,9 @@ struct service_config {
         char *user_home;        /* HOME for the service when `user` is set */
         uid_t uid;
         gid_t gid;              /* `group`, else the user's primary group */
+        gid_t *groups;          /* with `user`: its supplementary groups and gid, looked up
+                                 * at load (the child cannot ask NSS); owned */
+        size_t n_groups;
         bool has_umask;
         mode_t umask;
         bool has_nice;
