@@ -263,7 +263,9 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 listen_fd = activated_fd;
         else if (control_listen(config, &listen_fd, error, sizeof error) < 0)
                 goto fail;
-        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0
+        /* spawn_init after the signals (it notes their dispositions) and before the
+         * services open their descriptors (its slots sit below them). */
+        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init()) < 0
             || (r = services_create(event, config)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;

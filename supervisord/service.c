@@ -216,16 +216,21 @@ static void service_close_error_watch(struct service *s) {
         s->error_watch = sd_event_source_disable_unref(s->error_watch);
 }
 
+/* The setup step a child failed at, to show as the reason of its exit (127). */
+static void service_record_spawn_error(struct service *s, const char *message) {
+        if (!message[0])
+                return;
+        snprintf(s->message, sizeof s->message, "%s", message);
+        log_service(LOG_ERR, s->name, "%s", message);
+}
+
 /* Take what the child wrote before dying; called before acting on its exit. */
 static void service_collect_spawn_error(struct service *s) {
         if (!s->error_watch)
                 return;
         char buf[sizeof s->message];
-        spawn_read_error(sd_event_source_get_io_fd(s->error_watch), buf, sizeof buf);
-        if (buf[0]) {
-                snprintf(s->message, sizeof s->message, "%s", buf);
-                log_service(LOG_ERR, s->name, "%s", buf);
-        }
+        spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
+        service_record_spawn_error(s, buf);
         service_close_error_watch(s);
 }
 
@@ -498,19 +503,23 @@ static void service_spawn(struct service *s) {
                 service_spawn_failed(s, "heartbeat pipes or notify socket", r);
                 return;
         }
-        r = spawn_service(s->config, &options, &pid, &error_fd);
+        char failure[sizeof s->message];
+        r = spawn_service(s->config, &options, &pid, &error_fd, failure, sizeof failure);
         log_capture_spawned(s->log);
         service_begin_liveness(s, r < 0 ? 0 : pid);
         if (r < 0) {
                 service_spawn_failed(s, "fork", r);
                 return;
         }
-        r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
-        if (r < 0) {
-                log_service(LOG_ERR, s->name, "cannot watch spawn pipe: %s", strerror(-r));
-                close(error_fd);
-        } else {
-                sd_event_source_set_io_fd_own(s->error_watch, true);
+        service_record_spawn_error(s, failure);  /* the process exits 127: its exit acts on it */
+        if (error_fd >= 0) {
+                /* The outcome comes later (a plain fork): the loop reads it. */
+                r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
+                if (r < 0) {
+                        log_service(LOG_ERR, s->name, "cannot watch spawn pipe: %s", strerror(-r));
+                        close(error_fd);
+                } else
+                        sd_event_source_set_io_fd_own(s->error_watch, true);
         }
         service_set_pid(s, pid);
         service_set_group(s, pid);
@@ -1174,6 +1183,13 @@ static void service_replace_config(struct service *s, struct service_config *con
                 service_start(s);
 }
 
+/* S keeps its process under the same definition in a new object, CONFIG. */
+static void service_adopt_config(struct service *s, struct service_config *config) {
+        struct service_config **slot = s->next_config ? &s->next_config : &s->config;
+        service_config_unref(*slot);
+        *slot = service_config_ref(config);
+}
+
 static void service_retire(struct service *s) {
         s->removing = true;
         s->start_pending = false;
@@ -1225,8 +1241,14 @@ int services_reload(const struct config *config, struct reload_report *report) {
                         continue;
                 }
                 const struct service_config *current = first->next_config ? first->next_config : first->config;
-                if (service_config_equal(current, sc))
+                if (service_config_equal(current, sc)) {
+                        /* Unchanged: the processes stay, and take the new object, whose
+                         * supplementary groups were looked up just now. */
+                        for (size_t i = 0; i < service_table_size; i++)
+                                if (!service_table[i]->removing && strcmp(service_table[i]->config->name, sc->name) == 0)
+                                        service_adopt_config(service_table[i], sc);
                         continue;
+                }
                 if ((r = strv_push(&report->changed, &n_changed, sc->name)) < 0)
                         return r;
                 /* Instance names depend on the count only between one ("web") and many
@@ -1239,11 +1261,9 @@ int services_reload(const struct config *config, struct reload_report *report) {
                                 continue;
                         if (renamed || s->instance >= sc->instances)
                                 service_retire(s);
-                        else if (only_count) {
-                                /* same definition: keep the process, adopt the new object */
-                                service_config_unref(s->config);
-                                s->config = service_config_ref(sc);
-                        } else
+                        else if (only_count)
+                                service_adopt_config(s, sc);  /* same definition: keep the process */
+                        else
                                 service_replace_config(s, sc);
                         if (i >= service_table_size || service_table[i] != s)
                                 i--;

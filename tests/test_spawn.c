@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -91,7 +92,13 @@ START_TEST(test_environment) {
         setenv("INHERITED_BY_TEST", "original", 1);
         setenv("KEPT_FROM_PARENT", "yes", 1);
         setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1);  /* meant for supervisord, not its services */
+        /* supervisord's own SUPERVISOR_* (it may run under another supervisord) are not its
+         * services': a ping fd that is not there would mislead heartbeat_client.h. */
+        setenv("SUPERVISOR_PING_FD", "3", 1);
+        setenv("SUPERVISOR_SERVICE", "outer", 1);
         pid_t pid = start_one(&d, "envy");
+        unsetenv("SUPERVISOR_PING_FD");
+        unsetenv("SUPERVISOR_SERVICE");
         ck_assert(process_getenv(pid, "SUPERVISOR_SERVICE", value, sizeof value));
         ck_assert_str_eq(value, "envy");
         ck_assert(process_getenv(pid, "SUPERVISOR_INSTANCE", value, sizeof value));
@@ -103,6 +110,50 @@ START_TEST(test_environment) {
         ck_assert(process_getenv(pid, "KEPT_FROM_PARENT", value, sizeof value));
         ck_assert_str_eq(value, "yes");
         ck_assert(!process_getenv(pid, "NOTIFY_SOCKET", value, sizeof value));
+        ck_assert(!process_getenv(pid, "SUPERVISOR_PING_FD", value, sizeof value));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static void write_script(const char *path, const char *text, mode_t mode) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+/* A bare command name is looked up in the PATH the service gets (its `environment`, not
+ * supervisord's), and a script without a #! line runs under /bin/sh, as with execvp(3). */
+START_TEST(test_command_search) {
+        struct daemon d;
+        char bin[192], path[256], out[4096];
+        daemon_init(&d);
+        snprintf(bin, sizeof bin, "%s/bin", d.dir);
+        ck_assert_int_eq(mkdir(bin, 0755), 0);
+        snprintf(path, sizeof path, "%s/with-shebang", bin);
+        write_script(path, "#!/bin/sh\nexec /bin/sleep 3911\n", 0755);
+        snprintf(path, sizeof path, "%s/without-shebang", bin);
+        write_script(path, "exec /bin/sleep 3912\n", 0755);
+        snprintf(path, sizeof path, "%s/not-executable", bin);
+        write_script(path, "#!/bin/sh\nexec /bin/sleep 3913\n", 0644);
+        daemon_write_config(&d,
+                "service shebang {\n command = with-shebang\n start-secs = 0.1\n"
+                " environment = { \"PATH=/nonexistent::%1$s\" }\n}\n"
+                "service plain {\n command = without-shebang\n start-secs = 0.1\n environment = { \"PATH=%1$s\" }\n}\n"
+                "service denied {\n command = not-executable\n start-retries = 1\n environment = { \"PATH=%1$s\" }\n}\n"
+                "service missing {\n command = with-shebang\n start-retries = 1\n}\n",
+                bin);
+        daemon_start(&d);
+        ck_assert_msg(wait_for_state(&d, "shebang", "RUNNING", 5000), "%d %s", ctl(&d, out, sizeof out, "status"), out);
+        ck_assert(wait_for_state(&d, "plain", "RUNNING", 5000));
+        ck_assert(WAIT_UNTIL(count_processes("/bin/sleep 3911") == 1 && count_processes("/bin/sleep 3912") == 1, 5000));
+        ck_assert(wait_for_state(&d, "denied", "FATAL", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status denied"), 3);
+        ck_assert_msg(strstr(out, "exec not-executable: Permission denied"), "%s", out);
+        /* Not in supervisord's own PATH. */
+        ck_assert(wait_for_state(&d, "missing", "FATAL", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status missing"), 3);
+        ck_assert_msg(strstr(out, "exec with-shebang: No such file or directory"), "%s", out);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -241,6 +292,7 @@ static Suite *spawn_suite(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_session_fds_stdin);
         tcase_add_test(tc, test_environment);
+        tcase_add_test(tc, test_command_search);
         tcase_add_test(tc, test_directory_umask_nice_limits);
         tcase_add_test(tc, test_signals_reset);
         tcase_add_test(tc, test_user_and_group);
