@@ -4,15 +4,19 @@
  * leader's start time when it was recorded.  A pgid cannot be reused as a pid while the
  * group has members, so a live group whose leader is gone is still the one we recorded;
  * a live leader with another start time is a new process that happens to have the old
- * number, and is left alone. */
+ * number, and is left alone.  A start time taken by the clock just before the spawn
+ * (start_time_now) can be one tick early, so one tick of difference still matches: a
+ * pid cannot come round again within 1/CLK_TCK seconds. */
 #include "leftovers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -45,6 +49,19 @@ unsigned long long process_start_time(pid_t pid) {
         return p ? strtoull(p, NULL, 10) : 0;
 }
 
+unsigned long long start_time_now(void) {
+        /* What the kernel stores as a task's start: CLOCK_BOOTTIME, shown in clock ticks. */
+        struct timespec ts;
+        if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+                return 0;
+        unsigned long long hz = (unsigned long long)sysconf(_SC_CLK_TCK);
+        return (unsigned long long)ts.tv_sec * hz + (unsigned long long)ts.tv_nsec / (1000000000ULL / hz);
+}
+
+static bool same_start(unsigned long long recorded, unsigned long long now) {
+        return now == recorded || now == recorded + 1;
+}
+
 static int kill_recorded(const char *path) {
         FILE *f = fopen(path, "re");
         if (!f)
@@ -59,7 +76,7 @@ static int kill_recorded(const char *path) {
                 if (kill(-pgid, 0) < 0)
                         continue;  /* gone */
                 unsigned long long now = process_start_time(pgid);
-                if (now != 0 && start != 0 && now != start)
+                if (now != 0 && start != 0 && !same_start(start, now))
                         continue;  /* the number was reused by an unrelated leader */
                 log_warning("killing process group %d left running by a previous supervisord", (int)pgid);
                 if (kill(-pgid, SIGKILL) == 0)

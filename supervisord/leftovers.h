@@ -20,3 +20,6 @@ void leftovers_close(void);
 
 /* Start time of PID in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long process_start_time(pid_t pid);
+/* The start time, in the same units, of a process forked right after this call: it
+ * is this or one tick more, which is all the record's comparison asks. */
+unsigned long long start_time_now(void);

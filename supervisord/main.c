@@ -265,7 +265,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         /* spawn_init after the signals (it notes their dispositions) and before the
          * services open their descriptors (its slots sit below them). */
-        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init()) < 0
+        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event)) < 0
             || (r = services_create(event, config)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
@@ -312,6 +312,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         services_free();
+        spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */
         systemd_stop();
         leftovers_close();
@@ -328,6 +329,7 @@ fail:
         }
         control_stop(NULL);
         services_free();
+        spawn_free();
         logs_free_all();
         systemd_stop();
         leftovers_close();

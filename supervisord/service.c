@@ -178,15 +178,19 @@ static bool state_is_active(enum service_state state) {
         return state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING;
 }
 
-/* Every change of the live process groups goes to the crash record (leftovers.c). */
-static void service_set_group(struct service *s, pid_t group) {
+/* Every change of the live process groups goes to the crash record (leftovers.c), with
+ * the leader's START_TIME, taken once here, not at every rewrite of the record: that
+ * would be a /proc read per service for each restart of any one of them. */
+static void service_set_group_started(struct service *s, pid_t group, unsigned long long start_time) {
         if (s->group != group) {
                 leftovers_changed();
-                /* Read once here, not at every rewrite of the record: that would be a
-                 * /proc read per service for each restart of any one of them. */
-                s->group_start_time = group > 0 ? process_start_time(group) : 0;
+                s->group_start_time = group > 0 ? start_time : 0;
         }
         s->group = group;
+}
+
+static void service_set_group(struct service *s, pid_t group) {
+        service_set_group_started(s, group, s->group != group && group > 0 ? process_start_time(group) : 0);
 }
 
 static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata);
@@ -224,12 +228,13 @@ static void service_record_spawn_error(struct service *s, const char *message) {
         log_service(LOG_ERR, s->name, "%s", message);
 }
 
-/* Take what the child wrote before dying; called before acting on its exit. */
+/* Take what the child said before dying; called before acting on its exit. */
 static void service_collect_spawn_error(struct service *s) {
-        if (!s->error_watch)
-                return;
         char buf[sizeof s->message];
-        spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
+        if (s->error_watch)
+                spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
+        else
+                spawn_collect(s->pid, buf, sizeof buf);
         service_record_spawn_error(s, buf);
         service_close_error_watch(s);
 }
@@ -503,15 +508,15 @@ static void service_spawn(struct service *s) {
                 service_spawn_failed(s, "heartbeat pipes or notify socket", r);
                 return;
         }
-        char failure[sizeof s->message];
-        r = spawn_service(s->config, &options, &pid, &error_fd, failure, sizeof failure);
+        /* Not read from /proc/PID/stat: that waits while the child is in exec. */
+        unsigned long long start_time = start_time_now();
+        r = spawn_service(s->config, &options, &pid, &error_fd);
         log_capture_spawned(s->log);
         service_begin_liveness(s, r < 0 ? 0 : pid);
         if (r < 0) {
                 service_spawn_failed(s, "fork", r);
                 return;
         }
-        service_record_spawn_error(s, failure);  /* the process exits 127: its exit acts on it */
         if (error_fd >= 0) {
                 /* The outcome comes later (a plain fork): the loop reads it. */
                 r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
@@ -522,7 +527,7 @@ static void service_spawn(struct service *s) {
                         sd_event_source_set_io_fd_own(s->error_watch, true);
         }
         service_set_pid(s, pid);
-        service_set_group(s, pid);
+        service_set_group_started(s, pid, start_time);
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
@@ -1088,8 +1093,11 @@ void services_reap(void) {
                 struct service *s = services_find_by_pid(pid);
                 if (s)
                         service_on_exit(s, status);
-                else
+                else {
+                        char unused[8];
+                        spawn_collect(pid, unused, sizeof unused);  /* a removed service's failed spawn */
                         log_debug("reaped pid %d (not a service's main process)", (int)pid);
+                }
         }
         /* Reaping may have emptied the process group of a service being stopped.  The
          * loop re-reads the size: finishing a stop can remove a service (reload). */

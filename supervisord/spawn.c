@@ -5,37 +5,39 @@
  * child then spent most of its time before exec closing those copies.  At a thousand
  * services that made every spawn, and so every restart, cost well over a millisecond.
  *
- * Instead the child is a clone(CLONE_VM | CLONE_VFORK | CLONE_FILES), the way
- * posix_spawn() makes its children: it runs on a small stack of its own inside
- * supervisord's memory, and supervisord is suspended until the child has exec'd or died.
- * Its first act is close_range(slot_end, ~0U, CLOSE_RANGE_UNSHARE), which gives it a
- * private descriptor table holding only the fds below slot_end: the kernel copies those
- * few and never touches the others.  So everything a child needs (its stdout and stderr,
- * the heartbeat fds, the error pipe) is first put into a handful of slots, descriptors
- * reserved at low numbers by spawn_init and kept open on /dev/null between spawns so that
- * nothing else takes their numbers.
+ * Instead the child is a clone(CLONE_VM | CLONE_FILES): it runs on a small stack of its
+ * own inside supervisord's memory, on the other core while supervisord goes on.  Its
+ * first act is close_range(slot_end, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private
+ * descriptor table holding only the fds below slot_end: the kernel copies those few and
+ * never touches the others.  Everything a child takes over (stdout, stderr, the heartbeat
+ * fds) is first put into a handful of slots, descriptors reserved at low numbers by
+ * spawn_init and kept open on /dev/null between spawns so that nothing else takes their
+ * numbers.  supervisord waits only for that first system call (it needs the slots back
+ * for the next spawn), never for the exec: a command on a hung network file system
+ * hangs its own child, not the loop.
  *
- * What the child may do: it shares memory with a suspended supervisord, so it must not
- * allocate, lock, or change anything supervisord reads afterwards.  Everything that
- * needs memory is done before the clone — the environment array (here), the
- * supplementary groups (config.c, at load), the list of signals to reset (spawn_init) —
- * and the child makes only system calls.  A failing step is reported as an 8-byte
- * record on a close-on-exec pipe; supervisord turns it into the message.  A child that
- * failed has written its record before it exits, which is what resumes supervisord, so
- * the outcome is known as soon as the clone returns.
+ * What the child may do: it shares memory with a running supervisord, so it must not
+ * allocate, lock, or write anything but its own stack and its spawn context — not even
+ * errno, which lives in the memory of supervisord's thread.  So it makes only raw system
+ * calls (inline assembly, x86-64 and arm64) and computes nothing that needs memory:
+ * the environment array, the supplementary groups (config.c, at load) and the list of
+ * signals to reset (spawn_init) are prepared by the parent.  Everything the child reads
+ * lives in its context — stack, environment, a reference to the config — which is not
+ * reused before the kernel says the child is done with our memory: CLONE_CHILD_CLEARTID
+ * zeroes the context's state word at the exec, or at the exit of a child that failed,
+ * after it wrote which step failed into the context.  spawn_collect() reads that once
+ * the process is reaped.
  *
- * The price: supervisord's loop waits while the child gets to exec — tens of
- * microseconds normally; a command or directory on a hung network file system holds it
- * for as long as the file system hangs, exactly as it would hold a posix_spawn().
- *
- * valgrind cannot run CLONE_VM children, so under valgrind a plain fork() runs the same
- * child code, and the error pipe is left to the event loop to read. */
+ * Elsewhere — under valgrind, which cannot run CLONE_VM children, and on architectures
+ * without the inline system calls — a plain fork() runs the same child code, which then
+ * reports a failure on a close-on-exec pipe left to the event loop to read. */
 #include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -48,6 +50,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <systemd/sd-event.h>
 #include <unistd.h>
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -56,9 +59,49 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-/* The child's code runs on a stack sanitizers know nothing about, and before exec: no
- * instrumentation there. */
+/* The child's code runs on a stack sanitizers know nothing about, beside supervisord's
+ * running thread: no instrumentation there. */
 #define CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+
+/* A system call that returns -errno and touches no memory of ours. */
+#if defined(__x86_64__)
+#define SPAWN_SHARED_MEMORY 1
+static inline long CHILD_CODE child_syscall(long n, long a1, long a2, long a3, long a4, long a5) {
+        register long r10 __asm__("r10") = a4;
+        register long r8 __asm__("r8") = a5;
+        long ret;
+        __asm__ volatile("syscall"
+                         : "=a"(ret)
+                         : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
+                         : "rcx", "r11", "memory");
+        return ret;
+}
+#elif defined(__aarch64__)
+#define SPAWN_SHARED_MEMORY 1
+static inline long CHILD_CODE child_syscall(long n, long a1, long a2, long a3, long a4, long a5) {
+        register long x8 __asm__("x8") = n;
+        register long x0 __asm__("x0") = a1;
+        register long x1 __asm__("x1") = a2;
+        register long x2 __asm__("x2") = a3;
+        register long x3 __asm__("x3") = a4;
+        register long x4 __asm__("x4") = a5;
+        __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory", "cc");
+        return x0;
+}
+#else
+/* Only ever run in a forked child, whose errno is its own. */
+#define SPAWN_SHARED_MEMORY 0
+static long child_syscall(long n, long a1, long a2, long a3, long a4, long a5) {
+        long ret = syscall(n, a1, a2, a3, a4, a5);
+        return ret < 0 ? -errno : ret;
+}
+#endif
+
+#define SYS0(n) child_syscall(n, 0, 0, 0, 0, 0)
+#define SYS1(n, a) child_syscall(n, (long)(a), 0, 0, 0, 0)
+#define SYS2(n, a, b) child_syscall(n, (long)(a), (long)(b), 0, 0, 0)
+#define SYS3(n, a, b, c) child_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0)
+#define SYS4(n, a, b, c, d) child_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0)
 
 /* 32-bit systems have 16-bit uid calls under the plain names. */
 #ifdef SYS_setresuid32
@@ -71,8 +114,9 @@
 #define SYSCALL_SETGROUPS SYS_setgroups
 #endif
 
-#define CHILD_STACK_SIZE (256u << 10)  /* mapped once; the child touches a few KiB of it */
-#define MAX_SCRIPT_ARGS 1024           /* argv of a script run through /bin/sh (ENOEXEC) */
+#define CHILD_STACK_SIZE (64u << 10)  /* mapped per context; the child touches a few KiB */
+#define MAX_SCRIPT_ARGS 256           /* argv of a script run through /bin/sh (ENOEXEC) */
+#define MAX_CONTEXTS 1024             /* children between clone and exec at once */
 
 extern char **environ;
 
@@ -104,7 +148,7 @@ enum child_step {
 };
 
 struct child_failure {
-        int32_t step;   /* enum child_step */
+        int32_t step;   /* enum child_step, 0: none */
         int32_t error;  /* errno, 0 if none */
 };
 
@@ -117,22 +161,62 @@ enum slot {
         N_SLOTS,
 };
 
+/* The state word of a context, the futex both sides wait on. */
+enum {
+        CONTEXT_FREE = 0,      /* no child uses it: the kernel's CLONE_CHILD_CLEARTID value */
+        CONTEXT_UNSHARED = 1,  /* the child has its own descriptor table */
+        CONTEXT_CLONING = 2,   /* set by the parent before the clone */
+};
+
+/* Everything the child needs, prepared by the parent and only read by the child. */
+struct child {
+        const struct service_config *config;
+        int sources[N_SLOTS];        /* slot numbers holding what becomes fd 1, 2, 3...; -1 */
+        unsigned n_extra_fds;
+        int error_fd;                /* fork only: the slot with the error pipe's write end */
+        char *const *envp;
+        const char *path;            /* PATH to search the command in */
+        pid_t parent;
+        uid_t euid;
+        gid_t egid;
+        int *state;                  /* the context's state word */
+        struct child_failure *failure;
+        bool changes_credentials;    /* as root, to `user` or `group` */
+};
+
+/* What one child uses of our memory until it has exec'd or exited.  Allocated once,
+ * never moved (the child holds its address), reused when free. */
+struct spawn_context {
+        int state;                   /* CONTEXT_*, a futex; written by the kernel too */
+        pid_t pid;                   /* the child, 0 once collected or never used */
+        struct child_failure failure;/* written by a child that fails, before it exits */
+        struct service_config *config;  /* a reference while the child may read it */
+        struct child child;
+        char *stack;                 /* owned mapping of CHILD_STACK_SIZE, lowest page a guard */
+        char **envp;                 /* owned: this child's environment */
+        size_t envp_capacity;
+        char *strings;               /* owned: the variables made for this child */
+        size_t strings_capacity;
+};
+
 static struct {
         bool ready;
-        bool use_fork;               /* under valgrind */
+        bool use_fork;               /* valgrind, or no inline system calls here */
         int null_fd;                 /* owned: /dev/null, read-only: the children's stdin, and
                                       * what an idle slot holds */
         int slots[N_SLOTS];          /* owned, close-on-exec, on null_fd between spawns */
         int slot_end;                /* above every slot and null_fd */
-        void *stack;                 /* owned mapping of CHILD_STACK_SIZE, lowest page a guard */
         uint64_t reset_signals;      /* bit sig-1: not SIG_DFL in supervisord */
         char **inherited;            /* owned array, strings borrowed from environ: what every
                                       * service inherits */
         size_t n_inherited;
-        char **envp;                 /* owned scratch for one spawn's environment */
-        size_t envp_capacity;
-        char *strings;               /* owned scratch for the variables made per spawn */
-        size_t strings_capacity;
+        struct spawn_context **contexts;  /* owned, each owned */
+        size_t n_contexts;
+        int dumpable;                /* PR_GET_DUMPABLE at start-up */
+        bool dumpable_lowered;       /* a child that changes user may have cleared it */
+        sd_event *event;             /* borrowed */
+        sd_event_source *dumpable_timer;  /* owned: looks again while lowered */
+        struct spawn_context fork_context;  /* the one a forking spawn builds in */
 } spawner = { .null_fd = -1 };
 
 /* The RLIMIT_NOFILE supervisord was started with; services get it back. */
@@ -149,11 +233,9 @@ int spawn_raise_nofile(void) {
         return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
-/* ---- the child: system calls only ---- */
+/* ---- the child: raw system calls only ---- */
 
-/* The kernel's struct sigaction, for the raw system call: glibc's wrapper refuses the
- * two signals it reserves for its threads (32, 33), whose inherited dispositions would
- * still survive exec. */
+/* The kernel's struct sigaction. */
 struct kernel_sigaction {
         void (*handler)(int);
         unsigned long flags;
@@ -161,61 +243,63 @@ struct kernel_sigaction {
         uint64_t mask;
 };
 
-/* Everything the child needs, prepared by the parent and only read by the child. */
-struct child {
-        const struct service_config *config;
-        int sources[N_SLOTS];        /* slot numbers holding what becomes fd 1, 2, 3...; -1 */
-        unsigned n_extra_fds;
-        int error_fd;                /* the slot with the error pipe's write end */
-        char *const *envp;
-        const char *path;            /* PATH to search the command in */
-        pid_t parent;
-        bool is_root;
-};
-
-static void CHILD_CODE __attribute__((noreturn)) child_fail(const struct child *c, int step, int error) {
-        struct child_failure failure = { .step = step, .error = error };
-        ssize_t unused = write(c->error_fd, &failure, sizeof failure);  /* far below PIPE_BUF */
-        (void)unused;
-        _exit(127);
+static void CHILD_CODE __attribute__((noreturn)) child_fail(const struct child *c, int step, long error) {
+        struct child_failure failure = { .step = step, .error = (int32_t)-error };
+        *c->failure = failure;  /* our context: read once the kernel has freed it */
+        if (c->error_fd >= 0)
+                (void)SYS3(SYS_write, c->error_fd, &failure, sizeof failure);  /* far below PIPE_BUF */
+        for (;;)
+                (void)SYS1(SYS_exit_group, 127);
 }
 
 static void CHILD_CODE child_reset_signals(void) {
+        /* Signals supervisord handles or ignores; 32 and 33 too, whose glibc refuses to
+         * touch but whose ignored disposition would survive exec. */
         struct kernel_sigaction dfl = { .handler = SIG_DFL };
         for (int sig = 1; sig <= 64; sig++)
                 if (spawner.reset_signals & (UINT64_C(1) << (sig - 1)))
-                        (void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+                        (void)SYS4(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
         uint64_t none = 0;
-        (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+        (void)SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
 static void CHILD_CODE child_set_limit(const struct child *c, int resource, int step, const struct resource_limit *limit) {
         if (!limit->set)
                 return;
         struct rlimit rl = { .rlim_cur = limit->value, .rlim_max = limit->value };
-        if (setrlimit(resource, &rl) < 0)
-                child_fail(c, step, errno);
+        long r = SYS4(SYS_prlimit64, 0, resource, &rl, NULL);
+        if (r < 0)
+                child_fail(c, step, r);
 }
 
 static void CHILD_CODE child_set_credentials(const struct child *c) {
         const struct service_config *config = c->config;
+        long r;
         if (!config->has_user && !config->has_group)
                 return;
-        if (!c->is_root) {
-                if ((config->has_user && config->uid != geteuid()) || (config->has_group && config->gid != getegid()))
+        if (c->euid != 0) {
+                if ((config->has_user && config->uid != c->euid) || (config->has_group && config->gid != c->egid))
                         child_fail(c, STEP_NOT_ROOT, 0);
                 return;
         }
         /* Groups before the uid: once the uid is dropped they cannot change. */
-        if (config->has_user) {
-                if (syscall(SYSCALL_SETGROUPS, config->n_groups, config->groups) < 0)
-                        child_fail(c, STEP_SETGROUPS, errno);
-        } else if (syscall(SYSCALL_SETGROUPS, 1, &config->gid) < 0)
-                child_fail(c, STEP_SETGROUPS, errno);
-        if (syscall(SYSCALL_SETRESGID, config->gid, config->gid, config->gid) < 0)
-                child_fail(c, STEP_SETGID, errno);
-        if (config->has_user && syscall(SYSCALL_SETRESUID, config->uid, config->uid, config->uid) < 0)
-                child_fail(c, STEP_SETUID, errno);
+        if (config->has_user)
+                r = SYS2(SYSCALL_SETGROUPS, config->n_groups, config->groups);
+        else
+                r = SYS2(SYSCALL_SETGROUPS, 1, &config->gid);
+        if (r < 0)
+                child_fail(c, STEP_SETGROUPS, r);
+        if ((r = SYS3(SYSCALL_SETRESGID, config->gid, config->gid, config->gid)) < 0)
+                child_fail(c, STEP_SETGID, r);
+        if (config->has_user && (r = SYS3(SYSCALL_SETRESUID, config->uid, config->uid, config->uid)) < 0)
+                child_fail(c, STEP_SETUID, r);
+}
+
+/* dup2 in the calls every architecture has: dup3 refuses equal numbers. */
+static long CHILD_CODE child_dup2(int from, int to) {
+        if (from == to)
+                return SYS3(SYS_fcntl, to, F_SETFD, 0);
+        return SYS3(SYS_dup3, from, to, 0);
 }
 
 /* From the slots to 1, 2, 3...  Slots may sit on the target numbers, so every source is
@@ -223,97 +307,114 @@ static void CHILD_CODE child_set_credentials(const struct child *c) {
 static int CHILD_CODE child_arrange_fds(struct child *c) {
         int floor = spawner.slot_end > 8 ? spawner.slot_end : 8;
         int moved[N_SLOTS];
+        long r;
         for (int i = 0; i < N_SLOTS; i++) {
                 moved[i] = -1;
-                if (c->sources[i] >= 0 && (moved[i] = fcntl(c->sources[i], F_DUPFD_CLOEXEC, floor)) < 0)
-                        child_fail(c, STEP_FDS, errno);
+                if (c->sources[i] < 0)
+                        continue;
+                if ((r = SYS3(SYS_fcntl, c->sources[i], F_DUPFD_CLOEXEC, floor)) < 0)
+                        child_fail(c, STEP_FDS, r);
+                moved[i] = (int)r;
         }
-        c->error_fd = moved[SLOT_ERROR];
-        if ((moved[SLOT_STDOUT] >= 0 && dup2(moved[SLOT_STDOUT], STDOUT_FILENO) < 0)
-            || (moved[SLOT_STDERR] >= 0 && dup2(moved[SLOT_STDERR], STDERR_FILENO) < 0))
-                child_fail(c, STEP_FDS, errno);
-        for (unsigned i = 0; i < c->n_extra_fds; i++)  /* dup2 leaves the copy without close-on-exec */
-                if (dup2(moved[SLOT_EXTRA + i], 3 + (int)i) < 0)
-                        child_fail(c, STEP_FDS, errno);
+        if (moved[SLOT_ERROR] >= 0)
+                c->error_fd = moved[SLOT_ERROR];
+        if ((moved[SLOT_STDOUT] >= 0 && (r = child_dup2(moved[SLOT_STDOUT], STDOUT_FILENO)) < 0)
+            || (moved[SLOT_STDERR] >= 0 && (r = child_dup2(moved[SLOT_STDERR], STDERR_FILENO)) < 0))
+                child_fail(c, STEP_FDS, r);
+        for (unsigned i = 0; i < c->n_extra_fds; i++)  /* the copy is without close-on-exec */
+                if ((r = child_dup2(moved[SLOT_EXTRA + i], 3 + (int)i)) < 0)
+                        child_fail(c, STEP_FDS, r);
         return 3 + (int)c->n_extra_fds;
 }
 
-/* execve FILE; a file without a #! line is run by /bin/sh, as execvp(3) does. */
-static void CHILD_CODE child_exec_file(const struct child *c, const char *file) {
+static size_t CHILD_CODE child_strlen(const char *s) {
+        size_t n = 0;
+        while (s[n])
+                n++;
+        return n;
+}
+
+/* execve FILE; a file without a #! line is run by /bin/sh, as execvp(3) does.  Returns
+ * the error. */
+static long CHILD_CODE child_exec_file(const struct child *c, const char *file) {
         char *const *argv = c->config->argv;
-        execve(file, argv, c->envp);
-        if (errno != ENOEXEC)
-                return;
+        long r = SYS3(SYS_execve, file, argv, c->envp);
+        if (r != -ENOEXEC)
+                return r;
         size_t argc = 0;
         while (argv[argc])
                 argc++;
-        if (argc > MAX_SCRIPT_ARGS) {
-                errno = ENOEXEC;
-                return;
-        }
+        if (argc > MAX_SCRIPT_ARGS)
+                return r;
         const char *script[MAX_SCRIPT_ARGS + 2];
         script[0] = "/bin/sh";
         script[1] = file;
         for (size_t i = 1; i <= argc; i++)  /* the NULL at the end too */
                 script[i + 1] = argv[i];
-        execve("/bin/sh", (char *const *)script, c->envp);
-        errno = ENOEXEC;  /* what the file itself gave */
+        (void)SYS3(SYS_execve, "/bin/sh", script, c->envp);
+        return r;  /* what the file itself gave */
 }
 
-/* The command, searched in PATH unless it names a path; only returns on failure. */
-static void CHILD_CODE child_exec(const struct child *c) {
+/* The command, searched in PATH unless it names a path; only returns, with the error, on
+ * failure. */
+static long CHILD_CODE child_exec(const struct child *c) {
         const char *name = c->config->argv[0];
-        if (strchr(name, '/')) {
-                child_exec_file(c, name);
-                return;
-        }
-        size_t name_len = strlen(name);
+        size_t name_len = child_strlen(name);
+        for (size_t i = 0; i < name_len; i++)
+                if (name[i] == '/')
+                        return child_exec_file(c, name);
         char path[PATH_MAX];
         bool denied = false;
-        for (const char *dir = c->path;; dir++) {
-                const char *end = strchrnul(dir, ':');
-                size_t dir_len = (size_t)(end - dir);
+        for (const char *dir = c->path;;) {
+                size_t dir_len = 0;
+                while (dir[dir_len] && dir[dir_len] != ':')
+                        dir_len++;
                 if (dir_len + 1 + name_len + 1 <= sizeof path) {
                         /* An empty entry is the current directory. */
                         size_t n = 0;
-                        if (dir_len > 0) {
-                                memcpy(path, dir, dir_len);
-                                path[dir_len] = '/';
-                                n = dir_len + 1;
-                        }
-                        memcpy(path + n, name, name_len + 1);
-                        child_exec_file(c, path);
-                        switch (errno) {
+                        for (; n < dir_len; n++)
+                                path[n] = dir[n];
+                        if (dir_len > 0)
+                                path[n++] = '/';
+                        for (size_t i = 0; i <= name_len; i++)
+                                path[n + i] = name[i];
+                        long r = child_exec_file(c, path);
+                        switch (-r) {
                         case EACCES:
                                 denied = true;
                                 break;
                         case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT:
                                 break;
                         default:
-                                return;
+                                return r;
                         }
                 }
-                if (*end == '\0')
+                if (dir[dir_len] == '\0')
                         break;
-                dir = end;
+                dir += dir_len + 1;
         }
-        errno = denied ? EACCES : ENOENT;
+        return denied ? -EACCES : -ENOENT;
 }
 
 static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
         struct child *c = userdata;
         const struct service_config *config = c->config;
+        long r;
 
         /* A private descriptor table of just the fds below slot_end; where the kernel is too
          * old for that, a full copy whose extra fds the close_range below marks. */
-        if (syscall(SYS_close_range, (unsigned)spawner.slot_end, ~0U, CLOSE_RANGE_UNSHARE) < 0
-            && unshare(CLONE_FILES) < 0)
-                child_fail(c, STEP_FILES, errno);  /* writing the pipe changes no table */
+        if ((r = SYS3(SYS_close_range, spawner.slot_end, ~0U, CLOSE_RANGE_UNSHARE)) < 0
+            && (r = SYS1(SYS_unshare, CLONE_FILES)) < 0)
+                child_fail(c, STEP_FILES, r);  /* writing the failure changes no table */
+        /* The parent may have the slots back now. */
+        __atomic_store_n(c->state, CONTEXT_UNSHARED, __ATOMIC_RELEASE);
+        (void)SYS3(SYS_futex, c->state, FUTEX_WAKE, 1);
+
         child_reset_signals();
-        if (setsid() < 0)
-                child_fail(c, STEP_SETSID, errno);
-        if (dup2(spawner.null_fd, STDIN_FILENO) < 0)
-                child_fail(c, STEP_STDIN, errno);
+        if ((r = SYS0(SYS_setsid)) < 0)
+                child_fail(c, STEP_SETSID, r);
+        if ((r = child_dup2(spawner.null_fd, STDIN_FILENO)) < 0)
+                child_fail(c, STEP_STDIN, r);
 
         if (config->limit_nofile.set)
                 child_set_limit(c, RLIMIT_NOFILE, STEP_NOFILE, &config->limit_nofile);
@@ -321,37 +422,37 @@ static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
                 /* Give back the limit supervisord started with (it raised its own for a
                  * thousand services' pipes).  Best effort: lowering cannot fail but under
                  * instrumentation such as valgrind. */
-                (void)setrlimit(RLIMIT_NOFILE, &inherited_nofile);
+                (void)SYS4(SYS_prlimit64, 0, RLIMIT_NOFILE, &inherited_nofile, NULL);
         child_set_limit(c, RLIMIT_NPROC, STEP_NPROC, &config->limit_nproc);
         child_set_limit(c, RLIMIT_CORE, STEP_CORE, &config->limit_core);
-        if (config->has_nice && setpriority(PRIO_PROCESS, 0, config->nice) < 0)
-                child_fail(c, STEP_NICE, errno);
+        if (config->has_nice && (r = SYS3(SYS_setpriority, PRIO_PROCESS, 0, config->nice)) < 0)
+                child_fail(c, STEP_NICE, r);
         if (config->has_umask)
-                umask(config->umask);
+                (void)SYS1(SYS_umask, config->umask);
         child_set_credentials(c);
-        if (config->directory && chdir(config->directory) < 0)
-                child_fail(c, STEP_CHDIR, errno);
+        if (config->directory && (r = SYS1(SYS_chdir, config->directory)) < 0)
+                child_fail(c, STEP_CHDIR, r);
 
         /* Die with supervisord: a killed supervisord must not leave services running
          * unmanaged.  Set after the uid change, which would clear it; the getppid() check
          * closes the race with a supervisord that died before the prctl. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                child_fail(c, STEP_PRCTL, errno);
-        if (getppid() != c->parent)
+        if ((r = SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL)) < 0)
+                child_fail(c, STEP_PRCTL, r);
+        if (SYS0(SYS_getppid) != c->parent)
                 child_fail(c, STEP_ORPHANED, 0);
 
         int first_free = child_arrange_fds(c);
         /* Every other fd — what lay below slot_end, and anything supervisord inherited
          * without close-on-exec — is closed at exec; the error pipe stays usable until
          * then. */
-        if (syscall(SYS_close_range, (unsigned)first_free, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        if (SYS3(SYS_close_range, first_free, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
                 struct rlimit rl;
-                rlim_t top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? rl.rlim_cur : (1u << 20);
-                for (int fd = first_free; fd < (int)top; fd++)
-                        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+                long top = SYS4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur < (1u << 20)
+                                   ? (long)rl.rlim_cur : (1L << 20);
+                for (long fd = first_free; fd < top; fd++)
+                        (void)SYS3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
         }
-        child_exec(c);
-        child_fail(c, STEP_EXEC, errno);
+        child_fail(c, STEP_EXEC, child_exec(c));
 }
 
 /* ---- the parent ---- */
@@ -394,33 +495,40 @@ static int grow(void **array, size_t *capacity, size_t need, size_t element) {
         return 0;
 }
 
-/* The environment of one process, in spawner.envp, from the highest precedence down:
+/* Append "KEY=VALUE" (or TEXT when VALUE is NULL) to the context's strings; returns it. */
+static char *context_string(struct spawn_context *ctx, size_t *used, const char *key, const char *value) {
+        char *s = ctx->strings + *used;
+        int n = value ? sprintf(s, "%s=%s", key, value) : sprintf(s, "%s", key);
+        *used += (size_t)n + 1;
+        return s;
+}
+
+/* The environment of one process, in CTX, from the highest precedence down:
  * SUPERVISOR_SERVICE and SUPERVISOR_INSTANCE, OPTIONS' extra variables, the config's
  * `environment` (a later entry over an earlier), USER/LOGNAME/HOME of `user`, and what
- * supervisord inherited.  Each key appears once.  Valid until the next call. */
-static int build_environment(const struct service_config *config, const struct spawn_options *options,
-                             const char **ret_path) {
-        size_t n_extra = 0, n_config = 0;
-        while (options->extra_env && options->extra_env[n_extra])
-                n_extra++;
+ * supervisord inherited.  Each key appears once.  What is not supervisord's own for good
+ * (its environ, the config, which the context holds a reference to) is copied. */
+static int build_environment(struct spawn_context *ctx, const struct service_config *config,
+                             const struct spawn_options *options, const char **ret_path) {
+        size_t n_extra = 0, n_config = 0, strings_need = 64 + strlen(config->name);
+        for (; options->extra_env && options->extra_env[n_extra]; n_extra++)
+                strings_need += strlen(options->extra_env[n_extra]) + 1;
         while (config->environment && config->environment[n_config])
                 n_config++;
+        if (config->has_user)
+                strings_need += 2 * (strlen(config->user_name) + 9) + strlen(config->user_home) + 6;
         size_t n_max = 2 + n_extra + n_config + 3 + spawner.n_inherited + 1;
-        size_t user_len = config->has_user ? strlen(config->user_name) : 0;
-        size_t home_len = config->has_user ? strlen(config->user_home) : 0;
-        size_t strings_need = 64 + strlen(config->name) + 2 * (user_len + 8) + home_len + 8;
-        if (grow((void **)&spawner.envp, &spawner.envp_capacity, n_max, sizeof(char *)) < 0
-            || grow((void **)&spawner.strings, &spawner.strings_capacity, strings_need, 1) < 0)
+        if (grow((void **)&ctx->envp, &ctx->envp_capacity, n_max, sizeof(char *)) < 0
+            || grow((void **)&ctx->strings, &ctx->strings_capacity, strings_need, 1) < 0)
                 return -ENOMEM;
 
-        char **envp = spawner.envp, *s = spawner.strings;
-        size_t n = 0;
-        envp[n++] = s;
-        s += sprintf(s, "SUPERVISOR_SERVICE=%s", config->name) + 1;
-        envp[n++] = s;
-        s += sprintf(s, "SUPERVISOR_INSTANCE=%u", options->instance) + 1;
+        char **envp = ctx->envp, instance[16];
+        size_t n = 0, used = 0;
+        snprintf(instance, sizeof instance, "%u", options->instance);
+        envp[n++] = context_string(ctx, &used, "SUPERVISOR_SERVICE", config->name);
+        envp[n++] = context_string(ctx, &used, "SUPERVISOR_INSTANCE", instance);
         for (size_t i = 0; i < n_extra; i++)
-                envp[n++] = options->extra_env[i];
+                envp[n++] = context_string(ctx, &used, options->extra_env[i], NULL);
         /* Below here only the config's and the user's variables can clash with what
          * supervisord inherited: the rest are SUPERVISOR_* or private, never inherited. */
         size_t own = n;
@@ -431,13 +539,12 @@ static int build_environment(const struct service_config *config, const struct s
                 const char *vars[3][2] = { { "USER", config->user_name }, { "LOGNAME", config->user_name },
                                            { "HOME", config->user_home } };
                 for (size_t i = 0; i < 3; i++)
-                        if (!env_has_key(envp + own, n - own, vars[i][0])) {
-                                envp[n++] = s;
-                                s += sprintf(s, "%s=%s", vars[i][0], vars[i][1]) + 1;
-                        }
+                        if (!env_has_key(envp + own, n - own, vars[i][0]))
+                                envp[n++] = context_string(ctx, &used, vars[i][0], vars[i][1]);
         }
+        size_t n_own = n - own;  /* the config's and the user's: all an inherited one can clash with */
         for (size_t i = 0; i < spawner.n_inherited; i++)
-                if (n == own || !env_has_key(envp + own, n - own, spawner.inherited[i]))
+                if (n_own == 0 || !env_has_key(envp + own, n_own, spawner.inherited[i]))
                         envp[n++] = spawner.inherited[i];
         envp[n] = NULL;
 
@@ -450,10 +557,12 @@ static int build_environment(const struct service_config *config, const struct s
         return 0;
 }
 
-int spawn_init(void) {
+int spawn_init(sd_event *event) {
         if (spawner.ready)
                 return 0;
-        spawner.use_fork = RUNNING_ON_VALGRIND;
+        spawner.event = event;
+        spawner.use_fork = !SPAWN_SHARED_MEMORY || RUNNING_ON_VALGRIND;
+        spawner.dumpable = prctl(PR_GET_DUMPABLE);
 
         for (int sig = 1; sig <= 64; sig++) {
                 struct kernel_sigaction old;
@@ -481,13 +590,94 @@ int spawn_init(void) {
                 if (spawner.slots[i] >= spawner.slot_end)
                         spawner.slot_end = spawner.slots[i] + 1;
         }
-
-        void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (stack == MAP_FAILED)
-                return -errno;
-        (void)mprotect(stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE);  /* an overflow faults, not corrupts */
-        spawner.stack = stack;
         spawner.ready = true;
+        return 0;
+}
+
+/* A context whose child no longer reads it drops what it held. */
+static void context_recycle(struct spawn_context *ctx) {
+        service_config_unref(ctx->config);
+        ctx->config = NULL;
+        ctx->pid = 0;
+        ctx->failure = (struct child_failure){ 0 };
+}
+
+static bool context_is_free(struct spawn_context *ctx) {
+        return __atomic_load_n(&ctx->state, __ATOMIC_ACQUIRE) == CONTEXT_FREE;
+}
+
+/* A child that changes its uid makes the kernel clear the dumpable flag of its memory,
+ * which is ours, so that processes of that user cannot ptrace it: right while it
+ * shares our memory, and the reason not to set the flag back before every such child
+ * has exec'd.  Then it is set back, or supervisord could no longer dump core. */
+static bool restore_dumpable(void) {
+        if (!spawner.dumpable_lowered)
+                return true;
+        for (size_t i = 0; i < spawner.n_contexts; i++)
+                if (!context_is_free(spawner.contexts[i]) && spawner.contexts[i]->child.changes_credentials)
+                        return false;
+        if (prctl(PR_GET_DUMPABLE) != spawner.dumpable)
+                (void)prctl(PR_SET_DUMPABLE, spawner.dumpable);
+        spawner.dumpable_lowered = false;
+        return true;
+}
+
+/* Nothing else may come along soon to look: a timer does, until it is set back. */
+static int on_dumpable_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)usec;
+        (void)userdata;
+        if (!restore_dumpable()) {
+                (void)sd_event_source_set_time_relative(source, 10 * USEC_PER_MSEC);
+                (void)sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static void watch_dumpable(void) {
+        if (!spawner.event)
+                return;
+        if (!spawner.dumpable_timer) {
+                if (sd_event_add_time_relative(spawner.event, &spawner.dumpable_timer, CLOCK_MONOTONIC,
+                                               10 * USEC_PER_MSEC, USEC_PER_MSEC, on_dumpable_timer, NULL) < 0)
+                        return;  /* the next spawn or reaping looks again */
+        } else {
+                (void)sd_event_source_set_time_relative(spawner.dumpable_timer, 10 * USEC_PER_MSEC);
+                (void)sd_event_source_set_enabled(spawner.dumpable_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+/* A context no child uses, for a new one.  A free context with a failure in it waits for
+ * spawn_collect(): its process exits 127, and is reaped soon. */
+static int context_get(struct spawn_context **ret) {
+        for (size_t i = 0; i < spawner.n_contexts; i++) {
+                struct spawn_context *ctx = spawner.contexts[i];
+                if (!context_is_free(ctx) || (ctx->pid && ctx->failure.step))
+                        continue;
+                context_recycle(ctx);
+                restore_dumpable();
+                *ret = ctx;
+                return 0;
+        }
+        restore_dumpable();
+        /* Every one is in use: that many children are still on their way to exec. */
+        if (spawner.n_contexts >= MAX_CONTEXTS)
+                return -EAGAIN;
+        struct spawn_context **contexts = realloc(spawner.contexts, (spawner.n_contexts + 1) * sizeof *contexts);
+        if (!contexts)
+                return -ENOMEM;
+        spawner.contexts = contexts;
+        struct spawn_context *ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+                return -ENOMEM;
+        ctx->stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (ctx->stack == MAP_FAILED) {
+                int r = -errno;
+                free(ctx);
+                return r;
+        }
+        (void)mprotect(ctx->stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE);  /* an overflow faults, not corrupts */
+        spawner.contexts[spawner.n_contexts++] = ctx;
+        *ret = ctx;
         return 0;
 }
 
@@ -508,71 +698,10 @@ static int slot_fill(struct child *c, enum slot slot, int fd) {
         return 0;
 }
 
-int spawn_service(const struct service_config *config, const struct spawn_options *options, pid_t *ret_pid,
-                  int *ret_error_fd, char *message, size_t message_size) {
-        struct child c = { .config = config, .n_extra_fds = options->n_extra_fds, .parent = getpid(),
-                           .is_root = geteuid() == 0 };
-        int pipe_fds[2] = { -1, -1 }, r;
-
-        message[0] = '\0';
-        *ret_error_fd = -1;
-        if (!spawner.ready)
-                return -ENXIO;
-        for (int i = 0; i < N_SLOTS; i++)
-                c.sources[i] = -1;
-        if ((r = build_environment(config, options, &c.path)) < 0)
-                return r;
-        c.envp = spawner.envp;
-        if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
-                return -errno;
-        r = slot_fill(&c, SLOT_ERROR, pipe_fds[1]);
-        close(pipe_fds[1]);
-        c.error_fd = c.sources[SLOT_ERROR];
-        if (r < 0)
-                goto fail;
-        if ((r = slot_fill(&c, SLOT_STDOUT, options->stdout_fd)) < 0
-            || (r = slot_fill(&c, SLOT_STDERR, options->stderr_fd)) < 0)
-                goto fail;
-        for (unsigned i = 0; i < options->n_extra_fds && i < 4; i++)
-                if ((r = slot_fill(&c, SLOT_EXTRA + i, options->extra_fds[i])) < 0)
-                        goto fail;
-
-        pid_t pid;
-        if (spawner.use_fork) {
-                pid = fork();
-                if (pid == 0)
-                        child_main(&c);
-        } else
-                pid = clone(child_main, (char *)spawner.stack + CHILD_STACK_SIZE,
-                            CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &c);
-        if (pid < 0) {
-                r = -errno;
-                goto fail;
-        }
-        slots_clear(&c);
-        *ret_pid = pid;
-        if (spawner.use_fork) {
-                *ret_error_fd = pipe_fds[0];  /* the child may not have got anywhere yet */
-                return 0;
-        }
-        /* The child has exec'd, or has written its failure and exited. */
-        spawn_read_error(pipe_fds[0], config, message, message_size);
-        close(pipe_fds[0]);
-        return 0;
-fail:
-        slots_clear(&c);
-        close(pipe_fds[0]);
-        return r;
-}
-
-void spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size) {
-        struct child_failure f;
-        const char *error;
-        buf[0] = '\0';
-        if (read(error_fd, &f, sizeof f) != (ssize_t)sizeof f)
-                return;
-        error = strerror(f.error);
-        switch (f.step) {
+static void format_failure(const struct child_failure *f, const struct service_config *config, char *buf, size_t size) {
+        const char *error = strerror(f->error);
+        switch (f->step) {
+        case 0: buf[0] = '\0'; break;
         case STEP_FILES: snprintf(buf, size, "unsharing the descriptor table: %s", error); break;
         case STEP_SETSID: snprintf(buf, size, "setsid: %s", error); break;
         case STEP_STDIN: snprintf(buf, size, "stdin: %s", error); break;
@@ -593,6 +722,141 @@ void spawn_read_error(int error_fd, const struct service_config *config, char *b
         case STEP_ORPHANED: snprintf(buf, size, "supervisord exited during the start"); break;
         case STEP_FDS: snprintf(buf, size, "arranging fds: %s", error); break;
         case STEP_EXEC: snprintf(buf, size, "exec %s: %s", config->argv[0], error); break;
-        default: snprintf(buf, size, "setup step %d: %s", (int)f.step, error); break;
+        default: snprintf(buf, size, "setup step %d: %s", (int)f->step, error); break;
         }
+}
+
+int spawn_service(const struct service_config *config, const struct spawn_options *options, pid_t *ret_pid,
+                  int *ret_error_fd) {
+        struct spawn_context *ctx = NULL;
+        int pipe_fds[2] = { -1, -1 }, r;
+
+        *ret_error_fd = -1;
+        if (!spawner.ready)
+                return -ENXIO;
+        if (spawner.use_fork)
+                ctx = &spawner.fork_context;  /* the child gets a copy: free again once forked */
+        else if ((r = context_get(&ctx)) < 0)
+                return r;
+        struct child *c = &ctx->child;
+        *c = (struct child){ .config = config, .n_extra_fds = options->n_extra_fds, .error_fd = -1,
+                             .parent = getpid(), .euid = geteuid(), .egid = getegid(), .state = &ctx->state,
+                             .failure = &ctx->failure };
+        c->changes_credentials = c->euid == 0 && (config->has_user || config->has_group);
+        for (int i = 0; i < N_SLOTS; i++)
+                c->sources[i] = -1;
+        if ((r = build_environment(ctx, config, options, &c->path)) < 0)
+                return r;
+        c->envp = ctx->envp;
+        if (spawner.use_fork) {
+                if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                        return -errno;
+                r = slot_fill(c, SLOT_ERROR, pipe_fds[1]);
+                close(pipe_fds[1]);
+                c->error_fd = c->sources[SLOT_ERROR];
+                if (r < 0)
+                        goto fail;
+        }
+        if ((r = slot_fill(c, SLOT_STDOUT, options->stdout_fd)) < 0
+            || (r = slot_fill(c, SLOT_STDERR, options->stderr_fd)) < 0)
+                goto fail;
+        for (unsigned i = 0; i < options->n_extra_fds && i < 4; i++)
+                if ((r = slot_fill(c, SLOT_EXTRA + i, options->extra_fds[i])) < 0)
+                        goto fail;
+
+        pid_t pid;
+        if (spawner.use_fork) {
+                pid = fork();
+                if (pid == 0)
+                        child_main(c);
+        } else {
+                ctx->state = CONTEXT_CLONING;
+                pid = clone(child_main, ctx->stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD,
+                            c, NULL, NULL, &ctx->state);
+                if (pid < 0)
+                        ctx->state = CONTEXT_FREE;
+        }
+        if (pid < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (!spawner.use_fork) {
+                if (c->changes_credentials) {
+                        spawner.dumpable_lowered = true;
+                        watch_dumpable();
+                }
+                /* The slots are ours again once the child has its own table: its first
+                 * system call, so this is a short wait. */
+                int state;
+                while ((state = __atomic_load_n(&ctx->state, __ATOMIC_ACQUIRE)) == CONTEXT_CLONING)
+                        (void)syscall(SYS_futex, &ctx->state, FUTEX_WAIT, CONTEXT_CLONING, NULL, NULL, 0);
+                ctx->pid = pid;
+                ctx->config = service_config_ref((struct service_config *)config);
+        }
+        slots_clear(c);
+        *ret_pid = pid;
+        *ret_error_fd = pipe_fds[0];  /* fork: the outcome comes later; -1 otherwise */
+        return 0;
+fail:
+        slots_clear(c);
+        if (pipe_fds[0] >= 0)
+                close(pipe_fds[0]);
+        return r;
+}
+
+void spawn_collect(pid_t pid, char *buf, size_t size) {
+        buf[0] = '\0';
+        for (size_t i = 0; pid > 0 && i < spawner.n_contexts; i++) {
+                struct spawn_context *ctx = spawner.contexts[i];
+                if (ctx->pid != pid || !context_is_free(ctx))
+                        continue;
+                format_failure(&ctx->failure, ctx->config, buf, size);
+                context_recycle(ctx);
+                break;
+        }
+        restore_dumpable();
+}
+
+void spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size) {
+        struct child_failure f;
+        buf[0] = '\0';
+        if (read(error_fd, &f, sizeof f) == (ssize_t)sizeof f)
+                format_failure(&f, config, buf, size);
+}
+
+void spawn_free(void) {
+        if (!spawner.ready)
+                return;
+        spawner.dumpable_timer = sd_event_source_disable_unref(spawner.dumpable_timer);
+        spawner.event = NULL;
+        /* A context a child still reads (a command hung in exec) stays: its memory is
+         * that child's until the kernel frees it. */
+        for (size_t i = 0; i < spawner.n_contexts; i++) {
+                struct spawn_context *ctx = spawner.contexts[i];
+                if (!context_is_free(ctx))
+                        continue;
+                context_recycle(ctx);
+                free(ctx->envp);
+                free(ctx->strings);
+                munmap(ctx->stack, CHILD_STACK_SIZE);
+                free(ctx);
+                spawner.contexts[i] = NULL;
+        }
+        free(spawner.contexts);
+        spawner.contexts = NULL;
+        spawner.n_contexts = 0;
+        free(spawner.fork_context.envp);
+        free(spawner.fork_context.strings);
+        spawner.fork_context = (struct spawn_context){ 0 };
+        free(spawner.inherited);
+        spawner.inherited = NULL;
+        spawner.n_inherited = 0;
+        if (spawner.null_fd >= 0)
+                close(spawner.null_fd);
+        for (int i = 0; i < N_SLOTS; i++)
+                if (spawner.slots[i] >= 0)
+                        close(spawner.slots[i]);
+        spawner.null_fd = -1;
+        spawner.ready = false;
+        spawner.reset_signals = 0;
 }

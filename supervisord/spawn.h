@@ -1,11 +1,12 @@
 /* spawn.h — start one service process with its documented setup: own session, clean fds,
  * signals reset, user/groups, umask, nice, limits, directory and environment.  Owns a few
- * reserved low descriptors and the child's stack (spawn_init) for as long as supervisord
- * runs. */
+ * reserved low descriptors (spawn_init) and, for each child until it has exec'd, the
+ * memory it runs in. */
 #pragma once
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <systemd/sd-event.h>
 
 #include "config.h"
 
@@ -23,27 +24,34 @@ struct spawn_options {
 #define SPAWN_OPTIONS_INIT { .stdout_fd = -1, .stderr_fd = -1 }
 
 /* Once, after supervisord's own signal dispositions are final and before anything opens
- * many descriptors: reserves the low descriptors a spawn passes through, maps the
- * child's stack and notes which signals a child must reset. */
-int spawn_init(void);
+ * many descriptors: reserves the low descriptors a spawn passes through and notes which
+ * signals a child must reset.  EVENT (borrowed) runs a timer now and then. */
+int spawn_init(sd_event *event);
+/* At exit: what spawn_init and the spawns kept. */
+void spawn_free(void);
 
 /* Start CONFIG's command with OPTIONS.  Returns a negative errno when no process could be
- * made (clone failed, or spawn_init was not called).  Otherwise *ret_pid is the child, and
- * either it already reported the setup step that failed — then message holds it
- * ("exec /x: No such file or directory"), *ret_error_fd is -1, and the child exits with
- * status 127 — or message is empty and:
- *   *ret_error_fd is -1: the child has exec'd (the usual case);
- *   *ret_error_fd >= 0 (owned by the caller, non-blocking, close-on-exec): the outcome is
- *   not known yet (a plain fork, under valgrind); the pipe reaches end of file when exec
- *   succeeds, or first carries the failure, read with spawn_read_error(). */
+ * made (clone failed, too many children still on their way to exec, or spawn_init was not
+ * called).  Otherwise *ret_pid is the child, which goes on to exec on its own; if a setup
+ * step fails, it exits with status 127, and the message saying which
+ * ("exec /x: No such file or directory") is had once it is reaped:
+ *   *ret_error_fd is -1: from spawn_collect();
+ *   *ret_error_fd >= 0 (a plain fork, under valgrind; owned by the caller, non-blocking,
+ *   close-on-exec): from spawn_read_error() on that pipe, which reaches end of file when
+ *   exec succeeds. */
 int spawn_service(const struct service_config *config, const struct spawn_options *options, pid_t *ret_pid,
-                  int *ret_error_fd, char *message, size_t message_size);
+                  int *ret_error_fd);
+
+/* PID, spawned by spawn_service(), has been reaped: the message of the step it failed at
+ * into buf (empty if it exec'd), and what the spawn kept for it is freed.  Any pid may be
+ * passed; one not spawned here gives an empty message. */
+void spawn_collect(pid_t pid, char *buf, size_t size);
 
 /* Raise supervisord's own soft RLIMIT_NOFILE to the hard limit (every service holds a
  * few of its fds: pipes, log files), remembering the original, which every service
  * without limit-nofile gets back. */
 int spawn_raise_nofile(void);
 
-/* Read what a child of CONFIG reported over its error pipe into buf as a message (empty
- * string if nothing). */
+/* Read what a forked child of CONFIG reported over its error pipe into buf as a message
+ * (empty string if nothing). */
 void spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size);
