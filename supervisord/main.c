@@ -205,9 +205,8 @@ static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *
 
 static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         (void)source;
-        (void)si;
         (void)userdata;
-        services_reap();
+        services_reap((pid_t)si->ssi_pid);
         /* As PID 1 at shutdown, an orphan's exit may be the last one waited for. */
         finish_if_stopped();
         return 0;

@@ -144,6 +144,43 @@ START_TEST(test_crash_loop_storm) {
 }
 END_TEST
 
+/* A crash loop whose every run leaves a stray in its own session: the strays of runs
+ * that died on their own are searched for together (at most every 100 ms), but none may
+ * pile up, and two services' strays are told apart. */
+START_TEST(test_crash_loop_strays) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service looper { command = \"/bin/sh -c 'setsid sleep 3711 & sleep 0.05; exit 1'\"\n"
+                "  start-secs = 0\n restart = always\n}\n"
+                "service bystander { command = \"/bin/sh -c 'setsid sleep 3712 & exec sleep 3713'\"\n"
+                "  start-secs = 0.1\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "bystander", "RUNNING", 5000));
+        /* The looper restarts every ~50 ms: about 40 runs, each with a stray. */
+        int most = 0;
+        for (long long end = now_ms() + 2000; now_ms() < end; sleep_ms(20)) {
+                int n = count_processes("sleep 3711");
+                most = n > most ? n : most;
+        }
+        ctl(&d, out, sizeof out, "--json status looper");
+        const char *restarts = strstr(out, "\"restarts\":");
+        ck_assert_msg(restarts && atoi(restarts + 11) >= 10, "the loop did not loop: %s", out);
+        /* Never more than the runs of about two search intervals. */
+        ck_assert_msg(most <= 8, "%d strays of the crash loop alive at once", most);
+        /* Another service's stray is not the looper's. */
+        ck_assert_int_eq(count_processes("sleep 3712"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop looper"), 0);
+        ck_assert(WAIT_UNTIL(count_processes("sleep 3711") == 0, 1000));
+        ck_assert_int_eq(count_processes("sleep 3712"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop all"), 0);
+        ck_assert_int_eq(count_processes("sleep 3712") + count_processes("sleep 3713"), 0);
+        ck_assert(WAIT_UNTIL(count_zombie_children(d.pid) == 0, 1000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_stop_leaves_nothing) {
         struct daemon d;
         char out[4096];
@@ -367,6 +404,7 @@ static Suite *faults_suite(void) {
         tcase_add_test(tc, test_thousand_kills);
         tcase_add_test(tc, test_crash_loop_storm);
         tcase_add_test(tc, test_stop_leaves_nothing);
+        tcase_add_test(tc, test_crash_loop_strays);
         tcase_add_test(tc, test_exec_permission_denied);
         tcase_add_test(tc, test_fork_failure);
         tcase_add_test(tc, test_thousand_connections);
