@@ -49,7 +49,6 @@ struct log_follower {
 
 struct log_capture {
         struct log_capture *next, *prev;  /* every capture, released ones too */
-        char name[SERVICE_NAME_MAX + 8];
         bool released;                    /* its service is gone: freed at end of file */
         int pipe_write;                   /* owned, blocking, close-on-exec; -1 when none */
         sd_event_source *pipe_source;     /* owned; owns the non-blocking read end */
@@ -65,6 +64,7 @@ struct log_capture {
         int rotate_error;                 /* negative errno while rotation fails */
         int journal_error;                /* negative errno while the journal is unreachable */
         struct log_follower *followers;   /* each owned by its subscriber */
+        char name[];                      /* the service's, allocated with it */
 };
 
 enum pump_result {
@@ -401,10 +401,10 @@ static void capture_set_journal_error(struct log_capture *c, int error) {
 }
 
 int log_capture_new(const char *name, struct log_capture **ret) {
-        struct log_capture *c = calloc(1, sizeof *c);
+        struct log_capture *c = calloc(1, sizeof *c + strlen(name) + 1);
         if (!c)
                 return -ENOMEM;
-        snprintf(c->name, sizeof c->name, "%s", name);
+        strcpy(c->name, name);
         c->pipe_write = c->file_fd = -1;
         c->child_fds[0] = c->child_fds[1] = -1;
         c->next = captures;

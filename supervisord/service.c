@@ -2,7 +2,8 @@
  *
  * One struct service per configured service.  Each has at most one timer armed at a
  * time (start-secs while STARTING, the backoff delay while BACKOFF, stop-timeout while
- * STOPPING), so a single reusable sd-event time source per service is enough.
+ * STOPPING): a deadline in one set for all of them (deadlines.c), behind one sd-event
+ * timer.
  *
  * Process groups: every service runs in its own session, so its pid is also its process
  * group id.  Signals go to the whole group.  A stop is complete only when the main process
@@ -13,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "deadlines.h"
 #include "heartbeat.h"
 #include "leftovers.h"
 #include "log.h"
@@ -31,7 +35,6 @@
 struct service {
         struct service_config *config;  /* one reference */
         struct service_config *next_config;  /* reload: the definition to switch to once stopped (a reference) */
-        char name[SERVICE_NAME_MAX + 8];     /* NAME, or NAME@K with instances */
         unsigned instance;
         enum service_state state;
         pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
@@ -52,9 +55,9 @@ struct service {
         bool removing;                /* reload removed it: free once stopped */
         bool has_dependents;          /* some service names it in `after` */
         bool strays_due;              /* its process died on its own: the batched search kills its strays */
-        sd_event_source *timer;       /* owned; one-shot, re-armed per state */
+        struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
-        char message[256];
+        char *message;                /* owned: why it is in its state, NULL when nothing to say */
         struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
@@ -63,6 +66,7 @@ struct service {
         bool failed_while_starting;   /* ... and counts as a failed start */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
+        char name[];                  /* NAME, or NAME@K with instances: allocated with it */
 };
 
 static void *mfree(void *p) {
@@ -70,12 +74,37 @@ static void *mfree(void *p) {
         return NULL;
 }
 
+#define SERVICE_MESSAGE_MAX 256
+
+/* The message says why a service is in its state ("exited too quickly (exit status 1)",
+ * "waiting for db"), at most SERVICE_MESSAGE_MAX - 1 bytes, and is on the heap only while
+ * there is one: most services have none, most of the time. */
+static void __attribute__((format(printf, 2, 3))) service_set_message(struct service *s, const char *format, ...) {
+        char buf[SERVICE_MESSAGE_MAX];
+        va_list ap;
+        va_start(ap, format);
+        vsnprintf(buf, sizeof buf, format, ap);
+        va_end(ap);
+        if (s->message && strcmp(s->message, buf) == 0)
+                return;  /* said again, as "waiting for" is at every pass */
+        char *copy = strdup(buf);
+        if (!copy)
+                return;  /* the old one, rather than none */
+        free(s->message);
+        s->message = copy;
+}
+
+static void service_clear_message(struct service *s) { s->message = mfree(s->message); }
+
+static const char *service_message(const struct service *s) { return s->message ? s->message : ""; }
+
 static sd_event *service_event;
 static struct service **service_table;   /* owned, each entry owned */
 static size_t service_table_size, service_table_capacity;
 static service_observer_t service_observer;
 static void *service_observer_data;
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
+static struct deadlines *service_deadlines;  /* owned: every service's timer */
 /* Main pids to services: every reaped child is looked up here, so a restart storm over
  * thousands of services costs no scan of the table per exit. */
 #define PID_INDEX_SIZE 4096
@@ -194,27 +223,20 @@ static void service_set_group(struct service *s, pid_t group) {
         service_set_group_started(s, group, s->group != group && group > 0 ? process_start_time(group) : 0);
 }
 
-static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata);
+static void service_on_timer(struct service *s);
 
 static void service_arm_timer(struct service *s, usec_t delay) {
-        int r;
-        if (!s->timer) {
-                r = sd_event_add_time_relative(service_event, &s->timer, CLOCK_MONOTONIC, delay, USEC_PER_MSEC,
-                                               service_on_timer, s);
-        } else {
-                r = sd_event_source_set_time_relative(s->timer, delay);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
-        }
         /* Without a timer the service would hang in its state forever. */
+        int r = deadline_arm(service_deadlines, &s->deadline, now_monotonic() + delay);
         if (r < 0)
                 log_service(LOG_ERR, s->name, "cannot arm timer: %s", strerror(-r));
 }
 
-/* A disarmed timer is freed, not kept: most services spend their life RUNNING with no
- * timer due, and a thousand idle event sources are 300 KiB of nothing. */
-static void service_disarm_timer(struct service *s) {
-        s->timer = sd_event_source_disable_unref(s->timer);
+static void service_disarm_timer(struct service *s) { deadline_disarm(service_deadlines, &s->deadline); }
+
+static void service_on_deadline(struct deadline *deadline, void *userdata) {
+        (void)userdata;
+        service_on_timer((struct service *)((char *)deadline - offsetof(struct service, deadline)));
 }
 
 static void service_close_error_watch(struct service *s) {
@@ -225,13 +247,13 @@ static void service_close_error_watch(struct service *s) {
 static void service_record_spawn_error(struct service *s, const char *message) {
         if (!message[0])
                 return;
-        snprintf(s->message, sizeof s->message, "%s", message);
+        service_set_message(s, "%s", message);
         log_service(LOG_ERR, s->name, "%s", message);
 }
 
 /* Take what the child said before dying; called before acting on its exit. */
 static void service_collect_spawn_error(struct service *s) {
-        char buf[sizeof s->message];
+        char buf[SERVICE_MESSAGE_MAX];
         if (s->error_watch)
                 spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
         else
@@ -269,7 +291,7 @@ static void service_stop_as_failure(struct service *s, const char *reason) {
         s->stop_is_failure = true;
         service_stop(s);
         if (s->state == STATE_STOPPING)
-                snprintf(s->message, sizeof s->message, "%s", reason);  /* service_stop cleared it */
+                service_set_message(s, "%s", reason);  /* service_stop cleared it */
 }
 
 /* A stop begun by service_stop_as_failure() is over: a failed start while STARTING
@@ -283,7 +305,7 @@ static bool service_finish_failure_stop(struct service *s) {
         s->stop_is_failure = false;
         if (s->stop_pending || s->removing || s->start_after_stop || s->next_config)
                 return false;
-        snprintf(s->message, sizeof s->message, "%s", s->failure_reason ? s->failure_reason : "failed");
+        service_set_message(s, "%s", s->failure_reason ? s->failure_reason : "failed");
         if (s->failed_while_starting) {
                 service_failed_start(s, s->last_wait_status);
                 return true;
@@ -418,7 +440,7 @@ static void service_on_notify(struct notify *notify, const struct notify_message
                         log_service(LOG_INFO, s->name, "ready (READY=1 from pid %d)", (int)sender);
                         service_disarm_timer(s);
                         s->failures = 0;
-                        s->message[0] = '\0';
+                        service_clear_message(s);
                         service_set_state(s, STATE_RUNNING);
                 } else
                         log_service(LOG_DEBUG, s->name, "READY=1 in state %s: nothing to do", state_names[s->state]);
@@ -483,8 +505,8 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
 
 /* No process came of a spawn: say why, and count it as a failed start. */
 static void service_spawn_failed(struct service *s, const char *step, int error) {
-        snprintf(s->message, sizeof s->message, "%s: %s", step, strerror(-error));
-        log_service(LOG_ERR, s->name, "cannot start: %s", s->message);
+        service_set_message(s, "%s: %s", step, strerror(-error));
+        log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
         s->state = STATE_STARTING;
         service_failed_start(s, -1);
 }
@@ -494,7 +516,7 @@ static void service_spawn(struct service *s) {
         pid_t pid;
         int error_fd, r;
 
-        s->message[0] = '\0';
+        service_clear_message(s);
         s->start_pending = false;
         options.instance = s->instance;
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
@@ -557,21 +579,21 @@ static void service_spawn(struct service *s) {
 static void service_failed_start(struct service *s, int wait_status) {
         s->failures++;
         enum exit_action action = service_exit_action(s->config, STATE_STARTING, wait_status, s->failures);
-        if (!s->message[0]) {
+        if (!s->message) {
                 char how[64];
                 service_describe_wait_status(wait_status, how, sizeof how);
-                snprintf(s->message, sizeof s->message, "exited too quickly (%s)", how);
+                service_set_message(s, "exited too quickly (%s)", how);
         }
         if (action == EXIT_ACTION_FATAL) {
-                char reason[sizeof s->message];
-                snprintf(reason, sizeof reason, "%s", s->message);
-                snprintf(s->message, sizeof s->message, "gave up after %u failed starts: %.200s", s->failures, reason);
-                log_service(LOG_ERR, s->name, "%s", s->message);
+                char reason[SERVICE_MESSAGE_MAX];
+                snprintf(reason, sizeof reason, "%s", service_message(s));
+                service_set_message(s, "gave up after %u failed starts: %.200s", s->failures, reason);
+                log_service(LOG_ERR, s->name, "%s", service_message(s));
                 service_set_state(s, STATE_FATAL);
                 return;
         }
         usec_t delay = service_backoff_delay(s->config, s->failures);
-        log_service(LOG_WARNING, s->name, "%s; retrying in %.3gs", s->message, (double)delay / USEC_PER_SEC);
+        log_service(LOG_WARNING, s->name, "%s; retrying in %.3gs", service_message(s), (double)delay / USEC_PER_SEC);
         service_arm_timer(s, delay);
         service_set_state(s, STATE_BACKOFF);
 }
@@ -814,7 +836,7 @@ static bool service_adopt_from_pidfile(struct service *s) {
         if (parse_long(buf, 2, INT32_MAX, &pid) < 0)
                 return false;
         if (!pid_is_ours((pid_t)pid)) {
-                snprintf(s->message, sizeof s->message, "pidfile %s names pid %ld, which is not a process of ours",
+                service_set_message(s, "pidfile %s names pid %ld, which is not a process of ours",
                          s->config->pidfile, pid);
                 return false;
         }
@@ -844,7 +866,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                         service_disarm_timer(s);
                         service_kill_group(s, SIGKILL);
                         service_set_group(s, 0);
-                        snprintf(s->message, sizeof s->message, "launcher failed (%s)", how);
+                        service_set_message(s, "launcher failed (%s)", how);
                         service_failed_start(s, wait_status);
                         return;
                 }
@@ -889,17 +911,11 @@ static void service_on_exit(struct service *s, int wait_status) {
         }
         if (was != STATE_RUNNING)
                 return;
-        s->message[0] = '\0';
+        service_clear_message(s);
         service_set_state(s, STATE_EXITED);
 }
 
-static int service_on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
-        struct service *s = userdata;
-        (void)usec;
-        /* One-shot and spent: free it now (sd-event allows it within its own callback);
-         * whatever comes next arms a new one. */
-        if (s->timer == source)
-                s->timer = sd_event_source_disable_unref(s->timer);
+static void service_on_timer(struct service *s) {
         switch (s->state) {
         case STATE_STARTING:
                 if (s->config->type == SERVICE_NOTIFY) {
@@ -911,9 +927,9 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                 }
                 if (s->config->type == SERVICE_FORKING && (s->launcher || (s->pid == 0 && !service_adopt_from_pidfile(s)))) {
                         if (s->launcher)
-                                snprintf(s->message, sizeof s->message, "launcher still running after start-secs");
-                        else if (!s->message[0])
-                                snprintf(s->message, sizeof s->message, "pidfile %s did not name a running daemon",
+                                service_set_message(s, "launcher still running after start-secs");
+                        else if (!s->message)
+                                service_set_message(s, "pidfile %s did not name a running daemon",
                                          s->config->pidfile);
                         service_kill_group(s, SIGKILL);
                         /* Forget the pids: their exits are reaped as strangers, not as this
@@ -925,7 +941,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
                         break;
                 }
                 s->failures = 0;
-                s->message[0] = '\0';
+                service_clear_message(s);
                 service_set_state(s, STATE_RUNNING);
                 break;
         case STATE_BACKOFF:
@@ -942,7 +958,7 @@ static int service_on_timer(sd_event_source *source, uint64_t usec, void *userda
         default:
                 break;
         }
-        return 0;
+
 }
 
 /* ---- dependencies ---- */
@@ -984,13 +1000,13 @@ static void service_check_start_pending(struct service *s) {
                 int r = dependency_status(*a, &why);
                 if (r < 0) {
                         s->start_pending = false;
-                        snprintf(s->message, sizeof s->message, "not started: dependency %s is %s", *a, why);
-                        log_service(LOG_WARNING, s->name, "%s", s->message);
+                        service_set_message(s, "not started: dependency %s is %s", *a, why);
+                        log_service(LOG_WARNING, s->name, "%s", service_message(s));
                         service_notify(s, SERVICE_EVENT_STATE);
                         return;
                 }
                 if (r == 0) {
-                        snprintf(s->message, sizeof s->message, "waiting for %s", *a);
+                        service_set_message(s, "waiting for %s", *a);
                         return;
                 }
         }
@@ -1062,16 +1078,18 @@ static int services_add(struct service_config *config, unsigned instance) {
                 service_table = table;
                 service_table_capacity = capacity;
         }
-        struct service *s = calloc(1, sizeof *s);
+        char name[SERVICE_NAME_MAX + 8];
+        if (config->instances > 1)
+                snprintf(name, sizeof name, "%s@%u", config->name, instance);
+        else
+                snprintf(name, sizeof name, "%s", config->name);
+        struct service *s = calloc(1, sizeof *s + strlen(name) + 1);
         if (!s)
                 return -ENOMEM;
+        strcpy(s->name, name);
         s->config = service_config_ref(config);
         s->instance = instance;
         s->state = STATE_STOPPED;
-        if (config->instances > 1)
-                snprintf(s->name, sizeof s->name, "%s@%u", config->name, instance);
-        else
-                snprintf(s->name, sizeof s->name, "%s", config->name);
         if (log_capture_new(s->name, &s->log) < 0) {
                 service_config_unref(s->config);
                 free(s);
@@ -1088,11 +1106,12 @@ static void service_free(struct service *s) {
         if (s->state == STATE_STOPPING)
                 n_stopping--;
         service_end_liveness(s);
-        sd_event_source_disable_unref(s->timer);
+        service_disarm_timer(s);
         service_close_error_watch(s);
         log_capture_release(s->log);  /* drains until the pipe's last writer is gone */
         service_config_unref(s->config);
         service_config_unref(s->next_config);
+        free(s->message);
         free(s);
 }
 
@@ -1115,6 +1134,9 @@ static void services_remove(struct service *s) {
 int services_create(sd_event *event, const struct config *config) {
         int r;
         service_event = event;
+        if (!service_deadlines && (r = deadlines_new(event, USEC_PER_MSEC, 256, service_on_deadline, NULL,
+                                                     &service_deadlines)) < 0)
+                return r;
         if (!pending_source) {
                 r = sd_event_add_defer(event, &pending_source, services_on_pending, NULL);
                 if (r < 0)
@@ -1139,6 +1161,8 @@ void services_free(void) {
         service_table = NULL;
         service_table_size = service_table_capacity = 0;
         pending_source = sd_event_source_disable_unref(pending_source);
+        deadlines_free(service_deadlines);
+        service_deadlines = NULL;
 }
 
 size_t services_count(void) { return service_table_size; }
@@ -1412,7 +1436,7 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .has_exited = s->has_exited,
                 .last_wait_status = s->last_wait_status,
                 .restarts = s->restarts,
-                .message = s->message[0] ? s->message : s->notify_status ? s->notify_status : "",
+                .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
         };
         ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }
@@ -1433,7 +1457,7 @@ int service_start(struct service *s) {
         if (s->config->after[0]) {
                 /* Decided in the next pass, once every start of this round has been asked. */
                 s->start_pending = true;
-                s->message[0] = '\0';
+                service_clear_message(s);
                 services_schedule_pending();
                 service_notify(s, SERVICE_EVENT_STATE);
                 return 0;
@@ -1452,7 +1476,7 @@ int service_stop(struct service *s) {
                 break;
         case STATE_BACKOFF:
                 service_disarm_timer(s);
-                s->message[0] = '\0';
+                service_clear_message(s);
                 service_set_state(s, STATE_STOPPED);
                 service_after_stop(s);
                 return 0;
@@ -1474,7 +1498,7 @@ int service_stop(struct service *s) {
         if (s->config->stop_signal != SIGKILL)
                 service_kill_group(s, SIGCONT);
         service_arm_timer(s, s->config->stop_timeout);
-        s->message[0] = '\0';
+        service_clear_message(s);
         service_set_state(s, STATE_STOPPING);
         /* A forking service between launcher and pidfile has nothing to wait for. */
         service_finish_stop_if_done(s);

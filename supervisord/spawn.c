@@ -51,6 +51,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <systemd/sd-event.h>
+#include <time.h>
 #include <unistd.h>
 
 #if __has_include(<valgrind/valgrind.h>)
@@ -117,6 +118,8 @@ static long child_syscall(long n, long a1, long a2, long a3, long a4, long a5) {
 #define CHILD_STACK_SIZE (64u << 10)  /* mapped per context; the child touches a few KiB */
 #define MAX_SCRIPT_ARGS 256           /* argv of a script run through /bin/sh (ENOEXEC) */
 #define MAX_CONTEXTS 1024             /* children between clone and exec at once */
+#define CONTEXTS_KEPT 16              /* ... before a spawn waits for one of them */
+#define CONTEXT_WAIT (20 * USEC_PER_MSEC)
 
 extern char **environ;
 
@@ -189,6 +192,7 @@ struct child {
 struct spawn_context {
         int state;                   /* CONTEXT_*, a futex; written by the kernel too */
         pid_t pid;                   /* the child, 0 once collected or never used */
+        uint64_t sequence;           /* of its last spawn: the oldest is waited for */
         struct child_failure failure;/* written by a child that fails, before it exits */
         struct service_config *config;  /* a reference while the child may read it */
         struct child child;
@@ -648,26 +652,61 @@ static void watch_dumpable(void) {
 
 /* A context no child uses, for a new one.  A free context with a failure in it waits for
  * spawn_collect(): its process exits 127, and is reaped soon. */
-static int context_get(struct spawn_context **ret) {
+static struct spawn_context *context_find_free(void) {
         for (size_t i = 0; i < spawner.n_contexts; i++) {
                 struct spawn_context *ctx = spawner.contexts[i];
-                if (!context_is_free(ctx) || (ctx->pid && ctx->failure.step))
-                        continue;
+                if (context_is_free(ctx) && !(ctx->pid && ctx->failure.step))
+                        return ctx;
+        }
+        return NULL;
+}
+
+/* Wait up to CONTEXT_WAIT for the child that has been on its way to exec the longest. */
+static void context_wait_oldest(void) {
+        struct spawn_context *oldest = NULL;
+        for (size_t i = 0; i < spawner.n_contexts; i++) {
+                struct spawn_context *ctx = spawner.contexts[i];
+                if (!context_is_free(ctx) && (!oldest || ctx->sequence < oldest->sequence))
+                        oldest = ctx;
+        }
+        if (!oldest)
+                return;
+        usec_t deadline = now_monotonic() + CONTEXT_WAIT;
+        for (int state; (state = __atomic_load_n(&oldest->state, __ATOMIC_ACQUIRE)) != CONTEXT_FREE;) {
+                usec_t now = now_monotonic();
+                if (now >= deadline)
+                        return;
+                struct timespec left = { .tv_sec = (time_t)((deadline - now) / USEC_PER_SEC),
+                                         .tv_nsec = (long)((deadline - now) % USEC_PER_SEC) * 1000 };
+                (void)syscall(SYS_futex, &oldest->state, FUTEX_WAIT, state, &left, NULL, 0);
+        }
+}
+
+/* A context no child uses, for a new one.  A free context with a failure in it waits for
+ * spawn_collect(): its process exits 127, and is reaped soon.  When all are in use, the
+ * next spawn waits for the oldest child: CONTEXTS_KEPT children between clone and exec
+ * keep both cores busy, and more would only queue (a thousand at start-up once had 188
+ * contexts, 1.5 MiB of stacks).  Only children stuck for CONTEXT_WAIT (a hung file
+ * system) let the pool grow. */
+static int context_get(struct spawn_context **ret) {
+        struct spawn_context *ctx = context_find_free();
+        if (!ctx && spawner.n_contexts >= CONTEXTS_KEPT) {
+                context_wait_oldest();
+                ctx = context_find_free();
+        }
+        restore_dumpable();
+        if (ctx) {
                 context_recycle(ctx);
-                restore_dumpable();
                 *ret = ctx;
                 return 0;
         }
-        restore_dumpable();
-        /* Every one is in use: that many children are still on their way to exec. */
         if (spawner.n_contexts >= MAX_CONTEXTS)
                 return -EAGAIN;
         struct spawn_context **contexts = realloc(spawner.contexts, (spawner.n_contexts + 1) * sizeof *contexts);
         if (!contexts)
                 return -ENOMEM;
         spawner.contexts = contexts;
-        struct spawn_context *ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
+        if (!(ctx = calloc(1, sizeof *ctx)))
                 return -ENOMEM;
         ctx->stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (ctx->stack == MAP_FAILED) {
@@ -770,6 +809,8 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 if (pid == 0)
                         child_main(c);
         } else {
+                static uint64_t spawns;
+                ctx->sequence = ++spawns;
                 ctx->state = CONTEXT_CLONING;
                 pid = clone(child_main, ctx->stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD,
                             c, NULL, NULL, &ctx->state);
