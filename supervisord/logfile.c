@@ -16,6 +16,11 @@
  * not write.  Each wake-up moves at most LOG_CHUNK_MAX bytes per pipe: a fast writer gets
  * its turn like every other event source, and no more.
  *
+ * A log file is opened (created) when the first byte for it is read, not at the spawn: a
+ * service that never writes costs neither an inode nor an fd, and starting many services
+ * does not create as many files.  Once open it stays open, across restarts, until SIGUSR1,
+ * a new log-dir, a rotation or the capture's end.
+ *
  * Files are opened without O_APPEND (splice refuses it) and written at the size fstat(2)
  * gives before each chunk, which amounts to appending: a file truncated behind our back
  * (logrotate's copytruncate) is continued at its new end instead of getting a hole. */
@@ -126,6 +131,27 @@ static int make_directory(const char *path) {
                 if (!saved)
                         return 0;
         }
+}
+
+/* Whether a log file could be created in log-dir now, short of creating one: the
+ * directory exists (made if missing, as opening a file would) and is searchable and
+ * writable for us.  "DIR/." fails with ENOTDIR when DIR is not a directory.  A path lookup
+ * and no inode; what only the file can tell (its own permissions, a full disk) shows
+ * with the first byte written. */
+static int check_directory(void) {
+        char path[PATH_MAX];
+        if (!log_directory)
+                return -ENOMEM;  /* logs_init() could not keep its name */
+        if (snprintf(path, sizeof path, "%s/.", log_directory) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) == 0)
+                return 0;
+        if (errno != ENOENT)
+                return -errno;
+        int r = make_directory(log_directory);
+        if (r < 0)
+                return r;
+        return faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
 }
 
 static void capture_path(const struct log_capture *c, unsigned index, char *buf, size_t size) {
@@ -241,25 +267,63 @@ static void capture_feed_followers(struct log_capture *c, const char *data, size
         }
 }
 
-/* Write DATA at the end of the file (unless it is not WRITABLE); what cannot be written
- * is dropped and counted. */
-static void capture_write(struct log_capture *c, const char *data, size_t size, bool writable) {
+/* Write DATA at the end of the open file; what cannot be written is dropped and counted.
+ * True when all of it was written. */
+static bool capture_write(struct log_capture *c, const char *data, size_t size) {
         size_t done = 0;
-        while (writable && done < size) {
+        while (done < size) {
                 ssize_t n = pwrite(c->file_fd, data + done, size - done, (off_t)c->file_size);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
                         capture_write_failed(c, n < 0 ? -errno : -ENOSPC, "write");
-                        break;
+                        c->dropped += size - done;
+                        return false;
                 }
                 c->file_size += (uint64_t)n;
                 done += (size_t)n;
         }
-        if (done < size)
-                c->dropped += size - done;
-        else
-                capture_write_recovered(c);
+        capture_write_recovered(c);
+        return true;
+}
+
+/* Write a chunk read from the pipe: open the file if it is not open yet (this is where a
+ * log file comes into being), cut it at exactly log-max-size and rotate it when more
+ * comes, so a chunk may end up in two files.  A full file is rotated only once there is
+ * a byte for the next: no empty file is made for nothing. */
+static void capture_write_chunk(struct log_capture *c, const char *data, size_t size) {
+        while (size > 0) {
+                int r;
+                if (capture_make_writable(c) < 0) {
+                        c->dropped += size;
+                        return;
+                }
+                if (c->max_size > 0 && c->file_size >= c->max_size && (r = capture_rotate(c)) < 0) {
+                        capture_write_failed(c, r, "open");
+                        c->dropped += size;
+                        return;
+                }
+                size_t part = size;
+                /* Still full after a rotation that could not rename: it keeps growing. */
+                if (c->max_size > 0 && c->file_size < c->max_size && c->max_size - c->file_size < part)
+                        part = (size_t)(c->max_size - c->file_size);
+                if (!capture_write(c, data, part)) {
+                        c->dropped += size - part;
+                        return;
+                }
+                data += part;
+                size -= part;
+        }
+}
+
+/* Whether the next chunk can go from the pipe straight into the file: it is open, at its
+ * current end, has room, and no follower or failed write needs the bytes in hand. */
+static bool capture_can_splice(struct log_capture *c) {
+        if (c->file_fd < 0 || c->followers || c->write_error || c->no_splice)
+                return false;
+        if (capture_make_writable(c) < 0)
+                return false;
+        return c->max_size == 0 || c->file_size < c->max_size;
 }
 
 /* Move up to BUDGET bytes from the pipe to the file and the followers. */
@@ -267,14 +331,10 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
         int pipe_fd = sd_event_source_get_io_fd(c->pipe_source);
         while (budget > 0) {
                 size_t want = budget;
-                bool writable = capture_make_writable(c) == 0;
-                /* A file stops exactly at log-max-size.  A full one is rotated only once
-                 * there is a byte for the next: no empty file is made for nothing. */
-                bool full = writable && c->max_size > 0 && c->file_size >= c->max_size;
-                uint64_t room = full ? c->max_size : c->max_size - c->file_size;
-                if (writable && c->max_size > 0 && room < want)
-                        want = (size_t)room;
-                if (writable && !full && !c->followers && !c->write_error && !c->no_splice) {
+                if (capture_can_splice(c)) {
+                        /* A file stops exactly at log-max-size. */
+                        if (c->max_size > 0 && c->max_size - c->file_size < want)
+                                want = (size_t)(c->max_size - c->file_size);
                         loff_t offset = (loff_t)c->file_size;
                         ssize_t n = splice(pipe_fd, NULL, c->file_fd, &offset, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                         if (n > 0) {
@@ -292,6 +352,9 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
                                 capture_write_failed(c, -errno, "write");
                         continue;  /* the chunk is read (and written or dropped) below */
                 }
+                /* Through the buffer.  A file not open yet is opened only once the read
+                 * has bytes for it: an empty pipe, as at every exit of a quiet service,
+                 * creates nothing. */
                 ssize_t n = read(pipe_fd, copy_buffer, want < sizeof copy_buffer ? want : sizeof copy_buffer);
                 if (n == 0)
                         return PUMP_EOF;
@@ -302,12 +365,7 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
                                 log_warning_errno(errno, "%s: reading output", c->name);
                         return PUMP_EMPTY;
                 }
-                int r;
-                if (full && (r = capture_rotate(c)) < 0 && c->file_fd < 0) {
-                        capture_write_failed(c, r, "open");
-                        writable = false;
-                }
-                capture_write(c, copy_buffer, (size_t)n, writable);
+                capture_write_chunk(c, copy_buffer, (size_t)n);
                 capture_feed_followers(c, copy_buffer, (size_t)n);
                 budget -= (size_t)n;
         }
@@ -475,9 +533,12 @@ int log_capture_prepare(struct log_capture *c, const struct service_config *conf
         }
         capture_set_journal_error(c, journal_error);
         c->to_file = to_file;
-        /* Opened now so the file exists from the start, and a problem shows at once. */
-        if (to_file && c->file_fd < 0 && (r = capture_open_file(c)) < 0)
-                capture_write_failed(c, r, "open");
+        /* The file itself waits for the first byte (capture_make_writable): creating an
+         * inode for every service at its spawn was most of the cost of starting many, and
+         * a file that is never written costs an fd for ever.  A log-dir that cannot take
+         * the file still shows at once. */
+        if (to_file && c->file_fd < 0 && (r = check_directory()) < 0)
+                capture_write_failed(c, r, "create");
         if (!to_file)
                 capture_close_file(c);
         *ret_stdout = fds[0];
@@ -677,7 +738,8 @@ void logs_init(sd_event *event, const char *dir) {
 void logs_reopen_all(void) {
         unsigned reopened = 0;
         for (struct log_capture *c = captures; c; c = c->next) {
-                if (c->file_fd < 0 && !(c->to_file && !c->released))
+                /* A log not open now is opened with its next byte, wherever it is then. */
+                if (c->file_fd < 0)
                         continue;
                 capture_close_file(c);
                 int r = capture_open_file(c);

@@ -38,7 +38,8 @@ void logs_init(sd_event *event, const char *dir);
 /* Reload: write into DIR from now on; files that are open are reopened there at once.
  * Files already written, rotated ones included, stay where they are. */
 void logs_set_directory(const char *dir);
-/* SIGUSR1: close and reopen every open log file, for external rotation (logrotate). */
+/* SIGUSR1: close and reopen every open log file, for external rotation (logrotate).  A log
+ * with no file open is left alone: its next byte opens one. */
 void logs_reopen_all(void);
 /* At exit, after every service is freed: write what is left in the pipes (bounded),
  * close and free every capture. */
@@ -59,6 +60,9 @@ void log_capture_release(struct log_capture *capture);
 /* Before a spawn under CONFIG: the fds the child gets as stdout and stderr (-1: the
  * child inherits supervisord's).  They are borrowed: valid until log_capture_spawned().
  * A journal that cannot be reached falls back to the log file (reported in status).
+ * The log file is not opened here but when the first byte of output arrives; only
+ * log-dir is checked (and made if missing), so that a log-dir where no file can be
+ * created is reported in status at once.
  * Returns a negative errno only when the pipe or /dev/null cannot be opened. */
 int log_capture_prepare(struct log_capture *capture, const struct service_config *config, int *ret_stdout,
                         int *ret_stderr);

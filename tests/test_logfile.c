@@ -2,7 +2,9 @@
  * which bytes the last N lines are, the stdout/stderr/log-* keys and their errors, and a
  * capture driven through a real sd-event loop in this process: bytes reach the file
  * exactly, rotation names and keeps files, tail reads across rotations, followers see
- * every byte, /dev/null and unwritable directories, release drains the pipe. */
+ * every byte, /dev/null and unwritable directories, release drains the pipe, the file is
+ * made by the first byte (wherever log-dir is then) and that byte may find an old file
+ * nearly full. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -258,8 +260,17 @@ START_TEST(test_capture_writes_file) {
         ck_assert_int_eq(fcntl(out, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
         ck_assert_int_eq(fcntl(out, F_GETFL) & O_NONBLOCK, 0);  /* the child's end blocks */
         log_capture_spawned(c);
-        ck_assert_int_eq(file_size(&f, "t.log"), 0);  /* created at the spawn */
         ck_assert_str_eq(log_capture_problem(c), "");
+        /* No file until there is output: neither the spawn, nor an empty pipe drained at
+         * an exit, nor a tail creates one, and tail of it is empty rather than an error. */
+        run_loop(&f);
+        log_capture_drain(c);
+        char *text;
+        size_t size;
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 10, &text, &size), 0);
+        ck_assert_ptr_null(text);
+        ck_assert_uint_eq(size, 0);
+        ck_assert_int_eq(file_size(&f, "t.log"), -1);
 
         write_all(out, "one\n", 4);
         write_all(err, "two\n", 4);
@@ -569,6 +580,101 @@ START_TEST(test_capture_release_drains) {
 }
 END_TEST
 
+/* The file is created by the first byte, wherever log-dir is by then; SIGUSR1 and a new
+ * log-dir reopen the files that are open and create none for logs that are quiet. */
+START_TEST(test_capture_file_made_by_first_byte) {
+        struct fixture f;
+        struct log_capture *quiet, *talker, *late;
+        int quiet_out, talker_out, late_out, err;
+        char path[160], buf[64], other[128];
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("quiet", &quiet), 0);
+        ck_assert_int_eq(log_capture_new("talker", &talker), 0);
+        ck_assert_int_eq(log_capture_new("late", &late), 0);
+        ck_assert_int_eq(log_capture_prepare(quiet, &f.config, &quiet_out, &err), 0);
+        log_capture_spawned(quiet);
+        ck_assert_int_eq(log_capture_prepare(talker, &f.config, &talker_out, &err), 0);
+        log_capture_spawned(talker);
+        ck_assert_int_eq(log_capture_prepare(late, &f.config, &late_out, &err), 0);
+        log_capture_spawned(late);
+        write_all(talker_out, "hi\n", 3);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "talker.log"), 3);
+
+        logs_reopen_all();
+        ck_assert_int_eq(file_size(&f, "quiet.log"), -1);
+        ck_assert_int_eq(file_size(&f, "late.log"), -1);
+        snprintf(other, sizeof other, "%s/other", f.dir);
+        logs_set_directory(other);
+        snprintf(path, sizeof path, "%s/talker.log", other);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 0);  /* reopened there at once */
+        snprintf(path, sizeof path, "%s/quiet.log", other);
+        ck_assert_int_eq(access(path, F_OK), -1);
+
+        /* the first output after the move: in the new directory only */
+        write_all(late_out, "late\n", 5);
+        run_loop(&f);
+        snprintf(path, sizeof path, "%s/late.log", other);
+        ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 5);
+        ck_assert_int_eq(file_size(&f, "late.log"), -1);
+
+        /* a quiet capture released and drained at end of file leaves no file behind */
+        log_capture_release(quiet);
+        run_loop(&f);
+        snprintf(path, sizeof path, "%s/quiet.log", other);
+        ck_assert_int_eq(access(path, F_OK), -1);
+        log_capture_release(talker);
+        log_capture_release(late);
+        fixture_done(&f);
+}
+END_TEST
+
+/* A log file left from before (supervisord restarted) is opened with the first chunk,
+ * which may find it nearly full: the chunk is cut at log-max-size and the rest starts
+ * the next file, through the copy path and the splice path alike. */
+START_TEST(test_capture_first_chunk_fills_old_file) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        char path[160], data[8192];
+        fixture_init(&f);
+        f.config.log_max_size = 4096;
+        f.config.log_keep = 2;
+        snprintf(path, sizeof path, "%s/t.log", f.logs);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+        ck_assert_int_ge(fd, 0);
+        memset(data, 'o', 4000);
+        write_all(fd, data, 4000);
+        close(fd);
+
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        memset(data, 'n', sizeof data);
+        write_all(out, data, 200);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log"), 104);
+        char *text;
+        size_t size;
+        ck_assert_int_eq(log_capture_tail(c, &f.config, 1, &text, &size), 0);
+        ck_assert_uint_eq(size, 4200);  /* one line without a newline: old bytes, then new */
+        ck_assert_int_eq(text[3999], 'o');
+        ck_assert_int_eq(text[4000], 'n');
+        ck_assert_int_eq(text[4199], 'n');
+        free(text);
+
+        /* the file is open now: the next bytes are spliced, cut the same way */
+        write_all(out, data, 8000);
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.2"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
+        ck_assert_int_eq(file_size(&f, "t.log"), 104 + 8000 - 4096);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
 static Suite *logfile_suite(void) {
         Suite *s = suite_create("logfile");
         TCase *tc = tcase_create("pure");
@@ -593,6 +699,8 @@ static Suite *logfile_suite(void) {
         tcase_add_test(tc, test_capture_unwritable_then_recovers);
         tcase_add_test(tc, test_capture_reopen_and_directory);
         tcase_add_test(tc, test_capture_release_drains);
+        tcase_add_test(tc, test_capture_file_made_by_first_byte);
+        tcase_add_test(tc, test_capture_first_chunk_fills_old_file);
         suite_add_tcase(s, tc);
         return s;
 }

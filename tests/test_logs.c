@@ -1,11 +1,14 @@
 /* test_logs.c — service logs end to end, through the real supervisord and supervisorctl:
  * output reaches log-dir/NAME.log byte for byte (50 MB as fast as a process can write it,
- * every byte counted across rotated files), rotation keeps log-keep files, `tail -n` and
+ * every byte counted across rotated files), a log file made only by the first output (none
+ * for quiet services, in log-dir or among supervisord's fds, whatever happens to them),
+ * rotation keeps log-keep files, `tail -n` and
  * `tail -f` (across rotations, and a follower too slow to keep up), SIGUSR1 after an
  * external mv, a full disk (a small tmpfs in a private mount namespace), an unwritable
- * log-dir, stdout/stderr destinations, instances, the fds a logging child has, a writer
+ * or read-only log-dir reported at the spawn, stdout/stderr destinations, instances, the fds a logging child has, a writer
  * that floods its log without starving anything else, reload of the log options, and
  * the journal (a stand-in journald socket in a private mount namespace). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -121,6 +124,54 @@ static bool private_mounts(void) {
         return true;
 }
 
+/* The entries of d.dir/logs, sorted and space-separated, into buf ("" when empty);
+ * -1 when the directory cannot be read. */
+static int list_logs(const struct daemon *d, char *buf, size_t size) {
+        char path[512], names[64][256];
+        int n = 0;
+        snprintf(path, sizeof path, "%s/logs", d->dir);
+        DIR *dir = opendir(path);
+        if (!dir)
+                return -1;
+        for (struct dirent *e; (e = readdir(dir)) && n < 64;)
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+                        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+        closedir(dir);
+        qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+        size_t len = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < n && len < size; i++)
+                len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? " " : "", names[i]);
+        return n;
+}
+
+/* How many of PID's fds are open on files in d.dir/logs. */
+static int fds_into_logs(const struct daemon *d, pid_t pid) {
+        char path[512], prefix[512], target[1024];
+        snprintf(prefix, sizeof prefix, "%s/logs/", d->dir);
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+        DIR *dir = opendir(path);
+        ck_assert_ptr_nonnull(dir);
+        int n = 0;
+        for (struct dirent *e; (e = readdir(dir));) {
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/fd/%s", (int)pid, e->d_name);
+                ssize_t len = readlink(path, target, sizeof target - 1);
+                if (len <= 0)
+                        continue;
+                target[len] = '\0';
+                if (strncmp(target, prefix, strlen(prefix)) == 0)
+                        n++;
+        }
+        closedir(dir);
+        return n;
+}
+
+/* A service that stays quiet until the file WHEN exists, then says LINE. */
+#define QUIET_UNTIL(when, line) \
+        "/bin/sh -c 'while [ ! -e " when " ]; do sleep 0.02; done; echo " line "; exec sleep 60'"
+
 /* A numbered-line writer: "N padding" every DELAY seconds, N from 1. */
 #define COUNTER(delay) "/bin/sh -c 'i=0; while :; do i=$((i+1)); echo \\\"$i abcdefghijklmnopqrstuvwxyz\\\"; sleep " delay "; done'"
 
@@ -162,6 +213,136 @@ START_TEST(test_lines_reach_the_log) {
         ck_assert_int_gt(read_text_file(path, fdinfo, sizeof fdinfo), 0);
         unsigned long flags = strtoul(strstr(fdinfo, "flags:") + 6, NULL, 8);
         ck_assert_int_eq(flags & O_NONBLOCK, 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* A log file appears with its service's first byte of output, not at the spawn: quiet
+ * services leave log-dir empty and cost supervisord no fd, whatever happens to them
+ * (tail, tail -f, restart, SIGUSR1); the first byte creates the file, once. */
+START_TEST(test_log_file_made_by_first_output) {
+        struct daemon d;
+        static char buf[1 << 16];
+        char out[8192], go[256], follow_path[512], path[512];
+        daemon_init(&d);
+        snprintf(go, sizeof go, "%s/go", d.dir);
+        daemon_write_config(&d,
+                "service quiet {\n command = \"sleep 60\"\n start-secs = 0\n instances = 20\n}\n"
+                "service late {\n command = \"" QUIET_UNTIL("%s", "first-words") "\"\n start-secs = 0\n}\n",
+                go);
+        daemon_start(&d);
+        for (int i = 0; i < 20; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "quiet@%d", i);
+                ck_assert(wait_for_state(&d, name, "RUNNING", 5000));
+        }
+        ck_assert(wait_for_state(&d, "late", "RUNNING", 5000));
+        sleep_ms(100);
+
+        /* log-dir is there (made at start-up), empty; no fd of supervisord is in it */
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 0);
+        ck_assert_int_eq(fds_into_logs(&d, d.pid), 0);
+        /* nothing is wrong, and tail of a log with no file yet is empty, not an error */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status"), 0);
+        ck_assert_int_eq(count_occurrences(out, "\"message\":null"), 21);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail quiet@3"), 0);
+        ck_assert_str_eq(out, "");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n 100 late"), 0);
+        ck_assert_str_eq(out, "");
+        /* a quiet process's exit and its restart (the pipe is drained) make no file */
+        pid_t q = service_pid_of(&d, "quiet@0");
+        ck_assert_int_eq(kill(q, SIGKILL), 0);
+        ck_assert(WAIT_UNTIL(service_pid_of(&d, "quiet@0") > 0 && service_pid_of(&d, "quiet@0") != q, 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart quiet@1"), 0);
+        /* SIGUSR1 reopens what is open, which is nothing */
+        ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+        ck_assert(WAIT_UNTIL(read_text_file(d.log, buf, sizeof buf) > 0 && strstr(buf, "reopened 0 log files"), 5000));
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 0);
+        ck_assert_int_eq(fds_into_logs(&d, d.pid), 0);
+        /* log-dir removed under the running daemon: the next spawn makes it again, with
+         * no file in it and nothing wrong */
+        snprintf(path, sizeof path, "%s/logs", d.dir);
+        ck_assert_int_eq(rmdir(path), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart quiet@2"), 0);
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status quiet@2"), 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"message\":null"));
+
+        /* a follower from before the first byte gets it; the file appears with it */
+        snprintf(follow_path, sizeof follow_path, "%s/follow.out", d.dir);
+        char *argv[] = { (char *)supervisorctl_path(), "-s", d.sock, "tail", "-f", "late", NULL };
+        pid_t follower = spawn_to_file(argv, follow_path);
+        sleep_ms(200);  /* subscribed before the output, or it would come from the file */
+        ck_assert_int_eq(close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        ck_assert(WAIT_UNTIL(read_text_file(follow_path, buf, sizeof buf) > 0 && strstr(buf, "first-words\n"), 5000));
+        ck_assert_str_eq(buf, "first-words\n");
+        kill(follower, SIGINT);
+        wait_exit(follower);
+        ck_assert(WAIT_UNTIL(read_log(&d, "late", buf, sizeof buf) == 12, 5000));
+        ck_assert_str_eq(buf, "first-words\n");
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "late.log");
+        ck_assert_int_eq(fds_into_logs(&d, d.pid), 1);
+        struct stat st;
+        ck_assert_int_eq(stat(log_path(&d, "late", 0, path, sizeof path), &st), 0);
+        mode_t mask = umask(0);
+        umask(mask);
+        ck_assert_int_eq(st.st_mode & 0777, 0640 & ~mask);  /* the daemon has our umask */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail late"), 0);
+        ck_assert_str_eq(out, "first-words\n");
+
+        /* SIGUSR1 now reopens that one, and still makes none for the others */
+        ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+        ck_assert(WAIT_UNTIL(read_text_file(d.log, buf, sizeof buf) > 0 && strstr(buf, "reopened 1 log files"), 5000));
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 1);
+        ck_assert_int_eq(fds_into_logs(&d, d.pid), 1);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* What opening the file at the spawn used to show at once still shows at once, without a
+ * file: a log-dir on a read-only file system is each process's problem in status as soon
+ * as it runs; a log-dir removed meanwhile is made again by the next spawn; once the file
+ * system is writable, the first output is written and the problem leaves status. */
+START_TEST(test_log_dir_problem_shows_at_spawn) {
+        struct daemon d;
+        static char buf[1 << 16];
+        char out[8192], logs[512], go[256];
+        daemon_init(&d);
+        if (!private_mounts()) {
+                daemon_cleanup(&d);
+                return;
+        }
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        snprintf(go, sizeof go, "%s/go", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0755), 0);
+        ck_assert_int_eq(mount("tmpfs", logs, "tmpfs", MS_RDONLY, "size=1m,mode=0755"), 0);
+        daemon_write_config(&d,
+                "service quiet {\n command = \"sleep 60\"\n start-secs = 0\n}\n"
+                "service late {\n command = \"" QUIET_UNTIL("%s", "written") "\"\n start-secs = 0\n}\n",
+                go);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "quiet", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "late", "RUNNING", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status"), 0);
+        ck_assert_int_eq(count_occurrences(out, "Read-only file system; 0 bytes dropped"), 2);
+        read_text_file(d.log, buf, sizeof buf);
+        ck_assert_int_eq(count_occurrences(buf, "quiet: cannot create log"), 1);
+
+        /* writable again: the first output is written whole and ends the problem */
+        ck_assert_int_eq(mount(NULL, logs, NULL, MS_REMOUNT, "size=1m,mode=0755"), 0);
+        ck_assert_int_eq(close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        ck_assert(WAIT_UNTIL(read_log(&d, "late", buf, sizeof buf) == 8, 5000));
+        ck_assert_str_eq(buf, "written\n");
+        ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "--json status late") == 0 && strstr(out, "\"message\":null"),
+                             5000));
+        ck_assert(WAIT_UNTIL(read_text_file(d.log, buf, sizeof buf) > 0
+                                     && strstr(buf, "late: writing log") && strstr(buf, "0 bytes of output were lost"),
+                             5000));
+        ck_assert_int_eq(list_logs(&d, buf, sizeof buf), 1);
+        ck_assert_str_eq(buf, "late.log");
+        daemon_stop(&d, 10000);
+        ck_assert_int_eq(umount(logs), 0);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -680,6 +861,7 @@ static Suite *logs_suite(void) {
         TCase *tc = tcase_create("capture");
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_lines_reach_the_log);
+        tcase_add_test(tc, test_log_file_made_by_first_output);
         tcase_add_test(tc, test_50mb_every_byte);
         tcase_add_test(tc, test_rotation_keeps_log_keep_files);
         tcase_add_test(tc, test_destinations_and_instances);
@@ -699,6 +881,7 @@ static Suite *logs_suite(void) {
         tcase_add_test(tc, test_sigusr1_reopens_after_mv);
         tcase_add_test(tc, test_disk_full);
         tcase_add_test(tc, test_unwritable_log_dir);
+        tcase_add_test(tc, test_log_dir_problem_shows_at_spawn);
         tcase_add_test(tc, test_reload_log_options);
         tcase_add_test(tc, test_journal_stream);
         tcase_add_test(tc, test_journal_unavailable_falls_back);
