@@ -5,7 +5,10 @@
  * them live in one binary min-heap ordered by `due`, and one sd-event timer is armed for
  * the earliest.  Adding, answering and removing a heartbeat are O(log n); a wake-up
  * handles what is due, at most HEARTBEAT_MAX_PER_WAKEUP of them, so that even a thousand
- * services due at once cannot keep the control socket waiting for long.
+ * services due at once cannot keep the control socket waiting for long.  Pings go out at
+ * the multiples of the interval (heartbeat_next_tick), not at the phase of each process's
+ * own start: a thousand services on the same interval are pinged in one wake-up (and a
+ * few more for the cap), not in a thousand.
  *
  * Nothing here blocks: pings are written to a non-blocking pipe (a full pipe just means
  * the ping cannot be answered), pongs are read from a non-blocking pipe a bounded amount
@@ -43,8 +46,10 @@ struct heartbeat {
         usec_t due;                     /* next ping, or the deadline of the ping in flight */
         uint64_t seq;                   /* of the last ping, 0 before the first */
         usec_t ping_time;               /* when it was sent (monotonic) */
-        usec_t next_ping;               /* when the next one is due: on a fixed grid from the
-                                         * first, so that late wake-ups do not add up */
+        usec_t next_ping;               /* when the next one is due: a multiple of the interval
+                                         * (heartbeat_next_tick), shared by every heartbeat
+                                         * with that interval */
+        usec_t begin_time;              /* heartbeat_begin(), just after the spawn */
         bool awaiting;                  /* the last ping has no outcome yet */
         bool delivered;                 /* ... and reached the pipe, so a pong can answer it */
         bool watchdog_pending;          /* WATCHDOG=1 between pings: answers the next one */
@@ -92,6 +97,25 @@ int heartbeat_parse_pong(const char *line, size_t len, uint64_t *ret_seq) {
 size_t heartbeat_format_ping(char *buf, size_t size, uint64_t seq) {
         int n = snprintf(buf, size, "PING %" PRIu64 "\n", seq);
         return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+usec_t heartbeat_next_tick(usec_t after, usec_t interval) {
+        return (after / interval + 1) * interval;
+}
+
+usec_t heartbeat_deadline(const struct heartbeat_params *params, usec_t begin, uint64_t seq, usec_t sent,
+                          usec_t next_ping) {
+        usec_t deadline = sent + params->timeout;
+        if (seq != 1)
+                return deadline;
+        /* The first tick may come just after the spawn, before the process listens: it may
+         * answer until one interval and one timeout after its spawn, as it could when the
+         * first ping went out one interval after it — but not past the second ping, so
+         * that the bounds of HEARTBEATS in supervisord(8) hold from the spawn too. */
+        usec_t generous = begin + params->interval + params->timeout;
+        if (generous > next_ping)
+                generous = next_ping;
+        return generous > deadline ? generous : deadline;
 }
 
 /* ---- the schedule ---- */
@@ -222,10 +246,10 @@ static int schedule_on_timer(sd_event_source *source, uint64_t usec, void *userd
 static int schedule_ref(sd_event *event) {
         if (!schedule.timer) {
                 /* 10 ms accuracy: the timer may fire up to 10 ms late, and everything due by
-                 * then is handled in that one wake-up.  Services started at different moments
-                 * have their pings spread over the interval; without the slack a thousand of
-                 * them meant a thousand wake-ups a second.  (The default, 250 ms, would blur
-                 * timeouts of a fraction of a second.) */
+                 * then is handled in that one wake-up: the pings of each interval fall due
+                 * together anyway, and this gathers deadlines and pings of other intervals
+                 * close to them.  (The default, 250 ms, would blur timeouts of a fraction of a
+                 * second.) */
                 int r = sd_event_add_time(event, &schedule.timer, CLOCK_MONOTONIC, 0, HEARTBEAT_TIMER_ACCURACY,
                                           schedule_on_timer, NULL);
                 if (r < 0)
@@ -263,7 +287,7 @@ static void heartbeat_send_ping(struct heartbeat *hb, usec_t now) {
         hb->complained = false;
         hb->next_ping += hb->params.interval;
         if (hb->next_ping <= now)  /* the loop was held up for a whole interval: skip, not burst */
-                hb->next_ping = now + hb->params.interval;
+                hb->next_ping = heartbeat_next_tick(now, hb->params.interval);
         ssize_t n = write(hb->ping_fd, buf, len);
         /* Pipe writes this small are atomic: all or nothing. */
         hb->delivered = n == (ssize_t)len;
@@ -283,7 +307,7 @@ static void heartbeat_send_ping(struct heartbeat *hb, usec_t now) {
                 return;
         }
         hb->awaiting = true;
-        hb->due = now + hb->params.timeout;
+        hb->due = heartbeat_deadline(&hb->params, hb->begin_time, hb->seq, now, hb->next_ping);
         heap_update(hb);
 }
 
@@ -416,7 +440,10 @@ static void close_fd(int *fd) {
 int heartbeat_begin(struct heartbeat *hb) {
         close_fd(&hb->child_ping_fd);
         close_fd(&hb->child_pong_fd);
-        hb->next_ping = hb->due = now_monotonic() + hb->params.interval;
+        /* Onto the shared grid: every heartbeat with this interval is pinged at the same
+         * moments, so one wake-up sends all their pings. */
+        hb->begin_time = now_monotonic();
+        hb->next_ping = hb->due = heartbeat_next_tick(hb->begin_time, hb->params.interval);
         int r = heap_insert(hb);
         if (r < 0)
                 return r;

@@ -2,7 +2,8 @@
  *
  * heartbeat.c owns, per service process, the write end of its ping pipe and the read end
  * of its pong pipe, and one timer shared by every heartbeat (a min-heap of deadlines on the
- * sd-event loop), so a thousand services cost one timer, not a thousand.  It decides
+ * sd-event loop), so a thousand services cost one timer, not a thousand; the pings of one
+ * interval go out together, at its multiples.  It decides
  * when a process is hung and says so through a callback; what to do about it is the
  * service table's business.
  *
@@ -55,7 +56,8 @@ int heartbeat_new(sd_event *event, const char *name, const struct heartbeat_para
 void heartbeat_child_fds(const struct heartbeat *heartbeat, int *ret_ping_fd, int *ret_pong_fd);
 
 /* The process is spawned: close our copies of the child's ends (so that a closed pipe is
- * seen as one) and schedule the first ping one interval from now. */
+ * seen as one) and schedule the first ping at the next multiple of its interval, less
+ * than one interval from now. */
 int heartbeat_begin(struct heartbeat *heartbeat);
 
 /* WATCHDOG=1 arrived (type = notify): it answers the ping in flight, or, between pings,
@@ -76,3 +78,13 @@ int heartbeat_parse_pong(const char *line, size_t len, uint64_t *ret_seq);
 
 /* "PING <seq>\n" into buf (at least 32 bytes); returns its length. */
 size_t heartbeat_format_ping(char *buf, size_t size, uint64_t seq);
+
+/* The first multiple of INTERVAL after AFTER (monotonic): the moments at which every
+ * heartbeat with that interval is pinged. */
+usec_t heartbeat_next_tick(usec_t after, usec_t interval);
+
+/* The deadline of ping SEQ, SENT at that moment, of a heartbeat that began at BEGIN and
+ * pings next at NEXT_PING: SENT + timeout, except that the first ping may be answered
+ * until BEGIN + interval + timeout, or until NEXT_PING if that is sooner. */
+usec_t heartbeat_deadline(const struct heartbeat_params *params, usec_t begin, uint64_t seq, usec_t sent,
+                          usec_t next_ping);
