@@ -103,6 +103,25 @@ START_TEST(test_deadline) {
 }
 END_TEST
 
+START_TEST(test_round_end) {
+        const usec_t ms = USEC_PER_MSEC;
+        /* As long after the round as the round is after the latest ping... */
+        ck_assert_uint_eq(heartbeat_round_end(140 * ms, 100 * ms), 180 * ms);
+        ck_assert_uint_eq(heartbeat_round_end(1100 * ms, 100 * ms), 2100 * ms);
+        /* ... but at least HEARTBEAT_ROUND_MIN_REST. */
+        ck_assert_uint_eq(heartbeat_round_end(100 * ms + 300, 100 * ms), 101 * ms + 300);
+        ck_assert_uint_eq(heartbeat_round_end(100 * ms, 100 * ms), 100 * ms + HEARTBEAT_ROUND_MIN_REST);
+        /* So a pong that came RTT after its ping and just after a round waits at most
+         * max(RTT, the minimum) more: the measured round trip is at most twice the real one. */
+        for (usec_t rtt = 100; rtt < 500 * ms; rtt = rtt * 3 / 2) {
+                usec_t ping = 7 * ms, arrived = ping + rtt, read = heartbeat_round_end(arrived, ping);
+                usec_t measured = read - ping;
+                ck_assert_msg(measured <= 2 * rtt || measured <= rtt + HEARTBEAT_ROUND_MIN_REST,
+                              "rtt %llu measured %llu", (unsigned long long)rtt, (unsigned long long)measured);
+        }
+}
+END_TEST
+
 /* ---- unit: config keys ---- */
 
 /* Load a config whose service section holds BODY; return config_load()'s result, the
@@ -584,6 +603,87 @@ START_TEST(test_first_ping_waits_for_a_slow_start) {
 }
 END_TEST
 
+START_TEST(test_rtt_of_a_slow_answer) {
+        struct daemon d;
+        daemon_init(&d);
+        /* One service answers 60 ms after each ping, twenty others at once: the rounds that
+         * read the quick answers rest between them, and the slow answer must still be
+         * measured to within the documented factor of two. */
+        daemon_write_config(&d,
+                            "service slow {\n command = \"%s 60\"\n heartbeat-interval = 0.3\n start-secs = 0.1\n}\n"
+                            "service quick {\n command = \"%s\"\n instances = 20\n heartbeat-interval = 0.3\n"
+                            " start-secs = 0.1\n}\n",
+                            ping_clock_helper_path(), heartbeat_helper_path());
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "slow", "RUNNING", 5000));
+        double worst = 0, best = 1e9;
+        for (int i = 0; i < 8; i++) {
+                sleep_ms(150);
+                double rtt = heartbeat_rtt_of(&d, "slow");
+                if (rtt < 0)
+                        continue;
+                worst = rtt > worst ? rtt : worst;
+                best = rtt < best ? rtt : best;
+        }
+        fprintf(stderr, "slow answer (60 ms): measured round trips %.1f to %.1f ms\n", best, worst);
+        ck_assert_msg(best >= 60, "measured %.1f ms for a 60 ms answer", best);
+        /* At most twice the real one (which a busy machine may stretch a little). */
+        ck_assert_msg(worst <= 2 * 60 + 40, "measured %.1f ms for a 60 ms answer", worst);
+        ck_assert(!log_contains(&d, "missed"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* A number from /proc/PID/status or /proc/PID/io: the value after "\nKEY: ". */
+static long proc_figure(pid_t pid, const char *file, const char *key) {
+        char path[64], buf[4096], needle[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+        buf[0] = '\n';
+        ck_assert_int_gt(read_text_file(path, buf + 1, sizeof buf - 1), 0);
+        snprintf(needle, sizeof needle, "\n%s:", key);
+        const char *p = strstr(buf, needle);
+        ck_assert_msg(p != NULL, "no %s in %s", key, path);
+        return atol(p + strlen(needle));
+}
+
+START_TEST(test_trickling_answers_read_in_rounds) {
+        struct daemon d;
+        char out[1 << 16];
+        daemon_init(&d);
+        /* Forty services answer 0, 2, 4, ... 78 ms after each ping: one wake-up per answer
+         * would be forty per interval; rounds that rest as long as it has been since the
+         * ping read them in about ten. */
+        daemon_write_config(&d, "service trickle {\n command = \"%s 0 2\"\n instances = 40\n"
+                                " heartbeat-interval = 0.3\n start-secs = 0.1\n}\n",
+                            ping_clock_helper_path());
+        daemon_start(&d);
+        ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "status trickle") == 0, 10000));
+        sleep_ms(700);  /* every one has answered */
+        long wakeups = proc_figure(d.pid, "status", "voluntary_ctxt_switches");
+        long reads = proc_figure(d.pid, "io", "syscr");
+        sleep_ms(3000);
+        wakeups = proc_figure(d.pid, "status", "voluntary_ctxt_switches") - wakeups;
+        reads = proc_figure(d.pid, "io", "syscr") - reads;
+        /* Ten intervals of forty pongs: 400.  Each pipe is read once per pong, not again to
+         * see EAGAIN; the rest of the reads empty the loop's timerfd, one per timer wake-up. */
+        fprintf(stderr, "40 answers trickling in over 78 ms, 10 intervals: supervisord woke %ld times, "
+                        "made %ld read calls\n", wakeups, reads);
+        if (harness_instrumented()) {
+                fprintf(stderr, "test_trickling_answers_read_in_rounds: figures not checked (instrumented build)\n");
+        } else {
+                ck_assert_msg(wakeups < 200, "%ld wake-ups in 10 intervals", wakeups);
+                ck_assert_msg(reads < 600, "%ld read calls for 400 pongs", reads);
+        }
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status trickle"), 0);
+        int answered = 0;
+        for (const char *p = out; (p = strstr(p, "\"heartbeat_rtt_ms\":")); p++)
+                answered += p[strlen("\"heartbeat_rtt_ms\":")] != 'n';
+        ck_assert_int_eq(answered, 40);
+        ck_assert(!log_contains(&d, "missed"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *heartbeat_suite(void) {
         Suite *s = suite_create("heartbeat");
         TCase *unit = tcase_create("unit");
@@ -591,6 +691,7 @@ static Suite *heartbeat_suite(void) {
         tcase_add_test(unit, test_format_ping);
         tcase_add_test(unit, test_next_tick);
         tcase_add_test(unit, test_deadline);
+        tcase_add_test(unit, test_round_end);
         tcase_add_test(unit, test_config_defaults_and_values);
         tcase_add_test(unit, test_config_errors);
         suite_add_tcase(s, unit);
@@ -607,6 +708,8 @@ static Suite *heartbeat_suite(void) {
         tcase_add_test(tc, test_many_services_one_timer);
         tcase_add_test(tc, test_pings_on_a_shared_grid);
         tcase_add_test(tc, test_first_ping_waits_for_a_slow_start);
+        tcase_add_test(tc, test_rtt_of_a_slow_answer);
+        tcase_add_test(tc, test_trickling_answers_read_in_rounds);
         suite_add_tcase(s, tc);
         return s;
 }
