@@ -5,12 +5,28 @@
  * them live in one binary min-heap ordered by `due`, and one sd-event timer is armed for
  * the earliest.  Adding, answering and removing a heartbeat are O(log n); a wake-up
  * handles what is due, at most HEARTBEAT_MAX_PER_WAKEUP of them, so that even a thousand
- * services due at once cannot keep the control socket waiting for long.
+ * services due at once cannot keep the control socket waiting for long.  Pings go out at
+ * the multiples of the interval (heartbeat_next_tick), not at the phase of each process's
+ * own start: a thousand services on the same interval are pinged in one wake-up (and a
+ * few more for the cap), not in a thousand.
+ *
+ * The pongs: watching each pong pipe on the loop would mean a wake-up, an epoll_wait and
+ * a loop iteration per pong, since sd-event dispatches one source per iteration.  Instead
+ * every pong pipe sits in one epoll set of our own (`collector`), and the pongs are read
+ * in rounds: one epoll_wait on that set says which pipes have something, and each of them
+ * is read once (level-triggered, so whatever a read leaves is reported again next round;
+ * no read to EAGAIN).  Between rounds the collector either watches the set on the loop,
+ * so that the first pong after a quiet spell is read at once, or rests: after a round
+ * that found pongs it waits as long as has passed since the latest ping (at least
+ * HEARTBEAT_ROUND_MIN_REST) — answers to a burst of pings trickle in over milliseconds,
+ * and waiting in doubling steps reads them in a few rounds, while keeping every round trip
+ * measured to within a factor of two (heartbeat_round_end).  Nothing depends on the rounds for
+ * correctness: a heartbeat whose deadline comes reads its own pipe before it is judged.
  *
  * Nothing here blocks: pings are written to a non-blocking pipe (a full pipe just means
  * the ping cannot be answered), pongs are read from a non-blocking pipe a bounded amount
- * per wake-up.  Writing to a ping pipe the service closed raises SIGPIPE, which
- * supervisord ignores (main.c), so it comes back as EPIPE. */
+ * per round.  Writing to a ping pipe the service closed raises SIGPIPE, which supervisord
+ * ignores (main.c), so it comes back as EPIPE. */
 #include "heartbeat.h"
 
 #include <errno.h>
@@ -19,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -26,9 +43,12 @@
 #define HEAP_NONE ((size_t)-1)
 #define HEARTBEAT_MAX_PER_WAKEUP 256
 #define HEARTBEAT_TIMER_ACCURACY (10 * USEC_PER_MSEC)
-/* Reads of the pong pipe per wake-up: a service that floods it gets this much attention,
- * then waits for the next loop iteration like everyone else. */
-#define PONG_READS_PER_WAKEUP 4
+/* The end of a rest is when a round trip is measured: the round timer fires at most this
+ * late (µs). */
+#define ROUND_TIMER_ACCURACY 50
+/* One read per pong pipe per round: a pong is a few bytes, and a service that floods its
+ * pipe gets this much attention, then waits for the next round like everyone else. */
+#define PONG_READ_SIZE 512
 
 struct heartbeat {
         char name[80];                  /* for messages */
@@ -38,22 +58,26 @@ struct heartbeat {
         int ping_fd;                    /* owned: write end of the ping pipe, non-blocking */
         int child_ping_fd;              /* owned until heartbeat_begin(): the child's read end, blocking */
         int child_pong_fd;              /* owned until heartbeat_begin(): the child's write end, blocking */
-        sd_event_source *pong_source;   /* owned, owns the pong pipe's read end; NULL once it closed */
+        int pong_fd;                    /* owned: read end of the pong pipe, non-blocking, in
+                                         * collector.epoll_fd; -1 once the service closed it */
         size_t heap_index;              /* in schedule.heap, HEAP_NONE when not scheduled */
         usec_t due;                     /* next ping, or the deadline of the ping in flight */
         uint64_t seq;                   /* of the last ping, 0 before the first */
         usec_t ping_time;               /* when it was sent (monotonic) */
-        usec_t next_ping;               /* when the next one is due: on a fixed grid from the
-                                         * first, so that late wake-ups do not add up */
+        usec_t next_ping;               /* when the next one is due: a multiple of the interval
+                                         * (heartbeat_next_tick), shared by every heartbeat
+                                         * with that interval */
+        usec_t begin_time;              /* heartbeat_begin(), just after the spawn */
         bool awaiting;                  /* the last ping has no outcome yet */
-        bool delivered;                 /* ... and reached the pipe, so a pong can answer it */
+        bool delivered;                 /* ... and reached the pipe, so a pong can answer it
+                                         * (counted in collector.n_awaiting while both hold) */
         bool watchdog_pending;          /* WATCHDOG=1 between pings: answers the next one */
         bool ping_pipe_closed;          /* the service closed its end (EPIPE seen) */
         bool ping_pipe_full;            /* the last ping did not fit */
         unsigned misses;                /* consecutive */
         usec_t last_answer;             /* monotonic, 0: never */
         bool has_rtt;
-        usec_t rtt;
+        usec_t rtt;                     /* from the ping until the round that read its pong */
         char line[HEARTBEAT_MAX_LINE];  /* pong line being assembled */
         size_t line_len;
         bool discarding;                /* the line is too long: skip to its newline */
@@ -68,6 +92,24 @@ static struct {
         size_t size, capacity;
         size_t n_heartbeats;            /* alive, scheduled or not */
 } schedule;
+
+enum collector_mode {
+        COLLECTOR_IDLE,      /* no ping awaits a pong: nothing watched, nothing armed */
+        COLLECTOR_WATCHING,  /* the epoll set is on the loop: the next pong wakes us */
+        COLLECTOR_RESTING,   /* off the loop until rest_until, then a round */
+};
+
+/* The pong rounds, shared by every heartbeat; exists while schedule.timer does. */
+static struct {
+        int epoll_fd;                   /* every open pong pipe, data.ptr its heartbeat
+                                         * (borrowed); owned by `watch` once that exists */
+        sd_event_source *watch;         /* owned: epoll_fd on the loop, EPOLLIN while WATCHING */
+        sd_event_source *round_timer;   /* owned: the end of the rest, enabled while RESTING */
+        enum collector_mode mode;
+        usec_t rest_until;              /* while RESTING */
+        usec_t latest_ping;             /* when the latest delivered ping was written */
+        size_t n_awaiting;              /* heartbeats whose delivered ping has no outcome yet */
+} collector = { .epoll_fd = -1 };
 
 /* ---- pure parts ---- */
 
@@ -92,6 +134,30 @@ int heartbeat_parse_pong(const char *line, size_t len, uint64_t *ret_seq) {
 size_t heartbeat_format_ping(char *buf, size_t size, uint64_t seq) {
         int n = snprintf(buf, size, "PING %" PRIu64 "\n", seq);
         return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+usec_t heartbeat_next_tick(usec_t after, usec_t interval) {
+        return (after / interval + 1) * interval;
+}
+
+usec_t heartbeat_deadline(const struct heartbeat_params *params, usec_t begin, uint64_t seq, usec_t sent,
+                          usec_t next_ping) {
+        usec_t deadline = sent + params->timeout;
+        if (seq != 1)
+                return deadline;
+        /* The first tick may come just after the spawn, before the process listens: it may
+         * answer until one interval and one timeout after its spawn, as it could when the
+         * first ping went out one interval after it — but not past the second ping, so
+         * that the bounds of HEARTBEATS in supervisord(8) hold from the spawn too. */
+        usec_t generous = begin + params->interval + params->timeout;
+        if (generous > next_ping)
+                generous = next_ping;
+        return generous > deadline ? generous : deadline;
+}
+
+usec_t heartbeat_round_end(usec_t now, usec_t latest_ping) {
+        usec_t rest = now > latest_ping ? now - latest_ping : 0;
+        return now + (rest > HEARTBEAT_ROUND_MIN_REST ? rest : HEARTBEAT_ROUND_MIN_REST);
 }
 
 /* ---- the schedule ---- */
@@ -179,6 +245,102 @@ static void schedule_arm(void) {
                 log_error_errno(r, "heartbeat: cannot arm the timer");
 }
 
+/* ---- the pong rounds ---- */
+
+static void collector_set_mode(enum collector_mode mode, usec_t rest_until) {
+        if (!collector.watch)
+                return;
+        /* The watch stays enabled, with no events while not WATCHING: disabling it would take
+         * epoll_fd off the loop's epoll and enabling put it back, and adding an epoll fd to
+         * another makes the kernel check for loops through all of its thousand pipes. */
+        int r = sd_event_source_set_io_events(collector.watch, mode == COLLECTOR_WATCHING ? EPOLLIN : 0);
+        if (r >= 0 && mode == COLLECTOR_RESTING) {
+                r = sd_event_source_set_time(collector.round_timer, rest_until);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(collector.round_timer, SD_EVENT_ONESHOT);
+        } else if (r >= 0)
+                r = sd_event_source_set_enabled(collector.round_timer, SD_EVENT_OFF);
+        /* Not fatal: every heartbeat still reads its own pipe at its deadline, so pongs still
+         * answer pings; only their round trips and the moments they are read suffer. */
+        if (r < 0 && mode != COLLECTOR_IDLE)
+                log_error_errno(r, "heartbeat: cannot watch the pong pipes");
+        collector.mode = mode;
+        collector.rest_until = rest_until;
+}
+
+/* A ping was delivered at SENT: its pong must be read within heartbeat_round_end()'s
+ * bound, however long the rest the collector is in. */
+static void collector_on_ping(usec_t sent) {
+        collector.n_awaiting++;
+        collector.latest_ping = sent;
+        if (collector.mode == COLLECTOR_IDLE)
+                collector_set_mode(COLLECTOR_WATCHING, 0);
+        else if (collector.mode == COLLECTOR_RESTING && collector.rest_until > sent + HEARTBEAT_ROUND_MIN_REST)
+                collector_set_mode(COLLECTOR_RESTING, sent + HEARTBEAT_ROUND_MIN_REST);
+}
+
+/* The ping in flight has its outcome (answered, missed, or the heartbeat is going). */
+static void heartbeat_settle(struct heartbeat *hb) {
+        if (hb->awaiting && hb->delivered && --collector.n_awaiting == 0)
+                collector_set_mode(COLLECTOR_IDLE, 0);
+        hb->awaiting = false;
+}
+
+static void heartbeat_read_pongs(struct heartbeat *hb, usec_t now);
+
+/* One round: read every pong pipe the epoll set says has something, once.  Returns how
+ * many there were (HEARTBEAT_MAX_PER_WAKEUP: maybe more), or a negative errno. */
+static int collector_read_ready(usec_t *ret_now) {
+        struct epoll_event events[HEARTBEAT_MAX_PER_WAKEUP];
+        int n = epoll_wait(collector.epoll_fd, events, (int)ELEMENTSOF(events), 0);
+        /* The moment every pong read below had arrived by: it ends the round trips they
+         * answer. */
+        *ret_now = now_monotonic();
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        /* Reading never frees a heartbeat (only deadlines do), so the pointers hold. */
+        for (int i = 0; i < n; i++)
+                heartbeat_read_pongs(events[i].data.ptr, *ret_now);
+        schedule_arm();  /* answered heartbeats moved from their deadline to their next ping */
+        return n;
+}
+
+/* A round, from the watch or at the end of a rest.  Then: watch again when it found
+ * nothing, so that the next pong is read as it comes; rest when it found some, since more
+ * answers to the same burst of pings are on their way; read again at the next loop
+ * iteration when the round was cut short (others get their turn in between). */
+static void collector_round(void) {
+        usec_t now;
+        int n = collector_read_ready(&now);
+        if (n < 0)  /* not expected of a valid epoll fd; resting keeps it from spinning */
+                log_error_errno(n, "heartbeat: cannot read which pong pipes are ready");
+        if (collector.n_awaiting == 0)
+                collector_set_mode(COLLECTOR_IDLE, 0);
+        else if (n == HEARTBEAT_MAX_PER_WAKEUP || n == 0)
+                collector_set_mode(COLLECTOR_WATCHING, 0);
+        else
+                collector_set_mode(COLLECTOR_RESTING, heartbeat_round_end(now, collector.latest_ping));
+}
+
+static int collector_on_watch(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        (void)source;
+        (void)fd;
+        (void)revents;
+        (void)userdata;
+        collector_round();
+        return 0;
+}
+
+static int collector_on_rest_end(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)usec;
+        (void)userdata;
+        collector_round();
+        return 0;
+}
+
+/* ---- the deadlines and pings ---- */
+
 static void heartbeat_send_ping(struct heartbeat *hb, usec_t now);
 
 /* hb's `due` has come: the ping in flight went unanswered, or the next one is to be sent.
@@ -188,11 +350,17 @@ static void heartbeat_on_due(struct heartbeat *hb, usec_t now) {
                 heartbeat_send_ping(hb, now);
                 return;
         }
-        hb->awaiting = false;
+        if (hb->delivered && hb->pong_fd >= 0) {
+                /* Its pong may be in the pipe while the collector rests: look before judging. */
+                heartbeat_read_pongs(hb, now);
+                if (!hb->awaiting)
+                        return;  /* answered: due is its next ping now */
+        }
+        heartbeat_settle(hb);
         hb->misses++;
         if (hb->misses >= hb->params.misses) {
                 heap_remove(hb);
-                const char *detail = !hb->pong_source ? "its pong pipe is closed"
+                const char *detail = hb->pong_fd < 0 ? "its pong pipe is closed"
                                      : hb->ping_pipe_closed ? "its ping pipe is closed"
                                      : hb->ping_pipe_full ? "its ping pipe is full"
                                      : "";
@@ -208,9 +376,11 @@ static int schedule_on_timer(sd_event_source *source, uint64_t usec, void *userd
         (void)source;
         (void)usec;
         (void)userdata;
-        usec_t now = now_monotonic();
         for (unsigned n = 0; n < HEARTBEAT_MAX_PER_WAKEUP && schedule.size > 0; n++) {
                 struct heartbeat *hb = schedule.heap[0];
+                /* Read the clock for each: a ping's round trip starts when it is written, and
+                 * a few hundred writes take a while. */
+                usec_t now = now_monotonic();
                 if (hb->due > now)
                         break;
                 heartbeat_on_due(hb, now);
@@ -219,37 +389,74 @@ static int schedule_on_timer(sd_event_source *source, uint64_t usec, void *userd
         return 0;
 }
 
+static void schedule_destroy(void) {
+        schedule.timer = sd_event_source_disable_unref(schedule.timer);
+        free(schedule.heap);
+        schedule.heap = NULL;
+        schedule.size = schedule.capacity = 0;
+        collector.round_timer = sd_event_source_disable_unref(collector.round_timer);
+        if (collector.watch)
+                collector.watch = sd_event_source_disable_unref(collector.watch);  /* closes epoll_fd */
+        else if (collector.epoll_fd >= 0)
+                close(collector.epoll_fd);
+        collector.epoll_fd = -1;
+        collector.mode = COLLECTOR_IDLE;
+        collector.n_awaiting = 0;
+}
+
+static int schedule_create(sd_event *event) {
+        /* 10 ms accuracy: the timer may fire up to 10 ms late, and everything due by then is
+         * handled in that one wake-up: the pings of each interval fall due together anyway,
+         * and this gathers deadlines and pings of other intervals close to them.  (The
+         * default, 250 ms, would blur timeouts of a fraction of a second.) */
+        int r = sd_event_add_time(event, &schedule.timer, CLOCK_MONOTONIC, 0, HEARTBEAT_TIMER_ACCURACY,
+                                  schedule_on_timer, NULL);
+        if (r < 0)
+                return r;
+        sd_event_source_set_enabled(schedule.timer, SD_EVENT_OFF);
+
+        collector.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (collector.epoll_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = sd_event_add_io(event, &collector.watch, collector.epoll_fd, 0, collector_on_watch, NULL);
+        if (r < 0)
+                goto fail;
+        sd_event_source_set_io_fd_own(collector.watch, true);
+        r = sd_event_add_time(event, &collector.round_timer, CLOCK_MONOTONIC, 0, ROUND_TIMER_ACCURACY,
+                              collector_on_rest_end, NULL);
+        if (r < 0)
+                goto fail;
+        sd_event_source_set_enabled(collector.round_timer, SD_EVENT_OFF);
+        collector.mode = COLLECTOR_IDLE;
+        return 0;
+
+fail:
+        schedule_destroy();
+        return r;
+}
+
 static int schedule_ref(sd_event *event) {
         if (!schedule.timer) {
-                /* 10 ms accuracy: the timer may fire up to 10 ms late, and everything due by
-                 * then is handled in that one wake-up.  Services started at different moments
-                 * have their pings spread over the interval; without the slack a thousand of
-                 * them meant a thousand wake-ups a second.  (The default, 250 ms, would blur
-                 * timeouts of a fraction of a second.) */
-                int r = sd_event_add_time(event, &schedule.timer, CLOCK_MONOTONIC, 0, HEARTBEAT_TIMER_ACCURACY,
-                                          schedule_on_timer, NULL);
+                int r = schedule_create(event);
                 if (r < 0)
                         return r;
-                sd_event_source_set_enabled(schedule.timer, SD_EVENT_OFF);
         }
         schedule.n_heartbeats++;
         return 0;
 }
 
 static void schedule_unref(void) {
-        if (--schedule.n_heartbeats > 0)
-                return;
         /* The last one is gone: leave nothing behind on the event loop. */
-        schedule.timer = sd_event_source_disable_unref(schedule.timer);
-        free(schedule.heap);
-        schedule.heap = NULL;
-        schedule.size = schedule.capacity = 0;
+        if (--schedule.n_heartbeats == 0)
+                schedule_destroy();
 }
 
 /* ---- one heartbeat ---- */
 
 static void heartbeat_answered(struct heartbeat *hb, usec_t now) {
-        hb->awaiting = false;
+        heartbeat_settle(hb);
         hb->misses = 0;
         hb->last_answer = now;
         hb->due = hb->next_ping;
@@ -263,7 +470,7 @@ static void heartbeat_send_ping(struct heartbeat *hb, usec_t now) {
         hb->complained = false;
         hb->next_ping += hb->params.interval;
         if (hb->next_ping <= now)  /* the loop was held up for a whole interval: skip, not burst */
-                hb->next_ping = now + hb->params.interval;
+                hb->next_ping = heartbeat_next_tick(now, hb->params.interval);
         ssize_t n = write(hb->ping_fd, buf, len);
         /* Pipe writes this small are atomic: all or nothing. */
         hb->delivered = n == (ssize_t)len;
@@ -277,13 +484,15 @@ static void heartbeat_send_ping(struct heartbeat *hb, usec_t now) {
                 log_debug("%s: heartbeat ping: %s", hb->name, strerror(errno));
 
         if (hb->watchdog_pending) {
+                /* WATCHDOG=1 came before the ping: it is answered already. */
                 hb->watchdog_pending = false;
-                hb->awaiting = true;
                 heartbeat_answered(hb, now);
                 return;
         }
         hb->awaiting = true;
-        hb->due = now + hb->params.timeout;
+        if (hb->delivered)
+                collector_on_ping(now);
+        hb->due = heartbeat_deadline(&hb->params, hb->begin_time, hb->seq, now, hb->next_ping);
         heap_update(hb);
 }
 
@@ -298,7 +507,8 @@ static void heartbeat_complain(struct heartbeat *hb, const char *what, uint64_t 
                 log_debug("%s: heartbeat: ignoring %s", hb->name, what);
 }
 
-static void heartbeat_on_line(struct heartbeat *hb, const char *line, size_t len) {
+/* A pong line read at NOW (the round's clock). */
+static void heartbeat_on_line(struct heartbeat *hb, const char *line, size_t len, usec_t now) {
         uint64_t seq;
         if (heartbeat_parse_pong(line, len, &seq) < 0) {
                 heartbeat_complain(hb, "a line that is not \"PONG <seq>\"", 0);
@@ -309,47 +519,53 @@ static void heartbeat_on_line(struct heartbeat *hb, const char *line, size_t len
                 heartbeat_complain(hb, "PONG", seq);
                 return;
         }
-        usec_t now = now_monotonic();
-        hb->rtt = now - hb->ping_time;
+        hb->rtt = now > hb->ping_time ? now - hb->ping_time : 0;
         hb->has_rtt = true;
         heartbeat_answered(hb, now);
-        schedule_arm();  /* it may have been the earliest deadline */
 }
 
-static int heartbeat_on_pong(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        struct heartbeat *hb = userdata;
-        char buf[512];
-        (void)revents;
-        for (int reads = 0; reads < PONG_READS_PER_WAKEUP; reads++) {
-                ssize_t n = read(fd, buf, sizeof buf);
-                if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
-                if (n <= 0) {
-                        /* Every writer is gone: from now on each ping is a miss.  Dropping the
-                         * source also stops epoll from reporting the hang-up forever. */
-                        log_debug("%s: heartbeat pong pipe closed%s%s", hb->name, n < 0 ? ": " : "",
-                                  n < 0 ? strerror(errno) : "");
-                        hb->pong_source = sd_event_source_disable_unref(source);
-                        return 0;
-                }
-                for (ssize_t i = 0; i < n; i++) {
-                        char c = buf[i];
-                        if (c == '\n') {
-                                if (!hb->discarding)
-                                        heartbeat_on_line(hb, hb->line, hb->line_len);
-                                hb->line_len = 0;
-                                hb->discarding = false;
-                        } else if (hb->discarding) {
-                                continue;
-                        } else if (hb->line_len == sizeof hb->line - 1) {
-                                heartbeat_complain(hb, "an overlong line", 0);
-                                hb->discarding = true;
-                                hb->line_len = 0;
-                        } else
-                                hb->line[hb->line_len++] = c;
-                }
+static void heartbeat_close_pong(struct heartbeat *hb) {
+        if (hb->pong_fd < 0)
+                return;
+        /* Before the close: a child between fork and exec may hold a copy of the fd, and epoll
+         * forgets a file only when its last fd goes, so it would report a freed heartbeat. */
+        (void)epoll_ctl(collector.epoll_fd, EPOLL_CTL_DEL, hb->pong_fd, NULL);  /* it was added: cannot fail */
+        close(hb->pong_fd);
+        hb->pong_fd = -1;
+}
+
+/* One read of the pong pipe: whatever it leaves, the next round reads (the epoll set is
+ * level-triggered), so a read that does not fill the buffer needs no second one to see
+ * EAGAIN. */
+static void heartbeat_read_pongs(struct heartbeat *hb, usec_t now) {
+        char buf[PONG_READ_SIZE];
+        ssize_t n = read(hb->pong_fd, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) {
+                /* Every writer is gone: from now on each ping is a miss.  Leaving the epoll set
+                 * also stops it from reporting the hang-up forever. */
+                log_debug("%s: heartbeat pong pipe closed%s%s", hb->name, n < 0 ? ": " : "",
+                          n < 0 ? strerror(errno) : "");
+                heartbeat_close_pong(hb);
+                return;
         }
-        return 0;
+        for (ssize_t i = 0; i < n; i++) {
+                char c = buf[i];
+                if (c == '\n') {
+                        if (!hb->discarding)
+                                heartbeat_on_line(hb, hb->line, hb->line_len, now);
+                        hb->line_len = 0;
+                        hb->discarding = false;
+                } else if (hb->discarding) {
+                        continue;
+                } else if (hb->line_len == sizeof hb->line - 1) {
+                        heartbeat_complain(hb, "an overlong line", 0);
+                        hb->discarding = true;
+                        hb->line_len = 0;
+                } else
+                        hb->line[hb->line_len++] = c;
+        }
 }
 
 int heartbeat_new(sd_event *event, const char *name, const struct heartbeat_params *params,
@@ -367,7 +583,7 @@ int heartbeat_new(sd_event *event, const char *name, const struct heartbeat_para
         hb->on_hung = on_hung;
         hb->userdata = userdata;
         hb->heap_index = HEAP_NONE;
-        hb->ping_fd = hb->child_ping_fd = hb->child_pong_fd = -1;
+        hb->ping_fd = hb->child_ping_fd = hb->child_pong_fd = hb->pong_fd = -1;
 
         /* O_NONBLOCK is set on our ends only: the service's ends stay blocking, as a shell's
          * `read <&3` expects. */
@@ -379,12 +595,13 @@ int heartbeat_new(sd_event *event, const char *name, const struct heartbeat_para
                 goto fail;
         if ((r = schedule_ref(event)) < 0)
                 goto fail;
-        r = sd_event_add_io(event, &hb->pong_source, pong[0], EPOLLIN, heartbeat_on_pong, hb);
-        if (r < 0) {
+        struct epoll_event watch = { .events = EPOLLIN, .data.ptr = hb };
+        if (epoll_ctl(collector.epoll_fd, EPOLL_CTL_ADD, pong[0], &watch) < 0) {
+                r = -errno;
                 schedule_unref();
                 goto fail;
         }
-        sd_event_source_set_io_fd_own(hb->pong_source, true);
+        hb->pong_fd = pong[0];
         hb->ping_fd = ping[1];
         hb->child_ping_fd = ping[0];
         hb->child_pong_fd = pong[1];
@@ -416,7 +633,10 @@ static void close_fd(int *fd) {
 int heartbeat_begin(struct heartbeat *hb) {
         close_fd(&hb->child_ping_fd);
         close_fd(&hb->child_pong_fd);
-        hb->next_ping = hb->due = now_monotonic() + hb->params.interval;
+        /* Onto the shared grid: every heartbeat with this interval is pinged at the same
+         * moments, so one wake-up sends all their pings (and their answers come together). */
+        hb->begin_time = now_monotonic();
+        hb->next_ping = hb->due = heartbeat_next_tick(hb->begin_time, hb->params.interval);
         int r = heap_insert(hb);
         if (r < 0)
                 return r;
@@ -444,11 +664,12 @@ bool heartbeat_last_rtt(const struct heartbeat *hb, usec_t *ret) {
 struct heartbeat *heartbeat_free(struct heartbeat *hb) {
         if (!hb)
                 return NULL;
+        heartbeat_settle(hb);
         bool was_first = hb->heap_index == 0;
         heap_remove(hb);
         if (was_first)
                 schedule_arm();
-        hb->pong_source = sd_event_source_disable_unref(hb->pong_source);
+        heartbeat_close_pong(hb);
         close_fd(&hb->ping_fd);
         close_fd(&hb->child_ping_fd);
         close_fd(&hb->child_pong_fd);

@@ -1,10 +1,11 @@
 /* heartbeat.h — liveness checks over pipes for services with heartbeat-interval > 0.
  *
  * heartbeat.c owns, per service process, the write end of its ping pipe and the read end
- * of its pong pipe, and one timer shared by every heartbeat (a min-heap of deadlines on the
- * sd-event loop), so a thousand services cost one timer, not a thousand.  It decides
- * when a process is hung and says so through a callback; what to do about it is the
- * service table's business.
+ * of its pong pipe, and for all of them one timer (a min-heap of deadlines on the sd-event
+ * loop) and one epoll set of pong pipes read in rounds, so a thousand services cost a few
+ * wake-ups per interval, not a thousand: pings of one interval go out together, at its
+ * multiples.  It decides when a process is hung and says so through a callback; what to
+ * do about it is the service table's business.
  *
  * Protocol (supervisord(8), HEARTBEATS): every interval supervisord writes "PING <seq>\n"
  * on the service's fd 3; the service answers "PONG <seq>\n" on fd 4 within the timeout.
@@ -55,14 +56,17 @@ int heartbeat_new(sd_event *event, const char *name, const struct heartbeat_para
 void heartbeat_child_fds(const struct heartbeat *heartbeat, int *ret_ping_fd, int *ret_pong_fd);
 
 /* The process is spawned: close our copies of the child's ends (so that a closed pipe is
- * seen as one) and schedule the first ping one interval from now. */
+ * seen as one) and schedule the first ping at the next multiple of its interval, less
+ * than one interval from now. */
 int heartbeat_begin(struct heartbeat *heartbeat);
 
 /* WATCHDOG=1 arrived (type = notify): it answers the ping in flight, or, between pings,
  * the next one. */
 void heartbeat_on_watchdog(struct heartbeat *heartbeat);
 
-/* Round-trip time of the last pipe pong; false when there has been none. */
+/* Round-trip time of the last pipe pong: from writing the ping to the round that read the
+ * pong, so within heartbeat_round_end()'s bound of the real one; false when there has
+ * been none. */
 bool heartbeat_last_rtt(const struct heartbeat *heartbeat, usec_t *ret);
 
 /* Close the pipes and drop the heartbeat from the schedule; NULL is fine.  Returns NULL. */
@@ -76,3 +80,22 @@ int heartbeat_parse_pong(const char *line, size_t len, uint64_t *ret_seq);
 
 /* "PING <seq>\n" into buf (at least 32 bytes); returns its length. */
 size_t heartbeat_format_ping(char *buf, size_t size, uint64_t seq);
+
+/* Pongs are read in rounds (heartbeat.c): after a round at NOW that read some, the next
+ * comes at this time, given the LATEST_PING written — as long after NOW as NOW is after
+ * that ping, and at least HEARTBEAT_ROUND_MIN_REST.  A ping written during a rest cuts it
+ * to HEARTBEAT_ROUND_MIN_REST after that ping.  So a pong that arrived RTT after its ping
+ * is read at most max(RTT, HEARTBEAT_ROUND_MIN_REST) after it arrived: a measured round
+ * trip R means a real one between min(R / 2, R - HEARTBEAT_ROUND_MIN_REST) and R. */
+#define HEARTBEAT_ROUND_MIN_REST USEC_PER_MSEC
+usec_t heartbeat_round_end(usec_t now, usec_t latest_ping);
+
+/* The first multiple of INTERVAL after AFTER (monotonic): the moments at which every
+ * heartbeat with that interval is pinged. */
+usec_t heartbeat_next_tick(usec_t after, usec_t interval);
+
+/* The deadline of ping SEQ, SENT at that moment, of a heartbeat that began at BEGIN and
+ * pings next at NEXT_PING: SENT + timeout, except that the first ping may be answered
+ * until BEGIN + interval + timeout, or until NEXT_PING if that is sooner. */
+usec_t heartbeat_deadline(const struct heartbeat_params *params, usec_t begin, uint64_t seq, usec_t sent,
+                          usec_t next_ping);

@@ -352,15 +352,25 @@ int count_processes(const char *cmdline) {
         return n;
 }
 
-const char *heartbeat_helper_path(void) {
-        static char path[PATH_MAX];
+/* tests/helper_NAME.c, built next to the running test program, into PATH. */
+static const char *helper_path(const char *name, char *path, size_t size) {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         ck_assert_int_gt(n, 0);
         self[n] = '\0';
-        snprintf(path, sizeof path, "%s/helper_heartbeat", dirname(self));
+        snprintf(path, size, "%s/helper_%s", dirname(self), name);
         ck_assert_msg(access(path, X_OK) == 0, "%s is missing: build it with the tests", path);
         return path;
+}
+
+const char *heartbeat_helper_path(void) {
+        static char path[PATH_MAX];
+        return helper_path("heartbeat", path, sizeof path);
+}
+
+const char *ping_clock_helper_path(void) {
+        static char path[PATH_MAX];
+        return helper_path("ping_clock", path, sizeof path);
 }
 
 bool harness_instrumented(void) {

@@ -69,6 +69,8 @@ long long now_ms(void);
 int count_processes(const char *cmdline);
 /* The heartbeat client helper program, built next to the running test program. */
 const char *heartbeat_helper_path(void);
+/* The helper that logs when each ping arrives (tests/helper_ping_clock.c), likewise. */
+const char *ping_clock_helper_path(void);
 
 /* The daemon runs instrumented (sanitizers, valgrind): memory and timing figures are the
  * instrumentation's, so tests skip assertions about them (and say so). */

@@ -15,8 +15,10 @@ s6-svc/s6-svstat), each in its own temp dir with its own config or scan dir, and
   log        throughput of one service writing 1 GiB to stdout through the tool's logger
              (best of --log-runs, in turns with the raw copies)
 
-and the physical limits: a bare fork+exec loop of the same N (start), and a raw
-pipe-to-file copy of the same bytes (log).  The C helper probe.c does the timing.
+and the physical limits: a bare fork+exec loop of the same N (start), a raw
+pipe-to-file copy of the same bytes (log), and a bare loop that pings N shells answering
+with the heartbeat idiom once a second and reads their answers (heartbeats).  The C helper
+probe.c does the timing.
 
 Processes are recognised by argv: every service runs MARKER 100000 INDEX, where MARKER is a
 symlink to sleep(1) in the run's temp dir.  Every process a run starts is recorded and,
@@ -183,6 +185,11 @@ class Probe:
     def forkloop(self, n, marker):
         rc, out = self.run("forkloop", n, marker, check=False)
         return float(out[0]) if rc == 0 else None
+
+    def pingloop(self, n, window_s):
+        """% of a core the bare ping loop of n shells used over the window."""
+        _, out = self.run("pingloop", n, int(window_s * 1000))
+        return float(out[0])
 
     def copy(self, nbytes, path, splice=False):
         _, out = self.run("copy", nbytes, path, *(["splice"] if splice else []))
@@ -883,6 +890,13 @@ class Bench:
         runs = [t for t in (self.probe.forkloop(n, os.path.join(d, "sleep")) for _ in range(3)) if t is not None]
         self.put(n, "start", "limit", min(runs) if runs else NotAvailable("fork loop timed out"))
         shutil.rmtree(d, ignore_errors=True)
+        # What any supervisor pays for the heartbeat protocol alone: N writes that each wake
+        # a sleeping shell, and N reads, a second.  Best of 3 windows of a third each (one
+        # for --smoke).
+        runs = 1 if self.args.smoke else 3
+        window = self.args.idle_seconds / runs
+        progress(f"limit: ping loop of {n} shells, best of {runs} windows of {window:g} s")
+        self.put(n, "heartbeat_cpu", "limit", min(self.probe.pingloop(n, window) for _ in range(runs)))
 
     # -- the whole run --
 

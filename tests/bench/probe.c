@@ -2,8 +2,8 @@
  *
  * Whatever needs sub-millisecond precision or must not be slowed by Python lives here:
  * spotting processes by their command line in /proc, timing a restart after SIGKILL,
- * timing a client command, the bare fork+exec loop and the raw pipe-to-file copy (the two
- * physical limits), and the log writer the services run.
+ * timing a client command, the bare fork+exec loop, the raw pipe-to-file copy and the bare
+ * ping loop (the three physical limits), and the log writer the services run.
  *
  * Processes are found by their argv: every benchmark service runs MARKER (a symlink to
  * sleep(1) in the run's temp dir, so unique to the run) with the arguments "100000" and
@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -277,6 +279,101 @@ static int cmd_forkloop(int argc, char **argv) {
         return 0;
 }
 
+static double cpu_seconds(void) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* pingloop N WINDOW_MS: the physical limit of heartbeats: N shells answering pings with
+ * the idiom of SPEC.md on fds 3 and 4, and this process doing only what the protocol
+ * needs, once a second: one write of "PING seq" to each (all at once, which is the
+ * cheapest), then, 50 ms later, one epoll_wait over the pong pipes and one read of each
+ * that has something.  Prints its own CPU over the window (whole seconds, at least one)
+ * in % of a core; then closes the pipes, which ends the shells, and reaps them. */
+static int cmd_pingloop(int argc, char **argv) {
+        if (argc != 3)
+                return 2;
+        int n = atoi(argv[1]), rounds = atoi(argv[2]) / 1000, started = 0, status = 2;
+        if (n <= 0)
+                return 2;
+        if (rounds < 1)
+                rounds = 1;
+        int *ping = calloc((size_t)n, sizeof *ping), *pong = calloc((size_t)n, sizeof *pong);
+        pid_t *pids = calloc((size_t)n, sizeof *pids);
+        struct epoll_event *events = calloc((size_t)n, sizeof *events);
+        int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (!ping || !pong || !pids || !events || epoll_fd < 0)
+                return 2;
+        signal(SIGPIPE, SIG_IGN);  /* a shell that died shows as EPIPE, and fails the run */
+        for (; started < n; started++) {
+                int i = started, to_child[2], from_child[2];
+                if (pipe2(to_child, O_CLOEXEC) < 0)
+                        goto done;
+                if (pipe2(from_child, O_CLOEXEC) < 0) {
+                        close(to_child[0]);
+                        close(to_child[1]);
+                        goto done;
+                }
+                pids[i] = fork();
+                if (pids[i] == 0) {
+                        signal(SIGPIPE, SIG_DFL);
+                        dup2(to_child[0], 3);
+                        dup2(from_child[1], 4);
+                        execl("/bin/sh", "sh", "-c", "while read -r _ seq <&3; do echo \"PONG $seq\" >&4; done",
+                              (char *)NULL);
+                        _exit(127);
+                }
+                close(to_child[0]);
+                close(from_child[1]);
+                ping[i] = to_child[1];
+                pong[i] = from_child[0];
+                if (pids[i] < 0) {
+                        close(ping[i]);
+                        close(pong[i]);
+                        goto done;
+                }
+                fcntl(ping[i], F_SETFL, O_NONBLOCK);
+                fcntl(pong[i], F_SETFL, O_NONBLOCK);
+                struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+                if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, pong[i], &ev) < 0) {
+                        started++;
+                        goto done;
+                }
+        }
+        pause_us(1500000);  /* the shells start; round 0 below warms up, unmeasured */
+        double cpu_start = 0;
+        for (int round = 0; round <= rounds; round++) {
+                if (round == 1)
+                        cpu_start = cpu_seconds();
+                double begin = now();
+                char line[32], buf[512];
+                int len = snprintf(line, sizeof line, "PING %d\n", round + 1);
+                for (int i = 0; i < n; i++)
+                        if (write(ping[i], line, (size_t)len) < 0 && errno != EAGAIN)
+                                goto done;
+                pause_us(50000);
+                int ready = epoll_wait(epoll_fd, events, n, 0);
+                for (int j = 0; j < ready; j++)
+                        if (read(pong[events[j].data.u32], buf, sizeof buf) < 0 && errno != EAGAIN)
+                                goto done;
+                double left = begin + 1 - now();
+                if (left > 0)
+                        pause_us((long)(left * 1e6));
+        }
+        printf("%.4f\n", (cpu_seconds() - cpu_start) / rounds * 100);
+        status = 0;
+done:
+        /* A closed ping pipe ends a shell's loop, and so the shell. */
+        for (int i = 0; i < started; i++) {
+                close(ping[i]);
+                close(pong[i]);
+        }
+        for (int i = 0; i < started; i++)
+                waitpid(pids[i], NULL, 0);
+        return status;
+}
+
 static void fill_lines(char *buf) {
         for (int i = 0; i < CHUNK_LINES; i++) {
                 char *line = buf + i * LINE_BYTES;
@@ -391,6 +488,7 @@ int main(int argc, char **argv) {
         } commands[] = {
                 { "waitcount", cmd_waitcount }, { "restart", cmd_restart }, { "time", cmd_time },
                 { "forkloop", cmd_forkloop },   { "write", cmd_write },     { "copy", cmd_copy },
+                { "pingloop", cmd_pingloop },
         };
         if (argc >= 2 && strcmp(argv[1], "lastpid") == 0)
                 return cmd_lastpid();
@@ -401,6 +499,6 @@ int main(int argc, char **argv) {
                                 fprintf(stderr, "probe %s: usage error or setup failure\n", argv[1]);
                         return r;
                 }
-        fprintf(stderr, "usage: probe waitcount|restart|time|forkloop|write|copy|lastpid ...\n");
+        fprintf(stderr, "usage: probe waitcount|restart|time|forkloop|write|copy|pingloop|lastpid ...\n");
         return 2;
 }
