@@ -671,7 +671,9 @@ START_TEST(test_trickling_answers_read_in_rounds) {
         if (harness_instrumented()) {
                 fprintf(stderr, "test_trickling_answers_read_in_rounds: figures not checked (instrumented build)\n");
         } else {
-                ck_assert_msg(wakeups < 200, "%ld wake-ups in 10 intervals", wakeups);
+                /* One wake-up per answer would be 400; rounds take about 100 here, and
+                 * twice that on a busy machine. */
+                ck_assert_msg(wakeups < 300, "%ld wake-ups in 10 intervals", wakeups);
                 ck_assert_msg(reads < 600, "%ld read calls for 400 pongs", reads);
         }
         ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status trickle"), 0);

@@ -94,7 +94,10 @@ static size_t words_to_cmdline(const char *words, char *out, size_t size) {
 }
 
 /* Pid states in the scanned interval. */
-enum { PID_UNSEEN, PID_MATCHED, PID_DEAD };
+/* A pid's state in a scan.  A pid at or below ns_last_pid may not be in /proc yet (the
+ * kernel allocates it before the new process is visible): only after PID_MISSING_MAX
+ * scans without it is it taken for gone. */
+enum { PID_UNSEEN, PID_MATCHED, PID_DEAD, PID_MISSING, PID_MISSING_MAX = 250 };
 
 /* Scan the pids forked since SNAPSHOT; a pid's command line matches when it starts with
  * PATTERN (PREFIX) or equals it.  Matches and dead pids are remembered in STATE so they
@@ -109,11 +112,13 @@ static int scan_new(int snapshot, const char *pattern, size_t pattern_len, bool 
         /* Bounded by pid_max: never loop forever on an odd ns_last_pid. */
         for (int pid = snapshot, steps = 0; pid != end && steps < max; steps++) {
                 pid = pid + 1 >= max ? 300 : pid + 1;  /* the kernel wraps to 300 */
-                if (state[pid] != PID_UNSEEN)
+                if (state[pid] != PID_UNSEEN && state[pid] < PID_MISSING)
                         continue;
                 ssize_t n = read_cmdline(pid, buf, sizeof buf);
                 if (n < 0) {
-                        state[pid] = PID_DEAD;  /* allocated already, so gone for good */
+                        /* Gone for good, or not there yet. */
+                        state[pid] = state[pid] == PID_UNSEEN ? PID_MISSING
+                                     : state[pid] >= PID_MISSING_MAX ? PID_DEAD : state[pid] + 1;
                         continue;
                 }
                 bool match = prefix ? (size_t)n >= pattern_len && memcmp(buf, pattern, pattern_len) == 0
