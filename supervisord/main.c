@@ -203,12 +203,35 @@ static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *
         return 0;
 }
 
+static sd_event_source *reap_more_source;  /* owned: reaping goes on next iteration */
+
+static void reap(pid_t hint);
+
+static int on_reap_more(sd_event_source *source, void *userdata) {
+        (void)source;
+        (void)userdata;
+        reap(0);
+        return 0;
+}
+
+static void reap(pid_t hint) {
+        /* A bounded amount per iteration, so that control clients get their turn in a
+         * storm of exits; the rest on the next. */
+        if (services_reap(hint)) {
+                if (reap_more_source || sd_event_add_defer(event, &reap_more_source, on_reap_more, NULL) >= 0)
+                        (void)sd_event_source_set_enabled(reap_more_source, SD_EVENT_ONESHOT);
+                else
+                        while (services_reap(0))
+                                ;
+        }
+        /* As PID 1 at shutdown, an orphan's exit may be the last one waited for. */
+        finish_if_stopped();
+}
+
 static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
         (void)source;
         (void)userdata;
-        services_reap((pid_t)si->ssi_pid);
-        /* As PID 1 at shutdown, an orphan's exit may be the last one waited for. */
-        finish_if_stopped();
+        reap((pid_t)si->ssi_pid);
         return 0;
 }
 
@@ -310,6 +333,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 log_error_errno(r, "event loop failed");
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
+        reap_more_source = sd_event_source_disable_unref(reap_more_source);
         services_free();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */

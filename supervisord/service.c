@@ -105,6 +105,11 @@ static service_observer_t service_observer;
 static void *service_observer_data;
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
 static struct deadlines *service_deadlines;  /* owned: every service's timer */
+/* Work per wake-up, each step of which may be a spawn (~50 us): enough for a thousand
+ * services to go quickly, few enough that control clients, served first between
+ * wake-ups, never wait behind a crash loop for long. */
+#define DEADLINES_PER_WAKEUP 16
+#define REAPS_PER_WAKEUP 32
 /* Main pids to services: every reaped child is looked up here, so a restart storm over
  * thousands of services costs no scan of the table per exit. */
 #define PID_INDEX_SIZE 4096
@@ -1134,7 +1139,7 @@ static void services_remove(struct service *s) {
 int services_create(sd_event *event, const struct config *config) {
         int r;
         service_event = event;
-        if (!service_deadlines && (r = deadlines_new(event, USEC_PER_MSEC, 256, service_on_deadline, NULL,
+        if (!service_deadlines && (r = deadlines_new(event, USEC_PER_MSEC, DEADLINES_PER_WAKEUP, service_on_deadline, NULL,
                                                      &service_deadlines)) < 0)
                 return r;
         if (!pending_source) {
@@ -1204,18 +1209,27 @@ static struct service *services_find_by_pid(pid_t pid) {
 
 static void services_on_reaped(pid_t pid, int status);
 
-void services_reap(pid_t hint) {
+bool services_reap(pid_t hint) {
         /* The process the signal named first, with a look at it alone: waitpid(-1) walks
          * the list of all our children, 20 us with a thousand, which a restart should not
          * wait for.  Then every other one: exits that came together share one signal. */
         int status;
-        if (hint > 0 && waitpid(hint, &status, WNOHANG) == hint)
+        size_t reaped = 0;
+        if (hint > 0 && waitpid(hint, &status, WNOHANG) == hint) {
                 services_on_reaped(hint, status);
+                reaped++;
+        }
+        bool more = false;
         for (;;) {
+                if (reaped == REAPS_PER_WAKEUP) {
+                        more = true;
+                        break;
+                }
                 pid_t pid = waitpid(-1, &status, WNOHANG);
                 if (pid <= 0)
                         break;
                 services_on_reaped(pid, status);
+                reaped++;
         }
         /* Reaping may have emptied the process group of a service being stopped.  The
          * loop re-reads the size: finishing a stop can remove a service (reload). */
@@ -1225,6 +1239,7 @@ void services_reap(pid_t hint) {
                 if (i < service_table_size && service_table[i] != s)
                         i--;
         }
+        return more;
 }
 
 static void services_on_reaped(pid_t pid, int status) {

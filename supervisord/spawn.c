@@ -216,6 +216,9 @@ static struct {
         size_t n_inherited;
         struct spawn_context **contexts;  /* owned, each owned */
         size_t n_contexts;
+        pid_t self;                  /* getpid(), geteuid() and getegid() at start-up: */
+        uid_t euid;                  /* none changes after it */
+        gid_t egid;
         int dumpable;                /* PR_GET_DUMPABLE at start-up */
         bool dumpable_lowered;       /* a child that changes user may have cleared it */
         sd_event *event;             /* borrowed */
@@ -567,6 +570,9 @@ int spawn_init(sd_event *event) {
         spawner.event = event;
         spawner.use_fork = !SPAWN_SHARED_MEMORY || RUNNING_ON_VALGRIND;
         spawner.dumpable = prctl(PR_GET_DUMPABLE);
+        spawner.self = getpid();
+        spawner.euid = geteuid();
+        spawner.egid = getegid();
 
         for (int sig = 1; sig <= 64; sig++) {
                 struct kernel_sigaction old;
@@ -779,7 +785,7 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 return r;
         struct child *c = &ctx->child;
         *c = (struct child){ .config = config, .n_extra_fds = options->n_extra_fds, .error_fd = -1,
-                             .parent = getpid(), .euid = geteuid(), .egid = getegid(), .state = &ctx->state,
+                             .parent = spawner.self, .euid = spawner.euid, .egid = spawner.egid, .state = &ctx->state,
                              .failure = &ctx->failure };
         c->changes_credentials = c->euid == 0 && (config->has_user || config->has_group);
         for (int i = 0; i < N_SLOTS; i++)
