@@ -473,6 +473,18 @@ static int dup_string(const char *text, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* "auto", "stderr", "journal", "syslog"; -EINVAL otherwise. */
+static int log_target_from_string(const char *name) {
+        static const char *const names[] = {
+                [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
+                [LOG_TARGET_JOURNAL] = "journal", [LOG_TARGET_AUTO] = "auto",
+        };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (names[i] && strcmp(names[i], name) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
 /* The supplementary groups of `user` with gid among them, as initgroups(3) would set
  * them.  Looked up here because the spawned child shares supervisord's memory until it
  * execs and must not call NSS; a change to the group database applies from the next

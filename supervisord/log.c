@@ -1,6 +1,7 @@
 /* log.c — see log.h.  Messages are formatted once into a bounded buffer so that a
  * message is written with a single write(2) and never interleaves with a child's output. */
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +18,6 @@
 static enum log_target log_target = LOG_TARGET_STDERR;
 static int log_level = LOG_INFO;
 
-static const char *const level_names[] = {
-        [LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-        [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
-};
-
 /* Where sd_journal_send() delivers.  It reports success when the socket is missing
  * (journald not running), so that case is checked here, once. */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -34,17 +30,6 @@ void log_open(enum log_target target) {
                 log_target = LOG_TARGET_STDERR;
                 log_warning("no journal to log to (%s: %s): logging to stderr", JOURNAL_SOCKET, strerror(errno));
         }
-}
-
-int log_target_from_string(const char *name) {
-        static const char *const names[] = {
-                [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
-                [LOG_TARGET_JOURNAL] = "journal", [LOG_TARGET_AUTO] = "auto",
-        };
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (names[i] && strcmp(names[i], name) == 0)
-                        return (int)i;
-        return -EINVAL;
 }
 
 /* systemd sets JOURNAL_STREAM=DEVICE:INODE for a service whose stdout or stderr is a
@@ -68,18 +53,6 @@ enum log_target log_target_auto(bool foreground) {
 void log_set_level(int priority) { log_level = priority; }
 int log_get_level(void) { return log_level; }
 
-int log_level_from_string(const char *name) {
-        for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
-                if (level_names[i] && strcmp(level_names[i], name) == 0)
-                        return (int)i;
-        return -EINVAL;
-}
-
-static const char *level_name(int priority) {
-        return priority >= 0 && priority < (int)(sizeof level_names / sizeof level_names[0]) && level_names[priority]
-                       ? level_names[priority] : "log";
-}
-
 static void write_stderr(int priority, const char *text) {
         char line[2048];
         struct timespec now;
@@ -88,7 +61,7 @@ static void write_stderr(int priority, const char *text) {
         localtime_r(&now.tv_sec, &tm);
         int n = (int)strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
         int m = snprintf(line + n, sizeof line - (size_t)n, ".%03ld supervisord[%d] %s: %s",
-                         now.tv_nsec / 1000000, (int)getpid(), level_name(priority), text);
+                         now.tv_nsec / 1000000, (int)getpid(), log_level_name(priority), text);
         size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
         if (len > sizeof line - 2)
                 len = sizeof line - 2;

@@ -19,17 +19,12 @@ enum log_target {
 };
 
 void log_open(enum log_target target);
-/* "auto", "stderr", "journal", "syslog"; -EINVAL otherwise. */
-int log_target_from_string(const char *name);
 /* What `log-target = auto` means here: the journal when stderr is connected to it
  * (JOURNAL_STREAM names fd 2's device and inode), else stderr in the foreground and
  * syslog in daemon mode.  Call it before daemonizing: that replaces stderr. */
 enum log_target log_target_auto(bool foreground);
 void log_set_level(int priority);  /* a syslog priority: LOG_ERR … LOG_DEBUG */
 int log_get_level(void);
-
-/* Parse "error", "warning", "notice", "info", "debug"; -EINVAL otherwise. */
-int log_level_from_string(const char *name);
 
 void log_message(int priority, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void log_messagev(int priority, const char *format, va_list ap) __attribute__((format(printf, 2, 0)));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <time.h>
 
 static const struct {
@@ -125,4 +126,21 @@ int fd_set_nonblocking(int fd) {
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
                 return -errno;
         return 0;
+}
+
+static const char *const level_names[] = {
+        [LOG_ERR] = "error",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+int log_level_from_string(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+                if (level_names[i] && strcmp(level_names[i], name) == 0)
+                        return (int)i;
+        return -EINVAL;
+}
+
+const char *log_level_name(int priority) {
+        return priority >= 0 && priority < (int)ELEMENTSOF(level_names) && level_names[priority] ? level_names[priority]
+                                                                                                 : "log";
 }

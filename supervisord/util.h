@@ -37,3 +37,8 @@ bool process_name_is_valid(const char *name);
 void format_uptime(char *buf, size_t size, uint64_t seconds);
 
 int fd_set_nonblocking(int fd);
+
+/* syslog priorities as the config spells them: "error", "warning", "notice", "info",
+ * "debug"; -EINVAL for another name, "log" for another priority. */
+int log_level_from_string(const char *name);
+const char *log_level_name(int priority);
