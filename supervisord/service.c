@@ -516,46 +516,62 @@ static void service_spawn_failed(struct service *s, const char *step, int error)
         service_failed_start(s, -1);
 }
 
-static void service_spawn(struct service *s) {
-        struct spawn_options options = SPAWN_OPTIONS_INIT;
-        pid_t pid;
-        int error_fd, r;
+/* A spawn in two halves, so that a restart can put off everything that needs not come
+ * before the clone: service_fork() makes the process, service_spawned() takes it on. */
+struct spawned {
+        pid_t pid;                       /* 0: none was made */
+        int error_fd;                    /* spawn_service()'s */
+        unsigned long long start_time;   /* for the crash record */
+        const char *failed_step;         /* when pid is 0 */
+        int error;
+};
 
+static void service_fork(struct service *s, struct spawned *out) {
+        struct spawn_options options = SPAWN_OPTIONS_INIT;
+        int r;
+
+        *out = (struct spawned){ .error_fd = -1 };
         service_clear_message(s);
         s->start_pending = false;
         options.instance = s->instance;
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
         r = log_capture_prepare(s->log, s->config, &options.stdout_fd, &options.stderr_fd);
         if (r < 0) {
-                service_spawn_failed(s, "output pipe", r);
+                *out = (struct spawned){ .error_fd = -1, .failed_step = "output pipe", .error = r };
                 return;
         }
         char *liveness_env[4];
         r = service_prepare_liveness(s, &options, liveness_env);
         if (r < 0) {
-                service_spawn_failed(s, "heartbeat pipes or notify socket", r);
+                *out = (struct spawned){ .error_fd = -1, .failed_step = "heartbeat pipes or notify socket", .error = r };
                 return;
         }
         /* Not read from /proc/PID/stat: that waits while the child is in exec. */
-        unsigned long long start_time = start_time_now();
-        r = spawn_service(s->config, &options, &pid, &error_fd);
+        out->start_time = start_time_now();
+        r = spawn_service(s->config, &options, &out->pid, &out->error_fd);
         log_capture_spawned(s->log);
-        service_begin_liveness(s, r < 0 ? 0 : pid);
-        if (r < 0) {
-                service_spawn_failed(s, "fork", r);
+        service_begin_liveness(s, r < 0 ? 0 : out->pid);
+        if (r < 0)
+                *out = (struct spawned){ .error_fd = -1, .failed_step = "fork", .error = r };
+}
+
+static void service_spawned(struct service *s, const struct spawned *sp) {
+        if (!sp->pid) {
+                service_spawn_failed(s, sp->failed_step, sp->error);
                 return;
         }
-        if (error_fd >= 0) {
+        pid_t pid = sp->pid;
+        if (sp->error_fd >= 0) {
                 /* The outcome comes later (a plain fork): the loop reads it. */
-                r = sd_event_add_io(service_event, &s->error_watch, error_fd, EPOLLIN, service_on_error_pipe, s);
+                int r = sd_event_add_io(service_event, &s->error_watch, sp->error_fd, EPOLLIN, service_on_error_pipe, s);
                 if (r < 0) {
                         log_service(LOG_ERR, s->name, "cannot watch spawn pipe: %s", strerror(-r));
-                        close(error_fd);
+                        close(sp->error_fd);
                 } else
                         sd_event_source_set_io_fd_own(s->error_watch, true);
         }
         service_set_pid(s, pid);
-        service_set_group_started(s, pid, start_time);
+        service_set_group_started(s, pid, sp->start_time);
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
@@ -578,6 +594,12 @@ static void service_spawn(struct service *s) {
                 service_arm_timer(s, start_secs);
                 service_set_state(s, STATE_STARTING);
         }
+}
+
+static void service_spawn(struct service *s) {
+        struct spawned sp;
+        service_fork(s, &sp);
+        service_spawned(s, &sp);
 }
 
 /* A start that did not last start-secs: back off, or give up.  wait_status < 0: no process. */
@@ -852,14 +874,44 @@ static bool service_adopt_from_pidfile(struct service *s) {
         return true;
 }
 
+/* A process that ran (RUNNING) died and is to be restarted at once: the replacement is
+ * made first, and only then is the old one's output drained, its exit logged and what is
+ * left of its group killed.  None of that needs to come before the clone (the output of
+ * both goes through one pipe, in order), and a restart should not wait for it. */
+static void service_restart_now(struct service *s, pid_t old_pid, const char *how) {
+        struct spawned sp;
+        service_disarm_timer(s);
+        s->restarts++;
+        service_fork(s, &sp);
+        log_capture_drain(s->log);
+        log_service(LOG_INFO, s->name, "pid %d %s", (int)old_pid, how);
+        log_service(LOG_NOTICE, s->name, "%s, restarting", how);
+        /* Leftovers of a process that died on its own would outlive every restart. */
+        service_kill_group(s, SIGKILL);
+        service_set_group(s, 0);
+        service_spawned(s, &sp);
+        /* The new process is a main pid, never taken for a stray. */
+        service_kill_strays_soon(s);
+}
+
 static void service_on_exit(struct service *s, int wait_status) {
         char how[64];
 
-        /* What it wrote last is in its log before anything acts on its exit. */
-        log_capture_drain(s->log);
         service_collect_spawn_error(s);
         service_describe_wait_status(wait_status, how, sizeof how);
+        if (s->state == STATE_RUNNING && !s->launcher
+            && service_exit_action(s->config, STATE_RUNNING, wait_status, s->failures) == EXIT_ACTION_RESTART) {
+                pid_t old_pid = s->pid;
+                service_set_pid(s, 0);
+                service_end_liveness(s);
+                s->has_exited = true;
+                s->last_wait_status = wait_status;
+                service_restart_now(s, old_pid, how);
+                return;
+        }
 
+        /* What it wrote last is in its log before anything acts on its exit. */
+        log_capture_drain(s->log);
         if (s->launcher && s->launcher == s->pid && s->state == STATE_STARTING) {
                 /* type = forking: the launcher is done; its daemon carries on. */
                 s->launcher = 0;
@@ -900,15 +952,6 @@ static void service_on_exit(struct service *s, int wait_status) {
         service_set_group(s, 0);
 
         enum service_state was = s->state;
-        if (was == STATE_RUNNING
-            && service_exit_action(s->config, was, wait_status, s->failures) == EXIT_ACTION_RESTART) {
-                log_service(LOG_NOTICE, s->name, "%s, restarting", how);
-                s->restarts++;
-                service_spawn(s);
-                /* The new process is a main pid, never taken for a stray. */
-                service_kill_strays_soon(s);
-                return;
-        }
         service_kill_strays_soon(s);
         if (was == STATE_STARTING) {
                 service_failed_start(s, wait_status);

@@ -7,14 +7,14 @@
  *
  * Instead the child is a clone(CLONE_VM | CLONE_FILES): it runs on a small stack of its
  * own inside supervisord's memory, on the other core while supervisord goes on.  Its
- * first act is close_range(slot_end, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private
- * descriptor table holding only the fds below slot_end: the kernel copies those few and
- * never touches the others.  Everything a child takes over (stdout, stderr, the heartbeat
- * fds) is first put into a handful of slots, descriptors reserved at low numbers by
- * spawn_init and kept open on /dev/null between spawns so that nothing else takes their
- * numbers.  supervisord waits only for that first system call (it needs the slots back
- * for the next spawn), never for the exec: a command on a hung network file system
- * hangs its own child, not the loop.
+ * first act is close_range(N, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private
+ * descriptor table holding only the fds below N, a handful: the kernel copies those few
+ * and never touches the others.  What the child takes over (stdout, stderr, the
+ * heartbeat fds) comes to it as SCM_RIGHTS on a socket of its spawn context, one of the
+ * few fds below N: sent before the clone, received by its second system call.  So
+ * supervisord never waits for a child, not even for that (waiting had the scheduler
+ * move us onto the child's core, ahead of it), and a command on a hung network file
+ * system hangs its own child, not the loop.
  *
  * What the child may do: it shares memory with a running supervisord, so it must not
  * allocate, lock, or write anything but its own stack and its spawn context — not even
@@ -48,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <systemd/sd-event.h>
@@ -155,34 +156,32 @@ struct child_failure {
         int32_t error;  /* errno, 0 if none */
 };
 
-/* Slots: where a spawn puts the descriptors its child takes over. */
-enum slot {
-        SLOT_STDOUT,
-        SLOT_STDERR,
-        SLOT_EXTRA,            /* SLOT_EXTRA + i for extra_fds[i] */
-        SLOT_ERROR = SLOT_EXTRA + 4,
-        N_SLOTS,
+/* What each descriptor sent to a child becomes. */
+enum fd_role {
+        ROLE_STDOUT,
+        ROLE_STDERR,
+        ROLE_EXTRA,            /* ROLE_EXTRA + i: fd 3 + i */
+        ROLE_ERROR = ROLE_EXTRA + 4,  /* fork only: the error pipe's write end */
+        N_ROLES,
 };
 
-/* The state word of a context, the futex both sides wait on. */
+/* The state word of a context, a futex. */
 enum {
         CONTEXT_FREE = 0,      /* no child uses it: the kernel's CLONE_CHILD_CLEARTID value */
-        CONTEXT_UNSHARED = 1,  /* the child has its own descriptor table */
-        CONTEXT_CLONING = 2,   /* set by the parent before the clone */
+        CONTEXT_BUSY = 1,      /* set by the parent before the clone */
 };
 
 /* Everything the child needs, prepared by the parent and only read by the child. */
 struct child {
         const struct service_config *config;
-        int sources[N_SLOTS];        /* slot numbers holding what becomes fd 1, 2, 3...; -1 */
-        unsigned n_extra_fds;
-        int error_fd;                /* fork only: the slot with the error pipe's write end */
+        int socket;                  /* the context's, where its fds wait */
+        int keep_below;              /* the fds it copies: null_fd and socket are below */
+        int error_fd;                /* fork only: the error pipe's write end, once received */
         char *const *envp;
         const char *path;            /* PATH to search the command in */
         pid_t parent;
         uid_t euid;
         gid_t egid;
-        int *state;                  /* the context's state word */
         struct child_failure *failure;
         bool changes_credentials;    /* as root, to `user` or `group` */
 };
@@ -196,6 +195,7 @@ struct spawn_context {
         struct child_failure failure;/* written by a child that fails, before it exits */
         struct service_config *config;  /* a reference while the child may read it */
         struct child child;
+        int socket[2];               /* owned: the parent sends on 0, the child receives on 1 */
         char *stack;                 /* owned mapping of CHILD_STACK_SIZE, lowest page a guard */
         char **envp;                 /* owned: this child's environment */
         size_t envp_capacity;
@@ -206,10 +206,7 @@ struct spawn_context {
 static struct {
         bool ready;
         bool use_fork;               /* valgrind, or no inline system calls here */
-        int null_fd;                 /* owned: /dev/null, read-only: the children's stdin, and
-                                      * what an idle slot holds */
-        int slots[N_SLOTS];          /* owned, close-on-exec, on null_fd between spawns */
-        int slot_end;                /* above every slot and null_fd */
+        int null_fd;                 /* owned: /dev/null, read-only: the children's stdin */
         uint64_t reset_signals;      /* bit sig-1: not SIG_DFL in supervisord */
         char **inherited;            /* owned array, strings borrowed from environ: what every
                                       * service inherits */
@@ -309,29 +306,48 @@ static long CHILD_CODE child_dup2(int from, int to) {
         return SYS3(SYS_dup3, from, to, 0);
 }
 
-/* From the slots to 1, 2, 3...  Slots may sit on the target numbers, so every source is
- * first copied above all of them.  Returns the first fd the service does not get. */
+/* The fds the parent sent, into 1, 2, 3...  Where they arrive may be a target number, so
+ * each is first copied above all of them.  Returns the first fd the service does not get. */
 static int CHILD_CODE child_arrange_fds(struct child *c) {
-        int floor = spawner.slot_end > 8 ? spawner.slot_end : 8;
-        int moved[N_SLOTS];
-        long r;
-        for (int i = 0; i < N_SLOTS; i++) {
-                moved[i] = -1;
-                if (c->sources[i] < 0)
-                        continue;
-                if ((r = SYS3(SYS_fcntl, c->sources[i], F_DUPFD_CLOEXEC, floor)) < 0)
-                        child_fail(c, STEP_FDS, r);
-                moved[i] = (int)r;
-        }
-        if (moved[SLOT_ERROR] >= 0)
-                c->error_fd = moved[SLOT_ERROR];
-        if ((moved[SLOT_STDOUT] >= 0 && (r = child_dup2(moved[SLOT_STDOUT], STDOUT_FILENO)) < 0)
-            || (moved[SLOT_STDERR] >= 0 && (r = child_dup2(moved[SLOT_STDERR], STDERR_FILENO)) < 0))
+        uint8_t roles[N_ROLES];
+        union {
+                struct cmsghdr header;
+                char bytes[CMSG_SPACE(sizeof(int) * N_ROLES)];
+        } control;
+        struct iovec iov = { .iov_base = roles, .iov_len = sizeof roles };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                              .msg_controllen = sizeof control.bytes };
+        long r = SYS3(SYS_recvmsg, c->socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (r < 0)
                 child_fail(c, STEP_FDS, r);
-        for (unsigned i = 0; i < c->n_extra_fds; i++)  /* the copy is without close-on-exec */
-                if ((r = child_dup2(moved[SLOT_EXTRA + i], 3 + (int)i)) < 0)
-                        child_fail(c, STEP_FDS, r);
-        return 3 + (int)c->n_extra_fds;
+        size_t n = (size_t)r;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        if (n > 0 && (!cmsg || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(n * sizeof(int))))
+                child_fail(c, STEP_FDS, -EBADMSG);
+        int received[N_ROLES], moved[N_ROLES];
+        for (int i = 0; i < N_ROLES; i++)
+                moved[i] = -1;
+        if (n > 0)
+                for (size_t i = 0; i < n; i++)  /* no memcpy: nothing but system calls here */
+                        received[i] = ((const int *)(const void *)CMSG_DATA(cmsg))[i];
+        int floor = c->keep_below > 8 ? c->keep_below : 8;
+        unsigned n_extra = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (roles[i] >= N_ROLES || (r = SYS3(SYS_fcntl, received[i], F_DUPFD_CLOEXEC, floor)) < 0)
+                        child_fail(c, STEP_FDS, roles[i] >= N_ROLES ? -EBADMSG : r);
+                moved[roles[i]] = (int)r;
+                if (roles[i] >= ROLE_EXTRA && roles[i] < ROLE_ERROR)
+                        n_extra++;
+        }
+        if (moved[ROLE_ERROR] >= 0)
+                c->error_fd = moved[ROLE_ERROR];
+        if ((moved[ROLE_STDOUT] >= 0 && (r = child_dup2(moved[ROLE_STDOUT], STDOUT_FILENO)) < 0)
+            || (moved[ROLE_STDERR] >= 0 && (r = child_dup2(moved[ROLE_STDERR], STDERR_FILENO)) < 0))
+                child_fail(c, STEP_FDS, r);
+        for (unsigned i = 0; i < n_extra; i++)  /* the copy is without close-on-exec */
+                if (moved[ROLE_EXTRA + i] < 0 || (r = child_dup2(moved[ROLE_EXTRA + i], 3 + (int)i)) < 0)
+                        child_fail(c, STEP_FDS, moved[ROLE_EXTRA + i] < 0 ? -EBADMSG : r);
+        return 3 + (int)n_extra;
 }
 
 static size_t CHILD_CODE child_strlen(const char *s) {
@@ -408,14 +424,13 @@ static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
         const struct service_config *config = c->config;
         long r;
 
-        /* A private descriptor table of just the fds below slot_end; where the kernel is too
-         * old for that, a full copy whose extra fds the close_range below marks. */
-        if ((r = SYS3(SYS_close_range, spawner.slot_end, ~0U, CLOSE_RANGE_UNSHARE)) < 0
+        /* A private descriptor table of just the fds below keep_below; where the kernel is
+         * too old for that, a full copy whose extra fds the close_range below marks. */
+        if ((r = SYS3(SYS_close_range, c->keep_below, ~0U, CLOSE_RANGE_UNSHARE)) < 0
             && (r = SYS1(SYS_unshare, CLONE_FILES)) < 0)
                 child_fail(c, STEP_FILES, r);  /* writing the failure changes no table */
-        /* The parent may have the slots back now. */
-        __atomic_store_n(c->state, CONTEXT_UNSHARED, __ATOMIC_RELEASE);
-        (void)SYS3(SYS_futex, c->state, FUTEX_WAKE, 1);
+        /* Taken before anything can fail: on the error pipe a forked child reports. */
+        int first_free = child_arrange_fds(c);
 
         child_reset_signals();
         if ((r = SYS0(SYS_setsid)) < 0)
@@ -448,8 +463,7 @@ static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
         if (SYS0(SYS_getppid) != c->parent)
                 child_fail(c, STEP_ORPHANED, 0);
 
-        int first_free = child_arrange_fds(c);
-        /* Every other fd — what lay below slot_end, and anything supervisord inherited
+        /* Every other fd — what lay below keep_below, and anything supervisord inherited
          * without close-on-exec — is closed at exec; the error pipe stays usable until
          * then. */
         if (SYS3(SYS_close_range, first_free, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -564,6 +578,8 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
         return 0;
 }
 
+static int context_new(struct spawn_context **ret);
+
 int spawn_init(sd_event *event) {
         if (spawner.ready)
                 return 0;
@@ -593,12 +609,15 @@ int spawn_init(sd_event *event) {
 
         if ((spawner.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
                 return -errno;
-        spawner.slot_end = spawner.null_fd + 1;
-        for (int i = 0; i < N_SLOTS; i++) {
-                if ((spawner.slots[i] = fcntl(spawner.null_fd, F_DUPFD_CLOEXEC, 0)) < 0)
-                        return -errno;
-                if (spawner.slots[i] >= spawner.slot_end)
-                        spawner.slot_end = spawner.slots[i] + 1;
+        /* The contexts kept are made now, while their sockets get low numbers: every child
+         * copies the fds below its own socket. */
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, spawner.fork_context.socket) < 0)
+                return -errno;
+        for (int i = 0; !spawner.use_fork && i < CONTEXTS_KEPT; i++) {
+                struct spawn_context *ctx;
+                int r = context_new(&ctx);
+                if (r < 0)
+                        return r;
         }
         spawner.ready = true;
         return 0;
@@ -658,6 +677,34 @@ static void watch_dumpable(void) {
 
 /* A context no child uses, for a new one.  A free context with a failure in it waits for
  * spawn_collect(): its process exits 127, and is reaped soon. */
+static int context_new(struct spawn_context **ret) {
+        struct spawn_context **contexts = realloc(spawner.contexts, (spawner.n_contexts + 1) * sizeof *contexts);
+        if (!contexts)
+                return -ENOMEM;
+        spawner.contexts = contexts;
+        struct spawn_context *ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+                return -ENOMEM;
+        int r = 0;
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ctx->socket) < 0) {
+                r = -errno;
+                free(ctx);
+                return r;
+        }
+        ctx->stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (ctx->stack == MAP_FAILED) {
+                r = -errno;
+                close(ctx->socket[0]);
+                close(ctx->socket[1]);
+                free(ctx);
+                return r;
+        }
+        (void)mprotect(ctx->stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE);  /* an overflow faults, not corrupts */
+        spawner.contexts[spawner.n_contexts++] = ctx;
+        *ret = ctx;
+        return 0;
+}
+
 static struct spawn_context *context_find_free(void) {
         for (size_t i = 0; i < spawner.n_contexts; i++) {
                 struct spawn_context *ctx = spawner.contexts[i];
@@ -708,39 +755,48 @@ static int context_get(struct spawn_context **ret) {
         }
         if (spawner.n_contexts >= MAX_CONTEXTS)
                 return -EAGAIN;
-        struct spawn_context **contexts = realloc(spawner.contexts, (spawner.n_contexts + 1) * sizeof *contexts);
-        if (!contexts)
-                return -ENOMEM;
-        spawner.contexts = contexts;
-        if (!(ctx = calloc(1, sizeof *ctx)))
-                return -ENOMEM;
-        ctx->stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (ctx->stack == MAP_FAILED) {
-                int r = -errno;
-                free(ctx);
-                return r;
+        return context_new(ret);
+}
+
+/* Fds a child never took (it died first) would keep pipes open: closed here. */
+static void context_drain(struct spawn_context *ctx) {
+        for (;;) {
+                union {
+                        struct cmsghdr header;
+                        char bytes[CMSG_SPACE(sizeof(int) * N_ROLES)];
+                } control;
+                uint8_t roles[N_ROLES];
+                struct iovec iov = { .iov_base = roles, .iov_len = sizeof roles };
+                struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes,
+                                      .msg_controllen = sizeof control.bytes };
+                if (recvmsg(ctx->socket[1], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+                        return;
+                for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+                        if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+                                for (size_t i = 0; i < (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+                                        close(((int *)(void *)CMSG_DATA(cmsg))[i]);
         }
-        (void)mprotect(ctx->stack, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE);  /* an overflow faults, not corrupts */
-        spawner.contexts[spawner.n_contexts++] = ctx;
-        *ret = ctx;
-        return 0;
 }
 
-/* Back to /dev/null: the slot keeps its number, and no longer holds the pipe it carried
- * (a heartbeat pipe whose other end the service closed must report that). */
-static void slots_clear(const struct child *c) {
-        for (int i = 0; i < N_SLOTS; i++)
-                if (c->sources[i] >= 0)
-                        (void)dup3(spawner.null_fd, c->sources[i], O_CLOEXEC);
-}
-
-static int slot_fill(struct child *c, enum slot slot, int fd) {
-        if (fd < 0)
-                return 0;
-        if (dup3(fd, spawner.slots[slot], O_CLOEXEC) < 0)
-                return -errno;
-        c->sources[slot] = spawner.slots[slot];
-        return 0;
+/* Queue FDS (their ROLES beside them) on CTX's socket for its next child. */
+static int context_send(struct spawn_context *ctx, const uint8_t *roles, const int *fds, size_t n) {
+        union {
+                struct cmsghdr header;
+                char bytes[CMSG_SPACE(sizeof(int) * N_ROLES)];
+        } control = { 0 };
+        struct iovec iov = { .iov_base = (void *)roles, .iov_len = n };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        /* An empty datagram too: the child finds it and takes nothing. */
+        if (n > 0) {
+                msg.msg_control = control.bytes;
+                msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+                struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(n * sizeof(int));
+                memcpy(CMSG_DATA(cmsg), fds, n * sizeof(int));
+        }
+        return sendmsg(ctx->socket[0], &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
 static void format_failure(const struct child_failure *f, const struct service_config *config, char *buf, size_t size) {
@@ -783,31 +839,42 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 ctx = &spawner.fork_context;  /* the child gets a copy: free again once forked */
         else if ((r = context_get(&ctx)) < 0)
                 return r;
+        context_drain(ctx);
         struct child *c = &ctx->child;
-        *c = (struct child){ .config = config, .n_extra_fds = options->n_extra_fds, .error_fd = -1,
-                             .parent = spawner.self, .euid = spawner.euid, .egid = spawner.egid, .state = &ctx->state,
-                             .failure = &ctx->failure };
+        *c = (struct child){ .config = config, .socket = ctx->socket[1], .error_fd = -1, .parent = spawner.self,
+                             .euid = spawner.euid, .egid = spawner.egid, .failure = &ctx->failure };
+        c->keep_below = (ctx->socket[1] > spawner.null_fd ? ctx->socket[1] : spawner.null_fd) + 1;
         c->changes_credentials = c->euid == 0 && (config->has_user || config->has_group);
-        for (int i = 0; i < N_SLOTS; i++)
-                c->sources[i] = -1;
         if ((r = build_environment(ctx, config, options, &c->path)) < 0)
                 return r;
         c->envp = ctx->envp;
+
+        uint8_t roles[N_ROLES];
+        int fds[N_ROLES];
+        size_t n = 0;
+        if (options->stdout_fd >= 0) {
+                roles[n] = ROLE_STDOUT;
+                fds[n++] = options->stdout_fd;
+        }
+        if (options->stderr_fd >= 0) {
+                roles[n] = ROLE_STDERR;
+                fds[n++] = options->stderr_fd;
+        }
+        for (unsigned i = 0; i < options->n_extra_fds && i < 4; i++) {
+                roles[n] = (uint8_t)(ROLE_EXTRA + i);
+                fds[n++] = options->extra_fds[i];
+        }
         if (spawner.use_fork) {
                 if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
                         return -errno;
-                r = slot_fill(c, SLOT_ERROR, pipe_fds[1]);
-                close(pipe_fds[1]);
-                c->error_fd = c->sources[SLOT_ERROR];
-                if (r < 0)
-                        goto fail;
+                roles[n] = ROLE_ERROR;
+                fds[n++] = pipe_fds[1];
         }
-        if ((r = slot_fill(c, SLOT_STDOUT, options->stdout_fd)) < 0
-            || (r = slot_fill(c, SLOT_STDERR, options->stderr_fd)) < 0)
+        r = context_send(ctx, roles, fds, n);
+        if (pipe_fds[1] >= 0)
+                close(pipe_fds[1]);  /* the message holds it for the child */
+        if (r < 0)
                 goto fail;
-        for (unsigned i = 0; i < options->n_extra_fds && i < 4; i++)
-                if ((r = slot_fill(c, SLOT_EXTRA + i, options->extra_fds[i])) < 0)
-                        goto fail;
 
         pid_t pid;
         if (spawner.use_fork) {
@@ -817,7 +884,7 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         } else {
                 static uint64_t spawns;
                 ctx->sequence = ++spawns;
-                ctx->state = CONTEXT_CLONING;
+                ctx->state = CONTEXT_BUSY;
                 pid = clone(child_main, ctx->stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD,
                             c, NULL, NULL, &ctx->state);
                 if (pid < 0)
@@ -832,20 +899,14 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                         spawner.dumpable_lowered = true;
                         watch_dumpable();
                 }
-                /* The slots are ours again once the child has its own table: its first
-                 * system call, so this is a short wait. */
-                int state;
-                while ((state = __atomic_load_n(&ctx->state, __ATOMIC_ACQUIRE)) == CONTEXT_CLONING)
-                        (void)syscall(SYS_futex, &ctx->state, FUTEX_WAIT, CONTEXT_CLONING, NULL, NULL, 0);
                 ctx->pid = pid;
                 ctx->config = service_config_ref((struct service_config *)config);
         }
-        slots_clear(c);
         *ret_pid = pid;
         *ret_error_fd = pipe_fds[0];  /* fork: the outcome comes later; -1 otherwise */
         return 0;
 fail:
-        slots_clear(c);
+        context_drain(ctx);
         if (pipe_fds[0] >= 0)
                 close(pipe_fds[0]);
         return r;
@@ -883,6 +944,9 @@ void spawn_free(void) {
                 if (!context_is_free(ctx))
                         continue;
                 context_recycle(ctx);
+                context_drain(ctx);
+                close(ctx->socket[0]);
+                close(ctx->socket[1]);
                 free(ctx->envp);
                 free(ctx->strings);
                 munmap(ctx->stack, CHILD_STACK_SIZE);
@@ -894,15 +958,15 @@ void spawn_free(void) {
         spawner.n_contexts = 0;
         free(spawner.fork_context.envp);
         free(spawner.fork_context.strings);
+        context_drain(&spawner.fork_context);
+        close(spawner.fork_context.socket[0]);
+        close(spawner.fork_context.socket[1]);
         spawner.fork_context = (struct spawn_context){ 0 };
         free(spawner.inherited);
         spawner.inherited = NULL;
         spawner.n_inherited = 0;
         if (spawner.null_fd >= 0)
                 close(spawner.null_fd);
-        for (int i = 0; i < N_SLOTS; i++)
-                if (spawner.slots[i] >= 0)
-                        close(spawner.slots[i]);
         spawner.null_fd = -1;
         spawner.ready = false;
         spawner.reset_signals = 0;
