@@ -1,12 +1,20 @@
 /* leftovers.c — see leftovers.h.
  *
- * The record is one line per group, "PGID STARTTIME", where STARTTIME is the group
- * leader's start time when it was recorded.  A pgid cannot be reused as a pid while the
- * group has members, so a live group whose leader is gone is still the one we recorded;
- * a live leader with another start time is a new process that happens to have the old
- * number, and is left alone.  A start time taken by the clock just before the spawn
- * (start_time_now) can be one tick early, so one tick of difference still matches: a
- * pid cannot come round again within 1/CLK_TCK seconds. */
+ * The record is a log of lines, "+ PGID STARTTIME" when a group appears and "- PGID" when
+ * it goes, where STARTTIME is the group leader's start time; a group is live in it when
+ * its last line is a "+".  (A line "PGID STARTTIME" of the older whole-file format counts
+ * as a "+".)  Appending one line per change costs the same with ten services or ten
+ * thousand; rewriting the whole set at every restart cost a millisecond at a thousand.
+ * When the log has grown to more than twice the live set, it is written anew (to a
+ * temporary file, renamed over it: a crash never leaves half a record).  A torn last line
+ * is ignored.
+ *
+ * A pgid cannot be reused as a pid while the group has members, so a live group whose
+ * leader is gone is still the one we recorded; a live leader with another start time is a
+ * new process that happens to have the old number, and is left alone.  A start time
+ * taken by the clock just before the spawn (start_time_now) can be one tick early, so one
+ * tick of difference still matches: a pid cannot come round again within 1/CLK_TCK
+ * seconds. */
 #include "leftovers.h"
 
 #include <errno.h>
@@ -23,7 +31,10 @@
 #include "service.h"
 
 static char *record_path;             /* owned */
-static sd_event_source *write_source; /* owned: deferred rewrite */
+static int record_fd = -1;            /* owned: the record, O_APPEND */
+static size_t record_lines;           /* in the record now */
+static size_t live_groups;            /* "+" lines not undone */
+static sd_event_source *compact_source;  /* owned: deferred rewrite */
 
 unsigned long long process_start_time(pid_t pid) {
         char path[64], buf[1024];
@@ -62,31 +73,107 @@ static bool same_start(unsigned long long recorded, unsigned long long now) {
         return now == recorded || now == recorded + 1;
 }
 
-static int kill_recorded(const char *path) {
+struct entry {
+        pid_t group;
+        size_t order;          /* line number: the last line of a group decides */
+        bool live;
+        unsigned long long start;
+};
+
+static int compare_entries(const void *a, const void *b) {
+        const struct entry *x = a, *y = b;
+        if (x->group != y->group)
+                return x->group < y->group ? -1 : 1;
+        return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Every group PATH leaves live, sorted by group, into *ret (owned by the caller). */
+static int read_record(const char *path, struct entry **ret, size_t *ret_n) {
+        *ret = NULL;
+        *ret_n = 0;
         FILE *f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT ? 0 : -errno;
-        int killed = 0;
-        long long group;
-        unsigned long long start;
-        while (fscanf(f, "%lld %llu", &group, &start) == 2) {
-                if (group <= 1 || group > INT32_MAX || (pid_t)group == getpid())
+        struct entry *entries = NULL;
+        size_t n = 0, capacity = 0, order = 0;
+        char line[128];
+        while (fgets(line, sizeof line, f)) {
+                long long group;
+                unsigned long long start = 0;
+                char sign = '+';
+                const char *p = line;
+                if (*p == '+' || *p == '-')
+                        sign = *p++;
+                if (!strchr(line, '\n'))
+                        continue;  /* torn, or too long to be ours */
+                if (sign == '+' ? sscanf(p, "%lld %llu", &group, &start) != 2 : sscanf(p, "%lld", &group) != 1)
                         continue;
-                pid_t pgid = (pid_t)group;
-                if (kill(-pgid, 0) < 0)
+                if (group <= 1 || group > INT32_MAX)
+                        continue;
+                if (n == capacity) {
+                        capacity = capacity ? capacity * 2 : 64;
+                        struct entry *grown = realloc(entries, capacity * sizeof *grown);
+                        if (!grown) {
+                                free(entries);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        entries = grown;
+                }
+                entries[n++] = (struct entry){ .group = (pid_t)group, .order = order++, .live = sign == '+',
+                                               .start = start };
+        }
+        fclose(f);
+        qsort(entries, n, sizeof *entries, compare_entries);
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+                if ((i + 1 == n || entries[i + 1].group != entries[i].group) && entries[i].live)
+                        entries[kept++] = entries[i];
+        *ret = entries;
+        *ret_n = kept;
+        return 0;
+}
+
+static int kill_recorded(const char *path) {
+        struct entry *entries;
+        size_t n;
+        int r = read_record(path, &entries, &n);
+        if (r < 0)
+                return r;
+        int killed = 0;
+        for (size_t i = 0; i < n; i++) {
+                pid_t pgid = entries[i].group;
+                if (pgid == getpid() || kill(-pgid, 0) < 0)
                         continue;  /* gone */
                 unsigned long long now = process_start_time(pgid);
-                if (now != 0 && start != 0 && !same_start(start, now))
+                if (now != 0 && entries[i].start != 0 && !same_start(entries[i].start, now))
                         continue;  /* the number was reused by an unrelated leader */
                 log_warning("killing process group %d left running by a previous supervisord", (int)pgid);
                 if (kill(-pgid, SIGKILL) == 0)
                         killed++;
         }
-        fclose(f);
+        free(entries);
         return killed;
 }
 
-static int write_record(sd_event_source *source, void *userdata) {
+static int open_record(const char *path) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        return fd < 0 ? -errno : fd;
+}
+
+static void record_append(const char *line, size_t len) {
+        if (record_fd < 0)
+                return;
+        /* One write of a short line to a local file: appended whole, never half. */
+        if (write(record_fd, line, len) != (ssize_t)len)
+                log_warning_errno(errno ? errno : ENOSPC, "cannot write %s", record_path);
+        record_lines++;
+        if (record_lines > 2 * live_groups + 128 && compact_source)
+                sd_event_source_set_enabled(compact_source, SD_EVENT_ONESHOT);
+}
+
+/* The record written anew from the live groups, once the log has grown long. */
+static int compact_record(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
         char tmp[4096];
@@ -96,17 +183,30 @@ static int write_record(sd_event_source *source, void *userdata) {
                 log_warning_errno(errno, "cannot write %s", tmp);
                 return 0;
         }
+        size_t lines = 0;
         for (size_t i = 0; i < services_count(); i++) {
                 const struct service *service = services_get(i);
                 pid_t group = service_process_group(service);
-                if (group > 0)
-                        fprintf(f, "%d %llu\n", (int)group, service_process_group_start_time(service));
+                if (group > 0) {
+                        fprintf(f, "+ %d %llu\n", (int)group, service_process_group_start_time(service));
+                        lines++;
+                }
         }
-        /* rename() makes the switch atomic: a crash never leaves half a record. */
+        int fd;
         if (fclose(f) != 0 || rename(tmp, record_path) < 0) {
                 log_warning_errno(errno, "cannot write %s", record_path);
                 unlink(tmp);
+                return 0;
         }
+        if ((fd = open_record(record_path)) < 0) {
+                log_warning_errno(fd, "cannot open %s", record_path);
+                return 0;
+        }
+        if (record_fd >= 0)
+                close(record_fd);
+        record_fd = fd;
+        record_lines = lines;
+        live_groups = lines;
         return 0;
 }
 
@@ -118,22 +218,39 @@ int leftovers_open(sd_event *event, const char *path) {
         if (killed < 0)
                 log_warning_errno(killed, "cannot read %s", path);
         unlink(path);
-        int r = sd_event_add_defer(event, &write_source, write_record, NULL);
+        record_fd = open_record(path);
+        if (record_fd < 0)
+                return record_fd;
+        record_lines = live_groups = 0;
+        int r = sd_event_add_defer(event, &compact_source, compact_record, NULL);
         if (r < 0)
                 return r;
-        /* After the reaping and timers of a pass, so one rewrite covers all its changes. */
-        sd_event_source_set_priority(write_source, SD_EVENT_PRIORITY_IDLE);
-        sd_event_source_set_enabled(write_source, SD_EVENT_OFF);
+        /* After the reaping and timers of a pass. */
+        sd_event_source_set_priority(compact_source, SD_EVENT_PRIORITY_IDLE);
+        sd_event_source_set_enabled(compact_source, SD_EVENT_OFF);
         return killed < 0 ? 0 : killed;
 }
 
-void leftovers_changed(void) {
-        if (write_source)
-                sd_event_source_set_enabled(write_source, SD_EVENT_ONESHOT);
+void leftovers_group_added(pid_t group, unsigned long long start_time) {
+        char line[64];
+        int n = snprintf(line, sizeof line, "+ %d %llu\n", (int)group, start_time);
+        live_groups++;
+        record_append(line, (size_t)n);
+}
+
+void leftovers_group_removed(pid_t group) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "- %d\n", (int)group);
+        if (live_groups > 0)
+                live_groups--;
+        record_append(line, (size_t)n);
 }
 
 void leftovers_close(void) {
-        write_source = sd_event_source_disable_unref(write_source);
+        compact_source = sd_event_source_disable_unref(compact_source);
+        if (record_fd >= 0)
+                close(record_fd);
+        record_fd = -1;
         if (record_path)
                 unlink(record_path);
         free(record_path);

@@ -2,9 +2,9 @@
  *
  * Direct children die with supervisord (PR_SET_PDEATHSIG in spawn.c).  Their process
  * groups — grandchildren, double-forked daemons — are recorded in a file next to the
- * pidfile (PIDFILE.groups), rewritten whenever the set changes; a supervisord that starts
- * and finds the file kills every group still alive from it before starting anything, so
- * a crash never leads to a service running twice. */
+ * pidfile (PIDFILE.groups), a line appended as each group appears or goes; a supervisord
+ * that starts and finds the file kills every group still alive from it before starting
+ * anything, so a crash never leads to a service running twice. */
 #pragma once
 
 #include <sys/types.h>
@@ -13,8 +13,10 @@
 /* Kill what a previous instance recorded in PATH and left alive; then start recording
  * there (the path is copied).  Returns the number of groups killed, or a negative errno. */
 int leftovers_open(sd_event *event, const char *path);
-/* The set of live process groups changed: rewrite the record soon (once per loop pass). */
-void leftovers_changed(void);
+/* Process group GROUP, whose leader started at START_TIME (process_start_time() units),
+ * exists now; ... is gone. */
+void leftovers_group_added(pid_t group, unsigned long long start_time);
+void leftovers_group_removed(pid_t group);
 /* Clean exit: nothing is left, remove the record. */
 void leftovers_close(void);
 

@@ -218,7 +218,10 @@ static bool state_is_active(enum service_state state) {
  * would be a /proc read per service for each restart of any one of them. */
 static void service_set_group_started(struct service *s, pid_t group, unsigned long long start_time) {
         if (s->group != group) {
-                leftovers_changed();
+                if (s->group > 0)
+                        leftovers_group_removed(s->group);
+                if (group > 0)
+                        leftovers_group_added(group, start_time);
                 s->group_start_time = group > 0 ? start_time : 0;
         }
         s->group = group;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,12 +100,69 @@ START_TEST(test_record_ignores_reused_number) {
 }
 END_TEST
 
+/* A live process running exactly CMDLINE (NULs read as spaces), or 0. */
+static pid_t find_process(const char *cmdline) {
+        DIR *dir = opendir("/proc");
+        pid_t found = 0;
+        for (struct dirent *e; dir && !found && (e = readdir(dir));) {
+                pid_t pid = atoi(e->d_name);
+                char path[64], buf[256];
+                if (pid <= 0)
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+                ssize_t n = read_text_file(path, buf, sizeof buf);
+                for (ssize_t i = 0; i + 1 < n; i++)
+                        if (buf[i] == '\0')
+                                buf[i] = ' ';
+                if (n > 0 && strcmp(buf, cmdline) == 0 && process_exists(pid))
+                        found = pid;
+        }
+        if (dir)
+                closedir(dir);
+        return found;
+}
+
+/* A crash loop appends two lines to the record at every restart: the record is compacted
+ * as it goes (past twice the live groups and 128 lines), stays small, and still names the
+ * group alive at the SIGKILL. */
+START_TEST(test_record_of_a_crash_loop) {
+        struct daemon d;
+        struct stat st;
+        char record[300];
+        daemon_init(&d);
+        snprintf(record, sizeof record, "%s.groups", d.pidfile);
+        daemon_write_config(&d, "service flapper { command = \"/bin/sh -c 'sleep 3721 & sleep 0.02'\"\n"
+                                " start-secs = 0\n restart = always\n}\n");
+        daemon_start(&d);
+        sleep_ms(3000);  /* a hundred restarts and more */
+        char out[4096];
+        ctl(&d, out, sizeof out, "--json status flapper");
+        const char *restarts = strstr(out, "\"restarts\":");
+        ck_assert_msg(restarts && atoi(restarts + 11) >= 100, "%s", out);
+        /* Two lines a restart, 12 bytes each: without compaction it would be past 2 KiB. */
+        ck_assert_int_eq(stat(record, &st), 0);
+        ck_assert_msg(st.st_size < 2048, "record of %lld bytes for one service", (long long)st.st_size);
+        pid_t stray = 0;
+        ck_assert(WAIT_UNTIL((stray = find_process("sleep 3721")) > 0, 2000));
+        kill9_daemon(&d);
+        ck_assert(process_exists(stray));  /* out of reach of the parent-death signal */
+        daemon_write_config(&d, "service quiet { command = \"sleep 60\"\n}\n");
+        daemon_start(&d);
+        ck_assert_msg(WAIT_UNTIL(!process_exists(stray), 2000), "pid %d of the crash loop left running", (int)stray);
+        char log[65536];
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        ck_assert_ptr_nonnull(strstr(log, "left running by a previous supervisord"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *crash_suite(void) {
         Suite *s = suite_create("crash");
         TCase *tc = tcase_create("crash");
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_sigkill_leaves_no_duplicates);
         tcase_add_test(tc, test_record_ignores_reused_number);
+        tcase_add_test(tc, test_record_of_a_crash_loop);
         suite_add_tcase(s, tc);
         return s;
 }
