@@ -124,7 +124,8 @@ static int read_record(const char *path, struct entry **ret, size_t *ret_n) {
                                                .start = start };
         }
         fclose(f);
-        qsort(entries, n, sizeof *entries, compare_entries);
+        if (n > 0)
+                qsort(entries, n, sizeof *entries, compare_entries);
         size_t kept = 0;
         for (size_t i = 0; i < n; i++)
                 if ((i + 1 == n || entries[i + 1].group != entries[i].group) && entries[i].live)
