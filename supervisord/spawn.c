@@ -611,8 +611,7 @@ int spawn_init(sd_event *event) {
                 return -errno;
         /* The contexts kept are made now, while their sockets get low numbers: every child
          * copies the fds below its own socket. */
-        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, spawner.fork_context.socket) < 0)
-                return -errno;
+        spawner.fork_context.socket[0] = spawner.fork_context.socket[1] = -1;
         for (int i = 0; !spawner.use_fork && i < CONTEXTS_KEPT; i++) {
                 struct spawn_context *ctx;
                 int r = context_new(&ctx);
@@ -778,6 +777,14 @@ static void context_drain(struct spawn_context *ctx) {
         }
 }
 
+static void context_close_socket(struct spawn_context *ctx) {
+        for (int i = 0; i < 2; i++) {
+                if (ctx->socket[i] >= 0)
+                        close(ctx->socket[i]);
+                ctx->socket[i] = -1;
+        }
+}
+
 /* Queue FDS (their ROLES beside them) on CTX's socket for its next child. */
 static int context_send(struct spawn_context *ctx, const uint8_t *roles, const int *fds, size_t n) {
         union {
@@ -835,18 +842,24 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         *ret_error_fd = -1;
         if (!spawner.ready)
                 return -ENXIO;
-        if (spawner.use_fork)
-                ctx = &spawner.fork_context;  /* the child gets a copy: free again once forked */
-        else if ((r = context_get(&ctx)) < 0)
+        if (spawner.use_fork) {
+                /* The child gets a copy of all of it: free again once forked.  Its socket is
+                 * made for each child, since forked children do not take their fds in the
+                 * order they were forked. */
+                ctx = &spawner.fork_context;
+                if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ctx->socket) < 0)
+                        return -errno;
+        } else if ((r = context_get(&ctx)) < 0)
                 return r;
-        context_drain(ctx);
+        else
+                context_drain(ctx);
         struct child *c = &ctx->child;
         *c = (struct child){ .config = config, .socket = ctx->socket[1], .error_fd = -1, .parent = spawner.self,
                              .euid = spawner.euid, .egid = spawner.egid, .failure = &ctx->failure };
         c->keep_below = (ctx->socket[1] > spawner.null_fd ? ctx->socket[1] : spawner.null_fd) + 1;
         c->changes_credentials = c->euid == 0 && (config->has_user || config->has_group);
         if ((r = build_environment(ctx, config, options, &c->path)) < 0)
-                return r;
+                goto fail;
         c->envp = ctx->envp;
 
         uint8_t roles[N_ROLES];
@@ -865,8 +878,10 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 fds[n++] = options->extra_fds[i];
         }
         if (spawner.use_fork) {
-                if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
-                        return -errno;
+                if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+                        r = -errno;
+                        goto fail;
+                }
                 roles[n] = ROLE_ERROR;
                 fds[n++] = pipe_fds[1];
         }
@@ -902,11 +917,16 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 ctx->pid = pid;
                 ctx->config = service_config_ref((struct service_config *)config);
         }
+        if (spawner.use_fork)
+                context_close_socket(ctx);  /* the child has its own copy */
         *ret_pid = pid;
         *ret_error_fd = pipe_fds[0];  /* fork: the outcome comes later; -1 otherwise */
         return 0;
 fail:
-        context_drain(ctx);
+        if (spawner.use_fork)
+                context_close_socket(ctx);
+        else
+                context_drain(ctx);
         if (pipe_fds[0] >= 0)
                 close(pipe_fds[0]);
         return r;
@@ -958,9 +978,6 @@ void spawn_free(void) {
         spawner.n_contexts = 0;
         free(spawner.fork_context.envp);
         free(spawner.fork_context.strings);
-        context_drain(&spawner.fork_context);
-        close(spawner.fork_context.socket[0]);
-        close(spawner.fork_context.socket[1]);
         spawner.fork_context = (struct spawn_context){ 0 };
         free(spawner.inherited);
         spawner.inherited = NULL;
