@@ -46,46 +46,48 @@ struct resource_limit {
  * using the definition another, so a reload can replace the config while old
  * processes are still being stopped under their old definition. */
 struct service_config {
-        unsigned refcount;
+        /* Pointers and 64-bit values first, then 32-bit, then bytes: a thousand of these
+         * are kept, and holes between mixed sizes were a fifth of each. */
         char *name;
         char *file;             /* where the section was read, for messages */
-        int line;
         char *command;          /* as written, for reporting and change detection */
         char **argv;            /* NULL-terminated */
-        enum service_type type;
         char *pidfile;          /* type = forking: where the daemon writes its pid */
-        unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
         char **after;           /* NULL-terminated names that must be RUNNING first */
         char *directory;        /* NULL: inherit */
-        bool has_user, has_group;
-        char *user_name;        /* for initgroups(); NULL without `user` */
+        char *user_name;        /* with `user`, NULL without */
         char *user_home;        /* HOME for the service when `user` is set */
-        uid_t uid;
-        gid_t gid;              /* `group`, else the user's primary group */
         gid_t *groups;          /* with `user`: its supplementary groups and gid, looked up
                                  * at load (the child cannot ask NSS); owned */
         size_t n_groups;
-        bool has_umask;
-        mode_t umask;
-        bool has_nice;
-        int nice;
         char **environment;     /* NULL-terminated "KEY=VALUE" list */
-        bool autostart;
-        enum restart_policy restart;
-        unsigned char success_exit_codes[256 / 8];  /* bitmap */
         usec_t start_secs;
-        unsigned start_retries; /* 0: never give up */
         usec_t restart_delay, restart_delay_max;
-        int stop_signal;
         usec_t stop_timeout;
-        struct resource_limit limit_nofile, limit_nproc, limit_core;
-        enum output_target stdout_target, stderr_target;
         uint64_t log_max_size;  /* rotate NAME.log at this many bytes; 0: never */
-        unsigned log_keep;      /* rotated files kept: NAME.log.1 … NAME.log.N */
         usec_t heartbeat_interval;  /* 0: no heartbeats */
         usec_t heartbeat_timeout;   /* <= heartbeat_interval */
-        unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
         usec_t ready_timeout;       /* type = notify: wait this long for READY=1; 0: forever */
+        struct resource_limit limit_nofile, limit_nproc, limit_core;
+        unsigned refcount;
+        int line;
+        enum service_type type;
+        unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
+        uid_t uid;
+        gid_t gid;              /* `group`, else the user's primary group */
+        mode_t umask;
+        int nice;
+        enum restart_policy restart;
+        unsigned start_retries; /* 0: never give up */
+        int stop_signal;
+        enum output_target stdout_target, stderr_target;
+        unsigned log_keep;      /* rotated files kept: NAME.log.1 … NAME.log.N */
+        unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
+        unsigned char success_exit_codes[256 / 8];  /* bitmap */
+        bool has_user, has_group;
+        bool has_umask;
+        bool has_nice;
+        bool autostart;
 };
 
 struct config {

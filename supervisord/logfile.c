@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
@@ -56,7 +57,8 @@ struct log_capture {
         struct log_capture *next, *prev;  /* every capture, released ones too */
         bool released;                    /* its service is gone: freed at end of file */
         int pipe_write;                   /* owned, blocking, close-on-exec; -1 when none */
-        sd_event_source *pipe_source;     /* owned; owns the non-blocking read end */
+        int pipe_read;                    /* owned: the non-blocking read end, in pipes.epoll_fd;
+                                           * -1 when none */
         int file_fd;                      /* owned; -1 when not open */
         uint64_t file_size;               /* where the next byte goes */
         uint64_t max_size;                /* log-max-size and log-keep of the last spawn */
@@ -78,7 +80,15 @@ enum pump_result {
         PUMP_EOF,     /* every write end is closed and the pipe is empty */
 };
 
-static sd_event *log_event;
+/* Every capture's pipe sits in one epoll set of our own, and only that set is on the
+ * loop: an event source per pipe is ~300 bytes, a thousand services' worth 0.3 MB, for
+ * pipes of which few are ever ready at once.  A wake-up pumps a chunk from each of at
+ * most PIPES_PER_WAKEUP ready pipes; the set stays readable for the others. */
+#define PIPES_PER_WAKEUP 16
+static struct {
+        int epoll_fd;                 /* owned: every open pipe, data.ptr its capture */
+        sd_event_source *watch;       /* owned: epoll_fd on the loop */
+} pipes = { .epoll_fd = -1 };
 static char *log_directory;              /* owned */
 static struct log_capture *captures;
 static char copy_buffer[LOG_CHUNK_MAX];  /* the chunk in flight; one loop, one chunk */
@@ -328,7 +338,7 @@ static bool capture_can_splice(struct log_capture *c) {
 
 /* Move up to BUDGET bytes from the pipe to the file and the followers. */
 static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
-        int pipe_fd = sd_event_source_get_io_fd(c->pipe_source);
+        int pipe_fd = c->pipe_read;
         while (budget > 0) {
                 size_t want = budget;
                 if (capture_can_splice(c)) {
@@ -392,6 +402,16 @@ static void capture_end_followers(struct log_capture *c) {
         }
 }
 
+/* Out of the set before the close: a child between clone and exec may hold a copy of the
+ * fd, and epoll follows the open file, not the number. */
+static void capture_close_pipe(struct log_capture *c) {
+        if (c->pipe_read < 0)
+                return;
+        (void)epoll_ctl(pipes.epoll_fd, EPOLL_CTL_DEL, c->pipe_read, NULL);
+        close(c->pipe_read);
+        c->pipe_read = -1;
+}
+
 static void capture_free(struct log_capture *c) {
         if (c->prev)
                 c->prev->next = c->next;
@@ -400,7 +420,7 @@ static void capture_free(struct log_capture *c) {
         if (c->next)
                 c->next->prev = c->prev;
         capture_end_followers(c);
-        c->pipe_source = sd_event_source_disable_unref(c->pipe_source);
+        capture_close_pipe(c);
         if (c->pipe_write >= 0)
                 close(c->pipe_write);
         capture_close_child_fds(c);
@@ -408,26 +428,30 @@ static void capture_free(struct log_capture *c) {
         free(c);
 }
 
-static int capture_on_pipe(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        struct log_capture *c = userdata;
+static int on_pipes(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        struct epoll_event events[PIPES_PER_WAKEUP];
         (void)source;
-        (void)fd;
         (void)revents;
-        if (capture_pump(c, LOG_CHUNK_MAX) == PUMP_EOF) {
+        (void)userdata;
+        int n = epoll_wait(fd, events, (int)ELEMENTSOF(events), 0);
+        for (int i = 0; i < n; i++) {
+                struct log_capture *c = events[i].data.ptr;
+                if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_EOF)
+                        continue;
                 /* Only a released capture has no write end of its own left. */
                 if (c->released)
                         capture_free(c);
                 else
-                        c->pipe_source = sd_event_source_disable_unref(c->pipe_source);
+                        capture_close_pipe(c);
         }
         return 0;
 }
 
 static int capture_open_pipe(struct log_capture *c) {
         int fds[2], r;
-        if (c->pipe_source)
+        if (c->pipe_read >= 0)
                 return 0;
-        if (!log_event)
+        if (pipes.epoll_fd < 0)
                 return -ENXIO;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
@@ -435,9 +459,12 @@ static int capture_open_pipe(struct log_capture *c) {
                 goto fail;
         /* Best effort: a bigger pipe lets a burst wait there while the loop is busy. */
         (void)fcntl(fds[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
-        if ((r = sd_event_add_io(log_event, &c->pipe_source, fds[0], EPOLLIN, capture_on_pipe, c)) < 0)
+        struct epoll_event watch = { .events = EPOLLIN, .data.ptr = c };
+        if (epoll_ctl(pipes.epoll_fd, EPOLL_CTL_ADD, fds[0], &watch) < 0) {
+                r = -errno;
                 goto fail;
-        sd_event_source_set_io_fd_own(c->pipe_source, true);
+        }
+        c->pipe_read = fds[0];
         if (c->pipe_write >= 0)
                 close(c->pipe_write);
         c->pipe_write = fds[1];
@@ -463,7 +490,7 @@ int log_capture_new(const char *name, struct log_capture **ret) {
         if (!c)
                 return -ENOMEM;
         strcpy(c->name, name);
-        c->pipe_write = c->file_fd = -1;
+        c->pipe_write = c->pipe_read = c->file_fd = -1;
         c->child_fds[0] = c->child_fds[1] = -1;
         c->next = captures;
         if (captures)
@@ -484,7 +511,7 @@ void log_capture_release(struct log_capture *c) {
         c->released = true;
         /* What is in the pipe now is written now; the rest as it comes, until the last
          * writer (a grandchild that kept the pipe) is gone. */
-        if (!c->pipe_source || capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF)
+        if (c->pipe_read < 0 || capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF)
                 capture_free(c);
 }
 
@@ -553,7 +580,7 @@ void log_capture_spawned(struct log_capture *c) { capture_close_child_fds(c); }
 
 void log_capture_drain(struct log_capture *c) {
         /* Not released, so it holds a write end: end of file cannot come here. */
-        if (c->pipe_source)
+        if (c->pipe_read >= 0)
                 (void)capture_pump(c, LOG_DRAIN_MAX);
 }
 
@@ -723,7 +750,17 @@ void log_follower_free(struct log_follower *f) {
 /* ---- every capture ---- */
 
 void logs_init(sd_event *event, const char *dir) {
-        log_event = event;
+        if (pipes.epoll_fd < 0) {
+                int r;
+                if ((pipes.epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+                        log_error_errno(errno, "cannot make the epoll set of the output pipes");
+                else if ((r = sd_event_add_io(event, &pipes.watch, pipes.epoll_fd, EPOLLIN, on_pipes, NULL)) < 0) {
+                        log_error_errno(r, "cannot watch the output pipes");
+                        close(pipes.epoll_fd);
+                        pipes.epoll_fd = -1;
+                } else
+                        sd_event_source_set_io_fd_own(pipes.watch, true);
+        }
         free(log_directory);
         log_directory = strdup(dir);
         if (!log_directory) {
@@ -772,7 +809,7 @@ void logs_free_all(void) {
         while (captures) {
                 struct log_capture *c = captures;
                 /* Whatever the processes left behind still belongs in their logs. */
-                if (c->pipe_source) {
+                if (c->pipe_read >= 0) {
                         for (size_t moved = 0; moved < LOG_FINAL_DRAIN_MAX; moved += LOG_CHUNK_MAX)
                                 if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_MORE)
                                         break;
@@ -781,5 +818,6 @@ void logs_free_all(void) {
         }
         free(log_directory);
         log_directory = NULL;
-        log_event = NULL;
+        pipes.watch = sd_event_source_disable_unref(pipes.watch);  /* closes epoll_fd */
+        pipes.epoll_fd = -1;
 }
