@@ -2,7 +2,7 @@
  *
  * One pipe per process, made at the first spawn that needs it and kept across restarts.
  * supervisord holds its write end as well, so the pipe cannot reach end of file while
- * the service exists: one event source serves every run, and output that a previous run's
+ * the service exists: the pipe serves every run, and output that a previous run's
  * leftovers still write lands in the same file.  When stdout and stderr both go to the
  * log they share that pipe, so their order is kept exactly.
  *
@@ -14,7 +14,7 @@
  * space.  With followers, or while writing fails, a chunk is read into one static buffer
  * instead, so that followers get the bytes and a failed write drops exactly what it could
  * not write.  Each wake-up moves at most LOG_CHUNK_MAX bytes per pipe: a fast writer gets
- * its turn like every other event source, and no more.
+ * its turn like every other pipe and event source, and no more.
  *
  * A log file is opened (created) when the first byte for it is read, not at the spawn: a
  * service that never writes costs neither an inode nor an fd, and starting many services
