@@ -11,13 +11,17 @@ s6-svc/s6-svstat), each in its own temp dir with its own config or scan dir, and
   memory     PSS (/proc/PID/smaps_rollup) summed over the supervisor's own processes
   idle CPU   utime+stime of those processes over an idle window, with N services
   heartbeats the same with N services on 1 s heartbeats (ours only)
-  crash loop CPU and status latency while 100 more services crash-loop
+  crash loop CPU and status latency while 100 more services crash-loop (limit: /bin/true
+             run the same way in the same loop)
   log        throughput of one service writing 1 GiB to stdout through the tool's logger
              (best of --log-runs, in turns with the raw copies)
 
 and the physical limits: a bare fork+exec loop of the same N (start), a raw
-pipe-to-file copy of the same bytes (log), and a bare loop that pings N shells answering
-with the heartbeat idiom once a second and reads their answers (heartbeats).  The C helper
+pipe-to-file copy of the same bytes (log), a bare loop that pings N shells answering
+with the heartbeat idiom once a second and reads their answers (heartbeats), and the exec
+of /bin/true in our crash loops (status then: what any client costs on a machine that
+busy).  Restarts are timed from the kernel's exec events when the probe runs as root (the
+exact moment of the exec, not when the probe got a core to notice it).  The C helper
 probe.c does the timing.
 
 Processes are recognised by argv: every service runs MARKER 100000 INDEX, where MARKER is a
@@ -803,7 +807,16 @@ class Bench:
             pids = inst.supervisor_pids()
             before = cpu_ticks(pids)
             t0 = time.monotonic()
-            times = self.status_times(tool, inst, samples, spacing=window / samples, expect=healthy + crashers)
+            times = self.status_times(tool, inst, samples, spacing=window / samples / 2, expect=healthy + crashers)
+            if tool is self.ours:
+                # The limit of a client's answer on a machine this busy: the exec of a
+                # program that does nothing, timed the same way in the same storm.
+                bare = []
+                for _ in range(samples):
+                    time.sleep(window / samples / 2)
+                    bare.append(self.probe.time(["/bin/true"])[0])
+                self.put(n, status_key, "limit", statistics.median(bare))
+                self.put(n, status_key + "_max", "limit", max(bare))
             time.sleep(max(0.0, window - (time.monotonic() - t0)))
             elapsed = time.monotonic() - t0
             after = cpu_ticks(inst.supervisor_pids())
@@ -1005,6 +1018,10 @@ def report(bench):
                        f"({fmt(res['log']['limit (read/write)'], 'MB/s')} MB/s) and a splice(2) copy "
                        f"({fmt(res['log']['limit (splice)'], 'MB/s')} MB/s); the copies and every tool: "
                        f"best of {args.log_runs} run{'s' if args.log_runs != 1 else ''} each, taken in turns")
+        if "limit" in res.get("crash_status", {}):
+            out.append("")
+            out.append("status limit in the crash loops: /bin/true run the same way in the same loop, as long as a "
+                       "client of nothing takes on a machine that busy")
         for key, _label, _unit, _lower in FIGURES:
             for tool, value in res.get(key, {}).items():
                 if isinstance(value, NotAvailable):

@@ -12,6 +12,13 @@
  * kernel hands out pids in increasing order, wrapping at pid_max, so everything forked
  * since the snapshot lies in the circular interval (snapshot, ns_last_pid].
  *
+ * When a new process counts is when it has exec'd.  As root the probe hears of every exec
+ * from the kernel's process events connector, with the moment it happened: on two
+ * cores the probe itself may wait a millisecond for a core behind the very process it
+ * times, and that wait is not the supervisor's.  /proc is still scanned, for what
+ * happened before the probe started listening and in case events are lost (then the
+ * time a process is found is the time of the scan, as without the connector).
+ *
  * Every subcommand prints one line of numbers on stdout; exit 1 on timeout, 2 on usage. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,8 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -99,6 +111,73 @@ static size_t words_to_cmdline(const char *words, char *out, size_t size) {
  * scans without it is it taken for gone. */
 enum { PID_UNSEEN, PID_MATCHED, PID_DEAD, PID_MISSING, PID_MISSING_MAX = 250 };
 
+/* ---- exec events ---- */
+
+/* Subscribe to the kernel's process events; -1 where that is not possible (not root, no
+ * CONFIG_PROC_EVENTS). */
+static int exec_events_open(void) {
+        int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+        if (fd < 0)
+                return -1;
+        int size = 16 << 20;  /* a thousand starts are a few thousand events */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+        struct __attribute__((packed)) {
+                struct nlmsghdr nl;
+                struct cn_msg cn;
+                enum proc_cn_mcast_op op;
+        } msg = { .nl = { .nlmsg_len = sizeof msg, .nlmsg_type = NLMSG_DONE, .nlmsg_pid = (uint32_t)getpid() },
+                  .cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
+                  .op = PROC_CN_MCAST_LISTEN };
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || send(fd, &msg, sizeof msg, 0) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* The next exec event queued: 1 with its pid and time (CLOCK_MONOTONIC seconds), 0 when
+ * there is none now, -1 when events were lost. */
+static int exec_event_next(int fd, int *pid, double *when) {
+        static union {
+                char bytes[16384];
+                struct nlmsghdr align;
+        } buf;
+        static size_t len, offset;
+        for (;;) {
+                if (offset >= len) {
+                        ssize_t n = recv(fd, buf.bytes, sizeof buf.bytes, 0);
+                        if (n < 0)
+                                return errno == EAGAIN || errno == EINTR ? 0 : -1;
+                        len = (size_t)n;
+                        offset = 0;
+                }
+                struct nlmsghdr *nl = (struct nlmsghdr *)(buf.bytes + offset);
+                if (!NLMSG_OK(nl, (unsigned)(len - offset))) {
+                        offset = len;
+                        continue;
+                }
+                offset += NLMSG_ALIGN(nl->nlmsg_len);
+                const struct cn_msg *cn = NLMSG_DATA(nl);
+                const struct proc_event *ev = (const struct proc_event *)cn->data;
+                if (ev->what != PROC_EVENT_EXEC)
+                        continue;
+                *pid = ev->event_data.exec.process_tgid;
+                *when = (double)ev->timestamp_ns / 1e9;
+                return 1;
+        }
+}
+
+/* Wait up to US microseconds for events on FD (or just sleep when there is none). */
+static void wait_events(int fd, long us) {
+        if (fd < 0) {
+                pause_us(us);
+                return;
+        }
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        (void)poll(&p, 1, (int)(us / 1000 > 0 ? us / 1000 : 1));
+}
+
 /* Scan the pids forked since SNAPSHOT; a pid's command line matches when it starts with
  * PATTERN (PREFIX) or equals it.  Matches and dead pids are remembered in STATE so they
  * are not read again.  Returns how many pids have matched so far; *first the first
@@ -133,6 +212,35 @@ static int scan_new(int snapshot, const char *pattern, size_t pattern_len, bool 
         return *matched;
 }
 
+static bool cmdline_matches(int pid, const char *pattern, size_t pattern_len, bool prefix) {
+        char buf[4096];
+        ssize_t n = read_cmdline(pid, buf, sizeof buf);
+        return n >= 0 && (prefix ? (size_t)n >= pattern_len && memcmp(buf, pattern, pattern_len) == 0
+                                 : (size_t)n == pattern_len && memcmp(buf, pattern, pattern_len) == 0);
+}
+
+/* Take the exec events queued on FD: every pid that now runs PATTERN and was not counted
+ * yet is counted, and *latest (and *first) follow.  Returns false if events were lost. */
+static bool take_exec_events(int fd, const char *pattern, size_t pattern_len, bool prefix, unsigned char *state,
+                             int *matched, int *first, double *latest) {
+        int pid, r;
+        double when;
+        while (fd >= 0 && (r = exec_event_next(fd, &pid, &when)) != 0) {
+                if (r < 0)
+                        return false;
+                if (pid <= 0 || pid > pid_max() || state[pid] == PID_MATCHED
+                    || !cmdline_matches(pid, pattern, pattern_len, prefix))
+                        continue;
+                state[pid] = PID_MATCHED;
+                if (!*first)
+                        *first = pid;
+                (*matched)++;
+                if (when > *latest)
+                        *latest = when;
+        }
+        return true;
+}
+
 /* waitcount MARKER N SNAPSHOT TIMEOUT_MS: wait until N processes forked since SNAPSHOT
  * run MARKER (argv[0]); print the CLOCK_MONOTONIC time it happened. */
 static int cmd_waitcount(int argc, char **argv) {
@@ -144,18 +252,36 @@ static int cmd_waitcount(int argc, char **argv) {
                 return 2;
         memcpy(pattern, argv[1], len);
         int want = atoi(argv[2]), snapshot = atoi(argv[3]), matched = 0, first = 0;
-        double deadline = now() + atoi(argv[4]) / 1000.0;
+        double deadline = now() + atoi(argv[4]) / 1000.0, latest = 0;
         unsigned char *state = calloc((size_t)pid_max() + 1, 1);
         if (!state)
                 return 2;
-        while (scan_new(snapshot, pattern, len, true, state, &matched, &first) < want) {
+        int events = exec_events_open();
+        double last_scan = 0;
+        for (;;) {
+                /* Events first: a pid they count has its exact time. */
+                if (!take_exec_events(events, pattern, len, true, state, &matched, &first, &latest)) {
+                        close(events);
+                        events = -1;
+                }
+                /* The scan finds what exec'd before the probe listened; with events it
+                 * is only a safety net. */
+                if (events < 0 || last_scan == 0 || now() - last_scan > 0.1) {
+                        int before = matched;
+                        scan_new(snapshot, pattern, len, true, state, &matched, &first);
+                        last_scan = now();
+                        if (matched > before)
+                                latest = last_scan;  /* found by the scan: known only from now */
+                }
+                if (matched >= want)
+                        break;
                 if (now() > deadline) {
                         printf("timeout %d\n", matched);
                         return 1;
                 }
-                pause_us(500);
+                wait_events(events, 500);
         }
-        printf("%.6f %d\n", now(), matched);
+        printf("%.6f %d\n", latest, matched);
         return 0;
 }
 
@@ -170,22 +296,34 @@ static int cmd_restart(int argc, char **argv) {
         unsigned char *state = calloc((size_t)pid_max() + 1, 1);
         if (!state)
                 return 2;
+        int events = exec_events_open();
         int snapshot = last_pid();
-        double start = now(), deadline = start + atoi(argv[3]) / 1000.0;
+        double start = now(), deadline = start + atoi(argv[3]) / 1000.0, when = 0;
         if (kill(victim, SIGKILL) < 0) {
                 perror("kill");
                 return 2;
         }
-        /* Poll every 50 us, not busily: on a machine with few cores a busy poller would
-         * take the core the new process needs for its exec, and time the scheduler. */
-        while (scan_new(snapshot, pattern, len, false, state, &matched, &found) == 0) {
+        /* Wait for the events, or poll every 50 us without them: not busily, since on a
+         * machine with few cores a busy poller would take the core the new process needs
+         * for its exec, and time the scheduler. */
+        for (;;) {
+                if (!take_exec_events(events, pattern, len, false, state, &matched, &found, &when)) {
+                        close(events);
+                        events = -1;
+                }
+                if (matched)
+                        break;
+                if (events < 0 && scan_new(snapshot, pattern, len, false, state, &matched, &found) > 0) {
+                        when = now();
+                        break;
+                }
                 if (now() > deadline) {
                         printf("timeout\n");
                         return 1;
                 }
-                pause_us(50);
+                wait_events(events, 50);
         }
-        printf("%.1f %d\n", (now() - start) * 1e6, found);
+        printf("%.1f %d\n", (when - start) * 1e6, found);
         return 0;
 }
 
