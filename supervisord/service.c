@@ -104,6 +104,10 @@ static size_t service_table_size, service_table_capacity;
 static service_observer_t service_observer;
 static void *service_observer_data;
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
+/* Some service may have start_pending or stop_pending set: without one, a state change
+ * has no pass over the table to schedule (it is O(N), and a crash loop changes states
+ * all the time). */
+static bool any_pending;
 static struct deadlines *service_deadlines;  /* owned: every service's timer */
 /* Work per wake-up, each step of which may be a spawn (~50 us): enough for a thousand
  * services to go quickly, few enough that control clients, served first between
@@ -1100,11 +1104,14 @@ static int services_on_pending(sd_event_source *source, void *userdata) {
                 if (s->start_pending)
                         service_check_start_pending(s);
         }
+        any_pending = false;
+        for (size_t i = 0; i < service_table_size && !any_pending; i++)
+                any_pending = service_table[i]->start_pending || service_table[i]->stop_pending;
         return 0;
 }
 
 static void services_schedule_pending(void) {
-        if (pending_source)
+        if (pending_source && any_pending)
                 sd_event_source_set_enabled(pending_source, SD_EVENT_ONESHOT);
 }
 
@@ -1313,7 +1320,7 @@ void services_stop_ordered(struct service **list, size_t n) {
                 s->start_pending = false;
                 s->start_after_stop = false;
                 if (state_is_active(s->state) || s->state == STATE_BACKOFF)
-                        s->stop_pending = true;
+                        s->stop_pending = any_pending = true;
         }
         services_on_pending(NULL, NULL);
 }
@@ -1517,7 +1524,7 @@ int service_start(struct service *s) {
         s->stop_pending = false;
         if (s->config->after[0]) {
                 /* Decided in the next pass, once every start of this round has been asked. */
-                s->start_pending = true;
+                s->start_pending = any_pending = true;
                 service_clear_message(s);
                 services_schedule_pending();
                 service_notify(s, SERVICE_EVENT_STATE);
