@@ -211,6 +211,13 @@ static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *
 }
 
 static sd_event_source *reap_more_source;  /* owned: reaping goes on next iteration */
+static sd_event_source *sweep_source;      /* owned: the next look at all children */
+static uint64_t last_sweep_usec;
+
+/* How long an exit whose SIGCHLD merged into another's may wait to be seen.  A look at
+ * all children walks the kernel's list of them (20 us with a thousand); at most this
+ * often, a storm of exits costs a fraction of a percent instead of a third of our CPU. */
+#define SWEEP_INTERVAL_USEC (5 * USEC_PER_MSEC)
 
 static void reap(pid_t hint);
 
@@ -221,14 +228,43 @@ static int on_reap_more(sd_event_source *source, void *userdata) {
         return 0;
 }
 
+static int on_sweep(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)usec;
+        (void)userdata;
+        reap(0);
+        return 0;
+}
+
 static void reap(pid_t hint) {
+        uint64_t now = 0;
+        (void)sd_event_now(event, CLOCK_MONOTONIC, &now);
+        if (hint > 0 && services_reap_pid(hint) && now < last_sweep_usec + SWEEP_INTERVAL_USEC) {
+                /* The signal's own process is dealt with; others it may stand for are
+                 * looked for a little later. */
+                if (!sweep_source
+                    && sd_event_add_time(event, &sweep_source, CLOCK_MONOTONIC,
+                                         last_sweep_usec + SWEEP_INTERVAL_USEC, USEC_PER_MSEC,
+                                         on_sweep, NULL) < 0)
+                        goto sweep;
+                if (sweep_source) {
+                        (void)sd_event_source_set_time(sweep_source, last_sweep_usec + SWEEP_INTERVAL_USEC);
+                        (void)sd_event_source_set_enabled(sweep_source, SD_EVENT_ONESHOT);
+                }
+                finish_if_stopped();
+                return;
+        }
+sweep:
+        last_sweep_usec = now;
+        if (sweep_source)
+                (void)sd_event_source_set_enabled(sweep_source, SD_EVENT_OFF);
         /* A bounded amount per iteration, so that control clients get their turn in a
          * storm of exits; the rest on the next. */
-        if (services_reap(hint)) {
+        if (services_reap()) {
                 if (reap_more_source || sd_event_add_defer(event, &reap_more_source, on_reap_more, NULL) >= 0)
                         (void)sd_event_source_set_enabled(reap_more_source, SD_EVENT_ONESHOT);
                 else
-                        while (services_reap(0))
+                        while (services_reap())
                                 ;
         }
         /* As PID 1 at shutdown, an orphan's exit may be the last one waited for. */
@@ -342,6 +378,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
+        sweep_source = sd_event_source_disable_unref(sweep_source);
         services_free();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */

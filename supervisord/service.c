@@ -1262,16 +1262,32 @@ static struct service *services_find_by_pid(pid_t pid) {
 
 static void services_on_reaped(pid_t pid, int status);
 
-bool services_reap(pid_t hint) {
-        /* The process the signal named first, with a look at it alone: waitpid(-1) walks
-         * the list of all our children, 20 us with a thousand, which a restart should not
-         * wait for.  Then every other one: exits that came together share one signal. */
+static void services_after_reap(void) {
+        /* Reaping may have emptied the process group of a service being stopped.  The
+         * loop re-reads the size: finishing a stop can remove a service (reload). */
+        for (size_t i = 0; n_stopping > 0 && i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                service_finish_stop_if_done(s);
+                if (i < service_table_size && service_table[i] != s)
+                        i--;
+        }
+}
+
+bool services_reap_pid(pid_t pid) {
+        /* A look at this process alone: waitpid(-1) walks the list of all our children,
+         * 20 us with a thousand, which a restart should not wait for. */
+        int status;
+        if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
+                return false;
+        services_on_reaped(pid, status);
+        services_after_reap();
+        return true;
+}
+
+bool services_reap(void) {
+        /* Every child that has exited: exits that came together share one signal. */
         int status;
         size_t reaped = 0;
-        if (hint > 0 && waitpid(hint, &status, WNOHANG) == hint) {
-                services_on_reaped(hint, status);
-                reaped++;
-        }
         bool more = false;
         for (;;) {
                 if (reaped == REAPS_PER_WAKEUP) {
@@ -1284,14 +1300,7 @@ bool services_reap(pid_t hint) {
                 services_on_reaped(pid, status);
                 reaped++;
         }
-        /* Reaping may have emptied the process group of a service being stopped.  The
-         * loop re-reads the size: finishing a stop can remove a service (reload). */
-        for (size_t i = 0; n_stopping > 0 && i < service_table_size; i++) {
-                struct service *s = service_table[i];
-                service_finish_stop_if_done(s);
-                if (i < service_table_size && service_table[i] != s)
-                        i--;
-        }
+        services_after_reap();
         return more;
 }
 

@@ -85,10 +85,12 @@ struct service *services_find(const char *name);
 size_t services_match(const char *name, struct service **out, size_t max);
 void services_set_observer(service_observer_t observer, void *userdata);
 
-/* Reap exited children (services and adopted orphans alike) and act on each, HINT (the
- * pid SIGCHLD named, or 0) first.  Returns true when it stopped at its bound of work
- * with more perhaps left: call again soon (their SIGCHLD has come and gone). */
-bool services_reap(pid_t hint);
+/* Reap PID (the one SIGCHLD named) if it has exited, and act on it: true if it had. */
+bool services_reap_pid(pid_t pid);
+/* Reap exited children (services and adopted orphans alike) and act on each.  Returns
+ * true when it stopped at its bound of work with more perhaps left: call again soon
+ * (their SIGCHLD has come and gone). */
+bool services_reap(void);
 void services_start_autostart(void);
 /* Stop the LIST (all when list is NULL) in reverse dependency order: a service is only
  * stopped once everything in the set that runs `after` it has stopped. */
