@@ -1080,6 +1080,10 @@ def main():
     args.log_bytes -= args.log_bytes % 100  # whole lines: line-based loggers hold a partial one
     if args.log_runs < 1:
         ap.error("--log-runs must be at least 1")
+    for path, what in ((args.probe, "the probe"), (args.supervisord, "supervisord"),
+                       (args.supervisorctl, "supervisorctl")):
+        if not os.access(path, os.X_OK):
+            ap.error(f"{what} is not built ({path}): `make bench` builds everything it needs and runs this")
     args.peers = [p for p in args.peers.split(",") if p]
     for p in args.peers:
         if p not in PEERS:
