@@ -588,6 +588,10 @@ const char *log_capture_problem(struct log_capture *c) {
         /* One buffer for all: formatted on demand, not kept in every capture. */
         static char problem[PATH_MAX + 160];
         char path[PATH_MAX];
+        problem[0] = '\0';
+        /* Asked for every service on every status: nothing to format when all is well. */
+        if (!c->write_error && !c->rotate_error && !c->journal_error)
+                return problem;
         capture_path(c, 0, path, sizeof path);
         if (c->write_error)
                 snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path, strerror(-c->write_error),
@@ -597,8 +601,6 @@ const char *log_capture_problem(struct log_capture *c) {
         else if (c->journal_error)
                 snprintf(problem, sizeof problem, "journal unavailable (%s): output goes to %s", strerror(-c->journal_error),
                          path);
-        else
-                problem[0] = '\0';
         return problem;
 }
 
