@@ -173,7 +173,7 @@ run-valgrind: all $(VALGRIND_TESTS:%=$(B)/tests/%)
 
 # The benchmark (tests/bench/, issue 7): our supervisord against Debian's supervisor, runit
 # and s6 (installed when missing, as root) and the physical limits, for BENCH_N services;
-# the table goes to stdout and $(B)/bench/results.md.  Slow (about 15 minutes on 2 cores) and noisy
+# the table goes to stdout and $(B)/bench/results.md.  Slow (about 17 minutes on 2 cores) and noisy
 # on a busy machine; `make check` runs a smoke version of it (N = 10, ours only).
 PYTHON  ?= python3
 BENCH_N ?= 100 1000
