@@ -345,13 +345,16 @@ static void target_evaluate(struct client *c, struct target *t) {
 static bool client_check_targets(struct client *c) {
         if (c->answered || c->waiting_shutdown)
                 return true;
-        size_t failed = 0;
+        /* Every target, not up to the first unfinished one: a restart's start is begun
+         * here, and one service still starting must not hold back the others. */
+        size_t failed = 0, unfinished = 0;
         for (size_t i = 0; i < c->n_targets; i++) {
                 target_evaluate(c, &c->targets[i]);
-                if (!c->targets[i].done)
-                        return true;
-                failed += !c->targets[i].ok;
+                unfinished += !c->targets[i].done;
+                failed += c->targets[i].done && !c->targets[i].ok;
         }
+        if (unfinished)
+                return true;
         for (size_t i = 0; i < c->n_targets; i++) {
                 const struct target *t = &c->targets[i];
                 client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", t->service ? service_name(t->service) : t->removed_name,

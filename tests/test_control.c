@@ -1047,6 +1047,42 @@ START_TEST(test_stop_all_start_all) {
 }
 END_TEST
 
+/* A restart of many starts them all at once: each waits out its own start-secs, not the
+ * sum of those before it. */
+START_TEST(test_restart_all_in_parallel) {
+        static const char *const names[] = { "a", "b", "c", "d" };
+        struct daemon d;
+        char out[4096];
+        pid_t before[4];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service a {\n command = \"sleep 60\"\n start-secs = 2\n}\n"
+                            "service b {\n command = \"sleep 60\"\n start-secs = 2\n}\n"
+                            "service c {\n command = \"sleep 60\"\n start-secs = 2\n}\n"
+                            "service d {\n command = \"sleep 60\"\n start-secs = 2\n}\n");
+        daemon_start(&d);
+        for (int i = 0; i < 4; i++)
+                ck_assert(wait_for_state(&d, names[i], "RUNNING", 10000));
+        for (int i = 0; i < 4; i++)
+                before[i] = service_up(&d, names[i]);
+        long long start = now_ms();
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
+        long long took = now_ms() - start;
+        ck_assert_str_eq(out, "a: restarted\nb: restarted\nc: restarted\nd: restarted\n");
+        /* One after another would be at least 8 s. */
+        ck_assert_msg(took >= 2000 && took < 6000, "restart of 4 with start-secs = 2 took %lld ms", took);
+        for (int i = 0; i < 4; i++) {
+                pid_t after = service_up(&d, names[i]);
+                ck_assert(process_exists(after));
+                ck_assert_int_eq(process_parent(after), d.pid);
+                ck_assert_int_ne(after, before[i]);
+                ck_assert_int_eq(process_state(before[i]), 0);
+        }
+        ck_assert_int_eq(daemon_stop(&d, 5000), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_signal_is_delivered) {
         struct daemon d;
         char out[4096], got[256], ready[256], text[64];
@@ -1276,6 +1312,7 @@ static Suite *control_suite(void) {
         tcase_add_test(tc, test_start_waits_until_running);
         tcase_add_test(tc, test_stop_waits_until_gone);
         tcase_add_test(tc, test_restart_changes_pid);
+        tcase_add_test(tc, test_restart_all_in_parallel);
         tcase_add_test(tc, test_stop_all_start_all);
         tcase_add_test(tc, test_signal_is_delivered);
         tcase_add_test(tc, test_pid_command);
