@@ -347,16 +347,17 @@ static bool client_check_targets(struct client *c) {
                 return true;
         /* Every target, not up to the first unfinished one: a restart's start is begun
          * here, and one service still starting must not hold back the others. */
-        size_t failed = 0, unfinished = 0;
+        bool finished = true;
         for (size_t i = 0; i < c->n_targets; i++) {
                 target_evaluate(c, &c->targets[i]);
-                unfinished += !c->targets[i].done;
-                failed += c->targets[i].done && !c->targets[i].ok;
+                finished &= c->targets[i].done;
         }
-        if (unfinished)
+        if (!finished)
                 return true;
+        size_t failed = 0;
         for (size_t i = 0; i < c->n_targets; i++) {
                 const struct target *t = &c->targets[i];
+                failed += !t->ok;
                 client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", t->service ? service_name(t->service) : t->removed_name,
                               t->ok ? "ok" : "error", t->message);
         }
