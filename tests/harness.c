@@ -330,10 +330,36 @@ bool wait_for_file(const char *path, int timeout_ms) {
         return WAIT_UNTIL(read_text_file(path, buf, sizeof buf) > 0, timeout_ms);
 }
 
+/* The parent of PID from /proc/PID/stat, 0 if it cannot be read. */
+static pid_t stat_parent(pid_t pid) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        if (read_text_file(path, buf, sizeof buf) <= 0)
+                return 0;
+        const char *close = strrchr(buf, ')');  /* the command name may hold anything */
+        int ppid = 0;
+        char state;
+        if (!close || sscanf(close + 1, " %c %d", &state, &ppid) != 2)
+                return 0;
+        return ppid;
+}
+
+/* Whether PID descends from ANCESTOR: a walk up the parent links, bounded in case the
+ * links change under us. */
+static bool descends_from(pid_t pid, pid_t ancestor) {
+        for (int depth = 0; pid > 1 && depth < 64; depth++) {
+                pid = stat_parent(pid);
+                if (pid == ancestor)
+                        return true;
+        }
+        return false;
+}
+
 int count_processes(const char *cmdline) {
         DIR *dir = opendir("/proc");
         struct dirent *e;
         int n = 0;
+        pid_t self = getpid();
         ck_assert_ptr_nonnull(dir);
         while ((e = readdir(dir))) {
                 pid_t pid = atoi(e->d_name);
@@ -345,11 +371,15 @@ int count_processes(const char *cmdline) {
                 for (ssize_t i = 0; i + 1 < len; i++)
                         if (buf[i] == '\0')
                                 buf[i] = ' ';
-                if (len > 0 && strcmp(buf, cmdline) == 0)
+                if (len > 0 && strcmp(buf, cmdline) == 0 && descends_from(pid, self))
                         n++;
         }
         closedir(dir);
         return n;
+}
+
+void harness_adopt_orphans(void) {
+        ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 }
 
 /* tests/helper_NAME.c, built next to the running test program, into PATH. */

@@ -65,8 +65,13 @@ ssize_t read_text_file(const char *path, char *buf, size_t size);
 void sleep_ms(int ms);
 long long now_ms(void);
 
-/* Live processes whose command line (NULs read as spaces) is exactly CMDLINE. */
+/* Live processes whose command line (NULs read as spaces) is exactly CMDLINE and that
+ * descend from this test process (the daemons it started and their services), so that
+ * another test run on the machine, or a stray process, is never counted. */
 int count_processes(const char *cmdline);
+/* Make this test process a child subreaper, so that what a killed daemon leaves behind is
+ * re-parented here and still counted by count_processes(), not lost to init. */
+void harness_adopt_orphans(void);
 /* The heartbeat client helper program, built next to the running test program. */
 const char *heartbeat_helper_path(void);
 /* The helper that logs when each ping arrives (tests/helper_ping_clock.c), likewise. */

@@ -22,6 +22,7 @@ static void kill9_daemon(struct daemon *d) {
 START_TEST(test_sigkill_leaves_no_duplicates) {
         struct daemon d;
         char pidfile[256], buf[64];
+        harness_adopt_orphans();  /* what the SIGKILL leaves behind stays countable */
         daemon_init(&d);
         snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", d.dir);
         /* "direct": a plain service.  "family": its grandchild shares its group.
@@ -129,6 +130,7 @@ START_TEST(test_record_of_a_crash_loop) {
         struct daemon d;
         struct stat st;
         char record[300], stray_cmdline[64];
+        harness_adopt_orphans();
         daemon_init(&d);
         snprintf(record, sizeof record, "%s.groups", d.pidfile);
         /* This run's own stray: another run's (a parallel make check) is not ours to find. */
@@ -136,11 +138,17 @@ START_TEST(test_record_of_a_crash_loop) {
         daemon_write_config(&d, "service flapper { command = \"/bin/sh -c '%s & sleep 0.02'\"\n"
                                 " start-secs = 0\n restart = always\n}\n", stray_cmdline);
         daemon_start(&d);
-        sleep_ms(3000);  /* a hundred restarts and more */
+        /* Enough restarts that the record has been compacted a few times over, however
+         * long this machine takes for them: the test is about the record, not the speed. */
+        const int wanted = harness_instrumented() ? 10 : 100;
+        int seen = 0;
         char out[4096];
-        ctl(&d, out, sizeof out, "--json status flapper");
-        const char *restarts = strstr(out, "\"restarts\":");
-        ck_assert_msg(restarts && atoi(restarts + 11) >= (harness_instrumented() ? 10 : 100), "%s", out);
+        for (long long end = now_ms() + 40000; seen < wanted && now_ms() < end; sleep_ms(250)) {
+                ctl(&d, out, sizeof out, "--json status flapper");
+                const char *restarts = strstr(out, "\"restarts\":");
+                seen = restarts ? atoi(restarts + 11) : -1;
+        }
+        ck_assert_msg(seen >= wanted, "expected at least %d restarts within 40 s, saw %d: %s", wanted, seen, out);
         /* Two lines a restart, 12 bytes each: without compaction it would be past 2 KiB. */
         ck_assert_int_eq(stat(record, &st), 0);
         ck_assert_msg(st.st_size < 2048, "record of %lld bytes for one service", (long long)st.st_size);
@@ -161,7 +169,7 @@ END_TEST
 static Suite *crash_suite(void) {
         Suite *s = suite_create("crash");
         TCase *tc = tcase_create("crash");
-        tcase_set_timeout(tc, 60);
+        tcase_set_timeout(tc, 90);
         tcase_add_test(tc, test_sigkill_leaves_no_duplicates);
         tcase_add_test(tc, test_record_ignores_reused_number);
         tcase_add_test(tc, test_record_of_a_crash_loop);
