@@ -114,7 +114,12 @@ void daemon_start(struct daemon *d) {
         }
         d->pid = pid;
         bool up = WAIT_UNTIL(socket_answers(d->sock) || waitpid(pid, NULL, WNOHANG) == pid, SOON_MS);
-        ck_assert_msg(up && socket_answers(d->sock), "supervisord did not come up (log %s)", d->log);
+        if (!up || !socket_answers(d->sock)) {
+                char log[2048] = "";
+                read_text_file(d->log, log, sizeof log);
+                ck_abort_msg("supervisord did not answer on %s within %d ms; its log %s: %s", d->sock, SOON_MS, d->log,
+                             log);
+        }
 }
 
 int daemon_stop(struct daemon *d, int timeout_ms) {

@@ -36,7 +36,8 @@ START_TEST(test_kill9_restarts_immediately) {
         char out[4096];
         daemon_init(&d);
         /* restart-delay = 60: a restart that waited for it would not come within the test. */
-        daemon_write_config(&d, "service sleeper {\n command = \"sleep 60\"\n start-secs = 0.2\n restart-delay = 60\n}\n");
+        daemon_write_config(&d, "service sleeper {\n command = \"sleep 60\"\n start-secs = 0.2\n"
+                                " restart-delay = 60\n restart-delay-max = 60\n}\n");
         daemon_start(&d);
         ASSERT_STATE_WITHIN(&d, "sleeper", "RUNNING", SOON_MS);
         pid_t first = service_pid_of(&d, "sleeper");
