@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmdline.h"
@@ -47,6 +48,7 @@ struct service {
         unsigned restarts;
         bool has_exited;
         int last_wait_status;
+        time_t stopped_at;            /* wall clock of the last change to STOPPED, 0 if none */
         bool killed;                  /* SIGKILL already sent in this stop */
         bool strays_signalled;        /* stop-signal already sent to strays in this stop */
         bool start_pending;           /* start asked, waiting for `after` services */
@@ -208,6 +210,8 @@ static void service_set_state(struct service *s, enum service_state state) {
         if (s->state != state)
                 log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
         n_stopping += (state == STATE_STOPPING) - (s->state == STATE_STOPPING);
+        if (state == STATE_STOPPED && s->state != STATE_STOPPED)
+                s->stopped_at = time(NULL);
         s->state = state;
         services_schedule_pending();
         service_notify(s, SERVICE_EVENT_STATE);
@@ -1512,6 +1516,7 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .uptime = s->pid ? now_monotonic() - s->spawn_time : 0,
                 .has_exited = s->has_exited,
                 .last_wait_status = s->last_wait_status,
+                .stopped_at = s->state == STATE_STOPPED ? s->stopped_at : 0,
                 .restarts = s->restarts,
                 .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
         };

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -826,6 +827,110 @@ START_TEST(test_status_format) {
 }
 END_TEST
 
+/* supervisord's way of saying when (rpcinterface's description of STOPPED), for T. */
+static void stop_time_text(time_t t, char *buf, size_t size) {
+        struct tm tm;
+        ck_assert_ptr_nonnull(localtime_r(&t, &tm));
+        strftime(buf, size, "%b %d %I:%M %p", &tm);
+}
+
+/* Stopped on request reads "stopped at TIME", not the stop signal it died of, and the
+ * name column is as wide as the longest name shown. */
+START_TEST(test_status_of_a_stopped_service_and_long_names) {
+        static const char long_name[] = "a-service-with-a-name-of-40-characters-x";
+        struct daemon d;
+        char out[4096], line[256], expected[256], before_text[64], after_text[64];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service web {\n command = \"sleep 60\"\n start-secs = 0\n}\n"
+                            "service %s {\n command = \"sleep 60\"\n start-secs = 0\n}\n"
+                            "service idle {\n command = \"sleep 60\"\n autostart = false\n}\n",
+                            long_name);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, long_name, "RUNNING", SOON_MS);
+
+        time_t before = time(NULL);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop web"), 0);
+        time_t after = time(NULL);
+        stop_time_text(before, before_text, sizeof before_text);
+        stop_time_text(after, after_text, sizeof after_text);
+
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 3);
+        ck_assert_int_eq(count_lines(out), 3);
+        int width = (int)strlen(long_name);
+        line_of(out, "web", line, sizeof line);
+        snprintf(expected, sizeof expected, "%-*s %-9s stopped at %s", width, "web", "STOPPED", before_text);
+        if (strcmp(line, expected) != 0)  /* the minute may have turned during the stop */
+                snprintf(expected, sizeof expected, "%-*s %-9s stopped at %s", width, "web", "STOPPED", after_text);
+        ck_assert_str_eq(line, expected);
+        snprintf(expected, sizeof expected, "%-*s %-9s %s", width, "idle", "STOPPED", "not started");
+        ck_assert_str_eq(line_of(out, "idle", line, sizeof line), expected);
+        snprintf(expected, sizeof expected, "%s RUNNING   pid ", long_name);
+        ck_assert_msg(starts_with(line_of(out, long_name, line, sizeof line), expected), "line '%s'", line);
+        /* Alone, a short name keeps the usual 24 columns. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status idle"), 3);
+        snprintf(expected, sizeof expected, "%-24s %-9s %s\n", "idle", "STOPPED", "not started");
+        ck_assert_str_eq(out, expected);
+
+        /* --json keeps what it died of, and says when it stopped. */
+        char object[1024], member[64];
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status"), 3);
+        json_object_of(out, "web", object, sizeof object);
+        ck_assert_msg(json_has(object, "\"signal\":\"TERM\"") && json_has(object, "\"exit_status\":null"), "%s", object);
+        const char *at = strstr(object, "\"stopped_at\":");
+        ck_assert_msg(at != NULL, "no stopped_at: %s", object);
+        long long stopped_at = atoll(at + strlen("\"stopped_at\":"));
+        ck_assert_msg(stopped_at >= before && stopped_at <= after, "stopped_at %lld, expected from %lld to %lld",
+                      stopped_at, (long long)before, (long long)after);
+        json_object_of(out, "idle", object, sizeof object);
+        ck_assert_msg(json_has(object, "\"stopped_at\":null"), "%s", object);
+        json_object_of(out, long_name, object, sizeof object);
+        ck_assert_msg(json_has(object, "\"stopped_at\":null"), "%s", object);
+        /* Started again: no longer stopped. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start web"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status web"), 0);
+        snprintf(member, sizeof member, "\"stopped_at\":null");
+        ck_assert_msg(strstr(out, member), "%s", out);
+        ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* Supervisorctl's stdout alone (stderr to /dev/null) for ARGS; its exit status. */
+static int ctl_stdout(struct daemon *d, char *out, size_t size, const char *args) {
+        char command[1024];
+        snprintf(command, sizeof command, "exec %s -s %s %s 2>/dev/null", supervisorctl_path(), d->sock, args);
+        char *argv[] = { "sh", "-c", command, NULL };
+        return run_capture(argv, out, size);
+}
+
+/* A request refused as a whole prints its error alone, not an empty list besides it. */
+START_TEST(test_json_error_alone) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service web {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        static const char *const refused[] = { "--json stop nosuch", "--json start web nosuch", "--json status nosuch",
+                                               "--json restart nosuch", "--json signal HUP nosuch" };
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+                ck_assert_int_eq(ctl_stdout(&d, out, sizeof out, refused[i]), 4);
+                ck_assert_msg(out[0] == '\0', "%s printed on stdout: '%s'", refused[i], out);
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "%s", refused[i]), 4);
+                ck_assert_str_eq(out, "supervisorctl: no such service: nosuch\n");
+        }
+        /* A list that is there is printed as before, also one of failures. */
+        ck_assert_int_eq(ctl_stdout(&d, out, sizeof out, "--json stop web"), 0);
+        ck_assert_str_eq(out, "[{\"name\":\"web\",\"ok\":true,\"message\":\"stopped\"}]\n");
+        ck_assert_int_eq(ctl_stdout(&d, out, sizeof out, "--json signal HUP web"), 1);
+        ck_assert_str_eq(out, "[{\"name\":\"web\",\"ok\":false,\"message\":\"not running\"}]\n");
+        ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_json_output) {
         struct daemon d;
         char out[4096], expected[512];
@@ -1347,6 +1452,8 @@ static Suite *control_suite(void) {
         tcase_add_test(tc, test_ctl_unreachable);
         tcase_add_test(tc, test_ctl_exit_statuses);
         tcase_add_test(tc, test_status_format);
+        tcase_add_test(tc, test_status_of_a_stopped_service_and_long_names);
+        tcase_add_test(tc, test_json_error_alone);
         tcase_add_test(tc, test_json_output);
         tcase_add_test(tc, test_start_waits_until_running);
         tcase_add_test(tc, test_stop_waits_until_gone);
