@@ -1,6 +1,7 @@
 /* test_supervision.c — the state machine against real processes: restarts after kill -9,
  * restart policies, backoff timing, FATAL after start-retries, stop-timeout and SIGKILL,
  * and the process group on stop and on crash. */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,47 @@ START_TEST(test_start_secs) {
 }
 END_TEST
 
+/* A forking daemon that leaves the process group after its pidfile was read, while a child
+ * of it stays in the old group: the stop signal goes to the daemon as well, not only to
+ * the group supervisord knew of (which would leave it running until the stop-timeout's
+ * SIGKILL, or, as that went to the same group, for good). */
+START_TEST(test_stop_reaches_a_main_process_outside_its_group) {
+        struct daemon d;
+        char out[4096], pidfile[256], go[256];
+        daemon_init(&d);
+        snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", d.dir);
+        snprintf(go, sizeof go, "%s/go", d.dir);
+        daemon_write_config(&d,
+                "service forker { type = forking\n pidfile = %s\n start-secs = 0.2\n stop-timeout = 60\n"
+                "  command = \"/bin/sh -c '/bin/sh -c \\\"echo \\\\$\\\\$ > %s; sleep 3801 &"
+                " while [ ! -e %s ]; do sleep 0.05; done; exec setsid sleep 3802\\\" < /dev/null & exit 0'\"\n}\n",
+                pidfile, pidfile, go);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
+        pid_t daemon_pid = service_pid_of(&d, "forker");
+        ck_assert_int_gt(daemon_pid, 0);
+        pid_t group = getpgid(daemon_pid);
+        ck_assert_int_ne(group, daemon_pid);
+        /* Now it leaves the group; its child sleep 3801 stays there. */
+        ck_assert_int_eq(close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        ASSERT_WITHIN(getpgid(daemon_pid) == daemon_pid, SOON_MS);
+        ck_assert_int_eq(count_processes("sleep 3801"), 1);
+
+        /* Well before the 60 s stop-timeout (the supervisorctl is killed after SOON_MS). */
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%d", SOON_MS / 1000);
+        char *argv[] = { "timeout", seconds, (char *)supervisorctl_path(), "-s", d.sock, "stop", "forker", NULL };
+        ck_assert_int_eq(run_capture(argv, out, sizeof out), 0);
+        ck_assert_str_eq(out, "forker: stopped\n");
+        ck_assert(!process_exists(daemon_pid));
+        ck_assert_int_eq(count_processes("sleep 3801") + count_processes("sleep 3802"), 0);
+        /* By the stop signal, not a SIGKILL. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json status forker"), 3);
+        ck_assert_msg(strstr(out, "\"signal\":\"TERM\""), "%s", out);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_stop_timeout_sigkill) {
         struct daemon d;
         char out[4096], pidfile[256];
@@ -290,6 +332,7 @@ static Suite *supervision_suite(void) {
         tcase_add_test(tc, test_crash_kills_leftovers);
         tcase_add_test(tc, test_exec_failure_reported);
         tcase_add_test(tc, test_stop_during_backoff_and_autostart_false);
+        tcase_add_test(tc, test_stop_reaches_a_main_process_outside_its_group);
         suite_add_tcase(s, tc);
         return s;
 }
