@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -109,9 +110,21 @@ static int send_all(int fd, const char *buf, size_t len) {
 }
 
 /* What the answer's records add up to. */
+/* A status line for humans, held until every one is in: the name column is as wide as
+ * the longest name shown. */
+struct status_row {
+        char *name;  /* owned */
+        char *rest;  /* owned: state and description */
+};
+
+#define STATUS_NAME_WIDTH 24  /* at least: the usual names line up as they always did */
+
 struct outcome {
         bool any_not_running;
         unsigned records;
+        bool array_open;  /* --json: the "[" of a list is out */
+        struct status_row *rows;  /* owned, with n_rows entries */
+        size_t n_rows;
         /* reload: one JSON array body per kind, and the notice */
         char *added, *changed, *removed, *notice;
         size_t n_added, n_changed, n_removed;
@@ -201,8 +214,17 @@ static int copy_data(FILE *in, const char *size_text) {
         return 0;
 }
 
+/* --json: a list's "[" goes out with its first element, or at the end of a list that
+ * succeeded empty: a request refused as a whole prints its error and nothing else. */
+static void open_array(struct outcome *o) {
+        if (json && !o->array_open) {
+                putchar('[');
+                o->array_open = true;
+        }
+}
+
 static void print_status(char **f, unsigned n, struct outcome *o) {
-        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec] */
+        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec [stopped_at]] */
         if (n < 8)
                 return;
         const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
@@ -210,9 +232,12 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
         /* An older supervisord sends no heartbeat field: same as none measured. */
         bool has_rtt = n >= 9 && f[8][0] >= '0' && f[8][0] <= '9';
         double rtt_ms = has_rtt ? (double)strtoull(f[8], NULL, 10) / 1000.0 : 0;
+        /* Nor, older still, when it stopped. */
+        long long stopped_at = n >= 10 && f[9][0] >= '0' && f[9][0] <= '9' ? atoll(f[9]) : 0;
         if (strcmp(state, "RUNNING") != 0)
                 o->any_not_running = true;
         if (json) {
+                open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
                 json_string(name);
                 printf(",\"state\":\"%s\",\"pid\":", state);
@@ -234,6 +259,11 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                         printf("%.3f", rtt_ms);
                 else
                         fputs("null", stdout);
+                fputs(",\"stopped_at\":", stdout);
+                if (stopped_at > 0)
+                        printf("%lld", stopped_at);
+                else
+                        fputs("null", stdout);
                 putchar('}');
                 o->records++;
                 return;
@@ -251,14 +281,50 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                          has_message ? "; " : "", has_message ? message : "");
         } else if (strcmp(message, "-") != 0)
                 snprintf(description, sizeof description, "%s", message);
-        else if (strncmp(last_exit, "exit ", 5) == 0)
+        else if (stopped_at > 0) {
+                /* Stopped on request: when, as supervisord says it ("Dec 07 01:02 PM"), not
+                 * the stop signal it died of, which would read like a crash.  A SIGKILL
+                 * after the stop-timeout is worth saying. */
+                time_t when = (time_t)stopped_at;
+                struct tm tm;
+                char at[64] = "?";
+                if (localtime_r(&when, &tm))
+                        strftime(at, sizeof at, "%b %d %I:%M %p", &tm);
+                snprintf(description, sizeof description, "stopped at %s%s", at,
+                         strcmp(last_exit, "signal KILL") == 0 ? " (killed by SIGKILL)" : "");
+        } else if (strncmp(last_exit, "exit ", 5) == 0)
                 snprintf(description, sizeof description, "exit status %s", last_exit + 5);
         else if (strncmp(last_exit, "signal ", 7) == 0)
                 snprintf(description, sizeof description, "killed by SIG%s", last_exit + 7);
         else
                 snprintf(description, sizeof description, "not started");
-        printf("%-24s %-9s %s\n", name, state, description);
         o->records++;
+        struct status_row *rows = realloc(o->rows, (o->n_rows + 1) * sizeof *rows);
+        if (rows) {
+                o->rows = rows;
+                char *copy = strdup(name), *rest;
+                if (copy && asprintf(&rest, "%-9s %s", state, description) >= 0) {
+                        rows[o->n_rows++] = (struct status_row){ .name = copy, .rest = rest };
+                        return;
+                }
+                free(copy);
+        }
+        printf("%-*s %-9s %s\n", STATUS_NAME_WIDTH, name, state, description);  /* no memory: as it comes */
+}
+
+static void print_status_rows(struct outcome *o) {
+        int width = STATUS_NAME_WIDTH;
+        for (size_t i = 0; i < o->n_rows; i++)
+                if (strlen(o->rows[i].name) > (size_t)width)
+                        width = (int)strlen(o->rows[i].name);
+        for (size_t i = 0; i < o->n_rows; i++) {
+                printf("%-*s %s\n", width, o->rows[i].name, o->rows[i].rest);
+                free(o->rows[i].name);
+                free(o->rows[i].rest);
+        }
+        free(o->rows);
+        o->rows = NULL;
+        o->n_rows = 0;
 }
 
 static void print_result(char **f, unsigned n, struct outcome *o) {
@@ -267,6 +333,7 @@ static void print_result(char **f, unsigned n, struct outcome *o) {
                 return;
         bool ok = strcmp(f[2], "ok") == 0;
         if (json) {
+                open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
                 json_string(f[1]);
                 printf(",\"ok\":%s,\"message\":", ok ? "true" : "false");
@@ -370,8 +437,6 @@ int main(int argc, char *argv[]) {
         struct outcome o = { 0 };
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
                     || verb == VERB_SIGNAL;
-        if (json && list)
-                putchar('[');
         int status = -1;
         char *line = NULL, *fields[16];
         size_t size = 0;
@@ -439,8 +504,11 @@ int main(int argc, char *argv[]) {
         free(o.removed);
         free(o.notice);
         fclose(in);
-        if (json && list)
+        print_status_rows(&o);
+        if (json && list && (o.array_open || status == EXIT_OK)) {
+                open_array(&o);
                 puts("]");
+        }
         if (status < 0) {
                 fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
                 status = EXIT_UNREACHABLE;
