@@ -5,6 +5,7 @@ VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 # systemd looks for units in /usr/local/lib/systemd/system too.
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/supervisord
 DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -56,6 +57,15 @@ all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
 $(B)/%.o: supervisord/%.c supervisord/*.h | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Installation paths the programs name (main.c: the example config), rewritten only when
+# they change, so that `make install PREFIX=/usr` rebuilds what names them.
+$(B)/paths.h: paths-changed | $(B)
+	@printf '#define SUPERVISORD_EXAMPLE_CONFIG "%s"\n' '$(DOCDIR)/supervisord.conf' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+$(B)/main.o: $(B)/paths.h
+$(B)/main.o: ALL_CFLAGS += -I$(B)
+.PHONY: paths-changed
 
 $(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests $(CHECK_CFLAGS) -c -o $@ $<
@@ -191,12 +201,12 @@ bench: all $(B)/bench/probe
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/doc/supervisord $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/supervisorctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 conf/supervisord.conf $(DESTDIR)$(PREFIX)/share/doc/supervisord/
+	install -m 0644 conf/supervisord.conf $(DESTDIR)$(DOCDIR)/
 	@# The unit names the binary where this install puts it.
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' conf/supervisord.service > $(DESTDIR)$(UNITDIR)/supervisord.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/supervisord.service
