@@ -70,14 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         struct config *config = NULL;
         int r = config_load(path, &config, error, sizeof error);
-        /* supervisorctl's look at the socket alone never fails where the whole load
-         * succeeds, and finds the same path. */
+        /* supervisorctl's look at the socket alone never finds another path than the
+         * whole load.  It may refuse what libconfuse lets pass (a stray character that
+         * its scanner skips), with a message. */
         char *socket = NULL, peek_error[512];
         int peeked = config_peek_socket(path, &socket, peek_error, sizeof peek_error);
         close(fd);
         FUZZ_ASSERT((peeked >= 0) == (socket != NULL));
-        if (r == 0)
-                FUZZ_ASSERT(peeked >= 0 && strcmp(socket, config->socket) == 0);
+        if (peeked < 0)
+                FUZZ_ASSERT(strncmp(peek_error, path, strlen(path)) == 0);
+        if (r == 0 && peeked >= 0)
+                FUZZ_ASSERT(strcmp(socket, config->socket) == 0);
         free(socket);
         if (r < 0) {
                 FUZZ_ASSERT(!config);
