@@ -91,7 +91,8 @@ def sections_of(path):
 
 def man_block_after(page, marker):
     """The literal block that follows the line containing MARKER in man/PAGE, unescaped."""
-    lines = open(os.path.join(SRC, "man", page)).read().split("\n")
+    with open(os.path.join(SRC, "man", page)) as f:
+        lines = f.read().split("\n")
     at = next(i for i, line in enumerate(lines) if marker in line)
     start = next(i for i in range(at, len(lines)) if lines[i].startswith(".Bd -literal"))
     end = next(i for i in range(start, len(lines)) if lines[i] == ".Ed")
