@@ -90,10 +90,11 @@ def sections_of(path):
 
 
 def man_block_after(page, marker):
-    """The literal block that follows the line containing MARKER in man/PAGE, unescaped."""
+    """The literal block after the line of EXAMPLES in man/PAGE that contains MARKER, unescaped."""
     with open(os.path.join(SRC, "man", page)) as f:
         lines = f.read().split("\n")
-    at = next(i for i, line in enumerate(lines) if marker in line)
+    examples = lines.index(".Sh EXAMPLES")
+    at = next(i for i in range(examples, len(lines)) if marker in lines[i])
     start = next(i for i in range(at, len(lines)) if lines[i].startswith(".Bd -literal"))
     end = next(i for i in range(start, len(lines)) if lines[i] == ".Ed")
     return "\n".join(lines[start + 1:end]).replace("\\e", "\\") + "\n"
