@@ -1151,7 +1151,7 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
                 previous = current;
                 current.text = spare;
         }
-        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, error_size);
+        r = 0;  /* not set: the caller's default */
 out:
         if (r == -ENOMEM && !error[0])
                 snprintf(error, error_size, "%s: out of memory", path);

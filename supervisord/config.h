@@ -117,10 +117,10 @@ enum config_default {
  * set) in error when there is no default for this user. */
 int config_default_path(enum config_default what, char **ret, char *error, size_t error_size);
 
-/* The global `socket` of the config at PATH, or the default when the file sets none,
- * found without parsing the rest of the file: supervisorctl reaches a running daemon
- * even after a service section has been broken.  1 (set in the file) or 0 (the default)
- * with a malloc'd path in *ret, or a negative errno with "FILE[:LINE]: message" in error. */
+/* The global `socket` of the config at PATH, found without parsing the rest of the file:
+ * supervisorctl reaches a running daemon even after a service section has been broken.
+ * 1 with a malloc'd path in *ret; 0 with *ret NULL when the file sets none; or a negative
+ * errno with "FILE[:LINE]: message" in error. */
 int config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
 
 /* Load and validate PATH.  On failure returns a negative errno and writes

@@ -67,17 +67,26 @@ static int resolve_socket(const char *socket_path, const char *config_path, bool
                 *ret = strdup(socket_path);
                 return *ret ? 0 : -ENOMEM;
         }
-        if (config_given || access(config_path, F_OK) == 0)
+        *ret = NULL;
+        if (config_given || access(config_path, F_OK) == 0) {
                 r = config_peek_socket(config_path, ret, error, sizeof error);
-        else
-                r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, sizeof error);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        fprintf(stderr, "supervisorctl: %s\n", error);
+                        return -EINVAL;
+                }
+                if (r > 0)
+                        return 0;
+        }
+        /* The daemon's default for this user; without one (no runtime directory), the
+         * system's daemon is the only one there can be. */
+        *ret_named = false;
+        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, sizeof error);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
-                fprintf(stderr, "supervisorctl: %s\n", error);
-                return -EINVAL;
-        }
-        *ret_named = r > 0;
+        if (r < 0 && !(*ret = strdup(CONFIG_DEFAULT_SOCKET)))
+                return -ENOMEM;
         return 0;
 }
 

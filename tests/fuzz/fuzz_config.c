@@ -76,11 +76,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *socket = NULL, peek_error[512];
         int peeked = config_peek_socket(path, &socket, peek_error, sizeof peek_error);
         close(fd);
-        FUZZ_ASSERT((peeked >= 0) == (socket != NULL));
+        FUZZ_ASSERT((peeked == 1) == (socket != NULL));
         if (peeked < 0)
                 FUZZ_ASSERT(strncmp(peek_error, path, strlen(path)) == 0);
-        if (r == 0 && peeked >= 0)
+        if (r == 0 && peeked == 1)
                 FUZZ_ASSERT(strcmp(socket, config->socket) == 0);
+        if (r == 0 && peeked == 0) {  /* the default, as the load computed it */
+                char *fallback = NULL;
+                FUZZ_ASSERT(config_default_path(CONFIG_DEFAULT_OF_SOCKET, &fallback, peek_error, sizeof peek_error) == 0);
+                FUZZ_ASSERT(strcmp(fallback, config->socket) == 0);
+                free(fallback);
+        }
         free(socket);
         if (r < 0) {
                 FUZZ_ASSERT(!config);
