@@ -142,6 +142,10 @@ START_TEST(test_no_runtime_dir_says_what_to_set) {
         snprintf(expected, sizeof expected,
                  "%s: socket: not run as root, and $XDG_RUNTIME_DIR is not set: set socket (or XDG_RUNTIME_DIR)\n", h.conf);
         ck_assert_msg(r == 2 && strcmp(out, expected) == 0, "exit %d, output: %s", r, out);
+        /* The client has no daemon of this user to find, but may reach the system's. */
+        r = run_as_nobody(&h, (char *[]){ (char *)supervisorctl_path(), "-c", h.conf, "version", NULL }, out, sizeof out);
+        ck_assert_msg(r == 7 && strstr(out, "cannot connect to supervisord at /run/supervisord.sock: "),
+                      "exit %d, output: %s", r, out);
 
         /* Given the socket, the pidfile is the next thing asked for, by name. */
         FILE *f = fopen(h.conf, "a");
