@@ -1068,7 +1068,11 @@ int config_default_path(enum config_default what, char **ret, char *error, size_
                                  "set log-dir");
                         return -ENOENT;
                 }
-                return n < 0 ? -ENOMEM : 0;
+                if (n < 0) {
+                        *ret = NULL;  /* asprintf leaves it undefined */
+                        return -ENOMEM;
+                }
+                return 0;
         }
         /* The socket and the pidfile belong where the session's runtime files are: on a
          * tmpfs only this user can write, cleaned when the last session ends. */
@@ -1085,8 +1089,10 @@ int config_default_path(enum config_default what, char **ret, char *error, size_
                 return -ENOENT;
         }
         n = asprintf(ret, "%s/%s", runtime, what == CONFIG_DEFAULT_OF_SOCKET ? "supervisord.sock" : "supervisord.pid");
-        if (n < 0)
+        if (n < 0) {
+                *ret = NULL;
                 return -ENOMEM;
+        }
         if (what == CONFIG_DEFAULT_OF_SOCKET && strlen(*ret) >= 108) {
                 snprintf(error, error_size, "socket: %.900s is longer than 107 bytes: set socket", *ret);
                 free(*ret);
