@@ -104,6 +104,25 @@ struct config {
         size_t n_services;
 };
 
+/* The defaults of `socket`, `pidfile` and `log-dir`: for root CONFIG_DEFAULT_SOCKET and
+ * its kin; for any other user $XDG_RUNTIME_DIR/supervisord.sock and .pid (else
+ * /run/user/UID when it is the user's) and $XDG_STATE_HOME/supervisord (else
+ * ~/.local/state/supervisord), since an unprivileged daemon cannot write /run or /var/log. */
+enum config_default {
+        CONFIG_DEFAULT_OF_SOCKET,
+        CONFIG_DEFAULT_OF_PIDFILE,
+        CONFIG_DEFAULT_OF_LOG_DIR,
+};
+/* 0 with a malloc'd path in *ret; a negative errno with a message (naming the option to
+ * set) in error when there is no default for this user. */
+int config_default_path(enum config_default what, char **ret, char *error, size_t error_size);
+
+/* The global `socket` of the config at PATH, found without parsing the rest of the file:
+ * supervisorctl reaches a running daemon even after a service section has been broken.
+ * 1 with a malloc'd path in *ret; 0 with *ret NULL when the file sets none; or a negative
+ * errno with "FILE[:LINE]: message" in error. */
+int config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
+
 /* Load and validate PATH.  On failure returns a negative errno and writes
  * "FILE:LINE: message" (or "FILE: message") into error. */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);

@@ -21,6 +21,7 @@ static bool json;
 static void usage(FILE *out) {
         fprintf(out,
                 "usage: supervisorctl [-c FILE] [-s SOCKET] [--json] COMMAND [ARGS]\n"
+                "       supervisorctl -h | --help | -v | --version\n"
                 "commands:\n"
                 "  status [NAME...]            show processes (exit 3 if one is not RUNNING)\n"
                 "  start NAME...|all           start and wait until running\n"
@@ -55,25 +56,39 @@ static void json_string_or_null(const char *s) {
                 json_string(s);
 }
 
-/* Socket path: -s, else `socket` from the config, else the default. */
-static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret) {
+/* Socket path: -s, else `socket` from the config, else the default.  Only the global
+ * `socket` is read from the config: a mistake elsewhere in it (a service section being
+ * edited) must not lock the client out of a daemon that runs on the good version. */
+static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret,
+                          bool *ret_named) {
+        char error[1024];
+        int r;
+        *ret_named = true;
         if (socket_path) {
                 *ret = strdup(socket_path);
                 return *ret ? 0 : -ENOMEM;
         }
+        *ret = NULL;
         if (config_given || access(config_path, F_OK) == 0) {
-                struct config *c;
-                char error[1024];
-                if (config_load(config_path, &c, error, sizeof error) < 0) {
+                r = config_peek_socket(config_path, ret, error, sizeof error);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
                         fprintf(stderr, "supervisorctl: %s\n", error);
                         return -EINVAL;
                 }
-                *ret = strdup(c->socket);
-                config_free(c);
-                return *ret ? 0 : -ENOMEM;
+                if (r > 0)
+                        return 0;
         }
-        *ret = strdup(CONFIG_DEFAULT_SOCKET);
-        return *ret ? 0 : -ENOMEM;
+        /* The daemon's default for this user; without one (no runtime directory), the
+         * system's daemon is the only one there can be. */
+        *ret_named = false;
+        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, sizeof error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !(*ret = strdup(CONFIG_DEFAULT_SOCKET)))
+                return -ENOMEM;
+        return 0;
 }
 
 static int connect_to(const char *path) {
@@ -350,6 +365,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'v' },
                 { NULL, 0, NULL, 0 },
         };
         const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
@@ -357,12 +373,13 @@ int main(int argc, char *argv[]) {
         int opt;
 
         /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
-        while ((opt = getopt_long(argc, argv, "+c:s:jh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "+c:s:jhv", options, NULL)) != -1) {
                 switch (opt) {
                 case 'c': config_path = optarg; config_given = true; break;
                 case 's': socket_path = optarg; break;
                 case 'j': json = true; break;
                 case 'h': usage(stdout); return EXIT_OK;
+                case 'v': printf("supervisorctl %s\n", SUPERVISORD_VERSION); return EXIT_OK;
                 default: usage(stderr); return EXIT_USAGE;
                 }
         }
@@ -414,15 +431,38 @@ int main(int argc, char *argv[]) {
         request[len++] = '\n';
 
         char *path;
-        int r = resolve_socket(socket_path, config_path, config_given, &path);
+        bool socket_named;
+        int r = resolve_socket(socket_path, config_path, config_given, &path, &socket_named);
         if (r < 0)
                 return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
         int fd = connect_to(path);
+        /* Not root and no socket named: the per-user default, else the system-wide
+         * daemon, which a member of its socket-group may use. */
+        if (fd < 0 && errno == ENOENT && !socket_named && strcmp(path, CONFIG_DEFAULT_SOCKET) != 0) {
+                int fallback = connect_to(CONFIG_DEFAULT_SOCKET);
+                char *system_path = fallback >= 0 ? strdup(CONFIG_DEFAULT_SOCKET) : NULL;
+                if (system_path) {
+                        fd = fallback;
+                        free(path);
+                        path = system_path;
+                } else {
+                        if (fallback >= 0)
+                                close(fallback);
+                        errno = ENOENT;  /* about the first path, the one named below */
+                }
+        }
         if (fd < 0) {
-                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(errno));
+                int e = errno;
+                /* `version` says what it knows without the daemon. */
+                if (verb == VERB_VERSION)
+                        json ? printf("{\"supervisorctl\":\"%s\",\"supervisord\":null}\n", SUPERVISORD_VERSION)
+                             : printf("supervisorctl %s\n", SUPERVISORD_VERSION);
+                fflush(stdout);
+                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(e));
                 free(path);
                 return EXIT_UNREACHABLE;
         }
+
         if (send_all(fd, request, len) < 0) {
                 fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
                 free(path);
