@@ -686,11 +686,6 @@ static bool client_handle_request(struct client *c, char *line) {
 
 static bool client_read(struct client *c) {
         for (;;) {
-                if (c->in_len == sizeof c->in) {
-                        client_error(c, EXIT_USAGE, "request too long (limit %d bytes)", PROTOCOL_MAX_REQUEST);
-                        c->have_request = true;
-                        return client_flush(c);
-                }
                 ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -698,24 +693,26 @@ static bool client_read(struct client *c) {
                         client_free(c);
                         return false;
                 }
-                if (n == 0) {
-                        /* Closed before a whole line: nothing to answer. */
+                if (n == 0 && c->in_len == 0) {
+                        /* Connected and closed without a byte (a probe): nothing to answer. */
                         client_free(c);
                         return false;
                 }
-                char *newline = memchr(c->in + c->in_len, '\n', (size_t)n);
                 c->in_len += (size_t)n;
-                if (newline) {
-                        *newline = '\0';
-                        if (newline > c->in && newline[-1] == '\r')
-                                newline[-1] = '\0';
-                        if (memchr(c->in, '\0', (size_t)(newline - c->in))) {
-                                client_error(c, EXIT_USAGE, "invalid request: NUL byte");
-                                c->have_request = true;
-                                return client_flush(c);
-                        }
-                        return client_handle_request(c, c->in);
-                }
+                char *line;
+                const char *error;
+                int r = protocol_take_line(c->in, c->in_len, &line, &error);
+                if (r > 0)
+                        return client_handle_request(c, line);
+                if (r == 0 && n > 0)
+                        continue;
+                /* Invalid, or cut off by the end of the stream: the peer may still read. */
+                c->have_request = true;
+                if (r < 0)
+                        client_error(c, EXIT_USAGE, "%s", error);
+                else
+                        client_error(c, EXIT_USAGE, "request cut off: the connection ended before its newline");
+                return client_flush(c);
         }
 }
 
