@@ -17,6 +17,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
+#include "spare.h"
 
 /* A service a parked request waits on. */
 struct target {
@@ -33,6 +34,7 @@ struct client {
         sd_event_source *io;      /* owned */
         sd_event_source *timer;   /* owned: request and write deadlines */
         struct ucred peer;
+        unsigned long batch;      /* of accepts it came in: not closed to make room in it */
         char in[PROTOCOL_MAX_REQUEST];
         size_t in_len;
         bool have_request;        /* the request line was read */
@@ -57,6 +59,27 @@ static bool shutting_down;
 static const struct control_handlers *handlers;
 static bool allow_group;                 /* socket-group is set: its members may connect */
 static gid_t allowed_gid;
+
+/* Accepting without starving the rest of the loop.  The listening socket is level
+ * triggered: a connection that cannot be accepted (no descriptor left) keeps it readable,
+ * and at its high priority it would be dispatched on every iteration, before any signal,
+ * timer or exit (supervisord once spun there, answering nothing, not even SIGTERM).  So
+ * after each batch of accepts it stays off until resume_source, a normal-priority defer,
+ * has had its turn behind whatever normal-priority events were pending; and when accept
+ * fails for want of a descriptor it stays off until one is freed (a client goes) or
+ * CONTROL_FD_RETRY has passed. */
+static sd_event_source *resume_source;   /* owned: turns listen_source back on */
+static sd_event_source *fd_timer;        /* owned: the retry, and the end of a shortage */
+static bool listen_blocked;              /* off until a descriptor is free or fd_timer */
+static unsigned long accept_batch;       /* wake-ups of listen_source */
+static struct {
+        bool active;                     /* logged as begun, not yet as over */
+        int error;                       /* the last errno */
+        usec_t since, last;
+        unsigned long failures;          /* accept calls that failed */
+        unsigned long refused;           /* clients told there is no descriptor for them */
+        unsigned long displaced;         /* idle clients closed to make room */
+} shortage;
 
 /* ---- listening ---- */
 
@@ -110,6 +133,8 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
 
 /* ---- output ---- */
 
+static void listen_unblock(void);
+
 static void client_free(struct client *c) {
         if (c->prev)
                 c->prev->next = c->next;
@@ -126,6 +151,9 @@ static void client_free(struct client *c) {
         free(c->targets);
         free(c->out);
         free(c);
+        /* A descriptor is free again: what waits to be accepted may be now. */
+        if (listen_blocked)
+                listen_unblock();
 }
 
 static void __attribute__((format(printf, 2, 3))) client_printf(struct client *c, const char *format, ...) {
@@ -733,12 +761,26 @@ static int client_on_io(sd_event_source *source, int fd, uint32_t revents, void 
         return 0;
 }
 
+/* At most one line a second about clients dropped for their deadline: a flood of idle
+ * connections times out all at once, and would otherwise write a line for each. */
+#define CONTROL_DROP_LOG_INTERVAL USEC_PER_SEC
+
 static int client_on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        static usec_t last_logged;
+        static unsigned long unlogged;
         struct client *c = userdata;
         (void)source;
-        (void)usec;
-        log_warning("control: dropping client pid %d: %s", (int)c->peer.pid,
-                    c->have_request ? "not reading its answer" : "no complete request in time");
+        if (last_logged && usec < last_logged + CONTROL_DROP_LOG_INTERVAL)
+                unlogged++;
+        else {
+                char more[64] = "";
+                if (unlogged)
+                        snprintf(more, sizeof more, " (and %lu more since the last such message)", unlogged);
+                log_warning("control: dropping client pid %d: %s%s", (int)c->peer.pid,
+                            c->have_request ? "not reading its answer" : "no complete request in time", more);
+                last_logged = usec;
+                unlogged = 0;
+        }
         client_free(c);
         return 0;
 }
@@ -748,38 +790,134 @@ static void client_arm_timer(struct client *c, usec_t timeout) {
                 sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
+static void listen_yield(void) {
+        (void)sd_event_source_set_enabled(listen_source, SD_EVENT_OFF);
+        (void)sd_event_source_set_enabled(resume_source, SD_EVENT_ONESHOT);
+}
+
+static int control_on_resume(sd_event_source *source, void *userdata) {
+        (void)source;
+        (void)userdata;
+        if (!listen_blocked)
+                (void)sd_event_source_set_enabled(listen_source, SD_EVENT_ON);
+        return 0;
+}
+
+static void fd_timer_arm(usec_t when) {
+        if (sd_event_source_set_time(fd_timer, when) >= 0)
+                (void)sd_event_source_set_enabled(fd_timer, SD_EVENT_ONESHOT);
+}
+
+static void listen_unblock(void) {
+        listen_blocked = false;
+        (void)spare_take();
+        (void)sd_event_source_set_enabled(resume_source, SD_EVENT_ONESHOT);
+}
+
+/* The retry while blocked, and the end of a shortage: CONTROL_FD_QUIET without a failure. */
+static int control_on_fd_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)userdata;
+        if (listen_blocked)
+                listen_unblock();
+        if (!shortage.active)
+                return 0;
+        if (usec < shortage.last + CONTROL_FD_QUIET) {
+                fd_timer_arm(shortage.last + CONTROL_FD_QUIET);
+                return 0;
+        }
+        log_notice("control: accepting connections again; in %.1fs %lu accepts failed (%s), %lu clients were refused "
+                   "and %lu idle ones closed",
+                   (double)(shortage.last - shortage.since) / USEC_PER_SEC, shortage.failures, strerror(shortage.error),
+                   shortage.refused, shortage.displaced);
+        shortage.active = false;
+        return 0;
+}
+
+/* One message per shortage, not one per failed accept: when it begins, and when it is
+ * over (control_on_fd_timer), with the counts. */
+static void shortage_note(int error) {
+        usec_t now = now_monotonic();
+        shortage.error = error;
+        shortage.last = now;
+        shortage.failures++;
+        if (shortage.active)
+                return;
+        shortage = (typeof(shortage)){ .active = true, .error = error, .since = now, .last = now, .failures = 1 };
+        log_warning("control: accept: %s; until descriptors are free, idle clients are closed to make room and "
+                    "others refused", strerror(error));
+        fd_timer_arm(now + CONTROL_FD_QUIET);
+}
+
+static const char busy_answer[] = FINAL_ERROR "\t1\ttoo many clients\n";
+
+/* Close the client idle the longest without a complete request (the list is newest
+ * first), telling it why; false if there is none.  Those accepted in this batch are
+ * spared: their requests, sent with the connection as a rule, are read before the next
+ * batch, and with room for one client only, each newcomer would close the one before. */
+static bool displace_idle_client(void) {
+        struct client *oldest_idle = NULL;
+        for (struct client *c = clients; c; c = c->next)
+                if (!c->have_request && c->batch != accept_batch)
+                        oldest_idle = c;
+        if (!oldest_idle)
+                return false;
+        log_debug("control: closing idle client pid %d to make room", (int)oldest_idle->peer.pid);
+        ssize_t unused = send(oldest_idle->fd, busy_answer, sizeof busy_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)unused;
+        client_free(oldest_idle);
+        return true;
+}
+
+/* accept failed with ERROR.  Make room by closing an idle client; else take the spare
+ * descriptor to accept the newcomer only to tell it that it cannot be served; else stop
+ * listening until a descriptor is free.  False when this wake-up should accept no more. */
+static bool accept_failed(int listen_fd, int error) {
+        shortage_note(error);
+        if (displace_idle_client()) {
+                shortage.displaced++;
+                return true;
+        }
+        if ((error == EMFILE || error == ENFILE) && spare_give_up()) {
+                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                bool empty = fd < 0 && errno == EAGAIN;
+                if (fd >= 0) {
+                        static const char refused[] = FINAL_ERROR "\t1\tsupervisord is out of file descriptors; "
+                                                      "try again later\n";
+                        ssize_t unused = send(fd, refused, sizeof refused - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        (void)unused;
+                        close(fd);
+                        shortage.refused++;
+                }
+                bool again = spare_take();
+                if (empty)
+                        return false;
+                if (fd >= 0 && again)
+                        return true;
+        }
+        listen_blocked = true;
+        (void)sd_event_source_set_enabled(listen_source, SD_EVENT_OFF);
+        fd_timer_arm(now_monotonic() + CONTROL_FD_RETRY);
+        return false;
+}
+
 /* Accept one connection; false when there is none left to accept. */
 static bool accept_one(int listen_fd) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
                 if (errno == EAGAIN)
                         return false;
-                if (errno != EINTR && errno != ECONNABORTED) {
-                        /* EMFILE and the like: try again on the next wake-up */
-                        log_warning_errno(errno, "control: accept");
-                        return false;
-                }
-                return true;
+                if (errno == EINTR || errno == ECONNABORTED)
+                        return true;
+                /* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays queued. */
+                return accept_failed(listen_fd, errno);
         }
+        /* Full: make room by closing the client idle the longest, so that a crowd of
+         * stalled connections cannot lock everyone else out. */
+        if (n_clients >= CONTROL_MAX_CLIENTS)
+                displace_idle_client();
         if (n_clients >= CONTROL_MAX_CLIENTS) {
-                /* Full: make room by dropping the client idle the longest without a
-                 * complete request (the list is newest first), so a crowd of stalled
-                 * connections cannot lock everyone else out. */
-                struct client *oldest_idle = NULL;
-                for (struct client *c = clients; c; c = c->next)
-                        if (!c->have_request)
-                                oldest_idle = c;
-                if (oldest_idle) {
-                        static const char dropped[] = FINAL_ERROR "\t1\ttoo many clients\n";
-                        log_debug("control: dropping idle client pid %d to make room", (int)oldest_idle->peer.pid);
-                        ssize_t unused = send(oldest_idle->fd, dropped, sizeof dropped - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-                        (void)unused;
-                        client_free(oldest_idle);
-                }
-        }
-        if (n_clients >= CONTROL_MAX_CLIENTS) {
-                static const char busy[] = FINAL_ERROR "\t1\ttoo many clients\n";
-                ssize_t unused = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t unused = send(fd, busy_answer, sizeof busy_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
                 (void)unused;
                 close(fd);
                 return true;
@@ -790,6 +928,7 @@ static bool accept_one(int listen_fd) {
                 return true;
         }
         c->fd = fd;
+        c->batch = accept_batch;
         socklen_t len = sizeof c->peer;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
                 c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -821,8 +960,11 @@ static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, 
         (void)revents;
         (void)userdata;
         /* Bounded work per wake-up: a flood of connections cannot starve the services. */
+        accept_batch++;
         for (int i = 0; i < 64 && accept_one(fd); i++)
                 ;
+        if (!listen_blocked)
+                listen_yield();
         return 0;
 }
 
@@ -846,6 +988,15 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
                 return r;
         sd_event_source_set_io_fd_own(listen_source, true);
         sd_event_source_set_priority(listen_source, SD_EVENT_PRIORITY_IMPORTANT);
+        if ((r = sd_event_add_defer(event, &resume_source, control_on_resume, NULL)) < 0
+            || (r = sd_event_source_set_enabled(resume_source, SD_EVENT_OFF)) < 0)
+                return r;
+        if ((r = sd_event_add_time(event, &fd_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC * 10, control_on_fd_timer,
+                                   NULL)) < 0
+            || (r = sd_event_source_set_enabled(fd_timer, SD_EVENT_OFF)) < 0)
+                return r;
+        /* Kept for the moment there is no other, to tell a client so. */
+        (void)spare_take();
         r = sd_event_add_defer(event, &recheck_source, control_on_recheck, NULL);
         if (r < 0)
                 return r;
@@ -898,7 +1049,10 @@ void control_stop(const char *unlink_path) {
         while (clients)
                 client_free(clients);
         recheck_source = sd_event_source_disable_unref(recheck_source);
+        resume_source = sd_event_source_disable_unref(resume_source);
+        fd_timer = sd_event_source_disable_unref(fd_timer);
         listen_source = sd_event_source_disable_unref(listen_source);
+        listen_blocked = false;
         if (unlink_path)
                 unlink(unlink_path);
 }

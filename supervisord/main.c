@@ -1,5 +1,6 @@
 /* main.c — supervisord: read the config, become a daemon (unless -n), then run one
  * sd-event loop that owns signals, child reaping, timers and the control socket. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "logfile.h"
 #include "protocol.h"
 #include "service.h"
+#include "spare.h"
 #include "spawn.h"
 #include "systemd.h"
 
@@ -146,7 +149,12 @@ static void release_free_memory(void) { malloc_trim(0); }
 static int reload_config(struct reload_report *report, char *notice, size_t notice_size, char *error,
                          size_t error_size) {
         struct config *next;
+        /* Out of descriptors, a reload that removes services is the way out: it must be
+         * able to read the file (libconfuse opens one at a time). */
+        bool gave_up_spare = spare_give_up();
         int r = config_load(config->path, &next, error, error_size);
+        if (gave_up_spare)
+                (void)spare_take();
         if (r < 0) {
                 log_error("reload: %s; nothing changed", error);
                 return r;
@@ -308,6 +316,39 @@ static int setup_signals(void) {
         return 0;
 }
 
+/* Room for this many clients at once in the start-up check of the descriptor limit. */
+#define CLIENT_DESCRIPTORS 32
+
+/* The descriptors open now, or -1. */
+static long count_open_descriptors(void) {
+        DIR *dir = opendir("/proc/self/fd");
+        if (!dir)
+                return -1;
+        long n = 0;
+        for (struct dirent *e; (e = readdir(dir));)
+                n += e->d_name[0] != '.';
+        closedir(dir);
+        return n - 1;  /* the directory's own */
+}
+
+/* Say at start-up, before the first service fails for it, when RLIMIT_NOFILE (raised to
+ * the hard limit already) cannot hold what the config needs: what is open now (sockets,
+ * the event loop, the spawn contexts), what the services will open, and some clients. */
+static void check_descriptor_limit(void) {
+        struct rlimit rl;
+        long open_now = count_open_descriptors();
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || open_now < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return;
+        unsigned long services = config_descriptors(config);
+        unsigned long needed = (unsigned long)open_now + services + CLIENT_DESCRIPTORS;
+        if (rl.rlim_cur >= needed)
+                return;
+        log_warning("open file limit %llu is below the %lu descriptors this configuration needs (%ld open now, "
+                    "%lu for the services' pipes, log files and sockets, %d for clients): services may fail to "
+                    "start and clients be refused; raise the hard limit (LimitNOFILE=, ulimit -Hn)",
+                    (unsigned long long)rl.rlim_cur, needed, open_now, services, CLIENT_DESCRIPTORS);
+}
+
 /* Everything after the config is loaded (and, in daemon mode, after detaching).
  * Start-up failures are reported on ready_fd when there is one. */
 static int run(int ready_fd, int activated_fd, const char *activated_path) {
@@ -367,6 +408,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                             config->socket, activated_path);
         if (getpid() == 1)
                 log_info("running as PID 1: adopting and reaping every orphan in the namespace");
+        check_descriptor_limit();
         services_start_autostart();
         release_free_memory();
         systemd_notify_when_started();
@@ -382,6 +424,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         services_free();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */
+        spare_close();
         systemd_stop();
         leftovers_close();
         pidfile_release(config->pidfile, pidfile_fd);
@@ -399,6 +442,7 @@ fail:
         services_free();
         spawn_free();
         logs_free_all();
+        spare_close();
         systemd_stop();
         leftovers_close();
         if (pidfile_fd >= 0)
