@@ -46,7 +46,10 @@ struct client {
         char *out;                /* owned */
         size_t out_len, out_sent, out_size;
         bool out_overflow;
+        struct log_tail *tail;                /* owned: tail, while lines are left to send */
         struct log_follower *follower;        /* owned: tail -f, until the answer ends */
+        char *pending;                        /* owned: tail -f output that came during the tail */
+        size_t pending_len;
         char follow_name[SERVICE_NAME_MAX + 8];
 };
 
@@ -145,7 +148,9 @@ static void client_free(struct client *c) {
         n_clients--;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        log_tail_free(c->tail);
         log_follower_free(c->follower);
+        free(c->pending);
         for (size_t i = 0; i < c->n_targets; i++)
                 free(c->targets[i].removed_name);
         free(c->targets);
@@ -188,25 +193,36 @@ static void __attribute__((format(printf, 2, 3))) client_printf(struct client *c
 
 static void client_arm_timer(struct client *c, usec_t timeout);
 
-/* Write what is pending; close when the answer is complete.  Returns false if c was freed. */
+static void client_tail_step(struct client *c);
+
+/* Write what is pending; close when the answer is complete.  Returns false if c was freed.
+ * A tail being sent takes one more step once what it gave before is sent: at most
+ * LOG_TAIL_STEP bytes in memory, and read from disk, per client and wake-up. */
 static bool client_flush(struct client *c) {
-        if (c->out_overflow) {
-                log_warning("control: answer for pid %d too large, dropping client", (int)c->peer.pid);
-                client_free(c);
-                return false;
-        }
-        while (c->out_sent < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        client_free(c);  /* the peer went away */
+        for (int pass = 0;; pass++) {
+                if (c->out_overflow) {
+                        log_warning("control: answer for pid %d too large, dropping client", (int)c->peer.pid);
+                        client_free(c);
                         return false;
                 }
-                c->out_sent += (size_t)n;
-                client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
+                while (c->out_sent < c->out_len) {
+                        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (n < 0) {
+                                if (errno == EAGAIN || errno == EINTR)
+                                        break;
+                                client_free(c);  /* the peer went away */
+                                return false;
+                        }
+                        c->out_sent += (size_t)n;
+                        client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
+                }
+                if (pass > 0 || !c->tail || c->answered || c->out_sent < c->out_len)
+                        break;
+                c->out_len = c->out_sent = 0;
+                client_tail_step(c);
         }
-        if (c->follower && c->out_sent == c->out_len && !c->answered) {
+        if (c->follower && !c->tail && c->out_sent == c->out_len && !c->answered) {
                 /* Idle, not stuck: a follower waits for output without a deadline. */
                 c->out_len = c->out_sent = 0;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -215,7 +231,8 @@ static bool client_flush(struct client *c) {
                 client_free(c);
                 return false;
         }
-        uint32_t events = c->out_sent < c->out_len ? EPOLLOUT : 0;
+        /* More of a tail to come: the socket is writable, so the next wake-up is at once. */
+        uint32_t events = c->out_sent < c->out_len || (c->tail && !c->answered) ? EPOLLOUT : 0;
         if (!c->have_request)
                 events |= EPOLLIN;
         sd_event_source_set_io_events(c->io, events);
@@ -564,9 +581,8 @@ static void client_send_data(struct client *c, const char *data, size_t size) {
         if (c->out_overflow)
                 return;
         if (c->out_len + size > c->out_size) {
-                size_t grown = c->out_size;
-                while (grown < c->out_len + size)
-                        grown *= 2;
+                /* To the page, not doubled: what a follower may cost is what it holds. */
+                size_t grown = (c->out_len + size + 4095) & ~(size_t)4095;
                 char *out = grown <= CONTROL_MAX_OUTPUT ? realloc(c->out, grown) : NULL;
                 if (!out) {
                         c->out_overflow = true;
@@ -588,14 +604,52 @@ static void client_on_follow(const char *data, size_t size, void *userdata) {
                         client_error(c, EXIT_FAILED, "%s was removed", c->follow_name);
         } else if (c->answered) {
                 return;
-        } else if (c->out_len - c->out_sent + size > CONTROL_MAX_FOLLOW_BACKLOG) {
+        } else if ((c->tail ? c->pending_len : c->out_len - c->out_sent) + size > CONTROL_MAX_FOLLOW_BACKLOG) {
                 log_warning("control: tail -f %s by pid %d reads more slowly than the service writes: dropped",
                             c->follow_name, (int)c->peer.pid);
                 client_error(c, EXIT_FAILED, "tail: %s writes faster than this client reads; stopped following",
                              c->follow_name);
+        } else if (c->tail) {
+                /* After the lines, which are still being sent. */
+                char *pending = realloc(c->pending, (c->pending_len + size + 4095) & ~(size_t)4095);
+                if (!pending) {
+                        client_error(c, EXIT_FAILED, "tail -f %s: out of memory", c->follow_name);
+                } else {
+                        memcpy(pending + c->pending_len, data, size);
+                        c->pending = pending;
+                        c->pending_len += size;
+                        return;
+                }
         } else
                 client_send_data(c, data, size);
         sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+/* The next step of the tail being sent, into the empty buffer; at its end the answer's
+ * end, or what the service wrote meanwhile. */
+static void client_tail_step(struct client *c) {
+        static char step[LOG_TAIL_STEP];  /* one loop, one step at a time */
+        bool done = false;
+        ssize_t n = log_tail_read(c->tail, step, sizeof step, &done);
+        if (n < 0) {
+                client_error(c, EXIT_FAILED, "tail %s: %s", c->follow_name, strerror((int)-n));
+                return;
+        }
+        if (n > 0)
+                client_send_data(c, step, (size_t)n);
+        if (!done)
+                return;
+        log_tail_free(c->tail);
+        c->tail = NULL;
+        if (!c->follower) {
+                client_ok(c);
+                return;
+        }
+        if (c->pending_len > 0)
+                client_send_data(c, c->pending, c->pending_len);
+        free(c->pending);
+        c->pending = NULL;
+        c->pending_len = 0;
 }
 
 static void request_tail(struct client *c, const struct request *req) {
@@ -613,9 +667,7 @@ static void request_tail(struct client *c, const struct request *req) {
         struct service *s = list[0];
         const struct service_config *config = service_config(s);
         struct log_capture *capture = service_log_capture(s);
-        char *text;
-        size_t size;
-        int r = log_capture_tail(capture, config, req->lines, &text, &size);
+        int r = log_tail_open(capture, config, req->lines, &c->tail);
         if (r == -ENOENT) {
                 client_error(c, EXIT_FAILED, "%s has no log file (stdout = %s, stderr = %s)", service_name(s),
                              output_target_to_string(config->stdout_target),
@@ -626,20 +678,14 @@ static void request_tail(struct client *c, const struct request *req) {
                 client_error(c, EXIT_FAILED, "tail %s: %s", service_name(s), strerror(-r));
                 return;
         }
-        if (size > 0)
-                client_send_data(c, text, size);
-        free(text);
-        if (!req->follow) {
-                client_ok(c);
-                return;
-        }
-        /* From the same point: what the file holds now was sent, the rest comes from the
-         * writer as it is written, across rotations. */
-        if ((r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
+        snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
+        /* The lines are sent from client_flush(), step by step.  The follower starts now:
+         * what the file holds now is the tail's, the rest comes from the writer as it is
+         * written, across rotations. */
+        if (req->follow && (r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
                 client_error(c, EXIT_FAILED, "tail -f %s: %s", service_name(s), strerror(-r));
                 return;
         }
-        snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
 }
 
 static bool client_handle_request(struct client *c, char *line) {

@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "harness.h"
 
 /* ---- helpers ---- */
@@ -223,12 +226,118 @@ START_TEST(test_services_wait_for_descriptors) {
 }
 END_TEST
 
+/* ---- memory per client ---- */
+
+#define TAILERS 60
+
+static long rss_kb(pid_t pid) {
+        char path[64], buf[4096];
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        if (read_text_file(path, buf, sizeof buf) < 0)
+                return -1;
+        const char *p = strstr(buf, "VmRSS:");
+        return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+static bool all_have_queued(const int *fds, int n, int bytes) {
+        for (int i = 0; i < n; i++) {
+                int queued = 0;
+                if (ioctl(fds[i], FIONREAD, &queued) < 0 || queued < bytes)
+                        return false;
+        }
+        return true;
+}
+
+/* 2.4 MB of log, then QUIET ones stay silent and the others write 2 MB a second. */
+#define BIG_LOG "yes 0123456789012345678901234567890123456789 | head -n 60000"
+
+/* Clients that ask for a whole log and to follow it, and never read: each costs the
+ * daemon less than the documented CONTROL_CLIENT_MEMORY_MAX, however much the log holds
+ * (before, each held the whole tail, up to 4 MiB, and 5 MiB of what followed); a client
+ * that falls behind a service writing fast is dropped with a message; and the daemon
+ * answers all along. */
+START_TEST(test_never_reading_followers) {
+        static int fds[TAILERS];
+        struct daemon d;
+        char out[4096];
+        if (harness_instrumented()) {
+                fprintf(stderr, "test_never_reading_followers: memory figures of an instrumented daemon, skipped\n");
+                return;
+        }
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service quiet {\n command = \"sh -c '" BIG_LOG "; exec sleep 600'\"\n start-secs = 0\n}\n"
+                            "service chatty {\n command = \"sh -c '" BIG_LOG "; sleep 1; while :; do " BIG_LOG
+                            "; sleep 1; done'\"\n start-secs = 0\n log-max-size = 64M\n}\n");
+        daemon_start(&d);
+        char path[256];
+        snprintf(path, sizeof path, "%s/logs/quiet.log", d.dir);
+        struct stat st;
+        ck_assert(WAIT_UNTIL(stat(path, &st) == 0 && st.st_size == 60000 * 41, 20000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 0);
+        long before = rss_kb(d.pid);
+        ck_assert_int_gt(before, 0);
+        long bound = TAILERS * (long)(CONTROL_CLIENT_MEMORY_MAX / 1024);
+
+        /* A quiet log: they stay, each with its kernel buffer full. */
+        static const char quiet[] = "tail quiet 1000000 follow\n";
+        for (int i = 0; i < TAILERS; i++) {
+                fds[i] = raw_connect(d.sock);
+                ck_assert_int_eq(send(fds[i], quiet, sizeof quiet - 1, MSG_NOSIGNAL), (ssize_t)sizeof quiet - 1);
+        }
+        ck_assert_msg(WAIT_UNTIL(all_have_queued(fds, TAILERS, 64 << 10), 20000), "the tails were not sent");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status quiet"), 0);
+        long grown = rss_kb(d.pid) - before;
+        ck_assert_msg(grown <= bound, "%d quiet followers cost %ld kB, more than %ld kB", TAILERS, grown, bound);
+        for (int i = 0; i < TAILERS; i++)
+                close(fds[i]);
+
+        /* A log written fast: they fall behind, and are dropped with a message. */
+        static const char chatty[] = "tail chatty 1000000 follow\n";
+        for (int i = 0; i < TAILERS; i++) {
+                fds[i] = raw_connect(d.sock);
+                ck_assert_int_eq(send(fds[i], chatty, sizeof chatty - 1, MSG_NOSIGNAL), (ssize_t)sizeof chatty - 1);
+        }
+        long worst = 0;
+        ck_assert_msg(WAIT_UNTIL((worst = rss_kb(d.pid) - before > worst ? rss_kb(d.pid) - before : worst,
+                                  count_matches(daemon_log(&d), "reads more slowly than the service writes: dropped")
+                                          >= TAILERS),
+                                 30000),
+                      "followers not dropped");
+        fprintf(stderr, "test_never_reading_followers: %d followers: %ld kB quiet, at most %ld kB fast (bound %ld kB)\n",
+                TAILERS, grown, worst, bound);
+        ck_assert_msg(worst <= bound, "%d fast followers cost up to %ld kB, more than %ld kB", TAILERS, worst, bound);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status chatty"), 0);
+        /* The message is the last thing each reads. */
+        static char buf[1 << 16];
+        size_t len = 0;
+        for (ssize_t n; (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0;) {
+                len += (size_t)n;
+                if (len > sizeof buf / 2) {
+                        memmove(buf, buf + len - 4096, 4096);
+                        len = 4096;
+                }
+        }
+        static const char reason[] = "ERROR\t1\ttail: chatty writes faster than this client reads; stopped following\n";
+        ck_assert_msg(len >= sizeof reason - 1 && memcmp(buf + len - (sizeof reason - 1), reason, sizeof reason - 1) == 0,
+                      "the answer does not end with the reason");
+        for (int i = 0; i < TAILERS; i++)
+                close(fds[i]);
+        ck_assert_int_eq(daemon_stop(&d, 10000), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *limits_suite(void) {
         Suite *s = suite_create("limits");
         TCase *tc = tcase_create("descriptors");
         tcase_set_timeout(tc, 180);
         tcase_add_test(tc, test_descriptor_exhaustion);
         tcase_add_test(tc, test_services_wait_for_descriptors);
+        suite_add_tcase(s, tc);
+        tc = tcase_create("memory");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_never_reading_followers);
         suite_add_tcase(s, tc);
         return s;
 }
