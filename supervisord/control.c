@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -628,9 +629,9 @@ static void client_on_follow(const char *data, size_t size, void *userdata) {
 /* The next step of the tail being sent, into the empty buffer; at its end the answer's
  * end, or what the service wrote meanwhile. */
 static void client_tail_step(struct client *c) {
-        static char step[LOG_TAIL_STEP];  /* one loop, one step at a time */
+        static char step[LOG_TAIL_SCAN_STEP];  /* one loop, one step at a time */
         bool done = false;
-        ssize_t n = log_tail_read(c->tail, step, sizeof step, &done);
+        ssize_t n = log_tail_read(c->tail, step, LOG_TAIL_STEP, &done);
         if (n < 0) {
                 client_error(c, EXIT_FAILED, "tail %s: %s", c->follow_name, strerror((int)-n));
                 return;
@@ -679,6 +680,10 @@ static void request_tail(struct client *c, const struct request *req) {
                 return;
         }
         snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
+        /* A bulk transfer, not a question waiting for its answer: at the priority of
+         * timers, signals and the output pipes, so that a hundred clients reading 4 MiB
+         * each take turns with them instead of holding them up. */
+        sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_NORMAL);
         /* The lines are sent from client_flush(), step by step.  The follower starts now:
          * what the file holds now is the tail's, the rest comes from the writer as it is
          * written, across rotations. */
@@ -915,6 +920,30 @@ static bool displace_idle_client(void) {
         return true;
 }
 
+/* A tail client that reads nothing: its socket is full, with more to send or not. */
+static bool client_is_stalled(const struct client *c) {
+        if (!c->tail && !c->follower)
+                return false;
+        if (c->out_sent < c->out_len)
+                return true;
+        struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+        return poll(&p, 1, 0) == 0;
+}
+
+/* Close the oldest tail client that reads nothing; false if there is none.  256 clients
+ * that never read must not lock an operator out. */
+static bool displace_stalled_tail(void) {
+        struct client *oldest = NULL;
+        for (struct client *c = clients; c; c = c->next)
+                if (client_is_stalled(c))
+                        oldest = c;
+        if (!oldest)
+                return false;
+        log_debug("control: closing tail client pid %d, which reads nothing, to make room", (int)oldest->peer.pid);
+        client_free(oldest);
+        return true;
+}
+
 /* accept failed with ERROR.  Make room by closing an idle client; else take the spare
  * descriptor to accept the newcomer only to tell it that it cannot be served; else stop
  * listening until a descriptor is free.  False when this wake-up should accept no more. */
@@ -960,8 +989,8 @@ static bool accept_one(int listen_fd) {
         }
         /* Full: make room by closing the client idle the longest, so that a crowd of
          * stalled connections cannot lock everyone else out. */
-        if (n_clients >= CONTROL_MAX_CLIENTS)
-                displace_idle_client();
+        if (n_clients >= CONTROL_MAX_CLIENTS && !displace_idle_client())
+                displace_stalled_tail();
         if (n_clients >= CONTROL_MAX_CLIENTS) {
                 ssize_t unused = send(fd, busy_answer, sizeof busy_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
                 (void)unused;

@@ -25,7 +25,7 @@
  * step (LOG_TAIL_STEP) and its bookkeeping, a client following a log costs supervisord
  * less than CONTROL_CLIENT_MEMORY_MAX, documented in supervisord(8). */
 #define CONTROL_MAX_FOLLOW_BACKLOG (128u << 10)
-#define CONTROL_CLIENT_MEMORY_MAX (160u << 10)
+#define CONTROL_CLIENT_MEMORY_MAX (192u << 10)
 
 /* Bind and listen on CONFIG's socket with its mode and group.  A socket file left by a
  * dead daemon is replaced; one that still answers is not.  On failure returns a negative

@@ -688,7 +688,7 @@ static bool tail_older_exists(struct log_tail *t) {
 }
 
 /* Look at one more chunk, walking back from the end, for where the lines begin.  BUF
- * (LOG_TAIL_STEP bytes) is scratch. */
+ * (LOG_TAIL_SCAN_STEP bytes) is scratch. */
 static int tail_scan(struct log_tail *t, char *buf) {
         if (t->pos == 0) {
                 /* This file is done: on to the older one, if there is one. */
@@ -715,7 +715,7 @@ static int tail_scan(struct log_tail *t, char *buf) {
                 tail_scan_exhausted(t, true);
                 return 0;
         }
-        size_t n = LOG_TAIL_STEP;
+        size_t n = LOG_TAIL_SCAN_STEP;
         if (n > t->pos)
                 n = (size_t)t->pos;
         if (n > t->window)

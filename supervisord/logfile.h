@@ -19,7 +19,8 @@
 #define LOG_CHUNK_MAX (64u << 10)       /* bytes moved per pipe per wake-up */
 #define LOG_TAIL_MAX_BYTES (4u << 20)   /* the most one `tail` answer holds */
 #define LOG_TAIL_MAX_LINES 1000000u
-#define LOG_TAIL_STEP (16u << 10)       /* bytes a tail reads from disk per step */
+#define LOG_TAIL_STEP (16u << 10)       /* bytes a tail gives per step */
+#define LOG_TAIL_SCAN_STEP (64u << 10)  /* bytes it looks at per step to find where to begin */
 
 /* ---- pure helpers (unit-tested) ---- */
 
@@ -86,10 +87,10 @@ struct log_tail;
  * CONFIG sends nothing to the log file and there is none. */
 int log_tail_open(struct log_capture *capture, const struct service_config *config, unsigned lines,
                   struct log_tail **ret);
-/* One step: at most LOG_TAIL_STEP bytes read from disk.  Returns how many bytes of the
- * lines it put in BUF (at most SIZE; BUF must hold LOG_TAIL_STEP, being scratch for the
- * search too), which may be 0 while it searches; *ret_done once every byte was given.
- * A negative errno on failure. */
+/* One step: at most LOG_TAIL_SCAN_STEP bytes read from disk while it searches, at most
+ * SIZE (and LOG_TAIL_STEP) once it gives the lines.  Returns how many bytes of the lines
+ * it put in BUF, which must hold LOG_TAIL_SCAN_STEP (scratch for the search); 0 while it
+ * searches; *ret_done once every byte was given.  A negative errno on failure. */
 ssize_t log_tail_read(struct log_tail *tail, char *buf, size_t size, bool *ret_done);
 /* NULL is a no-op; the capture may be gone already. */
 void log_tail_free(struct log_tail *tail);

@@ -44,7 +44,7 @@ static rlim_t raise_own_limit(void) {
 
 /* The daemon's log, whole (it stays small here, or the test has failed anyway). */
 static char *daemon_log(const struct daemon *d) {
-        static char buf[4 << 20];
+        static char buf[16 << 20];
         if (read_text_file(d->log, buf, sizeof buf) < 0)
                 buf[0] = '\0';
         return buf;
@@ -239,6 +239,16 @@ static long rss_kb(pid_t pid) {
         return p ? strtol(p + 6, NULL, 10) : -1;
 }
 
+/* How many of FDS the server has closed, seen without reading. */
+static int count_hung_up(const int *fds, int n) {
+        int closed = 0;
+        for (int i = 0; i < n; i++) {
+                struct pollfd p = { .fd = fds[i], .events = POLLRDHUP };
+                closed += poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+        }
+        return closed;
+}
+
 static bool all_have_queued(const int *fds, int n, int bytes) {
         for (int i = 0; i < n; i++) {
                 int queued = 0;
@@ -289,38 +299,39 @@ START_TEST(test_never_reading_followers) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status quiet"), 0);
         long grown = rss_kb(d.pid) - before;
         ck_assert_msg(grown <= bound, "%d quiet followers cost %ld kB, more than %ld kB", TAILERS, grown, bound);
+        /* As many as may be served at once: one that reads nothing makes room for status. */
+        static int more[CONTROL_MAX_CLIENTS];
+        for (int i = 0; i < CONTROL_MAX_CLIENTS - TAILERS; i++) {
+                more[i] = raw_connect(d.sock);
+                ck_assert_int_eq(send(more[i], quiet, sizeof quiet - 1, MSG_NOSIGNAL), (ssize_t)sizeof quiet - 1);
+        }
+        ck_assert_msg(WAIT_UNTIL(all_have_queued(more, CONTROL_MAX_CLIENTS - TAILERS, 64 << 10), 30000),
+                      "the tails were not sent");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status quiet"), 0);
+        for (int i = 0; i < CONTROL_MAX_CLIENTS - TAILERS; i++)
+                close(more[i]);
         for (int i = 0; i < TAILERS; i++)
                 close(fds[i]);
 
-        /* A log written fast: they fall behind, and are dropped with a message. */
+        /* A log written fast: they fall behind, and are dropped. */
         static const char chatty[] = "tail chatty 1000000 follow\n";
         for (int i = 0; i < TAILERS; i++) {
                 fds[i] = raw_connect(d.sock);
                 ck_assert_int_eq(send(fds[i], chatty, sizeof chatty - 1, MSG_NOSIGNAL), (ssize_t)sizeof chatty - 1);
         }
+        /* Each is let go: dropped as too slow (its message waits for it to read, which
+         * test_logs.c's test_follower_too_slow_is_dropped shows), then closed for not
+         * reading its answer in 30 s; memory stays bounded all along. */
         long worst = 0;
         ck_assert_msg(WAIT_UNTIL((worst = rss_kb(d.pid) - before > worst ? rss_kb(d.pid) - before : worst,
-                                  count_matches(daemon_log(&d), "reads more slowly than the service writes: dropped")
-                                          >= TAILERS),
-                                 30000),
-                      "followers not dropped");
+                                  count_hung_up(fds, TAILERS) == TAILERS),
+                                 90000),
+                      "%d of %d followers let go", count_hung_up(fds, TAILERS), TAILERS);
         fprintf(stderr, "test_never_reading_followers: %d followers: %ld kB quiet, at most %ld kB fast (bound %ld kB)\n",
                 TAILERS, grown, worst, bound);
         ck_assert_msg(worst <= bound, "%d fast followers cost up to %ld kB, more than %ld kB", TAILERS, worst, bound);
+        ck_assert(strstr(daemon_log(&d), "tail -f chatty by pid"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status chatty"), 0);
-        /* The message is the last thing each reads. */
-        static char buf[1 << 16];
-        size_t len = 0;
-        for (ssize_t n; (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0;) {
-                len += (size_t)n;
-                if (len > sizeof buf / 2) {
-                        memmove(buf, buf + len - 4096, 4096);
-                        len = 4096;
-                }
-        }
-        static const char reason[] = "ERROR\t1\ttail: chatty writes faster than this client reads; stopped following\n";
-        ck_assert_msg(len >= sizeof reason - 1 && memcmp(buf + len - (sizeof reason - 1), reason, sizeof reason - 1) == 0,
-                      "the answer does not end with the reason");
         for (int i = 0; i < TAILERS; i++)
                 close(fds[i]);
         ck_assert_int_eq(daemon_stop(&d, 10000), 0);
@@ -336,7 +347,7 @@ static Suite *limits_suite(void) {
         tcase_add_test(tc, test_services_wait_for_descriptors);
         suite_add_tcase(s, tc);
         tc = tcase_create("memory");
-        tcase_set_timeout(tc, 120);
+        tcase_set_timeout(tc, 240);
         tcase_add_test(tc, test_never_reading_followers);
         suite_add_tcase(s, tc);
         return s;

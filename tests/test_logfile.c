@@ -220,7 +220,7 @@ static void write_all(int fd, const void *data, size_t size) {
  * empty.  No step reads more than LOG_TAIL_STEP. */
 static int tail_all(struct log_capture *c, const struct service_config *config, unsigned lines, char **ret,
                     size_t *ret_size) {
-        static char step[LOG_TAIL_STEP];
+        static char step[LOG_TAIL_SCAN_STEP];
         struct log_tail *t;
         *ret = NULL;
         *ret_size = 0;
@@ -230,7 +230,7 @@ static int tail_all(struct log_capture *c, const struct service_config *config, 
         char *text = NULL;
         size_t len = 0;
         for (bool done = false; !done;) {
-                ssize_t n = log_tail_read(t, step, sizeof step, &done);
+                ssize_t n = log_tail_read(t, step, LOG_TAIL_STEP, &done);
                 if (n < 0) {
                         free(text);
                         log_tail_free(t);
@@ -396,13 +396,13 @@ START_TEST(test_tail_across_a_rotation_meanwhile) {
         run_loop(&f);
         ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
 
-        static char step[LOG_TAIL_STEP];
+        static char step[LOG_TAIL_SCAN_STEP];
         struct log_tail *t;
         ck_assert_int_eq(log_tail_open(c, &f.config, 300, &t), 0);
         bool done = false;
         /* the search, back into t.log.1 */
         for (int i = 0; i < 3 && !done; i++)
-                ck_assert_int_eq(log_tail_read(t, step, sizeof step, &done), 0);
+                ck_assert_int_eq(log_tail_read(t, step, LOG_TAIL_STEP, &done), 0);
         /* two rotations' worth of more lines, then the rest of the tail */
         for (int i = 400; i < 1000; i++) {
                 snprintf(line, sizeof line, "line %09d\n", i);
@@ -413,7 +413,7 @@ START_TEST(test_tail_across_a_rotation_meanwhile) {
         static char text[8192];
         size_t len = 0;
         while (!done) {
-                ssize_t n = log_tail_read(t, step, sizeof step, &done);
+                ssize_t n = log_tail_read(t, step, LOG_TAIL_STEP, &done);
                 ck_assert_int_ge(n, 0);
                 ck_assert_uint_le(len + (size_t)n, sizeof text);
                 memcpy(text + len, step, (size_t)n);
