@@ -1312,3 +1312,27 @@ const char *restart_policy_to_string(enum restart_policy policy) {
         }
         return "?";
 }
+
+unsigned service_config_descriptors(const struct service_config *s) {
+        unsigned n = 0;
+        /* The output pipe, both ends (logfile.c keeps the write end too), and the log file. */
+        if (s->stdout_target == OUTPUT_LOG || s->stderr_target == OUTPUT_LOG)
+                n += 3;
+        /* Our ends of the ping and pong pipes (heartbeat.c). */
+        if (s->heartbeat_interval > 0)
+                n += 2;
+        /* The notify socket (notify.c), and the pidfd of a MAINPID= not our child. */
+        if (s->type == SERVICE_NOTIFY)
+                n += 2;
+        /* The pidfd of the daemon named by the pidfile (service.c). */
+        if (s->type == SERVICE_FORKING)
+                n += 1;
+        return n * (s->instances ? s->instances : 1);
+}
+
+unsigned long config_descriptors(const struct config *config) {
+        unsigned long n = 0;
+        for (size_t i = 0; i < config->n_services; i++)
+                n += service_config_descriptors(config->services[i]);
+        return n;
+}

@@ -138,6 +138,13 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
 ssize_t config_find_service(const struct config *config, const char *name);
 const char *service_type_to_string(enum service_type type);
 
+/* The descriptors supervisord holds for the service while its processes run (all its
+ * instances), from its settings: output pipe and log file, heartbeat pipes, notify
+ * socket, pidfds.  An estimate for the start-up check against RLIMIT_NOFILE. */
+unsigned service_config_descriptors(const struct service_config *service);
+/* ... summed over every service of CONFIG. */
+unsigned long config_descriptors(const struct config *config);
+
 bool service_config_is_success(const struct service_config *service, int exit_code);
 const char *restart_policy_to_string(enum restart_policy policy);
 const char *output_target_to_string(enum output_target target);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
+#include "spare.h"
 
 /* A service a parked request waits on. */
 struct target {
@@ -33,6 +35,7 @@ struct client {
         sd_event_source *io;      /* owned */
         sd_event_source *timer;   /* owned: request and write deadlines */
         struct ucred peer;
+        unsigned long batch;      /* of accepts it came in: not closed to make room in it */
         char in[PROTOCOL_MAX_REQUEST];
         size_t in_len;
         bool have_request;        /* the request line was read */
@@ -44,7 +47,10 @@ struct client {
         char *out;                /* owned */
         size_t out_len, out_sent, out_size;
         bool out_overflow;
+        struct log_tail *tail;                /* owned: tail, while lines are left to send */
         struct log_follower *follower;        /* owned: tail -f, until the answer ends */
+        char *pending;                        /* owned: tail -f output that came during the tail */
+        size_t pending_len;
         char follow_name[SERVICE_NAME_MAX + 8];
 };
 
@@ -57,6 +63,27 @@ static bool shutting_down;
 static const struct control_handlers *handlers;
 static bool allow_group;                 /* socket-group is set: its members may connect */
 static gid_t allowed_gid;
+
+/* Accepting without starving the rest of the loop.  The listening socket is level
+ * triggered: a connection that cannot be accepted (no descriptor left) keeps it readable,
+ * and at its high priority it would be dispatched on every iteration, before any signal,
+ * timer or exit (supervisord once spun there, answering nothing, not even SIGTERM).  So
+ * after each batch of accepts it stays off until resume_source, a normal-priority defer,
+ * has had its turn behind whatever normal-priority events were pending; and when accept
+ * fails for want of a descriptor it stays off until one is freed (a client goes) or
+ * CONTROL_FD_RETRY has passed. */
+static sd_event_source *resume_source;   /* owned: turns listen_source back on */
+static sd_event_source *fd_timer;        /* owned: the retry, and the end of a shortage */
+static bool listen_blocked;              /* off until a descriptor is free or fd_timer */
+static unsigned long accept_batch;       /* wake-ups of listen_source */
+static struct {
+        bool active;                     /* logged as begun, not yet as over */
+        int error;                       /* the last errno */
+        usec_t since, last;
+        unsigned long failures;          /* accept calls that failed */
+        unsigned long refused;           /* clients told there is no descriptor for them */
+        unsigned long displaced;         /* idle clients closed to make room */
+} shortage;
 
 /* ---- listening ---- */
 
@@ -110,6 +137,8 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
 
 /* ---- output ---- */
 
+static void listen_unblock(void);
+
 static void client_free(struct client *c) {
         if (c->prev)
                 c->prev->next = c->next;
@@ -120,12 +149,17 @@ static void client_free(struct client *c) {
         n_clients--;
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        log_tail_free(c->tail);
         log_follower_free(c->follower);
+        free(c->pending);
         for (size_t i = 0; i < c->n_targets; i++)
                 free(c->targets[i].removed_name);
         free(c->targets);
         free(c->out);
         free(c);
+        /* A descriptor is free again: what waits to be accepted may be now. */
+        if (listen_blocked)
+                listen_unblock();
 }
 
 static void __attribute__((format(printf, 2, 3))) client_printf(struct client *c, const char *format, ...) {
@@ -160,25 +194,36 @@ static void __attribute__((format(printf, 2, 3))) client_printf(struct client *c
 
 static void client_arm_timer(struct client *c, usec_t timeout);
 
-/* Write what is pending; close when the answer is complete.  Returns false if c was freed. */
+static void client_tail_step(struct client *c);
+
+/* Write what is pending; close when the answer is complete.  Returns false if c was freed.
+ * A tail being sent takes one more step once what it gave before is sent: at most
+ * LOG_TAIL_STEP bytes in memory, and read from disk, per client and wake-up. */
 static bool client_flush(struct client *c) {
-        if (c->out_overflow) {
-                log_warning("control: answer for pid %d too large, dropping client", (int)c->peer.pid);
-                client_free(c);
-                return false;
-        }
-        while (c->out_sent < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                break;
-                        client_free(c);  /* the peer went away */
+        for (int pass = 0;; pass++) {
+                if (c->out_overflow) {
+                        log_warning("control: answer for pid %d too large, dropping client", (int)c->peer.pid);
+                        client_free(c);
                         return false;
                 }
-                c->out_sent += (size_t)n;
-                client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
+                while (c->out_sent < c->out_len) {
+                        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (n < 0) {
+                                if (errno == EAGAIN || errno == EINTR)
+                                        break;
+                                client_free(c);  /* the peer went away */
+                                return false;
+                        }
+                        c->out_sent += (size_t)n;
+                        client_arm_timer(c, CONTROL_WRITE_TIMEOUT);
+                }
+                if (pass > 0 || !c->tail || c->answered || c->out_sent < c->out_len)
+                        break;
+                c->out_len = c->out_sent = 0;
+                client_tail_step(c);
         }
-        if (c->follower && c->out_sent == c->out_len && !c->answered) {
+        if (c->follower && !c->tail && c->out_sent == c->out_len && !c->answered) {
                 /* Idle, not stuck: a follower waits for output without a deadline. */
                 c->out_len = c->out_sent = 0;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -187,7 +232,8 @@ static bool client_flush(struct client *c) {
                 client_free(c);
                 return false;
         }
-        uint32_t events = c->out_sent < c->out_len ? EPOLLOUT : 0;
+        /* More of a tail to come: the socket is writable, so the next wake-up is at once. */
+        uint32_t events = c->out_sent < c->out_len || (c->tail && !c->answered) ? EPOLLOUT : 0;
         if (!c->have_request)
                 events |= EPOLLIN;
         sd_event_source_set_io_events(c->io, events);
@@ -539,9 +585,8 @@ static void client_send_data(struct client *c, const char *data, size_t size) {
         if (c->out_overflow)
                 return;
         if (c->out_len + size > c->out_size) {
-                size_t grown = c->out_size;
-                while (grown < c->out_len + size)
-                        grown *= 2;
+                /* To the page, not doubled: what a follower may cost is what it holds. */
+                size_t grown = (c->out_len + size + 4095) & ~(size_t)4095;
                 char *out = grown <= CONTROL_MAX_OUTPUT ? realloc(c->out, grown) : NULL;
                 if (!out) {
                         c->out_overflow = true;
@@ -563,14 +608,52 @@ static void client_on_follow(const char *data, size_t size, void *userdata) {
                         client_error(c, EXIT_FAILED, "%s was removed", c->follow_name);
         } else if (c->answered) {
                 return;
-        } else if (c->out_len - c->out_sent + size > CONTROL_MAX_FOLLOW_BACKLOG) {
+        } else if ((c->tail ? c->pending_len : c->out_len - c->out_sent) + size > CONTROL_MAX_FOLLOW_BACKLOG) {
                 log_warning("control: tail -f %s by pid %d reads more slowly than the service writes: dropped",
                             c->follow_name, (int)c->peer.pid);
                 client_error(c, EXIT_FAILED, "tail: %s writes faster than this client reads; stopped following",
                              c->follow_name);
+        } else if (c->tail) {
+                /* After the lines, which are still being sent. */
+                char *pending = realloc(c->pending, (c->pending_len + size + 4095) & ~(size_t)4095);
+                if (!pending) {
+                        client_error(c, EXIT_FAILED, "tail -f %s: out of memory", c->follow_name);
+                } else {
+                        memcpy(pending + c->pending_len, data, size);
+                        c->pending = pending;
+                        c->pending_len += size;
+                        return;
+                }
         } else
                 client_send_data(c, data, size);
         sd_event_source_set_io_events(c->io, EPOLLOUT);
+}
+
+/* The next step of the tail being sent, into the empty buffer; at its end the answer's
+ * end, or what the service wrote meanwhile. */
+static void client_tail_step(struct client *c) {
+        static char step[LOG_TAIL_SCAN_STEP];  /* one loop, one step at a time */
+        bool done = false;
+        ssize_t n = log_tail_read(c->tail, step, LOG_TAIL_STEP, &done);
+        if (n < 0) {
+                client_error(c, EXIT_FAILED, "tail %s: %s", c->follow_name, strerror((int)-n));
+                return;
+        }
+        if (n > 0)
+                client_send_data(c, step, (size_t)n);
+        if (!done)
+                return;
+        log_tail_free(c->tail);
+        c->tail = NULL;
+        if (!c->follower) {
+                client_ok(c);
+                return;
+        }
+        if (c->pending_len > 0)
+                client_send_data(c, c->pending, c->pending_len);
+        free(c->pending);
+        c->pending = NULL;
+        c->pending_len = 0;
 }
 
 static void request_tail(struct client *c, const struct request *req) {
@@ -588,9 +671,7 @@ static void request_tail(struct client *c, const struct request *req) {
         struct service *s = list[0];
         const struct service_config *config = service_config(s);
         struct log_capture *capture = service_log_capture(s);
-        char *text;
-        size_t size;
-        int r = log_capture_tail(capture, config, req->lines, &text, &size);
+        int r = log_tail_open(capture, config, req->lines, &c->tail);
         if (r == -ENOENT) {
                 client_error(c, EXIT_FAILED, "%s has no log file (stdout = %s, stderr = %s)", service_name(s),
                              output_target_to_string(config->stdout_target),
@@ -601,20 +682,18 @@ static void request_tail(struct client *c, const struct request *req) {
                 client_error(c, EXIT_FAILED, "tail %s: %s", service_name(s), strerror(-r));
                 return;
         }
-        if (size > 0)
-                client_send_data(c, text, size);
-        free(text);
-        if (!req->follow) {
-                client_ok(c);
-                return;
-        }
-        /* From the same point: what the file holds now was sent, the rest comes from the
-         * writer as it is written, across rotations. */
-        if ((r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
+        snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
+        /* A bulk transfer, not a question waiting for its answer: at the priority of
+         * timers, signals and the output pipes, so that a hundred clients reading 4 MiB
+         * each take turns with them instead of holding them up. */
+        sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_NORMAL);
+        /* The lines are sent from client_flush(), step by step.  The follower starts now:
+         * what the file holds now is the tail's, the rest comes from the writer as it is
+         * written, across rotations. */
+        if (req->follow && (r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
                 client_error(c, EXIT_FAILED, "tail -f %s: %s", service_name(s), strerror(-r));
                 return;
         }
-        snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
 }
 
 static bool client_handle_request(struct client *c, char *line) {
@@ -689,11 +768,6 @@ static bool client_handle_request(struct client *c, char *line) {
 
 static bool client_read(struct client *c) {
         for (;;) {
-                if (c->in_len == sizeof c->in) {
-                        client_error(c, EXIT_USAGE, "request too long (limit %d bytes)", PROTOCOL_MAX_REQUEST);
-                        c->have_request = true;
-                        return client_flush(c);
-                }
                 ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
@@ -701,24 +775,26 @@ static bool client_read(struct client *c) {
                         client_free(c);
                         return false;
                 }
-                if (n == 0) {
-                        /* Closed before a whole line: nothing to answer. */
+                if (n == 0 && c->in_len == 0) {
+                        /* Connected and closed without a byte (a probe): nothing to answer. */
                         client_free(c);
                         return false;
                 }
-                char *newline = memchr(c->in + c->in_len, '\n', (size_t)n);
                 c->in_len += (size_t)n;
-                if (newline) {
-                        *newline = '\0';
-                        if (newline > c->in && newline[-1] == '\r')
-                                newline[-1] = '\0';
-                        if (memchr(c->in, '\0', (size_t)(newline - c->in))) {
-                                client_error(c, EXIT_USAGE, "invalid request: NUL byte");
-                                c->have_request = true;
-                                return client_flush(c);
-                        }
-                        return client_handle_request(c, c->in);
-                }
+                char *line;
+                const char *error;
+                int r = protocol_take_line(c->in, c->in_len, &line, &error);
+                if (r > 0)
+                        return client_handle_request(c, line);
+                if (r == 0 && n > 0)
+                        continue;
+                /* Invalid, or cut off by the end of the stream: the peer may still read. */
+                c->have_request = true;
+                if (r < 0)
+                        client_error(c, EXIT_USAGE, "%s", error);
+                else
+                        client_error(c, EXIT_USAGE, "request cut off: the connection ended before its newline");
+                return client_flush(c);
         }
 }
 
@@ -739,12 +815,26 @@ static int client_on_io(sd_event_source *source, int fd, uint32_t revents, void 
         return 0;
 }
 
+/* At most one line a second about clients dropped for their deadline: a flood of idle
+ * connections times out all at once, and would otherwise write a line for each. */
+#define CONTROL_DROP_LOG_INTERVAL USEC_PER_SEC
+
 static int client_on_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        static usec_t last_logged;
+        static unsigned long unlogged;
         struct client *c = userdata;
         (void)source;
-        (void)usec;
-        log_warning("control: dropping client pid %d: %s", (int)c->peer.pid,
-                    c->have_request ? "not reading its answer" : "no complete request in time");
+        if (last_logged && usec < last_logged + CONTROL_DROP_LOG_INTERVAL)
+                unlogged++;
+        else {
+                char more[64] = "";
+                if (unlogged)
+                        snprintf(more, sizeof more, " (and %lu more since the last such message)", unlogged);
+                log_warning("control: dropping client pid %d: %s%s", (int)c->peer.pid,
+                            c->have_request ? "not reading its answer" : "no complete request in time", more);
+                last_logged = usec;
+                unlogged = 0;
+        }
         client_free(c);
         return 0;
 }
@@ -754,38 +844,158 @@ static void client_arm_timer(struct client *c, usec_t timeout) {
                 sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
+static void listen_yield(void) {
+        (void)sd_event_source_set_enabled(listen_source, SD_EVENT_OFF);
+        (void)sd_event_source_set_enabled(resume_source, SD_EVENT_ONESHOT);
+}
+
+static int control_on_resume(sd_event_source *source, void *userdata) {
+        (void)source;
+        (void)userdata;
+        if (!listen_blocked)
+                (void)sd_event_source_set_enabled(listen_source, SD_EVENT_ON);
+        return 0;
+}
+
+static void fd_timer_arm(usec_t when) {
+        if (sd_event_source_set_time(fd_timer, when) >= 0)
+                (void)sd_event_source_set_enabled(fd_timer, SD_EVENT_ONESHOT);
+}
+
+static void listen_unblock(void) {
+        listen_blocked = false;
+        (void)spare_take();
+        (void)sd_event_source_set_enabled(resume_source, SD_EVENT_ONESHOT);
+}
+
+/* The retry while blocked, and the end of a shortage: CONTROL_FD_QUIET without a failure. */
+static int control_on_fd_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)userdata;
+        if (listen_blocked)
+                listen_unblock();
+        if (!shortage.active)
+                return 0;
+        if (usec < shortage.last + CONTROL_FD_QUIET) {
+                fd_timer_arm(shortage.last + CONTROL_FD_QUIET);
+                return 0;
+        }
+        log_notice("control: accepting connections again; in %.1fs %lu accepts failed (%s), %lu clients were refused "
+                   "and %lu idle ones closed",
+                   (double)(shortage.last - shortage.since) / USEC_PER_SEC, shortage.failures, strerror(shortage.error),
+                   shortage.refused, shortage.displaced);
+        shortage.active = false;
+        return 0;
+}
+
+/* One message per shortage, not one per failed accept: when it begins, and when it is
+ * over (control_on_fd_timer), with the counts. */
+static void shortage_note(int error) {
+        usec_t now = now_monotonic();
+        shortage.error = error;
+        shortage.last = now;
+        shortage.failures++;
+        if (shortage.active)
+                return;
+        shortage = (typeof(shortage)){ .active = true, .error = error, .since = now, .last = now, .failures = 1 };
+        log_warning("control: accept: %s; until descriptors are free, idle clients are closed to make room and "
+                    "others refused", strerror(error));
+        fd_timer_arm(now + CONTROL_FD_QUIET);
+}
+
+static const char busy_answer[] = FINAL_ERROR "\t1\ttoo many clients\n";
+
+/* Close the client idle the longest without a complete request (the list is newest
+ * first), telling it why; false if there is none.  Those accepted in this batch are
+ * spared: their requests, sent with the connection as a rule, are read before the next
+ * batch, and with room for one client only, each newcomer would close the one before. */
+static bool displace_idle_client(void) {
+        struct client *oldest_idle = NULL;
+        for (struct client *c = clients; c; c = c->next)
+                if (!c->have_request && c->batch != accept_batch)
+                        oldest_idle = c;
+        if (!oldest_idle)
+                return false;
+        log_debug("control: closing idle client pid %d to make room", (int)oldest_idle->peer.pid);
+        ssize_t unused = send(oldest_idle->fd, busy_answer, sizeof busy_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)unused;
+        client_free(oldest_idle);
+        return true;
+}
+
+/* A tail client that reads nothing: its socket is full, with more to send or not. */
+static bool client_is_stalled(const struct client *c) {
+        if (!c->tail && !c->follower)
+                return false;
+        if (c->out_sent < c->out_len)
+                return true;
+        struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+        return poll(&p, 1, 0) == 0;
+}
+
+/* Close the oldest tail client that reads nothing; false if there is none.  256 clients
+ * that never read must not lock an operator out. */
+static bool displace_stalled_tail(void) {
+        struct client *oldest = NULL;
+        for (struct client *c = clients; c; c = c->next)
+                if (client_is_stalled(c))
+                        oldest = c;
+        if (!oldest)
+                return false;
+        log_debug("control: closing tail client pid %d, which reads nothing, to make room", (int)oldest->peer.pid);
+        client_free(oldest);
+        return true;
+}
+
+/* accept failed with ERROR.  Make room by closing an idle client; else take the spare
+ * descriptor to accept the newcomer only to tell it that it cannot be served; else stop
+ * listening until a descriptor is free.  False when this wake-up should accept no more. */
+static bool accept_failed(int listen_fd, int error) {
+        shortage_note(error);
+        if (displace_idle_client()) {
+                shortage.displaced++;
+                return true;
+        }
+        if ((error == EMFILE || error == ENFILE) && spare_give_up()) {
+                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                bool empty = fd < 0 && errno == EAGAIN;
+                if (fd >= 0) {
+                        static const char refused[] = FINAL_ERROR "\t1\tsupervisord is out of file descriptors; "
+                                                      "try again later\n";
+                        ssize_t unused = send(fd, refused, sizeof refused - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        (void)unused;
+                        close(fd);
+                        shortage.refused++;
+                }
+                bool again = spare_take();
+                if (empty)
+                        return false;
+                if (fd >= 0 && again)
+                        return true;
+        }
+        listen_blocked = true;
+        (void)sd_event_source_set_enabled(listen_source, SD_EVENT_OFF);
+        fd_timer_arm(now_monotonic() + CONTROL_FD_RETRY);
+        return false;
+}
+
 /* Accept one connection; false when there is none left to accept. */
 static bool accept_one(int listen_fd) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
                 if (errno == EAGAIN)
                         return false;
-                if (errno != EINTR && errno != ECONNABORTED) {
-                        /* EMFILE and the like: try again on the next wake-up */
-                        log_warning_errno(errno, "control: accept");
-                        return false;
-                }
-                return true;
+                if (errno == EINTR || errno == ECONNABORTED)
+                        return true;
+                /* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays queued. */
+                return accept_failed(listen_fd, errno);
         }
+        /* Full: make room by closing the client idle the longest, so that a crowd of
+         * stalled connections cannot lock everyone else out. */
+        if (n_clients >= CONTROL_MAX_CLIENTS && !displace_idle_client())
+                displace_stalled_tail();
         if (n_clients >= CONTROL_MAX_CLIENTS) {
-                /* Full: make room by dropping the client idle the longest without a
-                 * complete request (the list is newest first), so a crowd of stalled
-                 * connections cannot lock everyone else out. */
-                struct client *oldest_idle = NULL;
-                for (struct client *c = clients; c; c = c->next)
-                        if (!c->have_request)
-                                oldest_idle = c;
-                if (oldest_idle) {
-                        static const char dropped[] = FINAL_ERROR "\t1\ttoo many clients\n";
-                        log_debug("control: dropping idle client pid %d to make room", (int)oldest_idle->peer.pid);
-                        ssize_t unused = send(oldest_idle->fd, dropped, sizeof dropped - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-                        (void)unused;
-                        client_free(oldest_idle);
-                }
-        }
-        if (n_clients >= CONTROL_MAX_CLIENTS) {
-                static const char busy[] = FINAL_ERROR "\t1\ttoo many clients\n";
-                ssize_t unused = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t unused = send(fd, busy_answer, sizeof busy_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
                 (void)unused;
                 close(fd);
                 return true;
@@ -796,6 +1006,7 @@ static bool accept_one(int listen_fd) {
                 return true;
         }
         c->fd = fd;
+        c->batch = accept_batch;
         socklen_t len = sizeof c->peer;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
                 c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -827,8 +1038,11 @@ static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, 
         (void)revents;
         (void)userdata;
         /* Bounded work per wake-up: a flood of connections cannot starve the services. */
+        accept_batch++;
         for (int i = 0; i < 64 && accept_one(fd); i++)
                 ;
+        if (!listen_blocked)
+                listen_yield();
         return 0;
 }
 
@@ -852,6 +1066,15 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
                 return r;
         sd_event_source_set_io_fd_own(listen_source, true);
         sd_event_source_set_priority(listen_source, SD_EVENT_PRIORITY_IMPORTANT);
+        if ((r = sd_event_add_defer(event, &resume_source, control_on_resume, NULL)) < 0
+            || (r = sd_event_source_set_enabled(resume_source, SD_EVENT_OFF)) < 0)
+                return r;
+        if ((r = sd_event_add_time(event, &fd_timer, CLOCK_MONOTONIC, 0, USEC_PER_MSEC * 10, control_on_fd_timer,
+                                   NULL)) < 0
+            || (r = sd_event_source_set_enabled(fd_timer, SD_EVENT_OFF)) < 0)
+                return r;
+        /* Kept for the moment there is no other, to tell a client so. */
+        (void)spare_take();
         r = sd_event_add_defer(event, &recheck_source, control_on_recheck, NULL);
         if (r < 0)
                 return r;
@@ -904,7 +1127,10 @@ void control_stop(const char *unlink_path) {
         while (clients)
                 client_free(clients);
         recheck_source = sd_event_source_disable_unref(recheck_source);
+        resume_source = sd_event_source_disable_unref(resume_source);
+        fd_timer = sd_event_source_disable_unref(fd_timer);
         listen_source = sd_event_source_disable_unref(listen_source);
+        listen_blocked = false;
         if (unlink_path)
                 unlink(unlink_path);
 }

@@ -16,9 +16,16 @@
 #define CONTROL_MAX_OUTPUT (16u << 20)
 #define CONTROL_REQUEST_TIMEOUT (10 * USEC_PER_SEC)
 #define CONTROL_WRITE_TIMEOUT (30 * USEC_PER_SEC)
-/* tail -f: a client with more unsent than this (the first lines, at most 4 MiB, and 1 MiB
- * of what followed) cannot keep up, and is dropped rather than buffered without end. */
-#define CONTROL_MAX_FOLLOW_BACKLOG (5u << 20)
+/* Out of descriptors: how long the listening socket rests before accept is tried again
+ * (sooner when a client goes), and how long without a failed accept ends the shortage. */
+#define CONTROL_FD_RETRY (250 * USEC_PER_MSEC)
+#define CONTROL_FD_QUIET (5 * USEC_PER_SEC)
+/* tail -f: a client with more than this unsent (beyond what the kernel's socket buffer
+ * took) cannot keep up, and is dropped rather than buffered without end.  With the tail's
+ * step (LOG_TAIL_STEP) and its bookkeeping, a client following a log costs supervisord
+ * less than CONTROL_CLIENT_MEMORY_MAX, documented in supervisord(8). */
+#define CONTROL_MAX_FOLLOW_BACKLOG (128u << 10)
+#define CONTROL_CLIENT_MEMORY_MAX (192u << 10)
 
 /* Bind and listen on CONFIG's socket with its mode and group.  A socket file left by a
  * dead daemon is replaced; one that still answers is not.  On failure returns a negative

@@ -71,7 +71,33 @@ struct log_capture {
         int rotate_error;                 /* negative errno while rotation fails */
         int journal_error;                /* negative errno while the journal is unreachable */
         struct log_follower *followers;   /* each owned by its subscriber */
+        struct log_tail *tails;           /* each owned by its reader: told of rotations */
         char name[];                      /* the service's, allocated with it */
+};
+
+/* A read of a log's last lines, in steps (see logfile.h).  Files are named by their
+ * index at the start; a rotation since renames file k to k + shift. */
+struct log_tail {
+        struct log_tail *next, *prev;     /* on capture->tails */
+        struct log_capture *capture;      /* NULL once the capture is gone */
+        char *base;                       /* owned: "DIR/NAME.log", as at the start */
+        unsigned shift;                   /* rotations since the start */
+        unsigned keep;                    /* log-keep at the start: the oldest file's index */
+        uint64_t end0;                    /* NAME.log's size at the start: where the lines end */
+        bool scanning;                    /* still looking for where the lines begin */
+        bool done;
+        unsigned newlines;                /* scanning: still to find, walking back */
+        bool seen_last_byte;
+        uint64_t window;                  /* scanning: bytes it may still look at */
+        bool have_earliest;               /* scanning: the earliest newline seen, where a */
+        unsigned earliest_index;          /* window cut short lets the lines begin */
+        uint64_t earliest_pos;
+        unsigned last_index;              /* where the last byte of the log is */
+        uint64_t last_pos;
+        int fd;                           /* owned: file `index`, or -1 */
+        unsigned index;
+        uint64_t pos;                     /* scanning: bytes before it still to look at;
+                                           * sending: the next byte to send */
 };
 
 enum pump_result {
@@ -101,24 +127,6 @@ int log_file_path(char *buf, size_t size, const char *dir, const char *name, uns
         int n = index ? snprintf(buf, size, "%s%s%s.log.%u", dir, slash, name, index)
                       : snprintf(buf, size, "%s%s%s.log", dir, slash, name);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-size_t log_tail_offset(const char *text, size_t len, unsigned lines) {
-        if (lines == 0)
-                return len;
-        size_t end = len;
-        /* The newline that ends the last line does not begin another one. */
-        if (end > 0 && text[end - 1] == '\n')
-                end--;
-        for (unsigned seen = 0; end > 0;) {
-                const char *newline = memrchr(text, '\n', end);
-                if (!newline)
-                        return 0;
-                end = (size_t)(newline - text);
-                if (++seen == lines)
-                        return end + 1;
-        }
-        return 0;
 }
 
 /* ---- files ---- */
@@ -247,6 +255,11 @@ static int capture_rotate(struct log_capture *c) {
                 if (rename(from, to) < 0 && errno != ENOENT)
                         r = -errno;
         }
+        /* The tails being read (in this directory) find their files one number up. */
+        capture_path(c, 0, from, sizeof from);
+        for (struct log_tail *t = c->tails; t; t = t->next)
+                if (strcmp(t->base, from) == 0)
+                        t->shift++;
         if (r < 0 && c->rotate_error == 0) {
                 capture_path(c, 0, from, sizeof from);
                 log_warning("%s: cannot rotate log %s: %s; it keeps growing", c->name, from, strerror(-r));
@@ -420,6 +433,8 @@ static void capture_free(struct log_capture *c) {
         if (c->next)
                 c->next->prev = c->prev;
         capture_end_followers(c);
+        for (struct log_tail *t = c->tails; t; t = t->next)
+                t->capture = NULL;  /* no more rotations: its files stay as they are */
         capture_close_pipe(c);
         if (c->pipe_write >= 0)
                 close(c->pipe_write);
@@ -610,114 +625,261 @@ static bool config_logs_to_file(const struct service_config *config) {
         return config->stdout_target == OUTPUT_LOG || config->stderr_target == OUTPUT_LOG;
 }
 
-/* Read FD's bytes backwards into BUF ending at *start, chunk by chunk, until the buffer
- * is full or *newlines (counted as they come) reach WANTED.  Returns negative errno. */
-static int read_backwards(int fd, char *buf, size_t *start, size_t buf_end, size_t *newlines, bool *trailing,
-                          bool *first, size_t wanted) {
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        uint64_t end = (uint64_t)st.st_size;
-        while (end > 0 && *start > 0) {
-                size_t chunk = LOG_CHUNK_MAX;
-                if (chunk > end)
-                        chunk = (size_t)end;
-                if (chunk > *start)
-                        chunk = *start;
-                char *to = buf + *start - chunk;
-                for (size_t got = 0; got < chunk;) {
-                        ssize_t n = pread(fd, to + got, chunk - got, (off_t)(end - chunk + got));
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                return n < 0 ? -errno : -EIO;  /* shrank under us */
-                        got += (size_t)n;
-                }
-                *start -= chunk;
-                end -= chunk;
-                if (*first) {
-                        *trailing = buf[buf_end - 1] == '\n';
-                        *first = false;
-                }
-                for (const char *p = to; (p = memchr(p, '\n', (size_t)(to + chunk - p))); p++)
-                        (*newlines)++;
-                if (*newlines - (*trailing ? 1 : 0) >= wanted)
-                        break;
+static int tail_open_file(struct log_tail *t, unsigned index) {
+        char path[PATH_MAX];
+        unsigned k = index + t->shift;
+        int n = k ? snprintf(path, sizeof path, "%s.%u", t->base, k) : snprintf(path, sizeof path, "%s", t->base);
+        if (n < 0 || (size_t)n >= sizeof path)
+                return -ENAMETOOLONG;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+static void tail_close_file(struct log_tail *t) {
+        if (t->fd >= 0)
+                close(t->fd);
+        t->fd = -1;
+}
+
+/* Where file INDEX ends for the tail: NAME.log where it ended at the start, an older
+ * one where it ends. */
+static int tail_file_end(struct log_tail *t, uint64_t *ret) {
+        if (t->index == 0) {
+                *ret = t->end0;
+                return 0;
         }
+        struct stat st;
+        if (fstat(t->fd, &st) < 0)
+                return -errno;
+        *ret = (uint64_t)st.st_size;
         return 0;
 }
 
-int log_capture_tail(struct log_capture *c, const struct service_config *config, unsigned lines, char **ret,
-                     size_t *ret_size) {
-        char path[PATH_MAX];
-        unsigned n_files = 0;
-        uint64_t total = 0;
-        struct stat st;
-        int r;
+static void tail_begin_sending(struct log_tail *t, unsigned index, uint64_t pos) {
+        t->scanning = false;
+        if (t->fd >= 0 && t->index != index)
+                tail_close_file(t);
+        t->index = index;
+        t->pos = pos;
+}
 
-        *ret = NULL;
-        *ret_size = 0;
+/* The scan reached the beginning of what there is, or the end of its window. */
+static void tail_scan_exhausted(struct log_tail *t, bool cut) {
+        /* Cut short with lines still missing: begin at a whole line, unless the only
+         * newline seen ends the log. */
+        if (cut && t->have_earliest && !(t->earliest_index == t->last_index && t->earliest_pos == t->last_pos)) {
+                tail_begin_sending(t, t->earliest_index, t->earliest_pos + 1);
+                return;
+        }
+        tail_begin_sending(t, t->index, t->pos);
+}
+
+/* Whether a file older than the current one exists, with bytes in it. */
+static bool tail_older_exists(struct log_tail *t) {
+        if (t->index >= t->keep)
+                return false;
+        int fd = tail_open_file(t, t->index + 1);
+        if (fd < 0)
+                return false;
+        struct stat st;
+        bool some = fstat(fd, &st) == 0 && st.st_size > 0;
+        close(fd);
+        return some;
+}
+
+/* Look at one more chunk, walking back from the end, for where the lines begin.  BUF
+ * (LOG_TAIL_SCAN_STEP bytes) is scratch. */
+static int tail_scan(struct log_tail *t, char *buf) {
+        if (t->pos == 0) {
+                /* This file is done: on to the older one, if there is one. */
+                if (t->index >= t->keep) {
+                        tail_scan_exhausted(t, false);
+                        return 0;
+                }
+                int fd = tail_open_file(t, t->index + 1);
+                if (fd < 0) {
+                        if (fd != -ENOENT)
+                                return fd;
+                        tail_scan_exhausted(t, false);
+                        return 0;
+                }
+                tail_close_file(t);
+                t->fd = fd;
+                t->index++;
+                int r = tail_file_end(t, &t->pos);
+                if (r < 0)
+                        return r;
+                return 0;
+        }
+        if (t->window == 0) {
+                tail_scan_exhausted(t, true);
+                return 0;
+        }
+        size_t n = LOG_TAIL_SCAN_STEP;
+        if (n > t->pos)
+                n = (size_t)t->pos;
+        if (n > t->window)
+                n = (size_t)t->window;
+        uint64_t from = t->pos - n;
+        for (size_t got = 0; got < n;) {
+                ssize_t k = pread(t->fd, buf + got, n - got, (off_t)(from + got));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -EIO;  /* shrank under us */
+                got += (size_t)k;
+        }
+        if (!t->seen_last_byte) {
+                /* The newline that ends the last line does not begin another one. */
+                t->seen_last_byte = true;
+                t->last_index = t->index;
+                t->last_pos = t->pos - 1;
+                if (buf[n - 1] == '\n')
+                        t->newlines++;
+        }
+        for (const char *end = buf + n, *nl; (nl = memrchr(buf, '\n', (size_t)(end - buf))); end = nl) {
+                uint64_t at = from + (uint64_t)(nl - buf);
+                t->have_earliest = true;
+                t->earliest_index = t->index;
+                t->earliest_pos = at;
+                if (--t->newlines == 0) {
+                        tail_begin_sending(t, t->index, at + 1);
+                        return 0;
+                }
+        }
+        t->pos = from;
+        t->window -= n;
+        if (t->window == 0 && (t->pos > 0 || tail_older_exists(t)))
+                tail_scan_exhausted(t, true);
+        else if (t->window == 0)
+                tail_scan_exhausted(t, false);
+        return 0;
+}
+
+/* Send from the beginning found up to where NAME.log ended at the start. */
+static ssize_t tail_send(struct log_tail *t, char *buf, size_t size) {
+        if (t->fd < 0) {
+                int fd = tail_open_file(t, t->index);
+                if (fd == -ENOENT) {
+                        /* Rotated away meanwhile (log-keep): what it held is gone. */
+                        if (t->index == 0)
+                                t->done = true;
+                        else {
+                                t->index--;
+                                t->pos = 0;
+                        }
+                        return 0;
+                }
+                if (fd < 0)
+                        return fd;
+                t->fd = fd;
+        }
+        uint64_t end;
+        int r = tail_file_end(t, &end);
+        if (r < 0)
+                return r;
+        if (t->pos >= end) {
+                tail_close_file(t);
+                if (t->index == 0)
+                        t->done = true;
+                else {
+                        t->index--;
+                        t->pos = 0;
+                }
+                return 0;
+        }
+        size_t n = size < LOG_TAIL_STEP ? size : LOG_TAIL_STEP;
+        if (n > end - t->pos)
+                n = (size_t)(end - t->pos);
+        ssize_t k;
+        do
+                k = pread(t->fd, buf, n, (off_t)t->pos);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if (k == 0)
+                t->pos = end;  /* shrank under us (truncated): nothing more of this file */
+        t->pos += (uint64_t)k;
+        return k;
+}
+
+int log_tail_open(struct log_capture *c, const struct service_config *config, unsigned lines, struct log_tail **ret) {
+        char path[PATH_MAX];
+        int r;
         if (lines > LOG_TAIL_MAX_LINES)
                 lines = LOG_TAIL_MAX_LINES;
-        /* Sizes first, so that one buffer of the right size is enough. */
-        for (unsigned k = 0; k <= config->log_keep; k++) {
-                if ((r = log_file_path(path, sizeof path, log_directory, c->name, k)) < 0)
-                        return r;
-                if (stat(path, &st) < 0) {
-                        if (errno != ENOENT)
-                                return -errno;
-                        if (k == 0 && !config_logs_to_file(config) && !c->to_file)
-                                return -ENOENT;
-                        if (k == 0)
-                                continue;  /* moved away, not reopened yet: older ones may exist */
-                        break;
-                }
-                n_files = k + 1;
-                total += (uint64_t)st.st_size;
-        }
-        if (lines == 0 || total == 0)
-                return 0;
-
-        size_t size = total < LOG_TAIL_MAX_BYTES ? (size_t)total : LOG_TAIL_MAX_BYTES;
-        char *buf = malloc(size);
-        if (!buf)
+        if ((r = log_file_path(path, sizeof path, log_directory ? log_directory : "", c->name, 0)) < 0)
+                return r;
+        struct log_tail *t = calloc(1, sizeof *t);
+        if (!t)
                 return -ENOMEM;
-        size_t start = size, newlines = 0;
-        bool trailing = false, first = true;
-        for (unsigned k = 0; k < n_files && start > 0 && newlines - (trailing ? 1 : 0) < lines; k++) {
-                if ((r = log_file_path(path, sizeof path, log_directory, c->name, k)) < 0)
-                        goto fail;
-                int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0) {
-                        if (errno == ENOENT)
-                                continue;
+        if (!(t->base = strdup(path))) {
+                free(t);
+                return -ENOMEM;
+        }
+        t->fd = -1;
+        t->keep = config->log_keep;
+        t->window = LOG_TAIL_MAX_BYTES;
+        t->newlines = lines;
+        t->scanning = lines > 0;
+        t->done = lines == 0;
+        int fd = tail_open_file(t, 0);
+        if (fd >= 0) {
+                struct stat st;
+                if (fstat(fd, &st) < 0) {
                         r = -errno;
-                        goto fail;
+                        close(fd);
+                        log_tail_free(t);
+                        return r;
                 }
-                r = read_backwards(fd, buf, &start, size, &newlines, &trailing, &first, lines);
-                close(fd);
-                if (r < 0)
-                        goto fail;
+                t->fd = fd;
+                t->end0 = (uint64_t)st.st_size;
+        } else if (fd != -ENOENT) {
+                log_tail_free(t);
+                return fd;
+        } else if (!config_logs_to_file(config) && !c->to_file) {
+                log_tail_free(t);
+                return -ENOENT;
         }
-        size_t len = size - start;
-        size_t offset = log_tail_offset(buf + start, len, lines);
-        /* Cut by LOG_TAIL_MAX_BYTES with lines still missing: begin at a whole line. */
-        if (offset == 0 && start == 0 && size < total) {
-                const char *newline = memchr(buf, '\n', len);
-                if (newline && (size_t)(newline - buf) + 1 < len)
-                        offset = (size_t)(newline - buf) + 1;
-        }
-        memmove(buf, buf + start + offset, len - offset);
-        *ret_size = len - offset;
-        if (*ret_size == 0) {
-                free(buf);
-                return 0;
-        }
-        *ret = buf;
+        /* else moved away, not reopened yet: older ones may exist */
+        t->pos = t->end0;
+        t->capture = c;
+        t->next = c->tails;
+        if (c->tails)
+                c->tails->prev = t;
+        c->tails = t;
+        *ret = t;
         return 0;
-fail:
-        free(buf);
+}
+
+ssize_t log_tail_read(struct log_tail *t, char *buf, size_t size, bool *ret_done) {
+        ssize_t r = 0;
+        if (!t->done && t->scanning)
+                r = tail_scan(t, buf);
+        else if (!t->done)
+                r = tail_send(t, buf, size);
+        if (r < 0)
+                return r;
+        *ret_done = t->done;
+        if (t->done)
+                tail_close_file(t);
         return r;
+}
+
+void log_tail_free(struct log_tail *t) {
+        if (!t)
+                return;
+        if (t->capture) {
+                if (t->prev)
+                        t->prev->next = t->next;
+                else
+                        t->capture->tails = t->next;
+                if (t->next)
+                        t->next->prev = t->prev;
+        }
+        tail_close_file(t);
+        free(t->base);
+        free(t);
 }
 
 /* ---- followers ---- */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
@@ -18,16 +19,14 @@
 #define LOG_CHUNK_MAX (64u << 10)       /* bytes moved per pipe per wake-up */
 #define LOG_TAIL_MAX_BYTES (4u << 20)   /* the most one `tail` answer holds */
 #define LOG_TAIL_MAX_LINES 1000000u
+#define LOG_TAIL_STEP (16u << 10)       /* bytes a tail gives per step */
+#define LOG_TAIL_SCAN_STEP (64u << 10)  /* bytes it looks at per step to find where to begin */
 
 /* ---- pure helpers (unit-tested) ---- */
 
 /* "DIR/NAME.log" for index 0, "DIR/NAME.log.INDEX" otherwise; -ENAMETOOLONG if it does
  * not fit in size. */
 int log_file_path(char *buf, size_t size, const char *dir, const char *name, unsigned index);
-
-/* Where the last LINES lines of TEXT[0, len) begin.  A last line without its newline
- * counts as a line.  0 when TEXT has no more than LINES lines; len when LINES is 0. */
-size_t log_tail_offset(const char *text, size_t len, unsigned lines);
 
 /* ---- the directory and every capture ---- */
 
@@ -75,12 +74,26 @@ void log_capture_drain(struct log_capture *capture);
  * `status`; "" when nothing.  A static buffer: valid until the next call for any capture. */
 const char *log_capture_problem(struct log_capture *capture);
 
-/* The last LINES lines of the log: NAME.log, preceded by rotated files as far as needed,
- * at most LOG_TAIL_MAX_BYTES (then starting at a line boundary).  *ret is malloc'ed and
- * owned by the caller (NULL when empty).  -ENOENT when CONFIG sends nothing to the log
- * file and there is none. */
-int log_capture_tail(struct log_capture *capture, const struct service_config *config, unsigned lines,
-                     char **ret, size_t *ret_size);
+/* ---- tail ---- */
+
+/* A read of the last lines of a log, in steps, so that neither memory nor the loop has
+ * to hold 4 MiB at once: the lines are found walking back from the end of NAME.log
+ * through the rotated files as far as needed, at most LOG_TAIL_MAX_BYTES back (then
+ * beginning at a whole line), and sent from there up to where NAME.log ended when the
+ * tail began.  It holds one file open at a time; a rotation meanwhile is followed. */
+struct log_tail;
+
+/* Begin a tail of the last LINES lines.  *ret is owned by the caller.  -ENOENT when
+ * CONFIG sends nothing to the log file and there is none. */
+int log_tail_open(struct log_capture *capture, const struct service_config *config, unsigned lines,
+                  struct log_tail **ret);
+/* One step: at most LOG_TAIL_SCAN_STEP bytes read from disk while it searches, at most
+ * SIZE (and LOG_TAIL_STEP) once it gives the lines.  Returns how many bytes of the lines
+ * it put in BUF, which must hold LOG_TAIL_SCAN_STEP (scratch for the search); 0 while it
+ * searches; *ret_done once every byte was given.  A negative errno on failure. */
+ssize_t log_tail_read(struct log_tail *tail, char *buf, size_t size, bool *ret_done);
+/* NULL is a no-op; the capture may be gone already. */
+void log_tail_free(struct log_tail *tail);
 
 /* ---- followers (tail -f) ---- */
 

@@ -48,6 +48,26 @@ static int parse_tail(char **words, unsigned n, struct request *ret, const char 
         return 0;
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+int protocol_take_line(char *buf, size_t len, char **ret_line, const char **ret_error) {
+        char *newline = memchr(buf, '\n', len);
+        if (!newline) {
+                if (len >= PROTOCOL_MAX_REQUEST)
+                        return fail(ret_error, "request too long (limit " STRINGIFY(PROTOCOL_MAX_REQUEST) " bytes)");
+                return 0;
+        }
+        /* Looked for before the end is cut off: a CR-LF line holds no NUL of its own. */
+        if (memchr(buf, '\0', (size_t)(newline - buf)))
+                return fail(ret_error, "invalid request: NUL byte");
+        if (newline > buf && newline[-1] == '\r')
+                newline--;
+        *newline = '\0';
+        *ret_line = buf;
+        return 1;
+}
+
 int protocol_parse_request(char *line, struct request *ret, const char **ret_error) {
         char *words[PROTOCOL_MAX_ARGS + 1];
         unsigned n = 0;

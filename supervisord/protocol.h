@@ -53,6 +53,13 @@ const char *verb_to_string(enum verb verb);
 /* -EINVAL for an unknown verb. */
 int verb_from_string(const char *text, enum verb *ret);
 
+/* Where the request line in BUF[0, len) (bytes received so far, len <= PROTOCOL_MAX_REQUEST)
+ * ends.  1: *ret_line is BUF with the line's end ("\n" or "\r\n") replaced by a NUL;
+ * 0: no newline yet, more may come (or at EOF, the request was cut off); -EINVAL: the line
+ * holds a NUL byte, or there is no newline in PROTOCOL_MAX_REQUEST bytes, with *ret_error
+ * set to a static description. */
+int protocol_take_line(char *buf, size_t len, char **ret_line, const char **ret_error);
+
 /* Parse LINE (without its newline) in place.  On error returns -EINVAL and sets *ret_error
  * to a static description. */
 int protocol_parse_request(char *line, struct request *ret, const char **ret_error);

@@ -462,12 +462,10 @@ int main(int argc, char *argv[]) {
                 free(path);
                 return EXIT_UNREACHABLE;
         }
-
-        if (send_all(fd, request, len) < 0) {
-                fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
-                free(path);
-                return EXIT_UNREACHABLE;
-        }
+        /* A refusal (too many clients, no descriptor left) may come before the request is
+         * taken: the server has closed then, the send fails, and the answer is there to read. */
+        if (send_all(fd, request, len) < 0)
+                (void)shutdown(fd, SHUT_WR);
 
         FILE *in = fdopen(fd, "r");
         if (!in) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "spare.h"
 #include "service.h"
 #include "util.h"
 
@@ -254,7 +255,12 @@ void systemd_stopping(void) {
 static int on_watchdog(sd_event_source *source, uint64_t usec, void *userdata) {
         (void)userdata;
         /* That this runs at all is what the manager wants to know: the loop is alive. */
+        /* sd_notify() makes a socket for each message: out of descriptors, the spare is
+         * what keeps the manager from killing a daemon that is alive. */
+        bool gave_up_spare = spare_give_up();
         int r = sd_notify(0, "WATCHDOG=1");
+        if (gave_up_spare)
+                (void)spare_take();
         if (r < 0)
                 log_debug("sd_notify WATCHDOG=1: %s", strerror(-r));
         /* From the planned time, not from now: a late wake-up does not push every later

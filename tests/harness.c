@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -109,6 +110,9 @@ void daemon_start(struct daemon *d) {
                         dup2(log, STDOUT_FILENO);
                         dup2(log, STDERR_FILENO);
                 }
+                struct rlimit nofile = { .rlim_cur = d->nofile, .rlim_max = d->nofile };
+                if (d->nofile && setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                        _exit(126);
                 exec_daemon(d->conf);
                 _exit(127);
         }

@@ -21,6 +21,7 @@ struct daemon {
         char pidfile[192];  /* dir/pid */
         char log[192];      /* dir/daemon.log: the daemon's stderr */
         pid_t pid;          /* the daemon, 0 when not running */
+        unsigned long nofile;  /* when set: its RLIMIT_NOFILE, soft and hard, from the exec on */
 };
 
 const char *supervisord_path(void);

@@ -345,6 +345,30 @@ START_TEST(test_stop_signal_forms) {
 }
 END_TEST
 
+/* What the start-up check of RLIMIT_NOFILE counts per service, from its settings. */
+START_TEST(test_descriptors_needed) {
+        struct config *c = load_ok("service logged {\n command = \"x\"\n}\n"
+                                   "service quiet {\n command = \"x\"\n stdout = null\n}\n"
+                                   "service errors {\n command = \"x\"\n stdout = null\n stderr = log\n}\n"
+                                   "service journal {\n command = \"x\"\n stdout = journal\n}\n"
+                                   "service beating {\n command = \"x\"\n heartbeat-interval = 5\n}\n"
+                                   "service ready {\n command = \"x\"\n type = notify\n stdout = null\n}\n"
+                                   "service daemon {\n command = \"x\"\n type = forking\n pidfile = \"/p\"\n"
+                                   " stdout = null\n}\n"
+                                   "service pool {\n command = \"x\"\n instances = 4\n}\n");
+        static const unsigned expected[] = { 3, 0, 3, 0, 5, 2, 1, 12 };
+        ck_assert_uint_eq(c->n_services, 8);
+        unsigned long total = 0;
+        for (size_t i = 0; i < c->n_services; i++) {
+                ck_assert_msg(service_config_descriptors(c->services[i]) == expected[i], "%s: %u descriptors, expected %u",
+                              c->services[i]->name, service_config_descriptors(c->services[i]), expected[i]);
+                total += expected[i];
+        }
+        ck_assert_uint_eq(config_descriptors(c), total);
+        config_free(c);
+}
+END_TEST
+
 START_TEST(test_limits) {
         struct config *c = load_ok("service a {\n command = \"x\"\n limit-nofile = unlimited\n"
                                    " limit-nproc = 4096\n limit-core = infinity\n}\n");
@@ -881,6 +905,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_umask_values);
         tcase_add_test(tc, test_stop_signal_forms);
         tcase_add_test(tc, test_limits);
+        tcase_add_test(tc, test_descriptors_needed);
         tcase_add_test(tc, test_success_exit_codes);
         tcase_add_test(tc, test_comment_inside_list);
         tcase_add_test(tc, test_comment_characters_in_strings);

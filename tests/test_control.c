@@ -668,6 +668,49 @@ START_TEST(test_half_closed_client_gets_answer) {
 }
 END_TEST
 
+/* A line ended by CR-LF (telnet, many socket libraries) is a request like any other; a
+ * request cut off by the end of the stream, or with a NUL in it, gets an error answer,
+ * not a silent close (issue 15, issue 16). */
+START_TEST(test_crlf_and_cut_off_requests) {
+        struct daemon d;
+        char out[4096];
+        daemon_init(&d);
+        daemon_write_config(&d, "service web {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
+        daemon_start(&d);
+        service_up(&d, "web");
+
+        ck_assert(raw_request_str(d.sock, "status web\r\n", out, sizeof out));
+        ck_assert_msg(starts_with(out, "STATUS\tweb\tRUNNING\t") && ends_with(out, "\nOK\n"), "answer: %s", out);
+        ck_assert(raw_request_str(d.sock, "version\r\n", out, sizeof out));
+        ck_assert_str_eq(out, "VERSION\t0.1.0\nOK\n");
+        /* The NUL is reported as such, also right before a CR-LF. */
+        ck_assert(raw_request(d.sock, "status\0\r\n", 9, out, sizeof out));
+        ck_assert_str_eq(out, "ERROR\t2\tinvalid request: NUL byte\n");
+
+        /* No newline, then the writing side shut: an answer, then the close. */
+        static const char *const cut[] = { "status", "status web\r", "sto" };
+        for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+                int fd = raw_connect(d.sock);
+                raw_send(fd, cut[i], strlen(cut[i]));
+                ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+                ck_assert(raw_read_all(fd, out, sizeof out, 3000));
+                close(fd);
+                ck_assert_msg(starts_with(out, "ERROR\t2\trequest cut off") && count_lines(out) == 1,
+                              "cut-off request %zu: answer %s", i, out);
+        }
+        /* A connection that sends nothing and goes is no request: the daemon shrugs. */
+        int fd = raw_connect(d.sock);
+        ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+        ck_assert(raw_read_all(fd, out, sizeof out, 3000));
+        close(fd);
+        ck_assert_str_eq(out, "");
+        ck_assert(process_exists(d.pid));
+        ck_assert_int_eq(ctl(&d, NULL, 0, "status"), 0);
+        ck_assert_int_eq(daemon_stop(&d, 5000), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* ---- supervisorctl exit statuses ---- */
 
 START_TEST(test_ctl_usage_errors) {
@@ -1448,6 +1491,7 @@ static Suite *control_suite(void) {
         tcase_add_test(tc, test_stalled_clients_do_not_block_others);
         tcase_add_test(tc, test_too_many_clients);
         tcase_add_test(tc, test_half_closed_client_gets_answer);
+        tcase_add_test(tc, test_crlf_and_cut_off_requests);
         tcase_add_test(tc, test_ctl_usage_errors);
         tcase_add_test(tc, test_ctl_unreachable);
         tcase_add_test(tc, test_ctl_exit_statuses);

@@ -40,34 +40,6 @@ START_TEST(test_file_path) {
 }
 END_TEST
 
-static void assert_tail(const char *text, unsigned lines, const char *expected) {
-        size_t offset = log_tail_offset(text, strlen(text), lines);
-        ck_assert_msg(strcmp(text + offset, expected) == 0, "tail -n %u of \"%s\" gave \"%s\", expected \"%s\"", lines,
-                      text, text + offset, expected);
-}
-
-START_TEST(test_tail_offset) {
-        assert_tail("a\nb\nc\nd\n", 2, "c\nd\n");
-        assert_tail("a\nb\nc\nd\n", 1, "d\n");
-        assert_tail("a\nb\nc\nd\n", 4, "a\nb\nc\nd\n");
-        assert_tail("a\nb\nc\nd\n", 5, "a\nb\nc\nd\n");
-        assert_tail("a\nb\nc\nd\n", 0, "");
-        /* a last line without its newline is a line */
-        assert_tail("a\nb\nc", 1, "c");
-        assert_tail("a\nb\nc", 2, "b\nc");
-        /* empty lines count */
-        assert_tail("a\n\n\nb\n", 2, "\nb\n");
-        assert_tail("\n\n\n", 2, "\n\n");
-        assert_tail("\n", 1, "\n");
-        assert_tail("no newline at all", 3, "no newline at all");
-        assert_tail("", 3, "");
-        /* binary bytes are just bytes */
-        static const char binary[] = { 'x', '\0', '\n', 'y', '\0', 'z', '\n' };
-        ck_assert_uint_eq(log_tail_offset(binary, sizeof binary, 1), 3);
-        ck_assert_uint_eq(log_tail_offset(binary, sizeof binary, 2), 0);
-}
-END_TEST
-
 /* ---- config keys ---- */
 
 static int load(const char *body, struct config **ret, char *error, size_t size, char *path, size_t path_size) {
@@ -244,6 +216,44 @@ static void write_all(int fd, const void *data, size_t size) {
         ck_assert_int_eq(write(fd, data, size), (ssize_t)size);
 }
 
+/* The whole of a tail of LINES lines, step by step as control.c sends it: *ret NULL when
+ * empty.  No step reads more than LOG_TAIL_STEP. */
+static int tail_all(struct log_capture *c, const struct service_config *config, unsigned lines, char **ret,
+                    size_t *ret_size) {
+        static char step[LOG_TAIL_SCAN_STEP];
+        struct log_tail *t;
+        *ret = NULL;
+        *ret_size = 0;
+        int r = log_tail_open(c, config, lines, &t);
+        if (r < 0)
+                return r;
+        char *text = NULL;
+        size_t len = 0;
+        for (bool done = false; !done;) {
+                ssize_t n = log_tail_read(t, step, LOG_TAIL_STEP, &done);
+                if (n < 0) {
+                        free(text);
+                        log_tail_free(t);
+                        return (int)n;
+                }
+                ck_assert_int_le(n, LOG_TAIL_STEP);
+                text = realloc(text, len + (size_t)n + 1);
+                ck_assert_ptr_nonnull(text);
+                memcpy(text + len, step, (size_t)n);
+                len += (size_t)n;
+        }
+        log_tail_free(t);
+        if (len == 0) {
+                free(text);
+                return 0;
+        }
+        text[len] = '\0';
+        *ret = text;
+        *ret_size = len;
+        return 0;
+}
+
+
 START_TEST(test_capture_writes_file) {
         struct fixture f;
         struct log_capture *c;
@@ -267,7 +277,7 @@ START_TEST(test_capture_writes_file) {
         log_capture_drain(c);
         char *text;
         size_t size;
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 10, &text, &size), 0);
+        ck_assert_int_eq(tail_all(c, &f.config, 10, &text, &size), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(size, 0);
         ck_assert_int_eq(file_size(&f, "t.log"), -1);
@@ -290,6 +300,131 @@ START_TEST(test_capture_writes_file) {
         ck_assert_int_eq(log_capture_prepare(c, &f.config, &out2, &err2), 0);
         ck_assert_int_eq(out2, out);
         log_capture_spawned(c);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+/* TEXT as the whole of t.log: its last LINES lines are EXPECTED. */
+static void assert_tail(struct fixture *f, struct log_capture *c, const char *text, size_t len, unsigned lines,
+                        const char *expected, size_t expected_len) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/t.log", f->logs);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ck_assert_int_ge(fd, 0);
+        if (len > 0)
+                write_all(fd, text, len);
+        close(fd);
+        char *got;
+        size_t size;
+        ck_assert_int_eq(tail_all(c, &f->config, lines, &got, &size), 0);
+        ck_assert_msg(size == expected_len && (size == 0 || memcmp(got, expected, size) == 0),
+                      "tail -n %u of \"%.*s\" gave \"%.*s\", expected \"%.*s\"", lines, (int)len, text, (int)size,
+                      got ? got : "", (int)expected_len, expected);
+        free(got);
+}
+
+#define ASSERT_TAIL(text, lines, expected) \
+        assert_tail(&f, c, text, sizeof text - 1, lines, expected, sizeof expected - 1)
+
+/* Which bytes the last N lines are. */
+START_TEST(test_tail_lines_of_a_file) {
+        struct fixture f;
+        struct log_capture *c;
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ASSERT_TAIL("a\nb\nc\nd\n", 2, "c\nd\n");
+        ASSERT_TAIL("a\nb\nc\nd\n", 1, "d\n");
+        ASSERT_TAIL("a\nb\nc\nd\n", 4, "a\nb\nc\nd\n");
+        ASSERT_TAIL("a\nb\nc\nd\n", 5, "a\nb\nc\nd\n");
+        ASSERT_TAIL("a\nb\nc\nd\n", 0, "");
+        /* a last line without its newline is a line */
+        ASSERT_TAIL("a\nb\nc", 1, "c");
+        ASSERT_TAIL("a\nb\nc", 2, "b\nc");
+        /* empty lines count */
+        ASSERT_TAIL("a\n\n\nb\n", 2, "\nb\n");
+        ASSERT_TAIL("\n\n\n", 2, "\n\n");
+        ASSERT_TAIL("\n", 1, "\n");
+        ASSERT_TAIL("no newline at all", 3, "no newline at all");
+        ASSERT_TAIL("", 3, "");
+        /* binary bytes are just bytes */
+        ASSERT_TAIL("x\0\ny\0z\n", 1, "y\0z\n");
+        ASSERT_TAIL("x\0\ny\0z\n", 2, "x\0\ny\0z\n");
+
+        /* Lines longer than a step, and more of them than one step holds. */
+        static char big[5 * LOG_TAIL_STEP + 10], want[3 * LOG_TAIL_STEP];
+        size_t len = 0;
+        for (int i = 0; len + 64 < sizeof big; i++)
+                len += (size_t)snprintf(big + len, sizeof big - len, "%d %s\n", i, i % 7 ? "x" : "a longer line");
+        big[len] = '\0';
+        /* the last 1000 lines, found the slow way */
+        const char *from = big + len - 1;
+        for (int seen = 0; from > big; from--)
+                if (from[-1] == '\n' && ++seen == 1000)
+                        break;
+        size_t want_len = (size_t)(big + len - from);
+        ck_assert_uint_lt(want_len, sizeof want);
+        memcpy(want, from, want_len);
+        assert_tail(&f, c, big, len, 1000, want, want_len);
+        /* one line of 70000 bytes */
+        memset(big, 'y', sizeof big);
+        big[70000] = '\n';
+        assert_tail(&f, c, big, 70001, 1, big, 70001);
+        assert_tail(&f, c, big, 70001, 2, big, 70001);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+/* A rotation while a tail is read: the tail finds its files under their new names and
+ * sends exactly the lines it began with. */
+START_TEST(test_tail_across_a_rotation_meanwhile) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        fixture_init(&f);
+        f.config.log_max_size = 4096;
+        f.config.log_keep = 3;
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        char line[32];
+        for (int i = 0; i < 400; i++) {  /* 6000 bytes: t.log.1 full, t.log 1904 */
+                snprintf(line, sizeof line, "line %09d\n", i);
+                write_all(out, line, 15);
+        }
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.1"), 4096);
+
+        static char step[LOG_TAIL_SCAN_STEP];
+        struct log_tail *t;
+        ck_assert_int_eq(log_tail_open(c, &f.config, 300, &t), 0);
+        bool done = false;
+        /* the search, back into t.log.1 */
+        for (int i = 0; i < 3 && !done; i++)
+                ck_assert_int_eq(log_tail_read(t, step, LOG_TAIL_STEP, &done), 0);
+        /* two rotations' worth of more lines, then the rest of the tail */
+        for (int i = 400; i < 1000; i++) {
+                snprintf(line, sizeof line, "line %09d\n", i);
+                write_all(out, line, 15);
+        }
+        run_loop(&f);
+        ck_assert_int_eq(file_size(&f, "t.log.3"), 4096);
+        static char text[8192];
+        size_t len = 0;
+        while (!done) {
+                ssize_t n = log_tail_read(t, step, LOG_TAIL_STEP, &done);
+                ck_assert_int_ge(n, 0);
+                ck_assert_uint_le(len + (size_t)n, sizeof text);
+                memcpy(text + len, step, (size_t)n);
+                len += (size_t)n;
+        }
+        log_tail_free(t);
+        ck_assert_uint_eq(len, 300 * 15);
+        for (int i = 0; i < 300; i++) {
+                snprintf(line, sizeof line, "line %09d\n", 100 + i);
+                ck_assert_int_eq(memcmp(text + i * 15, line, 15), 0);
+        }
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -324,7 +459,7 @@ START_TEST(test_capture_rotation) {
         /* tail across the rotation: lines cut between files come out whole */
         char *text;
         size_t size;
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 300, &text, &size), 0);
+        ck_assert_int_eq(tail_all(c, &f.config, 300, &text, &size), 0);
         ck_assert_uint_eq(size, 300 * 15);
         for (int i = 0; i < 300; i++) {
                 snprintf(line, sizeof line, "line %09d\n", 980 + i);
@@ -332,11 +467,11 @@ START_TEST(test_capture_rotation) {
         }
         free(text);
         /* more than there is: everything kept, from the first whole line */
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 100000, &text, &size), 0);
+        ck_assert_int_eq(tail_all(c, &f.config, 100000, &text, &size), 0);
         size_t kept = 2 * 4096 + (1280 * 15 - 4 * 4096);
         ck_assert_uint_eq(size, kept);  /* all there is, the first line cut by the rotation too */
         free(text);
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 0, &text, &size), 0);
+        ck_assert_int_eq(tail_all(c, &f.config, 0, &text, &size), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(size, 0);
 
@@ -443,7 +578,7 @@ START_TEST(test_capture_null_inherit_no_file) {
         ck_assert_int_eq(file_size(&f, "t.log"), -1);
         char *text;
         size_t size;
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 10, &text, &size), -ENOENT);
+        ck_assert_int_eq(tail_all(c, &f.config, 10, &text, &size), -ENOENT);
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -657,7 +792,7 @@ START_TEST(test_capture_first_chunk_fills_old_file) {
         ck_assert_int_eq(file_size(&f, "t.log"), 104);
         char *text;
         size_t size;
-        ck_assert_int_eq(log_capture_tail(c, &f.config, 1, &text, &size), 0);
+        ck_assert_int_eq(tail_all(c, &f.config, 1, &text, &size), 0);
         ck_assert_uint_eq(size, 4200);  /* one line without a newline: old bytes, then new */
         ck_assert_int_eq(text[3999], 'o');
         ck_assert_int_eq(text[4000], 'n');
@@ -679,7 +814,6 @@ static Suite *logfile_suite(void) {
         Suite *s = suite_create("logfile");
         TCase *tc = tcase_create("pure");
         tcase_add_test(tc, test_file_path);
-        tcase_add_test(tc, test_tail_offset);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("config");
@@ -693,6 +827,8 @@ static Suite *logfile_suite(void) {
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_capture_writes_file);
         tcase_add_test(tc, test_capture_rotation);
+        tcase_add_test(tc, test_tail_lines_of_a_file);
+        tcase_add_test(tc, test_tail_across_a_rotation_meanwhile);
         tcase_add_test(tc, test_capture_followers);
         tcase_add_test(tc, test_capture_null_inherit_no_file);
         tcase_add_test(tc, test_capture_journal_fallback);

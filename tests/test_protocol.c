@@ -253,6 +253,53 @@ START_TEST(test_control_characters) {
 }
 END_TEST
 
+/* The line a request is read up to: LF or CR-LF ends it, a NUL in it is refused, and
+ * no newline in PROTOCOL_MAX_REQUEST bytes is too long. */
+static int take(const char *bytes, size_t len, char *buf, char **line, const char **error) {
+        memcpy(buf, bytes, len);
+        *line = NULL;
+        *error = NULL;
+        return protocol_take_line(buf, len, line, error);
+}
+
+START_TEST(test_take_line) {
+        static char buf[PROTOCOL_MAX_REQUEST];
+        char *line;
+        const char *error;
+        ck_assert_int_eq(take("status\n", 7, buf, &line, &error), 1);
+        ck_assert_str_eq(line, "status");
+        /* CR-LF, as telnet and many socket libraries send it: no NUL was sent */
+        ck_assert_int_eq(take("status web\r\n", 12, buf, &line, &error), 1);
+        ck_assert_str_eq(line, "status web");
+        ck_assert_int_eq(take("\r\n", 2, buf, &line, &error), 1);
+        ck_assert_str_eq(line, "");
+        /* a CR elsewhere stays in the line, for the parser to refuse */
+        ck_assert_int_eq(take("status\r\r\n", 9, buf, &line, &error), 1);
+        ck_assert_str_eq(line, "status\r");
+        /* bytes after the newline are not the request's */
+        ck_assert_int_eq(take("pid\nstatus\n", 11, buf, &line, &error), 1);
+        ck_assert_str_eq(line, "pid");
+        /* not complete yet */
+        ck_assert_int_eq(take("stat", 4, buf, &line, &error), 0);
+        ck_assert_int_eq(take("status\r", 7, buf, &line, &error), 0);
+        ck_assert_int_eq(take("", 0, buf, &line, &error), 0);
+        /* a NUL before the newline, also right before a CR-LF */
+        ck_assert_int_eq(take("stat\0us\n", 8, buf, &line, &error), -EINVAL);
+        ck_assert_str_eq(error, "invalid request: NUL byte");
+        ck_assert_int_eq(take("status\0\r\n", 9, buf, &line, &error), -EINVAL);
+        ck_assert_str_eq(error, "invalid request: NUL byte");
+        /* after the newline it is not the request's either */
+        ck_assert_int_eq(take("pid\n\0", 5, buf, &line, &error), 1);
+        /* no newline in the limit */
+        memset(buf, 'x', sizeof buf);
+        ck_assert_int_eq(protocol_take_line(buf, sizeof buf, &line, &error), -EINVAL);
+        ck_assert_str_eq(error, "request too long (limit 4096 bytes)");
+        buf[sizeof buf - 1] = '\n';
+        ck_assert_int_eq(protocol_take_line(buf, sizeof buf, &line, &error), 1);
+        ck_assert_uint_eq(strlen(line), sizeof buf - 1);
+}
+END_TEST
+
 START_TEST(test_instance_names) {
         char *line;
         struct request request;
@@ -507,6 +554,7 @@ static Suite *protocol_suite(void) {
 
         tc = tcase_create("parse");
         tcase_add_test(tc, test_status);
+        tcase_add_test(tc, test_take_line);
         tcase_add_test(tc, test_status_names);
         tcase_add_test(tc, test_status_all);
         tcase_add_test(tc, test_version_shutdown);

@@ -1,6 +1,6 @@
 /* fuzz_protocol.c — the control protocol as a hostile client or a confused server sends it:
- * protocol_parse_request() on the request line (what supervisord parses from any client
- * that can reach the socket), and protocol_split_fields() / protocol_sanitize() on the
+ * protocol_take_line() on the bytes as received and protocol_parse_request() on the line
+ * it finds (what supervisord parses from any client that can reach the socket), and protocol_split_fields() / protocol_sanitize() on the
  * same bytes taken as an answer line (what supervisorctl parses).
  *
  * Besides memory errors it checks what the callers rely on: an accepted request has a
@@ -47,6 +47,37 @@ static void fuzz_request(const uint8_t *data, size_t size) {
         free(line);
 }
 
+/* The bytes as a client sends them, up to the limit: the line found ends at the first
+ * newline, holds no NUL and no line end. */
+static void fuzz_received(const uint8_t *data, size_t size) {
+        static char buf[PROTOCOL_MAX_REQUEST];
+        if (size > sizeof buf)
+                size = sizeof buf;
+        memcpy(buf, data, size);
+        char *line = NULL;
+        const char *error = NULL;
+        int r = protocol_take_line(buf, size, &line, &error);
+        FUZZ_ASSERT(r == 1 || r == 0 || r == -EINVAL);
+        if (r == -EINVAL)
+                FUZZ_ASSERT(error && *error);
+        if (r == 0)
+                FUZZ_ASSERT(size < sizeof buf && !memchr(data, '\n', size));
+        if (r != 1)
+                return;
+        const char *newline = memchr(data, '\n', size);
+        FUZZ_ASSERT(line == buf && newline);
+        size_t length = strlen(line);
+        FUZZ_ASSERT(length == (size_t)(newline - (const char *)data)
+                    || (length + 1 == (size_t)(newline - (const char *)data) && data[length] == '\r'));
+        FUZZ_ASSERT(!strchr(line, '\n'));
+        struct request *request = malloc(sizeof *request);
+        if (!request)
+                return;
+        r = protocol_parse_request(line, request, &error);
+        FUZZ_ASSERT(r == 0 || r == -EINVAL);
+        free(request);
+}
+
 static void fuzz_answer(const uint8_t *data, size_t size) {
         char *line = strndup((const char *)data, size);
         if (!line)
@@ -89,6 +120,7 @@ static void fuzz_answer(const uint8_t *data, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_request(data, size);
+        fuzz_received(data, size);
         fuzz_answer(data, size);
         return 0;
 }
