@@ -33,7 +33,7 @@ BINDIR     ?= supervisord
 # Every module but the two programs' main files is shared by the daemon and the tests.
 CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisord/*.c)))
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
-CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/util.o $(B)/config.o $(B)/cmdline.o
+CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/cmdline.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
 TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
