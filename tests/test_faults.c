@@ -252,7 +252,9 @@ START_TEST(test_fork_failure) {
         struct passwd *pw = getpwnam("nobody");
         ck_assert_ptr_nonnull(pw);
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* supervisord's own user owns its socket, pidfile and log directory (one another
+         * user could write would be refused) */
+        ck_assert_int_eq(chown(d.dir, pw->pw_uid, pw->pw_gid), 0);
         daemon_write_config(&d, "service many { command = \"sleep 3706\"\n instances = 6\n start-secs = 0.2\n"
                                 " start-retries = 2\n restart-delay = 0.05\n}\n");
         /* processes nobody already has (other tests, the machine) */
