@@ -319,6 +319,15 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         char error[1024];
         int pidfile_fd = -1, listen_fd = -1, r;
 
+        /* Blocked before the socket answers: a SIGTERM sent by whoever saw it answer waits
+         * for the loop's signalfd instead of killing us half set up. */
+        sigset_t early;
+        sigemptyset(&early);
+        sigaddset(&early, SIGTERM);
+        sigaddset(&early, SIGINT);
+        sigaddset(&early, SIGHUP);
+        sigaddset(&early, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &early, NULL);
         if ((r = spawn_raise_nofile()) < 0)
                 log_warning_errno(r, "cannot raise the open file limit");
         /* Orphans of our services (double-forked daemons, leftovers) become our children,
