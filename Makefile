@@ -33,6 +33,10 @@ BINDIR     ?= supervisord
 # Every module but the two programs' main files is shared by the daemon and the tests.
 CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisord/*.c)))
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
+# The HTTP front-end's modules (supervisord/http/): they parse hostile input, so the root
+# daemon never links them, and they alone need expat.
+HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(wildcard supervisord/http/*.c))
+HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/cmdline.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
@@ -48,7 +52,7 @@ FUZZ_SECONDS ?= 60
 
 # systemd: systemd-notify and systemd-socket-activate for the integration tests.
 # clang, libclang-rt-dev (libFuzzer, a recommends of clang) and valgrind: make fuzz, check-valgrind.
-DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make systemd clang libclang-rt-dev valgrind
+DEB_PACKAGES := libconfuse-dev libsystemd-dev libexpat1-dev check pkg-config gcc make systemd clang libclang-rt-dev valgrind
 
 .PHONY: all check check-asan run-tests install clean deps demo
 
@@ -57,10 +61,13 @@ all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 $(B)/%.o: supervisord/%.c supervisord/*.h | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Itests $(CHECK_CFLAGS) -c -o $@ $<
+$(B)/http/%.o: supervisord/http/%.c supervisord/http/*.h supervisord/*.h | $(B)/http
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags expat) -Isupervisord/http -c -o $@ $<
 
-$(B) $(B)/tests:
+$(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Itests -Isupervisord/http $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B) $(B)/tests $(B)/http:
 	mkdir -p $@
 
 $(BINDIR)/supervisord: $(B)/main.o $(CORE_OBJS)
@@ -70,10 +77,10 @@ $(BINDIR)/supervisorctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Unit tests link the modules directly; integration tests drive the binaries.
-$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(HTTP_LIBS)
 
-.PRECIOUS: $(B)/%.o $(B)/tests/%.o
+.PRECIOUS: $(B)/%.o $(B)/tests/%.o $(B)/http/%.o
 
 # Example services the integration tests run (tests/helper_NAME.c, one file each): built
 # next to the test programs, before any of them, since a test finds them beside itself.
@@ -109,16 +116,16 @@ check-asan: deps
 # input to stdout).  Check a crash with `build/fuzz/replay_TARGET FILE`, fix
 # it and keep the file in tests/fuzz/corpus/TARGET/ so that `make check` replays it.
 $(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Isupervisord/http -c -o $@ $<
 
 $(B)/fuzz:
 	mkdir -p $@
 
-$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
-$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
 .PRECIOUS: $(B)/fuzz/%.o
 

@@ -519,7 +519,9 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
 static void service_spawn_failed(struct service *s, const char *step, int error) {
         service_set_message(s, "%s: %s", step, strerror(-error));
         log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
-        s->state = STATE_STARTING;
+        /* Through the one writer of the state: a spawn after the stop of a hang comes
+         * from STOPPING, whose count must drop, and observers are owed the STARTING. */
+        service_set_state(s, STATE_STARTING);
         service_failed_start(s, -1);
 }
 

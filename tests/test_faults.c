@@ -2,14 +2,13 @@
  * times, a hundred crash-looping at once, processes that try to outlive a stop (TERM
  * ignored, setsid() escapes, hundreds of children), fork and exec failures, and hostile
  * or unprivileged control clients.  Each asserts what /proc shows. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -240,47 +239,31 @@ START_TEST(test_exec_permission_denied) {
 }
 END_TEST
 
-/* Start supervisord as user nobody with RLIMIT_NPROC just above what nobody already runs,
- * so that its forks start failing after a few services. */
+/* Start supervisord under a uid of its own (no other process on the machine has it, so the
+ * count is ours alone, whatever else runs as nobody) with RLIMIT_NPROC 4, so that its
+ * forks start failing after three services. */
 START_TEST(test_fork_failure) {
         struct daemon d;
         char out[8192];
         if (geteuid() != 0) {
-                fprintf(stderr, "test_fork_failure: needs root to become nobody, skipped\n");
+                fprintf(stderr, "test_fork_failure: needs root to change uid, skipped\n");
                 return;
         }
-        struct passwd *pw = getpwnam("nobody");
-        ck_assert_ptr_nonnull(pw);
+        uid_t uid = 57000 + (uid_t)(getpid() % 4000);
         daemon_init(&d);
         /* supervisord's own user owns its socket, pidfile and log directory (one another
          * user could write would be refused) */
-        ck_assert_int_eq(chown(d.dir, pw->pw_uid, pw->pw_gid), 0);
+        ck_assert_int_eq(chown(d.dir, uid, 65534), 0);
         daemon_write_config(&d, "service many { command = \"sleep 3706\"\n instances = 6\n start-secs = 0.2\n"
                                 " start-retries = 2\n restart-delay = 0.05\n}\n");
-        /* processes nobody already has (other tests, the machine) */
-        int existing = 0;
-        DIR *dir = opendir("/proc");
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-                pid_t pid = atoi(e->d_name);
-                if (pid > 0 && process_exists(pid)) {
-                        char path[64];
-                        struct stat st;
-                        snprintf(path, sizeof path, "/proc/%d", (int)pid);
-                        if (stat(path, &st) == 0 && st.st_uid == pw->pw_uid)
-                                existing++;
-                }
-        }
-        closedir(dir);
-        /* supervisord itself and three services fit; the other three cannot fork */
-        char limit[32];
-        snprintf(limit, sizeof limit, "--nproc=%d", existing + 4);
+        char reuid[32];
+        snprintf(reuid, sizeof reuid, "--reuid=%u", (unsigned)uid);
         pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
                 int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
                 dup2(log, STDERR_FILENO);
-                execlp("setpriv", "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "prlimit", limit,
+                execlp("setpriv", "setpriv", reuid, "--regid=65534", "--clear-groups", "prlimit", "--nproc=4",
                        supervisord_path(), "-n", "-c", d.conf, (char *)NULL);
                 _exit(127);
         }
@@ -399,6 +382,76 @@ START_TEST(test_unprivileged_client) {
 }
 END_TEST
 
+/* A hung service whose restart cannot fork: the stop of the hang is followed by STARTING
+ * (which every observer is told of) and then BACKOFF, never a silent jump from STOPPING.
+ * supervisord runs under a uid of its own with RLIMIT_NPROC 3, and once the service runs,
+ * two idle processes of that uid take the places that its death frees. */
+static pid_t idle_process_of(uid_t uid) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (setresgid(65534, 65534, 65534) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(1);
+                for (;;)
+                        pause();
+        }
+        return pid;
+}
+
+START_TEST(test_hung_restart_that_cannot_fork) {
+        struct daemon d;
+        char out[8192];
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_hung_restart_that_cannot_fork: needs root to change uid, skipped\n");
+                return;
+        }
+        /* A uid no other process on the machine has, so that the count is ours alone. */
+        uid_t uid = 61000 + (uid_t)(getpid() % 4000);
+        daemon_init(&d);
+        /* supervisord's own user owns its socket, pidfile and log directory (one another
+         * user could write would be refused) */
+        ck_assert_int_eq(chown(d.dir, uid, 65534), 0);
+        daemon_write_config(&d,
+                "service hb { command = \"/bin/sh -c 'while read -r _ seq <&3; do echo \\\"PONG $seq\\\" >&4; done'\"\n"
+                " heartbeat-interval = 0.2\n heartbeat-timeout = 0.1\n heartbeat-misses = 2\n"
+                " start-secs = 0.2\n stop-timeout = 0.2\n start-retries = 2\n restart-delay = 0.1\n}\n");
+        char reuid[32];
+        snprintf(reuid, sizeof reuid, "--reuid=%u", (unsigned)uid);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                dup2(log, STDERR_FILENO);
+                execlp("setpriv", "setpriv", reuid, "--regid=65534", "--clear-groups", "prlimit", "--nproc=3",
+                       supervisord_path(), "-n", "-c", d.conf, (char *)NULL);
+                _exit(127);
+        }
+        d.pid = pid;
+        ck_assert_msg(WAIT_UNTIL(wait_for_state(&d, "hb", "RUNNING", 100), 10000), "hb never RUNNING: %s",
+                      (ctl(&d, out, sizeof out, "status"), out));
+        pid_t idle[2] = { idle_process_of(uid), idle_process_of(uid) };
+        pid_t hb = service_pid_of(&d, "hb");
+        ck_assert_int_gt(hb, 0);
+        ck_assert_int_eq(kill(hb, SIGSTOP), 0);
+        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "status hb") == 3 && strstr(out, "FATAL"), 20000),
+                      "hb did not give up: %s", out);
+        ck_assert_msg(strstr(out, "fork: Resource temporarily unavailable"), "status: %s", out);
+        char log[1 << 16];
+        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
+        const char *tail = strlen(log) > 1500 ? log + strlen(log) - 1500 : log;
+        ck_assert_msg(strstr(log, "hb: STOPPING -> STARTING") && strstr(log, "hb: STARTING -> BACKOFF"),
+                      "expected STOPPING -> STARTING -> BACKOFF for hb in the log, which ends:\n%s", tail);
+        ck_assert_msg(!strstr(log, "hb: STOPPING -> BACKOFF"), "hb went from STOPPING to BACKOFF; the log ends:\n%s",
+                      tail);
+        for (int i = 0; i < 2; i++) {
+                kill(idle[i], SIGKILL);
+                waitpid(idle[i], NULL, 0);
+        }
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *faults_suite(void) {
         Suite *s = suite_create("faults");
         TCase *tc = tcase_create("faults");
@@ -409,6 +462,7 @@ static Suite *faults_suite(void) {
         tcase_add_test(tc, test_crash_loop_strays);
         tcase_add_test(tc, test_exec_permission_denied);
         tcase_add_test(tc, test_fork_failure);
+        tcase_add_test(tc, test_hung_restart_that_cannot_fork);
         tcase_add_test(tc, test_thousand_connections);
         tcase_add_test(tc, test_unprivileged_client);
         suite_add_tcase(s, tc);
