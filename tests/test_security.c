@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -82,6 +83,8 @@ static pid_t attacker_spawn(int (*fn)(void *), void *arg) {
         if (pid == 0) {
                 if (setgroups(0, NULL) < 0 || setgid(attacker_gid) < 0 || setuid(attacker_uid) < 0)
                         _exit(126);
+                /* After setuid, which clears it: an attacker loop ends with a failed test. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
                 _exit(fn(arg));
         }
         return pid;
@@ -386,6 +389,7 @@ START_TEST(test_pidfile_record_planted) {
         pid_t bystander = fork();
         ck_assert_int_ge(bystander, 0);
         if (bystander == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);  /* gone with the test, even when it fails */
                 setsid();
                 execlp("sleep", "sleep", "3902", (char *)NULL);
                 _exit(127);
