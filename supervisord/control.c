@@ -2,7 +2,9 @@
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
+#include "safepath.h"
 #include "spare.h"
 
 /* A service a parked request waits on. */
@@ -87,52 +91,176 @@ static struct {
 
 /* ---- listening ---- */
 
-int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size) {
+/* Run CALL(fd, &sa) for the unix socket address NAME inside directory DIR_FD.  bind(2)
+ * and connect(2) take a path, not a directory descriptor: a relative one, from DIR_FD
+ * made the working directory for the call.  Returns CALL's -errno, or 0. */
+static int at_directory(int dir_fd, const char *name, int fd, int (*call)(int, const struct sockaddr *, socklen_t)) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", config->socket);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) {
-                snprintf(error, error_size, "socket: %s", strerror(errno));
+        if (strlen(name) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, name);
+        int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cwd < 0)
                 return -errno;
+        int r = 0;
+        if (fchdir(dir_fd) < 0)
+                r = -errno;
+        else {
+                if (call(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+                        r = -errno;
+                if (fchdir(cwd) < 0 && r == 0)
+                        r = -errno;
         }
-        /* Create the socket file with no access for anyone, then open it up exactly as
-         * configured: no window where it has the umask's permissions. */
-        mode_t old_umask = umask(0777);
-        int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-        if (r < 0 && errno == EADDRINUSE) {
-                /* Stale from a dead daemon, or alive?  Only a refused connection proves it dead. */
-                int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                int alive = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
-                int probe_errno = errno;
-                if (probe >= 0)
-                        close(probe);
-                if (alive || (probe_errno != ECONNREFUSED && probe_errno != ENOENT)) {
-                        umask(old_umask);
-                        close(fd);
+        close(cwd);
+        return r;
+}
+
+/* Whether the socket file NAME in DIR_FD is one no process listens on any more.  Only a
+ * refused connection proves it: one that answers belongs to a running supervisord. */
+static bool socket_is_stale(int dir_fd, const char *name) {
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe < 0)
+                return false;
+        int r = at_directory(dir_fd, name, probe, connect);
+        close(probe);
+        return r == -ECONNREFUSED || r == -ENOENT;
+}
+
+/* Bind FD as NAME in the private directory PRIVATE_FD, with MODE exactly: the umask
+ * around bind(2) sets it, and no chmod follows. */
+static int bind_private(int fd, int private_fd, const char *name, mode_t mode) {
+        mode_t old_umask = umask(~mode & 0777);
+        int r = at_directory(private_fd, name, fd, bind);
+        umask(old_umask);
+        return r;
+}
+
+int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size) {
+        char dir[PATH_MAX], why[PATH_MAX + 96], private_name[NAME_MAX + 1] = "";
+        const char *name;
+        enum dir_trust trust;
+        int fd = -1, dir_fd = -1, private_fd = -1, r;
+
+        if (strlen(config->socket) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+                snprintf(error, error_size, "socket %s: path too long", config->socket);
+                return -ENAMETOOLONG;
+        }
+        if ((r = safe_path_split(config->socket, dir, sizeof dir, &name)) < 0) {
+                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                return r;
+        }
+        /* The directory, judged and held: every step below is relative to it, so a
+         * directory renamed or swapped under the path changes nothing we do. */
+        if ((dir_fd = safe_directory_open(dir, false, &trust, why, sizeof why)) < 0) {
+                snprintf(error, error_size, "socket %s: %s: %s", config->socket, dir, strerror(-dir_fd));
+                return dir_fd;
+        }
+        if (trust == DIR_UNSAFE) {
+                /* Another user could put a socket of theirs in its place and answer
+                 * supervisorctl, or have our chown and chmod land on a file of root's. */
+                snprintf(error, error_size, "socket %s: %s: other users could replace the socket; refusing",
+                         config->socket, why);
+                r = -EDIRUNSAFE_SAFE;
+                goto fail;
+        }
+        if (trust == DIR_SHARED)
+                log_warning("socket %s: %s; make its directory writable by root alone", config->socket, why);
+
+        /* What is there now: nothing, a socket of a dead daemon (replaced), a live one (in
+         * use), or something else (left alone: not ours to remove). */
+        struct stat st;
+        bool replace = false;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        snprintf(error, error_size, "socket %s exists and is not a socket; remove it", config->socket);
+                        r = -EEXIST;
+                        goto fail;
+                }
+                if (!socket_is_stale(dir_fd, name)) {
                         snprintf(error, error_size, "socket %s is in use by a running supervisord", config->socket);
-                        return -EADDRINUSE;
+                        r = -EADDRINUSE;
+                        goto fail;
                 }
                 log_notice("replacing stale socket %s", config->socket);
-                unlink(config->socket);
-                r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+                replace = true;
+        } else if (errno != ENOENT) {
+                r = -errno;
+                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                goto fail;
         }
-        int bind_errno = errno;
-        umask(old_umask);
-        if (r < 0) {
-                close(fd);
-                snprintf(error, error_size, "bind %s: %s", config->socket, strerror(bind_errno));
-                return -bind_errno;
+
+        /* The socket is made, given its mode and group and set listening in a directory
+         * of our own (mode 0700) beside its place, then renamed into place: no other user
+         * can reach the node, or swap what our chown acts on, before it is complete. */
+        for (int attempt = 0;; attempt++) {
+                unsigned long long nonce = 0;
+                if (getrandom(&nonce, sizeof nonce, GRND_NONBLOCK) != sizeof nonce)
+                        nonce = (unsigned long long)now_monotonic() * 0x9e3779b97f4a7c15ULL;
+                snprintf(private_name, sizeof private_name, ".supervisord-bind.%016llx", nonce);
+                if (mkdirat(dir_fd, private_name, 0700) == 0)
+                        break;
+                if (errno != EEXIST || attempt == 8) {
+                        r = -errno;
+                        private_name[0] = '\0';
+                        snprintf(error, error_size, "socket %s: cannot make a directory in %s: %s", config->socket, dir,
+                                 strerror(-r));
+                        goto fail;
+                }
         }
-        if ((config->has_socket_group && chown(config->socket, (uid_t)-1, config->socket_gid) < 0)
-            || chmod(config->socket, config->socket_mode) < 0 || listen(fd, SOMAXCONN) < 0) {
-                int e = errno;
-                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(e));
-                unlink(config->socket);
-                close(fd);
-                return -e;
+        if ((private_fd = openat(dir_fd, private_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
+            || fstat(private_fd, &st) < 0) {
+                r = -errno;
+                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                goto fail;
         }
+        if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
+                snprintf(error, error_size, "socket %s: %s/%s was replaced by another user", config->socket, dir,
+                         private_name);
+                r = -EPERM;
+                goto fail;
+        }
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
+                r = -errno;
+                snprintf(error, error_size, "socket: %s", strerror(-r));
+                goto fail;
+        }
+        if ((r = bind_private(fd, private_fd, "s", config->socket_mode & 0777)) < 0) {
+                snprintf(error, error_size, "bind %s: %s", config->socket, strerror(-r));
+                goto fail;
+        }
+        if ((config->has_socket_group && fchownat(private_fd, "s", (uid_t)-1, config->socket_gid, AT_SYMLINK_NOFOLLOW) < 0)
+            || listen(fd, SOMAXCONN) < 0) {
+                r = -errno;
+                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                goto fail;
+        }
+        /* Into place.  Over a stale socket only; where there was nothing, refuse to
+         * replace what appeared meanwhile. */
+        if ((replace ? renameat(private_fd, "s", dir_fd, name) : renameat2(private_fd, "s", dir_fd, name, RENAME_NOREPLACE))
+            < 0) {
+                r = -errno;
+                snprintf(error, error_size, "socket %s: %s", config->socket,
+                         r == -EEXIST ? "appeared while supervisord was making it" : strerror(-r));
+                goto fail;
+        }
+        unlinkat(dir_fd, private_name, AT_REMOVEDIR);
+        close(private_fd);
+        close(dir_fd);
         *ret_fd = fd;
         return 0;
+
+fail:
+        if (private_fd >= 0) {
+                unlinkat(private_fd, "s", 0);
+                close(private_fd);
+        }
+        if (private_name[0])
+                unlinkat(dir_fd, private_name, AT_REMOVEDIR);
+        if (dir_fd >= 0)
+                close(dir_fd);
+        if (fd >= 0)
+                close(fd);
+        return r;
 }
 
 /* ---- output ---- */

@@ -28,7 +28,10 @@
 #define CONTROL_CLIENT_MEMORY_MAX (192u << 10)
 
 /* Bind and listen on CONFIG's socket with its mode and group.  A socket file left by a
- * dead daemon is replaced; one that still answers is not.  On failure returns a negative
+ * dead daemon is replaced; one that still answers is not, nor a file that is no socket.
+ * The socket's directory must be one no other user can change (safepath.h: DIR_UNSAFE is
+ * refused, DIR_SHARED a warning); the socket is complete, mode and group, in a private
+ * directory before it is renamed into place.  On failure returns a negative
  * errno and writes a message into error.  The fd is close-on-exec and owned by the caller
  * until passed to control_start(). */
 int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size);

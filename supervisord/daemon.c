@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "safepath.h"
 
 static void redirect_stdio_to_null(void) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -94,15 +98,40 @@ void daemon_report(int ready_fd, int exit_status, const char *message) {
         close(ready_fd);
 }
 
+/* The pidfile's directory, resolved once: the pidfile is removed by name in it at exit. */
+static int pidfile_dir_fd = -1;
+
 int pidfile_acquire(const char *path, int *ret_fd, char *error, size_t error_size) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0) {
-                int r = -errno;
+        char dir[PATH_MAX], why[PATH_MAX + 96];
+        const char *name;
+        enum dir_trust trust;
+        int r = safe_path_split(path, dir, sizeof dir, &name);
+        if (r < 0) {
                 snprintf(error, error_size, "pidfile %s: %s", path, strerror(-r));
                 return r;
         }
+        int dir_fd = safe_directory_open(dir, false, &trust, why, sizeof why);
+        if (dir_fd < 0) {
+                snprintf(error, error_size, "pidfile %s: %s: %s", path, dir, strerror(-dir_fd));
+                return dir_fd;
+        }
+        if (trust == DIR_UNSAFE) {
+                /* Whoever can replace entries there can make us lock, truncate and write
+                 * any file, and can feed us the record of process groups to kill. */
+                snprintf(error, error_size, "pidfile %s: %s: other users could redirect it; refusing", path, why);
+                close(dir_fd);
+                return -EDIRUNSAFE_SAFE;
+        }
+        if (trust == DIR_SHARED)
+                log_warning("pidfile %s: %s; no link in it is followed, but make it writable by root alone", path, why);
+        int fd = safe_file_open(dir_fd, name, O_RDWR | O_CREAT, 0644, NULL);
+        if (fd < 0) {
+                snprintf(error, error_size, "pidfile %s: %s", path, safe_strerror(fd));
+                close(dir_fd);
+                return fd;
+        }
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = -errno;
+                r = -errno;
                 char pid[32] = "";
                 ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
                 pid[n > 0 ? n : 0] = '\0';
@@ -113,16 +142,21 @@ int pidfile_acquire(const char *path, int *ret_fd, char *error, size_t error_siz
                 else
                         snprintf(error, error_size, "pidfile %s: lock: %s", path, strerror(-r));
                 close(fd);
+                close(dir_fd);
                 return r;
         }
         char pid[32];
         int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
         if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-                int r = -errno;
+                r = -errno;
                 snprintf(error, error_size, "pidfile %s: write: %s", path, strerror(-r));
                 close(fd);
+                close(dir_fd);
                 return r;
         }
+        if (pidfile_dir_fd >= 0)
+                close(pidfile_dir_fd);
+        pidfile_dir_fd = dir_fd;
         *ret_fd = fd;
         return 0;
 }
@@ -132,6 +166,12 @@ void pidfile_release(const char *path, int fd) {
                 return;
         /* Unlink while still holding the lock, so no second instance ever sees our pid
          * in a file it has locked. */
-        unlink(path);
+        const char *name = strrchr(path, '/');
+        name = name ? name + 1 : path;
+        if (pidfile_dir_fd >= 0)
+                unlinkat(pidfile_dir_fd, name, 0);
         close(fd);
+        if (pidfile_dir_fd >= 0)
+                close(pidfile_dir_fd);
+        pidfile_dir_fd = -1;
 }

@@ -17,6 +17,8 @@ void daemon_report(int ready_fd, int exit_status, const char *message);
 
 /* Create or open PATH, take an exclusive flock without waiting and write our pid.  If
  * another process holds it: -EWOULDBLOCK and a message naming its pid.  The fd stays
- * open (close-on-exec) for as long as we run: the lock dies with the process. */
+ * open (close-on-exec) for as long as we run: the lock dies with the process.  PATH's
+ * directory must be one no other user can change (safepath.h: DIR_UNSAFE is refused,
+ * DIR_SHARED a warning), and PATH itself a regular file of ours, no link followed. */
 int pidfile_acquire(const char *path, int *ret_fd, char *error, size_t error_size);
 void pidfile_release(const char *path, int fd);

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,9 +29,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safepath.h"
 #include "service.h"
 
-static char *record_path;             /* owned */
+static char *record_path;             /* owned: for messages */
+static char *record_name;             /* owned: its name in record_dir_fd */
+static int record_dir_fd = -1;        /* owned: the pidfile's directory (O_PATH) */
 static int record_fd = -1;            /* owned: the record, O_APPEND */
 static size_t record_lines;           /* in the record now */
 static size_t live_groups;            /* "+" lines not undone */
@@ -87,13 +91,27 @@ static int compare_entries(const void *a, const void *b) {
         return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Every group PATH leaves live, sorted by group, into *ret (owned by the caller). */
-static int read_record(const char *path, struct entry **ret, size_t *ret_n) {
+/* Every group the record leaves live, sorted by group, into *ret (owned by the caller).
+ * Only a regular file of ours is believed, no link followed: a record someone else wrote
+ * would have us kill the process groups of their choosing. */
+static int read_record(struct entry **ret, size_t *ret_n) {
         *ret = NULL;
         *ret_n = 0;
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
+        int fd = safe_file_open(record_dir_fd, record_name, O_RDONLY, 0, NULL);
+        if (fd == -ENOENT)
+                return 0;
+        if (fd == -ELOOP || fd == -EFTYPE_SAFE || fd == -EPERM || fd == -EMLINK) {
+                log_warning("%s %s: ignoring it", record_path, safe_strerror(fd));
+                return 0;
+        }
+        if (fd < 0)
+                return fd;
+        FILE *f = fdopen(fd, "re");
+        if (!f) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
         struct entry *entries = NULL;
         size_t n = 0, capacity = 0, order = 0;
         char line[128];
@@ -135,10 +153,10 @@ static int read_record(const char *path, struct entry **ret, size_t *ret_n) {
         return 0;
 }
 
-static int kill_recorded(const char *path) {
+static int kill_recorded(void) {
         struct entry *entries;
         size_t n;
-        int r = read_record(path, &entries, &n);
+        int r = read_record(&entries, &n);
         if (r < 0)
                 return r;
         int killed = 0;
@@ -157,9 +175,12 @@ static int kill_recorded(const char *path) {
         return killed;
 }
 
-static int open_record(const char *path) {
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-        return fd < 0 ? -errno : fd;
+/* A new record of ours: whatever had the name is gone first, and O_EXCL makes sure the
+ * file written is the one made here. */
+static int create_record(const char *name) {
+        if (unlinkat(record_dir_fd, name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return safe_file_open(record_dir_fd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL, 0644, NULL);
 }
 
 static void record_append(const char *line, size_t len) {
@@ -177,11 +198,22 @@ static void record_append(const char *line, size_t len) {
 static int compact_record(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.new", record_path);
-        FILE *f = fopen(tmp, "we");
+        char tmp[NAME_MAX + 1];
+        snprintf(tmp, sizeof tmp, "%.250s.new", record_name);
+        int fd = create_record(tmp);
+        if (fd < 0) {
+                log_warning("cannot write %s.new: %s", record_path, safe_strerror(fd));
+                return 0;
+        }
+        /* Kept open after the rename: it is the record from now on. */
+        int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        FILE *f = keep < 0 ? NULL : fdopen(fd, "we");
         if (!f) {
-                log_warning_errno(errno, "cannot write %s", tmp);
+                log_warning_errno(errno, "cannot write %s.new", record_path);
+                if (keep >= 0)
+                        close(keep);
+                close(fd);
+                unlinkat(record_dir_fd, tmp, 0);
                 return 0;
         }
         size_t lines = 0;
@@ -193,37 +225,45 @@ static int compact_record(sd_event_source *source, void *userdata) {
                         lines++;
                 }
         }
-        int fd;
-        if (fclose(f) != 0 || rename(tmp, record_path) < 0) {
+        if (fclose(f) != 0 || renameat(record_dir_fd, tmp, record_dir_fd, record_name) < 0) {
                 log_warning_errno(errno, "cannot write %s", record_path);
-                unlink(tmp);
-                return 0;
-        }
-        if ((fd = open_record(record_path)) < 0) {
-                log_warning_errno(fd, "cannot open %s", record_path);
+                close(keep);
+                unlinkat(record_dir_fd, tmp, 0);
                 return 0;
         }
         if (record_fd >= 0)
                 close(record_fd);
-        record_fd = fd;
+        record_fd = keep;
         record_lines = lines;
         live_groups = lines;
         return 0;
 }
 
 int leftovers_open(sd_event *event, const char *path) {
+        char dir[PATH_MAX];
+        const char *name;
+        enum dir_trust trust;
+        int r = safe_path_split(path, dir, sizeof dir, &name);
+        if (r < 0)
+                return r;
         record_path = strdup(path);
-        if (!record_path)
+        record_name = strdup(name);
+        if (!record_path || !record_name)
                 return -ENOMEM;
-        int killed = kill_recorded(path);
+        /* The pidfile's directory, judged already by pidfile_acquire(). */
+        record_dir_fd = safe_directory_open(dir, false, &trust, NULL, 0);
+        if (record_dir_fd < 0)
+                return record_dir_fd;
+        if (trust == DIR_UNSAFE)
+                return -EDIRUNSAFE_SAFE;
+        int killed = kill_recorded();
         if (killed < 0)
                 log_warning_errno(killed, "cannot read %s", path);
-        unlink(path);
-        record_fd = open_record(path);
+        record_fd = create_record(record_name);
         if (record_fd < 0)
                 return record_fd;
         record_lines = live_groups = 0;
-        int r = sd_event_add_defer(event, &compact_source, compact_record, NULL);
+        r = sd_event_add_defer(event, &compact_source, compact_record, NULL);
         if (r < 0)
                 return r;
         /* After the reaping and timers of a pass. */
@@ -252,8 +292,13 @@ void leftovers_close(void) {
         if (record_fd >= 0)
                 close(record_fd);
         record_fd = -1;
-        if (record_path)
-                unlink(record_path);
+        if (record_dir_fd >= 0 && record_name)
+                unlinkat(record_dir_fd, record_name, 0);
+        if (record_dir_fd >= 0)
+                close(record_dir_fd);
+        record_dir_fd = -1;
         free(record_path);
         record_path = NULL;
+        free(record_name);
+        record_name = NULL;
 }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safepath.h"
 
 #define LOG_DRAIN_MAX (4u << 20)          /* written at once when a process exits */
 #define LOG_FINAL_DRAIN_MAX (16u << 20)   /* per pipe, when supervisord exits */
@@ -80,7 +81,7 @@ struct log_capture {
 struct log_tail {
         struct log_tail *next, *prev;     /* on capture->tails */
         struct log_capture *capture;      /* NULL once the capture is gone */
-        char *base;                       /* owned: "DIR/NAME.log", as at the start */
+        char *base;                       /* owned: "NAME.log" in log-dir */
         unsigned shift;                   /* rotations since the start */
         unsigned keep;                    /* log-keep at the start: the oldest file's index */
         uint64_t end0;                    /* NAME.log's size at the start: where the lines end */
@@ -115,7 +116,9 @@ static struct {
         int epoll_fd;                 /* owned: every open pipe, data.ptr its capture */
         sd_event_source *watch;       /* owned: epoll_fd on the loop */
 } pipes = { .epoll_fd = -1 };
-static char *log_directory;              /* owned */
+static char *log_directory;              /* owned: log-dir as configured, for messages */
+static int log_dir_fd = -1;              /* owned: log-dir resolved (O_PATH), -1 until it can be */
+static int log_dir_error;                /* the last resolution's failure, said once */
 static struct log_capture *captures;
 static char copy_buffer[LOG_CHUNK_MAX];  /* the chunk in flight; one loop, one chunk */
 
@@ -131,49 +134,79 @@ int log_file_path(char *buf, size_t size, const char *dir, const char *name, uns
 
 /* ---- files ---- */
 
-/* mkdir -p, mode 0755 whatever the umask, for the directories it creates. */
-static int make_directory(const char *path) {
-        char buf[PATH_MAX];
-        if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-                return -ENAMETOOLONG;
-        for (char *p = buf + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char saved = *p;
-                *p = '\0';
-                if (mkdir(buf, 0755) == 0)
-                        (void)chmod(buf, 0755);
-                else if (errno != EEXIST)
-                        return -errno;
-                *p = saved;
-                if (!saved)
-                        return 0;
+/* Resolve log-dir into log_dir_fd, making it if missing.  An unsafe directory is refused
+ * (-EDIRUNSAFE_SAFE, with the reason in ERROR); one others can add entries to is a
+ * warning, each time it is resolved. */
+static int directory_resolve(char *error, size_t error_size) {
+        enum dir_trust trust;
+        char why[PATH_MAX + 96];
+        error[0] = '\0';
+        if (!log_directory)
+                return -ENOMEM;  /* logs_init() could not keep its name */
+        int fd = safe_directory_open(log_directory, true, &trust, why, sizeof why);
+        if (fd < 0) {
+                snprintf(error, error_size, "cannot create log directory %s: %s", log_directory, strerror(-fd));
+                return fd;
         }
+        if (trust == DIR_UNSAFE) {
+                close(fd);
+                snprintf(error, error_size, "log-dir %s: %s: other users could redirect the service logs", log_directory,
+                         why);
+                return -EDIRUNSAFE_SAFE;
+        }
+        if (trust == DIR_SHARED)
+                log_warning("log-dir %s: %s; no link in it is followed, but make it writable by root alone",
+                            log_directory, why);
+        if (log_dir_fd >= 0)
+                close(log_dir_fd);
+        log_dir_fd = fd;
+        return 0;
+}
+
+/* At run time (a log-dir removed, SIGUSR1): resolve log-dir again.  One that has become
+ * unsafe is said once; the directory resolved before, if any, stays in use: what is in it
+ * is opened without following links, and nobody can move it under our descriptor. */
+static int directory_refresh(void) {
+        char error[PATH_MAX * 2];
+        int r = directory_resolve(error, sizeof error);
+        if (r == -EDIRUNSAFE_SAFE) {
+                if (log_dir_error != r)
+                        log_error("%s; %s", error,
+                                  log_dir_fd >= 0 ? "going on in the directory opened before" : "no log file is written");
+                log_dir_error = r;
+                return log_dir_fd >= 0 ? 0 : r;
+        }
+        log_dir_error = r;
+        return r;
 }
 
 /* Whether a log file could be created in log-dir now, short of creating one: the
  * directory exists (made if missing, as opening a file would) and is searchable and
- * writable for us.  "DIR/." fails with ENOTDIR when DIR is not a directory.  A path lookup
- * and no inode; what only the file can tell (its own permissions, a full disk) shows
- * with the first byte written. */
+ * writable for us.  A lookup and no inode; what only the file can tell (its own
+ * permissions, a full disk) shows with the first byte written. */
 static int check_directory(void) {
-        char path[PATH_MAX];
-        if (!log_directory)
-                return -ENOMEM;  /* logs_init() could not keep its name */
-        if (snprintf(path, sizeof path, "%s/.", log_directory) >= (int)sizeof path)
-                return -ENAMETOOLONG;
-        if (faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) == 0)
-                return 0;
-        if (errno != ENOENT)
-                return -errno;
-        int r = make_directory(log_directory);
+        struct stat st;
+        /* A directory removed since it was resolved has no link left. */
+        if (log_dir_fd >= 0 && fstat(log_dir_fd, &st) == 0 && st.st_nlink > 0) {
+                if (faccessat(log_dir_fd, ".", W_OK | X_OK, AT_EACCESS) == 0)
+                        return 0;
+                if (errno != ENOENT)
+                        return -errno;
+        }
+        int r = directory_refresh();
         if (r < 0)
                 return r;
-        return faccessat(AT_FDCWD, path, W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
+        return faccessat(log_dir_fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
+}
+
+/* "NAME.log", or "NAME.log.INDEX": the file's name in log-dir. */
+static int capture_file_name(const struct log_capture *c, unsigned index, char *buf, size_t size) {
+        int n = index ? snprintf(buf, size, "%s.log.%u", c->name, index) : snprintf(buf, size, "%s.log", c->name);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
 static void capture_path(const struct log_capture *c, unsigned index, char *buf, size_t size) {
-        if (log_file_path(buf, size, log_directory, c->name, index) < 0)
+        if (log_file_path(buf, size, log_directory ? log_directory : "?", c->name, index) < 0)
                 snprintf(buf, size, "(path too long)");
 }
 
@@ -183,26 +216,26 @@ static void capture_close_file(struct log_capture *c) {
         c->file_fd = -1;
 }
 
+/* Open (or create) NAME.log in log-dir: no symbolic link followed, and only a regular
+ * file of ours with no other link is written (safe_file_open): another user who could
+ * once write log-dir cannot have it append to a file of root's. */
 static int capture_open_file(struct log_capture *c) {
-        char path[PATH_MAX];
-        int r = log_file_path(path, sizeof path, log_directory, c->name, 0);
+        char name[NAME_MAX + 1];
+        struct stat st;
+        int r = capture_file_name(c, 0, name, sizeof name);
         if (r < 0)
                 return r;
-        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, LOG_FILE_MODE);
-        if (fd < 0 && errno == ENOENT) {
-                /* The directory is missing (never made, or removed): make it now. */
-                if ((r = make_directory(log_directory)) < 0)
+        if (log_dir_fd < 0 && (r = directory_refresh()) < 0)
+                return r;
+        int fd = safe_file_open(log_dir_fd, name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
+        if (fd == -ENOENT) {
+                /* The directory is gone (removed under us): resolve it again, made anew. */
+                if ((r = directory_refresh()) < 0)
                         return r;
-                fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, LOG_FILE_MODE);
+                fd = safe_file_open(log_dir_fd, name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
         }
         if (fd < 0)
-                return -errno;
-        struct stat st;
-        r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;  /* splice needs a file */
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
+                return fd;
         capture_close_file(c);
         c->file_fd = fd;
         c->file_size = (uint64_t)st.st_size;
@@ -215,7 +248,7 @@ static void capture_write_failed(struct log_capture *c, int error, const char *w
                 char path[PATH_MAX];
                 capture_path(c, 0, path, sizeof path);
                 log_error("%s: cannot %s log %s: %s; dropping output until it can be written", c->name, what, path,
-                          strerror(-error));
+                          safe_strerror(error));
                 c->dropped = 0;
         }
         c->write_error = error;
@@ -235,34 +268,37 @@ static void capture_write_recovered(struct log_capture *c) {
  * dropped; then a new NAME.log.  Files beyond keep are left from a larger log-keep (a
  * reload) and go too, so that at most keep old files remain. */
 static int capture_rotate(struct log_capture *c) {
-        char from[PATH_MAX], to[PATH_MAX];
+        char from[NAME_MAX + 1], to[NAME_MAX + 1];
         int r = 0;
 
         capture_close_file(c);
-        for (unsigned k = c->keep + 1; k <= c->keep + 1001; k++) {
-                capture_path(c, k, to, sizeof to);
-                if (unlink(to) < 0)
+        /* Names in log-dir's descriptor: a link among them is renamed or removed itself,
+         * never followed. */
+        if (log_dir_fd < 0)
+                r = -ENOENT;
+        for (unsigned k = c->keep + 1; r == 0 && k <= c->keep + 1001; k++) {
+                if (capture_file_name(c, k, to, sizeof to) < 0 || unlinkat(log_dir_fd, to, 0) < 0)
                         break;
         }
-        if (c->keep == 0) {
-                capture_path(c, 0, from, sizeof from);
-                if (unlink(from) < 0 && errno != ENOENT)
+        if (r == 0 && c->keep == 0) {
+                if ((r = capture_file_name(c, 0, from, sizeof from)) == 0 && unlinkat(log_dir_fd, from, 0) < 0
+                    && errno != ENOENT)
                         r = -errno;
         }
         for (unsigned k = c->keep; k >= 1 && r == 0; k--) {
-                capture_path(c, k - 1, from, sizeof from);
-                capture_path(c, k, to, sizeof to);
-                if (rename(from, to) < 0 && errno != ENOENT)
+                if ((r = capture_file_name(c, k - 1, from, sizeof from)) < 0
+                    || (r = capture_file_name(c, k, to, sizeof to)) < 0)
+                        break;
+                if (renameat(log_dir_fd, from, log_dir_fd, to) < 0 && errno != ENOENT)
                         r = -errno;
         }
-        /* The tails being read (in this directory) find their files one number up. */
-        capture_path(c, 0, from, sizeof from);
+        /* The tails being read find their files one number up. */
         for (struct log_tail *t = c->tails; t; t = t->next)
-                if (strcmp(t->base, from) == 0)
-                        t->shift++;
+                t->shift++;
         if (r < 0 && c->rotate_error == 0) {
-                capture_path(c, 0, from, sizeof from);
-                log_warning("%s: cannot rotate log %s: %s; it keeps growing", c->name, from, strerror(-r));
+                char path[PATH_MAX];
+                capture_path(c, 0, path, sizeof path);
+                log_warning("%s: cannot rotate log %s: %s; it keeps growing", c->name, path, strerror(-r));
         }
         c->rotate_error = r;
         return capture_open_file(c);
@@ -609,7 +645,7 @@ const char *log_capture_problem(struct log_capture *c) {
                 return problem;
         capture_path(c, 0, path, sizeof path);
         if (c->write_error)
-                snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path, strerror(-c->write_error),
+                snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path, safe_strerror(c->write_error),
                          c->dropped);
         else if (c->rotate_error)
                 snprintf(problem, sizeof problem, "log %s: cannot rotate: %s", path, strerror(-c->rotate_error));
@@ -625,14 +661,24 @@ static bool config_logs_to_file(const struct service_config *config) {
         return config->stdout_target == OUTPUT_LOG || config->stderr_target == OUTPUT_LOG;
 }
 
+/* File INDEX of the tail (counted as at its start) in log-dir, no link followed: a link
+ * planted in log-dir must not make tail show a file of root's.  What is not a log of ours
+ * reads as missing. */
 static int tail_open_file(struct log_tail *t, unsigned index) {
-        char path[PATH_MAX];
+        char name[NAME_MAX + 1];
         unsigned k = index + t->shift;
-        int n = k ? snprintf(path, sizeof path, "%s.%u", t->base, k) : snprintf(path, sizeof path, "%s", t->base);
-        if (n < 0 || (size_t)n >= sizeof path)
+        int n = k ? snprintf(name, sizeof name, "%s.%u", t->base, k) : snprintf(name, sizeof name, "%s", t->base);
+        if (n < 0 || (size_t)n >= sizeof name)
                 return -ENAMETOOLONG;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        return fd < 0 ? -errno : fd;
+        if (log_dir_fd < 0) {
+                int r = directory_refresh();
+                if (r < 0)
+                        return r == -EDIRUNSAFE_SAFE ? -ENOENT : r;
+        }
+        int fd = safe_file_open(log_dir_fd, name, O_RDONLY, 0, NULL);
+        if (fd == -ELOOP || fd == -EFTYPE_SAFE || fd == -EPERM || fd == -EMLINK)
+                return -ENOENT;  /* not a log of ours */
+        return fd;
 }
 
 static void tail_close_file(struct log_tail *t) {
@@ -804,16 +850,16 @@ static ssize_t tail_send(struct log_tail *t, char *buf, size_t size) {
 }
 
 int log_tail_open(struct log_capture *c, const struct service_config *config, unsigned lines, struct log_tail **ret) {
-        char path[PATH_MAX];
+        char name[NAME_MAX + 1];
         int r;
         if (lines > LOG_TAIL_MAX_LINES)
                 lines = LOG_TAIL_MAX_LINES;
-        if ((r = log_file_path(path, sizeof path, log_directory ? log_directory : "", c->name, 0)) < 0)
+        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
                 return r;
         struct log_tail *t = calloc(1, sizeof *t);
         if (!t)
                 return -ENOMEM;
-        if (!(t->base = strdup(path))) {
+        if (!(t->base = strdup(name))) {
                 free(t);
                 return -ENOMEM;
         }
@@ -913,7 +959,7 @@ void log_follower_free(struct log_follower *f) {
 
 /* ---- every capture ---- */
 
-void logs_init(sd_event *event, const char *dir) {
+int logs_init(sd_event *event, const char *dir, char *error, size_t error_size) {
         if (pipes.epoll_fd < 0) {
                 int r;
                 if ((pipes.epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -928,16 +974,22 @@ void logs_init(sd_event *event, const char *dir) {
         free(log_directory);
         log_directory = strdup(dir);
         if (!log_directory) {
-                log_error("log directory: out of memory");
-                return;
+                snprintf(error, error_size, "log directory: out of memory");
+                return -ENOMEM;
         }
-        int r = make_directory(dir);
+        int r = directory_resolve(error, error_size);
+        if (r == -EDIRUNSAFE_SAFE)
+                return r;
         if (r < 0)
-                log_warning_errno(r, "cannot create log directory %s", dir);
+                log_warning("%s", error);  /* each log reports it, and it is tried again */
+        log_dir_error = r;
+        return 0;
 }
 
 void logs_reopen_all(void) {
         unsigned reopened = 0;
+        /* log-dir itself again too: it may have been made anew, or changed hands. */
+        (void)directory_refresh();
         for (struct log_capture *c = captures; c; c = c->next) {
                 /* A log not open now is opened with its next byte, wherever it is then. */
                 if (c->file_fd < 0)
@@ -952,21 +1004,34 @@ void logs_reopen_all(void) {
         log_info("reopened %u log files in %s", reopened, log_directory ? log_directory : "?");
 }
 
-void logs_set_directory(const char *dir) {
+int logs_set_directory(const char *dir, char *error, size_t error_size) {
         if (log_directory && strcmp(log_directory, dir) == 0)
-                return;
-        char *copy = strdup(dir);
+                return 0;
+        char *copy = strdup(dir), *old = log_directory;
+        int old_fd = log_dir_fd;
         if (!copy) {
-                log_error("log-dir %s: out of memory; logs stay in %s", dir, log_directory);
-                return;
+                snprintf(error, error_size, "log-dir %s: out of memory", dir);
+                return -ENOMEM;
         }
-        log_notice("log-dir is now %s (was %s)", dir, log_directory ? log_directory : "unset");
-        free(log_directory);
         log_directory = copy;
-        int r = make_directory(dir);
+        log_dir_fd = -1;
+        int r = directory_resolve(error, error_size);
+        if (r == -EDIRUNSAFE_SAFE) {
+                /* Refused: everything stays as it was. */
+                free(copy);
+                log_directory = old;
+                log_dir_fd = old_fd;
+                return r;
+        }
         if (r < 0)
-                log_warning_errno(r, "cannot create log directory %s", dir);
+                log_warning("%s", error);
+        log_dir_error = r;
+        log_notice("log-dir is now %s (was %s)", dir, old ? old : "unset");
+        free(old);
+        if (old_fd >= 0)
+                close(old_fd);
         logs_reopen_all();
+        return 0;
 }
 
 void logs_free_all(void) {
@@ -982,6 +1047,10 @@ void logs_free_all(void) {
         }
         free(log_directory);
         log_directory = NULL;
+        if (log_dir_fd >= 0)
+                close(log_dir_fd);
+        log_dir_fd = -1;
+        log_dir_error = 0;
         pipes.watch = sd_event_source_disable_unref(pipes.watch);  /* closes epoll_fd */
         pipes.epoll_fd = -1;
 }

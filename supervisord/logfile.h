@@ -32,13 +32,19 @@ int log_file_path(char *buf, size_t size, const char *dir, const char *name, uns
 
 /* At start-up: captures register their pipes on EVENT and write into DIR (created with
  * its parents, mode 0755, if missing).  Failing to create DIR is logged, not fatal: each
- * log reports it as its own problem and retries when it next has output. */
-void logs_init(sd_event *event, const char *dir);
+ * log reports it as its own problem and retries when it next has output.  A DIR another
+ * user could change (safepath.h, DIR_UNSAFE) is refused: -EDIRUNSAFE_SAFE, with the
+ * reason in ERROR; one others can add entries to is a warning. */
+int logs_init(sd_event *event, const char *dir, char *error, size_t error_size);
 /* Reload: write into DIR from now on; files that are open are reopened there at once.
- * Files already written, rotated ones included, stay where they are. */
-void logs_set_directory(const char *dir);
+ * Files already written, rotated ones included, stay where they are.  A DIR that
+ * logs_init() would refuse is refused here too, and nothing changes. */
+int logs_set_directory(const char *dir, char *error, size_t error_size);
 /* SIGUSR1: close and reopen every open log file, for external rotation (logrotate).  A log
- * with no file open is left alone: its next byte opens one. */
+ * with no file open is left alone: its next byte opens one.  log-dir is resolved again
+ * first; if it has become unsafe that is logged and the directory opened before stays in
+ * use.  No log file is ever opened through a symbolic link, or written unless it is a
+ * regular file of ours with no other link. */
 void logs_reopen_all(void);
 /* At exit, after every service is freed: write what is left in the pipes (bounded),
  * close and free every capture. */

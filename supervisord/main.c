@@ -162,10 +162,15 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
         }
         keep_startup_settings(next, notice, notice_size);
         /* Before the services: those the reload starts write into the new log-dir. */
-        logs_set_directory(next->log_dir);
+        if ((r = logs_set_directory(next->log_dir, error, error_size)) < 0) {
+                log_error("reload: %s; nothing changed", error);
+                config_free(next);
+                return r;
+        }
         r = services_reload(next, report);
         if (r < 0) {
-                logs_set_directory(config->log_dir);
+                char ignored[PATH_MAX * 2];
+                (void)logs_set_directory(config->log_dir, ignored, sizeof ignored);
                 snprintf(error, error_size, "reload: %s", strerror(-r));
                 log_error("%s", error);
                 config_free(next);
@@ -356,6 +361,15 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         char error[1024];
         int pidfile_fd = -1, listen_fd = -1, r;
 
+        /* Blocked before the socket answers: a SIGTERM sent by whoever saw it answer waits
+         * for the loop's signalfd instead of killing us half set up. */
+        sigset_t early;
+        sigemptyset(&early);
+        sigaddset(&early, SIGTERM);
+        sigaddset(&early, SIGINT);
+        sigaddset(&early, SIGHUP);
+        sigaddset(&early, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &early, NULL);
         if ((r = spawn_raise_nofile()) < 0)
                 log_warning_errno(r, "cannot raise the open file limit");
         /* Orphans of our services (double-forked daemons, leftovers) become our children,
@@ -378,7 +392,9 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
         services_set_observer(on_service_event, NULL);
-        logs_init(event, config->log_dir);  /* before any spawn: captures need the loop */
+        /* Before any spawn: captures need the loop. */
+        if (logs_init(event, config->log_dir, error, sizeof error) < 0)
+                goto fail;
         if ((r = systemd_start(event)) < 0) {
                 snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
                 goto fail;

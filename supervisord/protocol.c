@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "printable.h"
 #include "util.h"
 
 static const char *const verb_names[] = {
@@ -145,12 +146,22 @@ unsigned protocol_split_fields(char *line, char **fields, unsigned max) {
 }
 
 void protocol_sanitize(char *dst, size_t size, const char *src) {
-        size_t i = 0;
+        struct printable filter;
+        size_t used = 0;
         if (size == 0)
                 return;
-        for (; src[i] && i < size - 1; i++) {
-                unsigned char c = (unsigned char)src[i];
-                dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+        /* The terminal filter, with tabs and newlines replaced too (they would split the
+         * record), a character at a time so that none is cut by the end of DST. */
+        printable_init(&filter, false, ' ');
+        for (; *src; src++) {
+                char out[4];
+                size_t n = printable_filter(&filter, src, 1, out);
+                if (used + n > size - 1)
+                        break;
+                memcpy(dst + used, out, n);
+                used += n;
         }
-        dst[i] = '\0';
+        if (!*src && used < size - 1)
+                used += printable_finish(&filter, dst + used);
+        dst[used] = '\0';
 }

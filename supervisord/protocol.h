@@ -67,8 +67,9 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
 /* Split a response line in place at tabs; returns the number of fields (at most max). */
 unsigned protocol_split_fields(char *line, char **fields, unsigned max);
 
-/* Copy SRC into DST replacing tabs, newlines and other control bytes with spaces, so a
- * free-text message always stays one field of one line. */
+/* Copy SRC into DST replacing tabs, newlines, other control bytes and malformed UTF-8
+ * with spaces (printable.h, the filter `tail` uses on a terminal), so a free-text
+ * message always stays one field of one line and is safe to print. */
 void protocol_sanitize(char *dst, size_t size, const char *src);
 
 /* Record names and the final lines. */

@@ -13,10 +13,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "printable.h"
 #include "protocol.h"
 #include "util.h"
 
 static bool json;
+/* tail: service output goes to a terminal, filtered (printable.h); unset with --raw, or
+ * when stdout is a pipe or a file, which get the bytes exactly. */
+static bool filter_output;
+static struct printable output_filter;
 
 static void usage(FILE *out) {
         fprintf(out,
@@ -30,7 +35,9 @@ static void usage(FILE *out) {
                 "  signal SIG NAME...|all      send a signal to the main process\n"
                 "  pid [NAME]                  supervisord's pid, or the service's\n"
                 "  reload                      re-read the config and apply the difference\n"
-                "  tail [-f] [-n N] NAME       the last N lines of its log (10); -f: then follow it\n"
+                "  tail [-f] [-n N] [--raw] NAME\n"
+                "                              the last N lines of its log (10); -f: then follow it;\n"
+                "                              on a terminal control characters show as '?' unless --raw\n"
                 "  shutdown                    stop everything and exit supervisord\n"
                 "  version                     print both versions\n");
 }
@@ -176,9 +183,10 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
         static const struct option options[] = {
                 { "follow", no_argument, NULL, 'f' },
                 { "lines", required_argument, NULL, 'n' },
+                { "raw", no_argument, NULL, 'r' },
                 { NULL, 0, NULL, 0 },
         };
-        bool follow = false;
+        bool follow = false, raw = false;
         long count = 10;
         int opt, k = 0;
 
@@ -187,6 +195,9 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
                 switch (opt) {
                 case 'f':
                         follow = true;
+                        break;
+                case 'r':
+                        raw = true;
                         break;
                 case 'n':
                         if (parse_long(optarg, 0, PROTOCOL_MAX_TAIL_LINES, &count) < 0) {
@@ -203,6 +214,11 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
                 fprintf(stderr, "supervisorctl: tail takes exactly one process name\n");
                 return -1;
         }
+        /* A service's output may hold escape sequences that set the title, write the
+         * clipboard or answer back as typed input: a terminal gets none of them. */
+        filter_output = !raw && isatty(STDOUT_FILENO);
+        if (filter_output)
+                printable_init(&output_filter, true, '?');
         snprintf(lines, lines_size, "%ld", count);
         out[k++] = "tail";
         out[k++] = argv[optind];
@@ -213,17 +229,25 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
         return k;
 }
 
-/* A DATA record's payload, SIZE raw bytes, copied to stdout as they are. */
+/* A DATA record's payload, SIZE raw bytes, copied to stdout: as they are, or through the
+ * terminal filter (whose state carries over from one record to the next). */
 static int copy_data(FILE *in, const char *size_text) {
-        char buf[65536];
+        char buf[65536], filtered[sizeof buf + 3];
         long size;
         if (parse_long(size_text, 0, LONG_MAX, &size) < 0)
                 return -EINVAL;
         while (size > 0) {
                 size_t n = fread(buf, 1, size < (long)sizeof buf ? (size_t)size : sizeof buf, in);
-                if (n == 0 || fwrite(buf, 1, n, stdout) != n)
+                if (n == 0)
                         return -EIO;
                 size -= (long)n;
+                const char *out = buf;
+                if (filter_output) {
+                        out = filtered;
+                        n = printable_filter(&output_filter, buf, n, filtered);
+                }
+                if (fwrite(out, 1, n, stdout) != n)
+                        return -EIO;
         }
         fflush(stdout);  /* tail -f: show it as it comes */
         return 0;
@@ -535,6 +559,10 @@ int main(int argc, char *argv[]) {
                         if (o.records == 0 || verb == VERB_STATUS)
                                 fprintf(stderr, "supervisorctl: %s\n", fields[2]);
                 }
+        }
+        if (filter_output) {
+                char end[1];
+                fwrite(end, 1, printable_finish(&output_filter, end), stdout);
         }
         free(line);
         free(o.added);

@@ -278,7 +278,9 @@ START_TEST(test_fork_failure) {
         snprintf(reuid, sizeof reuid, "--reuid=%d", (int)uid);
         snprintf(regid, sizeof regid, "--regid=%d", (int)uid);
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* supervisord's own user owns its socket, pidfile and log directory (one another
+         * user could write would be refused) */
+        ck_assert_int_eq(chown(d.dir, uid, 65534), 0);
         daemon_write_config(&d, "service many { command = \"sleep 3706\"\n instances = 6\n start-secs = 0.2\n"
                                 " start-retries = 2\n restart-delay = 0.05\n}\n");
         /* processes the uid already has (none, unless a pid was reused from a run past) */
@@ -451,14 +453,16 @@ START_TEST(test_hung_restart_that_cannot_fork) {
                 fprintf(stderr, "test_hung_restart_that_cannot_fork: needs root to change uid, skipped\n");
                 return;
         }
+        /* A uid no other process on the machine has, so that the count is ours alone. */
+        uid_t uid = 61000 + (uid_t)(getpid() % 4000);
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* supervisord's own user owns its socket, pidfile and log directory (one another
+         * user could write would be refused) */
+        ck_assert_int_eq(chown(d.dir, uid, 65534), 0);
         daemon_write_config(&d,
                 "service hb { command = \"/bin/sh -c 'while read -r _ seq <&3; do echo \\\"PONG $seq\\\" >&4; done'\"\n"
                 " heartbeat-interval = 0.2\n heartbeat-timeout = 0.1\n heartbeat-misses = 2\n"
                 " start-secs = 0.2\n stop-timeout = 0.2\n start-retries = 2\n restart-delay = 0.1\n}\n");
-        /* A uid no other process on the machine has, so that the count is ours alone. */
-        uid_t uid = 61000 + (uid_t)(getpid() % 4000);
         char reuid[32];
         snprintf(reuid, sizeof reuid, "--reuid=%u", (unsigned)uid);
         pid_t pid = fork();

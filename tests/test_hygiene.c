@@ -81,8 +81,13 @@ START_TEST(test_every_spawn_path) {
         gid_t gid = gr->gr_gid;
 
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
-        snprintf(pidfile, sizeof pidfile, "%s/forker.pid", d.dir);
+        /* The forking service (user nobody) writes its pidfile in a directory of its own:
+         * supervisord's socket, pidfile and log directory stay where only root writes. */
+        char run_dir[200];
+        snprintf(run_dir, sizeof run_dir, "%s/run", d.dir);
+        ck_assert_int_eq(mkdir(run_dir, 0755), 0);
+        ck_assert_int_eq(chown(run_dir, uid, gid), 0);
+        snprintf(pidfile, sizeof pidfile, "%s/forker.pid", run_dir);
         daemon_write_config(&d,
                 "service simple { command = \"sleep 3800\"\n user = nobody\n start-secs = 0.2\n}\n"
                 "service notified { type = notify\n user = nobody\n"

@@ -175,6 +175,7 @@ struct fixture {
         char dir[64];
         char logs[96];
         struct service_config config;
+        char error[512];
 };
 
 static void fixture_init(struct fixture *f) {
@@ -183,7 +184,8 @@ static void fixture_init(struct fixture *f) {
         ck_assert_ptr_nonnull(mkdtemp(f->dir));
         snprintf(f->logs, sizeof f->logs, "%s/a/b", f->dir);  /* made by logs_init */
         ck_assert_int_ge(sd_event_new(&f->event), 0);
-        logs_init(f->event, f->logs);
+        char error[512];
+        ck_assert_int_eq(logs_init(f->event, f->logs, error, sizeof error), 0);
         f->config.name = "t";
         f->config.stdout_target = OUTPUT_LOG;
         f->config.stderr_target = OUTPUT_STDOUT;
@@ -618,7 +620,7 @@ START_TEST(test_capture_unwritable_then_recovers) {
         char blocker[128], path[160], buf[64];
         snprintf(blocker, sizeof blocker, "%s/blocker", f.dir);
         ck_assert_int_eq(close(open(blocker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
-        logs_set_directory(blocker);
+        ck_assert_int_eq(logs_set_directory(blocker, f.error, sizeof f.error), 0);
         ck_assert_int_eq(log_capture_new("t", &c), 0);
         ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
         log_capture_spawned(c);
@@ -675,7 +677,7 @@ START_TEST(test_capture_reopen_and_directory) {
         /* a new log-dir takes effect at once */
         char other[128];
         snprintf(other, sizeof other, "%s/other", f.dir);
-        logs_set_directory(other);
+        ck_assert_int_eq(logs_set_directory(other, f.error, sizeof f.error), 0);
         write_all(out, "elsewhere\n", 10);
         run_loop(&f);
         snprintf(path, sizeof path, "%s/t.log", other);
@@ -740,7 +742,7 @@ START_TEST(test_capture_file_made_by_first_byte) {
         ck_assert_int_eq(file_size(&f, "quiet.log"), -1);
         ck_assert_int_eq(file_size(&f, "late.log"), -1);
         snprintf(other, sizeof other, "%s/other", f.dir);
-        logs_set_directory(other);
+        ck_assert_int_eq(logs_set_directory(other, f.error, sizeof f.error), 0);
         snprintf(path, sizeof path, "%s/talker.log", other);
         ck_assert_int_eq(read_text_file(path, buf, sizeof buf), 0);  /* reopened there at once */
         snprintf(path, sizeof path, "%s/quiet.log", other);
