@@ -252,7 +252,8 @@ START_TEST(test_fork_failure) {
         struct passwd *pw = getpwnam("nobody");
         ck_assert_ptr_nonnull(pw);
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* nobody writes here; the sticky bit keeps the config trusted (supervisord(8) SECURITY) */
+        ck_assert_int_eq(chmod(d.dir, 01777), 0);
         daemon_write_config(&d, "service many { command = \"sleep 3706\"\n instances = 6\n start-secs = 0.2\n"
                                 " start-retries = 2\n restart-delay = 0.05\n}\n");
         /* processes nobody already has (other tests, the machine) */

@@ -81,7 +81,8 @@ START_TEST(test_every_spawn_path) {
         gid_t gid = gr->gr_gid;
 
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* nobody writes here; the sticky bit keeps the config trusted (supervisord(8) SECURITY) */
+        ck_assert_int_eq(chmod(d.dir, 01777), 0);
         snprintf(pidfile, sizeof pidfile, "%s/forker.pid", d.dir);
         daemon_write_config(&d,
                 "service simple { command = \"sleep 3800\"\n user = nobody\n start-secs = 0.2\n}\n"
