@@ -100,13 +100,23 @@ struct config {
         int log_level;          /* syslog priority */
         char *log_dir;          /* service logs (applied live on reload) */
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
+        char *include_dir;      /* as resolved (relative to the file), NULL without */
         struct service_config **services;  /* one reference each */
         size_t n_services;
+        char **warnings;        /* "FILE:LINE: warning: ..." for what is accepted but likely
+                                 * not meant; NULL-terminated, or NULL when none */
 };
 
 /* Load and validate PATH.  On failure returns a negative errno and writes
  * "FILE:LINE: message" (or "FILE: message") into error. */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
+/* The same, with CONFIG_LOAD_* flags. */
+int config_load_flags(const char *path, unsigned flags, struct config **ret, char *error, size_t error_size);
+/* Accept a file (or include) whoever can write it: for a reader that runs nothing from it
+ * (supervisorctl looks only for the socket).  Without it, a file that a user other than root
+ * or supervisord's own can write, or that is in a directory such a user can write, is an
+ * error: that user could make supervisord run anything. */
+#define CONFIG_LOAD_ANY_OWNER 1u
 void config_free(struct config *config);
 
 struct service_config *service_config_ref(struct service_config *service);

@@ -151,6 +151,8 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
                 log_error("reload: %s; nothing changed", error);
                 return r;
         }
+        for (char **w = next->warnings; w && *w; w++)
+                log_warning("%s", *w);
         keep_startup_settings(next, notice, notice_size);
         /* Before the services: those the reload starts write into the new log-dir. */
         logs_set_directory(next->log_dir);
@@ -435,6 +437,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "%s\n", error);
                 return EXIT_USAGE;
         }
+        for (char **w = config->warnings; check_only && w && *w; w++)
+                fprintf(stderr, "%s\n", *w);
         if (check_only) {
                 printf("%s: configuration OK (%zu services)\n", config_path, config->n_services);
                 config_free(config);
@@ -470,6 +474,8 @@ int main(int argc, char *argv[]) {
                 }
         }
         log_open(log_target);
+        for (char **w = config->warnings; w && *w; w++)
+                log_warning("%s", *w);
 
         int status = run(ready_fd, activated_fd, activated_path);
         config_free(config);

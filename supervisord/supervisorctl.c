@@ -63,7 +63,7 @@ static int resolve_socket(const char *socket_path, const char *config_path, bool
         if (config_given || access(config_path, F_OK) == 0) {
                 struct config *c;
                 char error[1024];
-                if (config_load(config_path, &c, error, sizeof error) < 0) {
+                if (config_load_flags(config_path, CONFIG_LOAD_ANY_OWNER, &c, error, sizeof error) < 0) {
                         fprintf(stderr, "supervisorctl: %s\n", error);
                         return -EINVAL;
                 }
