@@ -1083,6 +1083,17 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
         if (dup_string(name, &s->name) < 0 || dup_string(ctx->file, &s->file) < 0)
                 return -ENOMEM;
         s->line = scan_line_of(ctx->scan, name, "\001section");
+        s->command_line = scan_line_of(ctx->scan, name, "command");
+        s->directory_line = scan_line_of(ctx->scan, name, "directory");
+        s->user_line = scan_line_of(ctx->scan, name, "user");
+        if (!s->user_line)
+                s->user_line = scan_line_of(ctx->scan, name, "group");
+        if (!s->command_line)
+                s->command_line = s->line;
+        if (!s->directory_line)
+                s->directory_line = s->line;
+        if (!s->user_line)
+                s->user_line = s->line;
 
         text = cfg_getstr(section, "command");
         if (!text)
@@ -1271,6 +1282,9 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
 }
 
 static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+        c->socket_line = scan_line_of(ctx->scan, NULL, "socket");
+        c->pidfile_line = scan_line_of(ctx->scan, NULL, "pidfile");
+        c->log_dir_line = scan_line_of(ctx->scan, NULL, "log-dir");
         const char *text = cfg_getstr(cfg, "socket");
         if (text[0] != '/')
                 return load_error(ctx, NULL, "socket", "socket: '%s' is not an absolute path", text);

@@ -71,6 +71,8 @@ struct service_config {
         struct resource_limit limit_nofile, limit_nproc, limit_core;
         unsigned refcount;
         int line;
+        /* Where some keys were written (the section's line when absent), for `-t`. */
+        int command_line, directory_line, user_line;
         enum service_type type;
         unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
         uid_t uid;
@@ -100,6 +102,7 @@ struct config {
         int log_level;          /* syslog priority */
         char *log_dir;          /* service logs (applied live on reload) */
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
+        int socket_line, pidfile_line, log_dir_line;  /* where written, 0 if not, for `-t` */
         char *include_dir;      /* as resolved (relative to the file), NULL without */
         struct service_config **services;  /* one reference each */
         size_t n_services;

@@ -21,6 +21,7 @@
 #include "leftovers.h"
 #include "log.h"
 #include "logfile.h"
+#include "preflight.h"
 #include "protocol.h"
 #include "service.h"
 #include "spawn.h"
@@ -439,6 +440,10 @@ int main(int argc, char *argv[]) {
         }
         for (char **w = config->warnings; check_only && w && *w; w++)
                 fprintf(stderr, "%s\n", *w);
+        if (check_only && preflight_check(config, stderr) > 0) {
+                config_free(config);
+                return EXIT_USAGE;
+        }
         if (check_only) {
                 printf("%s: configuration OK (%zu services)\n", config_path, config->n_services);
                 config_free(config);
