@@ -33,6 +33,7 @@ struct key_position {
         char *section;  /* service title, NULL for global keys */
         char *key;
         int line;
+        int file;       /* in load_context.sections: the index of the file */
 };
 
 struct scan {
@@ -576,6 +577,7 @@ struct load_context {
         const struct service_config *last_groups;
         struct load_file **files;  /* owned, each owned */
         size_t n_files;
+        struct scan sections;      /* every service read so far, with its file */
         char **warnings;           /* owned, NULL-terminated once there is one */
         size_t n_warnings;
 };
@@ -1581,22 +1583,29 @@ static void load_file_free(struct load_file *f) {
         free(f);
 }
 
-/* Services of another file that a file defines again: an error at the second. */
+/* Services of an earlier file that file F (the last read) defines again: an error at the
+ * second definition.  One index of every service read so far keeps this linear. */
 static int check_duplicates_across(struct load_context *ctx, struct load_file *f) {
         struct scan *scan = &f->scan;
+        int index = (int)ctx->n_files - 1;
         for (size_t i = 0; i < scan->n_keys; i++) {
                 const struct key_position *k = &scan->keys[i];
-                if (k->key[0] != '\001' || (scan->error && scan->error_line <= k->line))
+                if (k->key[0] != '\001')
                         continue;
-                for (size_t j = 0; j + 1 < ctx->n_files; j++) {
-                        int first = scan_line_of(&ctx->files[j]->scan, k->section, "\001section");
-                        if (first == 0)
-                                continue;
+                const struct key_position *first = scan_find(&ctx->sections, k->section, "\001section");
+                if (first && first->file != index) {
+                        if (scan->error && scan->error_line <= k->line)
+                                return 0;
                         free(scan->error);
                         scan->error = NULL;
-                        int r = scan_fail(scan, k->line, "%s:%d: service '%s' is defined twice (first at %s:%d)", f->path,
-                                          k->line, k->section, ctx->files[j]->path, first);
-                        return r;
+                        return scan_fail(scan, k->line, "%s:%d: service '%s' is defined twice (first at %s:%d)", f->path,
+                                         k->line, k->section, ctx->files[first->file]->path, first->line);
+                }
+                if (!first) {
+                        int r = scan_add(&ctx->sections, k->section, "\001section", k->line);
+                        if (r < 0)
+                                return r;
+                        ctx->sections.keys[ctx->sections.n_keys - 1].file = index;
                 }
         }
         return 0;
@@ -1806,6 +1815,7 @@ out:
         malloc_trim(0);
         for (size_t i = 0; i < ctx.n_files; i++)
                 load_file_free(ctx.files[i]);
+        scan_free(&ctx.sections);
         free(ctx.files);
         strv_free(ctx.warnings);
         return r;
