@@ -1,10 +1,17 @@
 # supervisord — plain GNU make.  `make demo` and `make check` are all a newcomer needs:
-# both first run `deps`, which installs missing Debian packages when run as root.
+# each first installs the missing Debian packages it needs (DEPS_demo, DEPS_check; as
+# root), and nothing more.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 # systemd looks for units in /usr/local/lib/systemd/system too.
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# supervisord reads /etc/supervisord.conf by default, wherever PREFIX is.
+SYSCONFDIR ?= /etc
+LOGDIR     ?= /var/log/supervisord
+DOCDIR     ?= $(PREFIX)/share/doc/supervisord
+# bash-completion looks in $XDG_DATA_DIRS (/usr/local/share:/usr/share)/bash-completion/completions.
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -33,6 +40,10 @@ BINDIR     ?= supervisord
 # Every module but the two programs' main files is shared by the daemon and the tests.
 CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisord/*.c)))
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
+# The HTTP front-end's modules (supervisord/http/): they parse hostile input, so the root
+# daemon never links them, and they alone need expat.
+HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(wildcard supervisord/http/*.c))
+HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/util.o $(B)/config.o $(B)/cmdline.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
@@ -46,21 +57,42 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS  := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
 FUZZ_SECONDS ?= 60
 
-# systemd: systemd-notify and systemd-socket-activate for the integration tests.
-# clang, libclang-rt-dev (libFuzzer, a recommends of clang) and valgrind: make fuzz, check-valgrind.
-DEB_PACKAGES := libconfuse-dev libsystemd-dev check pkg-config gcc make systemd clang libclang-rt-dev valgrind
+# The Debian packages each target needs, installed by `deps-TARGET` when missing: the
+# demo only builds; the tests add Check, systemd (systemd-notify and
+# systemd-socket-activate), python3 (the benchmark smoke run, the script tests and the reference readings of
+# test_ini and test_xmlrpc) and
+# socat (the man pages' examples); clang with libclang-rt-dev (libFuzzer, a recommends of
+# clang) only for `make fuzz`, valgrind only for `make check-valgrind`.
+DEPS_demo     := gcc libc6-dev make pkg-config libconfuse-dev libsystemd-dev
+# libexpat1-dev: the HTTP front-end's modules (supervisord/http/), which the tests link.
+DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat
+DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
+DEPS_valgrind := $(DEPS_check) valgrind
 
-.PHONY: all check check-asan run-tests install clean deps demo
+.PHONY: all check check-asan run-tests install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind demo
 
 all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
 $(B)/%.o: supervisord/%.c supervisord/*.h | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Itests $(CHECK_CFLAGS) -c -o $@ $<
+$(B)/http/%.o: supervisord/http/%.c supervisord/http/*.h supervisord/*.h | $(B)/http
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags expat) -Isupervisord/http -c -o $@ $<
 
-$(B) $(B)/tests:
+# Installation paths the programs name (main.c: the example config), rewritten (when
+# make reads this file) only when they change, so that `make install PREFIX=/usr`
+# rebuilds what names them and `make -q` still sees an unchanged build as up to date.
+PATHS_H := \#define SUPERVISORD_EXAMPLE_CONFIG "$(DOCDIR)/supervisord.conf"
+ifneq ($(file <$(B)/paths.h),$(PATHS_H))
+$(shell mkdir -p $(B) && printf '%s\n' '$(PATHS_H)' > $(B)/paths.h)
+endif
+$(B)/main.o: $(B)/paths.h
+$(B)/main.o: ALL_CFLAGS += -I$(B)
+
+$(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Itests -Isupervisord/http $(CHECK_CFLAGS) -c -o $@ $<
+
+$(B) $(B)/tests $(B)/http:
 	mkdir -p $@
 
 $(BINDIR)/supervisord: $(B)/main.o $(CORE_OBJS)
@@ -70,10 +102,10 @@ $(BINDIR)/supervisorctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 # Unit tests link the modules directly; integration tests drive the binaries.
-$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(HTTP_LIBS)
 
-.PRECIOUS: $(B)/%.o $(B)/tests/%.o
+.PRECIOUS: $(B)/%.o $(B)/tests/%.o $(B)/http/%.o
 
 # Example services the integration tests run (tests/helper_NAME.c, one file each): built
 # next to the test programs, before any of them, since a test finds them beside itself.
@@ -84,21 +116,26 @@ $(B)/tests/helper_%: tests/helper_%.c supervisord/*.h | $(B)/tests
 
 $(TEST_BINS): | $(TEST_HELPERS)
 
+# Script tests (tests/test_*.py): the install, the Makefile's targets, the man pages'
+# examples.  They get the build's B and BINDIR, to run make without building anew.
+SCRIPT_TESTS := $(wildcard tests/test_*.py)
+
 run-tests: all $(TEST_BINS) $(REPLAY_BINS) $(B)/bench/probe
-	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS); do \
+	@failed=0; for t in $(TEST_BINS) $(REPLAY_BINS) $(SCRIPT_TESTS); do \
 	    echo "== $$t"; \
+	    case $$t in *.py) run="$(PYTHON) $$t";; *) run=$$t;; esac; \
 	    SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
-	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) \
-	        $$t || failed=$$((failed + 1)); \
+	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) SUPERVISORD_BUILD="B=$(B) BINDIR=$(BINDIR)" \
+	        $$run || failed=$$((failed + 1)); \
 	done; \
 	echo "== benchmark smoke run (tests/bench/bench.py --smoke)"; \
 	$(BENCH) --smoke --out $(B)/bench/smoke.md > /dev/null || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
-check: deps
+check: deps-check
 	$(MAKE) run-tests
 
-check-asan: deps
+check-asan: deps-check
 	$(MAKE) run-tests B=build-asan BINDIR=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 
@@ -109,21 +146,21 @@ check-asan: deps
 # input to stdout).  Check a crash with `build/fuzz/replay_TARGET FILE`, fix
 # it and keep the file in tests/fuzz/corpus/TARGET/ so that `make check` replays it.
 $(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Isupervisord/http -c -o $@ $<
 
 $(B)/fuzz:
 	mkdir -p $@
 
-$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
-$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
 .PRECIOUS: $(B)/fuzz/%.o
 
 .PHONY: fuzz fuzz-run
-fuzz: deps
+fuzz: deps-fuzz
 	$(MAKE) fuzz-run B=build-fuzz CC=clang OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SANFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 
@@ -150,7 +187,7 @@ VALGRIND        := valgrind -q --error-exitcode=99 --leak-check=full --show-leak
                    --errors-for-leak-kinds=definite --child-silent-after-fork=yes --num-callers=30
 
 .PHONY: check-valgrind run-valgrind
-check-valgrind: deps
+check-valgrind: deps-valgrind
 	$(MAKE) run-valgrind B=build-valgrind BINDIR=build-valgrind OPTFLAGS="-O1 -g"
 
 run-valgrind: all $(VALGRIND_TESTS:%=$(B)/tests/%)
@@ -188,26 +225,64 @@ $(B)/bench/probe: tests/bench/probe.c
 bench: all $(B)/bench/probe
 	$(BENCH) $(BENCH_N:%=--n %) --out $(B)/bench/results.md
 
+# Files `make install` writes outside $(SYSCONFDIR), as they will be on the target system
+# (without DESTDIR): none may belong to a Debian package (Debian's supervisor ships
+# /usr/bin/supervisord and /usr/bin/supervisorctl) unless FORCE=1.  DPKG_ADMINDIR asks
+# another dpkg database (the tests use one of their own).
+INSTALLED := $(PREFIX)/bin/supervisord $(PREFIX)/bin/supervisorctl $(PREFIX)/share/man/man1/supervisorctl.1 \
+             $(PREFIX)/share/man/man5/supervisord.conf.5 $(PREFIX)/share/man/man8/supervisord.8 \
+             $(DOCDIR)/supervisord.conf $(UNITDIR)/supervisord.service $(UNITDIR)/supervisord.socket \
+             $(COMPLETIONDIR)/supervisorctl
+DPKG_ADMINDIR ?=
+FORCE      ?=
+INSTALL_STRIP ?=
+
+# `make install-strip`: the same, with the programs stripped of their symbols.
+install-strip:
+	$(MAKE) install INSTALL_STRIP=-s
+
 install: all
+	@if command -v dpkg > /dev/null && [ -z "$(FORCE)" ]; then \
+	    owned=$$(dpkg $(if $(DPKG_ADMINDIR),--admindir=$(DPKG_ADMINDIR)) -S $(INSTALLED) 2>/dev/null \
+	             | grep -v '^diversion '); \
+	    if [ -n "$$owned" ]; then \
+	        echo "install: would overwrite files of Debian packages:" >&2; \
+	        echo "$$owned" | sed 's/^/    /' >&2; \
+	        echo "install: remove the package, pick another PREFIX (the default is /usr/local), or run make install FORCE=1" >&2; \
+	        exit 1; \
+	    fi; \
+	fi
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/doc/supervisord $(DESTDIR)$(UNITDIR)
-	install -m 0755 $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -d -m 0750 $(DESTDIR)$(LOGDIR)
+	install -m 0755 $(INSTALL_STRIP) $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/supervisorctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 0644 conf/supervisord.conf $(DESTDIR)$(PREFIX)/share/doc/supervisord/
-	@# The unit names the binary where this install puts it.
-	sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' conf/supervisord.service > $(DESTDIR)$(UNITDIR)/supervisord.service
+	install -m 0644 conf/supervisord.conf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/supervisorctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/supervisorctl
+	@# The unit names the binary and the config where this install puts them.
+	sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|-c /etc/supervisord.conf|-c $(SYSCONFDIR)/supervisord.conf|' \
+	    conf/supervisord.service > $(DESTDIR)$(UNITDIR)/supervisord.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/supervisord.service
 	install -m 0644 conf/supervisord.socket $(DESTDIR)$(UNITDIR)/
+	@# What is in $(SYSCONFDIR) is the admin's: installed when missing, never overwritten.
+	@for f in supervisord.conf:conf/etc-supervisord.conf logrotate.d/supervisord:conf/supervisord.logrotate; do \
+	    target=$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}; \
+	    if [ -e "$$target" ]; then echo "install: keeping $$target"; continue; fi; \
+	    echo "install: $$target (from $${f#*:})"; \
+	    sed -e 's|/var/log/supervisord|$(LOGDIR)|g' -e 's|/usr/local/share/doc/supervisord|$(DOCDIR)|g' \
+	        $${f#*:} > "$$target.new" && chmod 0644 "$$target.new" && mv "$$target.new" "$$target" || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan build-fuzz build-valgrind $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
-# Install what is missing (as root), or say exactly what to run.
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# Install what TARGET needs and is missing (as root), or say exactly what to run.
+deps-demo deps-check deps-fuzz deps-valgrind: deps-%:
+	@missing=""; for p in $(DEPS_$*); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -219,7 +294,10 @@ deps:
 	    echo "deps: missing packages; run: sudo apt-get install -y$$missing" >&2; exit 1; \
 	fi
 
-demo: deps
+# Everything the build and `make check` need.
+deps: deps-check
+
+demo: deps-demo
 	$(MAKE) all
 	@echo "supervisord running in the foreground on conf/demo.conf (Ctrl-C stops it)."
 	@echo "From another terminal: $(BINDIR)/supervisorctl -s /tmp/supervisord-demo.sock status"

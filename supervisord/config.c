@@ -564,7 +564,7 @@ struct load_context {
         const char *file;          /* the file being read or loaded: messages name it */
         const struct scan *scan;   /* ... and give its lines */
         bool in_include;           /* it is one of include-dir */
-        bool trust_any_owner;      /* CONFIG_LOAD_ANY_OWNER */
+        bool trust_any_owner;      /* config_peek_socket: who may write the file does not matter */
         char *error;
         size_t error_size;
         bool failed;
@@ -618,12 +618,13 @@ static cfg_opt_t service_options[] = {
 };
 
 static cfg_opt_t global_options[] = {
-        CFG_STR("socket", CONFIG_DEFAULT_SOCKET, CFGF_NONE),
+        /* No defaults here: they depend on who runs supervisord (config_default_path). */
+        CFG_STR("socket", NULL, CFGF_NODEFAULT),
         CFG_STR("socket-mode", "0600", CFGF_NONE),
         CFG_STR("socket-group", NULL, CFGF_NODEFAULT),
-        CFG_STR("pidfile", CONFIG_DEFAULT_PIDFILE, CFGF_NONE),
+        CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
         CFG_STR("log-level", "info", CFGF_NONE),
-        CFG_STR("log-dir", CONFIG_DEFAULT_LOG_DIR, CFGF_NONE),
+        CFG_STR("log-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("log-target", "auto", CFGF_NONE),
         CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -1283,11 +1284,34 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
         return 0;
 }
 
-static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+/* The value of the global KEY, else its default into *DEFAULT_VALUE (freed by the caller). */
+static int global_or_default(struct load_context *ctx, cfg_t *cfg, const char *key, enum config_default what,
+                             const char **ret, char **default_value) {
+        if ((*ret = cfg_getstr(cfg, key)))
+                return 0;
+        char message[1024];
+        int r = config_default_path(what, default_value, message, sizeof message);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return load_error(ctx, NULL, NULL, "%s", message);
+        *ret = *default_value;
+        return 0;
+}
+
+/* The defaults computed for one load, freed after it. */
+struct global_defaults {
+        char *socket, *pidfile, *log_dir;
+};
+
+static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config *c, struct global_defaults *d) {
+        const char *text;
+        int r;
         c->socket_line = scan_line_of(ctx->scan, NULL, "socket");
         c->pidfile_line = scan_line_of(ctx->scan, NULL, "pidfile");
         c->log_dir_line = scan_line_of(ctx->scan, NULL, "log-dir");
-        const char *text = cfg_getstr(cfg, "socket");
+        if ((r = global_or_default(ctx, cfg, "socket", CONFIG_DEFAULT_OF_SOCKET, &text, &d->socket)) < 0)
+                return r;
         if (text[0] != '/')
                 return load_error(ctx, NULL, "socket", "socket: '%s' is not an absolute path", text);
         if (strlen(text) >= 108)
@@ -1305,7 +1329,8 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
                 c->has_socket_group = true;
         }
 
-        text = cfg_getstr(cfg, "pidfile");
+        if ((r = global_or_default(ctx, cfg, "pidfile", CONFIG_DEFAULT_OF_PIDFILE, &text, &d->pidfile)) < 0)
+                return r;
         if (text[0] != '/')
                 return load_error(ctx, NULL, "pidfile", "pidfile: '%s' is not an absolute path", text);
         if (dup_string(text, &c->pidfile) < 0)
@@ -1317,7 +1342,8 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
                                   "log-level: '%s' is not one of error, warning, notice, info, debug", text);
 
         /* Room is left for "/NAME@K.log.N" within PATH_MAX. */
-        text = cfg_getstr(cfg, "log-dir");
+        if ((r = global_or_default(ctx, cfg, "log-dir", CONFIG_DEFAULT_OF_LOG_DIR, &text, &d->log_dir)) < 0)
+                return r;
         if (text[0] != '/')
                 return load_error(ctx, NULL, "log-dir", "log-dir: '%s' is not an absolute path", text);
         if (strlen(text) > 3000)
@@ -1332,6 +1358,15 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
                                   "log-target: '%s' is not one of auto, stderr, journal, syslog", text);
         c->log_target = (enum log_target)target;
         return 0;
+}
+
+static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+        struct global_defaults defaults = { 0 };
+        int r = load_globals_with(ctx, cfg, c, &defaults);
+        free(defaults.socket);
+        free(defaults.pidfile);
+        free(defaults.log_dir);
+        return r;
 }
 
 /* Who can write what ST describes, as a reason to refuse it, or NULL when nobody but
@@ -1574,6 +1609,147 @@ const char *service_type_to_string(enum service_type type) {
         return "?";
 }
 
+/* ---- defaults ----------------------------------------------------------------------- */
+
+/* $NAME when it is an absolute path (the XDG base directory rule: a relative one is
+ * ignored), else NULL. */
+static const char *absolute_env(const char *name) {
+        const char *value = getenv(name);
+        return value && value[0] == '/' ? value : NULL;
+}
+
+int config_default_path(enum config_default what, char **ret, char *error, size_t error_size) {
+        static const char *const names[] = {
+                [CONFIG_DEFAULT_OF_SOCKET] = "socket",
+                [CONFIG_DEFAULT_OF_PIDFILE] = "pidfile",
+                [CONFIG_DEFAULT_OF_LOG_DIR] = "log-dir",
+        };
+        static const char *const system_paths[] = {
+                [CONFIG_DEFAULT_OF_SOCKET] = CONFIG_DEFAULT_SOCKET,
+                [CONFIG_DEFAULT_OF_PIDFILE] = CONFIG_DEFAULT_PIDFILE,
+                [CONFIG_DEFAULT_OF_LOG_DIR] = CONFIG_DEFAULT_LOG_DIR,
+        };
+        int n;
+        uid_t uid = geteuid();
+        *ret = NULL;
+        if (uid == 0)
+                return dup_string(system_paths[what], ret);
+        if (what == CONFIG_DEFAULT_OF_LOG_DIR) {
+                /* $XDG_STATE_HOME, else ~/.local/state: logs outlive a login session. */
+                const char *state = absolute_env("XDG_STATE_HOME"), *home = absolute_env("HOME");
+                struct passwd *pw = NULL;
+                if (!state && !home && (pw = getpwuid(uid)) && pw->pw_dir[0] == '/')
+                        home = pw->pw_dir;
+                if (state)
+                        n = asprintf(ret, "%s/supervisord", state);
+                else if (home)
+                        n = asprintf(ret, "%s/.local/state/supervisord", home);
+                else {
+                        snprintf(error, error_size,
+                                 "log-dir: not run as root, and neither $XDG_STATE_HOME nor a home directory is set: "
+                                 "set log-dir");
+                        return -ENOENT;
+                }
+                if (n < 0) {
+                        *ret = NULL;  /* asprintf leaves it undefined */
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        /* The socket and the pidfile belong where the session's runtime files are: on a
+         * tmpfs only this user can write, cleaned when the last session ends. */
+        const char *runtime = absolute_env("XDG_RUNTIME_DIR");
+        char fallback[64];
+        struct stat st;
+        snprintf(fallback, sizeof fallback, "/run/user/%u", (unsigned)uid);
+        if (!runtime && stat(fallback, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
+                runtime = fallback;
+        if (!runtime) {
+                snprintf(error, error_size,
+                         "%s: not run as root, and $XDG_RUNTIME_DIR is not set: set %s (or XDG_RUNTIME_DIR)",
+                         names[what], names[what]);
+                return -ENOENT;
+        }
+        n = asprintf(ret, "%s/%s", runtime, what == CONFIG_DEFAULT_OF_SOCKET ? "supervisord.sock" : "supervisord.pid");
+        if (n < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        if (what == CONFIG_DEFAULT_OF_SOCKET && strlen(*ret) >= 108) {
+                snprintf(error, error_size, "socket: %.900s is longer than 107 bytes: set socket", *ret);
+                free(*ret);
+                *ret = NULL;
+                return -ENAMETOOLONG;
+        }
+        return 0;
+}
+
+/* ---- the socket alone --------------------------------------------------------------- */
+
+int config_peek_socket(const char *path, char **ret, char *error, size_t error_size) {
+        char *text = NULL, *buffers = NULL;
+        int r;
+
+        *ret = NULL;
+        error[0] = '\0';
+        /* Whoever owns the file: the reader runs nothing from it. */
+        struct load_context ctx = { .trust_any_owner = true, .error = error, .error_size = error_size };
+        if ((r = read_file(&ctx, path, &text)) < 0) {
+                snprintf(error, error_size, "%s: %s", path,
+                         r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
+                return r;
+        }
+        /* The same tokens as config_scan sees, so strings and comments hide what they
+         * hold; only `socket = VALUE` outside every section counts.  Whatever else is
+         * wrong in the file is the daemon's to report. */
+        size_t size = strlen(text) + 1;
+        if (!(buffers = malloc(3 * size))) {
+                r = -ENOMEM;
+                goto out;
+        }
+        struct lexer lx = { .p = text, .line = 1 };
+        struct token before = { .type = TOKEN_END, .text = buffers }, previous = before,
+                     current = { .text = buffers + size };
+        previous.text = buffers + 2 * size;
+        before.text[0] = previous.text[0] = '\0';
+        int depth = 0;
+        for (;;) {
+                lexer_next(&lx, &current);
+                if (current.type == TOKEN_END)
+                        break;
+                if (current.type == TOKEN_PUNCT && strcmp(current.text, "{") == 0)
+                        depth++;
+                else if (current.type == TOKEN_PUNCT && strcmp(current.text, "}") == 0 && depth > 0)
+                        depth--;
+                else if (depth == 0 && (current.type == TOKEN_WORD || current.type == TOKEN_STRING)
+                         && previous.type == TOKEN_PUNCT && strcmp(previous.text, "=") == 0
+                         && before.type == TOKEN_WORD && strcmp(before.text, "socket") == 0) {
+                        if (current.text[0] != '/') {
+                                snprintf(error, error_size, "%s:%d: socket: '%.900s' is not an absolute path", path,
+                                         current.line, current.text);
+                                r = -EINVAL;
+                        } else if (strlen(current.text) >= 108) {
+                                snprintf(error, error_size, "%s:%d: socket: path longer than 107 bytes", path,
+                                         current.line);
+                                r = -EINVAL;
+                        } else if ((r = dup_string(current.text, ret)) == 0)
+                                r = 1;
+                        goto out;  /* the first setting: a second one is an error the daemon refuses */
+                }
+                char *spare = before.text;
+                before = previous;
+                previous = current;
+                current.text = spare;
+        }
+        r = 0;  /* not set: the caller's default */
+out:
+        if (r == -ENOMEM && !error[0])
+                snprintf(error, error_size, "%s: out of memory", path);
+        free(buffers);
+        free(text);
+        return r;
+}
+
 static void load_file_free(struct load_file *f) {
         if (!f)
                 return;
@@ -1768,13 +1944,7 @@ out:
 }
 
 int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
-        return config_load_flags(path, 0, ret, error, error_size);
-}
-
-int config_load_flags(const char *path, unsigned flags, struct config **ret, char *error, size_t error_size) {
-        struct load_context ctx = {
-                .error = error, .error_size = error_size, .trust_any_owner = flags & CONFIG_LOAD_ANY_OWNER,
-        };
+        struct load_context ctx = { .error = error, .error_size = error_size };
         struct config *c = NULL;
         cfg_t *cfg = NULL;
         int r;

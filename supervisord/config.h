@@ -110,16 +110,31 @@ struct config {
                                  * not meant; NULL-terminated, or NULL when none */
 };
 
-/* Load and validate PATH.  On failure returns a negative errno and writes
- * "FILE:LINE: message" (or "FILE: message") into error. */
+/* The defaults of `socket`, `pidfile` and `log-dir`: for root CONFIG_DEFAULT_SOCKET and
+ * its kin; for any other user $XDG_RUNTIME_DIR/supervisord.sock and .pid (else
+ * /run/user/UID when it is the user's) and $XDG_STATE_HOME/supervisord (else
+ * ~/.local/state/supervisord), since an unprivileged daemon cannot write /run or /var/log. */
+enum config_default {
+        CONFIG_DEFAULT_OF_SOCKET,
+        CONFIG_DEFAULT_OF_PIDFILE,
+        CONFIG_DEFAULT_OF_LOG_DIR,
+};
+/* 0 with a malloc'd path in *ret; a negative errno with a message (naming the option to
+ * set) in error when there is no default for this user. */
+int config_default_path(enum config_default what, char **ret, char *error, size_t error_size);
+
+/* The global `socket` of the config at PATH, found without parsing the rest of the file:
+ * supervisorctl reaches a running daemon even after a service section has been broken.
+ * 1 with a malloc'd path in *ret; 0 with *ret NULL when the file sets none; or a negative
+ * errno with "FILE[:LINE]: message" in error. */
+int config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
+
+/* Load and validate PATH (and the files of its include-dir).  On failure returns a negative
+ * errno and writes "FILE:LINE: message" (or "FILE: message") into error.  A file that a
+ * user other than root or supervisord's own can write, or that is in a directory such a
+ * user can write, is refused (-EPERM): that user could make supervisord run anything.
+ * (config_peek_socket reads any file: it runs nothing from it.) */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
-/* The same, with CONFIG_LOAD_* flags. */
-int config_load_flags(const char *path, unsigned flags, struct config **ret, char *error, size_t error_size);
-/* Accept a file (or include) whoever can write it: for a reader that runs nothing from it
- * (supervisorctl looks only for the socket).  Without it, a file that a user other than root
- * or supervisord's own can write, or that is in a directory such a user can write, is an
- * error: that user could make supervisord run anything. */
-#define CONFIG_LOAD_ANY_OWNER 1u
 void config_free(struct config *config);
 
 struct service_config *service_config_ref(struct service_config *service);

@@ -234,9 +234,12 @@ static void reply_status_record(struct client *c, struct service *s) {
         char heartbeat_rtt[32] = "-";
         if (st.has_heartbeat_rtt)
                 snprintf(heartbeat_rtt, sizeof heartbeat_rtt, "%llu", (unsigned long long)st.heartbeat_rtt);
-        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\n", st.name, service_state_to_string(st.state),
-                      (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message,
-                      heartbeat_rtt);
+        char stopped_at[32] = "-";
+        if (st.stopped_at > 0)
+                snprintf(stopped_at, sizeof stopped_at, "%lld", (long long)st.stopped_at);
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\n", st.name,
+                      service_state_to_string(st.state), (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC),
+                      last_exit, st.restarts, message, heartbeat_rtt, stopped_at);
 }
 
 /* Resolve the request's names (or "all", or nothing for status) into processes; false if

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmdline.h"
@@ -47,8 +48,11 @@ struct service {
         unsigned restarts;
         bool has_exited;
         int last_wait_status;
+        time_t stopped_at;            /* wall clock of the last change to STOPPED, 0 if none */
         bool killed;                  /* SIGKILL already sent in this stop */
         bool strays_signalled;        /* stop-signal already sent to strays in this stop */
+        pid_t *stop_signalled;        /* owned: the strays the stop signal went to in this stop ... */
+        size_t n_stop_signalled, stop_signalled_size;  /* ... so that none gets it twice */
         bool start_pending;           /* start asked, waiting for `after` services */
         bool stop_pending;            /* ordered stop asked, waiting for dependents */
         bool start_after_stop;        /* reload changed it: start again once stopped */
@@ -209,6 +213,8 @@ static void service_set_state(struct service *s, enum service_state state) {
         if (s->state != state)
                 log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
         n_stopping += (state == STATE_STOPPING) - (s->state == STATE_STOPPING);
+        if (state == STATE_STOPPED && s->state != STATE_STOPPED)
+                s->stopped_at = time(NULL);
         s->state = state;
         services_schedule_pending();
         service_notify(s, SERVICE_EVENT_STATE);
@@ -523,7 +529,9 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
 static void service_spawn_failed(struct service *s, const char *step, int error) {
         service_set_message(s, "%s: %s", step, strerror(-error));
         log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
-        s->state = STATE_STARTING;
+        /* Through the one writer of the state: a spawn after the stop of a hang comes
+         * from STOPPING, whose count must drop, and observers are owed the STARTING. */
+        service_set_state(s, STATE_STARTING);
         service_failed_start(s, -1);
 }
 
@@ -766,25 +774,65 @@ static void stray_signal(struct service *s, pid_t pid, int sig) {
 }
 
 struct strays_of {
-        const struct service *service;
+        struct service *service;
         int sig;
         size_t found;
 };
+
+/* The stop signal has gone to stray PID of S in this stop (found then, or later, once its
+ * parent had died), so that it is not sent twice: to some programs (supervisord among
+ * them) a second TERM means "at once".  SIGKILL after the stop-timeout goes to all. */
+static bool stray_stop_signalled(struct service *s, pid_t pid) {
+        for (size_t i = 0; i < s->n_stop_signalled; i++)
+                if (s->stop_signalled[i] == pid)
+                        return true;
+        if (s->n_stop_signalled == s->stop_signalled_size) {
+                size_t size = s->stop_signalled_size ? 2 * s->stop_signalled_size : 8;
+                pid_t *more = realloc(s->stop_signalled, size * sizeof *more);
+                if (!more)
+                        return false;  /* sent again, rather than not at all */
+                s->stop_signalled = more;
+                s->stop_signalled_size = size;
+        }
+        s->stop_signalled[s->n_stop_signalled++] = pid;
+        return false;
+}
 
 static void strays_of_one(struct service *owner, pid_t pid, void *userdata) {
         struct strays_of *want = userdata;
         if (owner != want->service)
                 return;
         want->found++;
-        if (want->sig != 0)  /* 0: only counting */
-                stray_signal(owner, pid, want->sig);
+        if (want->sig == 0)  /* only counting */
+                return;
+        if (want->sig == owner->config->stop_signal && want->sig != SIGKILL && stray_stop_signalled(owner, pid))
+                return;
+        stray_signal(owner, pid, want->sig);
 }
 
 /* Sends SIG to each stray of S now and returns how many there are. */
-static size_t service_signal_strays(const struct service *s, int sig) {
+static size_t service_signal_strays(struct service *s, int sig) {
         struct strays_of want = { .service = s, .sig = sig };
         strays_for_each(strays_of_one, &want);
         return want.found;
+}
+
+/* SIG (the stop signal, or SIGKILL) to everything of S that supervisord knows: its process
+ * group, its main process if that has left the group (a daemon that calls setsid() after
+ * writing its pidfile, while a child of it stays in the old group), and the strays it
+ * recognises now.  Strays that turn up later, once their parent has died, get it when
+ * the group is gone (service_finish_stop_if_done). */
+static void service_signal_everything(struct service *s, int sig) {
+        service_kill_group(s, sig);
+        pid_t group = s->pid > 0 ? getpgid(s->pid) : -1;
+        if (group > 0 && group != s->group) {
+                log_service(LOG_INFO, s->name, "sending SIG%s to pid %d, which left the process group %d",
+                            signal_name(sig), (int)s->pid, (int)s->group);
+                kill(s->pid, sig);
+                if (sig != SIGKILL)
+                        kill(s->pid, SIGCONT);
+        }
+        service_signal_strays(s, sig);
 }
 
 static void strays_of_the_dead(struct service *owner, pid_t pid, void *userdata) {
@@ -1024,8 +1072,7 @@ static void service_on_timer(struct service *s) {
                 log_service(LOG_WARNING, s->name, "still running %.3gs after SIG%s, sending SIGKILL",
                             (double)s->config->stop_timeout / USEC_PER_SEC, signal_name(s->config->stop_signal));
                 s->killed = true;
-                service_kill_group(s, SIGKILL);
-                service_signal_strays(s, SIGKILL);
+                service_signal_everything(s, SIGKILL);
                 break;
         default:
                 break;
@@ -1176,6 +1223,7 @@ static int services_add(struct service_config *config, unsigned instance) {
 
 static void service_free(struct service *s) {
         pid_index_remove(s);
+        free(s->stop_signalled);
         free(s->notify_status);
         free(s->failure_reason);
         if (s->state == STATE_STOPPING)
@@ -1367,7 +1415,10 @@ void services_kill_all(void) {
                 /* Dependents first is no longer the point: everything goes now. */
                 if (s->stop_pending && s->state != STATE_STOPPING)
                         service_stop(s);
-                service_kill_group(s, SIGKILL);
+                if (s->state == STATE_STOPPING)
+                        service_signal_everything(s, SIGKILL);
+                else
+                        service_kill_group(s, SIGKILL);
         }
 }
 
@@ -1529,6 +1580,7 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .uptime = s->pid ? now_monotonic() - s->spawn_time : 0,
                 .has_exited = s->has_exited,
                 .last_wait_status = s->last_wait_status,
+                .stopped_at = s->state == STATE_STOPPED ? s->stopped_at : 0,
                 .restarts = s->restarts,
                 .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
         };
@@ -1583,11 +1635,12 @@ int service_stop(struct service *s) {
         log_service(LOG_INFO, s->name, "stopping pid %d with SIG%s", (int)s->pid, signal_name(s->config->stop_signal));
         s->killed = false;
         s->strays_signalled = false;
+        s->n_stop_signalled = 0;
         if (s->group == 0 && s->pid > 0)
                 service_set_group(s, s->pid);
         /* A process being stopped is not expected to answer pings any more. */
         s->heartbeat = heartbeat_free(s->heartbeat);
-        service_kill_group(s, s->config->stop_signal);
+        service_signal_everything(s, s->config->stop_signal);
         /* A stopped (SIGSTOP) process only sees the stop signal once continued. */
         if (s->config->stop_signal != SIGKILL)
                 service_kill_group(s, SIGCONT);

@@ -32,6 +32,7 @@ struct service_status {
         usec_t uptime;           /* since the current process was spawned, 0 if none */
         bool has_exited;         /* last_wait_status is meaningful */
         int last_wait_status;    /* as from waitpid() */
+        time_t stopped_at;       /* STOPPED: when it got there (wall clock), 0 if never */
         unsigned restarts;       /* automatic respawns since supervisord started */
         const char *message;     /* why the state is what it is (or the service's own STATUS=
                                   * text, type = notify), "" if nothing to say */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -20,6 +21,7 @@ static bool json;
 static void usage(FILE *out) {
         fprintf(out,
                 "usage: supervisorctl [-c FILE] [-s SOCKET] [--json] COMMAND [ARGS]\n"
+                "       supervisorctl -h | --help | -v | --version\n"
                 "commands:\n"
                 "  status [NAME...]            show processes (exit 3 if one is not RUNNING)\n"
                 "  start NAME...|all           start and wait until running\n"
@@ -54,25 +56,39 @@ static void json_string_or_null(const char *s) {
                 json_string(s);
 }
 
-/* Socket path: -s, else `socket` from the config, else the default. */
-static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret) {
+/* Socket path: -s, else `socket` from the config, else the default.  Only the global
+ * `socket` is read from the config: a mistake elsewhere in it (a service section being
+ * edited) must not lock the client out of a daemon that runs on the good version. */
+static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret,
+                          bool *ret_named) {
+        char error[1024];
+        int r;
+        *ret_named = true;
         if (socket_path) {
                 *ret = strdup(socket_path);
                 return *ret ? 0 : -ENOMEM;
         }
+        *ret = NULL;
         if (config_given || access(config_path, F_OK) == 0) {
-                struct config *c;
-                char error[1024];
-                if (config_load_flags(config_path, CONFIG_LOAD_ANY_OWNER, &c, error, sizeof error) < 0) {
+                r = config_peek_socket(config_path, ret, error, sizeof error);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
                         fprintf(stderr, "supervisorctl: %s\n", error);
                         return -EINVAL;
                 }
-                *ret = strdup(c->socket);
-                config_free(c);
-                return *ret ? 0 : -ENOMEM;
+                if (r > 0)
+                        return 0;
         }
-        *ret = strdup(CONFIG_DEFAULT_SOCKET);
-        return *ret ? 0 : -ENOMEM;
+        /* The daemon's default for this user; without one (no runtime directory), the
+         * system's daemon is the only one there can be. */
+        *ret_named = false;
+        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, sizeof error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !(*ret = strdup(CONFIG_DEFAULT_SOCKET)))
+                return -ENOMEM;
+        return 0;
 }
 
 static int connect_to(const char *path) {
@@ -109,9 +125,21 @@ static int send_all(int fd, const char *buf, size_t len) {
 }
 
 /* What the answer's records add up to. */
+/* A status line for humans, held until every one is in: the name column is as wide as
+ * the longest name shown. */
+struct status_row {
+        char *name;  /* owned */
+        char *rest;  /* owned: state and description */
+};
+
+#define STATUS_NAME_WIDTH 24  /* at least: the usual names line up as they always did */
+
 struct outcome {
         bool any_not_running;
         unsigned records;
+        bool array_open;  /* --json: the "[" of a list is out */
+        struct status_row *rows;  /* owned, with n_rows entries */
+        size_t n_rows;
         /* reload: one JSON array body per kind, and the notice */
         char *added, *changed, *removed, *notice;
         size_t n_added, n_changed, n_removed;
@@ -201,8 +229,17 @@ static int copy_data(FILE *in, const char *size_text) {
         return 0;
 }
 
+/* --json: a list's "[" goes out with its first element, or at the end of a list that
+ * succeeded empty: a request refused as a whole prints its error and nothing else. */
+static void open_array(struct outcome *o) {
+        if (json && !o->array_open) {
+                putchar('[');
+                o->array_open = true;
+        }
+}
+
 static void print_status(char **f, unsigned n, struct outcome *o) {
-        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec] */
+        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec [stopped_at]] */
         if (n < 8)
                 return;
         const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
@@ -210,9 +247,12 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
         /* An older supervisord sends no heartbeat field: same as none measured. */
         bool has_rtt = n >= 9 && f[8][0] >= '0' && f[8][0] <= '9';
         double rtt_ms = has_rtt ? (double)strtoull(f[8], NULL, 10) / 1000.0 : 0;
+        /* Nor, older still, when it stopped. */
+        long long stopped_at = n >= 10 && f[9][0] >= '0' && f[9][0] <= '9' ? atoll(f[9]) : 0;
         if (strcmp(state, "RUNNING") != 0)
                 o->any_not_running = true;
         if (json) {
+                open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
                 json_string(name);
                 printf(",\"state\":\"%s\",\"pid\":", state);
@@ -234,6 +274,11 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                         printf("%.3f", rtt_ms);
                 else
                         fputs("null", stdout);
+                fputs(",\"stopped_at\":", stdout);
+                if (stopped_at > 0)
+                        printf("%lld", stopped_at);
+                else
+                        fputs("null", stdout);
                 putchar('}');
                 o->records++;
                 return;
@@ -251,14 +296,50 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                          has_message ? "; " : "", has_message ? message : "");
         } else if (strcmp(message, "-") != 0)
                 snprintf(description, sizeof description, "%s", message);
-        else if (strncmp(last_exit, "exit ", 5) == 0)
+        else if (stopped_at > 0) {
+                /* Stopped on request: when, as supervisord says it ("Dec 07 01:02 PM"), not
+                 * the stop signal it died of, which would read like a crash.  A SIGKILL
+                 * after the stop-timeout is worth saying. */
+                time_t when = (time_t)stopped_at;
+                struct tm tm;
+                char at[64] = "?";
+                if (localtime_r(&when, &tm))
+                        strftime(at, sizeof at, "%b %d %I:%M %p", &tm);
+                snprintf(description, sizeof description, "stopped at %s%s", at,
+                         strcmp(last_exit, "signal KILL") == 0 ? " (killed by SIGKILL)" : "");
+        } else if (strncmp(last_exit, "exit ", 5) == 0)
                 snprintf(description, sizeof description, "exit status %s", last_exit + 5);
         else if (strncmp(last_exit, "signal ", 7) == 0)
                 snprintf(description, sizeof description, "killed by SIG%s", last_exit + 7);
         else
                 snprintf(description, sizeof description, "not started");
-        printf("%-24s %-9s %s\n", name, state, description);
         o->records++;
+        struct status_row *rows = realloc(o->rows, (o->n_rows + 1) * sizeof *rows);
+        if (rows) {
+                o->rows = rows;
+                char *copy = strdup(name), *rest;
+                if (copy && asprintf(&rest, "%-9s %s", state, description) >= 0) {
+                        rows[o->n_rows++] = (struct status_row){ .name = copy, .rest = rest };
+                        return;
+                }
+                free(copy);
+        }
+        printf("%-*s %-9s %s\n", STATUS_NAME_WIDTH, name, state, description);  /* no memory: as it comes */
+}
+
+static void print_status_rows(struct outcome *o) {
+        int width = STATUS_NAME_WIDTH;
+        for (size_t i = 0; i < o->n_rows; i++)
+                if (strlen(o->rows[i].name) > (size_t)width)
+                        width = (int)strlen(o->rows[i].name);
+        for (size_t i = 0; i < o->n_rows; i++) {
+                printf("%-*s %s\n", width, o->rows[i].name, o->rows[i].rest);
+                free(o->rows[i].name);
+                free(o->rows[i].rest);
+        }
+        free(o->rows);
+        o->rows = NULL;
+        o->n_rows = 0;
 }
 
 static void print_result(char **f, unsigned n, struct outcome *o) {
@@ -267,6 +348,7 @@ static void print_result(char **f, unsigned n, struct outcome *o) {
                 return;
         bool ok = strcmp(f[2], "ok") == 0;
         if (json) {
+                open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
                 json_string(f[1]);
                 printf(",\"ok\":%s,\"message\":", ok ? "true" : "false");
@@ -283,6 +365,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'v' },
                 { NULL, 0, NULL, 0 },
         };
         const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
@@ -290,12 +373,13 @@ int main(int argc, char *argv[]) {
         int opt;
 
         /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
-        while ((opt = getopt_long(argc, argv, "+c:s:jh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "+c:s:jhv", options, NULL)) != -1) {
                 switch (opt) {
                 case 'c': config_path = optarg; config_given = true; break;
                 case 's': socket_path = optarg; break;
                 case 'j': json = true; break;
                 case 'h': usage(stdout); return EXIT_OK;
+                case 'v': printf("supervisorctl %s\n", SUPERVISORD_VERSION); return EXIT_OK;
                 default: usage(stderr); return EXIT_USAGE;
                 }
         }
@@ -347,15 +431,38 @@ int main(int argc, char *argv[]) {
         request[len++] = '\n';
 
         char *path;
-        int r = resolve_socket(socket_path, config_path, config_given, &path);
+        bool socket_named;
+        int r = resolve_socket(socket_path, config_path, config_given, &path, &socket_named);
         if (r < 0)
                 return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
         int fd = connect_to(path);
+        /* Not root and no socket named: the per-user default, else the system-wide
+         * daemon, which a member of its socket-group may use. */
+        if (fd < 0 && errno == ENOENT && !socket_named && strcmp(path, CONFIG_DEFAULT_SOCKET) != 0) {
+                int fallback = connect_to(CONFIG_DEFAULT_SOCKET);
+                char *system_path = fallback >= 0 ? strdup(CONFIG_DEFAULT_SOCKET) : NULL;
+                if (system_path) {
+                        fd = fallback;
+                        free(path);
+                        path = system_path;
+                } else {
+                        if (fallback >= 0)
+                                close(fallback);
+                        errno = ENOENT;  /* about the first path, the one named below */
+                }
+        }
         if (fd < 0) {
-                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(errno));
+                int e = errno;
+                /* `version` says what it knows without the daemon. */
+                if (verb == VERB_VERSION)
+                        json ? printf("{\"supervisorctl\":\"%s\",\"supervisord\":null}\n", SUPERVISORD_VERSION)
+                             : printf("supervisorctl %s\n", SUPERVISORD_VERSION);
+                fflush(stdout);
+                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(e));
                 free(path);
                 return EXIT_UNREACHABLE;
         }
+
         if (send_all(fd, request, len) < 0) {
                 fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
                 free(path);
@@ -370,8 +477,6 @@ int main(int argc, char *argv[]) {
         struct outcome o = { 0 };
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
                     || verb == VERB_SIGNAL;
-        if (json && list)
-                putchar('[');
         int status = -1;
         char *line = NULL, *fields[16];
         size_t size = 0;
@@ -439,8 +544,11 @@ int main(int argc, char *argv[]) {
         free(o.removed);
         free(o.notice);
         fclose(in);
-        if (json && list)
+        print_status_rows(&o);
+        if (json && list && (o.array_open || status == EXIT_OK)) {
+                open_array(&o);
                 puts("]");
+        }
         if (status < 0) {
                 fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
                 status = EXIT_UNREACHABLE;

@@ -113,8 +113,13 @@ void daemon_start(struct daemon *d) {
                 _exit(127);
         }
         d->pid = pid;
-        bool up = WAIT_UNTIL(socket_answers(d->sock) || waitpid(pid, NULL, WNOHANG) == pid, 5000);
-        ck_assert_msg(up && socket_answers(d->sock), "supervisord did not come up (log %s)", d->log);
+        bool up = WAIT_UNTIL(socket_answers(d->sock) || waitpid(pid, NULL, WNOHANG) == pid, SOON_MS);
+        if (!up || !socket_answers(d->sock)) {
+                char log[2048] = "";
+                read_text_file(d->log, log, sizeof log);
+                ck_abort_msg("supervisord did not answer on %s within %d ms; its log %s: %s", d->sock, SOON_MS, d->log,
+                             log);
+        }
 }
 
 int daemon_stop(struct daemon *d, int timeout_ms) {
@@ -215,6 +220,14 @@ pid_t service_pid_of(struct daemon *d, const char *name) {
         if (ctl(d, out, sizeof out, "pid %s", name) != 0)
                 return 0;
         return (pid_t)atoi(out);
+}
+
+bool harness_state_is(struct daemon *d, const char *name, const char *state, char *line, size_t size) {
+        char out[4096], first[128] = "", seen[64] = "";
+        ctl(d, out, sizeof out, "status %s", name);
+        out[strcspn(out, "\n")] = '\0';
+        snprintf(line, size, "%s", out);
+        return sscanf(out, "%127s %63s", first, seen) == 2 && strcmp(first, name) == 0 && strcmp(seen, state) == 0;
 }
 
 bool wait_for_state(struct daemon *d, const char *name, const char *state, int timeout_ms) {
@@ -355,7 +368,7 @@ static bool descends_from(pid_t pid, pid_t ancestor) {
         return false;
 }
 
-int count_processes(const char *cmdline) {
+int find_processes(const char *cmdline, pid_t *pids, int max) {
         DIR *dir = opendir("/proc");
         struct dirent *e;
         int n = 0;
@@ -371,11 +384,18 @@ int count_processes(const char *cmdline) {
                 for (ssize_t i = 0; i + 1 < len; i++)
                         if (buf[i] == '\0')
                                 buf[i] = ' ';
-                if (len > 0 && strcmp(buf, cmdline) == 0 && descends_from(pid, self))
+                if (len > 0 && strcmp(buf, cmdline) == 0 && descends_from(pid, self)) {
+                        if (n < max)
+                                pids[n] = pid;
                         n++;
+                }
         }
         closedir(dir);
         return n;
+}
+
+int count_processes(const char *cmdline) {
+        return find_processes(cmdline, NULL, 0);
 }
 
 void harness_adopt_orphans(void) {

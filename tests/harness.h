@@ -11,6 +11,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct daemon {
@@ -47,6 +48,9 @@ int run_capture(char *const argv[], char *out, size_t out_size);
 const char *service_state_of(struct daemon *d, const char *name, char *buf, size_t size);
 /* The service's main pid from `pid NAME`, 0 if none. */
 pid_t service_pid_of(struct daemon *d, const char *name);
+/* Whether service NAME is in STATE now; its status line (or supervisorctl's answer) goes
+ * to LINE, for a message. */
+bool harness_state_is(struct daemon *d, const char *name, const char *state, char *line, size_t size);
 /* Poll until service NAME is in STATE, up to timeout_ms; true if it got there. */
 bool wait_for_state(struct daemon *d, const char *name, const char *state, int timeout_ms);
 
@@ -69,6 +73,8 @@ long long now_ms(void);
  * descend from this test process (the daemons it started and their services), so that
  * another test run on the machine, or a stray process, is never counted. */
 int count_processes(const char *cmdline);
+/* The same processes: their pids, the first MAX of them into PIDS; returns how many there are. */
+int find_processes(const char *cmdline, pid_t *pids, int max);
 /* Make this test process a child subreaper, so that what a killed daemon leaves behind is
  * re-parented here and still counted by count_processes(), not lost to init. */
 void harness_adopt_orphans(void);
@@ -84,6 +90,13 @@ bool harness_instrumented(void);
 /* Build a suite runner: run SUITE, return the number of failures. */
 int run_suite(Suite *suite);
 
+/* A deadline for what takes milliseconds on an idle machine: generous enough for one five
+ * times slower and busy (the suite runs beside builds and other test runs).  Waiting this
+ * long costs only when the test fails.  Tests assert behaviour, never speed: an upper
+ * bound on a duration is one that follows from the config (a stop that had to wait out a
+ * stop-timeout), never a figure in milliseconds for "fast". */
+#define SOON_MS 20000
+
 /* Poll COND every 10 ms for up to TIMEOUT_MS; evaluates to whether it became true. */
 #define WAIT_UNTIL(cond, timeout_ms)                                                  \
         ({                                                                            \
@@ -93,3 +106,27 @@ int run_suite(Suite *suite);
                         sleep_ms(10);                                                 \
                 wait_ok_;                                                             \
         })
+
+/* Poll COND like WAIT_UNTIL; if it does not come true within TIMEOUT_MS, fail with the
+ * condition and the deadline.  ASSERT_WITHIN_MSG adds the message of the printf arguments
+ * that follow, evaluated after the last try so that it can show the last value seen. */
+#define ASSERT_WITHIN(cond, timeout_ms)                                                           \
+        ck_assert_msg(WAIT_UNTIL(cond, timeout_ms), "expected %s within %d ms", #cond, (int)(timeout_ms))
+#define ASSERT_WITHIN_MSG(cond, timeout_ms, ...)                                                  \
+        do {                                                                                      \
+                if (!WAIT_UNTIL(cond, timeout_ms)) {                                              \
+                        char within_seen_[8192];                                                  \
+                        snprintf(within_seen_, sizeof within_seen_, __VA_ARGS__);                 \
+                        ck_abort_msg("expected %s within %d ms; seen: %s", #cond, (int)(timeout_ms), \
+                                     within_seen_);                                               \
+                }                                                                                 \
+        } while (0)
+
+/* Fail unless service NAME reaches STATE within TIMEOUT_MS, showing its last status line. */
+#define ASSERT_STATE_WITHIN(d, name, state, timeout_ms)                                       \
+        do {                                                                                  \
+                char state_line_[1024];                                                       \
+                ASSERT_WITHIN_MSG(harness_state_is(d, name, state, state_line_, sizeof state_line_), \
+                                  timeout_ms, "%s in state %s expected, last status: %s", name, state, \
+                                  state_line_);                                               \
+        } while (0)

@@ -35,9 +35,9 @@ START_TEST(test_sigkill_leaves_no_duplicates) {
                 "}\n",
                 pidfile);
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "direct", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "family", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "direct", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "family", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
         ck_assert_int_eq(count_processes("sleep 3601"), 1);
         ck_assert_int_eq(count_processes("sleep 3602"), 1);
         ck_assert_int_eq(count_processes("sleep 3603"), 1);
@@ -45,7 +45,7 @@ START_TEST(test_sigkill_leaves_no_duplicates) {
 
         kill9_daemon(&d);
         /* the direct child follows its parent at once */
-        ck_assert(WAIT_UNTIL(!process_exists(direct), 2000));
+        ASSERT_WITHIN(!process_exists(direct), SOON_MS);
         ck_assert_int_eq(count_processes("sleep 3601"), 0);
         /* what it could not take along is recorded */
         char record[300];
@@ -53,11 +53,11 @@ START_TEST(test_sigkill_leaves_no_duplicates) {
         ck_assert_int_gt(read_text_file(record, buf, sizeof buf), 0);
 
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "direct", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "family", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "direct", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "family", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
         /* exactly one of each, and all of them ours */
-        ck_assert(WAIT_UNTIL(count_processes("sleep 3602") == 1 && count_processes("sleep 3603") == 1, 2000));
+        ASSERT_WITHIN(count_processes("sleep 3602") == 1 && count_processes("sleep 3603") == 1, SOON_MS);
         ck_assert_int_eq(count_processes("sleep 3601"), 1);
         ck_assert_int_eq(process_parent(service_pid_of(&d, "forker")), d.pid);
         char log[65536];
@@ -84,7 +84,7 @@ START_TEST(test_record_ignores_reused_number) {
                 execlp("sleep", "sleep", "30", (char *)NULL);
                 _exit(127);
         }
-        sleep_ms(50);
+        ASSERT_WITHIN(getpgid(stranger) == stranger, SOON_MS);  /* its setsid() done */
         char record[300];
         snprintf(record, sizeof record, "%s.groups", d.pidfile);
         FILE *f = fopen(record, "w");
@@ -93,7 +93,9 @@ START_TEST(test_record_ignores_reused_number) {
         fclose(f);
         daemon_write_config(&d, "service a { command = \"sleep 60\"\n}\n");
         daemon_start(&d);
-        sleep_ms(200);
+        /* The record is dealt with before anything is started: once a is RUNNING, the
+         * stranger would have been killed already. */
+        ASSERT_STATE_WITHIN(&d, "a", "RUNNING", SOON_MS);
         ck_assert(process_exists(stranger));
         kill(stranger, SIGKILL);
         waitpid(stranger, NULL, 0);
@@ -153,12 +155,12 @@ START_TEST(test_record_of_a_crash_loop) {
         ck_assert_int_eq(stat(record, &st), 0);
         ck_assert_msg(st.st_size < 2048, "record of %lld bytes for one service", (long long)st.st_size);
         pid_t stray = 0;
-        ck_assert(WAIT_UNTIL((stray = find_process(stray_cmdline)) > 0, 2000));
+        ASSERT_WITHIN((stray = find_process(stray_cmdline)) > 0, SOON_MS);
         kill9_daemon(&d);
         ck_assert(process_exists(stray));  /* out of reach of the parent-death signal */
         daemon_write_config(&d, "service quiet { command = \"sleep 60\"\n}\n");
         daemon_start(&d);
-        ck_assert_msg(WAIT_UNTIL(!process_exists(stray), 2000), "pid %d of the crash loop left running", (int)stray);
+        ck_assert_msg(WAIT_UNTIL(!process_exists(stray), SOON_MS), "pid %d of the crash loop left running", (int)stray);
         char log[65536];
         ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
         ck_assert_ptr_nonnull(strstr(log, "left running by a previous supervisord"));

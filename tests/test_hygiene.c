@@ -120,7 +120,7 @@ START_TEST(test_every_spawn_path) {
         };
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
                 const char *name = paths[i].name;
-                ck_assert_msg(wait_for_state(&d, name, "RUNNING", 5000), "%s not RUNNING", name);
+                ck_assert_msg(wait_for_state(&d, name, "RUNNING", SOON_MS), "%s not RUNNING", name);
                 pid_t pid = service_pid_of(&d, name);
                 ck_assert_int_gt(pid, 0);
                 /* Wait for the final program: before its exec /proc shows supervisord's
@@ -128,7 +128,7 @@ START_TEST(test_every_spawn_path) {
                 const char *program = strcmp(name, "beating") == 0 ? "helper_heartbea\n" : "sleep\n";
                 char comm_path[64], comm[64];
                 snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)pid);
-                ck_assert_msg(WAIT_UNTIL(read_text_file(comm_path, comm, sizeof comm) > 0 && !strcmp(comm, program), 5000),
+                ck_assert_msg(WAIT_UNTIL(read_text_file(comm_path, comm, sizeof comm) > 0 && !strcmp(comm, program), SOON_MS),
                               "%s never ran its program", name);
 
                 count_fds(pid, list, sizeof list);

@@ -113,6 +113,30 @@ static void census(pid_t init, const char *comm, int *zombies, int *adopted) {
                 closedir(dir);
 }
 
+/* SIGKILL to the living children of INIT whose command line is CMDLINE (NULs read as
+ * spaces), seen from outside; how many. */
+static int kill_adopted(pid_t init, const char *cmdline) {
+        int killed = 0;
+        DIR *dir = opendir("/proc");
+        struct dirent *e;
+        while (dir && (e = readdir(dir))) {
+                pid_t pid = atoi(e->d_name);
+                char path[64], buf[256];
+                if (pid <= 0 || process_parent(pid) != init || !process_exists(pid))
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+                ssize_t n = read_text_file(path, buf, sizeof buf);
+                for (ssize_t i = 0; i + 1 < n; i++)
+                        if (buf[i] == '\0')
+                                buf[i] = ' ';
+                if (n > 0 && strcmp(buf, cmdline) == 0 && kill(pid, SIGKILL) == 0)
+                        killed++;
+        }
+        if (dir)
+                closedir(dir);
+        return killed;
+}
+
 static int wait_exit(pid_t pid, int timeout_ms) {
         int status = 0;
         if (!WAIT_UNTIL(waitpid(pid, &status, WNOHANG) == pid, timeout_ms))
@@ -138,13 +162,14 @@ START_TEST(test_pid1_reaps_orphans) {
         snprintf(spawned, sizeof spawned, "%s/spawned", d.dir);
         snprintf(zombies_file, sizeof zombies_file, "%s/zombies", d.dir);
         /* spawner: 100 background sleeps whose parent subshell exits at once, so each is
-         * orphaned to PID 1 and exits 1.5 s later.  escapee: a process in a session of its
+         * orphaned to PID 1, and lives until the test kills it (a life of its own, however
+         * short, could end before a busy machine has made the hundredth).  escapee: a process in a session of its
          * own and with an empty environment, which no service claims at its stop (neither
          * by process group nor by SUPERVISOR_SERVICE): only PID 1's final sweep reaches it.
          * counter: the zombie count as the namespace's own /proc shows it, every 100 ms. */
         daemon_write_config(&d,
                 "service spawner {\n"
-                "  command = \"/bin/sh -c 'i=0; while [ $i -lt 100 ]; do (sleep 1.5 &); i=$((i+1)); done;"
+                "  command = \"/bin/sh -c 'i=0; while [ $i -lt 100 ]; do (sleep 1001 &); i=$((i+1)); done;"
                 " echo done > %s; exec sleep 600'\"\n"
                 "  start-secs = 0\n}\n"
                 "service escapee { command = \"/bin/sh -c '(setsid env -i /bin/sleep 600 &); exec sleep 600'\"\n"
@@ -167,34 +192,33 @@ START_TEST(test_pid1_reaps_orphans) {
                 execvp(argv[0], argv);
                 _exit(127);
         }
-        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "pid") == 0, 5000), "no answer (log %s)", d.log);
+        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "pid") == 0, SOON_MS), "no answer (log %s)", d.log);
         ck_assert_msg(strcmp(out, "1\n") == 0, "supervisord is pid %s in its namespace, not 1", out);
         pid_t init = namespace_init(unshare_pid);
         ck_assert_int_gt(init, 0);
 
         /* The orphans are ours: adopted by PID 1 while they live... */
-        ck_assert(wait_for_file(spawned, 5000));
+        ck_assert_msg(wait_for_file(spawned, SOON_MS), "%s is still missing or empty", spawned);
         int zombies, adopted;
-        ck_assert_msg(WAIT_UNTIL((census(init, "sleep", &zombies, &adopted), adopted >= 100), 1000),
+        ck_assert_msg(WAIT_UNTIL((census(init, "sleep", &zombies, &adopted), adopted >= 100), SOON_MS),
                       "only %d orphans adopted by PID 1", adopted);
+        ck_assert_int_eq(kill_adopted(init, "sleep 1001"), 100);
         /* ... and reaped when they exit: not one zombie left, from outside and inside. */
-        ck_assert_msg(WAIT_UNTIL((census(init, "sleep", &zombies, &adopted), adopted <= 3 && zombies == 0), 5000),
+        ck_assert_msg(WAIT_UNTIL((census(init, "sleep", &zombies, &adopted), adopted <= 3 && zombies == 0), SOON_MS),
                       "%d zombies, %d sleeps left", zombies, adopted);
         sleep_ms(300);
         census(init, "sleep", &zombies, &adopted);
         ck_assert_int_eq(zombies, 0);
         /* Left: the two services' main processes (exec sleep 600) and the escapee. */
         ck_assert_int_eq(adopted, 3);
-        ck_assert_msg(WAIT_UNTIL(read_text_file(zombies_file, buf, sizeof buf) > 0 && atoi(buf) == 0, 2000),
+        ck_assert_msg(WAIT_UNTIL(read_text_file(zombies_file, buf, sizeof buf) > 0 && atoi(buf) == 0, SOON_MS),
                       "the namespace's /proc shows %s zombies", buf);
 
         /* TERM: services stopped, the escapee too (it gets TERM, well within the grace
          * period), exit status 0. */
-        long long t0 = now_ms();
         ck_assert_int_eq(kill(init, SIGTERM), 0);
-        int status = wait_exit(unshare_pid, 10000);
+        int status = wait_exit(unshare_pid, SOON_MS);
         ck_assert_msg(status == 0, "exit status %d (log %s)", status, d.log);
-        ck_assert_msg(now_ms() - t0 < 4000, "shutdown took %lld ms", now_ms() - t0);
         ck_assert(log_contains(d.log, "running as PID 1"));
         ck_assert(log_contains(d.log, "stopping the processes left in the namespace"));
         ck_assert(!log_contains(d.log, "sending SIGKILL"));
@@ -262,10 +286,10 @@ START_TEST(test_pid1_signals_and_console) {
                 execvp(argv[0], argv);
                 _exit(127);
         }
-        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "pid") == 0, 5000), "no answer (log %s)", d.log);
+        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "pid") == 0, SOON_MS), "no answer (log %s)", d.log);
         pid_t init = namespace_init(unshare_pid);
         ck_assert_int_gt(init, 0);
-        ck_assert(wait_for_file(sent, 5000));
+        ck_assert_msg(wait_for_file(sent, SOON_MS), "%s is still missing or empty", sent);
         sleep_ms(200);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status nagger"), 0);
         char state = process_state(init);
@@ -275,7 +299,7 @@ START_TEST(test_pid1_signals_and_console) {
         ck_assert_int_eq(write(master, "\003", 1), 1);
         int status = wait_exit(unshare_pid, 10000);
         ck_assert_msg(status == 0, "exit status %d (log %s)", status, d.log);
-        ck_assert_msg(WAIT_UNTIL(log_contains(d.log, "SIGINT: stopping every service"), 2000),
+        ck_assert_msg(WAIT_UNTIL(log_contains(d.log, "SIGINT: stopping every service"), SOON_MS),
                       "nothing on the console (log %s)", d.log);
         ck_assert(log_contains(d.log, "started with 1 services"));
         close(master);

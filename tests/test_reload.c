@@ -40,8 +40,8 @@ static void check_reload(bool by_signal) {
         daemon_init(&d);
         daemon_write_config(&d, "%s", base_config);
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "pool@1", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "drop", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "pool@1", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "drop", "RUNNING", SOON_MS);
         pid_t keep = service_pid_of(&d, "keep"), change = service_pid_of(&d, "change"),
               drop = service_pid_of(&d, "drop"), pool0 = service_pid_of(&d, "pool@0"),
               pool1 = service_pid_of(&d, "pool@1");
@@ -54,10 +54,10 @@ static void check_reload(bool by_signal) {
                 ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
                 ck_assert_str_eq(out, "added: add\nchanged: change\nchanged: pool\nremoved: drop\n");
         }
-        ck_assert(wait_for_state(&d, "add", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "pool@2", "RUNNING", 5000));
-        ck_assert(wait_for_state(&d, "change", "RUNNING", 5000));
-        ck_assert(WAIT_UNTIL(!process_exists(drop), 5000));
+        ASSERT_STATE_WITHIN(&d, "add", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "pool@2", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "change", "RUNNING", SOON_MS);
+        ASSERT_WITHIN(!process_exists(drop), SOON_MS);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status drop"), 4);
 
         /* untouched: same process */
@@ -80,11 +80,11 @@ END_TEST
 
 START_TEST(test_reload_invalid_changes_nothing) {
         struct daemon d;
-        char out[8192], log[65536], expect[512];
+        char out[8192], log[65536], expect[512], *first = NULL;
         daemon_init(&d);
         daemon_write_config(&d, "%s", base_config);
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "drop", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "drop", "RUNNING", SOON_MS);
         pid_t drop = service_pid_of(&d, "drop"), change = service_pid_of(&d, "change");
 
         daemon_write_config(&d, "%s\nservice broken {\n command = \"sleep 1\"\n restart = sometimes\n}\n", next_config);
@@ -93,15 +93,17 @@ START_TEST(test_reload_invalid_changes_nothing) {
                  d.conf);
         ck_assert_str_eq(out, expect);
         ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
-        sleep_ms(300);
+        /* logged twice: once for the request, once for SIGHUP */
+        ASSERT_WITHIN(read_text_file(d.log, log, sizeof log) > 0 &&
+                              (first = strstr(log, "restart: 'sometimes' is not one of always, on-failure, never; "
+                                                   "nothing changed")) &&
+                              strstr(first + 1, "restart: 'sometimes' is not one of always, on-failure, never; "
+                                                "nothing changed"),
+                      SOON_MS);
         ck_assert_int_eq(service_pid_of(&d, "drop"), drop);
         ck_assert_int_eq(service_pid_of(&d, "change"), change);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status add"), 4);
-        ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
-        /* logged twice: once for the request, once for SIGHUP */
-        char *first = strstr(log, "restart: 'sometimes' is not one of always, on-failure, never; nothing changed");
-        ck_assert_ptr_nonnull(first);
-        ck_assert_ptr_nonnull(strstr(first + 1, "restart: 'sometimes' is not one of always, on-failure, never; nothing changed"));
+
         daemon_cleanup(&d);
 }
 END_TEST

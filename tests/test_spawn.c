@@ -47,11 +47,11 @@ static bool has_exec_sleep(pid_t pid) {
 
 static pid_t start_one(struct daemon *d, const char *name) {
         daemon_start(d);
-        ck_assert(wait_for_state(d, name, "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(d, name, "RUNNING", SOON_MS);
         pid_t pid = service_pid_of(d, name);
         ck_assert_int_gt(pid, 0);
         /* What /proc shows before the exec is supervisord's forked copy, not the service. */
-        ck_assert(WAIT_UNTIL(has_exec_sleep(pid), 5000));
+        ASSERT_WITHIN(has_exec_sleep(pid), SOON_MS);
         return pid;
 }
 
@@ -144,14 +144,14 @@ START_TEST(test_command_search) {
                 "service missing {\n command = with-shebang\n start-retries = 1\n}\n",
                 bin);
         daemon_start(&d);
-        ck_assert_msg(wait_for_state(&d, "shebang", "RUNNING", 5000), "%d %s", ctl(&d, out, sizeof out, "status"), out);
-        ck_assert(wait_for_state(&d, "plain", "RUNNING", 5000));
-        ck_assert(WAIT_UNTIL(count_processes("/bin/sleep 3911") == 1 && count_processes("/bin/sleep 3912") == 1, 5000));
-        ck_assert(wait_for_state(&d, "denied", "FATAL", 5000));
+        ck_assert_msg(wait_for_state(&d, "shebang", "RUNNING", SOON_MS), "%d %s", ctl(&d, out, sizeof out, "status"), out);
+        ASSERT_STATE_WITHIN(&d, "plain", "RUNNING", SOON_MS);
+        ASSERT_WITHIN(count_processes("/bin/sleep 3911") == 1 && count_processes("/bin/sleep 3912") == 1, SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "denied", "FATAL", SOON_MS);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status denied"), 3);
         ck_assert_msg(strstr(out, "exec not-executable: Permission denied"), "%s", out);
         /* Not in supervisord's own PATH. */
-        ck_assert(wait_for_state(&d, "missing", "FATAL", 5000));
+        ASSERT_STATE_WITHIN(&d, "missing", "FATAL", SOON_MS);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status missing"), 3);
         ck_assert_msg(strstr(out, "exec with-shebang: No such file or directory"), "%s", out);
         daemon_cleanup(&d);
@@ -244,7 +244,7 @@ START_TEST(test_user_and_group) {
         ck_assert(process_getenv(pid, "HOME", value, sizeof value));
         ck_assert_str_eq(value, home);
 
-        ck_assert(wait_for_state(&d, "grouped", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "grouped", "RUNNING", SOON_MS);
         pid_t grouped = service_pid_of(&d, "grouped");
         struct group *daemon_group = getgrnam("daemon");
         ck_assert_ptr_nonnull(daemon_group);

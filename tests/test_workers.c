@@ -28,7 +28,7 @@ START_TEST(test_instances) {
         for (int k = 0; k < 3; k++) {
                 char name[32];
                 snprintf(name, sizeof name, "pool@%d", k);
-                ck_assert(wait_for_state(&d, name, "RUNNING", 5000));
+                ASSERT_STATE_WITHIN(&d, name, "RUNNING", SOON_MS);
                 pids[k] = service_pid_of(&d, name);
                 ck_assert_int_gt(pids[k], 0);
                 ck_assert_int_eq(process_parent(pids[k]), d.pid);
@@ -71,7 +71,7 @@ START_TEST(test_after_order) {
                             dir);
 #undef SERVICE
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "web", "RUNNING", 10000));
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
         char path[256];
 #define STAMP(name, what) (snprintf(path, sizeof path, "%s/" name "." what, dir), uptime_stamp(path))
         double db = STAMP("db", "start"), cache = STAMP("cache", "start"), app = STAMP("app", "start"),
@@ -104,8 +104,8 @@ START_TEST(test_after_dependency_fatal) {
                 "service broken { command = \"/bin/sh -c 'exit 1'\"\n start-retries = 2\n restart-delay = 0.05\n}\n"
                 "service needs { command = \"sleep 60\"\n after = { broken }\n}\n");
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "broken", "FATAL", 5000));
-        ck_assert(WAIT_UNTIL(ctl(&d, out, sizeof out, "status needs") == 3 && strstr(out, "dependency"), 3000));
+        ASSERT_STATE_WITHIN(&d, "broken", "FATAL", SOON_MS);
+        ASSERT_WITHIN(ctl(&d, out, sizeof out, "status needs") == 3 && strstr(out, "dependency"), SOON_MS);
         ck_assert_str_eq(service_state_of(&d, "needs", state, sizeof state), "STOPPED");
         ck_assert_ptr_nonnull(strstr(out, "not started: dependency broken is FATAL"));
         ck_assert_int_eq(service_pid_of(&d, "needs"), 0);
@@ -155,7 +155,7 @@ START_TEST(test_forking_followed) {
         snprintf(pidfile, sizeof pidfile, "%s/forker.pid", d.dir);
         write_forking_config(&d, pidfile, "");
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
         ck_assert_int_gt(read_text_file(pidfile, buf, sizeof buf), 0);
         pid_t daemon_pid = (pid_t)atoi(buf);
         ck_assert_int_eq(service_pid_of(&d, "forker"), daemon_pid);
@@ -166,8 +166,8 @@ START_TEST(test_forking_followed) {
         /* killed: restarted through the launcher again, with a new pid */
         ck_assert_int_eq(kill(daemon_pid, SIGKILL), 0);
         pid_t next = 0;
-        ck_assert(WAIT_UNTIL((next = service_pid_of(&d, "forker")) > 0 && next != daemon_pid, 5000));
-        ck_assert(wait_for_state(&d, "forker", "RUNNING", 5000));
+        ASSERT_WITHIN((next = service_pid_of(&d, "forker")) > 0 && next != daemon_pid, SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
         next = service_pid_of(&d, "forker");
         ck_assert_int_ne(next, daemon_pid);
         ck_assert_int_gt(read_text_file(pidfile, buf, sizeof buf), 0);
@@ -199,9 +199,9 @@ START_TEST(test_forking_failures) {
                 "  command = /bin/true\n start-retries = 1\n}\n",
                 d.dir, foreign);
         daemon_start(&d);
-        ck_assert(wait_for_state(&d, "launcher-fails", "FATAL", 5000));
-        ck_assert(wait_for_state(&d, "no-pidfile", "FATAL", 5000));
-        ck_assert(wait_for_state(&d, "stranger", "FATAL", 5000));
+        ASSERT_STATE_WITHIN(&d, "launcher-fails", "FATAL", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "no-pidfile", "FATAL", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "stranger", "FATAL", SOON_MS);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 3);
         ck_assert_ptr_nonnull(strstr(out, "launcher failed (exit status 3)"));
         ck_assert_ptr_nonnull(strstr(out, "never.pid did not name a running daemon"));

@@ -3,12 +3,14 @@
  *
  * config_load() takes a path, so the input goes into a memfd and is loaded through
  * /proc/self/fd/N: nothing is written to the file system and nothing is left behind.
+ * config_peek_socket() (supervisorctl's look at `socket` alone) reads the same input.
  * Checked besides memory errors and leaks: a rejected config has a "FILE..." message (a
  * malformed one "FILE:LINE: ..."); an
  * accepted one holds only values the rest of supervisord may rely on without checking
  * again, and its service definitions outlive the config by reference as a reload needs. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -75,7 +77,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         struct config *config = NULL;
         int r = config_load(path, &config, error, sizeof error);
+        /* supervisorctl's look at the socket alone never finds another path than the
+         * whole load.  It may refuse what libconfuse lets pass (a stray character that
+         * its scanner skips), with a message. */
+        char *socket = NULL, peek_error[512];
+        int peeked = config_peek_socket(path, &socket, peek_error, sizeof peek_error);
         close(fd);
+        FUZZ_ASSERT((peeked == 1) == (socket != NULL));
+        if (peeked < 0)
+                FUZZ_ASSERT(strncmp(peek_error, path, strlen(path)) == 0);
+        if (r == 0 && peeked == 1)
+                FUZZ_ASSERT(strcmp(socket, config->socket) == 0);
+        if (r == 0 && peeked == 0) {  /* the default, as the load computed it */
+                char *fallback = NULL;
+                FUZZ_ASSERT(config_default_path(CONFIG_DEFAULT_OF_SOCKET, &fallback, peek_error, sizeof peek_error) == 0);
+                FUZZ_ASSERT(strcmp(fallback, config->socket) == 0);
+                free(fallback);
+        }
+        free(socket);
         if (r < 0) {
                 FUZZ_ASSERT(!config);
                 FUZZ_ASSERT(strncmp(error, path, strlen(path)) == 0);
