@@ -287,12 +287,6 @@ unsigned preflight_check(const struct config *c, FILE *out) {
                 check_command(&p, s, &who);
                 if (s->stdout_target == OUTPUT_LOG || s->stderr_target == OUTPUT_LOG)
                         uses_log_dir = true;
-                if ((s->stdout_target == OUTPUT_JOURNAL || s->stderr_target == OUTPUT_JOURNAL)
-                    && access("/run/systemd/journal/stdout", F_OK) < 0)
-                        report(&p, false, s->file, s->line,
-                               "service %s: output to the journal, but there is no journal here "
-                               "(/run/systemd/journal/stdout)",
-                               s->name);
                 if (s->type == SERVICE_FORKING) {
                         snprintf(dir, sizeof dir, "%s", s->pidfile);
                         *strrchr(dir, '/') = '\0';

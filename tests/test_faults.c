@@ -453,7 +453,8 @@ START_TEST(test_hung_restart_that_cannot_fork) {
                 return;
         }
         daemon_init(&d);
-        ck_assert_int_eq(chmod(d.dir, 0777), 0);
+        /* nobody writes here; the sticky bit keeps the config trusted (supervisord(8) SECURITY) */
+        ck_assert_int_eq(chmod(d.dir, 01777), 0);
         daemon_write_config(&d,
                 "service hb { command = \"/bin/sh -c 'while read -r _ seq <&3; do echo \\\"PONG $seq\\\" >&4; done'\"\n"
                 " heartbeat-interval = 0.2\n heartbeat-timeout = 0.1\n heartbeat-misses = 2\n"
