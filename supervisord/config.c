@@ -9,7 +9,9 @@
 
 #include <confuse.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
 #include <pwd.h>
@@ -31,6 +33,7 @@ struct key_position {
         char *section;  /* service title, NULL for global keys */
         char *key;
         int line;
+        int file;       /* in load_context.sections: the index of the file */
 };
 
 struct scan {
@@ -39,8 +42,23 @@ struct scan {
         size_t n_keys, capacity;
         size_t *slots;              /* owned: open-addressing index, key index + 1 or 0 */
         size_t n_slots;             /* a power of two, at least twice n_keys */
-        char *error;    /* first problem found, or NULL */
+        char *error;                /* owned: the first problem found, or NULL */
+        int error_line;             /* where it was found */
+        /* The first string with a line break in it that holds what looks like
+         * configuration: a lost closing quote, if the file does not parse. */
+        int open_string_line, open_string_end;
+        char open_string_quote;
+        int last_line;              /* of the last token */
 };
+
+#define SWAP_TOKENS(a, b)                \
+        do {                             \
+                struct token swap_ = (a); \
+                (a) = (b);               \
+                (b) = swap_;             \
+        } while (0)
+
+static bool config_is_option_name(const char *name);
 
 static void scan_free(struct scan *scan) {
         for (size_t i = 0; i < scan->n_keys; i++) {
@@ -113,8 +131,13 @@ enum token_type { TOKEN_END, TOKEN_WORD, TOKEN_STRING, TOKEN_PUNCT };
 
 struct token {
         enum token_type type;
-        char *text;      /* unescaped copy, room for the whole input (see config_scan) */
-        int line;
+        char *text;         /* unescaped copy, room for the whole input (see config_scan) */
+        const char *start;  /* where it begins in the text */
+        int line;           /* where it begins */
+        int end_line;       /* where it ends */
+        bool unterminated;  /* a string or comment the file ends inside */
+        bool multiline;     /* a string with a line break in it (not a `\` continuation) */
+        int bad_variable_line;  /* a `${` whose `}` is on a later line: where it is */
 };
 
 static int scan_line_of(const struct scan *scan, const char *section, const char *key) {
@@ -136,8 +159,21 @@ static void blank(char *from, char *to) {
                         *q = ' ';
 }
 
+/* `${NAME}` or `${NAME:-default}` at P, as libconfuse's lexer takes it: everything up to
+ * the next `}`.  Returns the `}`, or NULL when there is none (then `$` is an ordinary
+ * character).  libconfuse counts no line inside, so a reference that spans lines would
+ * put every later message on the wrong line: *ret_newline says so. */
+static char *variable_end(char *p, bool *ret_newline) {
+        char *close = strchr(p + 2, '}');
+        *ret_newline = close && memchr(p, '\n', (size_t)(close - p));
+        return close;
+}
+
+/* One token as libconfuse's lexer (src/lexer.l) cuts it, so that lines agree. */
 static void lexer_next(struct lexer *lx, struct token *t) {
         char *p = lx->p;
+        t->unterminated = t->multiline = false;
+        t->bad_variable_line = 0;
         for (;;) {
                 while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
                         if (*p == '\n')
@@ -150,36 +186,83 @@ static void lexer_next(struct lexer *lx, struct token *t) {
                                 p++;
                         blank(start, p);
                 } else if (p[0] == '/' && p[1] == '*') {
+                        int line = lx->line;
                         p += 2;
                         while (*p && !(p[0] == '*' && p[1] == '/')) {
                                 if (*p == '\n')
                                         lx->line++;
                                 p++;
                         }
-                        if (*p)
+                        bool closed = *p != '\0';
+                        if (closed)
                                 p += 2;
                         blank(start, p);
+                        if (!closed) {  /* the file ends in the comment */
+                                t->type = TOKEN_PUNCT;
+                                t->start = start;
+                                t->line = t->end_line = line;
+                                t->unterminated = true;
+                                strcpy(t->text, "/*");
+                                lx->p = p;
+                                return;
+                        }
+                } else if (*p == '+' && p[1] != '=') {
+                        p++;  /* libconfuse ignores a lone `+` or `*` */
+                } else if (*p == '*') {
+                        p++;
                 } else
                         break;
         }
         t->line = lx->line;
+        t->start = p;
         t->text[0] = '\0';
         size_t n = 0;
+        bool newline;
         if (!*p) {
                 t->type = TOKEN_END;
         } else if (*p == '"' || *p == '\'') {
                 char quote = *p++;
                 t->type = TOKEN_STRING;
                 while (*p && *p != quote) {
-                        if (*p == '\\' && p[1])
+                        if (*p == '\\' && p[1]) {
                                 p++;
-                        if (*p == '\n')
+                                if (*p == '\n') {  /* a continuation line */
+                                        lx->line++;
+                                        p++;
+                                        continue;
+                                }
+                        } else if (quote == '"' && p[0] == '$' && p[1] == '{') {
+                                char *close = variable_end(p, &newline);
+                                if (close) {
+                                        if (newline && !t->bad_variable_line)
+                                                t->bad_variable_line = lx->line;
+                                        for (; p <= close; p++)
+                                                if (*p == '\n')
+                                                        lx->line++;
+                                        continue;
+                                }
+                        } else if (*p == '\n') {
                                 lx->line++;
+                                t->multiline = true;
+                        }
                         t->text[n++] = *p;
                         p++;
                 }
                 if (*p)
                         p++;
+                else
+                        t->unterminated = true;
+        } else if (p[0] == '$' && p[1] == '{' && variable_end(p, &newline)) {
+                /* unquoted `${NAME}`: one token */
+                char *close = variable_end(p, &newline);
+                t->type = TOKEN_WORD;
+                if (newline)
+                        t->bad_variable_line = lx->line;
+                for (; p <= close; p++) {
+                        if (*p == '\n')
+                                lx->line++;
+                        t->text[n++] = *p;
+                }
         } else if (strchr("{}=,()", *p) || (p[0] == '+' && p[1] == '=')) {
                 t->type = TOKEN_PUNCT;
                 t->text[n++] = *p;
@@ -187,24 +270,17 @@ static void lexer_next(struct lexer *lx, struct token *t) {
                         t->text[n++] = *p++;
         } else {
                 t->type = TOKEN_WORD;
-                while (*p && !strchr(" \t\r\n{}=,()#\"'", *p) && !(p[0] == '+' && p[1] == '=')) {
+                while (*p && !strchr(" \t\r\n{}=,()#\"'+*", *p)) {
                         t->text[n++] = *p;
                         p++;
                 }
         }
         t->text[n] = '\0';
+        t->end_line = lx->line;
         lx->p = p;
 }
 
 static int scan_add(struct scan *scan, const char *section, const char *key, int line) {
-        /* Section markers are not keys: duplicate titles are libconfuse's to report. */
-        int first = key[0] == '\001' ? 0 : scan_line_of(scan, section, key);
-        if (first > 0 && !scan->error) {
-                if (asprintf(&scan->error, "%s:%d: '%s' is set twice (first at line %d)", scan->file,
-                             line, key, first) < 0)
-                        return -ENOMEM;
-                return 0;
-        }
         if (scan_index_grow(scan) < 0)
                 return -ENOMEM;
         if (scan->n_keys == scan->capacity) {
@@ -232,53 +308,244 @@ static int scan_add(struct scan *scan, const char *section, const char *key, int
         return 0;
 }
 
-/* Record "KEY =" positions at the top level and one level into `service TITLE { }`.
- * Syntax errors are libconfuse's to report; this only has to survive them. */
+/* The first problem found (later ones are likely its consequences).  LINE is where it was
+ * seen, which orders it against libconfuse's message; the message may name another. */
+static int __attribute__((format(printf, 3, 4))) scan_fail(struct scan *scan, int line, const char *format, ...) {
+        if (scan->error)
+                return 0;
+        va_list ap;
+        va_start(ap, format);
+        int n = vasprintf(&scan->error, format, ap);
+        va_end(ap);
+        if (n < 0) {
+                scan->error = NULL;
+                return -ENOMEM;
+        }
+        scan->error_line = line;
+        return 0;
+}
+
+/* Would LINE (one line of a string's text) be configuration rather than part of a value?
+ * A `}`, a `service NAME {` or `KEY =` for one of our keys: what a string that lost its
+ * closing quote swallows. */
+static bool looks_like_config(const char *line, size_t len) {
+        while (len > 0 && (*line == ' ' || *line == '\t'))
+                line++, len--;
+        while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+                len--;
+        if (len == 1 && line[0] == '}')
+                return true;
+        if (len > 9 && strncmp(line, "service ", 8) == 0 && line[len - 1] == '{')
+                return true;
+        size_t key = 0;
+        while (key < len && (isalnum((unsigned char)line[key]) || line[key] == '-' || line[key] == '_'))
+                key++;
+        size_t eq = key;
+        while (eq < len && (line[eq] == ' ' || line[eq] == '\t'))
+                eq++;
+        if (key == 0 || eq >= len || (line[eq] != '=' && !(line[eq] == '+' && eq + 1 < len && line[eq + 1] == '=')))
+                return false;
+        char name[32];
+        if (key >= sizeof name)
+                return false;
+        memcpy(name, line, key);
+        name[key] = '\0';
+        return config_is_option_name(name);
+}
+
+static bool string_swallowed_config(const struct token *t) {
+        const char *text = t->text;
+        for (const char *nl = strchr(text, '\n'); nl; nl = strchr(nl + 1, '\n')) {
+                const char *next = strchr(nl + 1, '\n');
+                size_t len = next ? (size_t)(next - nl - 1) : strlen(nl + 1);
+                if (looks_like_config(nl + 1, len))
+                        return true;
+        }
+        return false;
+}
+
+/* `KEY = some words` on one line: the value as it should have been written. */
+static int scan_unquoted_value(struct scan *scan, const char *key, const struct token *value, int line) {
+        const char *end = value->start;
+        while (*end && *end != '\n' && *end != '#' && !(end[0] == '/' && (end[1] == '/' || end[1] == '*')))
+                end++;
+        while (end > value->start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                end--;
+        int len = (int)(end - value->start);
+        bool has_double = memchr(value->start, '"', (size_t)len) != NULL;
+        return scan_fail(scan, line, "%s:%d: %s: a value with spaces must be quoted: %s = %c%.*s%c", scan->file, line,
+                         key, key, has_double ? '\'' : '"', len, value->start, has_double ? '\'' : '"');
+}
+
+enum scan_state {
+        EXPECT_ITEM,    /* a key, a section or the `}` of the section */
+        AFTER_NAME,     /* a key's `=` or `+=`, or a section's title or `{` */
+        AFTER_TITLE,    /* the `{` of a section */
+        EXPECT_VALUE,
+        AFTER_VALUE,    /* a bare word on the value's line: the next key, or more value */
+        AFTER_EXTRA,    /* ... its `=` would make it the next key */
+        AFTER_EXTRA2,   /* ... or its `{`, a section on the same line */
+        IN_LIST,
+};
+
+/* Record where every key and section of the file is (the top level and one level into
+ * `service TITLE { }`) and find what libconfuse reports badly or not at all: a key set
+ * twice, a service defined twice, a section left open, a string or comment never closed,
+ * an unquoted value with spaces, a `${` reference across lines.  Other syntax errors are
+ * libconfuse's to report; this only has to survive them. */
 static int config_scan(char *text, struct scan *scan) {
         struct lexer lx = { .p = text, .line = 1 };
-        /* A token is never longer than the input: two such buffers mean nothing is cut. */
+        /* A token is never longer than the input: such buffers mean nothing is cut. */
         size_t size = strlen(text) + 1;
-        char *buffers = malloc(3 * size);
+        char *buffers = malloc(6 * size);
         if (!buffers)
                 return -ENOMEM;
-        struct token previous = { .type = TOKEN_END, .text = buffers }, current = { .text = buffers + size };
-        char *section = buffers + 2 * size;
-        int depth = 0, section_line = 0, r = 0;
+        struct token t = { .text = buffers };
+        struct token name = { .text = buffers + size }, value = { .text = buffers + 2 * size };
+        struct token extra = { .text = buffers + 3 * size }, title = { .text = buffers + 4 * size };
+        char *section = buffers + 5 * size;
+        enum scan_state state = EXPECT_ITEM;
+        int depth = 0, list_depth = 0, section_line = 0, r = 0;
 
-        previous.text[0] = section[0] = '\0';
+        section[0] = '\0';
         for (;;) {
-                lexer_next(&lx, &current);
-                if (current.type == TOKEN_END)
+                lexer_next(&lx, &t);
+                if (t.bad_variable_line) {
+                        r = scan_fail(scan, t.bad_variable_line, "%s:%d: '${' without its '}' on the same line",
+                                      scan->file, t.bad_variable_line);
                         break;
-                if (current.type == TOKEN_PUNCT && (!strcmp(current.text, "=") || !strcmp(current.text, "+="))
-                    && previous.type == TOKEN_WORD && depth <= 1) {
-                        r = scan_add(scan, depth == 1 ? section : NULL, previous.text, previous.line);
-                        if (r < 0)
-                                goto out;
-                } else if (current.type == TOKEN_PUNCT && !strcmp(current.text, "{")) {
-                        bool list = previous.type == TOKEN_PUNCT && strcmp(previous.text, "{") != 0
-                                    && strcmp(previous.text, "}") != 0;
-                        if (depth == 0 && !list) {
-                                /* `service TITLE {`: the title was the previous token */
-                                strcpy(section, previous.text);
-                                section_line = previous.line;
-                                r = scan_add(scan, section, "\001section", section_line);
-                                if (r < 0)
-                                        goto out;
-                        }
-                        /* Lists `{ ... }` inside a section also nest; they hold no keys. */
-                        depth++;
-                } else if (current.type == TOKEN_PUNCT && !strcmp(current.text, "}")) {
-                        if (depth > 0)
-                                depth--;
                 }
-                char *spare = previous.text;
-                previous = current;
-                current.text = spare;
+                if (t.unterminated) {
+                        if (t.type == TOKEN_PUNCT)
+                                r = scan_fail(scan, t.line, "%s:%d: the comment begun with '/*' on this line is never closed",
+                                              scan->file, t.line);
+                        else
+                                r = scan_fail(scan, t.line,
+                                              "%s:%d: missing the closing %c of the string begun on this line (it runs "
+                                              "to the end of the file)",
+                                              scan->file, t.line, *t.start);
+                        break;
+                }
+                if (t.type == TOKEN_STRING && t.multiline && !scan->open_string_line && string_swallowed_config(&t)) {
+                        scan->open_string_line = t.line;
+                        scan->open_string_end = t.end_line;
+                        scan->open_string_quote = *t.start;
+                }
+                if (t.type == TOKEN_END)
+                        break;
+                scan->last_line = t.end_line;
+                bool word = t.type == TOKEN_WORD || t.type == TOKEN_STRING;
+                bool is_assign = t.type == TOKEN_PUNCT && (!strcmp(t.text, "=") || !strcmp(t.text, "+="));
+                bool is_open = t.type == TOKEN_PUNCT && !strcmp(t.text, "{");
+                bool is_close = t.type == TOKEN_PUNCT && !strcmp(t.text, "}");
+again:
+                switch (state) {
+                case EXPECT_ITEM:
+                        if (word) {
+                                SWAP_TOKENS(name, t);
+                                state = AFTER_NAME;
+                        } else if (is_close && depth > 0)
+                                depth--;
+                        break;
+                case AFTER_NAME:
+                        if (is_assign) {
+                                if (name.type == TOKEN_WORD && depth <= 1) {
+                                        const char *in = depth == 1 ? section : NULL;
+                                        int first = scan_line_of(scan, in, name.text);
+                                        if (first > 0)
+                                                r = scan_fail(scan, name.line, "%s:%d: '%s' is set twice (first at line %d)",
+                                                              scan->file, name.line, name.text, first);
+                                        else
+                                                r = scan_add(scan, in, name.text, name.line);
+                                }
+                                state = EXPECT_VALUE;
+                        } else if (word) {
+                                SWAP_TOKENS(title, t);
+                                state = AFTER_TITLE;
+                        } else if (is_open) {
+                                /* No title: libconfuse says so, unless the file ends first. */
+                                if (depth++ == 0) {
+                                        strcpy(section, name.text);
+                                        section_line = name.line;
+                                }
+                                state = EXPECT_ITEM;
+                        } else
+                                state = EXPECT_ITEM;
+                        break;
+                case AFTER_TITLE:
+                        if (is_open && depth == 0) {
+                                strcpy(section, title.text);
+                                section_line = title.line;
+                                int first = scan_line_of(scan, section, "\001section");
+                                if (first > 0)
+                                        r = scan_fail(scan, title.line, "%s:%d: %s '%s' is defined twice (first at line %d)",
+                                                      scan->file, title.line, name.text, section, first);
+                                else
+                                        r = scan_add(scan, section, "\001section", section_line);
+                                depth = 1;
+                        } else if (is_open) {
+                                /* Sections do not nest: the one open lacks its `}`. */
+                                r = scan_fail(scan, title.line,
+                                              "%s:%d: section '%s' is not closed with '}' before %s '%s' on line %d",
+                                              scan->file, section_line, section, name.text, title.text, title.line);
+                                depth++;
+                        }
+                        state = EXPECT_ITEM;
+                        break;
+                case EXPECT_VALUE:
+                        if (is_open) {
+                                list_depth = 1;
+                                state = IN_LIST;
+                        } else if (word) {
+                                SWAP_TOKENS(value, t);
+                                state = AFTER_VALUE;
+                        } else
+                                state = EXPECT_ITEM;
+                        break;
+                case AFTER_VALUE:
+                        if (word && value.type == TOKEN_WORD && t.line == value.end_line) {
+                                SWAP_TOKENS(extra, t);
+                                state = AFTER_EXTRA;
+                                break;
+                        }
+                        state = EXPECT_ITEM;
+                        goto again;
+                case AFTER_EXTRA:
+                case AFTER_EXTRA2:
+                        if (is_assign || is_open || (state == AFTER_EXTRA && word)) {
+                                /* EXTRA was the next key or section after all */
+                                if (state == AFTER_EXTRA && word) {
+                                        SWAP_TOKENS(title, t);
+                                        state = AFTER_EXTRA2;
+                                        break;
+                                }
+                                if (state == AFTER_EXTRA2) {
+                                        SWAP_TOKENS(name, extra);
+                                        state = AFTER_TITLE;
+                                } else {
+                                        SWAP_TOKENS(name, extra);
+                                        state = AFTER_NAME;
+                                }
+                                goto again;
+                        }
+                        r = scan_unquoted_value(scan, name.text, &value, value.line);
+                        state = EXPECT_ITEM;
+                        goto again;
+                case IN_LIST:
+                        if (is_open)
+                                list_depth++;
+                        else if (is_close && --list_depth == 0)
+                                state = EXPECT_ITEM;
+                        break;
+                }
+                if (r < 0)
+                        goto out;
         }
-        if (depth > 0 && !scan->error
-            && asprintf(&scan->error, "%s:%d: section '%s' is not closed with '}'", scan->file, section_line, section) < 0)
-                r = -ENOMEM;
+        if (r >= 0 && (state == AFTER_EXTRA || state == AFTER_EXTRA2))
+                r = scan_unquoted_value(scan, name.text, &value, value.line);
+        if (r >= 0 && depth > 0)
+                r = scan_fail(scan, lx.line, "%s:%d: section '%s' is not closed with '}'", scan->file, section_line,
+                              section);
 out:
         free(buffers);
         return r < 0 ? r : 0;
@@ -286,53 +553,34 @@ out:
 
 /* ---- loading ------------------------------------------------------------------------ */
 
+/* One file read: the main one, or one of include-dir. */
+struct load_file {
+        char *path;        /* owned */
+        char *text;        /* owned, comments blanked */
+        struct scan scan;  /* where its keys are; scan.file is path */
+};
+
 struct load_context {
-        const char *file;
-        const struct scan *scan;
+        const char *file;          /* the file being read or loaded: messages name it */
+        const struct scan *scan;   /* ... and give its lines */
+        bool in_include;           /* it is one of include-dir */
+        bool trust_any_owner;      /* config_peek_socket: who may write the file does not matter */
         char *error;
         size_t error_size;
         bool failed;
+        /* libconfuse's first message about the file, weighed against the scan's. */
+        bool confuse_failed;
+        int confuse_line;
+        char confuse_message[512];
         /* The groups looked up last, so that a thousand services of one user cost one
          * lookup: borrowed from the service they were made for, which outlives the load. */
         const struct service_config *last_groups;
+        struct load_file **files;  /* owned, each owned */
+        size_t n_files;
+        struct scan sections;      /* every service read so far, with its file */
+        char **warnings;           /* owned, NULL-terminated once there is one */
+        size_t n_warnings;
 };
-
-/* libconfuse reports through this; only the first message is kept. */
-static struct load_context *current_load;
-
-static void __attribute__((format(printf, 2, 0))) confuse_error(cfg_t *cfg, const char *format, va_list ap) {
-        struct load_context *ctx = current_load;
-        if (!ctx || ctx->failed)
-                return;
-        ctx->failed = true;
-        int n;
-        if (cfg && cfg->line > 0)
-                n = snprintf(ctx->error, ctx->error_size, "%s:%d: ", ctx->file, cfg->line);
-        else
-                n = snprintf(ctx->error, ctx->error_size, "%s: ", ctx->file);
-        if (n >= 0 && (size_t)n < ctx->error_size)
-                vsnprintf(ctx->error + n, ctx->error_size - (size_t)n, format, ap);
-}
-
-/* Report a problem with KEY of SECTION (NULL: global) at the line it was written on. */
-static int __attribute__((format(printf, 4, 5)))
-load_error(struct load_context *ctx, const char *section, const char *key, const char *format, ...) {
-        if (ctx->failed)
-                return -EINVAL;
-        ctx->failed = true;
-        int line = key ? scan_line_of(ctx->scan, section, key) : 0;
-        if (line == 0 && section)
-                line = scan_line_of(ctx->scan, section, "\001section");
-        int n = line > 0 ? snprintf(ctx->error, ctx->error_size, "%s:%d: ", ctx->file, line)
-                         : snprintf(ctx->error, ctx->error_size, "%s: ", ctx->file);
-        if (n >= 0 && (size_t)n < ctx->error_size) {
-                va_list ap;
-                va_start(ap, format);
-                vsnprintf(ctx->error + n, ctx->error_size - (size_t)n, format, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
 
 static cfg_opt_t service_options[] = {
         CFG_STR("command", NULL, CFGF_NODEFAULT),
@@ -378,9 +626,201 @@ static cfg_opt_t global_options[] = {
         CFG_STR("log-level", "info", CFGF_NONE),
         CFG_STR("log-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("log-target", "auto", CFGF_NONE),
+        CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
 };
+
+/* A file of include-dir: more services, nothing else. */
+static cfg_opt_t include_options[] = {
+        CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_END(),
+};
+
+
+static bool option_in(const cfg_opt_t *options, const char *name) {
+        for (const cfg_opt_t *o = options; o->name; o++)
+                if (strcmp(o->name, name) == 0)
+                        return true;
+        return false;
+}
+
+static bool config_is_option_name(const char *name) {
+        return option_in(service_options, name) || option_in(global_options, name);
+}
+
+/* What a user who wrote NAME most likely meant: supervisord's key names and habits, our
+ * keys with `_` for `-`, a key on the wrong level.  NULL if nothing comes to mind. */
+static const char *option_hint(const char *name, bool in_service, bool in_include, char *buf, size_t size) {
+        static const struct {
+                const char *theirs, *hint;
+        } supervisord_keys[] = {
+                { "autorestart", "supervisord's autorestart is restart here: always, on-failure or never" },
+                { "startsecs", "supervisord's startsecs is start-secs here" },
+                { "startretries", "supervisord's startretries is start-retries here" },
+                { "stopwaitsecs", "supervisord's stopwaitsecs is stop-timeout here" },
+                { "stopsignal", "supervisord's stopsignal is stop-signal here" },
+                { "exitcodes", "supervisord's exitcodes is success-exit-codes here" },
+                { "numprocs", "supervisord's numprocs is instances here" },
+                { "numprocs_start", "instances are numbered from 0 here: NAME@0, NAME@1, ..." },
+                { "process_name", "instances are named NAME@0, NAME@1, ... here" },
+                { "redirect_stderr", "supervisord's redirect_stderr = true is stderr = stdout here" },
+                { "stdout_logfile", "supervisord's stdout_logfile is stdout here: log (log-dir/NAME.log), null, "
+                                    "inherit or journal" },
+                { "stderr_logfile", "supervisord's stderr_logfile is stderr here: stdout, log, null, inherit or "
+                                    "journal" },
+                { "stdout_logfile_maxbytes", "supervisord's stdout_logfile_maxbytes is log-max-size here" },
+                { "stdout_logfile_backups", "supervisord's stdout_logfile_backups is log-keep here" },
+                { "priority", "the order of starts comes from after here: a list of services to start first" },
+                { "stopasgroup", "the stop signal always goes to the whole process group here" },
+                { "killasgroup", "SIGKILL always goes to the whole process group here" },
+                { "childlogdir", "supervisord's childlogdir is log-dir here" },
+                { "logfile", "supervisord's own messages go where log-target says here" },
+                { "loglevel", "supervisord's loglevel is log-level here" },
+                { "nodaemon", "that is the -n option here" },
+                { "file", "the control socket's path is socket here" },
+                { "chmod", "the control socket's mode is socket-mode here" },
+                { "chown", "the control socket's group is socket-group here" },
+        };
+        if (name[0] == '[') {
+                snprintf(buf, size, "this looks like supervisord's INI format; this file is written as "
+                                    "service NAME { command = \"...\" }, see supervisord.conf(5)");
+                return buf;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(supervisord_keys); i++)
+                if (strcasecmp(name, supervisord_keys[i].theirs) == 0) {
+                        snprintf(buf, size, "%s", supervisord_keys[i].hint);
+                        return buf;
+                }
+        char ours[64];
+        size_t n = 0;
+        for (; name[n] && n < sizeof ours - 1; n++)
+                ours[n] = name[n] == '_' ? '-' : (char)tolower((unsigned char)name[n]);
+        ours[n] = '\0';
+        const cfg_opt_t *here = in_service ? service_options : global_options;
+        if (!name[n] && strcmp(ours, name) != 0 && option_in(here, ours)) {
+                snprintf(buf, size, "did you mean '%s'?", ours);
+                return buf;
+        }
+        if (in_include && !in_service && option_in(global_options, ours)) {
+                snprintf(buf, size, "an included file holds only service sections");
+                return buf;
+        }
+        if (!in_service && option_in(service_options, ours)) {
+                snprintf(buf, size, "'%s' belongs in a service section: service NAME { %s = ... }", ours, ours);
+                return buf;
+        }
+        if (in_service && option_in(global_options, ours)) {
+                snprintf(buf, size, "'%s' is a global option: set it outside the service sections", ours);
+                return buf;
+        }
+        return NULL;
+}
+
+/* libconfuse reports through this; its first message is kept. */
+static struct load_context *current_load;
+
+static void __attribute__((format(printf, 2, 0))) confuse_error(cfg_t *cfg, const char *format, va_list ap) {
+        struct load_context *ctx = current_load;
+        if (!ctx || ctx->confuse_failed)
+                return;
+        ctx->confuse_failed = true;
+        ctx->confuse_line = cfg && cfg->line > 0 ? (int)cfg->line : 0;
+        if (strcmp(format, "no such option '%s'") == 0) {
+                va_list copy;
+                va_copy(copy, ap);
+                const char *name = va_arg(copy, const char *);
+                va_end(copy);
+                char hint[256];
+                bool in_service = cfg && cfg->name && strcmp(cfg->name, "service") == 0;
+                if (name && option_hint(name, in_service, ctx->in_include, hint, sizeof hint)) {
+                        snprintf(ctx->confuse_message, sizeof ctx->confuse_message, "no such option '%s' (%s)", name,
+                                 hint);
+                        return;
+                }
+        }
+        vsnprintf(ctx->confuse_message, sizeof ctx->confuse_message, format, ap);
+}
+
+/* FILE did not parse (PARSED false) or its scan found a problem: the likeliest cause. */
+static int syntax_error(struct load_context *ctx, const struct load_file *f, bool parsed) {
+        const struct scan *scan = &f->scan;
+        int at = parsed ? 0 : ctx->confuse_line;
+        /* The scan's finding when it comes first: libconfuse reports many problems by the
+         * confusion they cause later. */
+        bool use_scan = scan->error && (parsed || at == 0 || scan->error_line <= at);
+        int where = use_scan ? scan->error_line : at;
+        ctx->failed = true;
+        if (scan->open_string_line && (where == 0 || scan->open_string_line <= where))
+                snprintf(ctx->error, ctx->error_size,
+                         "%s:%d: missing the closing %c of the string begun on this line (it runs on to line %d)",
+                         f->path,
+                         scan->open_string_line, scan->open_string_quote, scan->open_string_end);
+        else if (use_scan)
+                snprintf(ctx->error, ctx->error_size, "%s", scan->error);
+        else  /* libconfuse gives no line for some errors: the last one read is near */
+                snprintf(ctx->error, ctx->error_size, "%s:%d: %s", f->path,
+                         at > 0 ? at : scan->last_line > 0 ? scan->last_line : 1,
+                         ctx->confuse_message[0] ? ctx->confuse_message : "syntax error");
+        return -EINVAL;
+}
+
+/* Report a problem with KEY of SECTION (NULL: global) at the line it was written on. */
+static int __attribute__((format(printf, 4, 5)))
+load_error(struct load_context *ctx, const char *section, const char *key, const char *format, ...) {
+        if (ctx->failed)
+                return -EINVAL;
+        ctx->failed = true;
+        int line = key ? scan_line_of(ctx->scan, section, key) : 0;
+        if (line == 0 && section)
+                line = scan_line_of(ctx->scan, section, "\001section");
+        int n = line > 0 ? snprintf(ctx->error, ctx->error_size, "%s:%d: ", ctx->file, line)
+                         : snprintf(ctx->error, ctx->error_size, "%s: ", ctx->file);
+        if (n >= 0 && (size_t)n < ctx->error_size) {
+                va_list ap;
+                va_start(ap, format);
+                vsnprintf(ctx->error + n, ctx->error_size - (size_t)n, format, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+/* Something that works but is likely not what was meant, at KEY of SECTION. */
+static int __attribute__((format(printf, 4, 5)))
+load_warning(struct load_context *ctx, const char *section, const char *key, const char *format, ...) {
+        char **grown = realloc(ctx->warnings, (ctx->n_warnings + 2) * sizeof *grown);
+        if (!grown)
+                return -ENOMEM;
+        ctx->warnings = grown;
+        char *text;
+        va_list ap;
+        va_start(ap, format);
+        int n = vasprintf(&text, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        int line = scan_line_of(ctx->scan, section, key);
+        char *message;
+        n = line > 0 ? asprintf(&message, "%s:%d: warning: %s", ctx->file, line, text)
+                     : asprintf(&message, "%s: warning: %s", ctx->file, text);
+        free(text);
+        if (n < 0)
+                return -ENOMEM;
+        ctx->warnings[ctx->n_warnings++] = message;
+        ctx->warnings[ctx->n_warnings] = NULL;
+        return 0;
+}
+
+/* Point messages at the file SERVICE was read from. */
+static void load_enter_file_of(struct load_context *ctx, const struct service_config *s) {
+        for (size_t i = 0; i < ctx->n_files; i++)
+                if (strcmp(ctx->files[i]->path, s->file) == 0) {
+                        ctx->file = ctx->files[i]->path;
+                        ctx->scan = &ctx->files[i]->scan;
+                        ctx->in_include = i > 0;
+                        return;
+                }
+}
 
 static int parse_bool(const char *text, bool *ret) {
         static const char *const yes[] = { "true", "yes", "on", "1" };
@@ -465,6 +905,41 @@ static bool environment_entry_is_valid(const char *entry) {
                 if (!isalnum((unsigned char)*p) && *p != '_')
                         return false;
         return true;
+}
+
+/* The length of a variable name at P followed by `=`, or 0. */
+static size_t environment_name_length(const char *p) {
+        size_t n = 0;
+        if (isdigit((unsigned char)*p))
+                return 0;
+        while (isalnum((unsigned char)p[n]) || p[n] == '_')
+                n++;
+        return n > 0 && p[n] == '=' ? n : 0;
+}
+
+/* supervisord writes environment=A="1",B="2": here that is one variable A whose value
+ * runs on to the end.  Accepted, as it may be meant, but said. */
+static int warn_comma_environment(struct load_context *ctx, const char *section, const char *entry) {
+        const char *eq = strchr(entry, '=');
+        char list[512];
+        size_t len = 0;
+        bool split = false;
+        const char *from = entry;
+        for (const char *p = eq; *p; p++) {
+                if (*p != ',' || !environment_name_length(p + 1))
+                        continue;
+                len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s\"%.*s\"",
+                                        split ? ", " : "", (int)(p - from), from);
+                from = p + 1;
+                split = true;
+        }
+        if (!split)
+                return 0;
+        snprintf(list + len, len < sizeof list ? sizeof list - len : 0, ", \"%s\"", from);
+        return load_warning(ctx, section, "environment",
+                            "environment: \"%s\" is one variable, %.*s, with the value \"%s\"; for several, write "
+                            "environment = { %s }",
+                            entry, (int)(eq - entry), entry, eq + 1, list);
 }
 
 static int dup_string(const char *text, char **ret) {
@@ -611,6 +1086,17 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
         if (dup_string(name, &s->name) < 0 || dup_string(ctx->file, &s->file) < 0)
                 return -ENOMEM;
         s->line = scan_line_of(ctx->scan, name, "\001section");
+        s->command_line = scan_line_of(ctx->scan, name, "command");
+        s->directory_line = scan_line_of(ctx->scan, name, "directory");
+        s->user_line = scan_line_of(ctx->scan, name, "user");
+        if (!s->user_line)
+                s->user_line = scan_line_of(ctx->scan, name, "group");
+        if (!s->command_line)
+                s->command_line = s->line;
+        if (!s->directory_line)
+                s->directory_line = s->line;
+        if (!s->user_line)
+                s->user_line = s->line;
 
         text = cfg_getstr(section, "command");
         if (!text)
@@ -702,6 +1188,8 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                                           "environment: SUPERVISOR_* variables are set by supervisord");
                 if (dup_string(text, &s->environment[i]) < 0)
                         return -ENOMEM;
+                if ((r = warn_comma_environment(ctx, name, text)) < 0)
+                        return r;
         }
 
         if (parse_bool(cfg_getstr(section, "autostart"), &s->autostart) < 0)
@@ -819,6 +1307,9 @@ struct global_defaults {
 static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config *c, struct global_defaults *d) {
         const char *text;
         int r;
+        c->socket_line = scan_line_of(ctx->scan, NULL, "socket");
+        c->pidfile_line = scan_line_of(ctx->scan, NULL, "pidfile");
+        c->log_dir_line = scan_line_of(ctx->scan, NULL, "log-dir");
         if ((r = global_or_default(ctx, cfg, "socket", CONFIG_DEFAULT_OF_SOCKET, &text, &d->socket)) < 0)
                 return r;
         if (text[0] != '/')
@@ -878,10 +1369,97 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
         return r;
 }
 
-static int read_file(const char *path, char **ret) {
-        FILE *f = fopen(path, "re");
-        if (!f)
+/* Who can write what ST describes, as a reason to refuse it, or NULL when nobody but
+ * root and supervisord's own user can.  Anyone who can write the configuration runs
+ * commands as supervisord (sshd's StrictModes asks the same of ~/.ssh).  A directory with
+ * the sticky bit (/tmp) is safe as a parent when STICKY_OK: others can add to it but
+ * cannot rename or remove what is ours. */
+static const char *untrusted_reason(const struct stat *st, bool sticky_ok, char *buf, size_t size) {
+        uid_t me = geteuid();
+        if (st->st_uid != 0 && st->st_uid != me) {
+                struct passwd *pw = getpwuid(st->st_uid);
+                if (pw)
+                        snprintf(buf, size, "owned by %s (uid %u), not by root or supervisord's own user",
+                                 pw->pw_name, (unsigned)st->st_uid);
+                else
+                        snprintf(buf, size, "owned by uid %u, not by root or supervisord's own user",
+                                 (unsigned)st->st_uid);
+                return buf;
+        }
+        if ((st->st_mode & 022) && !(sticky_ok && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX))) {
+                snprintf(buf, size, "writable by %s (mode %04o)",
+                         (st->st_mode & 002) ? "every user" : "its group", (unsigned)(st->st_mode & 07777));
+                return buf;
+        }
+        return NULL;
+}
+
+/* PATH (open, with status ST) and the directories it is in may be written only by root and
+ * supervisord's own user.  What it is: "file" or "include-dir". */
+static int check_trusted(struct load_context *ctx, const char *path, const struct stat *st, const char *what) {
+        char reason[160];
+        if (ctx->trust_any_owner)
+                return 0;
+        if (untrusted_reason(st, false, reason, sizeof reason)) {
+                ctx->failed = true;
+                snprintf(ctx->error, ctx->error_size,
+                         "%s: %s: refused, since whoever can write the %s can run commands as supervisord "
+                         "(chown root and chmod go-w it)",
+                         path, reason, what);
+                return -EPERM;
+        }
+        /* The directories above: whoever can write one can put another file in its place.
+         * A path that does not resolve (a memfd) has none to check. */
+        char *real = realpath(path, NULL);
+        if (!real)
+                return 0;
+        int r = 0;
+        for (char *slash = strrchr(real, '/'); slash && r == 0; slash = strrchr(real, '/')) {
+                if (slash == real)
+                        slash[1] = '\0';  /* "/" itself, last */
+                else
+                        *slash = '\0';
+                struct stat dir;
+                if (stat(real, &dir) == 0 && untrusted_reason(&dir, true, reason, sizeof reason)) {
+                        ctx->failed = true;
+                        snprintf(ctx->error, ctx->error_size,
+                                 "%s: its directory %s is %s: refused, since whoever can write there can replace "
+                                 "the %s (chown root and chmod go-w the directory)",
+                                 path, real, reason, what);
+                        r = -EPERM;
+                }
+                if (slash == real)
+                        break;
+        }
+        free(real);
+        return r;
+}
+
+static int read_file(struct load_context *ctx, const char *path, char **ret) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
                 return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                close(fd);
+                return -EISDIR;
+        }
+        int r = check_trusted(ctx, path, &st, "file");
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        FILE *f = fdopen(fd, "re");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
         char *text = NULL;
         size_t size = 0;
         FILE *mem = open_memstream(&text, &size);
@@ -894,7 +1472,7 @@ static int read_file(const char *path, char **ret) {
         errno = 0;
         while ((n = fread(buf, 1, sizeof buf, f)) > 0)
                 fwrite(buf, 1, n, mem);
-        int r = ferror(f) ? (errno ? -errno : -EIO) : 0;
+        r = ferror(f) ? (errno ? -errno : -EIO) : 0;
         fclose(f);
         if (fclose(mem) != 0 && r == 0)
                 r = -ENOMEM;
@@ -952,10 +1530,14 @@ static int visit_dependencies(struct load_context *ctx, const struct config *c, 
                 }
                 next[i]++;
                 ssize_t j = config_find_service(c, after);
-                if (j < 0)
+                if (j < 0) {
+                        load_enter_file_of(ctx, s);
                         return load_error(ctx, s->name, "after", "after: no service named '%s'", after);
-                if (colour[j] == 1)
+                }
+                if (colour[j] == 1) {
+                        load_enter_file_of(ctx, s);
                         return dependency_cycle_error(ctx, c, path, depth, (size_t)j);
+                }
                 if (colour[j] == 0) {
                         colour[j] = 1;
                         path[++depth] = (size_t)j;  /* on the path at most once: depth < n_services */
@@ -1110,7 +1692,9 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
 
         *ret = NULL;
         error[0] = '\0';
-        if ((r = read_file(path, &text)) < 0) {
+        /* Whoever owns the file: the reader runs nothing from it. */
+        struct load_context ctx = { .trust_any_owner = true, .error = error, .error_size = error_size };
+        if ((r = read_file(&ctx, path, &text)) < 0) {
                 snprintf(error, error_size, "%s: %s", path,
                          r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
                 return r;
@@ -1166,80 +1750,232 @@ out:
         return r;
 }
 
-int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
-        struct scan scan = { .file = path };
-        struct load_context ctx = { .file = path, .scan = &scan, .error = error, .error_size = error_size };
-        struct config *c = NULL;
-        cfg_t *cfg = NULL;
-        char *text = NULL;
-        int r;
+static void load_file_free(struct load_file *f) {
+        if (!f)
+                return;
+        scan_free(&f->scan);
+        free(f->text);
+        free(f->path);
+        free(f);
+}
 
-        error[0] = '\0';
-        r = read_file(path, &text);
+/* Services of an earlier file that file F (the last read) defines again: an error at the
+ * second definition.  One index of every service read so far keeps this linear. */
+static int check_duplicates_across(struct load_context *ctx, struct load_file *f) {
+        struct scan *scan = &f->scan;
+        int index = (int)ctx->n_files - 1;
+        for (size_t i = 0; i < scan->n_keys; i++) {
+                const struct key_position *k = &scan->keys[i];
+                if (k->key[0] != '\001')
+                        continue;
+                const struct key_position *first = scan_find(&ctx->sections, k->section, "\001section");
+                if (first && first->file != index) {
+                        if (scan->error && scan->error_line <= k->line)
+                                return 0;
+                        free(scan->error);
+                        scan->error = NULL;
+                        return scan_fail(scan, k->line, "%s:%d: service '%s' is defined twice (first at %s:%d)", f->path,
+                                         k->line, k->section, ctx->files[first->file]->path, first->line);
+                }
+                if (!first) {
+                        int r = scan_add(&ctx->sections, k->section, "\001section", k->line);
+                        if (r < 0)
+                                return r;
+                        ctx->sections.keys[ctx->sections.n_keys - 1].file = index;
+                }
+        }
+        return 0;
+}
+
+/* Read, scan and parse PATH with OPTIONS into *ret (the caller frees it with cfg_free). */
+static int parse_file(struct load_context *ctx, const char *path, cfg_opt_t *options, cfg_t **ret) {
+        struct load_file **files = realloc(ctx->files, (ctx->n_files + 1) * sizeof *files);
+        if (!files)
+                return -ENOMEM;
+        ctx->files = files;
+        struct load_file *f = calloc(1, sizeof *f);
+        if (!f || !(f->path = strdup(path))) {
+                free(f);
+                return -ENOMEM;
+        }
+        f->scan.file = f->path;
+        ctx->files[ctx->n_files++] = f;
+        ctx->file = f->path;
+        ctx->scan = &f->scan;
+        ctx->in_include = ctx->n_files > 1;
+
+        int r = read_file(ctx, path, &f->text);
         if (r < 0) {
-                snprintf(error, error_size, "%s: %s", path,
-                         r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
+                if (!ctx->failed)
+                        snprintf(ctx->error, ctx->error_size, "%s: %s", path,
+                                 r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
+                ctx->failed = true;
                 return r;
         }
-        cfg = cfg_init(global_options, CFGF_NONE);
-        if (!cfg) {
+        r = config_scan(f->text, &f->scan);  /* also blanks the comments for libconfuse */
+        if (r >= 0)
+                r = check_duplicates_across(ctx, f);
+        if (r < 0)
+                return r;
+        cfg_t *cfg = cfg_init(options, CFGF_NONE);
+        if (!cfg)
+                return -ENOMEM;
+        cfg_set_error_function(cfg, confuse_error);
+        ctx->confuse_failed = false;
+        ctx->confuse_line = 0;
+        ctx->confuse_message[0] = '\0';
+        current_load = ctx;
+        r = cfg_parse_buf(cfg, f->text);
+        current_load = NULL;
+        if (r != CFG_SUCCESS || f->scan.error) {
+                cfg_free(cfg);
+                return syntax_error(ctx, f, r == CFG_SUCCESS);
+        }
+        *ret = cfg;
+        return 0;
+}
+
+/* The services of one parsed file, appended to c. */
+static int load_services(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+        unsigned count = cfg_size(cfg, "service");
+        if (count == 0)
+                return 0;
+        struct service_config **services = realloc(c->services, (c->n_services + count) * sizeof *services);
+        if (!services)
+                return -ENOMEM;
+        c->services = services;
+        for (unsigned i = 0; i < count; i++) {
+                struct service_config *s = calloc(1, sizeof *s);
+                if (!s)
+                        return -ENOMEM;
+                s->refcount = 1;
+                c->services[c->n_services++] = s;
+                int r = load_service(ctx, cfg_getnsec(cfg, "service", i), s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* include-dir, relative to the directory of the file that names it. */
+static int include_dir_path(const char *file, const char *dir, char **ret) {
+        const char *slash = strrchr(file, '/');
+        if (dir[0] == '/' || !slash)
+                return (*ret = strdup(dir)) ? 0 : -ENOMEM;
+        return asprintf(ret, "%.*s%s", (int)(slash - file + 1), file, dir) < 0 ? -ENOMEM : 0;
+}
+
+/* Every *.conf of include-dir, in name order, read as more services. */
+static int load_include_dir(struct load_context *ctx, const char *text, struct config *c) {
+        char *dir_path = NULL, **names = NULL;
+        size_t n_names = 0;
+        DIR *dir = NULL;
+        int r = include_dir_path(ctx->file, text, &dir_path);
+        if (r < 0)
+                return r;
+        if (!(dir = opendir(dir_path))) {
+                r = load_error(ctx, NULL, "include-dir", "include-dir: %s: %s", dir_path, strerror(errno));
+                goto out;
+        }
+        struct stat st;
+        if (fstat(dirfd(dir), &st) < 0) {
+                r = load_error(ctx, NULL, "include-dir", "include-dir: %s: %s", dir_path, strerror(errno));
+                goto out;
+        }
+        if ((r = check_trusted(ctx, dir_path, &st, "include-dir")) < 0)
+                goto out;
+        if (dup_string(dir_path, &c->include_dir) < 0) {
                 r = -ENOMEM;
                 goto out;
         }
-        r = config_scan(text, &scan);  /* also blanks the comments for libconfuse */
+        struct dirent *e;
+        errno = 0;
+        while ((e = readdir(dir))) {
+                size_t len = strlen(e->d_name);
+                struct stat entry;
+                if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0
+                    || fstatat(dirfd(dir), e->d_name, &entry, 0) < 0 || !S_ISREG(entry.st_mode))
+                        continue;
+                char **grown = realloc(names, (n_names + 1) * sizeof *grown);
+                if (!grown || !(grown[n_names] = strdup(e->d_name))) {
+                        if (grown)
+                                names = grown;
+                        r = -ENOMEM;
+                        goto out;
+                }
+                names = grown;
+                n_names++;
+        }
+        if (errno) {
+                r = load_error(ctx, NULL, "include-dir", "include-dir: %s: %s", dir_path, strerror(errno));
+                goto out;
+        }
+        if (n_names)
+                qsort(names, n_names, sizeof *names, compare_names);
+        for (size_t i = 0; i < n_names; i++) {
+                char *path;
+                if (asprintf(&path, "%s/%s", dir_path, names[i]) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                cfg_t *cfg = NULL;
+                r = parse_file(ctx, path, include_options, &cfg);
+                free(path);
+                if (r >= 0) {
+                        r = load_services(ctx, cfg, c);
+                        cfg_free(cfg);
+                }
+                if (r < 0)
+                        goto out;
+        }
+        r = 0;
+out:
+        if (dir)
+                closedir(dir);
+        for (size_t i = 0; i < n_names; i++)
+                free(names[i]);
+        free(names);
+        free(dir_path);
+        return r;
+}
+
+int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        struct load_context ctx = { .error = error, .error_size = error_size };
+        struct config *c = NULL;
+        cfg_t *cfg = NULL;
+        int r;
+
+        error[0] = '\0';
+        r = parse_file(&ctx, path, global_options, &cfg);
         if (r < 0)
                 goto out;
-        cfg_set_error_function(cfg, confuse_error);
-        current_load = &ctx;
-        r = cfg_parse_buf(cfg, text);
-        current_load = NULL;
-        if (r != CFG_SUCCESS) {
-                if (!ctx.failed)
-                        snprintf(error, error_size, "%s: parse error", path);
-                r = -EINVAL;
-                goto out;
-        }
-        if (scan.error) {
-                snprintf(error, error_size, "%s", scan.error);
-                r = -EINVAL;
-                goto out;
-        }
-
         c = calloc(1, sizeof *c);
         if (!c || !(c->path = strdup(path))) {
                 r = -ENOMEM;
                 goto out;
         }
         r = load_globals(&ctx, cfg, c);
+        if (r >= 0)
+                r = load_services(&ctx, cfg, c);
+        if (r >= 0 && cfg_getstr(cfg, "include-dir"))
+                r = load_include_dir(&ctx, cfg_getstr(cfg, "include-dir"), c);
+        if (r >= 0)
+                r = check_dependencies(&ctx, c);
         if (r < 0)
                 goto out;
-        unsigned count = cfg_size(cfg, "service");
-        c->services = calloc(count ? count : 1, sizeof *c->services);
-        if (!c->services) {
-                r = -ENOMEM;
-                goto out;
-        }
-        for (unsigned i = 0; i < count; i++) {
-                struct service_config *s = calloc(1, sizeof *s);
-                if (!s) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                s->refcount = 1;
-                c->services[c->n_services++] = s;
-                r = load_service(&ctx, cfg_getnsec(cfg, "service", i), s);
-                if (r < 0)
-                        goto out;
-        }
-        r = check_dependencies(&ctx, c);
-        if (r < 0)
-                goto out;
+        c->warnings = ctx.warnings;
+        ctx.warnings = NULL;
         *ret = c;
         c = NULL;
         r = 0;
 out:
-        if (r == -ENOMEM && !error[0])
-                snprintf(error, error_size, "%s: out of memory", path);
+        if (r < 0 && !error[0])
+                snprintf(error, error_size, "%s: %s", ctx.file ? ctx.file : path,
+                         r == -ENOMEM ? "out of memory" : strerror(-r));
         config_free(c);
         if (cfg)
                 cfg_free(cfg);
@@ -1247,8 +1983,11 @@ out:
          * 5 KiB per service, freed here but left as holes under what is still live.  Give
          * those pages back, or a thousand services keep megabytes resident for nothing. */
         malloc_trim(0);
-        scan_free(&scan);
-        free(text);
+        for (size_t i = 0; i < ctx.n_files; i++)
+                load_file_free(ctx.files[i]);
+        scan_free(&ctx.sections);
+        free(ctx.files);
+        strv_free(ctx.warnings);
         return r;
 }
 
@@ -1284,6 +2023,8 @@ void config_free(struct config *c) {
         free(c->socket);
         free(c->pidfile);
         free(c->log_dir);
+        free(c->include_dir);
+        strv_free(c->warnings);
         free(c);
 }
 

@@ -71,6 +71,8 @@ struct service_config {
         struct resource_limit limit_nofile, limit_nproc, limit_core;
         unsigned refcount;
         int line;
+        /* Where some keys were written (the section's line when absent), for `-t`. */
+        int command_line, directory_line, user_line;
         enum service_type type;
         unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
         uid_t uid;
@@ -100,8 +102,12 @@ struct config {
         int log_level;          /* syslog priority */
         char *log_dir;          /* service logs (applied live on reload) */
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
+        int socket_line, pidfile_line, log_dir_line;  /* where written, 0 if not, for `-t` */
+        char *include_dir;      /* as resolved (relative to the file), NULL without */
         struct service_config **services;  /* one reference each */
         size_t n_services;
+        char **warnings;        /* "FILE:LINE: warning: ..." for what is accepted but likely
+                                 * not meant; NULL-terminated, or NULL when none */
 };
 
 /* The defaults of `socket`, `pidfile` and `log-dir`: for root CONFIG_DEFAULT_SOCKET and
@@ -123,8 +129,11 @@ int config_default_path(enum config_default what, char **ret, char *error, size_
  * errno with "FILE[:LINE]: message" in error. */
 int config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
 
-/* Load and validate PATH.  On failure returns a negative errno and writes
- * "FILE:LINE: message" (or "FILE: message") into error. */
+/* Load and validate PATH (and the files of its include-dir).  On failure returns a negative
+ * errno and writes "FILE:LINE: message" (or "FILE: message") into error.  A file that a
+ * user other than root or supervisord's own can write, or that is in a directory such a
+ * user can write, is refused (-EPERM): that user could make supervisord run anything.
+ * (config_peek_socket reads any file: it runs nothing from it.) */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
 void config_free(struct config *config);
 

@@ -59,6 +59,7 @@ struct service {
         bool removing;                /* reload removed it: free once stopped */
         bool has_dependents;          /* some service names it in `after` */
         bool strays_due;              /* its process died on its own: the batched search kills its strays */
+        bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char *message;                /* owned: why it is in its state, NULL when nothing to say */
@@ -272,10 +273,13 @@ static void service_record_spawn_error(struct service *s, const char *message) {
 /* Take what the child said before dying; called before acting on its exit. */
 static void service_collect_spawn_error(struct service *s) {
         char buf[SERVICE_MESSAGE_MAX];
+        bool permanent;
         if (s->error_watch)
-                spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
+                permanent = spawn_read_error(sd_event_source_get_io_fd(s->error_watch), s->config, buf, sizeof buf);
         else
-                spawn_collect(s->pid, buf, sizeof buf);
+                permanent = spawn_collect(s->pid, buf, sizeof buf);
+        if (permanent)
+                s->spawn_failed_for_good = true;
         service_record_spawn_error(s, buf);
         service_close_error_watch(s);
 }
@@ -548,6 +552,7 @@ static void service_fork(struct service *s, struct spawned *out) {
         *out = (struct spawned){ .error_fd = -1 };
         service_clear_message(s);
         s->start_pending = false;
+        s->spawn_failed_for_good = false;
         options.instance = s->instance;
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
         r = log_capture_prepare(s->log, s->config, &options.stdout_fd, &options.stderr_fd);
@@ -617,7 +622,10 @@ static void service_spawn(struct service *s) {
         service_spawned(s, &sp);
 }
 
-/* A start that did not last start-secs: back off, or give up.  wait_status < 0: no process. */
+/* A start that did not last start-secs: back off, or give up.  wait_status < 0: no process.
+ * A setup step that no retry can pass (the command is missing or not executable, the user
+ * cannot be switched to) gives up at once: retrying start-retries times only delays the
+ * news and fills the log. */
 static void service_failed_start(struct service *s, int wait_status) {
         s->failures++;
         enum exit_action action = service_exit_action(s->config, STATE_STARTING, wait_status, s->failures);
@@ -625,6 +633,14 @@ static void service_failed_start(struct service *s, int wait_status) {
                 char how[64];
                 service_describe_wait_status(wait_status, how, sizeof how);
                 service_set_message(s, "exited too quickly (%s)", how);
+        }
+        if (s->spawn_failed_for_good) {
+                char reason[SERVICE_MESSAGE_MAX];
+                snprintf(reason, sizeof reason, "%s", service_message(s));
+                service_set_message(s, "%.200s; not retried, since a retry cannot change it", reason);
+                log_service(LOG_ERR, s->name, "%s", service_message(s));
+                service_set_state(s, STATE_FATAL);
+                return;
         }
         if (action == EXIT_ACTION_FATAL) {
                 char reason[SERVICE_MESSAGE_MAX];
@@ -954,7 +970,7 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         service_collect_spawn_error(s);
         service_describe_wait_status(wait_status, how, sizeof how);
-        if (s->state == STATE_RUNNING && !s->launcher
+        if (s->state == STATE_RUNNING && !s->launcher && !s->spawn_failed_for_good
             && service_exit_action(s->config, STATE_RUNNING, wait_status, s->failures) == EXIT_ACTION_RESTART) {
                 pid_t old_pid = s->pid;
                 service_set_pid(s, 0);
@@ -1008,7 +1024,8 @@ static void service_on_exit(struct service *s, int wait_status) {
 
         enum service_state was = s->state;
         service_kill_strays_soon(s);
-        if (was == STATE_STARTING) {
+        /* RUNNING too: with start-secs = 0 a process is RUNNING before it has exec'd. */
+        if (was == STATE_STARTING || (was == STATE_RUNNING && s->spawn_failed_for_good)) {
                 service_failed_start(s, wait_status);
                 return;
         }

@@ -932,24 +932,46 @@ fail:
         return r;
 }
 
-void spawn_collect(pid_t pid, char *buf, size_t size) {
+/* A failure that the next attempt would meet again: the command is not there or cannot be
+ * run, or the user cannot be switched to.  (A missing directory or a limit may be fixed
+ * by something else meanwhile; a file being written, ETXTBSY, is finished soon.) */
+static bool failure_is_permanent(const struct child_failure *f) {
+        switch (f->step) {
+        case STEP_NOT_ROOT:
+                return true;
+        case STEP_EXEC:
+                switch (f->error) {
+                case ENOENT: case EACCES: case ENOEXEC: case ENOTDIR: case ELOOP: case ENAMETOOLONG: case EISDIR:
+                        return true;
+                }
+                return false;
+        }
+        return false;
+}
+
+bool spawn_collect(pid_t pid, char *buf, size_t size) {
+        bool permanent = false;
         buf[0] = '\0';
         for (size_t i = 0; pid > 0 && i < spawner.n_contexts; i++) {
                 struct spawn_context *ctx = spawner.contexts[i];
                 if (ctx->pid != pid || !context_is_free(ctx))
                         continue;
                 format_failure(&ctx->failure, ctx->config, buf, size);
+                permanent = failure_is_permanent(&ctx->failure);
                 context_recycle(ctx);
                 break;
         }
         restore_dumpable();
+        return permanent;
 }
 
-void spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size) {
+bool spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size) {
         struct child_failure f;
         buf[0] = '\0';
-        if (read(error_fd, &f, sizeof f) == (ssize_t)sizeof f)
-                format_failure(&f, config, buf, size);
+        if (read(error_fd, &f, sizeof f) != (ssize_t)sizeof f)
+                return false;
+        format_failure(&f, config, buf, size);
+        return failure_is_permanent(&f);
 }
 
 void spawn_free(void) {

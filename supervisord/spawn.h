@@ -4,6 +4,7 @@
  * memory it runs in. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
@@ -44,8 +45,10 @@ int spawn_service(const struct service_config *config, const struct spawn_option
 
 /* PID, spawned by spawn_service(), has been reaped: the message of the step it failed at
  * into buf (empty if it exec'd), and what the spawn kept for it is freed.  Any pid may be
- * passed; one not spawned here gives an empty message. */
-void spawn_collect(pid_t pid, char *buf, size_t size);
+ * passed; one not spawned here gives an empty message.  True when the failure is one a
+ * retry would meet again (the command is missing or not executable, the user cannot be
+ * switched to): what to do about it is the caller's to decide. */
+bool spawn_collect(pid_t pid, char *buf, size_t size);
 
 /* Raise supervisord's own soft RLIMIT_NOFILE to the hard limit (every service holds a
  * few of its fds: pipes, log files), remembering the original, which every service
@@ -53,5 +56,5 @@ void spawn_collect(pid_t pid, char *buf, size_t size);
 int spawn_raise_nofile(void);
 
 /* Read what a forked child of CONFIG reported over its error pipe into buf as a message
- * (empty string if nothing). */
-void spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size);
+ * (empty string if nothing); true as for spawn_collect(). */
+bool spawn_read_error(int error_fd, const struct service_config *config, char *buf, size_t size);

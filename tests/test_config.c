@@ -3,6 +3,7 @@
  * into a private temporary directory and loads it with config_load(). */
 #include <check.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -46,6 +47,16 @@ static void dir_teardown(void) {
         }
         rmdir(test_dir);
 }
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void)st;
+        (void)type;
+        (void)ftw;
+        return remove(path) < 0 ? 0 : 0;
+}
+
+/* For the test cases that build directories of their own in test_dir. */
+static void tree_teardown(void) { nftw(test_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* ---- helpers ---- */
 
@@ -600,7 +611,7 @@ END_TEST
 
 START_TEST(test_error_duplicate_service) {
         assert_load_error(NOISE "service web {\n    command = \"x\"\n}\n\n# again\nservice web {\n    command = \"y\"\n}\n",
-                          9, "found duplicate title 'web'");
+                          9, "service 'web' is defined twice (first at line 4)");
 }
 END_TEST
 
@@ -850,6 +861,337 @@ START_TEST(test_error_is_directory) {
 }
 END_TEST
 
+/* ---- messages that point at the cause (issue 15) ---- */
+
+START_TEST(test_error_missing_closing_quote) {
+        /* Reported by libconfuse as "no such option 'sleep'" four lines further down. */
+        assert_load_error(NOISE "service web {\n"
+                                "    command = \"sleep 10\n"
+                                "    restart = always\n"
+                                "}\n"
+                                "service db {\n"
+                                "    command = \"sleep 20\"\n"
+                                "}\n",
+                          5, "missing the closing \" of the string begun on this line (it runs on to line 9)");
+        assert_load_error(NOISE "service web {\n    command = 'sleep 10\n}\nservice db {\n    command = 'x'\n}\n", 5,
+                          "missing the closing ' of the string begun on this line (it runs on to line 8)");
+}
+END_TEST
+
+START_TEST(test_error_unterminated_string) {
+        /* libconfuse: "premature end of file" on a line past the end */
+        assert_load_error(NOISE "service web {\n    command = \"sleep 10\n}\n", 5,
+                          "missing the closing \" of the string begun on this line (it runs to the end of the file)");
+        assert_load_error(NOISE "socket = '/run/x.sock\n", 4,
+                          "missing the closing ' of the string begun on this line (it runs to the end of the file)");
+        assert_load_error(NOISE "service web {\n    command = \"x\"\n}\n/* to the end\n\n", 7,
+                          "the comment begun with '/*' on this line is never closed");
+}
+END_TEST
+
+START_TEST(test_multiline_string_accepted) {
+        /* A string may span lines on purpose: only a file that fails blames it. */
+        struct config *c = load_ok("service web {\n    command = 'sh -c \"echo a\n      echo b\"'\n}\n");
+        ck_assert_str_eq(c->services[0]->argv[2], "echo a\n      echo b");
+        config_free(c);
+        /* ... and a multi-line string that swallowed nothing is not what an error is blamed on */
+        assert_load_error("service web {\n    command = 'sh -c \"echo a\n  echo b\"'\n    bogus = 1\n}\n", 4,
+                          "no such option 'bogus'");
+}
+END_TEST
+
+START_TEST(test_error_section_left_open) {
+        /* libconfuse: "no such option 'service'" on line 8 */
+        assert_load_error(NOISE "service web {\n    command = \"sleep 10\"\n\n"
+                                "service db {\n    command = \"sleep 20\"\n}\n",
+                          4, "section 'web' is not closed with '}' before service 'db' on line 7");
+}
+END_TEST
+
+START_TEST(test_error_unquoted_command) {
+        /* libconfuse: "no such option '10'" */
+        assert_load_error(NOISE "service web {\n    command = sleep 10   # a comment\n}\n", 5,
+                          "command: a value with spaces must be quoted: command = \"sleep 10\"");
+        assert_load_error(NOISE "service web {\n    command = echo \"a b\"\n}\n", 5,
+                          "command: a value with spaces must be quoted: command = 'echo \"a b\"'");
+        assert_load_error(NOISE "log-dir = /var/log/my logs\n", 4,
+                          "log-dir: a value with spaces must be quoted: log-dir = \"/var/log/my logs\"");
+        /* options and sections may share a line */
+        struct config *c = load_ok("socket = /run/a.sock pidfile = /run/a.pid service web { command = x }\n");
+        ck_assert_str_eq(c->socket, "/run/a.sock");
+        ck_assert_str_eq(c->pidfile, "/run/a.pid");
+        ck_assert_str_eq(c->services[0]->command, "x");
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_error_supervisord_key_names) {
+        static const struct {
+                const char *key, *hint;
+        } cases[] = {
+                { "autorestart", "supervisord's autorestart is restart here: always, on-failure or never" },
+                { "startsecs", "supervisord's startsecs is start-secs here" },
+                { "startretries", "supervisord's startretries is start-retries here" },
+                { "stopwaitsecs", "supervisord's stopwaitsecs is stop-timeout here" },
+                { "stopsignal", "supervisord's stopsignal is stop-signal here" },
+                { "exitcodes", "supervisord's exitcodes is success-exit-codes here" },
+                { "numprocs", "supervisord's numprocs is instances here" },
+                { "redirect_stderr", "supervisord's redirect_stderr = true is stderr = stdout here" },
+                { "priority", "the order of starts comes from after here: a list of services to start first" },
+                { "start_secs", "did you mean 'start-secs'?" },
+                { "Stop-Timeout", "did you mean 'stop-timeout'?" },
+                { "log-dir", "'log-dir' is a global option: set it outside the service sections" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char text[256], message[256];
+                snprintf(text, sizeof text, NOISE "service web {\n    command = \"x\"\n    %s = 1\n}\n", cases[i].key);
+                snprintf(message, sizeof message, "no such option '%s' (%s)", cases[i].key, cases[i].hint);
+                assert_load_error(text, 6, message);
+        }
+        assert_load_error(NOISE "command = \"x\"\n", 4,
+                          "no such option 'command' ('command' belongs in a service section: service NAME { command "
+                          "= ... })");
+        assert_load_error(NOISE "[program:web]\ncommand=x\n", 4,
+                          "no such option '[program:web]' (this looks like supervisord's INI format; this file is "
+                          "written as service NAME { command = \"...\" }, see supervisord.conf(5))");
+}
+END_TEST
+
+START_TEST(test_warning_comma_environment) {
+        struct config *c = load_ok(NOISE "service web {\n    command = \"x\"\n    environment = \"FOO=bar,BAZ=1\"\n}\n");
+        ck_assert_str_eq(c->services[0]->environment[0], "FOO=bar,BAZ=1");  /* accepted as written */
+        ck_assert_ptr_nonnull(c->warnings);
+        char expected[512];
+        snprintf(expected, sizeof expected,
+                 "%s:6: warning: environment: \"FOO=bar,BAZ=1\" is one variable, FOO, with the value \"bar,BAZ=1\"; "
+                 "for several, write environment = { \"FOO=bar\", \"BAZ=1\" }",
+                 conf_path);
+        ck_assert_str_eq(c->warnings[0], expected);
+        ck_assert_ptr_null(c->warnings[1]);
+        config_free(c);
+        /* a comma in a value alone is no list */
+        c = load_ok("service web {\n command = \"x\"\n environment = { \"PATHS=a,b\", \"X=1,2\" }\n}\n");
+        ck_assert_ptr_null(c->warnings);
+        config_free(c);
+}
+END_TEST
+
+/* Issue 16: "FILE: parse error" without a line for some files. */
+START_TEST(test_error_variable_across_lines) {
+        assert_load_error(NOISE "${HOMEsocket = /run/x.sock\n}\n", 4, "'${' without its '}' on the same line");
+        assert_load_error(NOISE "service web {\n    command = \"echo ${X\"\n}\n", 5,
+                          "'${' without its '}' on the same line");
+        /* on one line it is a variable reference, as documented */
+        setenv("SUPERVISORD_TEST_DIR", "/run/test", 1);
+        struct config *c = load_ok("socket = \"${SUPERVISORD_TEST_DIR}/x.sock\"\nservice web { command = \"x\" }\n");
+        ck_assert_str_eq(c->socket, "/run/test/x.sock");
+        config_free(c);
+}
+END_TEST
+
+/* Whatever is wrong with a file, the message names a line. */
+START_TEST(test_error_every_malformed_file_has_a_line) {
+        static const char *const inputs[] = {
+                "${HOMEsocket = /run/x.sock\n}\n",
+                "socket = ${HOME\n",
+                "service a { command = \"x\" } }\n",
+                "service a command = \"x\" }\n",
+                "service { command = \"x\" }\n",
+                "= x\n",
+                "socket =\n",
+                "service a { environment = \"A=1\", \"B=2\"\ncommand=\"x\" }\n",
+                "service a { command = { \"x\" }}\n",
+                "service a { command = \"x\"\n",
+                "service \"a\n",
+                "socket = \"a\" \"b\"\n",
+                "socket = /a,\n",
+                "service a { command = \"\\777\" }\n",
+                "service a { command = \"\\8\" }\n",
+                "service a ( command = \"x\" )\n",
+                "service a { command = \"x\" ( }\n",
+                "socket = )\n",
+                "+= x\n",
+                "service a { after += }\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(inputs); i++) {
+                char error[1024];
+                struct config *c = NULL;
+                write_file(conf_path, inputs[i], strlen(inputs[i]));
+                int r = config_load(conf_path, &c, error, sizeof error);
+                ck_assert_msg(r == -EINVAL, "accepted (%d):\n%s", r, inputs[i]);
+                size_t n = strlen(conf_path);
+                ck_assert_msg(strncmp(error, conf_path, n) == 0 && error[n] == ':' && error[n + 1] >= '1'
+                                      && error[n + 1] <= '9',
+                              "no line in \"%s\" for:\n%s", error, inputs[i]);
+        }
+}
+END_TEST
+
+/* ---- include-dir ---- */
+
+static void write_in_test_dir(const char *name, const char *text) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", test_dir, name);
+        write_file(path, text, strlen(text));
+}
+
+static void make_test_subdir(const char *name, mode_t mode) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", test_dir, name);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+/* Load conf_path as it is; expect exactly EXPECTED, in which every %s is test_dir. */
+static void assert_error_is(int expected_r, const char *expected_format) {
+        char error[1024], expected[1024];
+        struct config *c = NULL;
+        int r = config_load(conf_path, &c, error, sizeof error);
+        if (r == 0)
+                config_free(c);
+        size_t n = 0;
+        for (const char *p = expected_format; *p && n < sizeof expected - 1; p++) {
+                if (p[0] == '%' && p[1] == 's') {
+                        n += (size_t)snprintf(expected + n, sizeof expected - n, "%s", test_dir);
+                        p++;
+                } else
+                        expected[n++] = *p;
+        }
+        expected[n < sizeof expected ? n : sizeof expected - 1] = '\0';
+        ck_assert_msg(r == expected_r, "config_load = %d (%s), expected %d", r, error, expected_r);
+        ck_assert_msg(strcmp(error, expected) == 0, "got      \"%s\"\nexpected \"%s\"", error, expected);
+}
+
+START_TEST(test_include_dir) {
+        make_test_subdir("conf.d", 0755);
+        write_in_test_dir("conf.d/b.conf", "# b\nservice b {\n    command = \"sleep 2\"\n}\n");
+        write_in_test_dir("conf.d/a.conf", "service a {\n    command = \"sleep 1\"\n    after = b\n}\n"
+                                           "service a2 {\n    command = \"x\"\n}\n");
+        write_in_test_dir("conf.d/.hidden.conf", "service hidden { command = \"x\" }\n");
+        write_in_test_dir("conf.d/notes.txt", "not a config\n");
+        write_in_test_dir("conf.d/old.conf.bak", "service old { command = \"x\" }\n");
+        make_test_subdir("conf.d/sub.conf", 0755);  /* a directory is no file to read */
+        struct config *c = load_ok("include-dir = conf.d\nservice main {\n    command = \"x\"\n}\n");
+        char path[256];
+        snprintf(path, sizeof path, "%s/conf.d", test_dir);
+        ck_assert_str_eq(c->include_dir, path);
+        ck_assert_uint_eq(c->n_services, 4);
+        ck_assert_str_eq(c->services[0]->name, "main");
+        ck_assert_str_eq(c->services[0]->file, conf_path);
+        ck_assert_str_eq(c->services[1]->name, "a");  /* files in name order */
+        ck_assert_str_eq(c->services[2]->name, "a2");
+        ck_assert_str_eq(c->services[3]->name, "b");
+        snprintf(path, sizeof path, "%s/conf.d/b.conf", test_dir);
+        ck_assert_str_eq(c->services[3]->file, path);
+        ck_assert_int_eq(c->services[3]->line, 2);
+        ck_assert_str_eq(c->services[1]->after[0], "b");
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_include_dir_absolute_and_empty) {
+        make_test_subdir("empty", 0700);
+        char text[256];
+        snprintf(text, sizeof text, "include-dir = \"%s/empty\"\n", test_dir);
+        struct config *c = load_ok(text);
+        ck_assert_uint_eq(c->n_services, 0);
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_include_dir_errors) {
+        make_test_subdir("conf.d", 0755);
+        write_file(conf_path, "include-dir = conf.d\nservice web {\n    command = \"x\"\n}\n", 54);
+        write_in_test_dir("conf.d/a.conf", "service a {\n    command = \"x\"\n    bogus = 1\n}\n");
+        assert_error_is(-EINVAL, "%s/conf.d/a.conf:3: no such option 'bogus'");
+        write_in_test_dir("conf.d/a.conf", "service a {\n    command = \"x\"\n\n    restart = sometimes\n}\n");
+        assert_error_is(-EINVAL, "%s/conf.d/a.conf:4: restart: 'sometimes' is not one of always, on-failure, never");
+        write_in_test_dir("conf.d/a.conf", "socket = /run/x.sock\n");
+        assert_error_is(-EINVAL,
+                        "%s/conf.d/a.conf:1: no such option 'socket' (an included file holds only service sections)");
+        write_in_test_dir("conf.d/a.conf", "# again\n\nservice web {\n    command = \"y\"\n}\n");
+        assert_error_is(-EINVAL, "%s/conf.d/a.conf:3: service 'web' is defined twice (first at %s/supervisord.conf:2)");
+        write_in_test_dir("conf.d/a.conf", "service a {\n    command = \"x\"\n    after = nosuch\n}\n");
+        assert_error_is(-EINVAL, "%s/conf.d/a.conf:3: after: no service named 'nosuch'");
+        write_in_test_dir("conf.d/a.conf", "service a {\n    command = \"x\n}\n");
+        assert_error_is(-EINVAL, "%s/conf.d/a.conf:2: missing the closing \" of the string begun on this line (it "
+                                 "runs to the end of the file)");
+        write_file(conf_path, "\ninclude-dir = nope\n", 20);
+        assert_error_is(-EINVAL, "%s/supervisord.conf:2: include-dir: %s/nope: No such file or directory");
+}
+END_TEST
+
+/* ---- who may write the configuration (issue 16) ---- */
+
+START_TEST(test_refuse_file_others_can_write) {
+        write_file(conf_path, "service web { command = \"x\" }\n", 30);
+        ck_assert_int_eq(chmod(conf_path, 0666), 0);
+        assert_error_is(-EPERM, "%s/supervisord.conf: writable by every user (mode 0666): refused, since whoever can "
+                                "write the file can run commands as supervisord (chown root and chmod go-w it)");
+        ck_assert_int_eq(chmod(conf_path, 0620), 0);
+        assert_error_is(-EPERM, "%s/supervisord.conf: writable by its group (mode 0620): refused, since whoever can "
+                                "write the file can run commands as supervisord (chown root and chmod go-w it)");
+        /* supervisorctl, which runs nothing from it, still finds the socket in it */
+        char error[1024], *socket = NULL;
+        write_file(conf_path, "socket = /run/x.sock\n", 21);
+        ck_assert_int_eq(config_peek_socket(conf_path, &socket, error, sizeof error), 1);
+        ck_assert_str_eq(socket, "/run/x.sock");
+        free(socket);
+        struct config *c = NULL;
+        ck_assert_int_eq(chmod(conf_path, 0600), 0);
+        ck_assert_int_eq(config_load(conf_path, &c, error, sizeof error), 0);
+        config_free(c);
+}
+END_TEST
+
+START_TEST(test_refuse_file_of_another_user) {
+        if (geteuid() != 0)
+                return;  /* only root can give a file away */
+        struct passwd *nobody = getpwnam("nobody");
+        ck_assert_ptr_nonnull(nobody);
+        write_file(conf_path, "service web { command = \"x\" }\n", 30);
+        ck_assert_int_eq(chown(conf_path, nobody->pw_uid, 0), 0);
+        char expected[512];
+        snprintf(expected, sizeof expected,
+                 "%%s/supervisord.conf: owned by nobody (uid %u), not by root or supervisord's own user: refused, "
+                 "since whoever can write the file can run commands as supervisord (chown root and chmod go-w it)",
+                 (unsigned)nobody->pw_uid);
+        assert_error_is(-EPERM, expected);
+}
+END_TEST
+
+START_TEST(test_refuse_directory_others_can_write) {
+        write_file(conf_path, "service web { command = \"x\" }\n", 30);
+        ck_assert_int_eq(chmod(test_dir, 0777), 0);
+        assert_error_is(-EPERM, "%s/supervisord.conf: its directory %s is writable by every user (mode 0777): "
+                                "refused, since whoever can write there can replace the file (chown root and chmod "
+                                "go-w the directory)");
+        /* with the sticky bit (as /tmp) others cannot replace what is not theirs */
+        ck_assert_int_eq(chmod(test_dir, 01777), 0);
+        char error[1024];
+        struct config *c = NULL;
+        ck_assert_msg(config_load(conf_path, &c, error, sizeof error) == 0, "%s", error);
+        config_free(c);
+        ck_assert_int_eq(chmod(test_dir, 0700), 0);
+}
+END_TEST
+
+START_TEST(test_refuse_include_others_can_write) {
+        make_test_subdir("conf.d", 01777);  /* sticky or not, anyone could add a file */
+        write_file(conf_path, "include-dir = conf.d\n", 21);
+        assert_error_is(-EPERM, "%s/conf.d: writable by every user (mode 1777): refused, since whoever can write the "
+                                "include-dir can run commands as supervisord (chown root and chmod go-w it)");
+        char path[256];
+        snprintf(path, sizeof path, "%s/conf.d", test_dir);
+        ck_assert_int_eq(chmod(path, 0755), 0);
+        write_in_test_dir("conf.d/a.conf", "service a { command = \"x\" }\n");
+        snprintf(path, sizeof path, "%s/conf.d/a.conf", test_dir);
+        ck_assert_int_eq(chmod(path, 0646), 0);
+        assert_error_is(-EPERM, "%s/conf.d/a.conf: writable by every user (mode 0646): refused, since whoever can "
+                                "write the file can run commands as supervisord (chown root and chmod go-w it)");
+}
+END_TEST
+
 /* ---- service_config_is_success ---- */
 
 START_TEST(test_is_success) {
@@ -948,6 +1290,34 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_error_missing_file);
         tcase_add_test(tc, test_error_nul_byte);
         tcase_add_test(tc, test_error_is_directory);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("messages");
+        tcase_add_checked_fixture(tc, dir_setup, tree_teardown);
+        tcase_add_test(tc, test_error_missing_closing_quote);
+        tcase_add_test(tc, test_error_unterminated_string);
+        tcase_add_test(tc, test_multiline_string_accepted);
+        tcase_add_test(tc, test_error_section_left_open);
+        tcase_add_test(tc, test_error_unquoted_command);
+        tcase_add_test(tc, test_error_supervisord_key_names);
+        tcase_add_test(tc, test_warning_comma_environment);
+        tcase_add_test(tc, test_error_variable_across_lines);
+        tcase_add_test(tc, test_error_every_malformed_file_has_a_line);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("include");
+        tcase_add_checked_fixture(tc, dir_setup, tree_teardown);
+        tcase_add_test(tc, test_include_dir);
+        tcase_add_test(tc, test_include_dir_absolute_and_empty);
+        tcase_add_test(tc, test_include_dir_errors);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("trust");
+        tcase_add_checked_fixture(tc, dir_setup, tree_teardown);
+        tcase_add_test(tc, test_refuse_file_others_can_write);
+        tcase_add_test(tc, test_refuse_file_of_another_user);
+        tcase_add_test(tc, test_refuse_directory_others_can_write);
+        tcase_add_test(tc, test_refuse_include_others_can_write);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("helpers");

@@ -210,6 +210,18 @@ class Examples(unittest.TestCase):
         self.assertFalse(os.path.exists(self.sock), "the daemon is still there after kill -TERM")
 
     def test_supervisord_conf_5(self):
+        # `supervisord -t` looks for the programs and directories the example names: they
+        # are made here, reachable by the example's users.
+        os.chmod(self.dir, 0o755)
+        for theirs in ("/usr/local/bin", "/var/www"):
+            ours = self.dir + theirs
+            os.makedirs(ours)
+            self.paths.append((theirs, ours))
+        for program in ("webapp", "worker", "backup", "api-server", "db", "indexer"):
+            path = os.path.join(self.dir + "/usr/local/bin", program)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\nexec sleep 1000\n")
+            os.chmod(path, 0o755)
         self.assertGreater(self.run_page("supervisord.conf.5"), 2)
 
 

@@ -1,10 +1,12 @@
 /* test_reload.c — reload through supervisorctl and SIGHUP: only the difference is
  * applied (added, changed, removed), untouched services keep their pid, an invalid
- * config changes nothing, and settings bound at start-up are reported, not applied. */
+ * config changes nothing, settings bound at start-up are reported, not applied, and the
+ * files of include-dir are read again. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -129,6 +131,72 @@ START_TEST(test_reload_startup_settings_and_json) {
 }
 END_TEST
 
+
+/* Write TEXT into the daemon's directory as NAME. */
+static void write_in_dir(struct daemon *d, const char *name, const char *text) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", d->dir, name);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(text, f);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* include-dir (relative to the file, not to the daemon's working directory): a reload sees
+ * files added, changed and removed, and names an included file in its message. */
+static void check_include_dir_reload(bool by_signal) {
+        struct daemon d;
+        char out[8192], cmd[256], path[512], expect[1024];
+        daemon_init(&d);
+        snprintf(path, sizeof path, "%s/conf.d", d.dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        write_in_dir(&d, "conf.d/a.conf", "service a { command = \"sleep 71\"\n start-secs = 0.1\n}\n");
+        write_in_dir(&d, "conf.d/b.conf", "service b { command = \"sleep 72\"\n start-secs = 0.1\n}\n");
+        write_in_dir(&d, "conf.d/b.conf.disabled", "service off { command = \"sleep 79\" }\n");
+        daemon_write_config(&d, "include-dir = conf.d\nservice main { command = \"sleep 70\"\n start-secs = 0.1\n}\n");
+        ck_assert_int_ne(strcmp(getcwd(cmd, sizeof cmd), d.dir), 0);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "a", "RUNNING", 5000));
+        ck_assert(wait_for_state(&d, "b", "RUNNING", 5000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status off"), 4);
+        pid_t main_pid = service_pid_of(&d, "main"), a = service_pid_of(&d, "a"), b = service_pid_of(&d, "b");
+
+        write_in_dir(&d, "conf.d/a.conf", "service a { command = \"sleep 73\"\n start-secs = 0.1\n}\n");
+        write_in_dir(&d, "conf.d/c.conf", "service c { command = \"sleep 74\"\n start-secs = 0.1\n}\n");
+        snprintf(path, sizeof path, "%s/conf.d/b.conf", d.dir);
+        ck_assert_int_eq(unlink(path), 0);
+        if (by_signal) {
+                ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        } else {
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+                ck_assert_str_eq(out, "added: c\nchanged: a\nremoved: b\n");
+        }
+        ck_assert(wait_for_state(&d, "c", "RUNNING", 5000));
+        ck_assert(WAIT_UNTIL(!process_exists(b), 5000));
+        ck_assert(WAIT_UNTIL(service_pid_of(&d, "a") != a && service_pid_of(&d, "a") > 0, 5000));
+        ck_assert(wait_for_state(&d, "a", "RUNNING", 5000));
+        ck_assert_str_eq(cmdline_of(service_pid_of(&d, "a"), cmd, sizeof cmd), "sleep 73");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status b"), 4);
+        ck_assert_int_eq(service_pid_of(&d, "main"), main_pid);
+
+        /* a mistake in an included file: that file and its line, and nothing changes */
+        write_in_dir(&d, "conf.d/d.conf", "service d {\n command = \"sleep 75\"\n autorestart = true\n}\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        snprintf(expect, sizeof expect,
+                 "supervisorctl: %s/conf.d/d.conf:3: no such option 'autorestart' (supervisord's autorestart is "
+                 "restart here: always, on-failure or never)\n",
+                 d.dir);
+        ck_assert_str_eq(out, expect);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status d"), 4);
+        daemon_cleanup(&d);
+}
+
+START_TEST(test_include_dir_reload_by_ctl) { check_include_dir_reload(false); }
+END_TEST
+
+START_TEST(test_include_dir_reload_by_sighup) { check_include_dir_reload(true); }
+END_TEST
+
 static Suite *reload_suite(void) {
         Suite *s = suite_create("reload");
         TCase *tc = tcase_create("reload");
@@ -137,6 +205,8 @@ static Suite *reload_suite(void) {
         tcase_add_test(tc, test_reload_by_sighup);
         tcase_add_test(tc, test_reload_invalid_changes_nothing);
         tcase_add_test(tc, test_reload_startup_settings_and_json);
+        tcase_add_test(tc, test_include_dir_reload_by_ctl);
+        tcase_add_test(tc, test_include_dir_reload_by_sighup);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -2,6 +2,7 @@
  * restart policies, backoff timing, FATAL after start-retries, stop-timeout and SIGKILL,
  * and the process group on stop and on crash. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +320,93 @@ START_TEST(test_stop_during_backoff_and_autostart_false) {
 }
 END_TEST
 
+
+/* How many times the daemon's log says it spawned NAME. */
+static int count_spawns(struct daemon *d, const char *name) {
+        static char log[1 << 18];
+        char needle[128];
+        int n = 0;
+        snprintf(needle, sizeof needle, "%s: spawned pid", name);
+        if (read_text_file(d->log, log, sizeof log) < 0)
+                return -1;
+        for (const char *p = strstr(log, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+/* A spawn failure that no retry can pass goes to FATAL at once, with its reason, however
+ * many start-retries are allowed; with start-secs = 0 (RUNNING before exec) too. */
+START_TEST(test_exec_failure_fatal_at_once) {
+        struct daemon d;
+        char out[4096], path[256];
+        daemon_init(&d);
+        snprintf(path, sizeof path, "%s/not-executable", d.dir);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("#!/bin/sh\nsleep 60\n", f);
+        ck_assert_int_eq(fclose(f), 0);
+        ck_assert_int_eq(chmod(path, 0644), 0);
+        daemon_write_config(&d,
+                "service missing { command = /nonexistent/binary\n start-retries = 1000\n restart-delay = 0.05\n}\n"
+                "service noexec { command = %s\n start-retries = 1000\n restart-delay = 0.05\n}\n"
+                "service quick { command = /nonexistent/quick\n start-secs = 0\n restart = always\n"
+                " restart-delay = 0.05\n}\n",
+                path);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "missing", "FATAL", 10000));
+        ck_assert(wait_for_state(&d, "noexec", "FATAL", 10000));
+        ck_assert(wait_for_state(&d, "quick", "FATAL", 10000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 3);
+        ck_assert_msg(strstr(out, "exec /nonexistent/binary: No such file or directory; not retried, since a retry "
+                                  "cannot change it"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "Permission denied; not retried"), "%s", out);
+        ck_assert_msg(strstr(out, "exec /nonexistent/quick: No such file or directory; not retried"), "%s", out);
+        ck_assert_int_eq(count_spawns(&d, "missing"), 1);
+        ck_assert_int_eq(count_spawns(&d, "noexec"), 1);
+        ck_assert_int_eq(count_spawns(&d, "quick"), 1);
+        /* an explicit start tries once more, and says why it failed */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 1);
+        ck_assert_msg(strstr(out, "missing: ERROR (") && strstr(out, "No such file or directory"), "%s", out);
+        ck_assert_int_eq(count_spawns(&d, "missing"), 2);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* Under a daemon that is not root, a service of another user (root included) cannot be
+ * started by any retry. */
+START_TEST(test_user_switch_refused_fatal_at_once) {
+        struct daemon d;
+        char out[4096];
+        struct passwd *nobody = getpwnam("nobody");
+        if (geteuid() != 0 || !nobody)
+                return;  /* the test runs the daemon as nobody */
+        daemon_init(&d);
+        ck_assert_int_eq(chown(d.dir, nobody->pw_uid, nobody->pw_gid), 0);
+        daemon_write_config(&d,
+                "service asroot { command = \"sleep 60\"\n user = root\n start-retries = 1000\n"
+                " restart-delay = 0.05\n}\n"
+                "service mine { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
+        const char *outer = getenv("SUPERVISORD_WRAPPER");
+        char wrapper[512];
+        snprintf(wrapper, sizeof wrapper, "setpriv --reuid=%u --regid=%u --clear-groups %s", (unsigned)nobody->pw_uid,
+                 (unsigned)nobody->pw_gid, outer ? outer : "");
+        setenv("SUPERVISORD_WRAPPER", wrapper, 1);
+        daemon_start(&d);
+        if (outer)
+                setenv("SUPERVISORD_WRAPPER", outer, 1);
+        else
+                unsetenv("SUPERVISORD_WRAPPER");
+        ck_assert(wait_for_state(&d, "asroot", "FATAL", 10000));
+        ck_assert(wait_for_state(&d, "mine", "RUNNING", 10000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status asroot"), 3);
+        ck_assert_msg(strstr(out, "cannot change user or group: supervisord is not running as root; not retried"), "%s",
+                      out);
+        ck_assert_int_eq(count_spawns(&d, "asroot"), 1);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *supervision_suite(void) {
         Suite *s = suite_create("supervision");
         TCase *tc = tcase_create("supervision");
@@ -331,6 +419,8 @@ static Suite *supervision_suite(void) {
         tcase_add_test(tc, test_stop_kills_group);
         tcase_add_test(tc, test_crash_kills_leftovers);
         tcase_add_test(tc, test_exec_failure_reported);
+        tcase_add_test(tc, test_exec_failure_fatal_at_once);
+        tcase_add_test(tc, test_user_switch_refused_fatal_at_once);
         tcase_add_test(tc, test_stop_during_backoff_and_autostart_false);
         tcase_add_test(tc, test_stop_reaches_a_main_process_outside_its_group);
         suite_add_tcase(s, tc);

@@ -4,7 +4,8 @@
  * config_load() takes a path, so the input goes into a memfd and is loaded through
  * /proc/self/fd/N: nothing is written to the file system and nothing is left behind.
  * config_peek_socket() (supervisorctl's look at `socket` alone) reads the same input.
- * Checked besides memory errors and leaks: a rejected config has a "FILE..." message; an
+ * Checked besides memory errors and leaks: a rejected config has a "FILE..." message (a
+ * malformed one "FILE:LINE: ..."); an
  * accepted one holds only values the rest of supervisord may rely on without checking
  * again, and its service definitions outlive the config by reference as a reload needs. */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -21,6 +23,11 @@ static int write_input(const uint8_t *data, size_t size) {
         int fd = memfd_create("fuzz-config", MFD_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        /* A memfd is made writable by everyone, which the loader refuses. */
+        if (fchmod(fd, 0600) < 0) {
+                close(fd);
+                return -errno;
+        }
         for (size_t done = 0; done < size;) {
                 ssize_t n = write(fd, data + done, size - done);
                 if (n < 0 && errno == EINTR)
@@ -91,6 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0) {
                 FUZZ_ASSERT(!config);
                 FUZZ_ASSERT(strncmp(error, path, strlen(path)) == 0);
+                /* A malformed file gets the line of its problem, always. */
+                if (r == -EINVAL) {
+                        const char *p = error + strlen(path);
+                        FUZZ_ASSERT(p[0] == ':' && p[1] >= '1' && p[1] <= '9');
+                        for (p++; *p >= '0' && *p <= '9'; p++)
+                                ;
+                        FUZZ_ASSERT(p[0] == ':' && p[1] == ' ');
+                }
                 return 0;
         }
         FUZZ_ASSERT(r == 0 && config);
