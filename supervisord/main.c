@@ -18,6 +18,7 @@
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
+#include "cgroup.h"
 #include "leftovers.h"
 #include "log.h"
 #include "logfile.h"
@@ -330,7 +331,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         /* spawn_init after the signals (it notes their dispositions) and before the
          * services open their descriptors (its slots sit below them). */
-        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event)) < 0
+        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event, config->pidfile)) < 0
             || (r = services_create(event, config)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
@@ -346,10 +347,13 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
          * the same services again. */
         char record[PATH_MAX];
         snprintf(record, sizeof record, "%s.groups", config->pidfile);
-        if ((r = leftovers_open(event, record)) < 0) {
+        if ((r = leftovers_open(event, record, config->pidfile)) < 0) {
                 snprintf(error, sizeof error, "%.900s: %s", record, strerror(-r));
                 goto fail;
         }
+        /* The mode is decided once: a reload keeps it. */
+        if (cgroup_setup(config->cgroup_mode, config->cgroup_path, error, sizeof error) < 0)
+                goto fail;
         control_allow_group(config->has_socket_group, config->socket_gid);
         static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
         r = control_start(event, listen_fd, &handlers);
@@ -384,6 +388,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         logs_free_all();  /* the captures the services released: drained, then freed */
         systemd_stop();
         leftovers_close();
+        cgroup_free();
         pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
         return r < 0 ? 1 : 0;
@@ -401,6 +406,7 @@ fail:
         logs_free_all();
         systemd_stop();
         leftovers_close();
+        cgroup_free();
         if (pidfile_fd >= 0)
                 pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);

@@ -202,7 +202,8 @@ static int copy_data(FILE *in, const char *size_text) {
 }
 
 static void print_status(char **f, unsigned n, struct outcome *o) {
-        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec] */
+        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec
+         * [memory_bytes cpu_usec]] */
         if (n < 8)
                 return;
         const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
@@ -210,6 +211,9 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
         /* An older supervisord sends no heartbeat field: same as none measured. */
         bool has_rtt = n >= 9 && f[8][0] >= '0' && f[8][0] <= '9';
         double rtt_ms = has_rtt ? (double)strtoull(f[8], NULL, 10) / 1000.0 : 0;
+        /* Only in the cgroup mode, and from a supervisord that sends them. */
+        const char *memory = n >= 11 && f[9][0] >= '0' && f[9][0] <= '9' ? f[9] : NULL;
+        const char *cpu = n >= 11 && f[10][0] >= '0' && f[10][0] <= '9' ? f[10] : NULL;
         if (strcmp(state, "RUNNING") != 0)
                 o->any_not_running = true;
         if (json) {
@@ -234,6 +238,7 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                         printf("%.3f", rtt_ms);
                 else
                         fputs("null", stdout);
+                printf(",\"memory_bytes\":%s,\"cpu_usec\":%s", memory ? memory : "null", cpu ? cpu : "null");
                 putchar('}');
                 o->records++;
                 return;
