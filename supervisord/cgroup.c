@@ -48,7 +48,7 @@ static ssize_t read_at(int dir_fd, const char *path, char *buf, size_t size) {
         if (fd < 0)
                 return -errno;
         size_t len = 0;
-        ssize_t n;
+        ssize_t n = 0;
         while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
                 len += (size_t)n;
         int saved = errno;

@@ -157,6 +157,59 @@ START_TEST(test_sigkill_rounds_process_groups) {
 }
 END_TEST
 
+/* The pid in PIDFILE runs exactly CMDLINE. */
+static bool pidfile_names(const char *pidfile, const char *cmdline) {
+        char buf[64], path[64], text[256];
+        if (read_text_file(pidfile, buf, sizeof buf) <= 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%d/cmdline", atoi(buf));
+        ssize_t n = read_text_file(path, text, sizeof text);
+        for (ssize_t i = 0; i + 1 < n; i++)
+                if (text[i] == '\0')
+                        text[i] = ' ';
+        return n > 0 && strcmp(text, cmdline) == 0;
+}
+
+/* A forking daemon that writes its pidfile only after its launcher has exited is known
+ * to supervisord, until start-secs, only as a stray of the service: SIGKILLed in that
+ * window, ten times, supervisord still leaves none of them behind. */
+START_TEST(test_sigkill_while_a_forking_daemon_starts) {
+        struct daemon d;
+        char pidfile[256], daemon_cmdline[64];
+        harness_adopt_orphans();
+        daemon_init(&d);
+        snprintf(pidfile, sizeof pidfile, "%s/late.pid", d.dir);
+        snprintf(daemon_cmdline, sizeof daemon_cmdline, "sleep 3890.%06d", (int)getpid() % 1000000);
+        daemon_write_config(&d,
+                "cgroup = off\n"
+                "service late { type = forking\n pidfile = %s\n start-secs = 60\n"
+                "  command = \"/bin/sh -c 'setsid /bin/sh -c \\\"sleep 0.3; echo \\\\$\\\\$ > %s; exec %s\\\""
+                " < /dev/null & exit 0'\"\n"
+                "}\n",
+                pidfile, pidfile, daemon_cmdline);
+        for (int round = 1; round <= ROUNDS; round++) {
+                unlink(pidfile);
+                daemon_start(&d);
+                /* The new daemon has written its pidfile, and is the only one. */
+                bool one = WAIT_UNTIL(pidfile_names(pidfile, daemon_cmdline) && count_processes(daemon_cmdline) == 1,
+                                      10000);
+                ck_assert_msg(one, "round %d: %d daemons", round, count_processes(daemon_cmdline));
+                char state[32];
+                ck_assert_str_eq(service_state_of(&d, "late", state, sizeof state), "STARTING");
+                kill9_daemon(&d);
+        }
+        unlink(pidfile);
+        daemon_start(&d);
+        ck_assert_msg(WAIT_UNTIL(pidfile_names(pidfile, daemon_cmdline) && count_processes(daemon_cmdline) == 1, 10000),
+                      "%d daemons after %d rounds", count_processes(daemon_cmdline), ROUNDS);
+        printf("forking daemons SIGKILLed while starting: %d rounds, %d survivors\n", ROUNDS,
+               count_processes(daemon_cmdline) - 1);
+        ck_assert_int_eq(daemon_stop(&d, 15000), 0);
+        ck_assert(WAIT_UNTIL(count_processes(daemon_cmdline) == 0, 5000));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* ---- cgroup v2 ---- */
 
 static pid_t runner;  /* the test program, which forks each test: names the subtrees */
@@ -376,6 +429,7 @@ static Suite *cgroup_suite(void) {
         tcase_set_timeout(tc, 240);
         tcase_add_unchecked_fixture(tc, NULL, remove_subtrees);
         tcase_add_test(tc, test_sigkill_rounds_process_groups);
+        tcase_add_test(tc, test_sigkill_while_a_forking_daemon_starts);
         tcase_add_test(tc, test_sigkill_rounds_cgroup);
         tcase_add_test(tc, test_auto_uses_a_delegated_cgroup);
         suite_add_tcase(s, tc);
