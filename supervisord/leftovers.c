@@ -23,7 +23,10 @@
  * found by one walk over /proc, which matches each process's pid, group and session
  * against the record, and its environment against our SUPERVISOR_PIDFILE.  The walk is
  * made only when the record exists, that is after a crash, and again until it finds
- * nothing more (a process forked while we walked). */
+ * nothing more (a process forked while we walked).  The record's first line, "= START",
+ * is the start time of the supervisord that wrote it: a process older than that is no
+ * service of it, and its environment is not read (reading every process's costs about
+ * 0.2 ms each on a loaded machine of 2,600). */
 #include "leftovers.h"
 
 #include <dirent.h>
@@ -54,6 +57,7 @@ static int record_fd = -1;            /* owned: the record, O_APPEND */
 static size_t record_lines;           /* in the record now */
 static sd_event_source *compact_source;  /* owned: deferred rewrite */
 static struct entry *table;           /* owned: open addressing, capacity a power of two */
+static unsigned long long own_start;  /* our start time: the record's first line */
 static size_t table_capacity, table_used, table_deleted;
 #define DELETED ((pid_t)-1)           /* a slot whose entry went: probing goes on past it */
 
@@ -182,11 +186,14 @@ static int compare_lines(const void *a, const void *b) {
 }
 
 /* Everything PATH leaves live, sorted by kind and id, into *ret (owned by the caller).
- * *ret_found: the file exists. */
-static int read_record(const char *path, struct line **ret, size_t *ret_n, bool *ret_found) {
+ * *ret_found: the file exists; *ret_since: the start time of the supervisord that wrote
+ * it, 0 if it did not say. */
+static int read_record(const char *path, struct line **ret, size_t *ret_n, bool *ret_found,
+                       unsigned long long *ret_since) {
         *ret = NULL;
         *ret_n = 0;
         *ret_found = false;
+        *ret_since = 0;
         FILE *f = fopen(path, "re");
         if (!f)
                 return errno == ENOENT ? 0 : -errno;
@@ -202,6 +209,11 @@ static int read_record(const char *path, struct line **ret, size_t *ret_n, bool 
                 const char *p = text;
                 if (!strchr(text, '\n'))
                         continue;  /* torn, or too long to be ours */
+                if (*p == '=') {
+                        if (sscanf(p + 1, "%llu", &start) == 1)
+                                *ret_since = start;
+                        continue;
+                }
                 if (*p == '+' || *p == '-')
                         sign = *p++;
                 if (*p == 's' || *p == 'p')
@@ -282,7 +294,7 @@ static bool carries_marker(pid_t pid, const char *marker) {
 
 /* One walk over /proc: SIGKILL to each process the record or the marker names.  Returns
  * how many were killed. */
-static int kill_pass(const struct line *lines, size_t n, const char *marker) {
+static int kill_pass(const struct line *lines, size_t n, const char *marker, unsigned long long since) {
         DIR *dir = opendir("/proc");
         if (!dir)
                 return 0;
@@ -305,8 +317,12 @@ static int kill_pass(const struct line *lines, size_t n, const char *marker) {
                 const char *p = strrchr(buf, ')');
                 char state;
                 int ppid, group, session;
-                if (!p || sscanf(p + 2, "%c %d %d %d", &state, &ppid, &group, &session) != 4 || state == 'Z'
-                    || state == 'X')
+                unsigned flags;
+                unsigned long long start;
+                if (!p
+                    || sscanf(p + 2, "%c %d %d %d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                              &state, &ppid, &group, &session, &flags, &start) != 6
+                    || state == 'Z' || state == 'X' || (flags & 0x00200000) /* PF_KTHREAD */)
                         continue;
                 const char *why = NULL;
                 if (recorded(lines, n, LEFTOVER_PROCESS, (pid_t)pid))
@@ -315,7 +331,7 @@ static int kill_pass(const struct line *lines, size_t n, const char *marker) {
                         why = "in a recorded process group";
                 else if (recorded(lines, n, LEFTOVER_SESSION, session) || recorded(lines, n, LEFTOVER_PROCESS, session))
                         why = "in a recorded session";
-                else if (marker && carries_marker((pid_t)pid, marker))
+                else if (marker && start + 1 >= since && carries_marker((pid_t)pid, marker))
                         why = "a service of this supervisord by its environment";
                 if (!why || kill((pid_t)pid, SIGKILL) < 0)
                         continue;
@@ -331,12 +347,13 @@ static int kill_recorded(const char *path, const char *marker) {
         struct line *lines;
         size_t n;
         bool found;
-        int r = read_record(path, &lines, &n, &found);
+        unsigned long long since;
+        int r = read_record(path, &lines, &n, &found, &since);
         if (r < 0)
                 return r;
         int killed = 0;
         /* Without a record the last instance exited cleanly: nothing to look for. */
-        for (int pass = 0, k; found && pass < 16 && (k = kill_pass(lines, n, marker)) > 0; pass++)
+        for (int pass = 0, k; found && pass < 16 && (k = kill_pass(lines, n, marker, since)) > 0; pass++)
                 killed += k;
         free(lines);
         return killed;
@@ -387,7 +404,8 @@ static int compact_record(sd_event_source *source, void *userdata) {
                 log_warning_errno(errno, "cannot write %s", tmp);
                 return 0;
         }
-        size_t lines = 0;
+        fprintf(f, "= %llu\n", own_start);
+        size_t lines = 1;
         for (size_t i = 0; i < table_capacity; i++)
                 if (table[i].id > 0) {
                         char line[64];
@@ -423,7 +441,11 @@ int leftovers_open(sd_event *event, const char *path, const char *marker) {
         record_fd = open_record(path);
         if (record_fd < 0)
                 return record_fd;
+        own_start = process_start_time(getpid());
+        char line[64];
+        int len = snprintf(line, sizeof line, "= %llu\n", own_start);
         record_lines = 0;
+        record_append(line, (size_t)len);
         int r = sd_event_add_defer(event, &compact_source, compact_record, NULL);
         if (r < 0)
                 return r;
