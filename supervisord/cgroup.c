@@ -232,9 +232,13 @@ static bool enable_controllers(void) {
                 available[0] = '\0';
         static const char *const wanted[] = { "memory", "cpu", "pids" };
         for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
-                const char *at = strstr(available, wanted[i]);
+                /* A whole word of the list: "cpu" is not "cpuset". */
                 size_t len = strlen(wanted[i]);
-                if (!at || (at > available && at[-1] != ' ') || (at[len] && at[len] != ' ' && at[len] != '\n'))
+                const char *at = available;
+                while ((at = strstr(at, wanted[i]))
+                       && ((at > available && at[-1] != ' ') || (at[len] && at[len] != ' ' && at[len] != '\n')))
+                        at += len;
+                if (!at)
                         continue;
                 char change[32];
                 snprintf(change, sizeof change, "+%s", wanted[i]);

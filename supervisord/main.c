@@ -124,15 +124,21 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
              "socket-group");
         KEEP(strcmp(next->pidfile, config->pidfile) != 0, "pidfile");
         KEEP(next->log_target != config->log_target, "log-target");
+        KEEP(next->cgroup_mode != config->cgroup_mode
+                     || (next->cgroup_path && strcmp(next->cgroup_path, config->cgroup_path) != 0),
+             "cgroup");
 #undef KEEP
         if (len > 0 && len < notice_size)
                 snprintf(notice + len, notice_size - len, ": changed, takes effect when supervisord restarts");
         /* swap the live values in */
-        char *socket = next->socket, *pidfile = next->pidfile;
+        char *socket = next->socket, *pidfile = next->pidfile, *cgroup_path = next->cgroup_path;
         next->socket = config->socket;
         next->pidfile = config->pidfile;
+        next->cgroup_path = config->cgroup_path;
         config->socket = socket;
         config->pidfile = pidfile;
+        config->cgroup_path = cgroup_path;
+        next->cgroup_mode = config->cgroup_mode;
         next->socket_mode = config->socket_mode;
         next->has_socket_group = config->has_socket_group;
         next->socket_gid = config->socket_gid;
