@@ -333,11 +333,13 @@ static int kill_pass(const struct line *lines, size_t n, const char *marker, uns
                         why = "in a recorded session";
                 else if (marker && start + 1 >= since && carries_marker((pid_t)pid, marker))
                         why = "a service of this supervisord by its environment";
-                if (!why || kill((pid_t)pid, SIGKILL) < 0)
+                if (!why)
                         continue;
+                /* Said first: whoever sees it gone finds why in the log. */
                 log_warning("killing pid %ld (%s, group %d, session %d) left running by a previous supervisord", pid, why,
                             group, session);
-                killed++;
+                if (kill((pid_t)pid, SIGKILL) == 0)
+                        killed++;
         }
         closedir(dir);
         return killed;
