@@ -627,6 +627,7 @@ static cfg_opt_t global_options[] = {
         CFG_STR("log-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("log-target", "auto", CFGF_NONE),
         CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
+        CFG_STR("cgroup", "auto", CFGF_NONE),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
 };
@@ -1357,6 +1358,21 @@ static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config
                 return load_error(ctx, NULL, "log-target",
                                   "log-target: '%s' is not one of auto, stderr, journal, syslog", text);
         c->log_target = (enum log_target)target;
+
+        text = cfg_getstr(cfg, "cgroup");
+        if (strcmp(text, "auto") == 0)
+                c->cgroup_mode = CGROUP_AUTO;
+        else if (strcmp(text, "off") == 0)
+                c->cgroup_mode = CGROUP_OFF;
+        else if (text[0] == '/') {
+                /* Room is left for "/NAME@K.service/cgroup.procs" within PATH_MAX. */
+                if (strlen(text) > 3000)
+                        return load_error(ctx, NULL, "cgroup", "cgroup: path longer than 3000 bytes");
+                c->cgroup_mode = CGROUP_PATH;
+                if (dup_string(text, &c->cgroup_path) < 0)
+                        return -ENOMEM;
+        } else
+                return load_error(ctx, NULL, "cgroup", "cgroup: '%s' is not auto, off or an absolute path", text);
         return 0;
 }
 
@@ -2025,6 +2041,7 @@ void config_free(struct config *c) {
         free(c->log_dir);
         free(c->include_dir);
         strv_free(c->warnings);
+        free(c->cgroup_path);
         free(c);
 }
 

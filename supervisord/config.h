@@ -37,6 +37,13 @@ enum output_target {
         OUTPUT_STDOUT,    /* stderr only: the same destination as stdout */
 };
 
+/* Where the services' cgroups are (cgroup.h). */
+enum cgroup_mode {
+        CGROUP_AUTO,      /* supervisord's own cgroup, when it was delegated to it */
+        CGROUP_OFF,       /* none: process groups only */
+        CGROUP_PATH,      /* cgroup_path, a cgroup v2 directory given to supervisord */
+};
+
 struct resource_limit {
         bool set;
         rlim_t value;  /* RLIM_INFINITY for "infinity" */
@@ -104,6 +111,8 @@ struct config {
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
         int socket_line, pidfile_line, log_dir_line;  /* where written, 0 if not, for `-t` */
         char *include_dir;      /* as resolved (relative to the file), NULL without */
+        enum cgroup_mode cgroup_mode;
+        char *cgroup_path;      /* CGROUP_PATH: the directory; NULL otherwise */
         struct service_config **services;  /* one reference each */
         size_t n_services;
         char **warnings;        /* "FILE:LINE: warning: ..." for what is accepted but likely

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
@@ -405,15 +407,21 @@ static void reply_status_record(struct client *c, struct service *s) {
         const char *text = st.message[0] ? st.message : log_capture_problem(service_log_capture(s));
         protocol_sanitize(message, sizeof message, text[0] ? text : "-");
         /* Fields are only ever added at the end, so older clients keep working. */
-        char heartbeat_rtt[32] = "-";
+        char heartbeat_rtt[32] = "-", memory[32] = "-", cpu[32] = "-";
         if (st.has_heartbeat_rtt)
                 snprintf(heartbeat_rtt, sizeof heartbeat_rtt, "%llu", (unsigned long long)st.heartbeat_rtt);
         char stopped_at[32] = "-";
         if (st.stopped_at > 0)
                 snprintf(stopped_at, sizeof stopped_at, "%lld", (long long)st.stopped_at);
-        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\n", st.name,
+        /* The cgroup mode's figures, of the whole service: its cgroup. */
+        uint64_t value;
+        if (cgroup_enabled() && cgroup_memory(st.name, &value))
+                snprintf(memory, sizeof memory, "%" PRIu64, value);
+        if (cgroup_enabled() && cgroup_cpu_usec(st.name, &value))
+                snprintf(cpu, sizeof cpu, "%" PRIu64, value);
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\t%s\t%s\n", st.name,
                       service_state_to_string(st.state), (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC),
-                      last_exit, st.restarts, message, heartbeat_rtt, stopped_at);
+                      last_exit, st.restarts, message, heartbeat_rtt, stopped_at, memory, cpu);
 }
 
 /* Resolve the request's names (or "all", or nothing for status) into processes; false if

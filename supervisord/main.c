@@ -20,6 +20,7 @@
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
+#include "cgroup.h"
 #include "leftovers.h"
 #include "log.h"
 #include "logfile.h"
@@ -128,15 +129,21 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
              "socket-group");
         KEEP(strcmp(next->pidfile, config->pidfile) != 0, "pidfile");
         KEEP(next->log_target != config->log_target, "log-target");
+        KEEP(next->cgroup_mode != config->cgroup_mode
+                     || (next->cgroup_path && strcmp(next->cgroup_path, config->cgroup_path) != 0),
+             "cgroup");
 #undef KEEP
         if (len > 0 && len < notice_size)
                 snprintf(notice + len, notice_size - len, ": changed, takes effect when supervisord restarts");
         /* swap the live values in */
-        char *socket = next->socket, *pidfile = next->pidfile;
+        char *socket = next->socket, *pidfile = next->pidfile, *cgroup_path = next->cgroup_path;
         next->socket = config->socket;
         next->pidfile = config->pidfile;
+        next->cgroup_path = config->cgroup_path;
         config->socket = socket;
         config->pidfile = pidfile;
+        config->cgroup_path = cgroup_path;
+        next->cgroup_mode = config->cgroup_mode;
         next->socket_mode = config->socket_mode;
         next->has_socket_group = config->has_socket_group;
         next->socket_gid = config->socket_gid;
@@ -389,7 +396,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         /* spawn_init after the signals (it notes their dispositions) and before the
          * services open their descriptors (its slots sit below them). */
-        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event)) < 0
+        if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event, config->pidfile)) < 0
             || (r = services_create(event, config)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
@@ -407,10 +414,13 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
          * the same services again. */
         char record[PATH_MAX];
         snprintf(record, sizeof record, "%s.groups", config->pidfile);
-        if ((r = leftovers_open(event, record)) < 0) {
+        if ((r = leftovers_open(event, record, config->pidfile)) < 0) {
                 snprintf(error, sizeof error, "%.900s: %s", record, strerror(-r));
                 goto fail;
         }
+        /* The mode is decided once: a reload keeps it. */
+        if (cgroup_setup(config->cgroup_mode, config->cgroup_path, error, sizeof error) < 0)
+                goto fail;
         control_allow_group(config->has_socket_group, config->socket_gid);
         static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
         r = control_start(event, listen_fd, &handlers);
@@ -447,6 +457,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         spare_close();
         systemd_stop();
         leftovers_close();
+        cgroup_free();
         pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
         return r < 0 ? 1 : 0;
@@ -465,6 +476,7 @@ fail:
         spare_close();
         systemd_stop();
         leftovers_close();
+        cgroup_free();
         if (pidfile_fd >= 0)
                 pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);

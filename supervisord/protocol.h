@@ -75,7 +75,8 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 /* Record names and the final lines. */
 #define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message
                                    * heartbeat_rtt_usec ("-": none) stopped_at (STOPPED: when,
-                                   * seconds since the epoch; "-": not STOPPED, or never started) */
+                                   * seconds since the epoch; "-": not STOPPED, or never started)
+                                   * memory_bytes cpu_usec (from the cgroup; "-": none) */
 #define RECORD_RESULT  "RESULT"   /* name ok|error message */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */

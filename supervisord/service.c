@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cmdline.h"
 #include "deadlines.h"
 #include "heartbeat.h"
@@ -42,6 +43,8 @@ struct service {
         struct service *next_by_pid;  /* chain in pid_index */
         pid_t group;                  /* process group to signal, 0 when none is left */
         unsigned long long group_start_time;  /* of the group's leader, for the crash record */
+        pid_t daemon_session;         /* type = forking: the daemon's session, recorded when not its group */
+        pid_t daemon_recorded;        /* ... and the daemon itself, when it leads no group */
         pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
         unsigned failures;            /* consecutive failed starts */
@@ -230,16 +233,38 @@ static bool state_is_active(enum service_state state) {
 static void service_set_group_started(struct service *s, pid_t group, unsigned long long start_time) {
         if (s->group != group) {
                 if (s->group > 0)
-                        leftovers_group_removed(s->group);
+                        leftovers_remove(LEFTOVER_GROUP, s->group);
                 if (group > 0)
-                        leftovers_group_added(group, start_time);
+                        leftovers_add(LEFTOVER_GROUP, group, start_time);
                 s->group_start_time = group > 0 ? start_time : 0;
+                /* What was recorded beside the old group goes with it. */
+                if (s->daemon_session > 0)
+                        leftovers_remove(LEFTOVER_SESSION, s->daemon_session);
+                if (s->daemon_recorded > 0)
+                        leftovers_remove(LEFTOVER_PROCESS, s->daemon_recorded);
+                s->daemon_session = s->daemon_recorded = 0;
         }
         s->group = group;
 }
 
 static void service_set_group(struct service *s, pid_t group) {
         service_set_group_started(s, group, s->group != group && group > 0 ? process_start_time(group) : 0);
+}
+
+/* The main pid was found (a forking daemon's pidfile, MAINPID=) and its group recorded:
+ * its session and itself are recorded too when they are not that group, which they are
+ * not for a daemon whose launcher's child called setsid and forked again.  A crash of
+ * ours then takes them along all the same. */
+static void service_record_main(struct service *s) {
+        pid_t session = getsid(s->pid);
+        if (session > 0 && session != s->group && !s->daemon_session) {
+                s->daemon_session = session;
+                leftovers_add(LEFTOVER_SESSION, session, process_start_time(session));
+        }
+        if (s->pid != s->group && !s->daemon_recorded) {
+                s->daemon_recorded = s->pid;
+                leftovers_add(LEFTOVER_PROCESS, s->pid, process_start_time(s->pid));
+        }
 }
 
 static void service_on_timer(struct service *s);
@@ -299,6 +324,7 @@ static void service_failed_start(struct service *s, int wait_status);
 /* ---- liveness: heartbeats (heartbeat.c) and readiness (notify.c) ---- */
 
 static void service_spawn(struct service *s);
+static void strays_record_start(void);
 static bool pid_is_ours(pid_t pid);
 static void service_on_exit(struct service *s, int wait_status);
 
@@ -448,6 +474,7 @@ static void service_on_notify(struct notify *notify, const struct notify_message
                         service_set_pid(s, m->main_pid);
                         pid_t group = getpgid(s->pid);
                         service_set_group(s, group > 0 ? group : s->pid);
+                        service_record_main(s);
                         notify_set_main_pid(notify, s->pid);
                         service_watch_main_pid(s, s->pid);
                 } else
@@ -566,9 +593,17 @@ static void service_fork(struct service *s, struct spawned *out) {
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "heartbeat pipes or notify socket", .error = r };
                 return;
         }
+        if (cgroup_enabled() && (options.cgroup_fd = cgroup_open_procs(s->name)) < 0) {
+                log_capture_spawned(s->log);
+                service_end_liveness(s);
+                *out = (struct spawned){ .error_fd = -1, .failed_step = "its cgroup", .error = options.cgroup_fd };
+                return;
+        }
         /* Not read from /proc/PID/stat: that waits while the child is in exec. */
         out->start_time = start_time_now();
         r = spawn_service(s->config, &options, &out->pid, &out->error_fd);
+        if (options.cgroup_fd >= 0)
+                close(options.cgroup_fd);  /* the child was sent its own */
         log_capture_spawned(s->log);
         service_begin_liveness(s, r < 0 ? 0 : out->pid);
         if (r < 0)
@@ -592,6 +627,7 @@ static void service_spawned(struct service *s, const struct spawned *sp) {
         }
         service_set_pid(s, pid);
         service_set_group_started(s, pid, sp->start_time);
+        strays_record_start();
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
@@ -673,6 +709,13 @@ static void service_kill_group(struct service *s, int sig) {
                             strerror(errno));
 }
 
+/* What is left of a process that died on its own — its group, and in the cgroup mode
+ * everything in its cgroup — is killed, so that restarts never pile up orphans. */
+static void service_kill_leftovers(struct service *s) {
+        service_kill_group(s, SIGKILL);
+        cgroup_signal(s->name, SIGKILL);
+}
+
 static void services_remove(struct service *s);
 
 /* Once a stop is over: a reload may want the service back with a new definition, or gone. */
@@ -728,8 +771,11 @@ static struct service *stray_owner(const char *env, size_t len) {
 }
 
 /* Calls FN for each stray (a child that is no service's main process, but carries a
- * service's name) with the service it belongs to. */
-static void strays_for_each(void (*fn)(struct service *owner, pid_t pid, void *userdata), void *userdata) {
+ * service's name) with the service it belongs to; those recorded already (leftovers.h)
+ * are passed over when SKIP_RECORDED, and every other is recorded: a crash of ours now
+ * leaves it to init, out of reach of everything but the record. */
+static void strays_for_each_of(void (*fn)(struct service *owner, pid_t pid, void *userdata), void *userdata,
+                               bool skip_recorded) {
         /* Bounded looks, not reentrant, nor need they be: 12 bytes a child is room for
          * ten thousand, read in as few passes of the kernel's list as it allows. */
         static char children[128 * 1024], env[128 * 1024];
@@ -749,6 +795,9 @@ static void strays_for_each(void (*fn)(struct service *owner, pid_t pid, void *u
                         break;
                 if (child <= 0 || services_find_by_pid((pid_t)child))
                         continue;  /* a main process, ours or another service's */
+                bool known = leftovers_has(LEFTOVER_PROCESS, (pid_t)child);
+                if (known && skip_recorded)
+                        continue;
                 char environ_path[64];
                 snprintf(environ_path, sizeof environ_path, "/proc/%ld/environ", child);
                 int env_fd = open(environ_path, O_RDONLY | O_CLOEXEC);
@@ -760,9 +809,47 @@ static void strays_for_each(void (*fn)(struct service *owner, pid_t pid, void *u
                         continue;
                 env[n] = '\0';
                 struct service *owner = stray_owner(env, (size_t)n);
-                if (owner)
+                if (!owner)
+                        continue;
+                if (!known)
+                        leftovers_add(LEFTOVER_PROCESS, (pid_t)child, process_start_time((pid_t)child));
+                if (fn)
                         fn(owner, (pid_t)child, userdata);
         }
+}
+
+static void strays_for_each(void (*fn)(struct service *owner, pid_t pid, void *userdata), void *userdata) {
+        strays_for_each_of(fn, userdata, false);
+}
+
+/* In the process-group mode, strays are looked for this often just to record them:
+ * nothing tells us when one is re-parented to us. */
+#define STRAYS_RECORD_INTERVAL USEC_PER_SEC
+static sd_event_source *strays_record_timer;  /* owned */
+
+static void service_record_strays(struct service *s) {
+        (void)s;  /* every service's: it is one look at our children */
+        strays_for_each_of(NULL, NULL, true);
+}
+
+static int on_strays_record_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)usec;
+        (void)userdata;
+        strays_for_each_of(NULL, NULL, true);
+        if (sd_event_source_set_time_relative(source, STRAYS_RECORD_INTERVAL) < 0
+            || sd_event_source_set_enabled(source, SD_EVENT_ONESHOT) < 0)
+                log_warning("cannot look for strays to record any more");
+        return 0;
+}
+
+/* From the first spawn on (the mode is known by then). */
+static void strays_record_start(void) {
+        if (strays_record_timer || cgroup_enabled())
+                return;
+        int r = sd_event_add_time_relative(service_event, &strays_record_timer, CLOCK_MONOTONIC, STRAYS_RECORD_INTERVAL,
+                                           100 * USEC_PER_MSEC, on_strays_record_timer, NULL);
+        if (r < 0)
+                log_warning("cannot schedule the look for strays to record, a crash may leave some: %s", strerror(-r));
 }
 
 static void stray_signal(struct service *s, pid_t pid, int sig) {
@@ -878,8 +965,18 @@ static void service_finish_stop_if_done(struct service *s) {
                 return;
         if (service_group_is_alive(s))
                 return;
-        /* Only then look for strays: the group's last members may have been their parents. */
-        if (!s->strays_signalled || s->killed) {
+        /* Only then look for strays: the group's last members may have been their parents.
+         * In the cgroup mode they are whatever is left in the cgroup, strays or not (a
+         * setsid child of a process that is still alive). */
+        if (cgroup_enabled()) {
+                if (cgroup_populated(s->name)) {
+                        if (!s->strays_signalled || s->killed) {
+                                s->strays_signalled = true;
+                                cgroup_signal(s->name, s->killed ? SIGKILL : s->config->stop_signal);
+                        }
+                        return;
+                }
+        } else if (!s->strays_signalled || s->killed) {
                 int sig = s->killed ? SIGKILL : s->config->stop_signal;
                 s->strays_signalled = true;
                 if (service_signal_strays(s, sig) > 0)
@@ -941,6 +1038,7 @@ static bool service_adopt_from_pidfile(struct service *s) {
         service_set_pid(s, (pid_t)pid);
         pid_t group = getpgid(s->pid);
         service_set_group(s, group > 0 ? group : s->pid);
+        service_record_main(s);
         log_service(LOG_INFO, s->name, "daemon pid %d from %s", (int)s->pid, s->config->pidfile);
         return true;
 }
@@ -953,6 +1051,8 @@ static void service_restart_now(struct service *s, pid_t old_pid, const char *ho
         struct spawned sp;
         service_disarm_timer(s);
         s->restarts++;
+        /* The replacement is made in the same cgroup: what is left there goes first. */
+        cgroup_signal(s->name, SIGKILL);
         service_fork(s, &sp);
         log_capture_drain(s->log);
         log_service(LOG_INFO, s->name, "pid %d %s", (int)old_pid, how);
@@ -992,13 +1092,16 @@ static void service_on_exit(struct service *s, int wait_status) {
                         s->has_exited = true;
                         s->last_wait_status = wait_status;
                         service_disarm_timer(s);
-                        service_kill_group(s, SIGKILL);
+                        service_kill_leftovers(s);
                         service_set_group(s, 0);
                         service_set_message(s, "launcher failed (%s)", how);
                         service_failed_start(s, wait_status);
                         return;
                 }
                 log_service(LOG_INFO, s->name, "launcher exited, reading %s", s->config->pidfile);
+                /* The daemon is ours (a stray) by now, its pidfile perhaps not yet
+                 * written: recorded as found until then. */
+                service_record_strays(s);
                 service_set_group(s, 0);
                 (void)service_adopt_from_pidfile(s);
                 return;  /* the start-secs timer decides */
@@ -1019,7 +1122,7 @@ static void service_on_exit(struct service *s, int wait_status) {
         service_disarm_timer(s);
 
         /* Leftovers of a process that died on its own would outlive every restart. */
-        service_kill_group(s, SIGKILL);
+        service_kill_leftovers(s);
         service_set_group(s, 0);
 
         enum service_state was = s->state;
@@ -1051,7 +1154,7 @@ static void service_on_timer(struct service *s) {
                         else if (!s->message)
                                 service_set_message(s, "pidfile %s did not name a running daemon",
                                          s->config->pidfile);
-                        service_kill_group(s, SIGKILL);
+                        service_kill_leftovers(s);
                         /* Forget the pids: their exits are reaped as strangers, not as this
                          * service's, which is in BACKOFF by then. */
                         s->launcher = 0;
@@ -1073,6 +1176,7 @@ static void service_on_timer(struct service *s) {
                             (double)s->config->stop_timeout / USEC_PER_SEC, signal_name(s->config->stop_signal));
                 s->killed = true;
                 service_signal_everything(s, SIGKILL);
+                cgroup_signal(s->name, SIGKILL);
                 break;
         default:
                 break;
@@ -1250,6 +1354,7 @@ static void services_remove(struct service *s) {
                         break;
                 }
         log_service(LOG_INFO, s->name, "removed");
+        cgroup_remove(s->name);
         service_free(s);
         services_update_dependents();
 }
@@ -1278,6 +1383,7 @@ void services_free(void) {
         if (strays_timer && sd_event_source_get_enabled(strays_timer, NULL) > 0)
                 on_strays_timer(strays_timer, 0, NULL);  /* not left behind for want of a wait */
         strays_timer = sd_event_source_disable_unref(strays_timer);
+        strays_record_timer = sd_event_source_disable_unref(strays_record_timer);
         for (size_t i = 0; i < service_table_size; i++)
                 service_free(service_table[i]);
         free(service_table);
@@ -1377,6 +1483,8 @@ static void services_on_reaped(pid_t pid, int status) {
         }
         char unused[8];
         spawn_collect(pid, unused, sizeof unused);  /* a removed service's failed spawn */
+        if (leftovers_has(LEFTOVER_PROCESS, pid))
+                leftovers_remove(LEFTOVER_PROCESS, pid);  /* a stray, recorded when found */
         log_debug("reaped pid %d (not a service's main process)", (int)pid);
 }
 
@@ -1419,6 +1527,7 @@ void services_kill_all(void) {
                         service_signal_everything(s, SIGKILL);
                 else
                         service_kill_group(s, SIGKILL);
+                cgroup_signal(s->name, SIGKILL);
         }
 }
 

@@ -148,6 +148,7 @@ enum child_step {
         STEP_PRCTL,
         STEP_ORPHANED,
         STEP_FDS,
+        STEP_CGROUP,
         STEP_EXEC,
 };
 
@@ -162,6 +163,7 @@ enum fd_role {
         ROLE_STDERR,
         ROLE_EXTRA,            /* ROLE_EXTRA + i: fd 3 + i */
         ROLE_ERROR = ROLE_EXTRA + 4,  /* fork only: the error pipe's write end */
+        ROLE_CGROUP,           /* the cgroup.procs to join */
         N_ROLES,
 };
 
@@ -177,6 +179,7 @@ struct child {
         int socket;                  /* the context's, where its fds wait */
         int keep_below;              /* the fds it copies: null_fd and socket are below */
         int error_fd;                /* fork only: the error pipe's write end, once received */
+        int cgroup_fd;               /* the cgroup.procs to join, once received; -1: none */
         char *const *envp;
         const char *path;            /* PATH to search the command in */
         pid_t parent;
@@ -219,6 +222,7 @@ static struct {
         int dumpable;                /* PR_GET_DUMPABLE at start-up */
         bool dumpable_lowered;       /* a child that changes user may have cleared it */
         sd_event *event;             /* borrowed */
+        char *pidfile;               /* owned: "SUPERVISOR_PIDFILE=...", every service's */
         sd_event_source *dumpable_timer;  /* owned: looks again while lowered */
         struct spawn_context fork_context;  /* the one a forking spawn builds in */
 } spawner = { .null_fd = -1 };
@@ -341,6 +345,7 @@ static int CHILD_CODE child_arrange_fds(struct child *c) {
         }
         if (moved[ROLE_ERROR] >= 0)
                 c->error_fd = moved[ROLE_ERROR];
+        c->cgroup_fd = moved[ROLE_CGROUP];
         if ((moved[ROLE_STDOUT] >= 0 && (r = child_dup2(moved[ROLE_STDOUT], STDOUT_FILENO)) < 0)
             || (moved[ROLE_STDERR] >= 0 && (r = child_dup2(moved[ROLE_STDERR], STDERR_FILENO)) < 0))
                 child_fail(c, STEP_FDS, r);
@@ -431,6 +436,13 @@ static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
                 child_fail(c, STEP_FILES, r);  /* writing the failure changes no table */
         /* Taken before anything can fail: on the error pipe a forked child reports. */
         int first_free = child_arrange_fds(c);
+        /* Into the service's cgroup before anything of the service runs: whatever it
+         * starts is born there.  "0" is the writer itself. */
+        if (c->cgroup_fd >= 0) {
+                if ((r = SYS3(SYS_write, c->cgroup_fd, "0", 1)) < 0)
+                        child_fail(c, STEP_CGROUP, r);
+                (void)SYS1(SYS_close, c->cgroup_fd);
+        }
 
         child_reset_signals();
         if ((r = SYS0(SYS_setsid)) < 0)
@@ -525,10 +537,11 @@ static char *context_string(struct spawn_context *ctx, size_t *used, const char 
 }
 
 /* The environment of one process, in CTX, from the highest precedence down:
- * SUPERVISOR_SERVICE and SUPERVISOR_INSTANCE, OPTIONS' extra variables, the config's
- * `environment` (a later entry over an earlier), USER/LOGNAME/HOME of `user`, and what
- * supervisord inherited.  Each key appears once.  What is not supervisord's own for good
- * (its environ, the config, which the context holds a reference to) is copied. */
+ * SUPERVISOR_SERVICE, SUPERVISOR_INSTANCE and SUPERVISOR_PIDFILE, OPTIONS' extra
+ * variables, the config's `environment` (a later entry over an earlier), USER/LOGNAME/HOME
+ * of `user`, and what supervisord inherited.  Each key appears once.  What is not
+ * supervisord's own for good (its environ, the config, which the context holds a
+ * reference to) is copied. */
 static int build_environment(struct spawn_context *ctx, const struct service_config *config,
                              const struct spawn_options *options, const char **ret_path) {
         size_t n_extra = 0, n_config = 0, strings_need = 64 + strlen(config->name);
@@ -538,7 +551,7 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
                 n_config++;
         if (config->has_user)
                 strings_need += 2 * (strlen(config->user_name) + 9) + strlen(config->user_home) + 6;
-        size_t n_max = 2 + n_extra + n_config + 3 + spawner.n_inherited + 1;
+        size_t n_max = 3 + n_extra + n_config + 3 + spawner.n_inherited + 1;
         if (grow((void **)&ctx->envp, &ctx->envp_capacity, n_max, sizeof(char *)) < 0
             || grow((void **)&ctx->strings, &ctx->strings_capacity, strings_need, 1) < 0)
                 return -ENOMEM;
@@ -548,6 +561,8 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
         snprintf(instance, sizeof instance, "%u", options->instance);
         envp[n++] = context_string(ctx, &used, "SUPERVISOR_SERVICE", config->name);
         envp[n++] = context_string(ctx, &used, "SUPERVISOR_INSTANCE", instance);
+        if (spawner.pidfile)
+                envp[n++] = spawner.pidfile;
         for (size_t i = 0; i < n_extra; i++)
                 envp[n++] = context_string(ctx, &used, options->extra_env[i], NULL);
         /* Below here only the config's and the user's variables can clash with what
@@ -580,10 +595,14 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
 
 static int context_new(struct spawn_context **ret);
 
-int spawn_init(sd_event *event) {
+int spawn_init(sd_event *event, const char *pidfile) {
         if (spawner.ready)
                 return 0;
         spawner.event = event;
+        if (asprintf(&spawner.pidfile, "SUPERVISOR_PIDFILE=%s", pidfile) < 0) {
+                spawner.pidfile = NULL;
+                return -ENOMEM;
+        }
         spawner.use_fork = !SPAWN_SHARED_MEMORY || RUNNING_ON_VALGRIND;
         spawner.dumpable = prctl(PR_GET_DUMPABLE);
         spawner.self = getpid();
@@ -829,6 +848,7 @@ static void format_failure(const struct child_failure *f, const struct service_c
         case STEP_PRCTL: snprintf(buf, size, "prctl: %s", error); break;
         case STEP_ORPHANED: snprintf(buf, size, "supervisord exited during the start"); break;
         case STEP_FDS: snprintf(buf, size, "arranging fds: %s", error); break;
+        case STEP_CGROUP: snprintf(buf, size, "joining its cgroup: %s", error); break;
         case STEP_EXEC: snprintf(buf, size, "exec %s: %s", config->argv[0], error); break;
         default: snprintf(buf, size, "setup step %d: %s", (int)f->step, error); break;
         }
@@ -876,6 +896,10 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         for (unsigned i = 0; i < options->n_extra_fds && i < 4; i++) {
                 roles[n] = (uint8_t)(ROLE_EXTRA + i);
                 fds[n++] = options->extra_fds[i];
+        }
+        if (options->cgroup_fd >= 0) {
+                roles[n] = ROLE_CGROUP;
+                fds[n++] = options->cgroup_fd;
         }
         if (spawner.use_fork) {
                 if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -1009,4 +1033,6 @@ void spawn_free(void) {
         spawner.null_fd = -1;
         spawner.ready = false;
         spawner.reset_signals = 0;
+        free(spawner.pidfile);
+        spawner.pidfile = NULL;
 }

@@ -20,14 +20,17 @@ struct spawn_options {
         unsigned n_extra_fds;
         char *const *extra_env;        /* NULL-terminated "KEY=VALUE" list, or NULL; these win
                                         * over the config's environment */
+        int cgroup_fd;                 /* -1, or a cgroup.procs the child joins first (cgroup.h) */
 };
 
-#define SPAWN_OPTIONS_INIT { .stdout_fd = -1, .stderr_fd = -1 }
+#define SPAWN_OPTIONS_INIT { .stdout_fd = -1, .stderr_fd = -1, .cgroup_fd = -1 }
 
 /* Once, after supervisord's own signal dispositions are final and before anything opens
  * many descriptors: reserves the low descriptors a spawn passes through and notes which
- * signals a child must reset.  EVENT (borrowed) runs a timer now and then. */
-int spawn_init(sd_event *event);
+ * signals a child must reset.  EVENT (borrowed) runs a timer now and then.  Every service
+ * gets SUPERVISOR_PIDFILE=PIDFILE (copied), by which the next supervisord knows what this
+ * one left behind (leftovers.h). */
+int spawn_init(sd_event *event, const char *pidfile);
 /* At exit: what spawn_init and the spawns kept. */
 void spawn_free(void);
 

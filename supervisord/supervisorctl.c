@@ -263,7 +263,8 @@ static void open_array(struct outcome *o) {
 }
 
 static void print_status(char **f, unsigned n, struct outcome *o) {
-        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec [stopped_at]] */
+        /* STATUS name state pid uptime last_exit restarts message [heartbeat_rtt_usec
+         * [stopped_at [memory_bytes cpu_usec]]] */
         if (n < 8)
                 return;
         const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
@@ -273,6 +274,9 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
         double rtt_ms = has_rtt ? (double)strtoull(f[8], NULL, 10) / 1000.0 : 0;
         /* Nor, older still, when it stopped. */
         long long stopped_at = n >= 10 && f[9][0] >= '0' && f[9][0] <= '9' ? atoll(f[9]) : 0;
+        /* Only in the cgroup mode, and from a supervisord that sends them. */
+        const char *memory = n >= 12 && f[10][0] >= '0' && f[10][0] <= '9' ? f[10] : NULL;
+        const char *cpu = n >= 12 && f[11][0] >= '0' && f[11][0] <= '9' ? f[11] : NULL;
         if (strcmp(state, "RUNNING") != 0)
                 o->any_not_running = true;
         if (json) {
@@ -303,6 +307,7 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                         printf("%lld", stopped_at);
                 else
                         fputs("null", stdout);
+                printf(",\"memory_bytes\":%s,\"cpu_usec\":%s", memory ? memory : "null", cpu ? cpu : "null");
                 putchar('}');
                 o->records++;
                 return;

@@ -205,6 +205,24 @@ START_TEST(test_log_levels) {
 }
 END_TEST
 
+START_TEST(test_cgroup_option) {
+        struct config *c = load_ok("");
+        ck_assert_int_eq(c->cgroup_mode, CGROUP_AUTO);
+        ck_assert_ptr_null(c->cgroup_path);
+        config_free(c);
+        c = load_ok("cgroup = off\n");
+        ck_assert_int_eq(c->cgroup_mode, CGROUP_OFF);
+        config_free(c);
+        c = load_ok("cgroup = /sys/fs/cgroup/unified/supervisord\n");
+        ck_assert_int_eq(c->cgroup_mode, CGROUP_PATH);
+        ck_assert_str_eq(c->cgroup_path, "/sys/fs/cgroup/unified/supervisord");
+        config_free(c);
+        assert_load_error(NOISE "cgroup = sometimes\n", 4, "cgroup: 'sometimes' is not auto, off or an absolute path");
+        assert_load_error(NOISE "cgroup = relative/dir\n", 4,
+                          "cgroup: 'relative/dir' is not auto, off or an absolute path");
+}
+END_TEST
+
 START_TEST(test_socket_group_number) {
         struct config *c = load_ok("socket-group = 1234\nsocket-mode = 0666\n");
         ck_assert(c->has_socket_group);
@@ -1239,6 +1257,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_empty_file);
         tcase_add_test(tc, test_globals);
         tcase_add_test(tc, test_log_levels);
+        tcase_add_test(tc, test_cgroup_option);
         tcase_add_test(tc, test_socket_group_number);
         tcase_add_test(tc, test_every_service_option);
         tcase_add_test(tc, test_several_services);

@@ -114,13 +114,15 @@ START_TEST(test_every_spawn_path) {
                 const char *fds;
                 const char *allowed;  /* variables a service may have that supervisord has not */
         } paths[] = {
-                { "simple", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME" },
-                { "notified", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME NOTIFY_SOCKET" },
-                { "forker", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME" },
-                { "pool@0", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME" },
-                { "pool@1", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME" },
+                { "simple", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
+                { "notified", "0 1 2",
+                  "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME NOTIFY_SOCKET" },
+                { "forker", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
+                { "pool@0", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
+                { "pool@1", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
                 { "beating", "0 1 2 3 4",
-                  "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE USER LOGNAME HOME SUPERVISOR_PING_FD SUPERVISOR_PONG_FD" },
+                  "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME SUPERVISOR_PING_FD"
+                  " SUPERVISOR_PONG_FD" },
         };
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
                 const char *name = paths[i].name;

@@ -124,6 +124,10 @@ START_TEST(test_reload_startup_settings_and_json) {
                               "\"socket: changed, takes effect when supervisord restarts\"}\n");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
         ck_assert_str_eq(out, "notice: socket: changed, takes effect when supervisord restarts\n");
+        /* the cgroup mode is bound at start-up too */
+        daemon_write_config(&d, "cgroup = off\n%s", base_config);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_str_eq(out, "notice: cgroup: changed, takes effect when supervisord restarts\n");
         daemon_write_config(&d, "%s", base_config);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
         ck_assert_str_eq(out, "no changes\n");
