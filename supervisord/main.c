@@ -18,6 +18,7 @@
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
+#include "engine.h"
 #include "leftovers.h"
 #include "log.h"
 #include "logfile.h"
@@ -28,6 +29,7 @@
 
 static sd_event *event;
 static struct config *config;
+static struct engine *engine;  /* owned: every action on the services */
 static bool shutting_down, exiting;
 /* PID 1 only: the processes left in the namespace were sent SIGTERM at shutdown. */
 static bool sweeping_orphans;
@@ -93,13 +95,14 @@ static void begin_shutdown(void) {
                 return;
         shutting_down = true;
         systemd_stopping();
-        control_begin_shutdown();
+        engine_begin_shutdown(engine);
         services_stop_ordered(NULL, 0);
         finish_if_stopped();
 }
 
 static void on_service_event(struct service *service, enum service_event what, void *userdata) {
-        control_on_service_event(service, what, userdata);
+        (void)userdata;
+        engine_on_service_event(engine, service, what);
         systemd_on_service_event();
         if (what == SERVICE_EVENT_STATE)
                 finish_if_stopped();
@@ -173,25 +176,39 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
         return 0;
 }
 
-/* Every reload, by SIGHUP or supervisorctl: the service manager sees it begin and end. */
-static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size) {
+/* Every reload, by SIGHUP or supervisorctl (the engine's apply_config hook): the service
+ * manager sees it begin and end. */
+static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size,
+                  void *userdata) {
+        (void)userdata;
         systemd_reloading(config->path);
         int r = reload_config(report, notice, notice_size, error, error_size);
         systemd_reloaded();
         return r;
 }
 
+/* The engine's read_config hook (add): the config file as it is now. */
+static int read_config(struct config **ret, char *error, size_t error_size, void *userdata) {
+        (void)userdata;
+        return config_load(config->path, ret, error, error_size);
+}
+
+static void on_sighup_done(const struct engine_report *report, void *userdata) {
+        (void)userdata;
+        /* A config that cannot be read was logged by reload_config(). */
+        if (report->code != ENGINE_OK && report->code != ENGINE_CANT_REREAD)
+                log_info("SIGHUP: %s, not reloading", report->reason);
+}
+
 static int on_sighup(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
-        struct reload_report report;
-        char notice[512], error[1024];
         (void)source;
         (void)si;
         (void)userdata;
-        if (shutting_down)
-                return 0;
         log_notice("SIGHUP: reloading %s", config->path);
-        if (reload(&report, notice, sizeof notice, error, sizeof error) == 0)
-                reload_report_free(&report);
+        const struct engine_request request = { .action = ENGINE_UPDATE };
+        int r = engine_submit(engine, &request, on_sighup_done, NULL, NULL);
+        if (r < 0)
+                log_error_errno(r, "SIGHUP: reload");
         return 0;
 }
 
@@ -335,6 +352,11 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
         }
+        static const struct engine_hooks engine_hooks = { .apply_config = reload, .read_config = read_config };
+        if ((r = engine_new(event, &engine_hooks, &engine)) < 0) {
+                snprintf(error, sizeof error, "engine: %s", strerror(-r));
+                goto fail;
+        }
         services_set_observer(on_service_event, NULL);
         logs_init(event, config->log_dir);  /* before any spawn: captures need the loop */
         if ((r = systemd_start(event)) < 0) {
@@ -351,7 +373,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
         control_allow_group(config->has_socket_group, config->socket_gid);
-        static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
+        static struct control_handlers handlers;  /* the control server keeps a pointer */
+        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
         if (r < 0) {
@@ -377,6 +400,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 log_error_errno(r, "event loop failed");
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
+        engine = engine_free(engine);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
         sweep_source = sd_event_source_disable_unref(sweep_source);
         services_free();
@@ -396,6 +420,7 @@ fail:
                         unlink(config->socket);
         }
         control_stop(NULL);
+        engine = engine_free(engine);
         services_free();
         spawn_free();
         logs_free_all();

@@ -1496,6 +1496,29 @@ int services_reload(const struct config *config, struct reload_report *report) {
         return 0;
 }
 
+int services_add_group(struct service_config *config) {
+        for (size_t i = 0; i < service_table_size; i++)
+                if (!service_table[i]->removing && strcmp(service_table[i]->config->name, config->name) == 0)
+                        return -EEXIST;
+        int r;
+        for (unsigned k = 0; k < config->instances; k++)
+                if ((r = services_add(config, k)) < 0)
+                        return r;
+        services_update_dependents();
+        return 0;
+}
+
+void services_remove_group(const char *name) {
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                if (s->removing || strcmp(s->config->name, name) != 0)
+                        continue;
+                service_retire(s);
+                if (i >= service_table_size || service_table[i] != s)
+                        i--;
+        }
+}
+
 /* ---- one service ---- */
 
 const char *service_name(const struct service *s) { return s->name; }

@@ -109,6 +109,11 @@ struct reload_report {
  * stopped and started again with the new definition, unchanged ones left alone. */
 int services_reload(const struct config *config, struct reload_report *report);
 void reload_report_free(struct reload_report *report);
+/* Add every process of the service CONFIG (all STOPPED; the table takes a reference):
+ * -EEXIST when the table holds that service already. */
+int services_add_group(struct service_config *config);
+/* Drop every process of service NAME: at once when it has none, else once stopped. */
+void services_remove_group(const char *name);
 
 /* ---- one service ---- */
 

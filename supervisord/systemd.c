@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "log.h"
 #include "service.h"
 #include "util.h"
@@ -27,8 +28,6 @@
 /* STATUS= updates that only report progress are sent at most this often: a service that
  * crash-loops with restart-delay 0 must not become a stream of datagrams to PID 1. */
 #define STATUS_MIN_INTERVAL USEC_PER_SEC
-/* `after` chains are acyclic (a cycle is a config error); this only bounds the walk. */
-#define DEPENDENCY_DEPTH_MAX 64
 
 enum phase {
         PHASE_STARTING,  /* READY=1 not sent yet */
@@ -159,45 +158,10 @@ static void status_update(void) {
                 notify_send(NULL);
 }
 
-/* Has S got as far as it will without more time passing?  Not while STARTING.  A start
- * waiting for its `after` services has, when each of them has and one of them is not
- * RUNNING (the start waits for a retry, or for good); when they all run it is about to
- * go.  Everything else has: RUNNING, EXITED, BACKOFF (given up until its next retry, which
- * can be a long time away), FATAL, a dependency failure, stopped by request. */
-static bool service_settled(struct service *s, unsigned depth) {
-        enum service_state state = service_state(s);
-        if (state == STATE_STARTING)
-                return false;
-        if (state == STATE_RUNNING || state == STATE_STOPPING || !service_is_pending(s)
-            || depth >= DEPENDENCY_DEPTH_MAX)
-                return true;
-        bool all_running = true;
-        for (char **after = service_config(s)->after; *after; after++) {
-                struct service *d;
-                for (size_t i = 0; (d = services_get(i)); i++) {
-                        if (strcmp(service_config(d)->name, *after) != 0)
-                                continue;
-                        if (!service_settled(d, depth + 1))
-                                return false;
-                        if (service_state(d) != STATE_RUNNING)
-                                all_running = false;
-                }
-        }
-        return !all_running;
-}
-
-static bool autostart_settled(void) {
-        struct service *s;
-        for (size_t i = 0; (s = services_get(i)); i++)
-                if (service_config(s)->autostart && !service_settled(s, 0))
-                        return false;
-        return true;
-}
-
 static int on_update(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
-        if (phase == PHASE_STARTING && waiting_for_start && autostart_settled()) {
+        if (phase == PHASE_STARTING && waiting_for_start && engine_autostart_settled()) {
                 phase = PHASE_READY;
                 log_debug("every autostart service has started or given up: READY=1");
                 notify_send("READY=1");
