@@ -44,6 +44,7 @@ static sd_event_source *listen_source;   /* owns the listening fd */
 static struct client *clients;
 static unsigned n_clients;
 static const struct control_handlers *handlers;
+static struct event_subscription *stopped_subscription;  /* owned by the bus */
 static bool allow_group;                 /* socket-group is set: its members may connect */
 static gid_t allowed_gid;
 
@@ -686,6 +687,8 @@ static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, 
         return 0;
 }
 
+static void control_on_stopped(const struct event *e, void *userdata);
+
 int control_start(sd_event *event, int listen_fd, const struct control_handlers *h) {
         int r;
         control_event = event;
@@ -695,10 +698,15 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
                 return r;
         sd_event_source_set_io_fd_own(listen_source, true);
         sd_event_source_set_priority(listen_source, SD_EVENT_PRIORITY_IMPORTANT);
-        return 0;
+        return event_bus_subscribe(h->bus, EVENT_MASK(EVENT_SUPERVISOR_STOPPED), control_on_stopped, NULL,
+                                   &stopped_subscription);
 }
 
-void control_shutdown_complete(void) {
+/* Shutdown is complete (EVENT_SUPERVISOR_STOPPED): answer the clients that asked for it
+ * and flush what can be. */
+static void control_on_stopped(const struct event *e, void *userdata) {
+        (void)e;
+        (void)userdata;
         for (struct client *c = clients, *next; c; c = next) {
                 next = c->next;
                 if (c->follower) {
@@ -721,6 +729,7 @@ void control_shutdown_complete(void) {
 void control_stop(const char *unlink_path) {
         while (clients)
                 client_free(clients);
+        stopped_subscription = event_unsubscribe(stopped_subscription);
         listen_source = sd_event_source_disable_unref(listen_source);
         if (unlink_path)
                 unlink(unlink_path);

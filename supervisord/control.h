@@ -35,6 +35,8 @@ struct control_handlers {
         void (*shutdown)(void);
         /* Carries out every other action (start, stop, restart, signal, reload). */
         struct engine *engine;
+        /* EVENT_SUPERVISOR_STOPPED ends the clients waiting for shutdown, and tail -f. */
+        struct event_bus *bus;
 };
 
 /* Serve LISTEN_FD (now owned by the control server) on EVENT. */
@@ -42,9 +44,6 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
 
 /* Who besides root and supervisord's own user may send requests: members of GID. */
 void control_allow_group(bool enabled, gid_t gid);
-
-/* Shutdown is complete: answer the clients that asked for it and flush what can be. */
-void control_shutdown_complete(void);
 
 /* Close every connection and the listening socket; unlink PATH if given. */
 void control_stop(const char *unlink_path);

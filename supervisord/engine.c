@@ -54,6 +54,8 @@ struct engine_op {
 
 struct engine {
         sd_event *event;
+        struct event_bus *bus;                /* not owned */
+        struct event_subscription *listening; /* owned by the bus: service and supervisor events */
         sd_event_source *recheck;  /* owned: the deferred pass over ops */
         struct engine_hooks hooks;
         struct engine_op *ops;     /* owned: every operation under way */
@@ -393,8 +395,19 @@ static void engine_schedule_recheck(struct engine *e) {
                 sd_event_source_set_enabled(e->recheck, SD_EVENT_ONESHOT);
 }
 
-void engine_on_service_event(struct engine *e, struct service *service, enum service_event event) {
-        if (event == SERVICE_EVENT_REMOVED) {
+static void engine_publish(struct engine *e, enum event_type type) {
+        struct event ev = { .type = type };
+        event_bus_publish(e->bus, &ev);
+}
+
+static void engine_on_event(const struct event *ev, void *userdata) {
+        struct engine *e = userdata;
+        if (ev->type == EVENT_SUPERVISOR_STOPPING) {
+                e->shutting_down = true;
+                return;
+        }
+        struct service *service = ev->service;
+        if (ev->type == EVENT_SERVICE_REMOVED) {
                 /* No operation may keep a pointer to it. */
                 for (struct engine_op *op = e->ops; op; op = op->next)
                         for (size_t i = 0; i < op->n_targets; i++)
@@ -518,7 +531,11 @@ static int submit_update(struct engine *e, const struct engine_request *req, eng
         char notice[512] = "", error[1024] = "";
         if (!e->hooks.apply_config)
                 return -EOPNOTSUPP;
-        if (e->hooks.apply_config(&report, notice, sizeof notice, error, sizeof error, e->hooks.userdata) < 0)
+        engine_publish(e, EVENT_SUPERVISOR_RELOADING);
+        int r = e->hooks.apply_config(&report, notice, sizeof notice, error, sizeof error, e->hooks.userdata);
+        /* Running again whatever the outcome: the old config is in force after a failure. */
+        engine_publish(e, EVENT_SUPERVISOR_RUNNING);
+        if (r < 0)
                 return report_refusal(req, done, userdata, ENGINE_CANT_REREAD, ret_op, "%s", error);
         size_t n = strv_length(report.added) + strv_length(report.changed) + strv_length(report.removed);
         struct engine_op *op = op_new(e, req, done, userdata, n);
@@ -686,6 +703,7 @@ static void op_begin_restart_all_start(struct engine_op *op) {
                 if (service_config(s)->autostart)
                         op_set_target(op, k++, s);
         services_start_autostart();
+        engine_publish(e, EVENT_SUPERVISOR_RUNNING);
         if (op->reported)
                 op_fill_unfinished(op, "starting");
 }
@@ -698,6 +716,7 @@ static int submit_restart_all(struct engine *e, const struct engine_request *req
         if (!op)
                 return -ENOMEM;
         log_notice("restarting every service");
+        engine_publish(e, EVENT_SUPERVISOR_RELOADING);
         e->restarting_all = true;
         op->phase = RESTART_ALL_STOPPING;
         services_stop_ordered(NULL, 0);
@@ -740,17 +759,23 @@ void engine_op_cancel(struct engine_op *op) {
         op_free(op);
 }
 
-void engine_begin_shutdown(struct engine *e) { e->shutting_down = true; }
-
-int engine_new(sd_event *event, const struct engine_hooks *hooks, struct engine **ret) {
+int engine_new(sd_event *event, struct event_bus *bus, const struct engine_hooks *hooks, struct engine **ret) {
         struct engine *e = calloc(1, sizeof *e);
         if (!e)
                 return -ENOMEM;
         e->event = event;
+        e->bus = bus;
         if (hooks)
                 e->hooks = *hooks;
         int r = sd_event_add_defer(event, &e->recheck, engine_on_recheck, e);
         if (r < 0) {
+                free(e);
+                return r;
+        }
+        r = event_bus_subscribe(bus, EVENT_MASK_SERVICE | EVENT_MASK(EVENT_SUPERVISOR_STOPPING), engine_on_event, e,
+                                &e->listening);
+        if (r < 0) {
+                sd_event_source_disable_unref(e->recheck);
                 free(e);
                 return r;
         }
@@ -767,6 +792,7 @@ struct engine *engine_free(struct engine *e) {
                 return NULL;
         while (e->ops)
                 engine_op_cancel(e->ops);
+        event_unsubscribe(e->listening);
         sd_event_source_disable_unref(e->recheck);
         free(e);
         return NULL;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
+#include "events.h"
 #include "service.h"
 
 struct engine;
@@ -102,10 +103,11 @@ struct engine_hooks {
         void *userdata;
 };
 
-/* An engine acting on the service table, on EVENT. */
-int engine_new(sd_event *event, const struct engine_hooks *hooks, struct engine **ret);
-/* Every service event (the table's observer): waiting requests are looked at again. */
-void engine_on_service_event(struct engine *engine, struct service *service, enum service_event event);
+/* An engine acting on the service table, on EVENT.  It subscribes to BUS: service events
+ * decide its waiting operations, EVENT_SUPERVISOR_STOPPING makes it refuse what would
+ * start anything; and it publishes there EVENT_SUPERVISOR_RELOADING, then RUNNING, around
+ * an update or a restart of everything. */
+int engine_new(sd_event *event, struct event_bus *bus, const struct engine_hooks *hooks, struct engine **ret);
 /* Cancels every request under way (their callbacks are not called). */
 struct engine *engine_free(struct engine *engine);
 
@@ -113,9 +115,6 @@ int engine_submit(struct engine *engine, const struct engine_request *request, e
                   struct engine_op **ret_op);
 /* Forget OP: its callback will not be called.  NULL is fine. */
 void engine_op_cancel(struct engine_op *op);
-
-/* Shutdown has begun: from now on start, restart and the like are refused. */
-void engine_begin_shutdown(struct engine *engine);
 
 /* ---- parts front-ends share, pure or read-only ---- */
 

@@ -30,6 +30,8 @@
 static sd_event *event;
 static struct config *config;
 static struct engine *engine;  /* owned: every action on the services */
+static struct event_bus *bus;  /* owned: where the services and supervisord itself publish */
+static struct event_subscription *watching_services;  /* owned by bus: the end of a shutdown */
 static bool shutting_down, exiting;
 /* PID 1 only: the processes left in the namespace were sent SIGTERM at shutdown. */
 static bool sweeping_orphans;
@@ -85,7 +87,8 @@ static void finish_if_stopped(void) {
                         return;
                 exiting = true;
                 log_notice("every service is stopped, exiting");
-                control_shutdown_complete();
+                struct event stopped = { .type = EVENT_SUPERVISOR_STOPPED };
+                event_bus_publish(bus, &stopped);
                 sd_event_exit(event, 0);
         }
 }
@@ -94,18 +97,18 @@ static void begin_shutdown(void) {
         if (shutting_down)
                 return;
         shutting_down = true;
-        systemd_stopping();
-        engine_begin_shutdown(engine);
+        struct event stopping = { .type = EVENT_SUPERVISOR_STOPPING };
+        event_bus_publish(bus, &stopping);
         services_stop_ordered(NULL, 0);
         finish_if_stopped();
 }
 
-static void on_service_event(struct service *service, enum service_event what, void *userdata) {
+/* Subscribed last, after the engine and the systemd status: a shutdown ends once the
+ * others have seen the last transition. */
+static void on_service_event(const struct event *e, void *userdata) {
+        (void)e;
         (void)userdata;
-        engine_on_service_event(engine, service, what);
-        systemd_on_service_event();
-        if (what == SERVICE_EVENT_STATE)
-                finish_if_stopped();
+        finish_if_stopped();
 }
 
 /* Settings bound at start-up (the socket, the pidfile) cannot change under a running
@@ -176,15 +179,12 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
         return 0;
 }
 
-/* Every reload, by SIGHUP or supervisorctl (the engine's apply_config hook): the service
- * manager sees it begin and end. */
+/* Every reload, by SIGHUP or supervisorctl: the engine's apply_config hook (the engine
+ * publishes its beginning and end, which the service manager sees). */
 static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size,
                   void *userdata) {
         (void)userdata;
-        systemd_reloading(config->path);
-        int r = reload_config(report, notice, notice_size, error, error_size);
-        systemd_reloaded();
-        return r;
+        return reload_config(report, notice, notice_size, error, error_size);
 }
 
 /* The engine's read_config hook (add): the config file as it is now. */
@@ -348,19 +348,28 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         /* spawn_init after the signals (it notes their dispositions) and before the
          * services open their descriptors (its slots sit below them). */
         if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event)) < 0
-            || (r = services_create(event, config)) < 0) {
+            || (r = event_bus_new(&bus)) < 0) {
+                snprintf(error, sizeof error, "event loop: %s", strerror(-r));
+                goto fail;
+        }
+        services_set_bus(bus);  /* first: the table publishes the groups it creates */
+        if ((r = services_create(event, config)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
         }
         static const struct engine_hooks engine_hooks = { .apply_config = reload, .read_config = read_config };
-        if ((r = engine_new(event, &engine_hooks, &engine)) < 0) {
+        if ((r = engine_new(event, bus, &engine_hooks, &engine)) < 0) {
                 snprintf(error, sizeof error, "engine: %s", strerror(-r));
                 goto fail;
         }
-        services_set_observer(on_service_event, NULL);
         logs_init(event, config->log_dir);  /* before any spawn: captures need the loop */
-        if ((r = systemd_start(event)) < 0) {
+        if ((r = systemd_start(event, bus, config->path)) < 0) {
                 snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
+                goto fail;
+        }
+        if ((r = event_bus_subscribe(bus, EVENT_MASK(EVENT_SERVICE_STATE) | EVENT_MASK(EVENT_SERVICE_PENDING),
+                                     on_service_event, NULL, &watching_services)) < 0) {
+                snprintf(error, sizeof error, "event bus: %s", strerror(-r));
                 goto fail;
         }
         /* Under the pidfile lock no other supervisord runs: whatever the record names and
@@ -374,7 +383,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         }
         control_allow_group(config->has_socket_group, config->socket_gid);
         static struct control_handlers handlers;  /* the control server keeps a pointer */
-        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine };
+        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine, .bus = bus };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
         if (r < 0) {
@@ -392,7 +401,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 log_info("running as PID 1: adopting and reaping every orphan in the namespace");
         services_start_autostart();
         release_free_memory();
-        systemd_notify_when_started();
+        struct event running = { .type = EVENT_SUPERVISOR_RUNNING };
+        event_bus_publish(bus, &running);
         daemon_report(ready_fd, 0, NULL);
 
         r = sd_event_loop(event);
@@ -403,10 +413,12 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         engine = engine_free(engine);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
         sweep_source = sd_event_source_disable_unref(sweep_source);
+        watching_services = event_unsubscribe(watching_services);
         services_free();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */
         systemd_stop();
+        bus = event_bus_free(bus);
         leftovers_close();
         pidfile_release(config->pidfile, pidfile_fd);
         event = sd_event_unref(event);
@@ -421,10 +433,12 @@ fail:
         }
         control_stop(NULL);
         engine = engine_free(engine);
+        watching_services = event_unsubscribe(watching_services);
         services_free();
         spawn_free();
         logs_free_all();
         systemd_stop();
+        bus = event_bus_free(bus);
         leftovers_close();
         if (pidfile_fd >= 0)
                 pidfile_release(config->pidfile, pidfile_fd);

@@ -63,6 +63,7 @@ struct service {
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
         bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
+        enum event_cause failure_cause;  /* ... and why: hung, never ready */
         bool failed_while_starting;   /* ... and counts as a failed start */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
@@ -101,8 +102,7 @@ static const char *service_message(const struct service *s) { return s->message 
 static sd_event *service_event;
 static struct service **service_table;   /* owned, each entry owned */
 static size_t service_table_size, service_table_capacity;
-static service_observer_t service_observer;
-static void *service_observer_data;
+static struct event_bus *service_bus;  /* where transitions are published; not owned */
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
 /* Some service may have start_pending or stop_pending set: without one, a state change
  * has no pass over the table to schedule (it is O(N), and a crash loop changes states
@@ -176,9 +176,16 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size) {
 
 /* ---- state changes ---- */
 
-static void service_notify(struct service *s, enum service_event event) {
-        if (service_observer)
-                service_observer(s, event, service_observer_data);
+/* Something about S changed without a transition (EVENT_SERVICE_PENDING), or it is about
+ * to be freed (EVENT_SERVICE_REMOVED). */
+static void service_notify(struct service *s, enum event_type type) {
+        struct event e = { .type = type, .service = s };
+        event_bus_publish(service_bus, &e);
+}
+
+static void services_publish_group(enum event_type type, const char *name) {
+        struct event e = { .type = type, .group = name };
+        event_bus_publish(service_bus, &e);
 }
 
 static void services_schedule_pending(void);
@@ -204,13 +211,20 @@ static void service_set_pid(struct service *s, pid_t pid) {
         }
 }
 
-static void service_set_state(struct service *s, enum service_state state) {
-        if (s->state != state)
-                log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
-        n_stopping += (state == STATE_STOPPING) - (s->state == STATE_STOPPING);
+/* The one writer of a service's state.  CAUSE says why, for the subscribers of the bus;
+ * with EVENT_CAUSE_EXITED the last wait status says how. */
+static void service_set_state(struct service *s, enum service_state state, enum event_cause cause) {
+        enum service_state from = s->state;
+        if (from != state)
+                log_service(LOG_INFO, s->name, "%s -> %s", state_names[from], state_names[state]);
+        n_stopping += (state == STATE_STOPPING) - (from == STATE_STOPPING);
         s->state = state;
         services_schedule_pending();
-        service_notify(s, SERVICE_EVENT_STATE);
+        struct event e = {
+                .type = EVENT_SERVICE_STATE, .service = s, .from = (int)from, .to = (int)state, .cause = cause,
+                .has_wait_status = cause == EVENT_CAUSE_EXITED && s->has_exited, .wait_status = s->last_wait_status,
+        };
+        event_bus_publish(service_bus, &e);
 }
 
 static bool state_is_active(enum service_state state) {
@@ -284,7 +298,8 @@ static int service_on_error_pipe(sd_event_source *source, int fd, uint32_t reven
         return 0;
 }
 
-static void service_failed_start(struct service *s, int wait_status);
+static void service_failed_start(struct service *s, int wait_status, enum event_cause cause);
+static int service_stop_because(struct service *s, enum event_cause cause);
 
 /* ---- liveness: heartbeats (heartbeat.c) and readiness (notify.c) ---- */
 
@@ -295,13 +310,14 @@ static void service_on_exit(struct service *s, int wait_status);
 /* The process failed without exiting (hung, never ready): stop it as service_stop does
  * (stop-signal, SIGKILL after stop-timeout) and, once it is gone, restart it as a failure
  * (service_finish_failure_stop). */
-static void service_stop_as_failure(struct service *s, const char *reason) {
+static void service_stop_as_failure(struct service *s, const char *reason, enum event_cause cause) {
         log_service(LOG_WARNING, s->name, "%s; stopping pid %d", reason, (int)s->pid);
         s->failed_while_starting = s->state == STATE_STARTING;
         free(s->failure_reason);
         s->failure_reason = strdup(reason);  /* NULL on ENOMEM: only the message is lost */
         s->stop_is_failure = true;
-        service_stop(s);
+        s->failure_cause = cause;
+        service_stop_because(s, cause);
         if (s->state == STATE_STOPPING)
                 service_set_message(s, "%s", reason);  /* service_stop cleared it */
 }
@@ -319,12 +335,12 @@ static bool service_finish_failure_stop(struct service *s) {
                 return false;
         service_set_message(s, "%s", s->failure_reason ? s->failure_reason : "failed");
         if (s->failed_while_starting) {
-                service_failed_start(s, s->last_wait_status);
+                service_failed_start(s, s->last_wait_status, s->failure_cause);
                 return true;
         }
         if (s->config->restart == RESTART_NEVER) {
                 log_service(LOG_NOTICE, s->name, "not restarted (restart = never)");
-                service_set_state(s, STATE_EXITED);
+                service_set_state(s, STATE_EXITED, s->failure_cause);
                 return true;
         }
         log_service(LOG_NOTICE, s->name, "restarting after: %s", s->failure_reason ? s->failure_reason : "a failure");
@@ -346,7 +362,7 @@ static void service_on_hung(struct heartbeat *heartbeat, unsigned misses, usec_t
                  misses, (double)c->heartbeat_interval / USEC_PER_SEC, (double)c->heartbeat_timeout / USEC_PER_SEC,
                  answered, detail[0] ? ", " : "", detail);
         s->heartbeat = heartbeat_free(s->heartbeat);
-        service_stop_as_failure(s, reason);
+        service_stop_as_failure(s, reason, EVENT_CAUSE_HEARTBEAT_MISSED);
 }
 
 /* The exit status of a main pid that was not our child is lost with its parent's wait():
@@ -453,7 +469,7 @@ static void service_on_notify(struct notify *notify, const struct notify_message
                         service_disarm_timer(s);
                         s->failures = 0;
                         service_clear_message(s);
-                        service_set_state(s, STATE_RUNNING);
+                        service_set_state(s, STATE_RUNNING, EVENT_CAUSE_READY);
                 } else
                         log_service(LOG_DEBUG, s->name, "READY=1 in state %s: nothing to do", state_names[s->state]);
         }
@@ -521,8 +537,8 @@ static void service_spawn_failed(struct service *s, const char *step, int error)
         log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
         /* Through the one writer of the state: a spawn after the stop of a hang comes
          * from STOPPING, whose count must drop, and observers are owed the STARTING. */
-        service_set_state(s, STATE_STARTING);
-        service_failed_start(s, -1);
+        service_set_state(s, STATE_STARTING, EVENT_CAUSE_SPAWN_ERROR);
+        service_failed_start(s, -1, EVENT_CAUSE_SPAWN_ERROR);
 }
 
 /* A spawn in two halves, so that a restart can put off everything that needs not come
@@ -533,13 +549,14 @@ struct spawned {
         unsigned long long start_time;   /* for the crash record */
         const char *failed_step;         /* when pid is 0 */
         int error;
+        enum event_cause cause;          /* of the transition service_spawned() makes */
 };
 
 static void service_fork(struct service *s, struct spawned *out) {
         struct spawn_options options = SPAWN_OPTIONS_INIT;
         int r;
 
-        *out = (struct spawned){ .error_fd = -1 };
+        *out = (struct spawned){ .error_fd = -1, .cause = EVENT_CAUSE_SPAWNED };
         service_clear_message(s);
         s->start_pending = false;
         options.instance = s->instance;
@@ -593,15 +610,15 @@ static void service_spawned(struct service *s, const struct spawned *sp) {
         if (s->config->type == SERVICE_NOTIFY) {
                 if (s->config->ready_timeout > 0)
                         service_arm_timer(s, s->config->ready_timeout);
-                service_set_state(s, STATE_STARTING);
+                service_set_state(s, STATE_STARTING, sp->cause);
                 return;
         }
         if (start_secs == 0) {
                 s->failures = 0;
-                service_set_state(s, STATE_RUNNING);
+                service_set_state(s, STATE_RUNNING, sp->cause);
         } else {
                 service_arm_timer(s, start_secs);
-                service_set_state(s, STATE_STARTING);
+                service_set_state(s, STATE_STARTING, sp->cause);
         }
 }
 
@@ -612,7 +629,7 @@ static void service_spawn(struct service *s) {
 }
 
 /* A start that did not last start-secs: back off, or give up.  wait_status < 0: no process. */
-static void service_failed_start(struct service *s, int wait_status) {
+static void service_failed_start(struct service *s, int wait_status, enum event_cause cause) {
         s->failures++;
         enum exit_action action = service_exit_action(s->config, STATE_STARTING, wait_status, s->failures);
         if (!s->message) {
@@ -625,13 +642,13 @@ static void service_failed_start(struct service *s, int wait_status) {
                 snprintf(reason, sizeof reason, "%s", service_message(s));
                 service_set_message(s, "gave up after %u failed starts: %.200s", s->failures, reason);
                 log_service(LOG_ERR, s->name, "%s", service_message(s));
-                service_set_state(s, STATE_FATAL);
+                service_set_state(s, STATE_FATAL, cause);
                 return;
         }
         usec_t delay = service_backoff_delay(s->config, s->failures);
         log_service(LOG_WARNING, s->name, "%s; retrying in %.3gs", service_message(s), (double)delay / USEC_PER_SEC);
         service_arm_timer(s, delay);
-        service_set_state(s, STATE_BACKOFF);
+        service_set_state(s, STATE_BACKOFF, cause);
 }
 
 static bool service_group_is_alive(const struct service *s) {
@@ -828,7 +845,7 @@ static void service_finish_stop_if_done(struct service *s) {
         service_disarm_timer(s);
         if (service_finish_failure_stop(s))  /* hung or never ready: restart instead */
                 return;
-        service_set_state(s, STATE_STOPPED);
+        service_set_state(s, STATE_STOPPED, EVENT_CAUSE_EXITED);
         service_after_stop(s);
 }
 
@@ -898,6 +915,7 @@ static void service_restart_now(struct service *s, pid_t old_pid, const char *ho
         /* Leftovers of a process that died on its own would outlive every restart. */
         service_kill_group(s, SIGKILL);
         service_set_group(s, 0);
+        sp.cause = EVENT_CAUSE_EXITED;  /* subscribers learn of the exit with the restart */
         service_spawned(s, &sp);
         /* The new process is a main pid, never taken for a stray. */
         service_kill_strays_soon(s);
@@ -933,7 +951,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                         service_kill_group(s, SIGKILL);
                         service_set_group(s, 0);
                         service_set_message(s, "launcher failed (%s)", how);
-                        service_failed_start(s, wait_status);
+                        service_failed_start(s, wait_status, EVENT_CAUSE_EXITED);
                         return;
                 }
                 log_service(LOG_INFO, s->name, "launcher exited, reading %s", s->config->pidfile);
@@ -963,13 +981,13 @@ static void service_on_exit(struct service *s, int wait_status) {
         enum service_state was = s->state;
         service_kill_strays_soon(s);
         if (was == STATE_STARTING) {
-                service_failed_start(s, wait_status);
+                service_failed_start(s, wait_status, EVENT_CAUSE_EXITED);
                 return;
         }
         if (was != STATE_RUNNING)
                 return;
         service_clear_message(s);
-        service_set_state(s, STATE_EXITED);
+        service_set_state(s, STATE_EXITED, EVENT_CAUSE_EXITED);
 }
 
 static void service_on_timer(struct service *s) {
@@ -979,7 +997,7 @@ static void service_on_timer(struct service *s) {
                         char reason[160];
                         snprintf(reason, sizeof reason, "no READY=1 within ready-timeout (%gs)",
                                  (double)s->config->ready_timeout / USEC_PER_SEC);
-                        service_stop_as_failure(s, reason);
+                        service_stop_as_failure(s, reason, EVENT_CAUSE_TIMEOUT);
                         break;
                 }
                 if (s->config->type == SERVICE_FORKING && (s->launcher || (s->pid == 0 && !service_adopt_from_pidfile(s)))) {
@@ -994,12 +1012,12 @@ static void service_on_timer(struct service *s) {
                         s->launcher = 0;
                         service_set_pid(s, 0);
                         service_set_group(s, 0);
-                        service_failed_start(s, -1);
+                        service_failed_start(s, -1, EVENT_CAUSE_TIMEOUT);
                         break;
                 }
                 s->failures = 0;
                 service_clear_message(s);
-                service_set_state(s, STATE_RUNNING);
+                service_set_state(s, STATE_RUNNING, EVENT_CAUSE_STARTED);
                 break;
         case STATE_BACKOFF:
                 s->restarts++;
@@ -1059,7 +1077,7 @@ static void service_check_start_pending(struct service *s) {
                         s->start_pending = false;
                         service_set_message(s, "not started: dependency %s is %s", *a, why);
                         log_service(LOG_WARNING, s->name, "%s", service_message(s));
-                        service_notify(s, SERVICE_EVENT_STATE);
+                        service_notify(s, EVENT_SERVICE_PENDING);
                         return;
                 }
                 if (r == 0) {
@@ -1095,7 +1113,7 @@ static int services_on_pending(sd_event_source *source, void *userdata) {
                 if (s->stop_pending) {
                         if (!state_is_active(s->state) && s->state != STATE_BACKOFF) {
                                 s->stop_pending = false;
-                                service_notify(s, SERVICE_EVENT_STATE);
+                                service_notify(s, EVENT_SERVICE_PENDING);
                         } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s))
                                 service_stop(s);  /* may remove s (reload) */
                 }
@@ -1178,7 +1196,7 @@ static void service_free(struct service *s) {
 static void services_remove(struct service *s) {
         if (s->strays_due)  /* the batched search would no longer know whose they are */
                 service_signal_strays(s, SIGKILL);
-        service_notify(s, SERVICE_EVENT_REMOVED);
+        service_notify(s, EVENT_SERVICE_REMOVED);
         for (size_t i = 0; i < service_table_size; i++)
                 if (service_table[i] == s) {
                         memmove(&service_table[i], &service_table[i + 1],
@@ -1187,6 +1205,11 @@ static void services_remove(struct service *s) {
                         break;
                 }
         log_service(LOG_INFO, s->name, "removed");
+        bool last = true;
+        for (size_t i = 0; i < service_table_size && last; i++)
+                last = strcmp(service_table[i]->config->name, s->config->name) != 0;
+        if (last)
+                services_publish_group(EVENT_GROUP_REMOVED, s->config->name);
         service_free(s);
         services_update_dependents();
 }
@@ -1203,10 +1226,12 @@ int services_create(sd_event *event, const struct config *config) {
                         return r;
                 sd_event_source_set_enabled(pending_source, SD_EVENT_OFF);
         }
-        for (size_t i = 0; i < config->n_services; i++)
+        for (size_t i = 0; i < config->n_services; i++) {
                 for (unsigned k = 0; k < config->services[i]->instances; k++)
                         if ((r = services_add(config->services[i], k)) < 0)
                                 return r;
+                services_publish_group(EVENT_GROUP_ADDED, config->services[i]->name);
+        }
         services_update_dependents();
         return 0;
 }
@@ -1248,10 +1273,7 @@ size_t services_match(const char *name, struct service **out, size_t max) {
         return n;
 }
 
-void services_set_observer(service_observer_t observer, void *userdata) {
-        service_observer = observer;
-        service_observer_data = userdata;
-}
+void services_set_bus(struct event_bus *bus) { service_bus = bus; }
 
 static struct service *services_find_by_pid(pid_t pid) {
         if (pid <= 0)
@@ -1387,14 +1409,14 @@ static void service_replace_config(struct service *s, struct service_config *con
                 s->next_config = service_config_ref(config);
                 s->start_after_stop = start;
                 if (s->state != STATE_STOPPING)
-                        service_stop(s);
+                        service_stop_because(s, EVENT_CAUSE_CONFIG_CHANGE);
                 return;
         }
         service_disarm_timer(s);
         service_config_unref(s->config);
         s->config = service_config_ref(config);
         if (s->state == STATE_BACKOFF)
-                service_set_state(s, STATE_STOPPED);
+                service_set_state(s, STATE_STOPPED, EVENT_CAUSE_CONFIG_CHANGE);
         if (start)
                 service_start(s);
 }
@@ -1412,7 +1434,7 @@ static void service_retire(struct service *s) {
         s->start_after_stop = false;
         if (state_is_active(s->state)) {
                 if (s->state != STATE_STOPPING)
-                        service_stop(s);
+                        service_stop_because(s, EVENT_CAUSE_CONFIG_CHANGE);
         } else
                 services_remove(s);
 }
@@ -1450,6 +1472,7 @@ int services_reload(const struct config *config, struct reload_report *report) {
                         for (unsigned k = 0; k < sc->instances; k++)
                                 if ((r = services_add(sc, k)) < 0)
                                         return r;
+                        services_publish_group(EVENT_GROUP_ADDED, sc->name);
                         services_update_dependents();
                         if (sc->autostart)
                                 for (size_t i = before; i < service_table_size; i++)
@@ -1504,6 +1527,7 @@ int services_add_group(struct service_config *config) {
         for (unsigned k = 0; k < config->instances; k++)
                 if ((r = services_add(config, k)) < 0)
                         return r;
+        services_publish_group(EVENT_GROUP_ADDED, config->name);
         services_update_dependents();
         return 0;
 }
@@ -1561,7 +1585,7 @@ int service_start(struct service *s) {
                 s->start_pending = any_pending = true;
                 service_clear_message(s);
                 services_schedule_pending();
-                service_notify(s, SERVICE_EVENT_STATE);
+                service_notify(s, EVENT_SERVICE_PENDING);
                 return 0;
         }
         service_disarm_timer(s);
@@ -1570,7 +1594,9 @@ int service_start(struct service *s) {
         return 0;
 }
 
-int service_stop(struct service *s) {
+int service_stop(struct service *s) { return service_stop_because(s, EVENT_CAUSE_STOP_REQUESTED); }
+
+static int service_stop_because(struct service *s, enum event_cause cause) {
         s->start_pending = false;
         switch (s->state) {
         case STATE_STARTING:
@@ -1579,7 +1605,7 @@ int service_stop(struct service *s) {
         case STATE_BACKOFF:
                 service_disarm_timer(s);
                 service_clear_message(s);
-                service_set_state(s, STATE_STOPPED);
+                service_set_state(s, STATE_STOPPED, cause);
                 service_after_stop(s);
                 return 0;
         case STATE_STOPPING:
@@ -1601,7 +1627,7 @@ int service_stop(struct service *s) {
                 service_kill_group(s, SIGCONT);
         service_arm_timer(s, s->config->stop_timeout);
         service_clear_message(s);
-        service_set_state(s, STATE_STOPPING);
+        service_set_state(s, STATE_STOPPING, cause);
         /* A forking service between launcher and pidfile has nothing to wait for. */
         service_finish_stop_if_done(s);
         return 0;

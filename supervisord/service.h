@@ -1,8 +1,8 @@
 /* service.h — the service table and each process's state machine.
  *
  * service.c owns every struct service: its timer, its error-pipe watch and its process
- * group.  Other modules act on a service only through the functions below and learn of
- * every state change through the observer callback. */
+ * group.  Other modules act on a service only through the functions below (front-ends
+ * through the engine, engine.h) and learn of every state change from the event bus. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "events.h"
 
 enum service_state {
         STATE_STOPPED,
@@ -64,13 +65,6 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size);
 
 /* ---- the table ---- */
 
-enum service_event {
-        SERVICE_EVENT_STATE,    /* its state (or pending start/stop) changed */
-        SERVICE_EVENT_REMOVED,  /* about to be freed: drop every pointer to it */
-};
-
-typedef void (*service_observer_t)(struct service *service, enum service_event event, void *userdata);
-
 /* Create the processes of every CONFIG service (all STOPPED); each takes a reference to
  * its service_config. */
 int services_create(sd_event *event, const struct config *config);
@@ -83,7 +77,10 @@ struct service *services_find(const char *name);
 /* Every process NAME addresses: the exact process, or all instances of service NAME.
  * Fills up to max entries of out; returns how many match (0: no such service). */
 size_t services_match(const char *name, struct service **out, size_t max);
-void services_set_observer(service_observer_t observer, void *userdata);
+/* Where the table publishes (events.h): every transition with its cause, every pending
+ * start or stop, every process removed, every group added or removed.  Set it before
+ * services_create() to hear of the first groups. */
+void services_set_bus(struct event_bus *bus);
 
 /* Reap PID (the one SIGCHLD named) if it has exited, and act on it: true if it had. */
 bool services_reap_pid(pid_t pid);

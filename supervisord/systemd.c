@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "events.h"
 #include "log.h"
 #include "service.h"
 #include "util.h"
@@ -36,7 +37,7 @@ enum phase {
 };
 
 static bool notify_enabled;              /* NOTIFY_SOCKET is set */
-static bool waiting_for_start;           /* systemd_notify_when_started() was called */
+static bool waiting_for_start;           /* the first EVENT_SUPERVISOR_RUNNING came */
 static bool reloading;                   /* RELOADING=1 sent, READY=1 not yet */
 static bool send_failed;                 /* warned once about an unreachable manager */
 static enum phase phase = PHASE_STARTING;
@@ -44,6 +45,8 @@ static sd_event *notify_event;
 static sd_event_source *update_source;   /* owned: deferred readiness and status check */
 static sd_event_source *status_timer;    /* owned: the rate limit's delayed STATUS= */
 static sd_event_source *watchdog_timer;  /* owned */
+static struct event_subscription *subscription;  /* owned by the bus */
+static char *reload_path;                /* owned: the config file, for STATUS=Reloading */
 static usec_t watchdog_interval;
 static usec_t status_sent_at;
 static char status_sent[256];            /* the last STATUS= text sent */
@@ -176,14 +179,15 @@ static void schedule_update(void) {
                 sd_event_source_set_enabled(update_source, SD_EVENT_ONESHOT);
 }
 
-void systemd_notify_when_started(void) {
+/* The autostart services have been asked to start: READY=1 follows once each has got as
+ * far as it will on its own (see supervisord(8), SYSTEMD). */
+static void systemd_notify_when_started(void) {
         waiting_for_start = true;
         schedule_update();
 }
 
-void systemd_on_service_event(void) { schedule_update(); }
-
-void systemd_reloading(const char *config_path) {
+/* Around a reload: RELOADING=1 with MONOTONIC_USEC=, then READY=1 whatever the outcome. */
+static void systemd_reloading(const char *config_path) {
         /* Before READY=1 there is no "ready" to leave: readiness is still being decided. */
         if (!notify_enabled || phase != PHASE_READY)
                 return;
@@ -195,7 +199,7 @@ void systemd_reloading(const char *config_path) {
                 log_debug("sd_notify RELOADING=1: %s", strerror(-r));
 }
 
-void systemd_reloaded(void) {
+static void systemd_reloaded(void) {
         if (!reloading)
                 return;
         reloading = false;
@@ -205,7 +209,8 @@ void systemd_reloaded(void) {
                 notify_send("READY=1");
 }
 
-void systemd_stopping(void) {
+/* Shutdown has begun: STOPPING=1. */
+static void systemd_stopping(void) {
         if (!notify_enabled || phase == PHASE_STOPPING)
                 return;
         phase = PHASE_STOPPING;
@@ -229,10 +234,41 @@ static int on_watchdog(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int systemd_start(sd_event *event) {
+/* Service events re-check the STATUS= summary (and readiness) once this loop iteration
+ * is over; supervisord's own make the notifications. */
+static void systemd_on_event(const struct event *e, void *userdata) {
+        (void)userdata;
+        switch (e->type) {
+        case EVENT_SUPERVISOR_RUNNING:
+                if (!waiting_for_start)  /* the first: supervisord has started */
+                        systemd_notify_when_started();
+                else
+                        systemd_reloaded();
+                break;
+        case EVENT_SUPERVISOR_RELOADING:
+                systemd_reloading(reload_path ? reload_path : "the configuration");
+                break;
+        case EVENT_SUPERVISOR_STOPPING:
+                systemd_stopping();
+                break;
+        default:
+                schedule_update();
+                break;
+        }
+}
+
+int systemd_start(sd_event *event, struct event_bus *bus, const char *config_path) {
         int r;
         notify_event = event;
         notify_enabled = getenv("NOTIFY_SOCKET") != NULL;
+        free(reload_path);
+        reload_path = strdup(config_path);  /* NULL on ENOMEM: said as "the configuration" */
+        r = event_bus_subscribe(bus,
+                                EVENT_MASK_SERVICE | EVENT_MASK(EVENT_SUPERVISOR_RUNNING)
+                                        | EVENT_MASK(EVENT_SUPERVISOR_RELOADING) | EVENT_MASK(EVENT_SUPERVISOR_STOPPING),
+                                systemd_on_event, NULL, &subscription);
+        if (r < 0)
+                return r;
         if (notify_enabled) {
                 if ((r = sd_event_add_defer(event, &update_source, on_update, NULL)) < 0
                     || (r = sd_event_source_set_priority(update_source, SD_EVENT_PRIORITY_IDLE)) < 0
@@ -261,6 +297,9 @@ int systemd_start(sd_event *event) {
 }
 
 void systemd_stop(void) {
+        subscription = event_unsubscribe(subscription);
+        free(reload_path);
+        reload_path = NULL;
         update_source = sd_event_source_disable_unref(update_source);
         status_timer = sd_event_source_disable_unref(status_timer);
         watchdog_timer = sd_event_source_disable_unref(watchdog_timer);
