@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -222,9 +223,18 @@ static void reply_status_record(struct client *c, struct service *s) {
         char heartbeat_rtt[32] = "-";
         if (st.has_heartbeat_rtt)
                 snprintf(heartbeat_rtt, sizeof heartbeat_rtt, "%llu", (unsigned long long)st.heartbeat_rtt);
-        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\n", st.name, service_state_to_string(st.state),
-                      (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message,
-                      heartbeat_rtt);
+        char spawn_error[256], logs[2][PATH_MAX];
+        protocol_sanitize(spawn_error, sizeof spawn_error, st.spawn_error[0] ? st.spawn_error : "-");
+        for (int fd = 1; fd <= 2; fd++) {
+                char path[PATH_MAX];
+                protocol_sanitize(logs[fd - 1], sizeof logs[fd - 1],
+                                  service_log_file(s, fd, path, sizeof path) == 0 ? path : "-");
+        }
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\t%llu\t%llu\t%s\t%s\t%s\n", st.name,
+                      service_state_to_string(st.state), (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC),
+                      last_exit, st.restarts, message, heartbeat_rtt, st.group,
+                      (unsigned long long)(st.start_realtime / USEC_PER_SEC),
+                      (unsigned long long)(st.stop_realtime / USEC_PER_SEC), spawn_error, logs[0], logs[1]);
 }
 
 /* Resolve the request's names (or "all", or nothing for status) into processes; false if

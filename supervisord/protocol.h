@@ -66,7 +66,8 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 
 /* Record names and the final lines. */
 #define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message
-                                   * heartbeat_rtt_usec ("-": none) */
+                                   * heartbeat_rtt_usec ("-": none) group start_epoch stop_epoch
+                                   * (0: never) spawn_error stdout_log stderr_log ("-": none) */
 #define RECORD_RESULT  "RESULT"   /* name ok|error message */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */

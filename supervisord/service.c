@@ -58,6 +58,9 @@ struct service {
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char *message;                /* owned: why it is in its state, NULL when nothing to say */
+        char *spawn_error;            /* owned: why the last spawn failed, NULL when it did not */
+        usec_t start_realtime;        /* wall clock of the last spawn */
+        usec_t stop_realtime;         /* wall clock of the last exit or failed spawn */
         struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
@@ -269,10 +272,17 @@ static void service_close_error_watch(struct service *s) {
         s->error_watch = sd_event_source_disable_unref(s->error_watch);
 }
 
+/* Kept apart from the message, which the next state may replace: clients ask for it. */
+static void service_keep_spawn_error(struct service *s, const char *message) {
+        free(s->spawn_error);
+        s->spawn_error = message ? strdup(message) : NULL;  /* NULL on ENOMEM: only it is lost */
+}
+
 /* The setup step a child failed at, to show as the reason of its exit (127). */
 static void service_record_spawn_error(struct service *s, const char *message) {
         if (!message[0])
                 return;
+        service_keep_spawn_error(s, message);
         service_set_message(s, "%s", message);
         log_service(LOG_ERR, s->name, "%s", message);
 }
@@ -534,6 +544,8 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
 /* No process came of a spawn: say why, and count it as a failed start. */
 static void service_spawn_failed(struct service *s, const char *step, int error) {
         service_set_message(s, "%s: %s", step, strerror(-error));
+        service_keep_spawn_error(s, service_message(s));
+        s->stop_realtime = now_realtime();
         log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
         /* Through the one writer of the state: a spawn after the stop of a hang comes
          * from STOPPING, whose count must drop, and observers are owed the STARTING. */
@@ -558,6 +570,7 @@ static void service_fork(struct service *s, struct spawned *out) {
 
         *out = (struct spawned){ .error_fd = -1, .cause = EVENT_CAUSE_SPAWNED };
         service_clear_message(s);
+        service_keep_spawn_error(s, NULL);
         s->start_pending = false;
         options.instance = s->instance;
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
@@ -601,6 +614,7 @@ static void service_spawned(struct service *s, const struct spawned *sp) {
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
+        s->start_realtime = now_realtime();
         log_service(LOG_INFO, s->name, "spawned pid %d", (int)pid);
         usec_t start_secs = s->config->start_secs;
         /* A forking service needs time for its pidfile even when start-secs is 0. */
@@ -921,6 +935,12 @@ static void service_restart_now(struct service *s, pid_t old_pid, const char *ho
         service_kill_strays_soon(s);
 }
 
+static void service_record_exit(struct service *s, int wait_status) {
+        s->has_exited = true;
+        s->last_wait_status = wait_status;
+        s->stop_realtime = now_realtime();
+}
+
 static void service_on_exit(struct service *s, int wait_status) {
         char how[64];
 
@@ -931,8 +951,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 pid_t old_pid = s->pid;
                 service_set_pid(s, 0);
                 service_end_liveness(s);
-                s->has_exited = true;
-                s->last_wait_status = wait_status;
+                service_record_exit(s, wait_status);
                 service_restart_now(s, old_pid, how);
                 return;
         }
@@ -945,8 +964,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 service_set_pid(s, 0);
                 if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
                         log_service(LOG_INFO, s->name, "launcher %s", how);
-                        s->has_exited = true;
-                        s->last_wait_status = wait_status;
+                        service_record_exit(s, wait_status);
                         service_disarm_timer(s);
                         service_kill_group(s, SIGKILL);
                         service_set_group(s, 0);
@@ -963,8 +981,7 @@ static void service_on_exit(struct service *s, int wait_status) {
         log_service(LOG_INFO, s->name, "pid %d %s", (int)s->pid, how);
         service_set_pid(s, 0);
         service_end_liveness(s);
-        s->has_exited = true;
-        s->last_wait_status = wait_status;
+        service_record_exit(s, wait_status);
 
         if (s->state == STATE_STOPPING) {
                 /* The rest of the group may still be exiting: the stop-timeout timer, armed
@@ -1190,6 +1207,7 @@ static void service_free(struct service *s) {
         service_config_unref(s->config);
         service_config_unref(s->next_config);
         free(s->message);
+        free(s->spawn_error);
         free(s);
 }
 
@@ -1550,6 +1568,9 @@ enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
 struct log_capture *service_log_capture(const struct service *s) { return s->log; }
+int service_log_file(const struct service *s, int fd, char *buf, size_t size) {
+        return log_capture_file(s->log, s->config, fd, buf, size);
+}
 pid_t service_process_group(const struct service *s) { return s->group; }
 unsigned long long service_process_group_start_time(const struct service *s) { return s->group_start_time; }
 
@@ -1563,6 +1584,10 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .last_wait_status = s->last_wait_status,
                 .restarts = s->restarts,
                 .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
+                .group = s->config->name,
+                .start_realtime = s->start_realtime,
+                .stop_realtime = s->stop_realtime,
+                .spawn_error = s->spawn_error ? s->spawn_error : "",
         };
         ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }

@@ -38,6 +38,11 @@ struct service_status {
                                   * text, type = notify), "" if nothing to say */
         bool has_heartbeat_rtt;  /* a pong has been answered by the current process */
         usec_t heartbeat_rtt;    /* round-trip time of the last one */
+        const char *group;       /* the group it belongs to: its service's name ("web" for web@2) */
+        usec_t start_realtime;   /* wall clock of the last spawn, 0 if none yet */
+        usec_t stop_realtime;    /* wall clock of the last exit (or failed spawn), 0 if none yet */
+        const char *spawn_error; /* why the last spawn made no process that ran its command
+                                  * ("fork: ...", "exec /x: No such file ..."), "" if it did */
 };
 
 const char *service_state_to_string(enum service_state state);
@@ -127,6 +132,9 @@ bool service_is_pending(const struct service *service);
 /* The capture of its stdout and stderr (logfile.h): owned by the service. */
 struct log_capture;
 struct log_capture *service_log_capture(const struct service *service);
+/* The file its stdout (FD 1) or stderr (FD 2) is written to, in buf: -ENOENT when that
+ * stream goes elsewhere (null, inherit, journal). */
+int service_log_file(const struct service *service, int fd, char *buf, size_t size);
 
 /* 0 when started, already starting/running, or waiting for its `after` services;
  * -EBUSY while stopping. */

@@ -603,6 +603,49 @@ START_TEST(test_transitions_carry_their_cause) {
 }
 END_TEST
 
+/* What supervisord's clients ask for is kept in the service record: group, wall-clock
+ * start and stop, the last spawn error, the file of each stream. */
+START_TEST(test_record_keeps_what_clients_ask_for) {
+        table_start("service pool { command = \"sleep 1000\"\n instances = 2\n start-secs = 0\n autostart = false\n"
+                    " stderr = null\n }\n"
+                    "service broken { command = \"/nonexistent/program\"\n start-retries = 1\n autostart = false\n }\n");
+        struct outcome o;
+        struct service_status st;
+        service_get_status(services_find("pool@1"), &st);
+        ck_assert_str_eq(st.group, "pool");
+        ck_assert_uint_eq(st.start_realtime, 0);
+        ck_assert_uint_eq(st.stop_realtime, 0);
+        ck_assert_str_eq(st.spawn_error, "");
+        usec_t before = now_realtime();
+        submit(ENGINE_START, true, "pool@1", &o);
+        service_get_status(services_find("pool@1"), &st);
+        ck_assert_uint_ge(st.start_realtime, before);
+        ck_assert_uint_le(st.start_realtime, now_realtime());
+        ck_assert_uint_eq(st.stop_realtime, 0);
+        submit(ENGINE_STOP, true, "pool@1", &o);
+        ck_assert(run_until_done(&o, 10000));
+        service_get_status(services_find("pool@1"), &st);
+        ck_assert_uint_ge(st.stop_realtime, st.start_realtime);
+        char path[256], expected[256];
+        snprintf(expected, sizeof expected, "%s/pool@1.log", test_dir);
+        ck_assert_int_eq(service_log_file(services_find("pool@1"), 1, path, sizeof path), 0);
+        ck_assert_str_eq(path, expected);
+        ck_assert_int_eq(service_log_file(services_find("pool@1"), 2, path, sizeof path), -ENOENT);
+
+        /* A spawn error outlives the message of the state it led to. */
+        submit(ENGINE_START, true, "broken", &o);
+        ck_assert(run_until_done(&o, 10000));
+        ck_assert_int_eq(o.results[0].code, ENGINE_SPAWN_ERROR);
+        service_get_status(services_find("broken"), &st);
+        ck_assert_int_eq(st.state, STATE_FATAL);
+        ck_assert_msg(strstr(st.spawn_error, "/nonexistent/program") && strstr(st.spawn_error, "No such file"),
+                      "spawn error: %s", st.spawn_error);
+        ck_assert_msg(strstr(st.message, "gave up") != NULL, "message: %s", st.message);
+        ck_assert_uint_gt(st.stop_realtime, 0);
+        ck_assert_str_eq(st.group, "broken");
+}
+END_TEST
+
 static Suite *engine_suite(void) {
         Suite *s = suite_create("engine");
         TCase *tc = tcase_create("judge");
@@ -626,6 +669,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_update_reports_the_difference);
         tcase_add_test(tc, test_restart_all);
         tcase_add_test(tc, test_transitions_carry_their_cause);
+        tcase_add_test(tc, test_record_keeps_what_clients_ask_for);
         suite_add_tcase(s, tc);
         return s;
 }
