@@ -755,6 +755,13 @@ int engine_submit(struct engine *e, const struct engine_request *req, engine_don
 void engine_op_cancel(struct engine_op *op) {
         if (!op)
                 return;
+        if (op->phase != RESTART_ALL_NONE) {
+                /* Half a restart of everything would leave nothing running: it goes on,
+                 * unreported. */
+                op->done = NULL;
+                op->reported = true;
+                return;
+        }
         op_unlink(op);
         op_free(op);
 }
@@ -790,8 +797,11 @@ int engine_new(sd_event *event, struct event_bus *bus, const struct engine_hooks
 struct engine *engine_free(struct engine *e) {
         if (!e)
                 return NULL;
-        while (e->ops)
-                engine_op_cancel(e->ops);
+        while (e->ops) {
+                struct engine_op *op = e->ops;
+                op_unlink(op);
+                op_free(op);
+        }
         event_unsubscribe(e->listening);
         sd_event_source_disable_unref(e->recheck);
         free(e);

@@ -113,7 +113,8 @@ struct engine *engine_free(struct engine *engine);
 
 int engine_submit(struct engine *engine, const struct engine_request *request, engine_done_fn done, void *userdata,
                   struct engine_op **ret_op);
-/* Forget OP: its callback will not be called.  NULL is fine. */
+/* Forget OP: its callback will not be called, and what it still waited for is not done
+ * (a restart's start), except for a restart of everything, which goes on.  NULL is fine. */
 void engine_op_cancel(struct engine_op *op);
 
 /* ---- parts front-ends share, pure or read-only ---- */

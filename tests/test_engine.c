@@ -2,7 +2,8 @@
  * verdicts on a target's outcome, the resolution of names into processes, the report and
  * its aggregation, the refusals, and each action on a real service table in this test
  * process, driven by its own event loop (the services it starts are `sleep` processes,
- * its children, reaped by a SIGCHLD source as main.c does). */
+ * its children, reaped by a SIGCHLD source as main.c does); and the facts the service
+ * record keeps for clients. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -203,9 +204,18 @@ static void setup(void) {
 static void teardown(void) {
         if (engine) {
                 struct service *s;
-                for (size_t i = 0; (s = services_get(i)); i++)
+                for (size_t i = 0; (s = services_get(i)); i++) {
+                        struct service_status st;
+                        service_get_status(s, &st);
                         if (service_process_group(s) > 0)
                                 kill(-service_process_group(s), SIGKILL);
+                        if (st.pid > 0)  /* one not yet in its own group */
+                                kill(st.pid, SIGKILL);
+                }
+                /* Every child gone before spawn_free(): one still between its clone and its
+                 * exec keeps its context (and the test would leak it). */
+                while (waitpid(-1, NULL, 0) > 0)
+                        ;
                 engine = engine_free(engine);
                 services_free();
                 spawn_free();
@@ -215,8 +225,6 @@ static void teardown(void) {
                 event = sd_event_unref(event);
                 config_free(config);
                 config = NULL;
-                while (waitpid(-1, NULL, WNOHANG) > 0)
-                        ;
         }
         DIR *dir = opendir(test_dir);
         if (dir) {
@@ -569,6 +577,28 @@ START_TEST(test_restart_all) {
 }
 END_TEST
 
+START_TEST(test_cancelled_restart_all_goes_on) {
+        table_start("service a { command = \"sleep 1000\"\n start-secs = 0\n stdout = null\n }\n");
+        struct outcome o;
+        services_start_autostart();
+        pid_t a = pid_of("a");
+        ck_assert_int_gt(a, 0);
+        struct engine_op *op = submit(ENGINE_RESTART_ALL, true, "", &o);
+        engine_op_cancel(op);  /* its client went away: half a restart would leave a stopped */
+        long long deadline = now_ms() + 10000;
+        while (!(state_of("a") == STATE_RUNNING && pid_of("a") != a) && now_ms() < deadline)
+                run_for(10);
+        ck_assert_int_eq(state_of("a"), STATE_RUNNING);
+        ck_assert_int_ne(pid_of("a"), a);
+        run_for(20);
+        ck_assert_uint_eq(o.calls, 0);
+        /* And it is over: starts are taken again. */
+        submit(ENGINE_START, true, "a", &o);
+        ck_assert_int_eq(o.code, ENGINE_OK);
+        ck_assert_int_eq(o.results[0].code, ENGINE_ALREADY);
+}
+END_TEST
+
 /* A transition's cause and time reach every subscriber. */
 static char causes_seen[1024];
 static usec_t last_realtime;
@@ -668,6 +698,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_remove_and_add);
         tcase_add_test(tc, test_update_reports_the_difference);
         tcase_add_test(tc, test_restart_all);
+        tcase_add_test(tc, test_cancelled_restart_all_goes_on);
         tcase_add_test(tc, test_transitions_carry_their_cause);
         tcase_add_test(tc, test_record_keeps_what_clients_ask_for);
         suite_add_tcase(s, tc);
