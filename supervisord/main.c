@@ -304,15 +304,20 @@ static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si
         return 0;
 }
 
-static int setup_signals(void) {
+/* sd-event reads these through a signalfd, which needs them blocked.  Blocked first
+ * thing, before the pidfile and the socket exist: a SIGTERM that comes as soon as the
+ * socket answers (a service manager, a test) then waits for the loop instead of killing
+ * supervisord with both left behind. */
+static int block_signals(void) {
         static const int handled[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
         sigset_t mask;
         sigemptyset(&mask);
         for (size_t i = 0; i < ELEMENTSOF(handled); i++)
                 sigaddset(&mask, handled[i]);
-        /* sd-event reads these through a signalfd, which needs them blocked. */
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return -errno;
+        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
+static int setup_signals(void) {
         signal(SIGPIPE, SIG_IGN);
 
         int r;
@@ -331,6 +336,10 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         char error[1024];
         int pidfile_fd = -1, listen_fd = -1, r;
 
+        if ((r = block_signals()) < 0) {
+                snprintf(error, sizeof error, "sigprocmask: %s", strerror(-r));
+                goto fail;
+        }
         if ((r = spawn_raise_nofile()) < 0)
                 log_warning_errno(r, "cannot raise the open file limit");
         /* Orphans of our services (double-forked daemons, leftovers) become our children,
