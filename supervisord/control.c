@@ -20,20 +20,12 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "engine.h"
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
 #include "safepath.h"
 #include "spare.h"
-
-/* A service a parked request waits on. */
-struct target {
-        struct service *service;
-        bool stop_phase;          /* restart: still waiting for the stop to finish */
-        bool done, ok;
-        char message[200];
-        char *removed_name;       /* owned: the name, once the service is gone */
-};
 
 struct client {
         struct client *next, *prev;
@@ -46,10 +38,9 @@ struct client {
         size_t in_len;
         bool have_request;        /* the request line was read */
         bool answered;            /* the final line is in out */
-        enum verb verb;           /* of the parked request */
         bool waiting_shutdown;
-        struct target *targets;   /* owned; parked start/stop/restart */
-        size_t n_targets;
+        struct engine_op *op;     /* owned: a parked start/stop/restart, cancelled with the client */
+        bool submitting;          /* inside engine_submit(): the caller flushes */
         char *out;                /* owned */
         size_t out_len, out_sent, out_size;
         bool out_overflow;
@@ -62,11 +53,10 @@ struct client {
 
 static sd_event *control_event;
 static sd_event_source *listen_source;   /* owns the listening fd */
-static sd_event_source *recheck_source;  /* deferred re-check of parked requests */
 static struct client *clients;
 static unsigned n_clients;
-static bool shutting_down;
 static const struct control_handlers *handlers;
+static struct event_subscription *stopped_subscription;  /* owned by the bus */
 static bool allow_group;                 /* socket-group is set: its members may connect */
 static gid_t allowed_gid;
 
@@ -282,9 +272,7 @@ static void client_free(struct client *c) {
         log_tail_free(c->tail);
         log_follower_free(c->follower);
         free(c->pending);
-        for (size_t i = 0; i < c->n_targets; i++)
-                free(c->targets[i].removed_name);
-        free(c->targets);
+        engine_op_cancel(c->op);
         free(c->out);
         free(c);
         /* A descriptor is free again: what waits to be accepted may be now. */
@@ -419,211 +407,79 @@ static void reply_status_record(struct client *c, struct service *s) {
                 snprintf(memory, sizeof memory, "%" PRIu64, value);
         if (cgroup_enabled() && cgroup_cpu_usec(st.name, &value))
                 snprintf(cpu, sizeof cpu, "%" PRIu64, value);
-        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\t%s\t%s\n", st.name,
-                      service_state_to_string(st.state), (int)st.pid, (unsigned long long)(st.uptime / USEC_PER_SEC),
-                      last_exit, st.restarts, message, heartbeat_rtt, stopped_at, memory, cpu);
+        char spawn_error[256], logs[2][PATH_MAX];
+        protocol_sanitize(spawn_error, sizeof spawn_error, st.spawn_error[0] ? st.spawn_error : "-");
+        for (int fd = 1; fd <= 2; fd++) {
+                char path[PATH_MAX];
+                protocol_sanitize(logs[fd - 1], sizeof logs[fd - 1],
+                                  service_log_file(s, fd, path, sizeof path) == 0 ? path : "-");
+        }
+        client_printf(c, RECORD_STATUS "\t%s\t%s\t%d\t%llu\t%s\t%u\t%s\t%s\t%s\t%s\t%s\t%s\t%llu\t%llu\t%s\t%s\t%s\n",
+                      st.name, service_state_to_string(st.state), (int)st.pid,
+                      (unsigned long long)(st.uptime / USEC_PER_SEC), last_exit, st.restarts, message, heartbeat_rtt,
+                      stopped_at, memory, cpu, st.group, (unsigned long long)(st.start_realtime / USEC_PER_SEC),
+                      (unsigned long long)(st.stop_realtime / USEC_PER_SEC), spawn_error, logs[0], logs[1]);
 }
 
 /* Resolve the request's names (or "all", or nothing for status) into processes; false if
  * a name is unknown (then answered).  A service name stands for all its instances. */
 static bool resolve_targets(struct client *c, const struct request *req, struct service ***ret, size_t *ret_n) {
         bool everything = req->all || (req->verb == VERB_STATUS && req->n_names == 0);
-        size_t n = 0;
-        if (everything)
-                n = services_count();
-        else
-                for (unsigned i = 0; i < req->n_names; i++) {
-                        size_t matched = services_match(req->names[i], NULL, 0);
-                        if (matched == 0) {
-                                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
-                                return false;
-                        }
-                        n += matched;
-                }
-        struct service **list = calloc(n ? n : 1, sizeof *list);
-        if (!list) {
+        const char *bad;
+        int r = engine_resolve(everything, req->names, req->n_names, ret, ret_n, &bad);
+        if (r == -ENOENT)
+                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", bad);
+        else if (r < 0)
                 client_error(c, EXIT_FAILED, "out of memory");
-                return false;
-        }
-        size_t filled = 0;
-        if (everything)
-                for (size_t i = 0; i < n; i++)
-                        list[filled++] = services_get(i);
-        else
-                for (unsigned i = 0; i < req->n_names; i++)
-                        filled += services_match(req->names[i], list + filled, n - filled);
-        /* A process named twice ("web web@0") is acted on once.  The table itself has no
-         * duplicates: skip the quadratic check for "all". */
-        size_t unique = everything ? filled : 0;
-        for (size_t i = 0; !everything && i < filled; i++) {
-                bool seen = false;
-                for (size_t j = 0; j < unique && !seen; j++)
-                        seen = list[j] == list[i];
-                if (!seen)
-                        list[unique++] = list[i];
-        }
-        *ret = list;
-        *ret_n = unique;
-        return true;
+        return r >= 0;
 }
 
-static void target_finish(struct target *t, bool ok, const char *message) {
-        t->done = true;
-        t->ok = ok;
-        protocol_sanitize(t->message, sizeof t->message, message);
+/* The line protocol's exit status for a request the engine refused as a whole. */
+static int exit_status_of(enum engine_code code) {
+        return code == ENGINE_NO_SUCH_NAME ? EXIT_NO_SUCH_SERVICE : EXIT_FAILED;
 }
 
-/* Decide whether a parked action on T is over. */
-static void target_evaluate(struct client *c, struct target *t) {
-        struct service *s = t->service;
-        struct service_status st;
-
-        if (t->done)
-                return;
-        enum service_state state = service_state(s);
-        if (service_is_pending(s))
-                return;  /* waiting for dependencies (start) or dependents (ordered stop) */
-        if (t->stop_phase) {
-                if (state == STATE_STOPPING)
-                        return;
-                if (c->verb == VERB_STOP) {
-                        target_finish(t, true, "stopped");
-                        return;
+/* The outcome of a start, stop, restart or signal (an engine_done_fn): a RESULT per
+ * process, then OK or how many failed. */
+static void client_on_action_done(const struct engine_report *report, void *userdata) {
+        struct client *c = userdata;
+        c->op = NULL;  /* the engine frees it */
+        if (report->code != ENGINE_OK)
+                client_error(c, exit_status_of(report->code), "%s", report->reason);
+        else {
+                for (size_t i = 0; i < report->n_results; i++) {
+                        const struct engine_result *r = &report->results[i];
+                        char message[sizeof r->reason];
+                        protocol_sanitize(message, sizeof message, r->reason);
+                        client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", r->name, r->ok ? "ok" : "error", message);
                 }
-                /* restart: the stop is over, now start */
-                t->stop_phase = false;
-                if (service_start(s) < 0) {
-                        target_finish(t, false, "could not start");
-                        return;
-                }
-                state = service_state(s);
+                if (report->n_failed)
+                        client_error(c, EXIT_FAILED, "%zu of %zu failed", report->n_failed, report->n_results);
+                else
+                        client_ok(c);
         }
-        service_get_status(s, &st);
-        switch (state) {
-        case STATE_RUNNING:
-                target_finish(t, true, c->verb == VERB_RESTART ? "restarted" : "started");
-                break;
-        case STATE_FATAL:
-                target_finish(t, false, st.message[0] ? st.message : "failed to start");
-                break;
-        case STATE_STOPPED:
-                target_finish(t, false, st.message[0] ? st.message : "stopped before it was running");
-                break;
-        case STATE_EXITED: {
-                char how[64], message[128];
-                service_describe_wait_status(st.last_wait_status, how, sizeof how);
-                snprintf(message, sizeof message, "exited before it was running (%s)", how);
-                target_finish(t, false, message);
-                break;
-        }
-        case STATE_BACKOFF:
-                /* With unlimited retries it may never run: report the failure now. */
-                if (service_config(s)->start_retries == 0)
-                        target_finish(t, false, st.message[0] ? st.message : "failed to start");
-                break;
-        default:
-                break;
-        }
-}
-
-/* Answer a parked request once every target is done; returns false if c was freed. */
-static bool client_check_targets(struct client *c) {
-        if (c->answered || c->waiting_shutdown)
-                return true;
-        /* Every target, not up to the first unfinished one: a restart's start is begun
-         * here, and one service still starting must not hold back the others. */
-        bool finished = true;
-        for (size_t i = 0; i < c->n_targets; i++) {
-                target_evaluate(c, &c->targets[i]);
-                finished &= c->targets[i].done;
-        }
-        if (!finished)
-                return true;
-        size_t failed = 0;
-        for (size_t i = 0; i < c->n_targets; i++) {
-                const struct target *t = &c->targets[i];
-                failed += !t->ok;
-                client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", t->service ? service_name(t->service) : t->removed_name,
-                              t->ok ? "ok" : "error", t->message);
-        }
-        if (failed)
-                client_error(c, EXIT_FAILED, "%zu of %zu failed", failed, c->n_targets);
-        else
-                client_ok(c);
-        return client_flush(c);
+        if (!c->submitting)
+                client_flush(c);
 }
 
 static void request_action(struct client *c, const struct request *req) {
-        struct service **list;
-        size_t n;
-
-        if (shutting_down && (req->verb == VERB_START || req->verb == VERB_RESTART)) {
-                client_error(c, EXIT_FAILED, "supervisord is shutting down");
-                return;
-        }
-        if (!resolve_targets(c, req, &list, &n))
-                return;
-        c->targets = calloc(n ? n : 1, sizeof *c->targets);
-        if (!c->targets) {
-                free(list);
-                client_error(c, EXIT_FAILED, "out of memory");
-                return;
-        }
-        c->n_targets = n;
-        c->verb = req->verb;
-        if (req->verb == VERB_STOP) {
-                /* Reverse dependency order within the set. */
-                for (size_t i = 0; i < n; i++) {
-                        c->targets[i].service = list[i];
-                        enum service_state state = service_state(list[i]);
-                        if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING
-                            || state == STATE_BACKOFF || service_is_pending(list[i]))
-                                c->targets[i].stop_phase = true;
-                        else
-                                target_finish(&c->targets[i], true, "not running");
-                }
-                services_stop_ordered(list, n);
-                free(list);
-                for (size_t i = 0; i < c->n_targets; i++)
-                        target_evaluate(c, &c->targets[i]);
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                struct target *t = &c->targets[i];
-                struct service *s = t->service = list[i];
-                enum service_state state = service_state(s);
-                int r;
-                switch (req->verb) {
-                case VERB_START:
-                        if (state == STATE_RUNNING)
-                                target_finish(t, true, "already running");
-                        else if (service_start(s) == -EBUSY)
-                                target_finish(t, false, "is stopping");
-                        break;
-                case VERB_RESTART:
-                        if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING) {
-                                service_stop(s);
-                                t->stop_phase = true;
-                        } else
-                                service_start(s);
-                        break;
-                case VERB_SIGNAL:
-                        r = service_signal(s, req->signal);
-                        if (r == -ESRCH)
-                                target_finish(t, false, "not running");
-                        else if (r < 0)
-                                target_finish(t, false, strerror(-r));
-                        else
-                                target_finish(t, true, "signalled");
-                        break;
-                default:
-                        break;
-                }
-        }
-        free(list);
-        /* The caller flushes; results that are already final are answered right away. */
-        for (size_t i = 0; i < c->n_targets; i++)
-                target_evaluate(c, &c->targets[i]);
+        static const enum engine_action actions[] = {
+                [VERB_START] = ENGINE_START, [VERB_STOP] = ENGINE_STOP, [VERB_RESTART] = ENGINE_RESTART,
+                [VERB_SIGNAL] = ENGINE_SIGNAL,
+        };
+        const struct engine_request er = {
+                .action = actions[req->verb],
+                .all = req->all,
+                .names = req->names,
+                .n_names = req->n_names,
+                .signal = req->signal,
+                .wait = true,
+        };
+        c->submitting = true;
+        int r = engine_submit(handlers->engine, &er, client_on_action_done, c, &c->op);
+        c->submitting = false;
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "%s", strerror(-r));
 }
 
 static void request_status(struct client *c, const struct request *req) {
@@ -655,32 +511,42 @@ static void request_pid(struct client *c, const struct request *req) {
         client_ok(c);
 }
 
-static void request_reload(struct client *c) {
-        struct reload_report report;
-        char notice[512] = "", error[1024] = "";
-        log_notice("reload requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
-        if (handlers->reload(&report, notice, sizeof notice, error, sizeof error) < 0) {
-                client_error(c, EXIT_FAILED, "%s", error);
+/* The outcome of an update (an engine_done_fn): what was added, changed and removed. */
+static void client_on_update_done(const struct engine_report *report, void *userdata) {
+        struct client *c = userdata;
+        c->op = NULL;
+        if (report->code != ENGINE_OK) {
+                client_error(c, exit_status_of(report->code), "%s", report->reason);
+                if (!c->submitting)
+                        client_flush(c);
                 return;
         }
-        static const struct {
-                const char *record;
-                size_t offset;
-        } lists[] = {
-                { RECORD_ADDED, offsetof(struct reload_report, added) },
-                { RECORD_CHANGED, offsetof(struct reload_report, changed) },
-                { RECORD_REMOVED, offsetof(struct reload_report, removed) },
-        };
-        for (size_t k = 0; k < ELEMENTSOF(lists); k++)
-                for (char **name = *(char ***)((char *)&report + lists[k].offset); name && *name; name++)
-                        client_printf(c, "%s\t%s\n", lists[k].record, *name);
-        if (notice[0]) {
-                char clean[sizeof notice];
-                protocol_sanitize(clean, sizeof clean, notice);
+        for (size_t i = 0; i < report->n_results; i++) {
+                const struct engine_result *r = &report->results[i];
+                const char *record = r->code == ENGINE_ADDED     ? RECORD_ADDED
+                                     : r->code == ENGINE_CHANGED ? RECORD_CHANGED
+                                                                 : RECORD_REMOVED;
+                client_printf(c, "%s\t%s\n", record, r->name);
+        }
+        if (report->notice[0]) {
+                char clean[512];
+                protocol_sanitize(clean, sizeof clean, report->notice);
                 client_printf(c, RECORD_NOTICE "\t%s\n", clean);
         }
-        reload_report_free(&report);
         client_ok(c);
+        if (!c->submitting)
+                client_flush(c);
+}
+
+static void request_reload(struct client *c) {
+        const struct engine_request er = { .action = ENGINE_UPDATE };
+        log_notice("reload requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+        /* An update is over once applied: answered before engine_submit() returns. */
+        c->submitting = true;
+        int r = engine_submit(handlers->engine, &er, client_on_update_done, c, &c->op);
+        c->submitting = false;
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "reload: %s", strerror(-r));
 }
 
 /* The socket's mode and group are the first line of defence; this is the second, for a
@@ -893,10 +759,11 @@ static bool client_handle_request(struct client *c, char *line) {
         default:
                 request_action(c, req);
                 free(req);
-                /* Refused outright (unknown name, shutting down): the ERROR is ready now. */
+                /* Answered at once (already running, unknown name, shutting down), or
+                 * parked until the engine's callback. */
                 if (c->answered)
                         return client_flush(c);
-                return client_check_targets(c);
+                return true;
         }
         free(req);
         return client_flush(c);
@@ -1182,16 +1049,7 @@ static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, 
         return 0;
 }
 
-static int control_on_recheck(sd_event_source *source, void *userdata) {
-        (void)source;
-        (void)userdata;
-        for (struct client *c = clients, *next; c; c = next) {
-                next = c->next;
-                if (c->n_targets && !c->answered)
-                        client_check_targets(c);
-        }
-        return 0;
-}
+static void control_on_stopped(const struct event *e, void *userdata);
 
 int control_start(sd_event *event, int listen_fd, const struct control_handlers *h) {
         int r;
@@ -1211,35 +1069,15 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
                 return r;
         /* Kept for the moment there is no other, to tell a client so. */
         (void)spare_take();
-        r = sd_event_add_defer(event, &recheck_source, control_on_recheck, NULL);
-        if (r < 0)
-                return r;
-        /* Parked requests are re-checked before the next event is handled, so no state a
-         * request waits for can pass unseen. */
-        sd_event_source_set_priority(recheck_source, SD_EVENT_PRIORITY_IMPORTANT);
-        return sd_event_source_set_enabled(recheck_source, SD_EVENT_OFF);
+        return event_bus_subscribe(h->bus, EVENT_MASK(EVENT_SUPERVISOR_STOPPED), control_on_stopped, NULL,
+                                   &stopped_subscription);
 }
 
-void control_on_service_event(struct service *service, enum service_event event, void *userdata) {
+/* Shutdown is complete (EVENT_SUPERVISOR_STOPPED): answer the clients that asked for it
+ * and flush what can be. */
+static void control_on_stopped(const struct event *e, void *userdata) {
+        (void)e;
         (void)userdata;
-        if (event == SERVICE_EVENT_REMOVED) {
-                /* No parked request may keep a pointer to it. */
-                for (struct client *c = clients; c; c = c->next)
-                        for (size_t i = 0; i < c->n_targets; i++)
-                                if (c->targets[i].service == service) {
-                                        if (!c->targets[i].done)
-                                                target_finish(&c->targets[i], false, "removed by a reload");
-                                        c->targets[i].removed_name = strdup(service_name(service));
-                                        c->targets[i].service = NULL;
-                                }
-        }
-        if (recheck_source)
-                sd_event_source_set_enabled(recheck_source, SD_EVENT_ONESHOT);
-}
-
-void control_begin_shutdown(void) { shutting_down = true; }
-
-void control_shutdown_complete(void) {
         for (struct client *c = clients, *next; c; c = next) {
                 next = c->next;
                 if (c->follower) {
@@ -1262,7 +1100,7 @@ void control_shutdown_complete(void) {
 void control_stop(const char *unlink_path) {
         while (clients)
                 client_free(clients);
-        recheck_source = sd_event_source_disable_unref(recheck_source);
+        stopped_subscription = event_unsubscribe(stopped_subscription);
         resume_source = sd_event_source_disable_unref(resume_source);
         fd_timer = sd_event_source_disable_unref(fd_timer);
         listen_source = sd_event_source_disable_unref(listen_source);

@@ -1,15 +1,18 @@
-/* control.h — the control server: the unix socket supervisorctl talks to.
+/* control.h — the control server: the unix socket supervisorctl talks to, a front-end of
+ * the engine (engine.h).
  *
- * control.c owns the listening socket and every client connection.  It never blocks:
- * each client has a bounded input buffer and its own output buffer, requests that wait
- * for an outcome (start, stop, restart, shutdown) are parked and re-checked after service
- * state changes. */
+ * control.c owns the listening socket and every client connection, parses the line
+ * protocol (protocol.h), hands actions to the engine and formats what it reports.  It
+ * never blocks: each client has a bounded input buffer and its own output buffer, and a
+ * request that waits for an outcome (start, stop, restart, shutdown) is parked, holding
+ * the engine's handle, which is cancelled if the client goes away. */
 #pragma once
 
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "engine.h"
 #include "service.h"
 
 #define CONTROL_MAX_CLIENTS 256
@@ -40,11 +43,10 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
 struct control_handlers {
         /* Begin shutting down; control_shutdown_complete() is called once it is over. */
         void (*shutdown)(void);
-        /* Re-read the config and apply it.  On failure returns a negative errno with the
-         * reason in error; on success fills report and notice (settings that need a
-         * restart, "" if none). */
-        int (*reload)(struct reload_report *report, char *notice, size_t notice_size, char *error,
-                      size_t error_size);
+        /* Carries out every other action (start, stop, restart, signal, reload). */
+        struct engine *engine;
+        /* EVENT_SUPERVISOR_STOPPED ends the clients waiting for shutdown, and tail -f. */
+        struct event_bus *bus;
 };
 
 /* Serve LISTEN_FD (now owned by the control server) on EVENT. */
@@ -52,15 +54,6 @@ int control_start(sd_event *event, int listen_fd, const struct control_handlers 
 
 /* Who besides root and supervisord's own user may send requests: members of GID. */
 void control_allow_group(bool enabled, gid_t gid);
-
-/* Called for every service event (the service table's observer). */
-void control_on_service_event(struct service *service, enum service_event event, void *userdata);
-
-/* Shutdown has begun (by request or signal): refuse start and restart from now on. */
-void control_begin_shutdown(void);
-
-/* Shutdown is complete: answer the clients that asked for it and flush what can be. */
-void control_shutdown_complete(void);
 
 /* Close every connection and the listening socket; unlink PATH if given. */
 void control_stop(const char *unlink_path);

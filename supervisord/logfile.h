@@ -101,6 +101,22 @@ ssize_t log_tail_read(struct log_tail *tail, char *buf, size_t size, bool *ret_d
 /* NULL is a no-op; the capture may be gone already. */
 void log_tail_free(struct log_tail *tail);
 
+/* The file stream FD (1: stdout, 2: stderr) of a process under CONFIG is written to,
+ * "DIR/NAME.log" in buf (both streams share it when both go to the log); -ENOENT when that
+ * stream goes elsewhere (null, inherit, journal). */
+int log_capture_file(const struct log_capture *capture, const struct service_config *config, int fd, char *buf,
+                     size_t size);
+
+/* Bytes of NAME.log by position, as supervisord's readProcessStdoutLog reads them: from
+ * OFFSET, LENGTH bytes (0: to the end); with a negative OFFSET the last -OFFSET bytes (and
+ * LENGTH must be 0, else -EINVAL).  Past the end is empty.  At most LOG_TAIL_MAX_BYTES
+ * (the last ones, from the end; the first ones otherwise: ask again from where it
+ * stopped).  *ret is malloc'ed, owned by the caller, NULL when empty; *ret_file_size (if
+ * not NULL) is the file's size.  -ENOENT when CONFIG sends nothing to the log file and
+ * there is none. */
+int log_capture_read(struct log_capture *capture, const struct service_config *config, int64_t offset, size_t length,
+                     char **ret, size_t *ret_size, uint64_t *ret_file_size);
+
 /* ---- followers (tail -f) ---- */
 
 /* Called with every chunk read from the pipe, as it is written; DATA is valid only

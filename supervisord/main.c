@@ -21,6 +21,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "cgroup.h"
+#include "engine.h"
 #include "leftovers.h"
 #include "log.h"
 #include "logfile.h"
@@ -34,6 +35,9 @@
 
 static sd_event *event;
 static struct config *config;
+static struct engine *engine;  /* owned: every action on the services */
+static struct event_bus *bus;  /* owned: where the services and supervisord itself publish */
+static struct event_subscription *watching_services;  /* owned by bus: the end of a shutdown */
 static bool shutting_down, exiting;
 /* PID 1 only: the processes left in the namespace were sent SIGTERM at shutdown. */
 static bool sweeping_orphans;
@@ -89,7 +93,8 @@ static void finish_if_stopped(void) {
                         return;
                 exiting = true;
                 log_notice("every service is stopped, exiting");
-                control_shutdown_complete();
+                struct event stopped = { .type = EVENT_SUPERVISOR_STOPPED };
+                event_bus_publish(bus, &stopped);
                 sd_event_exit(event, 0);
         }
 }
@@ -98,17 +103,18 @@ static void begin_shutdown(void) {
         if (shutting_down)
                 return;
         shutting_down = true;
-        systemd_stopping();
-        control_begin_shutdown();
+        struct event stopping = { .type = EVENT_SUPERVISOR_STOPPING };
+        event_bus_publish(bus, &stopping);
         services_stop_ordered(NULL, 0);
         finish_if_stopped();
 }
 
-static void on_service_event(struct service *service, enum service_event what, void *userdata) {
-        control_on_service_event(service, what, userdata);
-        systemd_on_service_event();
-        if (what == SERVICE_EVENT_STATE)
-                finish_if_stopped();
+/* Subscribed last, after the engine and the systemd status: a shutdown ends once the
+ * others have seen the last transition. */
+static void on_service_event(const struct event *e, void *userdata) {
+        (void)e;
+        (void)userdata;
+        finish_if_stopped();
 }
 
 /* Settings bound at start-up (the socket, the pidfile) cannot change under a running
@@ -197,25 +203,36 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
         return 0;
 }
 
-/* Every reload, by SIGHUP or supervisorctl: the service manager sees it begin and end. */
-static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size) {
-        systemd_reloading(config->path);
-        int r = reload_config(report, notice, notice_size, error, error_size);
-        systemd_reloaded();
-        return r;
+/* Every reload, by SIGHUP or supervisorctl: the engine's apply_config hook (the engine
+ * publishes its beginning and end, which the service manager sees). */
+static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size,
+                  void *userdata) {
+        (void)userdata;
+        return reload_config(report, notice, notice_size, error, error_size);
+}
+
+/* The engine's read_config hook (add): the config file as it is now. */
+static int read_config(struct config **ret, char *error, size_t error_size, void *userdata) {
+        (void)userdata;
+        return config_load(config->path, ret, error, error_size);
+}
+
+static void on_sighup_done(const struct engine_report *report, void *userdata) {
+        (void)userdata;
+        /* A config that cannot be read was logged by reload_config(). */
+        if (report->code != ENGINE_OK && report->code != ENGINE_CANT_REREAD)
+                log_info("SIGHUP: %s, not reloading", report->reason);
 }
 
 static int on_sighup(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
-        struct reload_report report;
-        char notice[512], error[1024];
         (void)source;
         (void)si;
         (void)userdata;
-        if (shutting_down)
-                return 0;
         log_notice("SIGHUP: reloading %s", config->path);
-        if (reload(&report, notice, sizeof notice, error, sizeof error) == 0)
-                reload_report_free(&report);
+        const struct engine_request request = { .action = ENGINE_UPDATE };
+        int r = engine_submit(engine, &request, on_sighup_done, NULL, NULL);
+        if (r < 0)
+                log_error_errno(r, "SIGHUP: reload");
         return 0;
 }
 
@@ -311,15 +328,20 @@ static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si
         return 0;
 }
 
-static int setup_signals(void) {
+/* sd-event reads these through a signalfd, which needs them blocked.  Blocked first
+ * thing, before the pidfile and the socket exist: a SIGTERM that comes as soon as the
+ * socket answers (a service manager, a test) then waits for the loop instead of killing
+ * supervisord with both left behind. */
+static int block_signals(void) {
         static const int handled[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
         sigset_t mask;
         sigemptyset(&mask);
         for (size_t i = 0; i < ELEMENTSOF(handled); i++)
                 sigaddset(&mask, handled[i]);
-        /* sd-event reads these through a signalfd, which needs them blocked. */
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return -errno;
+        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
+static int setup_signals(void) {
         signal(SIGPIPE, SIG_IGN);
 
         int r;
@@ -373,13 +395,10 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         /* Blocked before the socket answers: a SIGTERM sent by whoever saw it answer waits
          * for the loop's signalfd instead of killing us half set up. */
-        sigset_t early;
-        sigemptyset(&early);
-        sigaddset(&early, SIGTERM);
-        sigaddset(&early, SIGINT);
-        sigaddset(&early, SIGHUP);
-        sigaddset(&early, SIGUSR1);
-        sigprocmask(SIG_BLOCK, &early, NULL);
+        if ((r = block_signals()) < 0) {
+                snprintf(error, sizeof error, "sigprocmask: %s", strerror(-r));
+                goto fail;
+        }
         if ((r = spawn_raise_nofile()) < 0)
                 log_warning_errno(r, "cannot raise the open file limit");
         /* Orphans of our services (double-forked daemons, leftovers) become our children,
@@ -397,16 +416,30 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         /* spawn_init after the signals (it notes their dispositions) and before the
          * services open their descriptors (its slots sit below them). */
         if ((r = sd_event_default(&event)) < 0 || (r = setup_signals()) < 0 || (r = spawn_init(event, config->pidfile)) < 0
-            || (r = services_create(event, config)) < 0) {
+            || (r = event_bus_new(&bus)) < 0) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
         }
-        services_set_observer(on_service_event, NULL);
+        services_set_bus(bus);  /* first: the table publishes the groups it creates */
+        if ((r = services_create(event, config)) < 0) {
+                snprintf(error, sizeof error, "event loop: %s", strerror(-r));
+                goto fail;
+        }
+        static const struct engine_hooks engine_hooks = { .apply_config = reload, .read_config = read_config };
+        if ((r = engine_new(event, bus, &engine_hooks, &engine)) < 0) {
+                snprintf(error, sizeof error, "engine: %s", strerror(-r));
+                goto fail;
+        }
         /* Before any spawn: captures need the loop. */
         if (logs_init(event, config->log_dir, error, sizeof error) < 0)
                 goto fail;
-        if ((r = systemd_start(event)) < 0) {
+        if ((r = systemd_start(event, bus, config->path)) < 0) {
                 snprintf(error, sizeof error, "sd_notify: %s", strerror(-r));
+                goto fail;
+        }
+        if ((r = event_bus_subscribe(bus, EVENT_MASK(EVENT_SERVICE_STATE) | EVENT_MASK(EVENT_SERVICE_PENDING),
+                                     on_service_event, NULL, &watching_services)) < 0) {
+                snprintf(error, sizeof error, "event bus: %s", strerror(-r));
                 goto fail;
         }
         /* Under the pidfile lock no other supervisord runs: whatever the record names and
@@ -422,7 +455,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         if (cgroup_setup(config->cgroup_mode, config->cgroup_path, error, sizeof error) < 0)
                 goto fail;
         control_allow_group(config->has_socket_group, config->socket_gid);
-        static const struct control_handlers handlers = { .shutdown = begin_shutdown, .reload = reload };
+        static struct control_handlers handlers;  /* the control server keeps a pointer */
+        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine, .bus = bus };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
         if (r < 0) {
@@ -441,7 +475,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         check_descriptor_limit();
         services_start_autostart();
         release_free_memory();
-        systemd_notify_when_started();
+        struct event running = { .type = EVENT_SUPERVISOR_RUNNING };
+        event_bus_publish(bus, &running);
         daemon_report(ready_fd, 0, NULL);
 
         r = sd_event_loop(event);
@@ -449,13 +484,16 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 log_error_errno(r, "event loop failed");
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
+        engine = engine_free(engine);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
         sweep_source = sd_event_source_disable_unref(sweep_source);
+        watching_services = event_unsubscribe(watching_services);
         services_free();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */
         spare_close();
         systemd_stop();
+        bus = event_bus_free(bus);
         leftovers_close();
         cgroup_free();
         pidfile_release(config->pidfile, pidfile_fd);
@@ -470,11 +508,14 @@ fail:
                         unlink(config->socket);
         }
         control_stop(NULL);
+        engine = engine_free(engine);
+        watching_services = event_unsubscribe(watching_services);
         services_free();
         spawn_free();
         logs_free_all();
         spare_close();
         systemd_stop();
+        bus = event_bus_free(bus);
         leftovers_close();
         cgroup_free();
         if (pidfile_fd >= 0)

@@ -76,7 +76,9 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_STATUS  "STATUS"   /* name state pid uptime_seconds last_exit restarts message
                                    * heartbeat_rtt_usec ("-": none) stopped_at (STOPPED: when,
                                    * seconds since the epoch; "-": not STOPPED, or never started)
-                                   * memory_bytes cpu_usec (from the cgroup; "-": none) */
+                                   * memory_bytes cpu_usec (from the cgroup; "-": none)
+                                   * group start_epoch stop_epoch (0: never) spawn_error
+                                   * stdout_log stderr_log ("-": none) */
 #define RECORD_RESULT  "RESULT"   /* name ok|error message */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */

@@ -66,11 +66,15 @@ struct service {
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char *message;                /* owned: why it is in its state, NULL when nothing to say */
+        char *spawn_error;            /* owned: why the last spawn failed, NULL when it did not */
+        usec_t start_realtime;        /* wall clock of the last spawn */
+        usec_t stop_realtime;         /* wall clock of the last exit or failed spawn */
         struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
         bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
+        enum event_cause failure_cause;  /* ... and why: hung, never ready */
         bool failed_while_starting;   /* ... and counts as a failed start */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
@@ -109,8 +113,7 @@ static const char *service_message(const struct service *s) { return s->message 
 static sd_event *service_event;
 static struct service **service_table;   /* owned, each entry owned */
 static size_t service_table_size, service_table_capacity;
-static service_observer_t service_observer;
-static void *service_observer_data;
+static struct event_bus *service_bus;  /* where transitions are published; not owned */
 static sd_event_source *pending_source;  /* deferred pass over pending starts/stops */
 /* Some service may have start_pending or stop_pending set: without one, a state change
  * has no pass over the table to schedule (it is O(N), and a crash loop changes states
@@ -184,9 +187,16 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size) {
 
 /* ---- state changes ---- */
 
-static void service_notify(struct service *s, enum service_event event) {
-        if (service_observer)
-                service_observer(s, event, service_observer_data);
+/* Something about S changed without a transition (EVENT_SERVICE_PENDING), or it is about
+ * to be freed (EVENT_SERVICE_REMOVED). */
+static void service_notify(struct service *s, enum event_type type) {
+        struct event e = { .type = type, .service = s };
+        event_bus_publish(service_bus, &e);
+}
+
+static void services_publish_group(enum event_type type, const char *name) {
+        struct event e = { .type = type, .group = name };
+        event_bus_publish(service_bus, &e);
 }
 
 static void services_schedule_pending(void);
@@ -212,15 +222,22 @@ static void service_set_pid(struct service *s, pid_t pid) {
         }
 }
 
-static void service_set_state(struct service *s, enum service_state state) {
-        if (s->state != state)
-                log_service(LOG_INFO, s->name, "%s -> %s", state_names[s->state], state_names[state]);
-        n_stopping += (state == STATE_STOPPING) - (s->state == STATE_STOPPING);
-        if (state == STATE_STOPPED && s->state != STATE_STOPPED)
+/* The one writer of a service's state.  CAUSE says why, for the subscribers of the bus;
+ * with EVENT_CAUSE_EXITED the last wait status says how. */
+static void service_set_state(struct service *s, enum service_state state, enum event_cause cause) {
+        enum service_state from = s->state;
+        if (from != state)
+                log_service(LOG_INFO, s->name, "%s -> %s", state_names[from], state_names[state]);
+        n_stopping += (state == STATE_STOPPING) - (from == STATE_STOPPING);
+        if (state == STATE_STOPPED && from != STATE_STOPPED)
                 s->stopped_at = time(NULL);
         s->state = state;
         services_schedule_pending();
-        service_notify(s, SERVICE_EVENT_STATE);
+        struct event e = {
+                .type = EVENT_SERVICE_STATE, .service = s, .from = (int)from, .to = (int)state, .cause = cause,
+                .has_wait_status = cause == EVENT_CAUSE_EXITED && s->has_exited, .wait_status = s->last_wait_status,
+        };
+        event_bus_publish(service_bus, &e);
 }
 
 static bool state_is_active(enum service_state state) {
@@ -287,10 +304,17 @@ static void service_close_error_watch(struct service *s) {
         s->error_watch = sd_event_source_disable_unref(s->error_watch);
 }
 
+/* Kept apart from the message, which the next state may replace: clients ask for it. */
+static void service_keep_spawn_error(struct service *s, const char *message) {
+        free(s->spawn_error);
+        s->spawn_error = message ? strdup(message) : NULL;  /* NULL on ENOMEM: only it is lost */
+}
+
 /* The setup step a child failed at, to show as the reason of its exit (127). */
 static void service_record_spawn_error(struct service *s, const char *message) {
         if (!message[0])
                 return;
+        service_keep_spawn_error(s, message);
         service_set_message(s, "%s", message);
         log_service(LOG_ERR, s->name, "%s", message);
 }
@@ -319,7 +343,8 @@ static int service_on_error_pipe(sd_event_source *source, int fd, uint32_t reven
         return 0;
 }
 
-static void service_failed_start(struct service *s, int wait_status);
+static void service_failed_start(struct service *s, int wait_status, enum event_cause cause);
+static int service_stop_because(struct service *s, enum event_cause cause);
 
 /* ---- liveness: heartbeats (heartbeat.c) and readiness (notify.c) ---- */
 
@@ -331,13 +356,14 @@ static void service_on_exit(struct service *s, int wait_status);
 /* The process failed without exiting (hung, never ready): stop it as service_stop does
  * (stop-signal, SIGKILL after stop-timeout) and, once it is gone, restart it as a failure
  * (service_finish_failure_stop). */
-static void service_stop_as_failure(struct service *s, const char *reason) {
+static void service_stop_as_failure(struct service *s, const char *reason, enum event_cause cause) {
         log_service(LOG_WARNING, s->name, "%s; stopping pid %d", reason, (int)s->pid);
         s->failed_while_starting = s->state == STATE_STARTING;
         free(s->failure_reason);
         s->failure_reason = strdup(reason);  /* NULL on ENOMEM: only the message is lost */
         s->stop_is_failure = true;
-        service_stop(s);
+        s->failure_cause = cause;
+        service_stop_because(s, cause);
         if (s->state == STATE_STOPPING)
                 service_set_message(s, "%s", reason);  /* service_stop cleared it */
 }
@@ -355,12 +381,12 @@ static bool service_finish_failure_stop(struct service *s) {
                 return false;
         service_set_message(s, "%s", s->failure_reason ? s->failure_reason : "failed");
         if (s->failed_while_starting) {
-                service_failed_start(s, s->last_wait_status);
+                service_failed_start(s, s->last_wait_status, s->failure_cause);
                 return true;
         }
         if (s->config->restart == RESTART_NEVER) {
                 log_service(LOG_NOTICE, s->name, "not restarted (restart = never)");
-                service_set_state(s, STATE_EXITED);
+                service_set_state(s, STATE_EXITED, s->failure_cause);
                 return true;
         }
         log_service(LOG_NOTICE, s->name, "restarting after: %s", s->failure_reason ? s->failure_reason : "a failure");
@@ -382,7 +408,7 @@ static void service_on_hung(struct heartbeat *heartbeat, unsigned misses, usec_t
                  misses, (double)c->heartbeat_interval / USEC_PER_SEC, (double)c->heartbeat_timeout / USEC_PER_SEC,
                  answered, detail[0] ? ", " : "", detail);
         s->heartbeat = heartbeat_free(s->heartbeat);
-        service_stop_as_failure(s, reason);
+        service_stop_as_failure(s, reason, EVENT_CAUSE_HEARTBEAT_MISSED);
 }
 
 /* The exit status of a main pid that was not our child is lost with its parent's wait():
@@ -490,7 +516,7 @@ static void service_on_notify(struct notify *notify, const struct notify_message
                         service_disarm_timer(s);
                         s->failures = 0;
                         service_clear_message(s);
-                        service_set_state(s, STATE_RUNNING);
+                        service_set_state(s, STATE_RUNNING, EVENT_CAUSE_READY);
                 } else
                         log_service(LOG_DEBUG, s->name, "READY=1 in state %s: nothing to do", state_names[s->state]);
         }
@@ -555,11 +581,13 @@ static void service_begin_liveness(struct service *s, pid_t pid) {
 /* No process came of a spawn: say why, and count it as a failed start. */
 static void service_spawn_failed(struct service *s, const char *step, int error) {
         service_set_message(s, "%s: %s", step, strerror(-error));
+        service_keep_spawn_error(s, service_message(s));
+        s->stop_realtime = now_realtime();
         log_service(LOG_ERR, s->name, "cannot start: %s", service_message(s));
         /* Through the one writer of the state: a spawn after the stop of a hang comes
          * from STOPPING, whose count must drop, and observers are owed the STARTING. */
-        service_set_state(s, STATE_STARTING);
-        service_failed_start(s, -1);
+        service_set_state(s, STATE_STARTING, EVENT_CAUSE_SPAWN_ERROR);
+        service_failed_start(s, -1, EVENT_CAUSE_SPAWN_ERROR);
 }
 
 /* A spawn in two halves, so that a restart can put off everything that needs not come
@@ -570,14 +598,16 @@ struct spawned {
         unsigned long long start_time;   /* for the crash record */
         const char *failed_step;         /* when pid is 0 */
         int error;
+        enum event_cause cause;          /* of the transition service_spawned() makes */
 };
 
 static void service_fork(struct service *s, struct spawned *out) {
         struct spawn_options options = SPAWN_OPTIONS_INIT;
         int r;
 
-        *out = (struct spawned){ .error_fd = -1 };
+        *out = (struct spawned){ .error_fd = -1, .cause = EVENT_CAUSE_SPAWNED };
         service_clear_message(s);
+        service_keep_spawn_error(s, NULL);
         s->start_pending = false;
         s->spawn_failed_for_good = false;
         options.instance = s->instance;
@@ -631,6 +661,7 @@ static void service_spawned(struct service *s, const struct spawned *sp) {
         s->launcher = s->config->type == SERVICE_FORKING ? pid : 0;
         s->killed = false;
         s->spawn_time = now_monotonic();
+        s->start_realtime = now_realtime();
         log_service(LOG_INFO, s->name, "spawned pid %d", (int)pid);
         usec_t start_secs = s->config->start_secs;
         /* A forking service needs time for its pidfile even when start-secs is 0. */
@@ -640,15 +671,15 @@ static void service_spawned(struct service *s, const struct spawned *sp) {
         if (s->config->type == SERVICE_NOTIFY) {
                 if (s->config->ready_timeout > 0)
                         service_arm_timer(s, s->config->ready_timeout);
-                service_set_state(s, STATE_STARTING);
+                service_set_state(s, STATE_STARTING, sp->cause);
                 return;
         }
         if (start_secs == 0) {
                 s->failures = 0;
-                service_set_state(s, STATE_RUNNING);
+                service_set_state(s, STATE_RUNNING, sp->cause);
         } else {
                 service_arm_timer(s, start_secs);
-                service_set_state(s, STATE_STARTING);
+                service_set_state(s, STATE_STARTING, sp->cause);
         }
 }
 
@@ -662,7 +693,7 @@ static void service_spawn(struct service *s) {
  * A setup step that no retry can pass (the command is missing or not executable, the user
  * cannot be switched to) gives up at once: retrying start-retries times only delays the
  * news and fills the log. */
-static void service_failed_start(struct service *s, int wait_status) {
+static void service_failed_start(struct service *s, int wait_status, enum event_cause cause) {
         s->failures++;
         enum exit_action action = service_exit_action(s->config, STATE_STARTING, wait_status, s->failures);
         if (!s->message) {
@@ -675,7 +706,7 @@ static void service_failed_start(struct service *s, int wait_status) {
                 snprintf(reason, sizeof reason, "%s", service_message(s));
                 service_set_message(s, "%.200s; not retried, since a retry cannot change it", reason);
                 log_service(LOG_ERR, s->name, "%s", service_message(s));
-                service_set_state(s, STATE_FATAL);
+                service_set_state(s, STATE_FATAL, cause);
                 return;
         }
         if (action == EXIT_ACTION_FATAL) {
@@ -683,13 +714,13 @@ static void service_failed_start(struct service *s, int wait_status) {
                 snprintf(reason, sizeof reason, "%s", service_message(s));
                 service_set_message(s, "gave up after %u failed starts: %.200s", s->failures, reason);
                 log_service(LOG_ERR, s->name, "%s", service_message(s));
-                service_set_state(s, STATE_FATAL);
+                service_set_state(s, STATE_FATAL, cause);
                 return;
         }
         usec_t delay = service_backoff_delay(s->config, s->failures);
         log_service(LOG_WARNING, s->name, "%s; retrying in %.3gs", service_message(s), (double)delay / USEC_PER_SEC);
         service_arm_timer(s, delay);
-        service_set_state(s, STATE_BACKOFF);
+        service_set_state(s, STATE_BACKOFF, cause);
 }
 
 static bool service_group_is_alive(const struct service *s) {
@@ -987,7 +1018,7 @@ static void service_finish_stop_if_done(struct service *s) {
         service_disarm_timer(s);
         if (service_finish_failure_stop(s))  /* hung or never ready: restart instead */
                 return;
-        service_set_state(s, STATE_STOPPED);
+        service_set_state(s, STATE_STOPPED, EVENT_CAUSE_EXITED);
         service_after_stop(s);
 }
 
@@ -1060,9 +1091,16 @@ static void service_restart_now(struct service *s, pid_t old_pid, const char *ho
         /* Leftovers of a process that died on its own would outlive every restart. */
         service_kill_group(s, SIGKILL);
         service_set_group(s, 0);
+        sp.cause = EVENT_CAUSE_EXITED;  /* subscribers learn of the exit with the restart */
         service_spawned(s, &sp);
         /* The new process is a main pid, never taken for a stray. */
         service_kill_strays_soon(s);
+}
+
+static void service_record_exit(struct service *s, int wait_status) {
+        s->has_exited = true;
+        s->last_wait_status = wait_status;
+        s->stop_realtime = now_realtime();
 }
 
 static void service_on_exit(struct service *s, int wait_status) {
@@ -1075,8 +1113,7 @@ static void service_on_exit(struct service *s, int wait_status) {
                 pid_t old_pid = s->pid;
                 service_set_pid(s, 0);
                 service_end_liveness(s);
-                s->has_exited = true;
-                s->last_wait_status = wait_status;
+                service_record_exit(s, wait_status);
                 service_restart_now(s, old_pid, how);
                 return;
         }
@@ -1089,13 +1126,12 @@ static void service_on_exit(struct service *s, int wait_status) {
                 service_set_pid(s, 0);
                 if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
                         log_service(LOG_INFO, s->name, "launcher %s", how);
-                        s->has_exited = true;
-                        s->last_wait_status = wait_status;
+                        service_record_exit(s, wait_status);
                         service_disarm_timer(s);
                         service_kill_leftovers(s);
                         service_set_group(s, 0);
                         service_set_message(s, "launcher failed (%s)", how);
-                        service_failed_start(s, wait_status);
+                        service_failed_start(s, wait_status, EVENT_CAUSE_EXITED);
                         return;
                 }
                 log_service(LOG_INFO, s->name, "launcher exited, reading %s", s->config->pidfile);
@@ -1110,8 +1146,7 @@ static void service_on_exit(struct service *s, int wait_status) {
         log_service(LOG_INFO, s->name, "pid %d %s", (int)s->pid, how);
         service_set_pid(s, 0);
         service_end_liveness(s);
-        s->has_exited = true;
-        s->last_wait_status = wait_status;
+        service_record_exit(s, wait_status);
 
         if (s->state == STATE_STOPPING) {
                 /* The rest of the group may still be exiting: the stop-timeout timer, armed
@@ -1129,13 +1164,13 @@ static void service_on_exit(struct service *s, int wait_status) {
         service_kill_strays_soon(s);
         /* RUNNING too: with start-secs = 0 a process is RUNNING before it has exec'd. */
         if (was == STATE_STARTING || (was == STATE_RUNNING && s->spawn_failed_for_good)) {
-                service_failed_start(s, wait_status);
+                service_failed_start(s, wait_status, EVENT_CAUSE_EXITED);
                 return;
         }
         if (was != STATE_RUNNING)
                 return;
         service_clear_message(s);
-        service_set_state(s, STATE_EXITED);
+        service_set_state(s, STATE_EXITED, EVENT_CAUSE_EXITED);
 }
 
 static void service_on_timer(struct service *s) {
@@ -1145,7 +1180,7 @@ static void service_on_timer(struct service *s) {
                         char reason[160];
                         snprintf(reason, sizeof reason, "no READY=1 within ready-timeout (%gs)",
                                  (double)s->config->ready_timeout / USEC_PER_SEC);
-                        service_stop_as_failure(s, reason);
+                        service_stop_as_failure(s, reason, EVENT_CAUSE_TIMEOUT);
                         break;
                 }
                 if (s->config->type == SERVICE_FORKING && (s->launcher || (s->pid == 0 && !service_adopt_from_pidfile(s)))) {
@@ -1160,12 +1195,12 @@ static void service_on_timer(struct service *s) {
                         s->launcher = 0;
                         service_set_pid(s, 0);
                         service_set_group(s, 0);
-                        service_failed_start(s, -1);
+                        service_failed_start(s, -1, EVENT_CAUSE_TIMEOUT);
                         break;
                 }
                 s->failures = 0;
                 service_clear_message(s);
-                service_set_state(s, STATE_RUNNING);
+                service_set_state(s, STATE_RUNNING, EVENT_CAUSE_STARTED);
                 break;
         case STATE_BACKOFF:
                 s->restarts++;
@@ -1225,7 +1260,7 @@ static void service_check_start_pending(struct service *s) {
                         s->start_pending = false;
                         service_set_message(s, "not started: dependency %s is %s", *a, why);
                         log_service(LOG_WARNING, s->name, "%s", service_message(s));
-                        service_notify(s, SERVICE_EVENT_STATE);
+                        service_notify(s, EVENT_SERVICE_PENDING);
                         return;
                 }
                 if (r == 0) {
@@ -1261,7 +1296,7 @@ static int services_on_pending(sd_event_source *source, void *userdata) {
                 if (s->stop_pending) {
                         if (!state_is_active(s->state) && s->state != STATE_BACKOFF) {
                                 s->stop_pending = false;
-                                service_notify(s, SERVICE_EVENT_STATE);
+                                service_notify(s, EVENT_SERVICE_PENDING);
                         } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s))
                                 service_stop(s);  /* may remove s (reload) */
                 }
@@ -1339,13 +1374,14 @@ static void service_free(struct service *s) {
         service_config_unref(s->config);
         service_config_unref(s->next_config);
         free(s->message);
+        free(s->spawn_error);
         free(s);
 }
 
 static void services_remove(struct service *s) {
         if (s->strays_due)  /* the batched search would no longer know whose they are */
                 service_signal_strays(s, SIGKILL);
-        service_notify(s, SERVICE_EVENT_REMOVED);
+        service_notify(s, EVENT_SERVICE_REMOVED);
         for (size_t i = 0; i < service_table_size; i++)
                 if (service_table[i] == s) {
                         memmove(&service_table[i], &service_table[i + 1],
@@ -1355,6 +1391,11 @@ static void services_remove(struct service *s) {
                 }
         log_service(LOG_INFO, s->name, "removed");
         cgroup_remove(s->name);
+        bool last = true;
+        for (size_t i = 0; i < service_table_size && last; i++)
+                last = strcmp(service_table[i]->config->name, s->config->name) != 0;
+        if (last)
+                services_publish_group(EVENT_GROUP_REMOVED, s->config->name);
         service_free(s);
         services_update_dependents();
 }
@@ -1371,10 +1412,12 @@ int services_create(sd_event *event, const struct config *config) {
                         return r;
                 sd_event_source_set_enabled(pending_source, SD_EVENT_OFF);
         }
-        for (size_t i = 0; i < config->n_services; i++)
+        for (size_t i = 0; i < config->n_services; i++) {
                 for (unsigned k = 0; k < config->services[i]->instances; k++)
                         if ((r = services_add(config->services[i], k)) < 0)
                                 return r;
+                services_publish_group(EVENT_GROUP_ADDED, config->services[i]->name);
+        }
         services_update_dependents();
         return 0;
 }
@@ -1417,10 +1460,7 @@ size_t services_match(const char *name, struct service **out, size_t max) {
         return n;
 }
 
-void services_set_observer(service_observer_t observer, void *userdata) {
-        service_observer = observer;
-        service_observer_data = userdata;
-}
+void services_set_bus(struct event_bus *bus) { service_bus = bus; }
 
 static struct service *services_find_by_pid(pid_t pid) {
         if (pid <= 0)
@@ -1562,14 +1602,14 @@ static void service_replace_config(struct service *s, struct service_config *con
                 s->next_config = service_config_ref(config);
                 s->start_after_stop = start;
                 if (s->state != STATE_STOPPING)
-                        service_stop(s);
+                        service_stop_because(s, EVENT_CAUSE_CONFIG_CHANGE);
                 return;
         }
         service_disarm_timer(s);
         service_config_unref(s->config);
         s->config = service_config_ref(config);
         if (s->state == STATE_BACKOFF)
-                service_set_state(s, STATE_STOPPED);
+                service_set_state(s, STATE_STOPPED, EVENT_CAUSE_CONFIG_CHANGE);
         if (start)
                 service_start(s);
 }
@@ -1587,7 +1627,7 @@ static void service_retire(struct service *s) {
         s->start_after_stop = false;
         if (state_is_active(s->state)) {
                 if (s->state != STATE_STOPPING)
-                        service_stop(s);
+                        service_stop_because(s, EVENT_CAUSE_CONFIG_CHANGE);
         } else
                 services_remove(s);
 }
@@ -1625,6 +1665,7 @@ int services_reload(const struct config *config, struct reload_report *report) {
                         for (unsigned k = 0; k < sc->instances; k++)
                                 if ((r = services_add(sc, k)) < 0)
                                         return r;
+                        services_publish_group(EVENT_GROUP_ADDED, sc->name);
                         services_update_dependents();
                         if (sc->autostart)
                                 for (size_t i = before; i < service_table_size; i++)
@@ -1671,6 +1712,30 @@ int services_reload(const struct config *config, struct reload_report *report) {
         return 0;
 }
 
+int services_add_group(struct service_config *config) {
+        for (size_t i = 0; i < service_table_size; i++)
+                if (!service_table[i]->removing && strcmp(service_table[i]->config->name, config->name) == 0)
+                        return -EEXIST;
+        int r;
+        for (unsigned k = 0; k < config->instances; k++)
+                if ((r = services_add(config, k)) < 0)
+                        return r;
+        services_publish_group(EVENT_GROUP_ADDED, config->name);
+        services_update_dependents();
+        return 0;
+}
+
+void services_remove_group(const char *name) {
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                if (s->removing || strcmp(s->config->name, name) != 0)
+                        continue;
+                service_retire(s);
+                if (i >= service_table_size || service_table[i] != s)
+                        i--;
+        }
+}
+
 /* ---- one service ---- */
 
 const char *service_name(const struct service *s) { return s->name; }
@@ -1678,6 +1743,9 @@ enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
 struct log_capture *service_log_capture(const struct service *s) { return s->log; }
+int service_log_file(const struct service *s, int fd, char *buf, size_t size) {
+        return log_capture_file(s->log, s->config, fd, buf, size);
+}
 pid_t service_process_group(const struct service *s) { return s->group; }
 unsigned long long service_process_group_start_time(const struct service *s) { return s->group_start_time; }
 
@@ -1692,6 +1760,10 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .stopped_at = s->state == STATE_STOPPED ? s->stopped_at : 0,
                 .restarts = s->restarts,
                 .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
+                .group = s->config->name,
+                .start_realtime = s->start_realtime,
+                .stop_realtime = s->stop_realtime,
+                .spawn_error = s->spawn_error ? s->spawn_error : "",
         };
         ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }
@@ -1714,7 +1786,7 @@ int service_start(struct service *s) {
                 s->start_pending = any_pending = true;
                 service_clear_message(s);
                 services_schedule_pending();
-                service_notify(s, SERVICE_EVENT_STATE);
+                service_notify(s, EVENT_SERVICE_PENDING);
                 return 0;
         }
         service_disarm_timer(s);
@@ -1723,7 +1795,9 @@ int service_start(struct service *s) {
         return 0;
 }
 
-int service_stop(struct service *s) {
+int service_stop(struct service *s) { return service_stop_because(s, EVENT_CAUSE_STOP_REQUESTED); }
+
+static int service_stop_because(struct service *s, enum event_cause cause) {
         s->start_pending = false;
         switch (s->state) {
         case STATE_STARTING:
@@ -1732,7 +1806,7 @@ int service_stop(struct service *s) {
         case STATE_BACKOFF:
                 service_disarm_timer(s);
                 service_clear_message(s);
-                service_set_state(s, STATE_STOPPED);
+                service_set_state(s, STATE_STOPPED, cause);
                 service_after_stop(s);
                 return 0;
         case STATE_STOPPING:
@@ -1755,7 +1829,7 @@ int service_stop(struct service *s) {
                 service_kill_group(s, SIGCONT);
         service_arm_timer(s, s->config->stop_timeout);
         service_clear_message(s);
-        service_set_state(s, STATE_STOPPING);
+        service_set_state(s, STATE_STOPPING, cause);
         /* A forking service between launcher and pidfile has nothing to wait for. */
         service_finish_stop_if_done(s);
         return 0;

@@ -1,8 +1,8 @@
 /* service.h — the service table and each process's state machine.
  *
  * service.c owns every struct service: its timer, its error-pipe watch and its process
- * group.  Other modules act on a service only through the functions below and learn of
- * every state change through the observer callback. */
+ * group.  Other modules act on a service only through the functions below (front-ends
+ * through the engine, engine.h) and learn of every state change from the event bus. */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "events.h"
 
 enum service_state {
         STATE_STOPPED,
@@ -38,6 +39,11 @@ struct service_status {
                                   * text, type = notify), "" if nothing to say */
         bool has_heartbeat_rtt;  /* a pong has been answered by the current process */
         usec_t heartbeat_rtt;    /* round-trip time of the last one */
+        const char *group;       /* the group it belongs to: its service's name ("web" for web@2) */
+        usec_t start_realtime;   /* wall clock of the last spawn, 0 if none yet */
+        usec_t stop_realtime;    /* wall clock of the last exit (or failed spawn), 0 if none yet */
+        const char *spawn_error; /* why the last spawn made no process that ran its command
+                                  * ("fork: ...", "exec /x: No such file ..."), "" if it did */
 };
 
 const char *service_state_to_string(enum service_state state);
@@ -65,13 +71,6 @@ void service_describe_wait_status(int wait_status, char *buf, size_t size);
 
 /* ---- the table ---- */
 
-enum service_event {
-        SERVICE_EVENT_STATE,    /* its state (or pending start/stop) changed */
-        SERVICE_EVENT_REMOVED,  /* about to be freed: drop every pointer to it */
-};
-
-typedef void (*service_observer_t)(struct service *service, enum service_event event, void *userdata);
-
 /* Create the processes of every CONFIG service (all STOPPED); each takes a reference to
  * its service_config. */
 int services_create(sd_event *event, const struct config *config);
@@ -84,7 +83,10 @@ struct service *services_find(const char *name);
 /* Every process NAME addresses: the exact process, or all instances of service NAME.
  * Fills up to max entries of out; returns how many match (0: no such service). */
 size_t services_match(const char *name, struct service **out, size_t max);
-void services_set_observer(service_observer_t observer, void *userdata);
+/* Where the table publishes (events.h): every transition with its cause, every pending
+ * start or stop, every process removed, every group added or removed.  Set it before
+ * services_create() to hear of the first groups. */
+void services_set_bus(struct event_bus *bus);
 
 /* Reap PID (the one SIGCHLD named) if it has exited, and act on it: true if it had. */
 bool services_reap_pid(pid_t pid);
@@ -110,6 +112,11 @@ struct reload_report {
  * stopped and started again with the new definition, unchanged ones left alone. */
 int services_reload(const struct config *config, struct reload_report *report);
 void reload_report_free(struct reload_report *report);
+/* Add every process of the service CONFIG (all STOPPED; the table takes a reference):
+ * -EEXIST when the table holds that service already. */
+int services_add_group(struct service_config *config);
+/* Drop every process of service NAME: at once when it has none, else once stopped. */
+void services_remove_group(const char *name);
 
 /* ---- one service ---- */
 
@@ -126,6 +133,9 @@ bool service_is_pending(const struct service *service);
 /* The capture of its stdout and stderr (logfile.h): owned by the service. */
 struct log_capture;
 struct log_capture *service_log_capture(const struct service *service);
+/* The file its stdout (FD 1) or stderr (FD 2) is written to, in buf: -ENOENT when that
+ * stream goes elsewhere (null, inherit, journal). */
+int service_log_file(const struct service *service, int fd, char *buf, size_t size);
 
 /* 0 when started, already starting/running, or waiting for its `after` services;
  * -EBUSY while stopping. */

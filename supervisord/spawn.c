@@ -37,7 +37,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -119,8 +118,7 @@ static long child_syscall(long n, long a1, long a2, long a3, long a4, long a5) {
 #define CHILD_STACK_SIZE (64u << 10)  /* mapped per context; the child touches a few KiB */
 #define MAX_SCRIPT_ARGS 256           /* argv of a script run through /bin/sh (ENOEXEC) */
 #define MAX_CONTEXTS 1024             /* children between clone and exec at once */
-#define CONTEXTS_KEPT 16              /* ... before a spawn waits for one of them */
-#define CONTEXT_WAIT (20 * USEC_PER_MSEC)
+#define CONTEXTS_KEPT 16              /* ... kept between bursts; more are made in one, then freed */
 
 extern char **environ;
 
@@ -194,7 +192,6 @@ struct child {
 struct spawn_context {
         int state;                   /* CONTEXT_*, a futex; written by the kernel too */
         pid_t pid;                   /* the child, 0 once collected or never used */
-        uint64_t sequence;           /* of its last spawn: the oldest is waited for */
         struct child_failure failure;/* written by a child that fails, before it exits */
         struct service_config *config;  /* a reference while the child may read it */
         struct child child;
@@ -732,39 +729,43 @@ static struct spawn_context *context_find_free(void) {
         return NULL;
 }
 
-/* Wait up to CONTEXT_WAIT for the child that has been on its way to exec the longest. */
-static void context_wait_oldest(void) {
-        struct spawn_context *oldest = NULL;
-        for (size_t i = 0; i < spawner.n_contexts; i++) {
+static void context_drain(struct spawn_context *ctx);
+static void context_close_socket(struct spawn_context *ctx);
+
+static void context_destroy(struct spawn_context *ctx) {
+        context_recycle(ctx);
+        context_drain(ctx);
+        context_close_socket(ctx);
+        free(ctx->envp);
+        free(ctx->strings);
+        munmap(ctx->stack, CHILD_STACK_SIZE);
+        free(ctx);
+}
+
+/* Contexts made past CONTEXTS_KEPT in a burst are freed once their child has exec'd
+ * (or its failure was collected).  The first CONTEXTS_KEPT stay, in front: their sockets
+ * have the lowest numbers, and every child copies the fds below its own socket. */
+static void contexts_trim(void) {
+        size_t kept = CONTEXTS_KEPT;
+        for (size_t i = CONTEXTS_KEPT; i < spawner.n_contexts; i++) {
                 struct spawn_context *ctx = spawner.contexts[i];
-                if (!context_is_free(ctx) && (!oldest || ctx->sequence < oldest->sequence))
-                        oldest = ctx;
+                if (context_is_free(ctx) && !(ctx->pid && ctx->failure.step))
+                        context_destroy(ctx);
+                else
+                        spawner.contexts[kept++] = ctx;
         }
-        if (!oldest)
-                return;
-        usec_t deadline = now_monotonic() + CONTEXT_WAIT;
-        for (int state; (state = __atomic_load_n(&oldest->state, __ATOMIC_ACQUIRE)) != CONTEXT_FREE;) {
-                usec_t now = now_monotonic();
-                if (now >= deadline)
-                        return;
-                struct timespec left = { .tv_sec = (time_t)((deadline - now) / USEC_PER_SEC),
-                                         .tv_nsec = (long)((deadline - now) % USEC_PER_SEC) * 1000 };
-                (void)syscall(SYS_futex, &oldest->state, FUTEX_WAIT, state, &left, NULL, 0);
-        }
+        if (kept < spawner.n_contexts)
+                spawner.n_contexts = kept;
 }
 
 /* A context no child uses, for a new one.  A free context with a failure in it waits for
- * spawn_collect(): its process exits 127, and is reaped soon.  When all are in use, the
- * next spawn waits for the oldest child: CONTEXTS_KEPT children between clone and exec
- * keep both cores busy, and more would only queue (a thousand at start-up once had 188
- * contexts, 1.5 MiB of stacks).  Only children stuck for CONTEXT_WAIT (a hung file
- * system) let the pool grow. */
+ * spawn_collect(): its process exits 127, and is reaped soon.  When all are in use the
+ * pool grows rather than the loop waits for a child to exec (issue 14): a start of a
+ * thousand once had 188 children between clone and exec at its peak, 1.5 MiB of stacks,
+ * given back once they have exec'd. */
 static int context_get(struct spawn_context **ret) {
+        contexts_trim();
         struct spawn_context *ctx = context_find_free();
-        if (!ctx && spawner.n_contexts >= CONTEXTS_KEPT) {
-                context_wait_oldest();
-                ctx = context_find_free();
-        }
         restore_dumpable();
         if (ctx) {
                 context_recycle(ctx);
@@ -921,8 +922,6 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 if (pid == 0)
                         child_main(c);
         } else {
-                static uint64_t spawns;
-                ctx->sequence = ++spawns;
                 ctx->state = CONTEXT_BUSY;
                 pid = clone(child_main, ctx->stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD,
                             c, NULL, NULL, &ctx->state);
@@ -986,6 +985,7 @@ bool spawn_collect(pid_t pid, char *buf, size_t size) {
                 break;
         }
         restore_dumpable();
+        contexts_trim();
         return permanent;
 }
 

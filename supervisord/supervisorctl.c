@@ -505,7 +505,7 @@ int main(int argc, char *argv[]) {
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
                     || verb == VERB_SIGNAL;
         int status = -1;
-        char *line = NULL, *fields[16];
+        char *line = NULL, *fields[32];
         size_t size = 0;
         ssize_t n;
         while (status < 0 && (n = getline(&line, &size, in)) > 0) {

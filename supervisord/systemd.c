@@ -20,6 +20,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "engine.h"
+#include "events.h"
 #include "log.h"
 #include "spare.h"
 #include "service.h"
@@ -28,8 +30,6 @@
 /* STATUS= updates that only report progress are sent at most this often: a service that
  * crash-loops with restart-delay 0 must not become a stream of datagrams to PID 1. */
 #define STATUS_MIN_INTERVAL USEC_PER_SEC
-/* `after` chains are acyclic (a cycle is a config error); this only bounds the walk. */
-#define DEPENDENCY_DEPTH_MAX 64
 
 enum phase {
         PHASE_STARTING,  /* READY=1 not sent yet */
@@ -38,7 +38,7 @@ enum phase {
 };
 
 static bool notify_enabled;              /* NOTIFY_SOCKET is set */
-static bool waiting_for_start;           /* systemd_notify_when_started() was called */
+static bool waiting_for_start;           /* the first EVENT_SUPERVISOR_RUNNING came */
 static bool reloading;                   /* RELOADING=1 sent, READY=1 not yet */
 static bool send_failed;                 /* warned once about an unreachable manager */
 static enum phase phase = PHASE_STARTING;
@@ -46,6 +46,8 @@ static sd_event *notify_event;
 static sd_event_source *update_source;   /* owned: deferred readiness and status check */
 static sd_event_source *status_timer;    /* owned: the rate limit's delayed STATUS= */
 static sd_event_source *watchdog_timer;  /* owned */
+static struct event_subscription *subscription;  /* owned by the bus */
+static char *reload_path;                /* owned: the config file, for STATUS=Reloading */
 static usec_t watchdog_interval;
 static usec_t status_sent_at;
 static char status_sent[256];            /* the last STATUS= text sent */
@@ -160,45 +162,10 @@ static void status_update(void) {
                 notify_send(NULL);
 }
 
-/* Has S got as far as it will without more time passing?  Not while STARTING.  A start
- * waiting for its `after` services has, when each of them has and one of them is not
- * RUNNING (the start waits for a retry, or for good); when they all run it is about to
- * go.  Everything else has: RUNNING, EXITED, BACKOFF (given up until its next retry, which
- * can be a long time away), FATAL, a dependency failure, stopped by request. */
-static bool service_settled(struct service *s, unsigned depth) {
-        enum service_state state = service_state(s);
-        if (state == STATE_STARTING)
-                return false;
-        if (state == STATE_RUNNING || state == STATE_STOPPING || !service_is_pending(s)
-            || depth >= DEPENDENCY_DEPTH_MAX)
-                return true;
-        bool all_running = true;
-        for (char **after = service_config(s)->after; *after; after++) {
-                struct service *d;
-                for (size_t i = 0; (d = services_get(i)); i++) {
-                        if (strcmp(service_config(d)->name, *after) != 0)
-                                continue;
-                        if (!service_settled(d, depth + 1))
-                                return false;
-                        if (service_state(d) != STATE_RUNNING)
-                                all_running = false;
-                }
-        }
-        return !all_running;
-}
-
-static bool autostart_settled(void) {
-        struct service *s;
-        for (size_t i = 0; (s = services_get(i)); i++)
-                if (service_config(s)->autostart && !service_settled(s, 0))
-                        return false;
-        return true;
-}
-
 static int on_update(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
-        if (phase == PHASE_STARTING && waiting_for_start && autostart_settled()) {
+        if (phase == PHASE_STARTING && waiting_for_start && engine_autostart_settled()) {
                 phase = PHASE_READY;
                 log_debug("every autostart service has started or given up: READY=1");
                 notify_send("READY=1");
@@ -213,14 +180,15 @@ static void schedule_update(void) {
                 sd_event_source_set_enabled(update_source, SD_EVENT_ONESHOT);
 }
 
-void systemd_notify_when_started(void) {
+/* The autostart services have been asked to start: READY=1 follows once each has got as
+ * far as it will on its own (see supervisord(8), SYSTEMD). */
+static void systemd_notify_when_started(void) {
         waiting_for_start = true;
         schedule_update();
 }
 
-void systemd_on_service_event(void) { schedule_update(); }
-
-void systemd_reloading(const char *config_path) {
+/* Around a reload: RELOADING=1 with MONOTONIC_USEC=, then READY=1 whatever the outcome. */
+static void systemd_reloading(const char *config_path) {
         /* Before READY=1 there is no "ready" to leave: readiness is still being decided. */
         if (!notify_enabled || phase != PHASE_READY)
                 return;
@@ -232,7 +200,7 @@ void systemd_reloading(const char *config_path) {
                 log_debug("sd_notify RELOADING=1: %s", strerror(-r));
 }
 
-void systemd_reloaded(void) {
+static void systemd_reloaded(void) {
         if (!reloading)
                 return;
         reloading = false;
@@ -242,7 +210,8 @@ void systemd_reloaded(void) {
                 notify_send("READY=1");
 }
 
-void systemd_stopping(void) {
+/* Shutdown has begun: STOPPING=1. */
+static void systemd_stopping(void) {
         if (!notify_enabled || phase == PHASE_STOPPING)
                 return;
         phase = PHASE_STOPPING;
@@ -271,10 +240,41 @@ static int on_watchdog(sd_event_source *source, uint64_t usec, void *userdata) {
         return 0;
 }
 
-int systemd_start(sd_event *event) {
+/* Service events re-check the STATUS= summary (and readiness) once this loop iteration
+ * is over; supervisord's own make the notifications. */
+static void systemd_on_event(const struct event *e, void *userdata) {
+        (void)userdata;
+        switch (e->type) {
+        case EVENT_SUPERVISOR_RUNNING:
+                if (!waiting_for_start)  /* the first: supervisord has started */
+                        systemd_notify_when_started();
+                else
+                        systemd_reloaded();
+                break;
+        case EVENT_SUPERVISOR_RELOADING:
+                systemd_reloading(reload_path ? reload_path : "the configuration");
+                break;
+        case EVENT_SUPERVISOR_STOPPING:
+                systemd_stopping();
+                break;
+        default:
+                schedule_update();
+                break;
+        }
+}
+
+int systemd_start(sd_event *event, struct event_bus *bus, const char *config_path) {
         int r;
         notify_event = event;
         notify_enabled = getenv("NOTIFY_SOCKET") != NULL;
+        free(reload_path);
+        reload_path = strdup(config_path);  /* NULL on ENOMEM: said as "the configuration" */
+        r = event_bus_subscribe(bus,
+                                EVENT_MASK_SERVICE | EVENT_MASK(EVENT_SUPERVISOR_RUNNING)
+                                        | EVENT_MASK(EVENT_SUPERVISOR_RELOADING) | EVENT_MASK(EVENT_SUPERVISOR_STOPPING),
+                                systemd_on_event, NULL, &subscription);
+        if (r < 0)
+                return r;
         if (notify_enabled) {
                 if ((r = sd_event_add_defer(event, &update_source, on_update, NULL)) < 0
                     || (r = sd_event_source_set_priority(update_source, SD_EVENT_PRIORITY_IDLE)) < 0
@@ -303,6 +303,9 @@ int systemd_start(sd_event *event) {
 }
 
 void systemd_stop(void) {
+        subscription = event_unsubscribe(subscription);
+        free(reload_path);
+        reload_path = NULL;
         update_source = sd_event_source_disable_unref(update_source);
         status_timer = sd_event_source_disable_unref(status_timer);
         watchdog_timer = sd_event_source_disable_unref(watchdog_timer);

@@ -2,13 +2,15 @@
  * protocols): the control socket handed over by socket activation, sd_notify readiness,
  * status and reload notifications, and the watchdog keep-alive.
  *
- * systemd.c owns its sd-event sources and nothing else.  Without NOTIFY_SOCKET,
- * LISTEN_FDS and WATCHDOG_USEC in the environment every function here does nothing, so
- * main.c calls them unconditionally. */
+ * systemd.c owns its sd-event sources and its subscription to the event bus, nothing
+ * else.  Without NOTIFY_SOCKET, LISTEN_FDS and WATCHDOG_USEC in the environment every
+ * function here does nothing, so main.c calls them unconditionally. */
 #pragma once
 
 #include <stddef.h>
 #include <systemd/sd-event.h>
+
+#include "events.h"
 
 /* Socket activation: when the service manager passed this process a socket (LISTEN_FDS
  * and LISTEN_PID, which the call removes from the environment), check that it is exactly
@@ -20,19 +22,11 @@
 int systemd_take_listen_socket(int *ret_fd, char *path, size_t path_size, char *error, size_t error_size);
 
 /* Start the watchdog keep-alive (WATCHDOG_USEC, when WATCHDOG_PID is unset or ours) and
- * the status updates on EVENT. */
-int systemd_start(sd_event *event);
+ * the status updates on EVENT, subscribed to BUS: service events update the STATUS=
+ * summary; EVENT_SUPERVISOR_RUNNING (the first: READY=1 once the autostart services have
+ * got as far as they will on their own; later ones end a reload with READY=1),
+ * EVENT_SUPERVISOR_RELOADING (RELOADING=1, naming CONFIG_PATH) and
+ * EVENT_SUPERVISOR_STOPPING (STOPPING=1) the notifications. */
+int systemd_start(sd_event *event, struct event_bus *bus, const char *config_path);
 /* Drop every event source (at exit). */
 void systemd_stop(void);
-
-/* The autostart services have been asked to start: READY=1 follows once each has got as
- * far as it will on its own (see supervisord(8), SYSTEMD). */
-void systemd_notify_when_started(void);
-/* A service changed state: the STATUS= summary (and readiness) is re-checked once this
- * loop iteration is over. */
-void systemd_on_service_event(void);
-/* Around a reload: RELOADING=1 with MONOTONIC_USEC=, then READY=1 whatever the outcome. */
-void systemd_reloading(const char *config_path);
-void systemd_reloaded(void);
-/* Shutdown has begun: STOPPING=1. */
-void systemd_stopping(void);

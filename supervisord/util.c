@@ -51,6 +51,12 @@ const char *signal_name(int sig) {
         return NULL;
 }
 
+usec_t now_realtime(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+}
+
 usec_t now_monotonic(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);

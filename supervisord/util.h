@@ -19,6 +19,8 @@ int signal_from_name(const char *name);
 const char *signal_name(int sig);
 
 usec_t now_monotonic(void);
+/* The wall clock (CLOCK_REALTIME), for times shown to people and clients. */
+usec_t now_realtime(void);
 
 /* An octal permission string such as "0600" or "022" (no more than 07777). */
 int parse_mode(const char *text, mode_t *ret);

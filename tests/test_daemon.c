@@ -566,6 +566,52 @@ START_TEST(test_subreaper_reaps_orphans) {
 }
 END_TEST
 
+/* A SIGTERM as soon as the socket answers (a service manager stopping what it just
+ * started) is a clean shutdown: the signals are blocked before the socket exists, not
+ * only once the loop is set up, when the default action would kill supervisord and
+ * leave its socket and pidfile behind.  The socket is polled without a pause here (the
+ * harness looks every 10 ms, too late to see it), twenty times: the window was a few
+ * starts in thirty. */
+START_TEST(test_sigterm_right_after_start) {
+        struct daemon d;
+        struct stat st;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        daemon_init(&d);
+        daemon_write_config(&d, "service s { command = \"sleep 60\"\n autostart = false\n}\n");
+        ck_assert_uint_lt(strlen(d.sock), sizeof sa.sun_path);
+        memcpy(sa.sun_path, d.sock, strlen(d.sock) + 1);
+        for (int i = 0; i < 20; i++) {
+                pid_t pid = fork();
+                ck_assert_int_ge(pid, 0);
+                if (pid == 0) {
+                        int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                        if (log >= 0) {
+                                dup2(log, STDOUT_FILENO);
+                                dup2(log, STDERR_FILENO);
+                        }
+                        execl(supervisord_path(), "supervisord", "-n", "-c", d.conf, (char *)NULL);
+                        _exit(127);
+                }
+                bool up = false;
+                for (long long end = now_ms() + 10000; !up && now_ms() < end;) {
+                        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                        ck_assert_int_ge(fd, 0);
+                        up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+                        close(fd);
+                }
+                ck_assert_msg(up, "run %d: supervisord did not come up (log %s)", i, d.log);
+                ck_assert_int_eq(kill(pid, SIGTERM), 0);
+                int status = 0;
+                ck_assert(WAIT_UNTIL(waitpid(pid, &status, WNOHANG) == pid, 10000));
+                ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "run %d: wait status 0x%x", i,
+                              (unsigned)status);
+                ck_assert_int_eq(stat(d.sock, &st), -1);
+                ck_assert_int_eq(stat(d.pidfile, &st), -1);
+        }
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *daemon_suite(void) {
         Suite *s = suite_create("daemon");
         TCase *tc = tcase_create("daemon");
@@ -578,6 +624,7 @@ static Suite *daemon_suite(void) {
         tcase_add_test(tc, test_daemon_mode);
         tcase_add_test(tc, test_daemon_mode_conflicts);
         tcase_add_test(tc, test_sigterm_stops_services);
+        tcase_add_test(tc, test_sigterm_right_after_start);
         tcase_add_test(tc, test_sigint_stops_services);
         tcase_add_test(tc, test_shutdown_kills_after_stop_timeout);
         tcase_add_test(tc, test_second_sigterm_kills_at_once);

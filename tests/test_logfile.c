@@ -581,6 +581,7 @@ START_TEST(test_capture_null_inherit_no_file) {
         char *text;
         size_t size;
         ck_assert_int_eq(tail_all(c, &f.config, 10, &text, &size), -ENOENT);
+        ck_assert_int_eq(log_capture_read(c, &f.config, -10, 0, &text, &size, NULL), -ENOENT);
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -812,6 +813,75 @@ START_TEST(test_capture_first_chunk_fills_old_file) {
 }
 END_TEST
 
+/* Reads by byte offset, as supervisord's readProcessStdoutLog: from an offset, for a
+ * length or to the end; a negative offset counts from the end. */
+START_TEST(test_capture_read_by_offset) {
+        struct fixture f;
+        struct log_capture *c;
+        int out, err;
+        char *text;
+        size_t size;
+        uint64_t file_size_seen;
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        /* Nothing written yet: empty, not an error. */
+        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_ptr_null(text);
+        ck_assert_uint_eq(file_size_seen, 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        write_all(out, "0123456789abcdef\n", 17);
+        run_loop(&f);
+
+        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_uint_eq(size, 17);
+        ck_assert_uint_eq(file_size_seen, 17);
+        ck_assert_int_eq(memcmp(text, "0123456789abcdef\n", 17), 0);
+        free(text);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 3, 4, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 4);
+        ck_assert_int_eq(memcmp(text, "3456", 4), 0);
+        free(text);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 14, 100, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 3);
+        ck_assert_int_eq(memcmp(text, "ef\n", 3), 0);
+        free(text);
+        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 0, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 5);
+        ck_assert_int_eq(memcmp(text, "cdef\n", 5), 0);
+        free(text);
+        /* More from the end than there is: all of it. */
+        ck_assert_int_eq(log_capture_read(c, &f.config, -1000, 0, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 17);
+        free(text);
+        /* Past the end: empty, with the size to ask from next time. */
+        ck_assert_int_eq(log_capture_read(c, &f.config, 17, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_ptr_null(text);
+        ck_assert_uint_eq(size, 0);
+        ck_assert_uint_eq(file_size_seen, 17);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 500, 10, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 0);
+        /* From the end with a length is not a request supervisord answers either. */
+        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 2, &text, &size, NULL), -EINVAL);
+
+        /* The file of each stream: one file for both when stderr goes with stdout. */
+        char path[256], expected[256];
+        snprintf(expected, sizeof expected, "%s/t.log", f.logs);
+        ck_assert_int_eq(log_capture_file(c, &f.config, 1, path, sizeof path), 0);
+        ck_assert_str_eq(path, expected);
+        ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), 0);
+        ck_assert_str_eq(path, expected);
+        f.config.stderr_target = OUTPUT_NULL;
+        ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), -ENOENT);
+        f.config.stdout_target = OUTPUT_JOURNAL;
+        f.config.stderr_target = OUTPUT_LOG;
+        ck_assert_int_eq(log_capture_file(c, &f.config, 1, path, sizeof path), -ENOENT);
+        ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), 0);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
 static Suite *logfile_suite(void) {
         Suite *s = suite_create("logfile");
         TCase *tc = tcase_create("pure");
@@ -828,6 +898,7 @@ static Suite *logfile_suite(void) {
         tc = tcase_create("capture");
         tcase_set_timeout(tc, 30);
         tcase_add_test(tc, test_capture_writes_file);
+        tcase_add_test(tc, test_capture_read_by_offset);
         tcase_add_test(tc, test_capture_rotation);
         tcase_add_test(tc, test_tail_lines_of_a_file);
         tcase_add_test(tc, test_tail_across_a_rotation_meanwhile);

@@ -1,12 +1,13 @@
 /* test_reload.c — reload through supervisorctl and SIGHUP: only the difference is
  * applied (added, changed, removed), untouched services keep their pid, an invalid
- * config changes nothing, settings bound at start-up are reported, not applied, and the
- * files of include-dir are read again. */
+ * config changes nothing, settings bound at start-up are reported, not applied, the files
+ * of include-dir are read again, and a reload during shutdown is refused. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -199,6 +200,40 @@ START_TEST(test_include_dir_reload_by_ctl) { check_include_dir_reload(false); }
 END_TEST
 
 START_TEST(test_include_dir_reload_by_sighup) { check_include_dir_reload(true); }
+/* A reload asked for once shutdown has begun changes nothing: it would start the added
+ * services while everything else is being stopped. */
+START_TEST(test_reload_refused_during_shutdown) {
+        struct daemon d;
+        char out[4096], ready[256];
+        daemon_init(&d);
+        snprintf(ready, sizeof ready, "%s/ready", d.dir);
+        daemon_write_config(&d,
+                            "service stubborn {\n command = \"sh -c 'trap \\\"\\\" TERM; echo ok > %s;"
+                            " while :; do sleep 0.1; done'\"\n start-secs = 0\n stop-timeout = 3\n}\n",
+                            ready);
+        daemon_start(&d);
+        ck_assert(wait_for_file(ready, 5000));
+        ck_assert(wait_for_state(&d, "stubborn", "RUNNING", 5000));
+        daemon_write_config(&d,
+                            "service stubborn {\n command = \"sh -c 'trap \\\"\\\" TERM; echo ok > %s;"
+                            " while :; do sleep 0.1; done'\"\n start-secs = 0\n stop-timeout = 3\n}\n"
+                            "service late { command = \"sleep 3799\"\n start-secs = 0\n}\n",
+                            ready);
+        /* Shutdown waits for stubborn's stop-timeout. */
+        ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+        ck_assert(wait_for_state(&d, "stubborn", "STOPPING", 2000));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        ck_assert_str_eq(out, "supervisorctl: supervisord is shutting down\n");
+        ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status late"), 4);
+        ck_assert_int_eq(count_processes("sleep 3799"), 0);
+        int status = 0;
+        ck_assert(WAIT_UNTIL(waitpid(d.pid, &status, WNOHANG) == d.pid, 10000));
+        d.pid = 0;
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ck_assert_int_eq(count_processes("sleep 3799"), 0);
+        daemon_cleanup(&d);
+}
 END_TEST
 
 static Suite *reload_suite(void) {
@@ -211,6 +246,7 @@ static Suite *reload_suite(void) {
         tcase_add_test(tc, test_reload_startup_settings_and_json);
         tcase_add_test(tc, test_include_dir_reload_by_ctl);
         tcase_add_test(tc, test_include_dir_reload_by_sighup);
+        tcase_add_test(tc, test_reload_refused_during_shutdown);
         suite_add_tcase(s, tc);
         return s;
 }
