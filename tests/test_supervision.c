@@ -381,22 +381,24 @@ START_TEST(test_user_switch_refused_fatal_at_once) {
         struct passwd *nobody = getpwnam("nobody");
         if (geteuid() != 0 || !nobody)
                 return;  /* the test runs the daemon as nobody */
+        const char *outer = getenv("SUPERVISORD_WRAPPER");
+        if (outer) {
+                /* valgrind, as nobody, could not write its log where make check-valgrind reads it */
+                fprintf(stderr, "test_user_switch_refused_fatal_at_once: not run behind %s\n", outer);
+                return;
+        }
         daemon_init(&d);
         ck_assert_int_eq(chown(d.dir, nobody->pw_uid, nobody->pw_gid), 0);
         daemon_write_config(&d,
                 "service asroot { command = \"sleep 60\"\n user = root\n start-retries = 1000\n"
                 " restart-delay = 0.05\n}\n"
                 "service mine { command = \"sleep 60\"\n start-secs = 0.1\n}\n");
-        const char *outer = getenv("SUPERVISORD_WRAPPER");
         char wrapper[512];
-        snprintf(wrapper, sizeof wrapper, "setpriv --reuid=%u --regid=%u --clear-groups %s", (unsigned)nobody->pw_uid,
-                 (unsigned)nobody->pw_gid, outer ? outer : "");
+        snprintf(wrapper, sizeof wrapper, "setpriv --reuid=%u --regid=%u --clear-groups", (unsigned)nobody->pw_uid,
+                 (unsigned)nobody->pw_gid);
         setenv("SUPERVISORD_WRAPPER", wrapper, 1);
         daemon_start(&d);
-        if (outer)
-                setenv("SUPERVISORD_WRAPPER", outer, 1);
-        else
-                unsetenv("SUPERVISORD_WRAPPER");
+        unsetenv("SUPERVISORD_WRAPPER");
         ck_assert(wait_for_state(&d, "asroot", "FATAL", 10000));
         ck_assert(wait_for_state(&d, "mine", "RUNNING", 10000));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status asroot"), 3);
