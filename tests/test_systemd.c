@@ -286,7 +286,7 @@ START_TEST(test_notify_sequence) {
         long long t0 = now_ms();
         spawn_supervisord(&d, &o);
 
-        long long ready = listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 5000);
+        long long ready = listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS);
         ck_assert_msg(ready >= 0, "no READY=1; got:\n%s", n.transcript);
         ck_assert_msg(ready - t0 >= 900 && ready - t0 < 30000,
                       "READY=1 after %lld ms, expected after slow's start-secs = 1 s, before crashy's 30 s backoff",
@@ -299,36 +299,36 @@ START_TEST(test_notify_sequence) {
 
         /* A change of state shows in STATUS=. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "start manual"), 0);
-        ck_assert_msg(listener_wait(&n, "\nSTATUS=2 running, 1 backoff, 0 fatal\n", msg, sizeof msg, 3000) >= 0,
+        ck_assert_msg(listener_wait(&n, "\nSTATUS=2 running, 1 backoff, 0 fatal\n", msg, sizeof msg, SOON_MS) >= 0,
                       "no new STATUS=; got:\n%s", n.transcript);
 
         /* SIGHUP and supervisorctl reload: RELOADING=1 with MONOTONIC_USEC=, then READY=1. */
         unsigned long long before = monotonic_usec();
         ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
-        ck_assert_msg(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, 3000) >= 0, "no RELOADING=1:\n%s",
+        ck_assert_msg(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, SOON_MS) >= 0, "no RELOADING=1:\n%s",
                       n.transcript);
         unsigned long long stamp = field_number(msg, "\nMONOTONIC_USEC=");
         ck_assert_msg(stamp >= before && stamp <= monotonic_usec(), "MONOTONIC_USEC=%llu not in [%llu, now]", stamp,
                       before);
-        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 3000) >= 0, "no READY=1 after SIGHUP:\n%s",
+        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0, "no READY=1 after SIGHUP:\n%s",
                       n.transcript);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-        ck_assert_msg(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, 3000) >= 0, "no RELOADING=1:\n%s",
+        ck_assert_msg(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, SOON_MS) >= 0, "no RELOADING=1:\n%s",
                       n.transcript);
         ck_assert_uint_gt(field_number(msg, "\nMONOTONIC_USEC="), stamp);
-        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 3000) >= 0, "no READY=1 after reload:\n%s",
+        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0, "no READY=1 after reload:\n%s",
                       n.transcript);
         /* An invalid config changes nothing, and the manager still hears READY=1. */
         FILE *f = fopen(d.conf, "a");
         fputs("service broken {\n", f);
         fclose(f);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
-        ck_assert(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, 3000) >= 0);
-        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 3000) >= 0,
+        ck_assert(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, SOON_MS) >= 0);
+        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0,
                       "no READY=1 after a failed reload:\n%s", n.transcript);
 
         ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
-        ck_assert_msg(listener_wait(&n, "\nSTOPPING=1\n", msg, sizeof msg, 3000) >= 0, "no STOPPING=1:\n%s",
+        ck_assert_msg(listener_wait(&n, "\nSTOPPING=1\n", msg, sizeof msg, SOON_MS) >= 0, "no STOPPING=1:\n%s",
                       n.transcript);
         ck_assert_msg(strstr(msg, "\nSTATUS=Stopping: "), "STOPPING=1 message: %s", msg);
         ck_assert_int_eq(wait_exit(&d, 10000), 0);
@@ -350,7 +350,7 @@ START_TEST(test_ready_counts_given_up) {
         struct spawn_options o = { .env = env, .listen_fd = -1 };
         spawn_supervisord(&d, &o);
         /* A service that gave up (FATAL) counts as started: READY=1 reports it. */
-        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 5000) >= 0, "no READY=1:\n%s", n.transcript);
+        ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0, "no READY=1:\n%s", n.transcript);
         ck_assert_msg(strstr(msg, "\nSTATUS=0 running, 0 backoff, 1 fatal\n"), "READY=1 message: %s", msg);
         ck_assert_int_eq(daemon_stop(&d, 10000), 0);
         listener_close(&n);
@@ -390,8 +390,8 @@ START_TEST(test_watchdog) {
         /* Every half period, so never later than the period (past it, systemd would kill
          * supervisord), and not much more often either.  Late by how much is the machine's. */
         ck_assert_msg(collect_watchdog(&n, t0, at, 4, 5000), "WATCHDOG=1 missing:\n%s", n.transcript);
-        ck_assert_msg(at[0] >= 400 && at[0] < 1000, "first WATCHDOG=1 after %lld ms, expected from 500 to 1000",
-                      at[0]);
+        /* (the first: half a period after supervisord's start, whose own time is the machine's) */
+        ck_assert_msg(at[0] >= 400, "first WATCHDOG=1 after %lld ms, expected half the 1 s period or more", at[0]);
         for (int i = 1; i < 4; i++)
                 ck_assert_msg(at[i] - at[i - 1] >= 400 && at[i] - at[i - 1] < 1000,
                               "WATCHDOG=1 %d came %lld ms after the last, expected from 500 to the 1000 ms period", i,
@@ -420,7 +420,7 @@ START_TEST(test_watchdog) {
         const char *const env_other[] = { env_notify, "WATCHDOG_USEC=1000000", "WATCHDOG_PID=1", NULL };
         o.env = env_other;
         spawn_supervisord(&d, &o);
-        ck_assert(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, 5000) >= 0);
+        ck_assert(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0);
         ck_assert_msg(listener_wait(&n, "\nWATCHDOG=1\n", msg, sizeof msg, 1500) < 0, "WATCHDOG=1 for another pid");
         ck_assert_int_eq(daemon_stop(&d, 10000), 0);
         listener_close(&n);
