@@ -287,15 +287,20 @@ static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si
         return 0;
 }
 
-static int setup_signals(void) {
+/* sd-event reads these through a signalfd, which needs them blocked.  Blocked before the
+ * control socket exists: a TERM sent the moment it takes connections (a script waiting
+ * for it) stays pending until the loop runs, then shuts down cleanly, instead of killing
+ * supervisord by its default action. */
+static int block_signals(void) {
         static const int handled[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
         sigset_t mask;
         sigemptyset(&mask);
         for (size_t i = 0; i < ELEMENTSOF(handled); i++)
                 sigaddset(&mask, handled[i]);
-        /* sd-event reads these through a signalfd, which needs them blocked. */
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return -errno;
+        return sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ? -errno : 0;
+}
+
+static int setup_signals(void) {
         signal(SIGPIPE, SIG_IGN);
 
         int r;
@@ -321,6 +326,10 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 log_warning_errno(errno, "cannot become a child subreaper");
 
+        if ((r = block_signals()) < 0) {
+                snprintf(error, sizeof error, "signals: %s", strerror(-r));
+                goto fail;
+        }
         if (pidfile_acquire(config->pidfile, &pidfile_fd, error, sizeof error) < 0)
                 goto fail;
         /* A socket passed by the service manager is the manager's to create and remove. */
