@@ -93,8 +93,9 @@ static bool has_comm(pid_t pid, const char *comm) {
         return strcmp(buf, comm) == 0;
 }
 
-/* Seen from outside: zombies in INIT's namespace, and living processes named COMM
- * whose parent is INIT (adopted orphans). */
+/* Seen from outside: zombies whose parent is INIT (its to reap: a shell's child that is
+ * a zombie for a moment is the shell's), and living processes named COMM whose parent is
+ * INIT (adopted orphans). */
 static void census(pid_t init, const char *comm, int *zombies, int *adopted) {
         *zombies = *adopted = 0;
         DIR *dir = opendir("/proc");
@@ -104,7 +105,7 @@ static void census(pid_t init, const char *comm, int *zombies, int *adopted) {
                 if (pid <= 0 || !same_pid_namespace(pid, init))
                         continue;
                 char state = process_state(pid);
-                if (state == 'Z')
+                if (state == 'Z' && process_parent(pid) == init)
                         (*zombies)++;
                 else if (state && process_parent(pid) == init && has_comm(pid, comm))
                         (*adopted)++;
