@@ -112,6 +112,8 @@ struct listener {
         char path[192];
         char transcript[16384];  /* every message, each followed by "\n---\n" */
         size_t transcript_len;
+        long long arrived;       /* when the last one came, as now_ms() counts: by the kernel's
+                                  * stamp, not by when a busy test came to read it */
 };
 
 static void listener_bind(struct listener *l, const char *path) {
@@ -123,6 +125,8 @@ static void listener_bind(struct listener *l, const char *path) {
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
         unlink(path);
         ck_assert_int_eq(bind(l->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+        int on = 1;
+        ck_assert_int_eq(setsockopt(l->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on), 0);
 }
 
 /* The next message (NUL-terminated, with a leading and a trailing "\n" so that
@@ -131,9 +135,25 @@ static bool listener_next(struct listener *l, char *buf, size_t size, int timeou
         struct pollfd p = { .fd = l->fd, .events = POLLIN };
         if (poll(&p, 1, timeout_ms) <= 0)
                 return false;
-        ssize_t n = recv(l->fd, buf + 1, size - 3, MSG_DONTWAIT);
+        struct iovec iov = { .iov_base = buf + 1, .iov_len = size - 3 };
+        union {
+                char space[CMSG_SPACE(sizeof(struct timespec))];
+                struct cmsghdr align;
+        } control;
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control };
+        ssize_t n = recvmsg(l->fd, &msg, MSG_DONTWAIT);
         if (n < 0)
                 return false;
+        l->arrived = now_ms();
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                        /* a wall-clock stamp: how long ago, by that clock, on the monotonic one */
+                        struct timespec stamp, now;
+                        memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+                        clock_gettime(CLOCK_REALTIME, &now);
+                        long long ago = (now.tv_sec - stamp.tv_sec) * 1000LL + (now.tv_nsec - stamp.tv_nsec) / 1000000;
+                        l->arrived -= ago > 0 ? ago : 0;
+                }
         buf[0] = '\n';
         if (n > 0 && buf[n] != '\n')
                 buf[++n] = '\n';
@@ -145,13 +165,13 @@ static bool listener_next(struct listener *l, char *buf, size_t size, int timeou
         return true;
 }
 
-/* Read messages until one contains NEEDLE; its arrival (now_ms()), or -1 after timeout_ms.
- * The message is left in buf. */
+/* Read messages until one contains NEEDLE; its arrival (as now_ms() counts), or -1 after
+ * timeout_ms.  The message is left in buf. */
 static long long listener_wait(struct listener *l, const char *needle, char *buf, size_t size, int timeout_ms) {
         long long deadline = now_ms() + timeout_ms;
         for (long long left; (left = deadline - now_ms()) > 0;)
                 if (listener_next(l, buf, size, (int)left) && strstr(buf, needle))
-                        return now_ms();
+                        return l->arrived;
         return -1;
 }
 
