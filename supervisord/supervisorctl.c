@@ -131,7 +131,6 @@ static int send_all(int fd, const char *buf, size_t len) {
         return 0;
 }
 
-/* What the answer's records add up to. */
 /* A status line for humans, held until every one is in: the name column is as wide as
  * the longest name shown. */
 struct status_row {
@@ -141,6 +140,7 @@ struct status_row {
 
 #define STATUS_NAME_WIDTH 24  /* at least: the usual names line up as they always did */
 
+/* What the answer's records add up to. */
 struct outcome {
         bool any_not_running;
         unsigned records;

@@ -118,7 +118,8 @@ int run_suite(Suite *suite);
                 if (!WAIT_UNTIL(cond, timeout_ms)) {                                              \
                         char within_seen_[8192];                                                  \
                         snprintf(within_seen_, sizeof within_seen_, __VA_ARGS__);                 \
-                        ck_abort_msg("expected %s within %d ms; seen: %s", #cond, (int)(timeout_ms), \
+                        /* (Check refuses messages of more than a few KiB) */                    \
+                        ck_abort_msg("expected %.500s within %d ms; seen: %.2500s", #cond, (int)(timeout_ms), \
                                      within_seen_);                                               \
                 }                                                                                 \
         } while (0)

@@ -417,6 +417,50 @@ START_TEST(test_sigterm_stops_services) {
 }
 END_TEST
 
+/* Whether the socket at PATH takes a connection. */
+static bool connects(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%.107s", path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (fd >= 0)
+                close(fd);
+        return ok;
+}
+
+/* SIGTERM the moment the socket takes connections, as a script that waits for the socket
+ * and then stops supervisord does: a clean shutdown, exit 0, never death by the signal
+ * (the socket is made before the loop runs: the signals must be blocked by then). */
+START_TEST(test_sigterm_as_soon_as_the_socket_answers) {
+        struct daemon d;
+        daemon_init(&d);
+        daemon_write_config(&d, "service a {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
+        for (int round = 0; round < 30; round++) {
+                pid_t pid = fork();
+                ck_assert_int_ge(pid, 0);
+                if (pid == 0) {
+                        int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                        dup2(log, STDOUT_FILENO);
+                        dup2(log, STDERR_FILENO);
+                        execl(supervisord_path(), "supervisord", "-n", "-c", d.conf, (char *)NULL);
+                        _exit(127);
+                }
+                d.pid = pid;
+                int status = 0;
+                bool exited = false;
+                for (long long end = now_ms() + SOON_MS; !connects(d.sock) && now_ms() < end;)
+                        if (waitpid(pid, &status, WNOHANG) == pid) {
+                                exited = true;
+                                break;
+                        }
+                ck_assert_msg(!exited, "round %d: supervisord exited before its socket answered (log %s)", round, d.log);
+                ck_assert_int_eq(kill(pid, SIGTERM), 0);
+                ck_assert_msg(wait_daemon_exit(&d, SOON_MS) == 0, "round %d: not a clean exit (log %s)", round, d.log);
+        }
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_sigint_stops_services) {
         struct daemon d;
         daemon_init(&d);
@@ -626,6 +670,7 @@ static Suite *daemon_suite(void) {
         tcase_add_test(tc, test_sigterm_stops_services);
         tcase_add_test(tc, test_sigterm_right_after_start);
         tcase_add_test(tc, test_sigint_stops_services);
+        tcase_add_test(tc, test_sigterm_as_soon_as_the_socket_answers);
         tcase_add_test(tc, test_shutdown_kills_after_stop_timeout);
         tcase_add_test(tc, test_second_sigterm_kills_at_once);
         tcase_add_test(tc, test_hup_and_usr1_do_not_kill);

@@ -29,6 +29,23 @@ static long status_number(pid_t pid, const char *field) {
 
 static int connect_unix(const char *path);
 
+/* The main pid of service NAME by a request of our own ("pid NAME"), 0 if none: a thousand
+ * of them without a thousand supervisorctl processes, which a busy machine makes slowly. */
+static pid_t raw_pid_of(struct daemon *d, const char *name) {
+        int fd = connect_unix(d->sock);
+        if (fd < 0)
+                return 0;
+        char request[128], answer[256];
+        int len = snprintf(request, sizeof request, "pid %s\n", name);
+        size_t got = 0;
+        if (send(fd, request, (size_t)len, MSG_NOSIGNAL) == len)
+                for (ssize_t n; got < sizeof answer - 1 && (n = read(fd, answer + got, sizeof answer - 1 - got)) > 0;)
+                        got += (size_t)n;
+        close(fd);
+        answer[got] = '\0';
+        return strncmp(answer, "PID\t", 4) == 0 ? (pid_t)atoi(answer + 4) : 0;
+}
+
 /* Milliseconds for a whole "status" answer over a raw connection: the daemon's
  * responsiveness, without the noise of starting a supervisorctl process. */
 static long long timed_status(struct daemon *d) {
@@ -59,7 +76,7 @@ START_TEST(test_thousand_kills) {
         for (int i = 0; i < 100; i++) {
                 pid_t next = 0;
                 ck_assert_int_eq(kill(pid, SIGKILL), 0);
-                ASSERT_WITHIN((next = service_pid_of(&d, "victim")) > 0 && next != pid, SOON_MS);
+                ASSERT_WITHIN((next = raw_pid_of(&d, "victim")) > 0 && next != pid, SOON_MS);
                 pid = next;
         }
         int fds_before = count_fds(d.pid, NULL, 0);
@@ -70,7 +87,7 @@ START_TEST(test_thousand_kills) {
                 ck_assert_int_gt(pid, 0);
                 ck_assert_int_eq(kill(pid, SIGKILL), 0);
                 pid_t next = 0;
-                ck_assert_msg(WAIT_UNTIL((next = service_pid_of(&d, "victim")) > 0 && next != pid, SOON_MS),
+                ck_assert_msg(WAIT_UNTIL((next = raw_pid_of(&d, "victim")) > 0 && next != pid, SOON_MS),
                               "no restart after kill %d", i + 1);
                 pid = next;
         }
@@ -502,7 +519,7 @@ END_TEST
 static Suite *faults_suite(void) {
         Suite *s = suite_create("faults");
         TCase *tc = tcase_create("faults");
-        tcase_set_timeout(tc, 120);
+        tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_thousand_kills);
         tcase_add_test(tc, test_crash_loop_storm);
         tcase_add_test(tc, test_stop_leaves_nothing);

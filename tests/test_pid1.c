@@ -93,8 +93,9 @@ static bool has_comm(pid_t pid, const char *comm) {
         return strcmp(buf, comm) == 0;
 }
 
-/* Seen from outside: zombies in INIT's namespace, and living processes named COMM
- * whose parent is INIT (adopted orphans). */
+/* Seen from outside: zombies whose parent is INIT (its to reap: a shell's child that is
+ * a zombie for a moment is the shell's), and living processes named COMM whose parent is
+ * INIT (adopted orphans). */
 static void census(pid_t init, const char *comm, int *zombies, int *adopted) {
         *zombies = *adopted = 0;
         DIR *dir = opendir("/proc");
@@ -104,7 +105,7 @@ static void census(pid_t init, const char *comm, int *zombies, int *adopted) {
                 if (pid <= 0 || !same_pid_namespace(pid, init))
                         continue;
                 char state = process_state(pid);
-                if (state == 'Z')
+                if (state == 'Z' && process_parent(pid) == init)
                         (*zombies)++;
                 else if (state && process_parent(pid) == init && has_comm(pid, comm))
                         (*adopted)++;
@@ -309,12 +310,64 @@ START_TEST(test_pid1_signals_and_console) {
 }
 END_TEST
 
+/* A forking daemon that leaves its process group once its pidfile was read, a child of it
+ * staying in the old group: TERM to PID 1 stops it with its stop signal, well before its
+ * 60 s stop-timeout, not with a SIGKILL (the namespace's last one, at that). */
+START_TEST(test_pid1_stops_a_daemon_that_left_its_group) {
+        char why[600];
+        const char *const *words = unshare_words(why, sizeof why);
+        if (!words) {
+                printf("SKIP test_pid1_stops_a_daemon_that_left_its_group: %s\n", why);
+                return;
+        }
+        struct daemon d;
+        char pidfile[256], go[256], left[256], out[4096];
+        daemon_init(&d);
+        snprintf(pidfile, sizeof pidfile, "%s/daemon.pid", d.dir);
+        snprintf(go, sizeof go, "%s/go", d.dir);
+        snprintf(left, sizeof left, "%s/left", d.dir);
+        daemon_write_config(&d,
+                "service forker { type = forking\n pidfile = %s\n start-secs = 0.2\n stop-timeout = 60\n"
+                "  command = \"/bin/sh -c '/bin/sh -c \\\"echo \\\\$\\\\$ > %s; sleep 3811 &"
+                " while [ ! -e %s ]; do sleep 0.05; done;"
+                " exec setsid /bin/sh -c \\\\\\\"echo left > %s; exec sleep 3812\\\\\\\"\\\" < /dev/null & exit 0'\"\n}\n",
+                pidfile, pidfile, go, left);
+        char *argv[24];
+        pid1_argv(words, &d, argv);
+        pid_t unshare_pid = fork();
+        ck_assert_int_ge(unshare_pid, 0);
+        if (unshare_pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                int log = open(d.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                dup2(log, STDOUT_FILENO);
+                dup2(log, STDERR_FILENO);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        ck_assert_msg(WAIT_UNTIL(ctl(&d, out, sizeof out, "pid") == 0, SOON_MS), "no answer (log %s)", d.log);
+        pid_t init = namespace_init(unshare_pid);
+        ck_assert_int_gt(init, 0);
+        ASSERT_STATE_WITHIN(&d, "forker", "RUNNING", SOON_MS);
+        ck_assert_int_eq(close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        ck_assert_msg(wait_for_file(left, SOON_MS), "the daemon never left its group (log %s)", d.log);
+
+        ck_assert_int_eq(kill(init, SIGTERM), 0);
+        int status = wait_exit(unshare_pid, SOON_MS);
+        ck_assert_msg(status == 0, "exit status %d, expected 0 well before the 60 s stop-timeout (log %s)", status,
+                      d.log);
+        ck_assert_msg(log_contains(d.log, "forker: sending SIGTERM to pid"), "log %s", d.log);
+        ck_assert_msg(!log_contains(d.log, "SIGKILL"), "a SIGKILL was needed (log %s)", d.log);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *pid1_suite(void) {
         Suite *s = suite_create("pid1");
         TCase *tc = tcase_create("pid1");
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_pid1_reaps_orphans);
         tcase_add_test(tc, test_pid1_signals_and_console);
+        tcase_add_test(tc, test_pid1_stops_a_daemon_that_left_its_group);
         suite_add_tcase(s, tc);
         return s;
 }
