@@ -614,6 +614,9 @@ START_TEST(test_reload_loads_off_the_loop) {
                         fprintf(stderr, "reload: %d: %s\n", r, answer);
                 _exit(r == 0 ? 0 : 1);
         }
+        /* Both asked before this load ends, so both wait for the next one. */
+        ASSERT_WITHIN(count_in_file(d.log, "SIGHUP: reloading") == 2, SOON_MS);
+        ASSERT_WITHIN(count_in_file(d.log, "reload requested by") == 1, SOON_MS);
         ck_assert_int_eq(write(w, text, strlen(text)), (ssize_t)strlen(text));
         close(w);
         ASSERT_WITHIN(service_pid_of(&d, "added") > 0, SOON_MS);
