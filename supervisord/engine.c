@@ -42,6 +42,10 @@ struct engine_op {
         bool wait;
         bool reported;                  /* the callback was called (no wait): finish silently */
         enum restart_all_phase phase;
+        bool loading;                   /* waiting for the config (update, add, restart of everything) */
+        struct config_load *load;       /* add, restart of everything: the load it waits for */
+        unsigned update_load;           /* update: the number of the load it waits for */
+        char **names;                   /* add: the groups, owned */
         engine_done_fn done;
         void *userdata;
         struct engine_target *targets;  /* owned */
@@ -61,6 +65,10 @@ struct engine {
         struct engine_op *ops;     /* owned: every operation under way */
         bool shutting_down;
         bool restarting_all;       /* a restart of everything is stopping the services */
+        /* Updates' loads, numbered as asked (they end in that order): the last one asked
+         * (NULL once it has ended), how many were asked and how many have ended. */
+        struct config_load *update_load;
+        unsigned update_loads_asked, update_loads_done;
 };
 
 static const char *const code_names[] = {
@@ -229,6 +237,8 @@ bool engine_autostart_settled(void) {
 static void op_free(struct engine_op *op) {
         if (!op)
                 return;
+        config_load_cancel(op->load);
+        strv_free(op->names);
         free(op->targets);
         free(op->results);
         free(op);
@@ -347,6 +357,8 @@ static void op_begin_restart_all_start(struct engine_op *op);
 /* Advance OP; true when it is over (reported and unlinked, then freed by the caller). */
 static bool op_evaluate(struct engine_op *op) {
         struct engine *e = op->engine;
+        if (op->loading)
+                return false;
         if (op->phase == RESTART_ALL_STOPPING) {
                 if (!services_all_stopped())
                         return false;
@@ -357,6 +369,8 @@ static bool op_evaluate(struct engine_op *op) {
                         return true;
                 }
                 op_begin_restart_all_start(op);
+                if (op->loading)
+                        return false;
         }
         bool finished = true;
         /* Every target, not up to the first unfinished one: a restart's start is begun
@@ -430,7 +444,7 @@ static int op_start(struct engine_op *op, struct engine_op **ret_op) {
                 op_free(op);
                 return 0;
         }
-        if (!op->wait)
+        if (!op->wait && !op->loading)
                 op_report(op);  /* asked and on its way: enough for this caller */
         op_link(op);
         if (ret_op && !op->reported)
@@ -525,23 +539,31 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
         return op_start(op, ret_op);
 }
 
-static int submit_update(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
-                         struct engine_op **ret_op) {
-        struct reload_report report;
-        char notice[512] = "", error[1024] = "";
-        if (!e->hooks.apply_config)
-                return -EOPNOTSUPP;
-        engine_publish(e, EVENT_SUPERVISOR_RELOADING);
-        int r = e->hooks.apply_config(&report, notice, sizeof notice, error, sizeof error, e->hooks.userdata);
-        /* Running again whatever the outcome: the old config is in force after a failure. */
-        engine_publish(e, EVENT_SUPERVISOR_RUNNING);
-        if (r < 0)
-                return report_refusal(req, done, userdata, ENGINE_CANT_REREAD, ret_op, "%s", error);
-        size_t n = strv_length(report.added) + strv_length(report.changed) + strv_length(report.removed);
-        struct engine_op *op = op_new(e, req, done, userdata, n);
-        if (!op) {
-                reload_report_free(&report);
+static int op_alloc_targets(struct engine_op *op, size_t n) {
+        if (n == 0)
+                return 0;
+        op->targets = calloc(n, sizeof *op->targets);
+        op->results = calloc(n, sizeof *op->results);
+        if (!op->targets || !op->results)
                 return -ENOMEM;
+        op->n_targets = n;
+        return 0;
+}
+
+/* Update OP from REPORT (R >= 0) or the reason the config was not applied. */
+static void update_fill(struct engine_op *op, int r, const struct reload_report *report, const char *notice,
+                        enum engine_code code, const char *error) {
+        op->loading = false;
+        if (r < 0) {
+                op->code = code;
+                snprintf(op->reason, sizeof op->reason, "%s", error);
+                return;
+        }
+        size_t n = strv_length(report->added) + strv_length(report->changed) + strv_length(report->removed);
+        if (op_alloc_targets(op, n) < 0) {
+                op->code = ENGINE_FAILED;
+                snprintf(op->reason, sizeof op->reason, "out of memory");
+                return;
         }
         static const struct {
                 size_t offset;
@@ -554,13 +576,65 @@ static int submit_update(struct engine *e, const struct engine_request *req, eng
         };
         size_t k = 0;
         for (size_t l = 0; l < ELEMENTSOF(lists); l++)
-                for (char **name = *(char ***)((char *)&report + lists[l].offset); name && *name; name++, k++) {
+                for (char **name = *(char ***)((char *)report + lists[l].offset); name && *name; name++, k++) {
                         snprintf(op->results[k].name, sizeof op->results[k].name, "%s", *name);
                         result_set(&op->results[k], lists[l].code, true, "%s", lists[l].reason);
                         op->targets[k].done = true;
                 }
         snprintf(op->notice, sizeof op->notice, "%s", notice);
-        reload_report_free(&report);
+}
+
+/* An update's load ended: apply it once for every update that waited for it. */
+static void update_loaded(struct config *config, const char *error, void *userdata) {
+        struct engine *e = userdata;
+        unsigned number = ++e->update_loads_done;
+        if (e->update_loads_done == e->update_loads_asked)
+                e->update_load = NULL;
+        struct reload_report report = { 0 };
+        char notice[512] = "", apply_error[1024] = "";
+        enum engine_code code = ENGINE_CANT_REREAD;
+        int r = -EINVAL;
+        if (!config) {
+                log_error("reload: %s; nothing changed", error);
+                snprintf(apply_error, sizeof apply_error, "%s", error);
+        } else if (e->shutting_down) {
+                config_free(config);
+                code = ENGINE_SHUTTING_DOWN;
+                snprintf(apply_error, sizeof apply_error, "supervisord is shutting down");
+        } else
+                r = e->hooks.apply_config(config, &report, notice, sizeof notice, apply_error, sizeof apply_error,
+                                          e->hooks.userdata);
+        for (struct engine_op *op = e->ops; op; op = op->next)
+                if (op->action == ENGINE_UPDATE && op->loading && op->update_load == number)
+                        update_fill(op, r, &report, notice, code, apply_error);
+        if (r >= 0)
+                reload_report_free(&report);
+        /* Running again whatever the outcome: the old config is in force after a failure. */
+        if (e->update_loads_done == e->update_loads_asked)
+                engine_publish(e, EVENT_SUPERVISOR_RUNNING);
+        engine_schedule_recheck(e);
+}
+
+static int submit_update(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
+                         struct engine_op **ret_op) {
+        if (!e->hooks.apply_config || !e->hooks.loader)
+                return -EOPNOTSUPP;
+        struct engine_op *op = op_new(e, req, done, userdata, 0);
+        if (!op)
+                return -ENOMEM;
+        /* A load that has not begun reads the file as it will be: this update shares it.
+         * One under way may have read it before the change this update is for. */
+        if (!e->update_load || config_load_started(e->update_load)) {
+                int r = config_loader_load(e->hooks.loader, update_loaded, e, &e->update_load);
+                if (r < 0) {
+                        op_free(op);
+                        return r;
+                }
+                if (e->update_loads_asked++ == e->update_loads_done)
+                        engine_publish(e, EVENT_SUPERVISOR_RELOADING);
+        }
+        op->update_load = e->update_loads_asked;
+        op->loading = true;
         return op_start(op, ret_op);
 }
 
@@ -573,36 +647,41 @@ static bool table_has_group(const char *name) {
         return false;
 }
 
-static int submit_add(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
-                      struct engine_op **ret_op) {
-        struct config *config = NULL;
-        char error[1024] = "";
+static void add_loaded(struct config *config, const char *error, void *userdata) {
+        struct engine_op *op = userdata;
+        struct engine *e = op->engine;
         int r;
-        if (req->all || req->n_names == 0)
-                return report_refusal(req, done, userdata, ENGINE_NO_SUCH_NAME, ret_op, "add: name the groups to add");
-        if (!e->hooks.read_config)
-                return -EOPNOTSUPP;
-        if (e->hooks.read_config(&config, error, sizeof error, e->hooks.userdata) < 0)
-                return report_refusal(req, done, userdata, ENGINE_CANT_REREAD, ret_op, "%s", error);
+        op->load = NULL;
+        op->loading = false;
+        engine_schedule_recheck(e);
+        if (!config || e->shutting_down) {
+                op->code = config ? ENGINE_SHUTTING_DOWN : ENGINE_CANT_REREAD;
+                snprintf(op->reason, sizeof op->reason, "%s", config ? "supervisord is shutting down" : error);
+                config_free(config);
+                return;
+        }
+        size_t n_names = strv_length(op->names);
         /* Targets: one per group named, then (waiting) one per process started. */
         size_t n_processes = 0;
-        for (size_t i = 0; i < req->n_names; i++) {
-                ssize_t c = config_find_service(config, req->names[i]);
-                if (c >= 0 && !table_has_group(req->names[i]))
+        for (size_t i = 0; i < n_names; i++) {
+                ssize_t c = config_find_service(config, op->names[i]);
+                if (c >= 0 && !table_has_group(op->names[i]))
                         n_processes += config->services[c]->instances;
         }
-        struct engine_op *op = op_new(e, req, done, userdata, req->n_names + n_processes);
-        if (!op) {
+        if (op_alloc_targets(op, n_names + n_processes) < 0) {
+                op->code = ENGINE_FAILED;
+                snprintf(op->reason, sizeof op->reason, "out of memory");
+                op->n_targets = 0;
                 config_free(config);
-                return -ENOMEM;
+                return;
         }
-        size_t k = req->n_names;
-        for (size_t i = 0; i < req->n_names; i++) {
+        size_t k = n_names;
+        for (size_t i = 0; i < n_names; i++) {
                 struct engine_result *res = &op->results[i];
-                ssize_t c = config_find_service(config, req->names[i]);
-                snprintf(res->name, sizeof res->name, "%s", req->names[i]);
+                ssize_t c = config_find_service(config, op->names[i]);
+                snprintf(res->name, sizeof res->name, "%s", op->names[i]);
                 op->targets[i].done = true;
-                if (table_has_group(req->names[i])) {
+                if (table_has_group(op->names[i])) {
                         result_set(res, ENGINE_ALREADY_ADDED, false, "already added");
                         continue;
                 }
@@ -622,7 +701,7 @@ static int submit_add(struct engine *e, const struct engine_request *req, engine
                                 continue;
                         op_set_target(op, k, s);
                         service_start(s);
-                        if (!req->wait) {
+                        if (!op->wait) {
                                 result_set(&op->results[k], ENGINE_OK, true, "starting");
                                 op->targets[k].done = true;
                         }
@@ -631,6 +710,30 @@ static int submit_add(struct engine *e, const struct engine_request *req, engine
         }
         op->n_targets = k;  /* the processes of groups that could not be added have none */
         config_free(config);  /* the table holds references to what it took */
+}
+
+static int submit_add(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
+                      struct engine_op **ret_op) {
+        if (req->all || req->n_names == 0)
+                return report_refusal(req, done, userdata, ENGINE_NO_SUCH_NAME, ret_op, "add: name the groups to add");
+        if (!e->hooks.loader)
+                return -EOPNOTSUPP;
+        struct engine_op *op = op_new(e, req, done, userdata, 0);
+        if (!op || !(op->names = calloc(req->n_names + 1, sizeof *op->names))) {
+                op_free(op);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < req->n_names; i++)
+                if (!(op->names[i] = strdup(req->names[i]))) {
+                        op_free(op);
+                        return -ENOMEM;
+                }
+        int r = config_loader_load(e->hooks.loader, add_loaded, op, &op->load);
+        if (r < 0) {
+                op_free(op);
+                return r;
+        }
+        op->loading = true;
         return op_start(op, ret_op);
 }
 
@@ -671,31 +774,42 @@ static int submit_remove(struct engine *e, const struct engine_request *req, eng
         return op_start(op, ret_op);
 }
 
-/* Everything has stopped: apply the config as it is now, then start what starts. */
-static void op_begin_restart_all_start(struct engine_op *op) {
+/* The config of a restart of everything is loaded: apply it, then start what starts. */
+static void restart_all_loaded(struct config *config, const char *error, void *userdata) {
+        struct engine_op *op = userdata;
         struct engine *e = op->engine;
         struct reload_report report;
-        char error[1024] = "";
-        op->phase = RESTART_ALL_STARTING;
-        if (e->hooks.apply_config(&report, op->notice, sizeof op->notice, error, sizeof error, e->hooks.userdata) < 0) {
+        char apply_error[1024] = "";
+        op->load = NULL;
+        op->loading = false;
+        engine_schedule_recheck(e);
+        if (e->shutting_down) {
+                config_free(config);
+                op->code = ENGINE_SHUTTING_DOWN;
+                snprintf(op->reason, sizeof op->reason, "supervisord is shutting down");
+                return;
+        }
+        if (!config) {
+                log_error("reload: %s; nothing changed", error);
                 /* The old definitions start again: a restart must not leave nothing running. */
                 op->code = ENGINE_CANT_REREAD;
                 snprintf(op->reason, sizeof op->reason, "%s", error);
+        } else if (e->hooks.apply_config(config, &report, op->notice, sizeof op->notice, apply_error,
+                                         sizeof apply_error, e->hooks.userdata) < 0) {
+                op->code = ENGINE_CANT_REREAD;
+                snprintf(op->reason, sizeof op->reason, "%s", apply_error);
         } else
                 reload_report_free(&report);
         size_t n = 0;
         struct service *s;
         for (size_t i = 0; (s = services_get(i)); i++)
                 n += service_config(s)->autostart;
-        struct engine_target *targets = calloc(n ? n : 1, sizeof *targets);
-        struct engine_result *results = calloc(n ? n : 1, sizeof *results);
-        if (!targets || !results) {
-                free(targets);
-                free(results);
+        if (op_alloc_targets(op, n) < 0) {
+                free(op->targets);
+                free(op->results);
+                op->targets = NULL;
+                op->results = NULL;
                 n = 0;
-        } else {
-                op->targets = targets;
-                op->results = results;
         }
         op->n_targets = n;
         size_t k = 0;
@@ -708,9 +822,20 @@ static void op_begin_restart_all_start(struct engine_op *op) {
                 op_fill_unfinished(op, "starting");
 }
 
+/* Everything has stopped: load the config as it is now. */
+static void op_begin_restart_all_start(struct engine_op *op) {
+        struct engine *e = op->engine;
+        op->phase = RESTART_ALL_STARTING;
+        op->loading = true;
+        if (config_loader_load(e->hooks.loader, restart_all_loaded, op, &op->load) < 0) {
+                op->loading = false;
+                restart_all_loaded(NULL, "out of memory", op);
+        }
+}
+
 static int submit_restart_all(struct engine *e, const struct engine_request *req, engine_done_fn done,
                               void *userdata, struct engine_op **ret_op) {
-        if (!e->hooks.apply_config)
+        if (!e->hooks.apply_config || !e->hooks.loader)
                 return -EOPNOTSUPP;
         struct engine_op *op = op_new(e, req, done, userdata, 0);
         if (!op)
@@ -802,6 +927,8 @@ struct engine *engine_free(struct engine *e) {
                 op_unlink(op);
                 op_free(op);
         }
+        if (e->hooks.loader)
+                config_loader_forget(e->hooks.loader, e);
         event_unsubscribe(e->listening);
         sd_event_source_disable_unref(e->recheck);
         free(e);

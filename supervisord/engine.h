@@ -17,6 +17,7 @@
 #include <systemd/sd-event.h>
 
 #include "events.h"
+#include "loader.h"
 #include "service.h"
 
 struct engine;
@@ -93,13 +94,15 @@ struct engine_request {
 
 /* What the engine needs from whoever owns the config. */
 struct engine_hooks {
-        /* Read the config and apply it to the table with services_reload(), returning
-         * its report and a notice (settings that need a restart, "" if none); on failure
-         * a negative errno, the reason in error, and nothing changed. */
-        int (*apply_config)(struct reload_report *report, char *notice, size_t notice_size, char *error,
-                            size_t error_size, void *userdata);
-        /* Read the config for ENGINE_ADD: a new object owned by the caller. */
-        int (*read_config)(struct config **ret, char *error, size_t error_size, void *userdata);
+        /* Where update, add and a restart of everything read the config, off the loop
+         * (loader.h): supervision goes on while a load waits.  Updates asked while one
+         * load is waiting to begin share it. */
+        struct config_loader *loader;
+        /* Apply CONFIG (taken over, freed on failure) to the table with services_reload(),
+         * returning its report and a notice (settings that need a restart, "" if none); on
+         * failure a negative errno, the reason in error, and nothing changed. */
+        int (*apply_config)(struct config *config, struct reload_report *report, char *notice, size_t notice_size,
+                            char *error, size_t error_size, void *userdata);
         void *userdata;
 };
 

@@ -29,6 +29,7 @@
 #include "preflight.h"
 #include "protocol.h"
 #include "service.h"
+#include "loader.h"
 #include "spare.h"
 #include "spawn.h"
 #include "systemd.h"
@@ -36,6 +37,7 @@
 static sd_event *event;
 static struct config *config;
 static struct engine *engine;  /* owned: every action on the services */
+static struct config_loader *loader;  /* owned: the reloads' loads, off the loop */
 static struct event_bus *bus;  /* owned: where the services and supervisord itself publish */
 static struct event_subscription *watching_services;  /* owned by bus: the end of a shutdown */
 static bool shutting_down, exiting;
@@ -161,19 +163,13 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
  * leave holes between what stays, resident until trimmed (0.4 MB at a thousand). */
 static void release_free_memory(void) { malloc_trim(0); }
 
-static int reload_config(struct reload_report *report, char *notice, size_t notice_size, char *error,
-                         size_t error_size) {
-        struct config *next;
-        /* Out of descriptors, a reload that removes services is the way out: it must be
-         * able to read the file (libconfuse opens one at a time). */
-        bool gave_up_spare = spare_give_up();
-        int r = config_load(config->path, &next, error, error_size);
-        if (gave_up_spare)
-                (void)spare_take();
-        if (r < 0) {
-                log_error("reload: %s; nothing changed", error);
-                return r;
-        }
+/* Every reload, by SIGHUP or supervisorctl: the engine's apply_config hook, on the loop,
+ * with the config its loader read off the loop (the engine publishes the reload's
+ * beginning and end, which the service manager sees). */
+static int reload_config(struct config *next, struct reload_report *report, char *notice, size_t notice_size,
+                         char *error, size_t error_size, void *userdata) {
+        (void)userdata;
+        int r;
         for (char **w = next->warnings; w && *w; w++)
                 log_warning("%s", *w);
         keep_startup_settings(next, notice, notice_size);
@@ -203,23 +199,9 @@ static int reload_config(struct reload_report *report, char *notice, size_t noti
         return 0;
 }
 
-/* Every reload, by SIGHUP or supervisorctl: the engine's apply_config hook (the engine
- * publishes its beginning and end, which the service manager sees). */
-static int reload(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size,
-                  void *userdata) {
-        (void)userdata;
-        return reload_config(report, notice, notice_size, error, error_size);
-}
-
-/* The engine's read_config hook (add): the config file as it is now. */
-static int read_config(struct config **ret, char *error, size_t error_size, void *userdata) {
-        (void)userdata;
-        return config_load(config->path, ret, error, error_size);
-}
-
 static void on_sighup_done(const struct engine_report *report, void *userdata) {
         (void)userdata;
-        /* A config that cannot be read was logged by reload_config(). */
+        /* A config that cannot be read was logged by the engine. */
         if (report->code != ENGINE_OK && report->code != ENGINE_CANT_REREAD)
                 log_info("SIGHUP: %s, not reloading", report->reason);
 }
@@ -425,7 +407,11 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 snprintf(error, sizeof error, "event loop: %s", strerror(-r));
                 goto fail;
         }
-        static const struct engine_hooks engine_hooks = { .apply_config = reload, .read_config = read_config };
+        if ((r = config_loader_new(event, config->path, config_load, &loader)) < 0) {
+                snprintf(error, sizeof error, "config loader: %s", strerror(-r));
+                goto fail;
+        }
+        const struct engine_hooks engine_hooks = { .loader = loader, .apply_config = reload_config };
         if ((r = engine_new(event, bus, &engine_hooks, &engine)) < 0) {
                 snprintf(error, sizeof error, "engine: %s", strerror(-r));
                 goto fail;
@@ -485,6 +471,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         engine = engine_free(engine);
+        loader = config_loader_free(loader);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
         sweep_source = sd_event_source_disable_unref(sweep_source);
         watching_services = event_unsubscribe(watching_services);
@@ -509,6 +496,7 @@ fail:
         }
         control_stop(NULL);
         engine = engine_free(engine);
+        loader = config_loader_free(loader);
         watching_services = event_unsubscribe(watching_services);
         services_free();
         spawn_free();

@@ -556,6 +556,90 @@ START_TEST(test_hup_and_usr1_do_not_kill) {
 }
 END_TEST
 
+/* ---- a reload's load off the loop ---- */
+
+/* The writing end of the FIFO at PATH, once a reader has it open; -1 before. */
+static int fifo_writer(const char *path) {
+        return open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+static int count_in_file(const char *path, const char *needle) {
+        static char text[1 << 16];
+        int n = 0;
+        if (read_text_file(path, text, sizeof text) < 0)
+                return -1;
+        for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+                n++;
+        return n;
+}
+
+/* The config is a FIFO nobody writes yet: the reload's load waits in open(2) and then in
+ * read(2), as one waits for NSS on LDAP or a slow file system.  Meanwhile supervisord goes
+ * on supervising (a service that exits is restarted, supervisorctl is answered); reloads
+ * asked meanwhile share one more load; a shutdown does not wait for a load. */
+START_TEST(test_reload_loads_off_the_loop) {
+        struct daemon d;
+        char out[4096], text[8192], fifo[256];
+        daemon_init(&d);
+        daemon_write_config(&d, "service flap {\n command = \"/bin/sh -c 'sleep 0.2; exit 1'\"\n restart = always\n"
+                                " start-secs = 0\n start-retries = 0\n restart-delay = 0.1\n restart-delay-max = 0.1\n"
+                                " stdout = null\n}\n");
+        ck_assert_int_ge(read_text_file(d.conf, text, sizeof text - 200), 0);
+        strcat(text, "service added {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
+        daemon_start(&d);
+        ASSERT_WITHIN(service_pid_of(&d, "flap") > 0, SOON_MS);
+        snprintf(fifo, sizeof fifo, "%s/fifo", d.dir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_int_eq(rename(fifo, d.conf), 0);
+
+        ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        int w;
+        ASSERT_WITHIN((w = fifo_writer(d.conf)) >= 0, SOON_MS);  /* the load is reading */
+        /* It waits for the end of the file: supervision goes on. */
+        for (int restarts = 0; restarts < 3; restarts++) {
+                pid_t before = service_pid_of(&d, "flap");
+                ASSERT_WITHIN(service_pid_of(&d, "flap") > 0 && service_pid_of(&d, "flap") != before, SOON_MS);
+        }
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "pid"), 0);
+        ck_assert_int_eq(atoi(out), d.pid);
+        /* Two more reloads while this one waits: they share the next load. */
+        ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        pid_t update = fork();
+        ck_assert_int_ge(update, 0);
+        if (update == 0) {
+                close(w);  /* the load reads until every writer is gone */
+                char answer[4096] = "";
+                int r = ctl(&d, answer, sizeof answer, "reload");
+                if (r != 0)
+                        fprintf(stderr, "reload: %d: %s\n", r, answer);
+                _exit(r == 0 ? 0 : 1);
+        }
+        /* Both asked before this load ends, so both wait for the next one. */
+        ASSERT_WITHIN(count_in_file(d.log, "SIGHUP: reloading") == 2, SOON_MS);
+        ASSERT_WITHIN(count_in_file(d.log, "reload requested by") == 1, SOON_MS);
+        ck_assert_int_eq(write(w, text, strlen(text)), (ssize_t)strlen(text));
+        close(w);
+        ASSERT_WITHIN(service_pid_of(&d, "added") > 0, SOON_MS);
+        ASSERT_WITHIN((w = fifo_writer(d.conf)) >= 0, SOON_MS);  /* the second load */
+        ck_assert_int_eq(write(w, text, strlen(text)), (ssize_t)strlen(text));
+        close(w);
+        int status;
+        ASSERT_WITHIN(waitpid(update, &status, WNOHANG) == update, SOON_MS);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "update failed: %d", status);
+        ASSERT_WITHIN(count_in_file(d.log, "reloaded ") == 2, SOON_MS);
+
+        /* A shutdown while a load waits: supervisord stops its services and exits. */
+        pid_t added = service_pid_of(&d, "added");
+        ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
+        ASSERT_WITHIN((w = fifo_writer(d.conf)) >= 0, SOON_MS);
+        ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
+        ck_assert_int_eq(process_state(added), 0);
+        close(w);
+        ck_assert_int_eq(count_in_file(d.log, "reloaded "), 2);  /* three loads, two reloads */
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* ---- child subreaper ---- */
 
 START_TEST(test_subreaper_reaps_orphans) {
@@ -674,6 +758,7 @@ static Suite *daemon_suite(void) {
         tcase_add_test(tc, test_shutdown_kills_after_stop_timeout);
         tcase_add_test(tc, test_second_sigterm_kills_at_once);
         tcase_add_test(tc, test_hup_and_usr1_do_not_kill);
+        tcase_add_test(tc, test_reload_loads_off_the_loop);
         tcase_add_test(tc, test_subreaper_reaps_orphans);
         suite_add_tcase(s, tc);
         return s;

@@ -125,15 +125,23 @@ static void write_config(const char *body) {
         ck_assert_int_eq(fclose(f), 0);
 }
 
-static int apply_config(struct reload_report *report, char *notice, size_t notice_size, char *error, size_t error_size,
-                        void *userdata) {
-        struct config *next;
+/* The config loads through a real loader, on its thread, as in main.c. */
+static struct config_loader *loader;
+static _Atomic unsigned loads;  /* how many loads ran */
+
+static int counted_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        loads++;
+        return config_load(path, ret, error, error_size);
+}
+
+static int apply_config(struct config *next, struct reload_report *report, char *notice, size_t notice_size,
+                        char *error, size_t error_size, void *userdata) {
         (void)userdata;
+        (void)error;
+        (void)error_size;
         notice[0] = '\0';
         (void)notice_size;
-        int r = config_load(conf_path, &next, error, error_size);
-        if (r < 0)
-                return r;
+        int r;
         if ((r = services_reload(next, report)) < 0) {
                 config_free(next);
                 return r;
@@ -141,11 +149,6 @@ static int apply_config(struct reload_report *report, char *notice, size_t notic
         config_free(config);
         config = next;
         return 0;
-}
-
-static int read_config(struct config **ret, char *error, size_t error_size, void *userdata) {
-        (void)userdata;
-        return config_load(conf_path, ret, error, error_size);
 }
 
 static int on_sigchld(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata) {
@@ -191,7 +194,8 @@ static void table_start(const char *body) {
         services_set_bus(bus);
         ck_assert_msg(logs_init(event, test_dir, error, sizeof error) == 0, "logs_init: %s", error);
         ck_assert_int_eq(services_create(event, config), 0);
-        const struct engine_hooks hooks = { .apply_config = apply_config, .read_config = read_config };
+        ck_assert_int_eq(config_loader_new(event, conf_path, counted_load, &loader), 0);
+        const struct engine_hooks hooks = { .loader = loader, .apply_config = apply_config };
         ck_assert_int_eq(engine_new(event, bus, &hooks, &engine), 0);
 }
 
@@ -219,6 +223,7 @@ static void teardown(void) {
                 while (waitpid(-1, NULL, 0) > 0)
                         ;
                 engine = engine_free(engine);
+                loader = config_loader_free(loader);
                 services_free();
                 spawn_free();
                 logs_free_all();
@@ -496,6 +501,7 @@ START_TEST(test_remove_and_add) {
         write_config("service web { command = \"sleep 1000\"\n instances = 2\n start-secs = 0\n stdout = null\n }\n"
                      "service db { command = \"sleep 1000\"\n autostart = false\n stdout = null\n }\n");
         submit(ENGINE_ADD, true, "web db", &o);
+        ck_assert(run_until_done(&o, 10000));  /* the config loads off the loop */
         ck_assert_uint_eq(o.calls, 1);
         ck_assert_uint_eq(o.n_results, 4);  /* two groups, then the two processes started */
         ck_assert_int_eq(o.results[0].code, ENGINE_ADDED);
@@ -523,6 +529,7 @@ START_TEST(test_update_reports_the_difference) {
                      "service db { command = \"sleep 2000\"\n autostart = false\n stdout = null\n }\n"
                      "service queue { command = \"sleep 1000\"\n autostart = false\n stdout = null\n }\n");
         submit(ENGINE_UPDATE, false, "", &o);
+        ck_assert(run_until_done(&o, 10000));  /* the config loads off the loop */
         ck_assert_uint_eq(o.calls, 1);
         ck_assert_int_eq(o.code, ENGINE_OK);
         ck_assert_uint_eq(o.n_results, 3);
@@ -538,10 +545,40 @@ START_TEST(test_update_reports_the_difference) {
         events_seen[0] = '\0';
         write_config("service web { command = \"sleep 1000\"\n bogus = 1\n }\n");
         submit(ENGINE_UPDATE, false, "", &o);
+        ck_assert(run_until_done(&o, 10000));  /* the config loads off the loop */
         ck_assert_int_eq(o.code, ENGINE_CANT_REREAD);
         ck_assert_msg(strstr(o.reason, conf_path) != NULL, "reason: %s", o.reason);
         ck_assert_uint_eq(services_count(), 5);
         ck_assert_str_eq(events_seen, "supervisor-reloading supervisor-running");
+}
+END_TEST
+
+/* Updates asked while a load is under way share the next one: three updates, two loads,
+ * each update told the difference of the load it waited for. */
+START_TEST(test_updates_coalesce) {
+        table_start(THREE_GROUPS);
+        struct outcome first, second, third;
+        write_config("service web { command = \"sleep 1000\"\n instances = 3\n autostart = false\n stdout = null\n }\n"
+                     "service db { command = \"sleep 1000\"\n autostart = false\n stdout = null\n }\n");
+        events_seen[0] = '\0';
+        loads = 0;
+        submit(ENGINE_UPDATE, false, "", &first);
+        submit(ENGINE_UPDATE, false, "", &second);
+        submit(ENGINE_UPDATE, false, "", &third);
+        ck_assert_uint_eq(first.calls + second.calls + third.calls, 0);  /* none answered before its load */
+        ck_assert(run_until_done(&first, 10000));
+        ck_assert(run_until_done(&second, 10000));
+        ck_assert(run_until_done(&third, 10000));
+        ck_assert_uint_eq(loads, 2);
+        ck_assert_int_eq(first.code, ENGINE_OK);
+        ck_assert_uint_eq(first.n_results, 1);  /* cache removed */
+        ck_assert_int_eq(first.results[0].code, ENGINE_REMOVED);
+        ck_assert_int_eq(second.code, ENGINE_OK);
+        ck_assert_uint_eq(second.n_results, 0);  /* the same file again: nothing left to change */
+        ck_assert_int_eq(third.code, ENGINE_OK);
+        ck_assert_uint_eq(third.n_results, 0);
+        /* One reload as the service manager sees it. */
+        ck_assert_str_eq(events_seen, "supervisor-reloading group-removed:cache supervisor-running");
 }
 END_TEST
 
@@ -700,6 +737,7 @@ static Suite *engine_suite(void) {
         tcase_add_test(tc, test_refused_once_stopping);
         tcase_add_test(tc, test_remove_and_add);
         tcase_add_test(tc, test_update_reports_the_difference);
+        tcase_add_test(tc, test_updates_coalesce);
         tcase_add_test(tc, test_restart_all);
         tcase_add_test(tc, test_cancelled_restart_all_goes_on);
         tcase_add_test(tc, test_transitions_carry_their_cause);
