@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "eventtype.h"
 #include "log.h"
 
 /* ---- where keys were written ------------------------------------------------------ */
@@ -614,6 +615,10 @@ static cfg_opt_t service_options[] = {
         CFG_STR("heartbeat-timeout", NULL, CFGF_NODEFAULT),
         CFG_STR("heartbeat-misses", "3", CFGF_NONE),
         CFG_STR("ready-timeout", NULL, CFGF_NODEFAULT),
+        CFG_STR_LIST("events", "{}", CFGF_NONE),
+        CFG_STR("buffer-size", "10", CFGF_NONE),
+        CFG_STR("result-timeout", "0", CFGF_NONE),
+        CFG_STR("fatal-action", "none", CFGF_NONE),
         CFG_END(),
 };
 
@@ -1072,6 +1077,47 @@ static int load_liveness(struct load_context *ctx, cfg_t *section, const char *n
         return 0;
 }
 
+/* events, buffer-size, result-timeout (an event listener pool) and fatal-action. */
+static int load_events(struct load_context *ctx, cfg_t *section, const char *name, struct service_config *s) {
+        const char *text;
+        long n;
+        unsigned count = cfg_size(section, "events");
+        for (unsigned i = 0; i < count; i++) {
+                text = cfg_getnstr(section, "events", i);
+                uint32_t mask = listener_event_parse(text);
+                if (mask == 0)
+                        return load_error(ctx, name, "events", "events: '%s' is not an event type", text);
+                s->events |= mask;
+        }
+        text = cfg_getstr(section, "buffer-size");
+        if (parse_long(text, 1, 100000, &n) < 0)
+                return load_error(ctx, name, "buffer-size", "buffer-size: '%s' is not an integer from 1 to 100000", text);
+        s->buffer_size = (unsigned)n;
+        text = cfg_getstr(section, "result-timeout");
+        if (parse_seconds(text, &s->result_timeout) < 0)
+                return load_error(ctx, name, "result-timeout", "result-timeout: '%s' is not a number of seconds", text);
+        if (s->events && s->type != SERVICE_SIMPLE)
+                return load_error(ctx, name, "events", "events: an event listener is of type = simple");
+        if (s->events && s->stdout_target != OUTPUT_LOG)
+                return load_error(ctx, name, "events",
+                                  "events: an event listener's stdout is its answers to supervisord: leave stdout = log");
+        text = cfg_getstr(section, "fatal-action");
+        if (strcmp(text, "none") == 0)
+                s->fatal_action = FATAL_ACTION_NONE;
+        else if (strcmp(text, "shutdown") == 0)
+                s->fatal_action = FATAL_ACTION_SHUTDOWN;
+        else if (strcmp(text, "exit") == 0) {
+                s->fatal_action = FATAL_ACTION_EXIT;
+                s->fatal_exit_code = FATAL_EXIT_DEFAULT;
+        } else if (strncmp(text, "exit ", 5) == 0 && parse_long(text + 5, 1, 255, &n) == 0) {
+                s->fatal_action = FATAL_ACTION_EXIT;
+                s->fatal_exit_code = (unsigned char)n;
+        } else
+                return load_error(ctx, name, "fatal-action",
+                                  "fatal-action: '%s' is not one of none, shutdown, exit, exit CODE (1 to 255)", text);
+        return 0;
+}
+
 static int load_service(struct load_context *ctx, cfg_t *section, struct service_config *s) {
         const char *name = cfg_title(section);
         const char *text;
@@ -1282,7 +1328,7 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
         s->log_keep = (unsigned)n;
         if ((r = load_liveness(ctx, section, name, s)) < 0)
                 return r;
-        return 0;
+        return load_events(ctx, section, name, s);
 }
 
 /* The value of the global KEY, else its default into *DEFAULT_VALUE (freed by the caller). */
@@ -1613,7 +1659,9 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->stdout_target == b->stdout_target && a->stderr_target == b->stderr_target
                && a->log_max_size == b->log_max_size && a->log_keep == b->log_keep
                && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
-               && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout;
+               && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout
+               && a->events == b->events && a->buffer_size == b->buffer_size && a->result_timeout == b->result_timeout
+               && a->fatal_action == b->fatal_action && a->fatal_exit_code == b->fatal_exit_code;
 }
 
 const char *service_type_to_string(enum service_type type) {
@@ -2085,6 +2133,9 @@ unsigned service_config_descriptors(const struct service_config *s) {
         /* The pidfd of the daemon named by the pidfile (service.c). */
         if (s->type == SERVICE_FORKING)
                 n += 1;
+        /* An event listener's stdin and stdout pipes, our ends (listener.c). */
+        if (s->events)
+                n += 2;
         return n * (s->instances ? s->instances : 1);
 }
 
