@@ -619,6 +619,8 @@ static cfg_opt_t service_options[] = {
         CFG_STR("buffer-size", "10", CFGF_NONE),
         CFG_STR("result-timeout", "0", CFGF_NONE),
         CFG_STR("fatal-action", "none", CFGF_NONE),
+        CFG_STR("log-events", "false", CFGF_NONE),
+        CFG_STR("capture-max-bytes", "0", CFGF_NONE),
         CFG_END(),
 };
 
@@ -1101,6 +1103,19 @@ static int load_events(struct load_context *ctx, cfg_t *section, const char *nam
         if (s->events && s->stdout_target != OUTPUT_LOG)
                 return load_error(ctx, name, "events",
                                   "events: an event listener's stdout is its answers to supervisord: leave stdout = log");
+        text = cfg_getstr(section, "log-events");
+        if (parse_bool(text, &s->log_events) < 0)
+                return load_error(ctx, name, "log-events", "log-events: '%s' is not true or false", text);
+        text = cfg_getstr(section, "capture-max-bytes");
+        uint64_t bytes;
+        if (parse_size(text, &bytes) < 0 || bytes > (64u << 20))
+                return load_error(ctx, name, "capture-max-bytes",
+                                  "capture-max-bytes: '%s' is not a size up to 64M (suffix K, M or G allowed)", text);
+        s->capture_max_bytes = (size_t)bytes;
+        if ((s->log_events || s->capture_max_bytes) && s->stdout_target != OUTPUT_LOG && s->stderr_target != OUTPUT_LOG)
+                return load_error(ctx, name, s->log_events ? "log-events" : "capture-max-bytes",
+                                  "%s: needs stdout or stderr = log (the events are made from the log pipe)",
+                                  s->log_events ? "log-events" : "capture-max-bytes");
         text = cfg_getstr(section, "fatal-action");
         if (strcmp(text, "none") == 0)
                 s->fatal_action = FATAL_ACTION_NONE;
@@ -1661,7 +1676,8 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
                && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout
                && a->events == b->events && a->buffer_size == b->buffer_size && a->result_timeout == b->result_timeout
-               && a->fatal_action == b->fatal_action && a->fatal_exit_code == b->fatal_exit_code;
+               && a->fatal_action == b->fatal_action && a->fatal_exit_code == b->fatal_exit_code
+               && a->log_events == b->log_events && a->capture_max_bytes == b->capture_max_bytes;
 }
 
 const char *service_type_to_string(enum service_type type) {

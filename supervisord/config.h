@@ -85,6 +85,7 @@ struct service_config {
         usec_t heartbeat_timeout;   /* <= heartbeat_interval */
         usec_t ready_timeout;       /* type = notify: wait this long for READY=1; 0: forever */
         usec_t result_timeout;      /* an event listener busy this long is restarted; 0: never */
+        size_t capture_max_bytes;   /* PROCESS_COMMUNICATION_*: the most text kept; 0: off */
         struct resource_limit limit_nofile, limit_nproc, limit_core;
         unsigned refcount;
         int line;
@@ -112,6 +113,7 @@ struct service_config {
         bool has_umask;
         bool has_nice;
         bool autostart;
+        bool log_events;        /* PROCESS_LOG_* events of its output */
 };
 
 struct config {

@@ -2,7 +2,9 @@
  * 4.2.5's (events.py), which its listeners (superlance, childutils users) parse. */
 #include "eventtype.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +26,11 @@ static const char *const names[] = {
         [LEV_TICK_5] = "TICK_5",
         [LEV_TICK_60] = "TICK_60",
         [LEV_TICK_3600] = "TICK_3600",
+        [LEV_PROCESS_LOG_STDOUT] = "PROCESS_LOG_STDOUT",
+        [LEV_PROCESS_LOG_STDERR] = "PROCESS_LOG_STDERR",
+        [LEV_PROCESS_COMMUNICATION_STDOUT] = "PROCESS_COMMUNICATION_STDOUT",
+        [LEV_PROCESS_COMMUNICATION_STDERR] = "PROCESS_COMMUNICATION_STDERR",
+        [LEV_REMOTE_COMMUNICATION] = "REMOTE_COMMUNICATION",
         [LEV_PROCESS_HEARTBEAT_MISSED] = "PROCESS_HEARTBEAT_MISSED",
         [LEV_PROCESS_READY] = "PROCESS_READY",
 };
@@ -40,6 +47,8 @@ static const struct {
         { "PROCESS_GROUP", RANGE(LEV_PROCESS_GROUP_ADDED, LEV_PROCESS_GROUP_REMOVED) },
         { "SUPERVISOR_STATE_CHANGE", RANGE(LEV_SUPERVISOR_STATE_CHANGE_RUNNING, LEV_SUPERVISOR_STATE_CHANGE_STOPPING) },
         { "TICK", RANGE(LEV_TICK_5, LEV_TICK_3600) },
+        { "PROCESS_LOG", RANGE(LEV_PROCESS_LOG_STDOUT, LEV_PROCESS_LOG_STDERR) },
+        { "PROCESS_COMMUNICATION", RANGE(LEV_PROCESS_COMMUNICATION_STDOUT, LEV_PROCESS_COMMUNICATION_STDERR) },
 };
 
 const char *listener_event_name(enum listener_event type) {
@@ -106,6 +115,68 @@ int listener_format_header(char *buf, size_t size, const char *server, uint64_t 
         return snprintf(buf, size, "ver:3.0 server:%s serial:%" PRIu64 " pool:%s poolserial:%" PRIu64
                         " eventname:%s len:%zu\n", server, serial, pool, pool_serial, name ? name : "EVENT",
                         payload_len);
+}
+
+void event_capture_init(struct event_capture *c, size_t max) { *c = (struct event_capture){ .max = max }; }
+
+void event_capture_done(struct event_capture *c) {
+        free(c->text);
+        c->text = NULL;
+        c->len = 0;
+}
+
+/* Keep BYTE of the captured text: the last max bytes are kept, with room for as many
+ * again so that trimming is rare. */
+static int capture_keep(struct event_capture *c, char byte) {
+        /* The slack holds the END token whole, whatever max is. */
+        size_t keep = c->max + 32, capacity = keep + c->max;
+        if (!c->text && !(c->text = malloc(capacity)))
+                return -ENOMEM;
+        if (c->len == capacity) {
+                memmove(c->text, c->text + (capacity - keep), keep);
+                c->len = keep;
+                c->truncated = true;
+        }
+        c->text[c->len++] = byte;
+        return 0;
+}
+
+int event_capture_feed(struct event_capture *c, const char *data, size_t size, event_capture_fn done, void *userdata) {
+        int r = 0;
+        for (size_t i = 0; i < size; i++) {
+                const char *token = c->capturing ? EVENT_CAPTURE_END : EVENT_CAPTURE_BEGIN;
+                size_t token_len = strlen(token);
+                if (c->capturing && r == 0 && capture_keep(c, data[i]) < 0)
+                        r = -ENOMEM;
+                /* The tokens have one '<', at their start: a mismatch can only restart
+                 * a match at this byte. */
+                if (data[i] != token[c->matched])
+                        c->matched = data[i] == token[0] ? 1 : 0;
+                else
+                        c->matched++;
+                if (c->matched < token_len)
+                        continue;
+                c->matched = 0;
+                if (!c->capturing) {
+                        c->capturing = true;
+                        c->len = 0;
+                        c->truncated = false;
+                        r = 0;
+                        continue;
+                }
+                c->capturing = false;
+                /* The END token went into the text too: cut it off. */
+                size_t len = c->len >= token_len ? c->len - token_len : 0;
+                if (len > c->max) {
+                        memmove(c->text, c->text + (len - c->max), c->max);
+                        len = c->max;
+                }
+                if (r == 0)
+                        done(c->text ? c->text : "", len, userdata);
+                c->len = 0;
+                r = 0;
+        }
+        return r;
 }
 
 #define READY_TOKEN "READY\n"

@@ -27,6 +27,11 @@ enum listener_event {
         LEV_TICK_5,
         LEV_TICK_60,
         LEV_TICK_3600,
+        LEV_PROCESS_LOG_STDOUT,
+        LEV_PROCESS_LOG_STDERR,
+        LEV_PROCESS_COMMUNICATION_STDOUT,
+        LEV_PROCESS_COMMUNICATION_STDERR,
+        LEV_REMOTE_COMMUNICATION,
         LEV_PROCESS_HEARTBEAT_MISSED,  /* ours: a service declared hung */
         LEV_PROCESS_READY,             /* ours: type = notify sent READY=1 */
         LEV_MAX,
@@ -64,6 +69,29 @@ int listener_format_process_state(char *buf, size_t size, enum listener_event ty
  * eventname:X len:N\n"; as snprintf. */
 int listener_format_header(char *buf, size_t size, const char *server, uint64_t serial, const char *pool,
                            uint64_t pool_serial, enum listener_event type, size_t payload_len);
+
+/* ---- PROCESS_COMMUNICATION: the text a process writes between the tokens ---- */
+
+#define EVENT_CAPTURE_BEGIN "<!--XSUPERVISOR:BEGIN-->"
+#define EVENT_CAPTURE_END "<!--XSUPERVISOR:END-->"
+
+/* A filter on a process's output: fed every chunk, it calls DONE with the text between
+ * each BEGIN and END token (the last MAX bytes of it, when there was more). */
+typedef void (*event_capture_fn)(const char *text, size_t len, void *userdata);
+
+struct event_capture {
+        size_t max;            /* capture-max-bytes */
+        bool capturing;        /* a BEGIN was seen, its END not yet */
+        size_t matched;        /* bytes of the token being looked for matched so far */
+        char *text;            /* owned: the text so far, at most 2 * max + 32 (then trimmed) */
+        size_t len;
+        bool truncated;
+};
+
+void event_capture_init(struct event_capture *c, size_t max);
+void event_capture_done(struct event_capture *c);
+/* -ENOMEM when the text cannot be kept (the message is then dropped). */
+int event_capture_feed(struct event_capture *c, const char *data, size_t size, event_capture_fn done, void *userdata);
 
 /* ---- what a listener writes ---- */
 

@@ -20,6 +20,7 @@
 
 #include "eventtype.h"
 #include "log.h"
+#include "logfile.h"
 #include "service.h"
 #include "util.h"
 
@@ -78,6 +79,8 @@ struct listener {
         bool has_result_len;
         size_t result_len, result_got;
         char result[RESULT_KEPT];
+        uint64_t taken, rejected;      /* events it processed, events it rejected */
+        char description[128];         /* listener_describe()'s */
 };
 
 static sd_event *loop;                 /* borrowed */
@@ -339,10 +342,12 @@ static void listener_on_result(struct listener *l) {
         l->timeout = sd_event_source_disable_unref(l->timeout);
         l->has_result_len = false;
         if (ok) {
+                l->taken++;
                 log_debug("%s: event was processed", name);
                 free(l->event);
                 l->event = NULL;
         } else {
+                l->rejected++;
                 log_warning("%s: event was rejected", name);
                 listener_give_back(l);
         }
@@ -485,6 +490,17 @@ fail_listener:
         return r;
 }
 
+const char *listener_describe(struct listener *l) {
+        if (!l)
+                return NULL;
+        snprintf(l->description, sizeof l->description,
+                 "listener %s, events: %u buffered, %llu dropped, %llu taken, %llu rejected",
+                 listener_state_names[l->state], l->pool ? l->pool->count : 0,
+                 l->pool ? (unsigned long long)l->pool->dropped : 0ULL, (unsigned long long)l->taken,
+                 (unsigned long long)l->rejected);
+        return l->description;
+}
+
 void listener_spawned(struct listener *l) {
         if (!l)
                 return;
@@ -517,6 +533,136 @@ struct listener *listener_free(struct listener *l) {
         return NULL;
 }
 
+/* ---- REMOTE_COMMUNICATION ---- */
+
+void listeners_remote_event(const char *type, const char *data, size_t len) {
+        size_t type_len = strlen(type), size = type_len + len + 7;
+        char *payload = malloc(size);
+        if (!payload) {
+                log_error("REMOTE_COMMUNICATION: out of memory, event lost");
+                return;
+        }
+        memcpy(payload, "type:", 5);
+        memcpy(payload + 5, type, type_len);
+        payload[5 + type_len] = '\n';
+        memcpy(payload + 6 + type_len, data, len);
+        listeners_publish(LEV_REMOTE_COMMUNICATION, payload, 6 + type_len + len);
+        free(payload);
+}
+
+/* ---- PROCESS_LOG_* and PROCESS_COMMUNICATION_*: a tap on a process's log pipe ---- */
+
+/* One per process with log-events or capture-max-bytes, following its capture. */
+struct log_tap {
+        struct log_tap *next;
+        struct service *service;        /* borrowed; the tap goes before it does */
+        struct log_follower *follower;  /* owned, NULL once its capture ended */
+        struct event_capture capture;   /* owned text */
+        bool stderr_only;               /* the pipe carries stderr alone (stdout is not `log`) */
+        bool log_events;
+};
+
+static struct log_tap *taps;            /* owned list */
+
+static void tap_publish(struct log_tap *t, enum listener_event type, const char *data, size_t size, bool channel) {
+        struct service_status st;
+        service_get_status(t->service, &st);
+        char head[512];
+        int n = channel ? snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d channel:%s\n", st.name,
+                                   st.group, (int)st.pid, t->stderr_only ? "stderr" : "stdout")
+                        : snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d\n", st.name, st.group,
+                                   (int)st.pid);
+        if (n < 0 || (size_t)n >= sizeof head)
+                return;
+        char *payload = malloc((size_t)n + size);
+        if (!payload) {
+                log_error("%s: out of memory, %s event lost", st.name, listener_event_name(type));
+                return;
+        }
+        memcpy(payload, head, (size_t)n);
+        memcpy(payload + n, data, size);
+        listeners_publish(type, payload, (size_t)n + size);
+        free(payload);
+}
+
+static void on_captured(const char *text, size_t len, void *userdata) {
+        struct log_tap *t = userdata;
+        tap_publish(t, t->stderr_only ? LEV_PROCESS_COMMUNICATION_STDERR : LEV_PROCESS_COMMUNICATION_STDOUT, text, len,
+                    false);
+}
+
+static void tap_free(struct log_tap *t) {
+        log_follower_free(t->follower);
+        event_capture_done(&t->capture);
+        free(t);
+}
+
+static void tap_unlink(struct log_tap *t) {
+        for (struct log_tap **link = &taps; *link; link = &(*link)->next)
+                if (*link == t) {
+                        *link = t->next;
+                        return;
+                }
+}
+
+/* A chunk of the pipe, as logfile.c reads it; NULL: the capture ended (the follower is
+ * freed already). */
+static void on_log_data(const char *data, size_t size, void *userdata) {
+        struct log_tap *t = userdata;
+        if (!data) {
+                t->follower = NULL;
+                return;
+        }
+        if (t->log_events && pools)
+                tap_publish(t, t->stderr_only ? LEV_PROCESS_LOG_STDERR : LEV_PROCESS_LOG_STDOUT, data, size, true);
+        if (t->capture.max > 0 && event_capture_feed(&t->capture, data, size, on_captured, t) < 0)
+                log_warning("%s: out of memory for its PROCESS_COMMUNICATION text, ignoring it",
+                            service_name(t->service));
+}
+
+static struct log_tap *tap_find(const struct service *s) {
+        for (struct log_tap *t = taps; t; t = t->next)
+                if (t->service == s)
+                        return t;
+        return NULL;
+}
+
+/* At each spawn: a tap as its (perhaps reloaded) config asks for one. */
+static void tap_update(struct service *s) {
+        const struct service_config *c = service_config(s);
+        struct log_tap *t = tap_find(s);
+        bool wanted = c->log_events || c->capture_max_bytes > 0;
+        if (t && (!wanted || !t->follower || t->capture.max != c->capture_max_bytes)) {
+                tap_unlink(t);
+                tap_free(t);
+                t = NULL;
+        }
+        if (!wanted)
+                return;
+        if (!t) {
+                t = calloc(1, sizeof *t);
+                if (!t || log_capture_follow(service_log_capture(s), on_log_data, t, &t->follower) < 0) {
+                        log_warning("%s: cannot follow its output for events, ignoring", service_name(s));
+                        free(t);
+                        return;
+                }
+                t->service = s;
+                event_capture_init(&t->capture, c->capture_max_bytes);
+                t->next = taps;
+                taps = t;
+        }
+        t->log_events = c->log_events;
+        t->stderr_only = c->stdout_target != OUTPUT_LOG;
+}
+
+static void tap_remove(const struct service *s) {
+        struct log_tap *t = tap_find(s);
+        if (t) {
+                tap_unlink(t);
+                tap_free(t);
+        }
+}
+
 /* ---- what the bus says, as supervisord's events ---- */
 
 static void publish_state(enum listener_event type, const struct service_status *st, int from, int pid,
@@ -533,6 +679,9 @@ static void publish_state(enum listener_event type, const struct service_status 
 }
 
 static void on_service_state(const struct event *e) {
+        if (e->cause == EVENT_CAUSE_SPAWNED || (e->cause == EVENT_CAUSE_EXITED && e->to == STATE_STARTING)
+            || (e->to == STATE_RUNNING && e->from != STATE_STARTING))
+                tap_update(e->service);
         struct service_status st;
         service_get_status(e->service, &st);
         int from = e->from, to = e->to;
@@ -598,6 +747,9 @@ static void on_bus_event(const struct event *e, void *userdata) {
         switch (e->type) {
         case EVENT_SERVICE_STATE:
                 on_service_state(e);
+                break;
+        case EVENT_SERVICE_REMOVED:
+                tap_remove(e->service);
                 break;
         case EVENT_GROUP_ADDED:
         case EVENT_GROUP_REMOVED:
@@ -672,7 +824,8 @@ static void ticks_update(void) {
 int listeners_init(sd_event *event, struct event_bus *bus) {
         loop = event;
         return event_bus_subscribe(bus,
-                                   EVENT_MASK(EVENT_SERVICE_STATE) | EVENT_MASK(EVENT_GROUP_ADDED)
+                                   EVENT_MASK(EVENT_SERVICE_STATE) | EVENT_MASK(EVENT_SERVICE_REMOVED)
+                                           | EVENT_MASK(EVENT_GROUP_ADDED)
                                            | EVENT_MASK(EVENT_GROUP_REMOVED) | EVENT_MASK(EVENT_SUPERVISOR_RUNNING)
                                            | EVENT_MASK(EVENT_SUPERVISOR_STOPPING),
                                    on_bus_event, NULL, &subscription);
@@ -680,6 +833,11 @@ int listeners_init(sd_event *event, struct event_bus *bus) {
 
 void listeners_free(void) {
         subscription = event_unsubscribe(subscription);
+        while (taps) {
+                struct log_tap *t = taps;
+                taps = t->next;
+                tap_free(t);
+        }
         tick_source = sd_event_source_disable_unref(tick_source);
         while (pools) {
                 struct pool *p = pools;

@@ -1781,7 +1781,10 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .last_wait_status = s->last_wait_status,
                 .stopped_at = s->state == STATE_STOPPED ? s->stopped_at : 0,
                 .restarts = s->restarts,
-                .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
+                .message = s->message         ? s->message
+                           : s->notify_status ? s->notify_status
+                           : s->listener && s->state == STATE_RUNNING ? listener_describe(s->listener)
+                                                                      : "",
                 .group = s->config->name,
                 .start_realtime = s->start_realtime,
                 .stop_realtime = s->stop_realtime,

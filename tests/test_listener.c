@@ -106,6 +106,42 @@ START_TEST(test_parse_answers) {
 }
 END_TEST
 
+static char captured[4][128];
+static unsigned n_captured;
+
+static void collect(const char *text, size_t len, void *userdata) {
+        (void)userdata;
+        if (n_captured < 4)
+                snprintf(captured[n_captured], sizeof captured[0], "%.*s", (int)len, text);
+        n_captured++;
+}
+
+START_TEST(test_capture_filter) {
+        struct event_capture c;
+        event_capture_init(&c, 100);
+        n_captured = 0;
+        /* Tokens split across chunks, text around them ignored, a false start. */
+        static const char *const chunks[] = { "noise <!--XSUPER", "VISOR:BEGIN-->hello <b>", " world<!--XSUPERVISOR:E",
+                                              "ND--> after <<!--XSUPERVISOR:BEGIN-->two<!--XSUPERVISOR:END-->" };
+        for (size_t i = 0; i < 4; i++)
+                ck_assert_int_eq(event_capture_feed(&c, chunks[i], strlen(chunks[i]), collect, NULL), 0);
+        ck_assert_uint_eq(n_captured, 2);
+        ck_assert_str_eq(captured[0], "hello <b> world");
+        ck_assert_str_eq(captured[1], "two");
+        event_capture_done(&c);
+
+        /* More than max: the last max bytes. */
+        event_capture_init(&c, 4);
+        n_captured = 0;
+        const char *big = "<!--XSUPERVISOR:BEGIN-->0123456789abcdefghijklmnopqrstuvwxyz0123456789<!--XSUPERVISOR:END-->";
+        for (const char *p = big; *p; p++)  /* a byte at a time */
+                ck_assert_int_eq(event_capture_feed(&c, p, 1, collect, NULL), 0);
+        ck_assert_uint_eq(n_captured, 1);
+        ck_assert_str_eq(captured[0], "6789");
+        event_capture_done(&c);
+}
+END_TEST
+
 /* ---- integration ---- */
 
 /* Debian's python3, where `supervisor` is installed (not another python in PATH). */
@@ -227,6 +263,63 @@ START_TEST(test_events_reach_listener) {
 }
 END_TEST
 
+START_TEST(test_log_and_communication_events) {
+        struct daemon d;
+        char script[256];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        daemon_write_config(&d,
+                            "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n"
+                            " events = {PROCESS_LOG, PROCESS_COMMUNICATION}\n buffer-size = 100\n}\n"
+                            "service talker {\n command = \"sh -c 'sleep 1; echo plain line; "
+                            "printf \\\"x<!--XSUPERVISOR:BEGIN-->the message<!--XSUPERVISOR:END-->y\\\"; "
+                            "sleep 1000'\"\n log-events = true\n capture-max-bytes = 1K\n}\n"
+                            "service quiet {\n command = \"sh -c 'echo not sent; sleep 1000'\"\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_COMMUNICATION_STDOUT"), SOON_MS);
+        ASSERT_WITHIN(records_have(&d, "plain line"), SOON_MS);
+        pid_t talker = service_pid_of(&d, "talker");
+        char want[256];
+        snprintf(want, sizeof want, "\tprocessname:talker groupname:talker pid:%d\\nthe message\n", (int)talker);
+        ck_assert_msg(records_have(&d, want), "no %s in\n%s", want, read_records(&d));
+        snprintf(want, sizeof want, "eventname:PROCESS_LOG_STDOUT len:");
+        ck_assert(records_have(&d, want));
+        snprintf(want, sizeof want, "\tprocessname:talker groupname:talker pid:%d channel:stdout\\n", (int)talker);
+        ck_assert(records_have(&d, want));
+        ck_assert(!records_have(&d, "not sent"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* One request on the control socket, as the XML-RPC front-end sends sendRemoteCommEvent. */
+static void raw_request(struct daemon *d, const char *line, char *out, size_t size) {
+        char script[512];
+        snprintf(script, sizeof script, "printf '%%s\\n' '%s' | socat -t 5 - UNIX-CONNECT:%s", line, d->sock);
+        char *sh[] = { "sh", "-c", script, NULL };
+        ck_assert_int_eq(run_capture(sh, out, size), 0);
+}
+
+START_TEST(test_remote_communication) {
+        struct daemon d;
+        char script[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        daemon_write_config(&d,
+                            "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n"
+                            " events = {REMOTE_COMMUNICATION}\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        raw_request(&d, "remote-event deploy hello%20world%0Asecond%25line", out, sizeof out);
+        ck_assert_msg(strstr(out, "OK"), "%s", out);
+        raw_request(&d, "remote-event bad%zz", out, sizeof out);
+        ck_assert_msg(strstr(out, "ERROR\t2\tremote-event: bad percent escape"), "%s", out);
+        ASSERT_WITHIN(records_have(&d, "eventname:REMOTE_COMMUNICATION len:35\ttype:deploy\\nhello world\\nsecond%line\n"),
+                      SOON_MS);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_fail_is_redelivered) {
         struct daemon d;
         char script[256];
@@ -247,6 +340,11 @@ START_TEST(test_fail_is_redelivered) {
                       "not redelivered:\n%s", r);
         ck_assert(log_has(&d, "lis: event was rejected"));
         ck_assert(strstr(r, "serial:1 pool:lis poolserial:1 eventname:PROCESS_GROUP_ADDED len:16\tgroupname:other"));
+        /* The counts in status: one rejected, both taken in the end. */
+        char out[4096];
+        ASSERT_WITHIN(ctl(&d, out, sizeof out, "status lis") == 0
+                              && strstr(out, "listener READY, events: 0 buffered, 0 dropped, 2 taken, 1 rejected"),
+                      SOON_MS);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -273,6 +371,9 @@ START_TEST(test_hung_listener_overflow) {
         }
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status"), 0);
         ASSERT_WITHIN(log_has(&d, "pool lis event buffer overflowed, discarding event"), SOON_MS);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status lis"), 0);
+        ck_assert_msg(strstr(out, "listener BUSY, events: 2 buffered, ") && strstr(out, " 0 taken, 0 rejected"), "%s", out);
+        ck_assert_msg(!strstr(out, " 0 dropped"), "%s", out);
         /* Only the first RUNNING ever reached it. */
         const char *r = read_records(&d);
         ck_assert_ptr_null(strstr(strstr(r, "PROCESS_STATE_RUNNING") + 1, "\n1"));
@@ -396,10 +497,13 @@ int main(void) {
         tcase_add_test(unit, test_type_hierarchy);
         tcase_add_test(unit, test_format);
         tcase_add_test(unit, test_parse_answers);
+        tcase_add_test(unit, test_capture_filter);
         suite_add_tcase(s, unit);
         TCase *live = tcase_create("daemon");
         tcase_set_timeout(live, 120);
         tcase_add_test(live, test_events_reach_listener);
+        tcase_add_test(live, test_log_and_communication_events);
+        tcase_add_test(live, test_remote_communication);
         tcase_add_test(live, test_fail_is_redelivered);
         tcase_add_test(live, test_hung_listener_overflow);
         tcase_add_test(live, test_result_timeout_restarts);
