@@ -44,7 +44,7 @@ CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # daemon never links them, and they alone need expat.
 HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(wildcard supervisord/http/*.c))
 HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
-CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/cmdline.o
+CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/cmdline.o $(B)/eventtype.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
 TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
@@ -61,11 +61,12 @@ FUZZ_SECONDS ?= 60
 # demo only builds; the tests add Check, systemd (systemd-notify and
 # systemd-socket-activate), python3 (the benchmark smoke run, the script tests and the reference readings of
 # test_ini and test_xmlrpc) and
-# socat (the man pages' examples); clang with libclang-rt-dev (libFuzzer, a recommends of
+# socat (the man pages' examples); supervisor (its childutils, which test_listener's
+# event listeners are written with); clang with libclang-rt-dev (libFuzzer, a recommends of
 # clang) only for `make fuzz`, valgrind only for `make check-valgrind`.
 DEPS_demo     := gcc libc6-dev make pkg-config libconfuse-dev libsystemd-dev
 # libexpat1-dev: the HTTP front-end's modules (supervisord/http/), which the tests link.
-DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat
+DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat supervisor
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
 

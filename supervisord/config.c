@@ -947,7 +947,10 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->stdout_target == b->stdout_target && a->stderr_target == b->stderr_target
                && a->log_max_size == b->log_max_size && a->log_keep == b->log_keep
                && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
-               && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout;
+               && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout
+               && a->events == b->events && a->buffer_size == b->buffer_size && a->result_timeout == b->result_timeout
+               && a->fatal_action == b->fatal_action && a->fatal_exit_code == b->fatal_exit_code
+               && a->log_events == b->log_events && a->capture_max_bytes == b->capture_max_bytes;
 }
 
 const char *service_type_to_string(enum service_type type) {
@@ -1377,6 +1380,9 @@ unsigned service_config_descriptors(const struct service_config *s) {
         /* The pidfd of the daemon named by the pidfile (service.c). */
         if (s->type == SERVICE_FORKING)
                 n += 1;
+        /* An event listener's stdin and stdout pipes, our ends (listener.c). */
+        if (s->events)
+                n += 2;
         return n * (s->instances ? s->instances : 1);
 }
 

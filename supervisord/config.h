@@ -45,6 +45,15 @@ enum cgroup_mode {
         CGROUP_PATH,      /* cgroup_path, a cgroup v2 directory given to supervisord */
 };
 
+/* What supervisord does when a service goes FATAL (gives up starting it). */
+enum fatal_action {
+        FATAL_ACTION_NONE,      /* nothing more: it stays FATAL */
+        FATAL_ACTION_SHUTDOWN,  /* stop every service and exit 0 */
+        FATAL_ACTION_EXIT,      /* stop every service and exit with fatal_exit_code */
+};
+
+#define FATAL_EXIT_DEFAULT 3    /* supervisord's exit status for `fatal-action = exit` */
+
 struct resource_limit {
         bool set;
         rlim_t value;  /* RLIM_INFINITY for "infinity" */
@@ -76,6 +85,8 @@ struct service_config {
         usec_t heartbeat_interval;  /* 0: no heartbeats */
         usec_t heartbeat_timeout;   /* <= heartbeat_interval */
         usec_t ready_timeout;       /* type = notify: wait this long for READY=1; 0: forever */
+        usec_t result_timeout;      /* an event listener busy this long is restarted; 0: never */
+        size_t capture_max_bytes;   /* PROCESS_COMMUNICATION_*: the most text kept; 0: off */
         struct resource_limit limit_nofile, limit_nproc, limit_core;
         unsigned refcount;
         int line;
@@ -93,11 +104,17 @@ struct service_config {
         enum output_target stdout_target, stderr_target;
         unsigned log_keep;      /* rotated files kept: NAME.log.1 … NAME.log.N */
         unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
+        uint32_t events;        /* an event listener pool: the types it gets (eventtype.h
+                                 * LEV_MASK bits); 0: not a listener */
+        unsigned buffer_size;   /* events kept for the pool while no listener is ready */
+        enum fatal_action fatal_action;
+        unsigned char fatal_exit_code;  /* FATAL_ACTION_EXIT */
         unsigned char success_exit_codes[256 / 8];  /* bitmap */
         bool has_user, has_group;
         bool has_umask;
         bool has_nice;
         bool autostart;
+        bool log_events;        /* PROCESS_LOG_* events of its output */
 };
 
 struct config {

@@ -21,6 +21,7 @@
 
 #include "cgroup.h"
 #include "engine.h"
+#include "listener.h"
 #include "log.h"
 #include "logfile.h"
 #include "protocol.h"
@@ -748,6 +749,10 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_TAIL:
                 request_tail(c, req);
+                break;
+        case VERB_REMOTE_EVENT:
+                listeners_remote_event(req->event_type, req->event_data, req->event_data_len);
+                client_ok(c);
                 break;
         case VERB_SHUTDOWN:
                 log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);

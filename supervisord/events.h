@@ -66,6 +66,8 @@ struct event {
         enum event_cause cause;       /* EVENT_SERVICE_STATE */
         bool has_wait_status;         /* EVENT_CAUSE_EXITED: wait_status is meaningful */
         int wait_status;              /* as from waitpid() */
+        int pid;                      /* EVENT_SERVICE_STATE: the main process after it, 0 if none */
+        int exited_pid;               /* ... with has_wait_status: the process that exited */
 };
 
 struct event_bus;

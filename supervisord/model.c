@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "eventtype.h"
 #include "util.h"
 
 /* ---- what a reader gave ------------------------------------------------------------- */
@@ -783,6 +784,69 @@ static int parse_ready_timeout(struct check *ck, const struct model_key *k) {
         return 0;
 }
 
+/* events, buffer-size (as a parse_count row) and result-timeout (parse_duration) make an
+ * event listener pool; a listener is of type simple, and its stdout is its answers. */
+static int parse_events(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        for (const struct given *g = ck->by_key[key_index(k)]; g; g = g->next) {
+                if (g->empty)
+                        continue;
+                uint32_t mask = listener_event_parse(g->text);
+                if (mask == 0)
+                        return fail_given(ck, g, "%s: '%s' is not an event type", shown(ck, "events"), g->text);
+                s->events |= mask;
+        }
+        if (s->events && s->type != SERVICE_SIMPLE)
+                return fail(ck, "events", "%s: an event listener is of %s = simple", shown(ck, "events"), shown(ck, "type"));
+        if (s->events && s->stdout_target != OUTPUT_LOG)
+                return fail(ck, "events", "%s: an event listener's stdout is its answers to supervisord: leave %s = log",
+                            shown(ck, "events"), shown(ck, "stdout"));
+        return 0;
+}
+
+static int parse_log_events(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (parse_bool(text, &ck->s->log_events) < 0)
+                return fail(ck, "log-events", "%s: '%s' is not true or false", shown(ck, "log-events"), text);
+        return 0;
+}
+
+static int parse_capture_max_bytes(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        uint64_t bytes;
+        if (parse_size(text, &bytes) < 0 || bytes > (64u << 20))
+                return fail(ck, "capture-max-bytes", "%s: '%s' is not a size up to 64M (suffix K, M or G allowed)",
+                            shown(ck, "capture-max-bytes"), text);
+        s->capture_max_bytes = (size_t)bytes;
+        if ((s->log_events || s->capture_max_bytes) && s->stdout_target != OUTPUT_LOG && s->stderr_target != OUTPUT_LOG) {
+                const char *key = s->log_events ? "log-events" : "capture-max-bytes";
+                return fail(ck, key, "%s: needs %s or %s = log (the events are made from the log pipe)", shown(ck, key),
+                            shown(ck, "stdout"), shown(ck, "stderr"));
+        }
+        return 0;
+}
+
+static int parse_fatal_action(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        long n;
+        if (strcmp(text, "none") == 0)
+                s->fatal_action = FATAL_ACTION_NONE;
+        else if (strcmp(text, "shutdown") == 0)
+                s->fatal_action = FATAL_ACTION_SHUTDOWN;
+        else if (strcmp(text, "exit") == 0) {
+                s->fatal_action = FATAL_ACTION_EXIT;
+                s->fatal_exit_code = FATAL_EXIT_DEFAULT;
+        } else if (strncmp(text, "exit ", 5) == 0 && parse_long(text + 5, 1, 255, &n) == 0) {
+                s->fatal_action = FATAL_ACTION_EXIT;
+                s->fatal_exit_code = (unsigned char)n;
+        } else
+                return fail(ck, "fatal-action", "%s: '%s' is not one of none, shutdown, exit, exit CODE (1 to 255)",
+                            shown(ck, "fatal-action"), text);
+        return 0;
+}
+
 /* ---- the globals' parsers -------------------------------------------------------------- */
 
 /* The value of the path KEY, else its default into *DEFAULT_VALUE (freed by the caller). */
@@ -945,6 +1009,12 @@ static const struct model_key keys[] = {
         { "heartbeat-timeout", SCOPE_SERVICE, false, NULL, parse_heartbeat_timeout, 0, 0, 0 },
         { "heartbeat-misses", SCOPE_SERVICE, false, "3", parse_count, SERVICE_FIELD(heartbeat_misses), 1, 1000 },
         { "ready-timeout", SCOPE_SERVICE, false, NULL, parse_ready_timeout, 0, 0, 0 },
+        { "events", SCOPE_SERVICE, true, NULL, parse_events, 0, 0, 0 },
+        { "buffer-size", SCOPE_SERVICE, false, "10", parse_count, SERVICE_FIELD(buffer_size), 1, 100000 },
+        { "result-timeout", SCOPE_SERVICE, false, "0", parse_duration, SERVICE_FIELD(result_timeout), 0, 0 },
+        { "log-events", SCOPE_SERVICE, false, "false", parse_log_events, 0, 0, 0 },
+        { "capture-max-bytes", SCOPE_SERVICE, false, "0", parse_capture_max_bytes, 0, 0, 0 },
+        { "fatal-action", SCOPE_SERVICE, false, "none", parse_fatal_action, 0, 0, 0 },
 };
 static const size_t n_keys = ELEMENTSOF(keys);
 

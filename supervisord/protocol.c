@@ -11,7 +11,7 @@ static const char *const verb_names[] = {
         [VERB_STATUS] = "status",   [VERB_START] = "start",     [VERB_STOP] = "stop",
         [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
-        [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",
+        [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_REMOTE_EVENT] = "remote-event",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -69,6 +69,52 @@ int protocol_take_line(char *buf, size_t len, char **ret_line, const char **ret_
         return 1;
 }
 
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int protocol_percent_decode(char *text, size_t *ret_len) {
+        size_t out = 0;
+        for (size_t i = 0; text[i]; i++) {
+                if (text[i] != '%') {
+                        text[out++] = text[i];
+                        continue;
+                }
+                int hi = hex_digit(text[i + 1]), lo = hi < 0 ? -1 : hex_digit(text[i + 2]);
+                if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                        return -EINVAL;
+                text[out++] = (char)(hi * 16 + lo);
+                i += 2;
+        }
+        text[out] = '\0';
+        if (ret_len)
+                *ret_len = out;
+        return 0;
+}
+
+static int parse_remote_event(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        if (n < 2 || n > 3)
+                return fail(ret_error, "remote-event: TYPE and at most one DATA argument (percent-encoded)");
+        if (protocol_percent_decode(words[1], NULL) < 0 || (n == 3 && protocol_percent_decode(words[2], &ret->event_data_len) < 0))
+                return fail(ret_error, "remote-event: bad percent escape");
+        ret->event_type = words[1];
+        for (const char *p = ret->event_type; *p; p++)
+                if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+                        return fail(ret_error, "remote-event: TYPE holds a blank or control character");
+        if (!ret->event_type[0])
+                return fail(ret_error, "remote-event: empty TYPE");
+        ret->event_data = n == 3 ? words[2] : words[0] + strlen(words[0]);  /* "" */
+        if (n < 3)
+                ret->event_data_len = 0;
+        return 0;
+}
+
 int protocol_parse_request(char *line, struct request *ret, const char **ret_error) {
         char *words[PROTOCOL_MAX_ARGS + 1];
         unsigned n = 0;
@@ -96,6 +142,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         }
         if (ret->verb == VERB_TAIL)
                 return parse_tail(words, n, ret, ret_error);
+        if (ret->verb == VERB_REMOTE_EVENT)
+                return parse_remote_event(words, n, ret, ret_error);
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
@@ -127,6 +175,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 break;
         case VERB_STATUS:
         case VERB_TAIL:  /* parse_tail() */
+        case VERB_REMOTE_EVENT:  /* parse_remote_event() */
                 break;
         }
         return 0;

@@ -37,6 +37,7 @@ enum verb {
         VERB_SHUTDOWN,
         VERB_RELOAD,
         VERB_TAIL,
+        VERB_REMOTE_EVENT,  /* "remote-event TYPE [DATA]": REMOTE_COMMUNICATION to event listeners */
 };
 
 struct request {
@@ -45,6 +46,9 @@ struct request {
         bool all;                /* "all" was given instead of names */
         unsigned lines;          /* VERB_TAIL: how many lines (its one name is names[0]) */
         bool follow;             /* VERB_TAIL: then stream what is written */
+        char *event_type;        /* VERB_REMOTE_EVENT: decoded in place, in the line */
+        char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent) */
+        size_t event_data_len;
         unsigned n_names;
         char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
 };
@@ -59,6 +63,11 @@ int verb_from_string(const char *text, enum verb *ret);
  * holds a NUL byte, or there is no newline in PROTOCOL_MAX_REQUEST bytes, with *ret_error
  * set to a static description. */
 int protocol_take_line(char *buf, size_t len, char **ret_line, const char **ret_error);
+
+/* Percent-decoding as remote-event's TYPE and DATA use it: every byte may be written
+ * %XX (hex), and a space, a tab, a control byte or '%' must be; TEXT is decoded in place
+ * and NUL-terminated.  -EINVAL for a bad escape or %00. */
+int protocol_percent_decode(char *text, size_t *ret_len);
 
 /* Parse LINE (without its newline) in place.  On error returns -EINVAL and sets *ret_error
  * to a static description. */

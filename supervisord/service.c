@@ -29,6 +29,7 @@
 #include "deadlines.h"
 #include "heartbeat.h"
 #include "leftovers.h"
+#include "listener.h"
 #include "log.h"
 #include "logfile.h"
 #include "notify.h"
@@ -40,6 +41,7 @@ struct service {
         unsigned instance;
         enum service_state state;
         pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
+        pid_t last_pid;               /* the main process before, for the subscribers of an exit */
         struct service *next_by_pid;  /* chain in pid_index */
         pid_t group;                  /* process group to signal, 0 when none is left */
         unsigned long long group_start_time;  /* of the group's leader, for the crash record */
@@ -72,6 +74,7 @@ struct service {
         struct log_capture *log;      /* owned: output pipe and log file; released, never freed, here */
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
+        struct listener *listener;    /* owned: an event listener's protocol pipes (listener.h) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
         bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
         enum event_cause failure_cause;  /* ... and why: hung, never ready */
@@ -214,6 +217,8 @@ static void pid_index_remove(struct service *s) {
 
 static void service_set_pid(struct service *s, pid_t pid) {
         pid_index_remove(s);
+        if (s->pid > 0)
+                s->last_pid = s->pid;
         s->pid = pid;
         if (pid > 0) {
                 struct service **head = &pid_index[(unsigned)pid % PID_INDEX_SIZE];
@@ -236,6 +241,7 @@ static void service_set_state(struct service *s, enum service_state state, enum 
         struct event e = {
                 .type = EVENT_SERVICE_STATE, .service = s, .from = (int)from, .to = (int)state, .cause = cause,
                 .has_wait_status = cause == EVENT_CAUSE_EXITED && s->has_exited, .wait_status = s->last_wait_status,
+                .pid = s->pid, .exited_pid = s->last_pid,
         };
         event_bus_publish(service_bus, &e);
 }
@@ -557,6 +563,7 @@ static int service_prepare_liveness(struct service *s, struct spawn_options *opt
 
 /* The process is gone (or never was): no more pings, no more notify messages for it. */
 static void service_end_liveness(struct service *s) {
+        s->listener = listener_free(s->listener);
         s->heartbeat = heartbeat_free(s->heartbeat);
         s->notify = notify_free(s->notify);
         s->notify_status = mfree(s->notify_status);
@@ -617,9 +624,21 @@ static void service_fork(struct service *s, struct spawned *out) {
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "output pipe", .error = r };
                 return;
         }
+        if (s->config->events) {
+                /* Its stdout is the protocol channel; stderr stays in the log. */
+                s->listener = listener_free(s->listener);
+                r = listener_new(s, &s->listener, &options.stdin_fd, &options.stdout_fd);
+                if (r < 0) {
+                        log_capture_spawned(s->log);
+                        *out = (struct spawned){ .error_fd = -1, .failed_step = "event listener pipes", .error = r };
+                        return;
+                }
+        }
         char *liveness_env[4];
         r = service_prepare_liveness(s, &options, liveness_env);
         if (r < 0) {
+                log_capture_spawned(s->log);
+                s->listener = listener_free(s->listener);
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "heartbeat pipes or notify socket", .error = r };
                 return;
         }
@@ -635,6 +654,9 @@ static void service_fork(struct service *s, struct spawned *out) {
         if (options.cgroup_fd >= 0)
                 close(options.cgroup_fd);  /* the child was sent its own */
         log_capture_spawned(s->log);
+        listener_spawned(s->listener);
+        if (r < 0)
+                s->listener = listener_free(s->listener);
         service_begin_liveness(s, r < 0 ? 0 : out->pid);
         if (r < 0)
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "fork", .error = r };
@@ -1759,11 +1781,15 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                 .last_wait_status = s->last_wait_status,
                 .stopped_at = s->state == STATE_STOPPED ? s->stopped_at : 0,
                 .restarts = s->restarts,
-                .message = s->message ? s->message : s->notify_status ? s->notify_status : "",
+                .message = s->message         ? s->message
+                           : s->notify_status ? s->notify_status
+                           : s->listener && s->state == STATE_RUNNING ? listener_describe(s->listener)
+                                                                      : "",
                 .group = s->config->name,
                 .start_realtime = s->start_realtime,
                 .stop_realtime = s->stop_realtime,
                 .spawn_error = s->spawn_error ? s->spawn_error : "",
+                .failures = s->failures,
         };
         ret->has_heartbeat_rtt = heartbeat_last_rtt(s->heartbeat, &ret->heartbeat_rtt);
 }
@@ -1796,6 +1822,11 @@ int service_start(struct service *s) {
 }
 
 int service_stop(struct service *s) { return service_stop_because(s, EVENT_CAUSE_STOP_REQUESTED); }
+
+void service_fail_hung(struct service *s, const char *reason) {
+        if (s->pid > 0 && (s->state == STATE_STARTING || s->state == STATE_RUNNING))
+                service_stop_as_failure(s, reason, EVENT_CAUSE_TIMEOUT);
+}
 
 static int service_stop_because(struct service *s, enum event_cause cause) {
         s->start_pending = false;

@@ -42,6 +42,7 @@ struct service_status {
         const char *group;       /* the group it belongs to: its service's name ("web" for web@2) */
         usec_t start_realtime;   /* wall clock of the last spawn, 0 if none yet */
         usec_t stop_realtime;    /* wall clock of the last exit (or failed spawn), 0 if none yet */
+        unsigned failures;       /* consecutive failed starts (supervisord's `tries`) */
         const char *spawn_error; /* why the last spawn made no process that ran its command
                                   * ("fork: ...", "exec /x: No such file ..."), "" if it did */
 };
@@ -142,5 +143,8 @@ int service_log_file(const struct service *service, int fd, char *buf, size_t si
 int service_start(struct service *service);
 /* 0 when stopping or already stopped. */
 int service_stop(struct service *service);
+/* The process failed without exiting (an event listener that never answered): REASON is
+ * logged, it is stopped and restarted as a failure, as a hung heartbeat is. */
+void service_fail_hung(struct service *service, const char *reason);
 /* Signal the main process; -ESRCH when there is none. */
 int service_signal(struct service *service, int sig);

@@ -162,6 +162,7 @@ enum fd_role {
         ROLE_EXTRA,            /* ROLE_EXTRA + i: fd 3 + i */
         ROLE_ERROR = ROLE_EXTRA + 4,  /* fork only: the error pipe's write end */
         ROLE_CGROUP,           /* the cgroup.procs to join */
+        ROLE_STDIN,            /* an event listener's: supervisord writes the events */
         N_ROLES,
 };
 
@@ -178,6 +179,7 @@ struct child {
         int keep_below;              /* the fds it copies: null_fd and socket are below */
         int error_fd;                /* fork only: the error pipe's write end, once received */
         int cgroup_fd;               /* the cgroup.procs to join, once received; -1: none */
+        int stdin_fd;                /* received for fd 0; -1: /dev/null */
         char *const *envp;
         const char *path;            /* PATH to search the command in */
         pid_t parent;
@@ -343,6 +345,7 @@ static int CHILD_CODE child_arrange_fds(struct child *c) {
         if (moved[ROLE_ERROR] >= 0)
                 c->error_fd = moved[ROLE_ERROR];
         c->cgroup_fd = moved[ROLE_CGROUP];
+        c->stdin_fd = moved[ROLE_STDIN];
         if ((moved[ROLE_STDOUT] >= 0 && (r = child_dup2(moved[ROLE_STDOUT], STDOUT_FILENO)) < 0)
             || (moved[ROLE_STDERR] >= 0 && (r = child_dup2(moved[ROLE_STDERR], STDERR_FILENO)) < 0))
                 child_fail(c, STEP_FDS, r);
@@ -444,7 +447,7 @@ static int CHILD_CODE __attribute__((noreturn)) child_main(void *userdata) {
         child_reset_signals();
         if ((r = SYS0(SYS_setsid)) < 0)
                 child_fail(c, STEP_SETSID, r);
-        if ((r = child_dup2(spawner.null_fd, STDIN_FILENO)) < 0)
+        if ((r = child_dup2(c->stdin_fd >= 0 ? c->stdin_fd : spawner.null_fd, STDIN_FILENO)) < 0)
                 child_fail(c, STEP_STDIN, r);
 
         if (config->limit_nofile.set)
@@ -886,6 +889,10 @@ int spawn_service(const struct service_config *config, const struct spawn_option
         uint8_t roles[N_ROLES];
         int fds[N_ROLES];
         size_t n = 0;
+        if (options->stdin_fd >= 0) {
+                roles[n] = ROLE_STDIN;
+                fds[n++] = options->stdin_fd;
+        }
         if (options->stdout_fd >= 0) {
                 roles[n] = ROLE_STDOUT;
                 fds[n++] = options->stdout_fd;

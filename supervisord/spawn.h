@@ -15,6 +15,7 @@
  * (and closes) them; the child gets copies. */
 struct spawn_options {
         unsigned instance;             /* SUPERVISOR_INSTANCE */
+        int stdin_fd;                  /* -1: /dev/null */
         int stdout_fd, stderr_fd;      /* -1: supervisord's own */
         int extra_fds[4];              /* become fds 3, 4, ... in the child */
         unsigned n_extra_fds;
@@ -23,7 +24,7 @@ struct spawn_options {
         int cgroup_fd;                 /* -1, or a cgroup.procs the child joins first (cgroup.h) */
 };
 
-#define SPAWN_OPTIONS_INIT { .stdout_fd = -1, .stderr_fd = -1, .cgroup_fd = -1 }
+#define SPAWN_OPTIONS_INIT { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .cgroup_fd = -1 }
 
 /* Once, after supervisord's own signal dispositions are final and before anything opens
  * many descriptors: reserves the low descriptors a spawn passes through and notes which

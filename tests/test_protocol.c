@@ -515,6 +515,29 @@ START_TEST(test_tail_errors) {
 }
 END_TEST
 
+START_TEST(test_parse_remote_event) {
+        struct request request;
+        const char *error;
+        char line[] = "remote-event a%2Fb x%20y%0Az%25";
+        ck_assert_int_eq(protocol_parse_request(line, &request, &error), 0);
+        ck_assert_int_eq(request.verb, VERB_REMOTE_EVENT);
+        ck_assert_str_eq(request.event_type, "a/b");
+        ck_assert_str_eq(request.event_data, "x y\nz%");
+        ck_assert_uint_eq(request.event_data_len, 6);
+        char bare[] = "remote-event t";
+        ck_assert_int_eq(protocol_parse_request(bare, &request, &error), 0);
+        ck_assert_str_eq(request.event_data, "");
+        ck_assert_uint_eq(request.event_data_len, 0);
+        static const char *const bad[] = { "remote-event", "remote-event t d extra", "remote-event t%0", "remote-event t%g1",
+                                           "remote-event t d%00", "remote-event a%20b", "remote-event %0A" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char copy[64];
+                snprintf(copy, sizeof copy, "%s", bad[i]);
+                ck_assert_msg(protocol_parse_request(copy, &request, &error) == -EINVAL, "'%s' taken", bad[i]);
+        }
+}
+END_TEST
+
 /* ---- verb names ---- */
 
 START_TEST(test_verb_round_trip) {
@@ -525,7 +548,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_STATUS, "status" }, { VERB_START, "start" },     { VERB_STOP, "stop" },
                 { VERB_RESTART, "restart" }, { VERB_SIGNAL, "signal" }, { VERB_PID, "pid" },
                 { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
-                { VERB_TAIL, "tail" },
+                { VERB_TAIL, "tail" },         { VERB_REMOTE_EVENT, "remote-event" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -538,7 +561,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_TAIL + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_REMOTE_EVENT + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
@@ -593,6 +616,7 @@ static Suite *protocol_suite(void) {
         tc = tcase_create("verbs");
         tcase_add_test(tc, test_verb_round_trip);
         tcase_add_test(tc, test_verb_unknown);
+        tcase_add_test(tc, test_parse_remote_event);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -42,6 +42,10 @@ static void fuzz_request(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(request->signal > 0);
                 if (request->verb == VERB_TAIL)
                         FUZZ_ASSERT(request->n_names == 1 && request->lines <= PROTOCOL_MAX_TAIL_LINES);
+                if (request->verb == VERB_REMOTE_EVENT)
+                        FUZZ_ASSERT(request->event_type && request->event_type[0] && request->event_data
+                                    && strlen(request->event_data) == request->event_data_len
+                                    && request->event_data_len <= length);
         }
         free(request);
         free(line);
