@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
@@ -588,6 +589,9 @@ static cfg_opt_t service_options[] = {
         CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
         CFG_STR("instances", "1", CFGF_NONE),
         CFG_STR_LIST("after", "{}", CFGF_NONE),
+        CFG_STR("priority", "999", CFGF_NONE),
+        CFG_STR("service-group", NULL, CFGF_NODEFAULT),
+        CFG_STR("service-group-priority", NULL, CFGF_NODEFAULT),
         CFG_STR("directory", NULL, CFGF_NODEFAULT),
         CFG_STR("user", NULL, CFGF_NODEFAULT),
         CFG_STR("group", NULL, CFGF_NODEFAULT),
@@ -672,7 +676,6 @@ static const char *option_hint(const char *name, bool in_service, bool in_includ
                                     "journal" },
                 { "stdout_logfile_maxbytes", "supervisord's stdout_logfile_maxbytes is log-max-size here" },
                 { "stdout_logfile_backups", "supervisord's stdout_logfile_backups is log-keep here" },
-                { "priority", "the order of starts comes from after here: a list of services to start first" },
                 { "stopasgroup", "the stop signal always goes to the whole process group here" },
                 { "killasgroup", "SIGKILL always goes to the whole process group here" },
                 { "childlogdir", "supervisord's childlogdir is log-dir here" },
@@ -1149,6 +1152,33 @@ static int load_service(struct load_context *ctx, cfg_t *section, struct service
                         return -ENOMEM;
         }
 
+        text = cfg_getstr(section, "priority");
+        if (parse_long(text, INT_MIN, INT_MAX, &n) < 0)
+                return load_error(ctx, name, "priority", "priority: '%s' is not an integer", text);
+        s->priority = (int)n;
+        s->group_priority = s->priority;
+        if ((text = cfg_getstr(section, "service-group"))) {
+                if (!service_name_is_valid(text))
+                        return load_error(ctx, name, "service-group",
+                                          "service-group: invalid group name '%s': use 1 to 64 of A-Z a-z 0-9 _ . -", text);
+                if (strcmp(text, "all") == 0)
+                        return load_error(ctx, name, "service-group",
+                                          "service-group: the name 'all' is reserved (it addresses every process)");
+                if (dup_string(text, &s->service_group) < 0)
+                        return -ENOMEM;
+                s->group_priority = 999;  /* supervisord's default for a [group:x] */
+        }
+        if ((text = cfg_getstr(section, "service-group-priority"))) {
+                if (!s->service_group)
+                        return load_error(ctx, name, "service-group-priority",
+                                          "service-group-priority: only with service-group (a service alone is "
+                                          "ordered by its priority)");
+                if (parse_long(text, INT_MIN, INT_MAX, &n) < 0)
+                        return load_error(ctx, name, "service-group-priority",
+                                          "service-group-priority: '%s' is not an integer", text);
+                s->group_priority = (int)n;
+        }
+
         if ((text = cfg_getstr(section, "directory"))) {
                 if (text[0] != '/')
                         return load_error(ctx, name, "directory", "directory: '%s' is not an absolute path", text);
@@ -1504,6 +1534,10 @@ static int read_file(struct load_context *ctx, const char *path, char **ret) {
         return 0;
 }
 
+const char *service_config_group(const struct service_config *s) {
+        return s->service_group ? s->service_group : s->name;
+}
+
 ssize_t config_find_service(const struct config *c, const char *name) {
         for (size_t i = 0; i < c->n_services; i++)
                 if (strcmp(c->services[i]->name, name) == 0)
@@ -1561,6 +1595,54 @@ static int visit_dependencies(struct load_context *ctx, const struct config *c, 
         }
 }
 
+static bool strings_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Groups across services: a group's name is no other service's (a bare name would mean
+ * two things), and where its members give its priority they agree, which then holds for
+ * all of them.  Quadratic in the members of explicit groups only. */
+static int check_service_groups(struct load_context *ctx, struct config *c) {
+        for (size_t i = 0; i < c->n_services; i++) {
+                struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                ssize_t j = config_find_service(c, s->service_group);
+                if (j >= 0 && !strings_equal(c->services[j]->service_group, s->service_group)) {
+                        load_enter_file_of(ctx, s);
+                        return load_error(ctx, s->name, "service-group",
+                                          "service-group: '%s' is the name of a service outside the group",
+                                          s->service_group);
+                }
+        }
+        for (size_t i = 0; i < c->n_services; i++) {
+                struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                /* The first member that gives the priority sets it for the group. */
+                for (size_t k = 0; k < i; k++) {
+                        struct service_config *t = c->services[k];
+                        if (!strings_equal(t->service_group, s->service_group))
+                                continue;
+                        load_enter_file_of(ctx, s);
+                        bool s_gives = scan_line_of(ctx->scan, s->name, "service-group-priority") > 0;
+                        load_enter_file_of(ctx, t);
+                        bool t_gives = scan_line_of(ctx->scan, t->name, "service-group-priority") > 0;
+                        if (s_gives && t_gives && s->group_priority != t->group_priority) {
+                                load_enter_file_of(ctx, s);
+                                return load_error(ctx, s->name, "service-group-priority",
+                                                  "service-group-priority: %d, but %s of the same group says %d",
+                                                  s->group_priority, t->name, t->group_priority);
+                        }
+                        if (t_gives && !s_gives)
+                                s->group_priority = t->group_priority;
+                        else if (s_gives && !t_gives)
+                                t->group_priority = s->group_priority;
+                }
+        }
+        return 0;
+}
+
 static int check_dependencies(struct load_context *ctx, const struct config *c) {
         if (c->n_services == 0)
                 return 0;
@@ -1577,9 +1659,6 @@ static int check_dependencies(struct load_context *ctx, const struct config *c) 
         return r;
 }
 
-static bool strings_equal(const char *a, const char *b) {
-        return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
 
 static bool strv_equal(char **a, char **b) {
         for (; a && *a && b && *b; a++, b++)
@@ -1599,6 +1678,8 @@ bool service_config_equal(const struct service_config *a, const struct service_c
 bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b) {
         return strings_equal(a->name, b->name) && strv_equal(a->argv, b->argv) && a->type == b->type
                && strings_equal(a->pidfile, b->pidfile) && strv_equal(a->after, b->after)
+               && strings_equal(a->service_group, b->service_group) && a->priority == b->priority
+               && a->group_priority == b->group_priority
                && strings_equal(a->directory, b->directory) && a->has_user == b->has_user && a->has_group == b->has_group
                && a->uid == b->uid && a->gid == b->gid && strings_equal(a->user_name, b->user_name)
                && a->has_umask == b->has_umask && a->umask == b->umask && a->has_nice == b->has_nice
@@ -1981,6 +2062,8 @@ int config_load(const char *path, struct config **ret, char *error, size_t error
                 r = load_include_dir(&ctx, cfg_getstr(cfg, "include-dir"), c);
         if (r >= 0)
                 r = check_dependencies(&ctx, c);
+        if (r >= 0)
+                r = check_service_groups(&ctx, c);
         if (r < 0)
                 goto out;
         c->warnings = ctx.warnings;
@@ -2026,6 +2109,7 @@ void service_config_unref(struct service_config *s) {
         strv_free(s->environment);
         free(s->pidfile);
         strv_free(s->after);
+        free(s->service_group);
         free(s);
 }
 
