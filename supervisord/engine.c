@@ -505,6 +505,7 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                 free(list);
                 return -ENOMEM;
         }
+        size_t n_stopping = 0;
         for (size_t i = 0; i < n; i++)
                 op_set_target(op, i, list[i]);
 
@@ -522,6 +523,8 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                 }
                 services_stop_ordered(list, n);
         } else
+                /* Reuses LIST's front for a restart's processes to stop: entry i is read
+                 * before the (at most i+1) entries kept are written. */
                 for (size_t i = 0; i < n; i++) {
                         struct engine_target *t = &op->targets[i];
                         struct engine_result *res = &op->results[i];
@@ -538,11 +541,12 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                                 }
                                 break;
                         case ENGINE_RESTART:
-                                if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING) {
-                                        service_stop(s);
-                                        t->stop_phase = true;
-                                } else
-                                        service_start(s);
+                                /* Every target waits for the stops, which go in priority
+                                 * order (services_stop_ordered, below); then
+                                 * op_begin_restart_starts() starts them all. */
+                                t->stop_phase = true;
+                                if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING)
+                                        list[n_stopping++] = s;
                                 break;
                         case ENGINE_SIGNAL:
                                 r = service_signal(s, req->signal);
@@ -558,6 +562,8 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                                 break;
                         }
                 }
+        if (n_stopping)
+                services_stop_ordered(list, n_stopping);  /* the list is the targets' no more */
         free(list);
         if (!req->wait)
                 op_fill_unfinished(op, req->action == ENGINE_STOP ? "stopping"
