@@ -62,6 +62,8 @@ struct service {
         bool start_after_stop;        /* reload changed it: start again once stopped */
         bool removing;                /* reload removed it: free once stopped */
         bool has_dependents;          /* some service names it in `after` */
+        int stop_group_priority, stop_priority;  /* its place in an ordered stop: its own
+                                      * priorities, or those of a dependency stopping later */
         bool strays_due;              /* its process died on its own: the batched search kills its strays */
         bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
@@ -1289,16 +1291,27 @@ static bool service_has_pending_dependent(const struct service *s) {
         return false;
 }
 
+/* Where A and B stand in an ordered stop, as services_compare_priority.  `after` wins
+ * where it and priority disagree: a process that runs after another (d after c) ranks at
+ * least as high as it, so it stops first whatever its own priority (compared by its own,
+ * c would wait for d by dependency and d for c by priority). */
+static int stop_rank_compare(const struct service *a, const struct service *b) {
+        if (a->stop_group_priority != b->stop_group_priority)
+                return a->stop_group_priority < b->stop_group_priority ? -1 : 1;
+        if (a->stop_priority != b->stop_priority)
+                return a->stop_priority < b->stop_priority ? -1 : 1;
+        return 0;
+}
+
 static int services_on_pending(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
         /* An ordered stop goes from the highest priority down: a process stops once no
-         * process of the stop with a higher priority is still alive. */
+         * process of the stop with a higher rank (stop_rank_compare) is still alive. */
         const struct service *highest = NULL;
         for (size_t i = 0; i < service_table_size; i++) {
                 const struct service *t = service_table[i];
-                if (t->stop_pending && state_is_active(t->state)
-                    && (!highest || services_compare_priority(t, highest) > 0))
+                if (t->stop_pending && state_is_active(t->state) && (!highest || stop_rank_compare(t, highest) > 0))
                         highest = t;
         }
         for (size_t i = 0; i < service_table_size; i++) {
@@ -1309,7 +1322,7 @@ static int services_on_pending(sd_event_source *source, void *userdata) {
                                 service_notify(s, EVENT_SERVICE_PENDING);
                         } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s)
                                    && (s->state == STATE_BACKOFF || !highest
-                                       || services_compare_priority(s, highest) >= 0))
+                                       || stop_rank_compare(s, highest) >= 0))
                                 service_stop(s);  /* may remove s (reload) */
                 }
                 if (i >= service_table_size || service_table[i] != s) {
@@ -1331,13 +1344,39 @@ static void services_schedule_pending(void) {
 }
 
 static void services_update_dependents(void) {
-        for (size_t i = 0; i < service_table_size; i++)
-                service_table[i]->has_dependents = false;
+        bool any_after = false;
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                s->has_dependents = false;
+                s->stop_group_priority = s->config->group_priority;
+                s->stop_priority = s->config->priority;
+                any_after |= s->config->after[0] != NULL;
+        }
+        if (!any_after)
+                return;
         for (size_t i = 0; i < service_table_size; i++)
                 for (char **a = service_table[i]->config->after; *a; a++)
                         for (size_t j = 0; j < service_table_size; j++)
                                 if (strcmp(service_table[j]->config->name, *a) == 0)
                                         service_table[j]->has_dependents = true;
+        /* Each process ranks as high as the highest of its dependencies (stop_rank_compare):
+         * raised pass by pass along the chains, which are acyclic and at most as long as the
+         * table; quadratic in the services that use `after`, nothing for the others. */
+        for (bool changed = true; changed;) {
+                changed = false;
+                for (size_t i = 0; i < service_table_size; i++) {
+                        struct service *s = service_table[i];
+                        for (char **a = s->config->after; *a; a++)
+                                for (size_t j = 0; j < service_table_size; j++) {
+                                        const struct service *d = service_table[j];
+                                        if (strcmp(d->config->name, *a) != 0 || stop_rank_compare(d, s) <= 0)
+                                                continue;
+                                        s->stop_group_priority = d->stop_group_priority;
+                                        s->stop_priority = d->stop_priority;
+                                        changed = true;
+                                }
+                }
+        }
 }
 
 /* ---- the table ---- */
