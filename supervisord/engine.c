@@ -166,22 +166,29 @@ int engine_resolve(bool all, char *const *names, size_t n_names, struct service 
         }
         size_t n_known;
         struct process_name *known = services_process_names(&n_known);
-        bool *matched = calloc(n ? n : 1, sizeof *matched);
-        if (!known || !matched) {
+        bool *matched = calloc(n ? n : 1, sizeof *matched), *taken = calloc(n ? n : 1, sizeof *taken);
+        if (!known || !matched || !taken) {
                 free(known);
                 free(matched);
+                free(taken);
                 free(list);
                 return -ENOMEM;
         }
-        /* A process named twice ("web web@0") is acted on once: one mark per process. */
-        for (size_t i = 0; i < n_names && !*ret_bad; i++)
+        /* In the order first named, each name's processes in table order; a process named
+         * twice ("web web@0") is acted on once. */
+        for (size_t i = 0; i < n_names && !*ret_bad; i++) {
+                memset(matched, 0, n * sizeof *matched);
                 if (names_match(names[i], known, n_known, matched) == 0)
                         *ret_bad = names[i];
-        for (size_t i = 0; i < n && !*ret_bad; i++)
-                if (matched[i])
-                        list[filled++] = services_get(i);
+                for (size_t j = 0; j < n && !*ret_bad; j++)
+                        if (matched[j] && !taken[j]) {
+                                taken[j] = true;
+                                list[filled++] = services_get(j);
+                        }
+        }
         free(known);
         free(matched);
+        free(taken);
         if (*ret_bad) {
                 free(list);
                 return -ENOENT;

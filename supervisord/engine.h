@@ -122,8 +122,8 @@ void engine_op_cancel(struct engine_op *op);
 
 /* ---- parts front-ends share, pure or read-only ---- */
 
-/* The processes NAMES (names.h; or every one, with ALL) address, each once, in table
- * order, in a new array (*ret, owned by the caller).  -ENOENT with *ret_bad pointing at
+/* The processes NAMES (names.h; or every one, with ALL) address, each once, in the
+ * order first named (a group's in table order), in a new array (*ret, owned by the caller).  -ENOENT with *ret_bad pointing at
  * the first unknown name; -ENOMEM. */
 int engine_resolve(bool all, char *const *names, size_t n_names, struct service ***ret, size_t *ret_n,
                    const char **ret_bad);

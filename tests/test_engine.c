@@ -337,12 +337,12 @@ START_TEST(test_resolve) {
         ck_assert_uint_eq(n, 1);
         ck_assert_str_eq(service_name(list[0]), "web@1");
         free(list);
-        /* Each process once, in table order. */
+        /* Each process once, in the order first named. */
         ck_assert_int_eq(engine_resolve(false, twice, 4, &list, &n, &bad), 0);
         ck_assert_uint_eq(n, 4);
-        ck_assert_str_eq(service_name(list[0]), "web@0");
-        ck_assert_str_eq(service_name(list[1]), "web@1");
-        ck_assert_str_eq(service_name(list[2]), "web@2");
+        ck_assert_str_eq(service_name(list[0]), "web@2");
+        ck_assert_str_eq(service_name(list[1]), "web@0");
+        ck_assert_str_eq(service_name(list[2]), "web@1");
         ck_assert_str_eq(service_name(list[3]), "db");
         free(list);
         ck_assert_int_eq(engine_resolve(true, NULL, 0, &list, &n, &bad), 0);
