@@ -511,7 +511,7 @@ static void request_pid(struct client *c, const struct request *req) {
                 return;
         }
         if (n > 1) {
-                client_error(c, EXIT_USAGE, "%s names %zu processes: name one", req->names[0], n);
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one", req->names[0], n);
                 return;
         }
         struct service *s = list[0];
@@ -679,7 +679,7 @@ static void request_tail(struct client *c, const struct request *req) {
                 return;
         }
         if (n > 1) {
-                client_error(c, EXIT_USAGE, "%s names %zu processes: name one, such as %s", req->names[0], n,
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one, such as %s", req->names[0], n,
                              service_name(list[0]));
                 return;
         }
