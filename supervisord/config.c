@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
@@ -657,7 +658,6 @@ static const char *option_hint(const char *name, bool in_service, bool in_includ
                                     "journal" },
                 { "stdout_logfile_maxbytes", "supervisord's stdout_logfile_maxbytes is log-max-size here" },
                 { "stdout_logfile_backups", "supervisord's stdout_logfile_backups is log-keep here" },
-                { "priority", "the order of starts comes from after here: a list of services to start first" },
                 { "stopasgroup", "the stop signal always goes to the whole process group here" },
                 { "killasgroup", "SIGKILL always goes to the whole process group here" },
                 { "childlogdir", "supervisord's childlogdir is log-dir here" },
@@ -902,14 +902,16 @@ static int read_file(struct load_context *ctx, const char *path, char **ret) {
         return 0;
 }
 
+const char *service_config_group(const struct service_config *s) {
+        return s->service_group ? s->service_group : s->name;
+}
+
 ssize_t config_find_service(const struct config *c, const char *name) {
         for (size_t i = 0; i < c->n_services; i++)
                 if (strcmp(c->services[i]->name, name) == 0)
                         return (ssize_t)i;
         return -1;
 }
-
-/* The cycle that following `after` from path[depth] to service J closes, as an error. */
 
 static bool strings_equal(const char *a, const char *b) {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -933,6 +935,8 @@ bool service_config_equal(const struct service_config *a, const struct service_c
 bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b) {
         return strings_equal(a->name, b->name) && strv_equal(a->argv, b->argv) && a->type == b->type
                && strings_equal(a->pidfile, b->pidfile) && strv_equal(a->after, b->after)
+               && strings_equal(a->service_group, b->service_group) && a->priority == b->priority
+               && a->group_priority == b->group_priority
                && strings_equal(a->directory, b->directory) && a->has_user == b->has_user && a->has_group == b->has_group
                && a->uid == b->uid && a->gid == b->gid && strings_equal(a->user_name, b->user_name)
                && a->has_umask == b->has_umask && a->umask == b->umask && a->has_nice == b->has_nice
@@ -1321,6 +1325,7 @@ void service_config_unref(struct service_config *s) {
         strv_free(s->environment);
         free(s->pidfile);
         strv_free(s->after);
+        free(s->service_group);
         free(s);
 }
 

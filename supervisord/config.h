@@ -71,6 +71,8 @@ struct service_config {
         char **argv;            /* NULL-terminated */
         char *pidfile;          /* type = forking: where the daemon writes its pid */
         char **after;           /* NULL-terminated names that must be RUNNING first */
+        char *service_group;    /* supervisord's group of its processes ("x" of x:NAME);
+                                 * NULL: the service is its own group, NAME */
         char *directory;        /* NULL: inherit */
         char *user_name;        /* with `user`, NULL without */
         char *user_home;        /* HOME for the service when `user` is set */
@@ -94,6 +96,9 @@ struct service_config {
         int command_line, directory_line, user_line;
         enum service_type type;
         unsigned instances;     /* processes NAME@0 … NAME@N-1 (just NAME when 1) */
+        int priority;           /* lower starts first and stops last (supervisord's priority) */
+        int group_priority;     /* of its group: orders before priority; = priority when the
+                                 * service is its own group */
         uid_t uid;
         gid_t gid;              /* `group`, else the user's primary group */
         mode_t umask;
@@ -170,6 +175,8 @@ void service_config_unref(struct service_config *service);
 bool service_config_equal(const struct service_config *a, const struct service_config *b);
 /* ... apart from the number of instances: the running ones can stay. */
 bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b);
+/* The group of S's processes: service-group, else its own name. */
+const char *service_config_group(const struct service_config *s);
 /* Index of the service named NAME in config, or -1. */
 ssize_t config_find_service(const struct config *config, const char *name);
 const char *service_type_to_string(enum service_type type);

@@ -428,8 +428,11 @@ static bool resolve_targets(struct client *c, const struct request *req, struct 
         bool everything = req->all || (req->verb == VERB_STATUS && req->n_names == 0);
         const char *bad;
         int r = engine_resolve(everything, req->names, req->n_names, ret, ret_n, &bad);
-        if (r == -ENOENT)
-                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", bad);
+        if (r == -ENOENT) {
+                char why[512];
+                engine_describe_unknown(bad, why, sizeof why);
+                client_error(c, EXIT_NO_SUCH_SERVICE, "%s", why);
+        }
         else if (r < 0)
                 client_error(c, EXIT_FAILED, "out of memory");
         return r >= 0;
@@ -500,11 +503,19 @@ static void request_pid(struct client *c, const struct request *req) {
                 client_ok(c);
                 return;
         }
-        struct service *s = services_find(req->names[0]);
-        if (!s) {
-                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[0]);
+        struct service *list[2];
+        size_t n = services_match(req->names[0], list, ELEMENTSOF(list));
+        if (n == 0) {
+                char why[512];
+                engine_describe_unknown(req->names[0], why, sizeof why);
+                client_error(c, EXIT_NO_SUCH_SERVICE, "%s", why);
                 return;
         }
+        if (n > 1) {
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one", req->names[0], n);
+                return;
+        }
+        struct service *s = list[0];
         struct service_status st;
         service_get_status(s, &st);
         /* 0 when it has no process, as scripts expect a number. */
@@ -663,12 +674,14 @@ static void request_tail(struct client *c, const struct request *req) {
         struct service *list[2];
         size_t n = services_match(req->names[0], list, ELEMENTSOF(list));
         if (n == 0) {
-                client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[0]);
+                char why[512];
+                engine_describe_unknown(req->names[0], why, sizeof why);
+                client_error(c, EXIT_NO_SUCH_SERVICE, "%s", why);
                 return;
         }
         if (n > 1) {
-                client_error(c, EXIT_USAGE, "%s has %zu instances: name one, such as %s@0", req->names[0], n,
-                             req->names[0]);
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one, such as %s", req->names[0], n,
+                             service_name(list[0]));
                 return;
         }
         struct service *s = list[0];

@@ -18,6 +18,7 @@
 
 #include "cmdline.h"
 #include "log.h"
+#include "names.h"
 #include "util.h"
 
 /* `after` chains are acyclic (a cycle is a config error); this only bounds the walk. */
@@ -159,42 +160,63 @@ bool engine_judge(enum engine_action action, bool stop_phase, const struct servi
 
 int engine_resolve(bool all, char *const *names, size_t n_names, struct service ***ret, size_t *ret_n,
                    const char **ret_bad) {
-        size_t n = 0;
+        size_t n = services_count(), filled = 0;
         *ret_bad = NULL;
-        if (all)
-                n = services_count();
-        else
-                for (size_t i = 0; i < n_names; i++) {
-                        size_t matched = services_match(names[i], NULL, 0);
-                        if (matched == 0) {
-                                *ret_bad = names[i];
-                                return -ENOENT;
-                        }
-                        n += matched;
-                }
         struct service **list = calloc(n ? n : 1, sizeof *list);
         if (!list)
                 return -ENOMEM;
-        size_t filled = 0;
-        if (all)
+        if (all) {
                 for (size_t i = 0; i < n; i++)
-                        list[filled++] = services_get(i);
-        else
-                for (size_t i = 0; i < n_names; i++)
-                        filled += services_match(names[i], list + filled, n - filled);
-        /* A process named twice ("web web@0") is acted on once.  The table itself has no
-         * duplicates: skip the quadratic check for "all". */
-        size_t unique = all ? filled : 0;
-        for (size_t i = 0; !all && i < filled; i++) {
-                bool seen = false;
-                for (size_t j = 0; j < unique && !seen; j++)
-                        seen = list[j] == list[i];
-                if (!seen)
-                        list[unique++] = list[i];
+                        list[i] = services_get(i);
+                *ret = list;
+                *ret_n = n;
+                return 0;
+        }
+        size_t n_known;
+        struct process_name *known = services_process_names(&n_known);
+        bool *matched = calloc(n ? n : 1, sizeof *matched), *taken = calloc(n ? n : 1, sizeof *taken);
+        if (!known || !matched || !taken) {
+                free(known);
+                free(matched);
+                free(taken);
+                free(list);
+                return -ENOMEM;
+        }
+        /* In the order first named, each name's processes in table order; a process named
+         * twice ("web web@0") is acted on once. */
+        for (size_t i = 0; i < n_names && !*ret_bad; i++) {
+                memset(matched, 0, n * sizeof *matched);
+                if (names_match(names[i], known, n_known, matched) == 0)
+                        *ret_bad = names[i];
+                for (size_t j = 0; j < n && !*ret_bad; j++)
+                        if (matched[j] && !taken[j]) {
+                                taken[j] = true;
+                                list[filled++] = services_get(j);
+                        }
+        }
+        free(known);
+        free(matched);
+        free(taken);
+        if (*ret_bad) {
+                free(list);
+                return -ENOENT;
         }
         *ret = list;
-        *ret_n = unique;
+        *ret_n = filled;
         return 0;
+}
+
+void engine_describe_unknown(const char *name, char *buf, size_t size) {
+        size_t n_known;
+        char close[256] = "";
+        struct process_name *known = services_process_names(&n_known);
+        if (known)
+                names_suggest(name, known, n_known, 3, close, sizeof close);
+        free(known);
+        if (close[0])
+                snprintf(buf, size, "no such service: %s (did you mean %s?)", name, close);
+        else
+                snprintf(buf, size, "no such service: %s", name);
 }
 
 /* Has S got as far as it will without more time passing?  Not while STARTING.  A start
@@ -268,7 +290,11 @@ static struct engine_op *op_new(struct engine *e, const struct engine_request *r
 
 static void op_set_target(struct engine_op *op, size_t i, struct service *s) {
         op->targets[i].service = s;
-        snprintf(op->results[i].name, sizeof op->results[i].name, "%s", service_name(s));
+        const struct process_name name = {
+                .group = service_config_group(service_config(s)), .name = service_name(s),
+                .service = service_config(s)->name,
+        };
+        name_format(&name, op->results[i].name, sizeof op->results[i].name);
 }
 
 static void op_link(struct engine_op *op) {
@@ -336,16 +362,6 @@ static void op_evaluate_target(struct engine_op *op, size_t i) {
                 return;
         enum engine_action judged_as = op->action == ENGINE_RESTART_ALL || op->action == ENGINE_ADD ? ENGINE_START
                                                                                                      : op->action;
-        if (t->stop_phase && judged_as == ENGINE_RESTART && !service_is_pending(s)
-            && service_state(s) != STATE_STOPPING) {
-                /* The stop is over: now the start. */
-                t->stop_phase = false;
-                if (service_start(s) < 0) {
-                        result_set(&op->results[i], ENGINE_FAILED, false, "could not start");
-                        t->done = true;
-                        return;
-                }
-        }
         service_get_status(s, &st);
         if (engine_judge(judged_as, t->stop_phase, &st, service_is_pending(s), service_config(s)->start_retries,
                          &op->results[i]))
@@ -353,6 +369,28 @@ static void op_evaluate_target(struct engine_op *op, size_t i) {
 }
 
 static void op_begin_restart_all_start(struct engine_op *op);
+
+/* A restart is a stop of its set, then a start of it: the starts begin once every stop of
+ * the set is over, in the targets' order (priority, lowest first), so that a stop in
+ * priority order does not become a start in the reverse one. */
+static void op_begin_restart_starts(struct engine_op *op) {
+        for (size_t i = 0; i < op->n_targets; i++) {
+                struct engine_target *t = &op->targets[i];
+                if (!t->done && t->stop_phase && t->service
+                    && (service_is_pending(t->service) || service_state(t->service) == STATE_STOPPING))
+                        return;
+        }
+        for (size_t i = 0; i < op->n_targets; i++) {
+                struct engine_target *t = &op->targets[i];
+                if (t->done || !t->stop_phase || !t->service)
+                        continue;
+                t->stop_phase = false;
+                if (service_start(t->service) < 0) {
+                        result_set(&op->results[i], ENGINE_FAILED, false, "could not start");
+                        t->done = true;
+                }
+        }
+}
 
 /* Advance OP; true when it is over (reported and unlinked, then freed by the caller). */
 static bool op_evaluate(struct engine_op *op) {
@@ -372,9 +410,11 @@ static bool op_evaluate(struct engine_op *op) {
                 if (op->loading)
                         return false;
         }
+        if (op->action == ENGINE_RESTART)
+                op_begin_restart_starts(op);
         bool finished = true;
-        /* Every target, not up to the first unfinished one: a restart's start is begun
-         * here, and one service still starting must not hold back the others. */
+        /* Every target, not up to the first unfinished one: one service still starting
+         * must not hold back the others. */
         for (size_t i = 0; i < op->n_targets; i++) {
                 op_evaluate_target(op, i);
                 finished &= op->targets[i].done;
@@ -470,15 +510,23 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
         size_t n;
         const char *bad;
         int r = engine_resolve(req->all, req->names, req->n_names, &list, &n, &bad);
-        if (r == -ENOENT)
-                return report_refusal(req, done, userdata, ENGINE_NO_SUCH_NAME, ret_op, "no such service: %s", bad);
+        if (r == -ENOENT) {
+                char why[512];
+                engine_describe_unknown(bad, why, sizeof why);
+                return report_refusal(req, done, userdata, ENGINE_NO_SUCH_NAME, ret_op, "%s", why);
+        }
         if (r < 0)
                 return r;
+        /* Starts go out in priority order (lowest first), as supervisord's do; a stop's
+         * order is services_stop_ordered()'s to keep. */
+        if (req->action == ENGINE_START || req->action == ENGINE_RESTART)
+                services_sort_by_priority(list, n);
         struct engine_op *op = op_new(e, req, done, userdata, n);
         if (!op) {
                 free(list);
                 return -ENOMEM;
         }
+        size_t n_stopping = 0;
         for (size_t i = 0; i < n; i++)
                 op_set_target(op, i, list[i]);
 
@@ -496,6 +544,8 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                 }
                 services_stop_ordered(list, n);
         } else
+                /* Reuses LIST's front for a restart's processes to stop: entry i is read
+                 * before the (at most i+1) entries kept are written. */
                 for (size_t i = 0; i < n; i++) {
                         struct engine_target *t = &op->targets[i];
                         struct engine_result *res = &op->results[i];
@@ -512,11 +562,12 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                                 }
                                 break;
                         case ENGINE_RESTART:
-                                if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING) {
-                                        service_stop(s);
-                                        t->stop_phase = true;
-                                } else
-                                        service_start(s);
+                                /* Every target waits for the stops, which go in priority
+                                 * order (services_stop_ordered, below); then
+                                 * op_begin_restart_starts() starts them all. */
+                                t->stop_phase = true;
+                                if (state == STATE_STARTING || state == STATE_RUNNING || state == STATE_STOPPING)
+                                        list[n_stopping++] = s;
                                 break;
                         case ENGINE_SIGNAL:
                                 r = service_signal(s, req->signal);
@@ -532,6 +583,8 @@ static int submit_on_processes(struct engine *e, const struct engine_request *re
                                 break;
                         }
                 }
+        if (n_stopping)
+                services_stop_ordered(list, n_stopping);  /* the list is the targets' no more */
         free(list);
         if (!req->wait)
                 op_fill_unfinished(op, req->action == ENGINE_STOP ? "stopping"

@@ -8,8 +8,9 @@
  * (the line protocol in control.c, later others) only parse, call the engine and format.
  * It knows no transport and no config syntax: configs come through engine_hooks.
  *
- * A group is, for now, a service with all its instances ("web" for web@0 … web@N-1); a
- * service with one instance is a group of one. */
+ * Names are supervisord's (names.h): a process belongs to one group, its service's own
+ * (web for web@0 … web@N-1, db for db) unless its service-group says another, and is
+ * addressed as NAME, GROUP:NAME, GROUP:*, GROUP: or with `all`. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 
 #include "events.h"
 #include "loader.h"
+#include "names.h"
 #include "service.h"
 
 struct engine;
@@ -62,7 +64,8 @@ const char *engine_code_to_string(enum engine_code code);
 const char *engine_action_to_string(enum engine_action action);
 
 struct engine_result {
-        char name[SERVICE_NAME_MAX + 8];  /* the process ("web@2"), or the group (update, add, remove) */
+        char name[NAME_SPEC_MAX];  /* the process as shown (names.h: "web@2", "x:a"), or the group
+                                    * (update, add, remove) */
         enum engine_code code;
         bool ok;                          /* counts as success */
         char reason[200];                 /* for people: "started", "exited before it was running (exit status 1)" */
@@ -122,11 +125,15 @@ void engine_op_cancel(struct engine_op *op);
 
 /* ---- parts front-ends share, pure or read-only ---- */
 
-/* The processes NAMES (or every one, with ALL) address, each once, in table order, in a
- * new array (*ret, owned by the caller).  -ENOENT with *ret_bad pointing at the first
- * unknown name; -ENOMEM. */
+/* The processes NAMES (names.h; or every one, with ALL) address, each once, in the
+ * order first named (a group's in table order), in a new array (*ret, owned by the caller).  -ENOENT with *ret_bad pointing at
+ * the first unknown name; -ENOMEM. */
 int engine_resolve(bool all, char *const *names, size_t n_names, struct service ***ret, size_t *ret_n,
                    const char **ret_bad);
+
+/* What to tell whoever gave the unknown NAME: "no such service: NAME", then the known
+ * names closest to it, " (did you mean web:*, web@1?)", when some are close. */
+void engine_describe_unknown(const char *name, char *buf, size_t size);
 
 /* Has ACTION on a process with status ST (and PENDING, and START_RETRIES) come to its
  * outcome?  True with *ret filled when it has (code, ok, reason; the name is left alone).

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -480,6 +481,44 @@ static int parse_after(struct check *ck, const struct model_key *k) {
                 if (dup_string(g->text, &s->after[i++]) < 0)
                         return -ENOMEM;
         }
+        return 0;
+}
+
+/* supervisord's priority: any integer, lower starts first and stops last. */
+static int parse_priority(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        long n;
+        if (parse_long(text, INT_MIN, INT_MAX, &n) < 0)
+                return fail(ck, k->name, "%s: '%s' is not an integer", shown(ck, k->name), text);
+        ck->s->priority = ck->s->group_priority = (int)n;
+        return 0;
+}
+
+static int parse_service_group(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (!text)
+                return 0;
+        if (!ck->b->name_valid(text))
+                return fail(ck, k->name, "%s: invalid group name '%s': use %s", shown(ck, k->name), text,
+                            ck->b->name_rule);
+        if (strcmp(text, "all") == 0)
+                return fail(ck, k->name, "%s: the name 'all' is reserved (it addresses every process)",
+                            shown(ck, k->name));
+        ck->s->group_priority = 999;  /* supervisord's default for a [group:x] */
+        return dup_string(text, &ck->s->service_group);
+}
+
+static int parse_service_group_priority(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        long n;
+        if (!text)
+                return 0;
+        if (!ck->s->service_group)
+                return fail(ck, k->name, "%s: only with %s (a service alone is ordered by its %s)", shown(ck, k->name),
+                            shown(ck, "service-group"), shown(ck, "priority"));
+        if (parse_long(text, INT_MIN, INT_MAX, &n) < 0)
+                return fail(ck, k->name, "%s: '%s' is not an integer", shown(ck, k->name), text);
+        ck->s->group_priority = (int)n;
         return 0;
 }
 
@@ -982,6 +1021,9 @@ static const struct model_key keys[] = {
         { "pidfile", SCOPE_SERVICE, false, NULL, parse_service_pidfile, 0, 0, 0 },
         { "instances", SCOPE_SERVICE, false, "1", parse_instances, SERVICE_FIELD(instances), 1, 10000 },
         { "after", SCOPE_SERVICE, true, NULL, parse_after, 0, 0, 0 },
+        { "priority", SCOPE_SERVICE, false, "999", parse_priority, 0, 0, 0 },
+        { "service-group", SCOPE_SERVICE, false, NULL, parse_service_group, 0, 0, 0 },
+        { "service-group-priority", SCOPE_SERVICE, false, NULL, parse_service_group_priority, 0, 0, 0 },
         { "directory", SCOPE_SERVICE, false, NULL, parse_directory, 0, 0, 0 },
         { "group", SCOPE_SERVICE, false, NULL, parse_group, 0, 0, 0 },
         { "user", SCOPE_SERVICE, false, NULL, parse_user, 0, 0, 0 },
@@ -1440,12 +1482,68 @@ static int check_dependencies(struct check *ck) {
         return r;
 }
 
+static bool strings_equal(const char *a, const char *b) {
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Judge the Ith service from here on: its messages point into its section. */
+static void check_enter(struct check *ck, size_t i) {
+        ck->svc = ck->b->services[i];
+        ck->by_key = ck->svc->by_key;
+        ck->s = ck->c->services[i];
+}
+
+/* Groups across services: a group's name is no other service's (a bare name would mean
+ * two things), and where its members give its priority they agree, which then holds for
+ * all of them.  Quadratic in the members of explicit groups only. */
+static int check_service_groups(struct check *ck) {
+        const struct config *c = ck->c;
+        const struct model_key *given_key = find_key(SCOPE_SERVICE, "service-group-priority");
+        for (size_t i = 0; i < c->n_services; i++) {
+                struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                ssize_t j = config_find_service(c, s->service_group);
+                if (j >= 0 && !strings_equal(c->services[j]->service_group, s->service_group)) {
+                        check_enter(ck, i);
+                        return fail(ck, "service-group", "%s: '%s' is the name of a service outside the group",
+                                    shown(ck, "service-group"), s->service_group);
+                }
+        }
+        for (size_t i = 0; i < c->n_services; i++) {
+                struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                bool s_gives = ck->b->services[i]->by_key[key_index(given_key)] != NULL;
+                /* The first member that gives the priority sets it for the group. */
+                for (size_t k = 0; k < i; k++) {
+                        struct service_config *t = c->services[k];
+                        if (!strings_equal(t->service_group, s->service_group))
+                                continue;
+                        bool t_gives = ck->b->services[k]->by_key[key_index(given_key)] != NULL;
+                        if (s_gives && t_gives && s->group_priority != t->group_priority) {
+                                check_enter(ck, i);
+                                return fail(ck, "service-group-priority", "%s: %d, but %s of the same group says %d",
+                                            shown(ck, "service-group-priority"), s->group_priority, t->name,
+                                            t->group_priority);
+                        }
+                        if (t_gives && !s_gives)
+                                s->group_priority = t->group_priority;
+                        else if (s_gives && !t_gives)
+                                t->group_priority = s->group_priority;
+                }
+        }
+        return 0;
+}
+
 int config_builder_finish(struct config_builder *b, struct config **ret, char *error, size_t error_size) {
         int r = config_builder_check(b, error, error_size);
         if (r < 0)
                 return r;
         struct check ck = { .b = b, .c = b->config, .error = error, .error_size = error_size };
         r = check_dependencies(&ck);
+        if (r >= 0)
+                r = check_service_groups(&ck);
         if (r < 0) {
                 b->failed = true;
                 if (!error[0])

@@ -1,9 +1,12 @@
 /* protocol.c — see protocol.h. */
 #include "protocol.h"
 
+#include "names.h"
+
 #include <errno.h>
 #include <string.h>
 
+#include "names.h"
 #include "printable.h"
 #include "util.h"
 
@@ -37,7 +40,7 @@ static int parse_tail(char **words, unsigned n, struct request *ret, const char 
         long lines;
         if (n < 3 || n > 4)
                 return fail(ret_error, "tail: expected NAME LINES [follow]");
-        if (!process_name_is_valid(words[1]) || strcmp(words[1], "all") == 0)
+        if (!name_spec_is_valid(words[1]) || strcmp(words[1], "all") == 0)
                 return fail(ret_error, "invalid service name");
         if (parse_long(words[2], 0, PROTOCOL_MAX_TAIL_LINES, &lines) < 0)
                 return fail(ret_error, "tail: LINES is not an integer from 0 to 1000000");
@@ -147,7 +150,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
-                else if (!process_name_is_valid(words[i]))
+                else if (!name_spec_is_valid(words[i]))
                         return fail(ret_error, "invalid service name");
                 else
                         ret->names[ret->n_names++] = words[i];

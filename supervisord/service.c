@@ -32,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "logfile.h"
+#include "names.h"
 #include "notify.h"
 #include "spawn.h"
 
@@ -63,6 +64,8 @@ struct service {
         bool start_after_stop;        /* reload changed it: start again once stopped */
         bool removing;                /* reload removed it: free once stopped */
         bool has_dependents;          /* some service names it in `after` */
+        int stop_group_priority, stop_priority;  /* its place in an ordered stop: its own
+                                      * priorities, or those of a dependency stopping later */
         bool strays_due;              /* its process died on its own: the batched search kills its strays */
         bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
@@ -1310,16 +1313,38 @@ static bool service_has_pending_dependent(const struct service *s) {
         return false;
 }
 
+/* Where A and B stand in an ordered stop, as services_compare_priority.  `after` wins
+ * where it and priority disagree: a process that runs after another (d after c) ranks at
+ * least as high as it, so it stops first whatever its own priority (compared by its own,
+ * c would wait for d by dependency and d for c by priority). */
+static int stop_rank_compare(const struct service *a, const struct service *b) {
+        if (a->stop_group_priority != b->stop_group_priority)
+                return a->stop_group_priority < b->stop_group_priority ? -1 : 1;
+        if (a->stop_priority != b->stop_priority)
+                return a->stop_priority < b->stop_priority ? -1 : 1;
+        return 0;
+}
+
 static int services_on_pending(sd_event_source *source, void *userdata) {
         (void)source;
         (void)userdata;
+        /* An ordered stop goes from the highest priority down: a process stops once no
+         * process of the stop with a higher rank (stop_rank_compare) is still alive. */
+        const struct service *highest = NULL;
+        for (size_t i = 0; i < service_table_size; i++) {
+                const struct service *t = service_table[i];
+                if (t->stop_pending && state_is_active(t->state) && (!highest || stop_rank_compare(t, highest) > 0))
+                        highest = t;
+        }
         for (size_t i = 0; i < service_table_size; i++) {
                 struct service *s = service_table[i];
                 if (s->stop_pending) {
                         if (!state_is_active(s->state) && s->state != STATE_BACKOFF) {
                                 s->stop_pending = false;
                                 service_notify(s, EVENT_SERVICE_PENDING);
-                        } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s))
+                        } else if (s->state != STATE_STOPPING && !service_has_pending_dependent(s)
+                                   && (s->state == STATE_BACKOFF || !highest
+                                       || stop_rank_compare(s, highest) >= 0))
                                 service_stop(s);  /* may remove s (reload) */
                 }
                 if (i >= service_table_size || service_table[i] != s) {
@@ -1341,13 +1366,39 @@ static void services_schedule_pending(void) {
 }
 
 static void services_update_dependents(void) {
-        for (size_t i = 0; i < service_table_size; i++)
-                service_table[i]->has_dependents = false;
+        bool any_after = false;
+        for (size_t i = 0; i < service_table_size; i++) {
+                struct service *s = service_table[i];
+                s->has_dependents = false;
+                s->stop_group_priority = s->config->group_priority;
+                s->stop_priority = s->config->priority;
+                any_after |= s->config->after[0] != NULL;
+        }
+        if (!any_after)
+                return;
         for (size_t i = 0; i < service_table_size; i++)
                 for (char **a = service_table[i]->config->after; *a; a++)
                         for (size_t j = 0; j < service_table_size; j++)
                                 if (strcmp(service_table[j]->config->name, *a) == 0)
                                         service_table[j]->has_dependents = true;
+        /* Each process ranks as high as the highest of its dependencies (stop_rank_compare):
+         * raised pass by pass along the chains, which are acyclic and at most as long as the
+         * table; quadratic in the services that use `after`, nothing for the others. */
+        for (bool changed = true; changed;) {
+                changed = false;
+                for (size_t i = 0; i < service_table_size; i++) {
+                        struct service *s = service_table[i];
+                        for (char **a = s->config->after; *a; a++)
+                                for (size_t j = 0; j < service_table_size; j++) {
+                                        const struct service *d = service_table[j];
+                                        if (strcmp(d->config->name, *a) != 0 || stop_rank_compare(d, s) <= 0)
+                                                continue;
+                                        s->stop_group_priority = d->stop_group_priority;
+                                        s->stop_priority = d->stop_priority;
+                                        changed = true;
+                                }
+                }
+        }
 }
 
 /* ---- the table ---- */
@@ -1469,16 +1520,33 @@ struct service *services_find(const char *name) {
         return NULL;
 }
 
-size_t services_match(const char *name, struct service **out, size_t max) {
-        size_t n = 0;
+struct process_name *services_process_names(size_t *ret_n) {
+        struct process_name *list = calloc(service_table_size ? service_table_size : 1, sizeof *list);
+        if (!list)
+                return NULL;
         for (size_t i = 0; i < service_table_size; i++) {
-                struct service *s = service_table[i];
-                if (strcmp(s->name, name) == 0 || strcmp(s->config->name, name) == 0) {
-                        if (n < max)
-                                out[n] = s;
-                        n++;
-                }
+                const struct service *t = service_table[i];
+                list[i] = (struct process_name){
+                        .group = service_config_group(t->config), .name = t->name, .service = t->config->name
+                };
         }
+        *ret_n = service_table_size;
+        return list;
+}
+
+size_t services_match(const char *name, struct service **out, size_t max) {
+        size_t n_names, n = 0;
+        struct process_name *names = services_process_names(&n_names);
+        bool *matched = calloc(service_table_size ? service_table_size : 1, sizeof *matched);
+        if (names && matched && names_match(name, names, n_names, matched) > 0)
+                for (size_t i = 0; i < n_names; i++)
+                        if (matched[i]) {
+                                if (n < max)
+                                        out[n] = service_table[i];
+                                n++;
+                        }
+        free(names);
+        free(matched);
         return n;
 }
 
@@ -1550,10 +1618,42 @@ static void services_on_reaped(pid_t pid, int status) {
         log_debug("reaped pid %d (not a service's main process)", (int)pid);
 }
 
+int services_compare_priority(const struct service *a, const struct service *b) {
+        if (a->config->group_priority != b->config->group_priority)
+                return a->config->group_priority < b->config->group_priority ? -1 : 1;
+        if (a->config->priority != b->config->priority)
+                return a->config->priority < b->config->priority ? -1 : 1;
+        return 0;
+}
+
+void services_sort_by_priority(struct service **list, size_t n) {
+        /* Insertion sort, stable (table order among equals), and linear on the common
+         * case of a table already in order (every priority the default). */
+        for (size_t i = 1; i < n; i++) {
+                struct service *s = list[i];
+                size_t j = i;
+                for (; j > 0 && services_compare_priority(list[j - 1], s) > 0; j--)
+                        list[j] = list[j - 1];
+                list[j] = s;
+        }
+}
+
 void services_start_autostart(void) {
+        struct service **order = malloc((service_table_size ? service_table_size : 1) * sizeof *order);
+        size_t n = 0;
         for (size_t i = 0; i < service_table_size; i++)
-                if (service_table[i]->config->autostart)
-                        service_start(service_table[i]);
+                if (service_table[i]->config->autostart) {
+                        if (order)
+                                order[n++] = service_table[i];
+                        else
+                                service_start(service_table[i]);  /* out of memory: in table order */
+                }
+        if (!order)
+                return;
+        services_sort_by_priority(order, n);
+        for (size_t i = 0; i < n; i++)
+                service_start(order[i]);
+        free(order);
 }
 
 void services_stop_ordered(struct service **list, size_t n) {
@@ -1785,7 +1885,7 @@ void service_get_status(const struct service *s, struct service_status *ret) {
                            : s->notify_status ? s->notify_status
                            : s->listener && s->state == STATE_RUNNING ? listener_describe(s->listener)
                                                                       : "",
-                .group = s->config->name,
+                .group = service_config_group(s->config),
                 .start_realtime = s->start_realtime,
                 .stop_realtime = s->stop_realtime,
                 .spawn_error = s->spawn_error ? s->spawn_error : "",

@@ -23,6 +23,7 @@ enum service_state {
 };
 
 struct service;
+struct process_name;
 
 /* A snapshot for reporting; strings point into the service and stay valid until the
  * next event-loop iteration. */
@@ -39,7 +40,8 @@ struct service_status {
                                   * text, type = notify), "" if nothing to say */
         bool has_heartbeat_rtt;  /* a pong has been answered by the current process */
         usec_t heartbeat_rtt;    /* round-trip time of the last one */
-        const char *group;       /* the group it belongs to: its service's name ("web" for web@2) */
+        const char *group;       /* the group it belongs to (names.h): service-group, else its
+                                  * service's name ("web" for web@2) */
         usec_t start_realtime;   /* wall clock of the last spawn, 0 if none yet */
         usec_t stop_realtime;    /* wall clock of the last exit (or failed spawn), 0 if none yet */
         unsigned failures;       /* consecutive failed starts (supervisord's `tries`) */
@@ -79,10 +81,18 @@ void services_free(void);
 size_t services_count(void);
 /* In config order, instances in index order; NULL past the end. */
 struct service *services_get(size_t index);
+/* Every process's group, name and service (names.h), in table order, in a new array
+ * (owned by the caller; the strings are the table's, valid until it changes); NULL when
+ * out of memory. */
+struct process_name *services_process_names(size_t *ret_n);
+/* Start order: by group priority, then priority (lower first); 0 for equals. */
+int services_compare_priority(const struct service *a, const struct service *b);
+/* LIST in start order, stable: table order among equal priorities. */
+void services_sort_by_priority(struct service **list, size_t n);
 /* The process named exactly NAME ("web", "web@2"). */
 struct service *services_find(const char *name);
-/* Every process NAME addresses: the exact process, or all instances of service NAME.
- * Fills up to max entries of out; returns how many match (0: no such service). */
+/* Every process NAME addresses (names.h: NAME, GROUP:NAME, GROUP:*, GROUP:), in table
+ * order.  Fills up to max entries of out; returns how many match (0: no such process). */
 size_t services_match(const char *name, struct service **out, size_t max);
 /* Where the table publishes (events.h): every transition with its cause, every pending
  * start or stop, every process removed, every group added or removed.  Set it before
@@ -95,9 +105,11 @@ bool services_reap_pid(pid_t pid);
  * true when it stopped at its bound of work with more perhaps left: call again soon
  * (their SIGCHLD has come and gone). */
 bool services_reap(void);
+/* Start every autostart process, in start order (services_sort_by_priority). */
 void services_start_autostart(void);
-/* Stop the LIST (all when list is NULL) in reverse dependency order: a service is only
- * stopped once everything in the set that runs `after` it has stopped. */
+/* Stop the LIST (all when list is NULL) in reverse dependency and priority order: a
+ * process is only stopped once everything in the set that runs `after` it, and
+ * everything in the set of a higher priority, has stopped. */
 void services_stop_ordered(struct service **list, size_t n);
 /* Nothing is left running or about to run. */
 bool services_all_stopped(void);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "printable.h"
+#include "names.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -267,7 +268,12 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
          * [stopped_at [memory_bytes cpu_usec]]] */
         if (n < 8)
                 return;
-        const char *name = f[1], *state = f[2], *last_exit = f[5], *message = f[7];
+        const char *state = f[2], *last_exit = f[5], *message = f[7];
+        /* From a supervisord that sends the group (field 12), supervisord's GROUP:NAME
+         * where the group is not the process's own (names.h). */
+        char name[NAME_SPEC_MAX];
+        const struct process_name pn = { .group = n >= 13 ? f[12] : f[1], .name = f[1] };
+        name_format(&pn, name, sizeof name);
         long pid = atol(f[3]), uptime = atol(f[4]), restarts = atol(f[6]);
         /* An older supervisord sends no heartbeat field: same as none measured. */
         bool has_rtt = n >= 9 && f[8][0] >= '0' && f[8][0] <= '9';
@@ -307,7 +313,8 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                         printf("%lld", stopped_at);
                 else
                         fputs("null", stdout);
-                printf(",\"memory_bytes\":%s,\"cpu_usec\":%s", memory ? memory : "null", cpu ? cpu : "null");
+                printf(",\"memory_bytes\":%s,\"cpu_usec\":%s,\"group\":", memory ? memory : "null", cpu ? cpu : "null");
+                json_string(pn.group);
                 putchar('}');
                 o->records++;
                 return;

@@ -955,7 +955,6 @@ START_TEST(test_error_supervisord_key_names) {
                 { "exitcodes", "supervisord's exitcodes is success-exit-codes here" },
                 { "numprocs", "supervisord's numprocs is instances here" },
                 { "redirect_stderr", "supervisord's redirect_stderr = true is stderr = stdout here" },
-                { "priority", "the order of starts comes from after here: a list of services to start first" },
                 { "start_secs", "did you mean 'start-secs'?" },
                 { "Stop-Timeout", "did you mean 'stop-timeout'?" },
                 { "log-dir", "'log-dir' is a global option: set it outside the service sections" },
@@ -972,6 +971,43 @@ START_TEST(test_error_supervisord_key_names) {
         assert_load_error(NOISE "[program:web]\ncommand=x\n", 4,
                           "no such option '[program:web]' (this looks like supervisord's INI format; this file is "
                           "written as service NAME { command = \"...\" }, see supervisord.conf(5))");
+}
+END_TEST
+
+/* Issue 17: supervisord's priority and groups. */
+START_TEST(test_priority_and_service_group) {
+        struct config *c = load_ok("service a {\n command = \"x\"\n service-group = \"g\"\n priority = 5\n}\n"
+                                   "service b {\n command = \"x\"\n service-group = \"g\"\n"
+                                   " service-group-priority = -3\n}\n"
+                                   "service c {\n command = \"x\"\n priority = 7\n}\n"
+                                   "service d {\n command = \"x\"\n}\n");
+        ck_assert_str_eq(service_config_group(c->services[0]), "g");
+        ck_assert_int_eq(c->services[0]->priority, 5);
+        ck_assert_int_eq(c->services[0]->group_priority, -3);  /* given by another member */
+        ck_assert_int_eq(c->services[1]->priority, 999);
+        ck_assert_int_eq(c->services[1]->group_priority, -3);
+        ck_assert_str_eq(service_config_group(c->services[2]), "c");  /* its own group */
+        ck_assert_int_eq(c->services[2]->group_priority, 7);       /* ... ordered by its priority */
+        ck_assert_int_eq(c->services[3]->priority, 999);
+        ck_assert_int_eq(c->services[3]->group_priority, 999);
+        config_free(c);
+        /* A member whose group's priority changes is a changed definition. */
+        assert_load_error("service a {\n command = \"x\"\n service-group = \"g\"\n service-group-priority = 1\n}\n"
+                          "service b {\n command = \"x\"\n service-group = \"g\"\n service-group-priority = 2\n}\n",
+                          9, "service-group-priority: 2, but a of the same group says 1");
+        assert_load_error("service a {\n command = \"x\"\n service-group = \"b\"\n}\n"
+                          "service b {\n command = \"x\"\n}\n",
+                          3, "service-group: 'b' is the name of a service outside the group");
+        assert_load_error("service a {\n command = \"x\"\n service-group-priority = 1\n}\n", 3,
+                          "service-group-priority: only with service-group (a service alone is ordered by its priority)");
+        assert_load_error("service a {\n command = \"x\"\n priority = high\n}\n", 3, "priority: 'high' is not an integer");
+        assert_load_error("service a {\n command = \"x\"\n service-group = \"all\"\n}\n", 3,
+                          "service-group: the name 'all' is reserved (it addresses every process)");
+        assert_load_error("service a {\n command = \"x\"\n service-group = \"a:b\"\n}\n", 3,
+                          "service-group: invalid group name 'a:b': use 1 to 64 of A-Z a-z 0-9 _ . -");
+        /* A group named as its member, as supervisord's [group:web] programs=web. */
+        c = load_ok("service web {\n command = \"x\"\n service-group = \"web\"\n}\n");
+        config_free(c);
 }
 END_TEST
 
@@ -1319,6 +1355,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_error_section_left_open);
         tcase_add_test(tc, test_error_unquoted_command);
         tcase_add_test(tc, test_error_supervisord_key_names);
+        tcase_add_test(tc, test_priority_and_service_group);
         tcase_add_test(tc, test_warning_comma_environment);
         tcase_add_test(tc, test_error_variable_across_lines);
         tcase_add_test(tc, test_error_every_malformed_file_has_a_line);

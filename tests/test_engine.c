@@ -361,6 +361,101 @@ START_TEST(test_resolve) {
 }
 END_TEST
 
+static const char *const NAMED_GROUPS =
+        "service a { command = \"sleep 1000\"\n service-group = \"x\"\n autostart = false\n stdout = null\n }\n"
+        "service b { command = \"sleep 1000\"\n service-group = \"x\"\n autostart = false\n stdout = null\n }\n"
+        "service web { command = \"sleep 1000\"\n instances = 3\n autostart = false\n stdout = null\n }\n"
+        "service db { command = \"sleep 1000\"\n autostart = false\n stdout = null\n }\n";
+
+/* The processes NAMES address, as "p q r". */
+static const char *resolved(char *spec) {
+        static char buf[256];
+        struct service **list;
+        size_t n, used = 0;
+        const char *bad;
+        char *names[] = { spec };
+        buf[0] = '\0';
+        if (engine_resolve(false, names, 1, &list, &n, &bad) < 0)
+                return "-";
+        for (size_t i = 0; i < n; i++)
+                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", i ? " " : "", service_name(list[i]));
+        free(list);
+        return buf;
+}
+
+START_TEST(test_resolve_supervisord_names) {
+        table_start(NAMED_GROUPS);
+        ck_assert_str_eq(resolved("x:*"), "a b");
+        ck_assert_str_eq(resolved("x:"), "a b");
+        ck_assert_str_eq(resolved("x"), "a b");
+        ck_assert_str_eq(resolved("x:b"), "b");
+        ck_assert_str_eq(resolved("b"), "b");
+        ck_assert_str_eq(resolved("web:web@1"), "web@1");
+        ck_assert_str_eq(resolved("web:"), "web@0 web@1 web@2");
+        ck_assert_str_eq(resolved("db:db"), "db");
+        ck_assert_str_eq(resolved("web:a"), "-");
+        ck_assert_str_eq(resolved("x:db"), "-");
+        char why[256];
+        engine_describe_unknown("x:c", why, sizeof why);
+        ck_assert_str_eq(why, "no such service: x:c (did you mean x:*, x:a, x:b?)");
+        engine_describe_unknown("nothing-like-it", why, sizeof why);
+        ck_assert_str_eq(why, "no such service: nothing-like-it");
+        /* Results name the processes as supervisord's clients do. */
+        struct outcome o;
+        submit(ENGINE_START, false, "x:* db", &o);
+        ck_assert_uint_eq(o.n_results, 3);
+        ck_assert_str_eq(o.results[0].name, "x:a");
+        ck_assert_str_eq(o.results[1].name, "x:b");
+        ck_assert_str_eq(o.results[2].name, "db");
+        submit(ENGINE_STOP, false, "nothing:*", &o);
+        ck_assert_int_eq(o.code, ENGINE_NO_SUCH_NAME);
+        ck_assert_str_eq(o.reason, "no such service: nothing:*");
+}
+END_TEST
+
+static char transitions[1024];  /* "NAME:STATE" of every service transition watched */
+
+static void on_start_or_stop(const struct event *e, void *userdata) {
+        (void)userdata;
+        if (e->type != EVENT_SERVICE_STATE || (e->to != STATE_STARTING && e->to != STATE_STOPPING))
+                return;
+        size_t len = strlen(transitions);
+        snprintf(transitions + len, sizeof transitions - len, "%s%s:%s", len ? " " : "", service_name(e->service),
+                 e->to == STATE_STARTING ? "start" : "stop");
+}
+
+/* Priority orders starts (lowest first) and stops (highest first, each once the higher
+ * ones are gone); `after` wins where they disagree: d runs after c, so c starts before it
+ * and stops after it whatever their priorities. */
+START_TEST(test_priority_with_after) {
+        table_start("service p30 { command = \"sleep 1000\"\n priority = 30\n autostart = false\n stdout = null\n }\n"
+                    "service p20 { command = \"sleep 1000\"\n priority = 20\n autostart = false\n stdout = null\n }\n"
+                    "service d { command = \"sleep 1000\"\n priority = 1\n after = { c }\n start-secs = 0.2\n"
+                    " autostart = false\n stdout = null\n }\n"
+                    "service c { command = \"sleep 1000\"\n priority = 10\n start-secs = 0.2\n autostart = false\n"
+                    " stdout = null\n }\n"
+                    "service g1 { command = \"sleep 1000\"\n service-group = \"g\"\n priority = 99\n"
+                    " service-group-priority = 5\n autostart = false\n stdout = null\n }\n");
+        struct event_subscription *sub;
+        transitions[0] = '\0';
+        ck_assert_int_eq(event_bus_subscribe(bus, EVENT_MASK_SERVICE, on_start_or_stop, NULL, &sub), 0);
+        struct outcome o;
+        submit(ENGINE_START, true, "all", &o);
+        ck_assert(run_until_done(&o, 10000));
+        ck_assert_uint_eq(o.n_failed, 0);
+        /* g1's group has priority 5: before c (10) whatever its own 99; d waits for c. */
+        ck_assert_str_eq(transitions, "g1:start c:start p20:start p30:start d:start");
+        transitions[0] = '\0';
+        submit(ENGINE_STOP, true, "all", &o);
+        ck_assert(run_until_done(&o, 10000));
+        ck_assert_uint_eq(o.n_failed, 0);
+        /* From the highest priority down; d ranks as c, its dependency (10), and goes
+         * before it. */
+        ck_assert_str_eq(transitions, "p30:stop p20:stop d:stop c:stop g1:stop");
+        event_unsubscribe(sub);
+}
+END_TEST
+
 START_TEST(test_report_aggregates_per_target) {
         table_start(THREE_GROUPS);
         struct outcome o;
@@ -729,6 +824,8 @@ static Suite *engine_suite(void) {
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_resolve);
+        tcase_add_test(tc, test_resolve_supervisord_names);
+        tcase_add_test(tc, test_priority_with_after);
         tcase_add_test(tc, test_report_aggregates_per_target);
         tcase_add_test(tc, test_unknown_name_changes_nothing);
         tcase_add_test(tc, test_start_and_stop_wait_for_the_outcome);

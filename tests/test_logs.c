@@ -426,7 +426,7 @@ START_TEST(test_tail_lines) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail quiet"), 1);
         ck_assert_ptr_nonnull(strstr(out, "quiet has no log file (stdout = null, stderr = stdout)"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail pool"), 2);
-        ck_assert_ptr_nonnull(strstr(out, "pool has 2 instances"));
+        ck_assert_ptr_nonnull(strstr(out, "pool has 2 processes: name one, such as pool@0"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail pool@1"), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n x count"), 2);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail count quiet"), 2);

@@ -309,20 +309,24 @@ START_TEST(test_instance_names) {
         ck_assert_str_eq(request.names[0], "web@0");
         ck_assert_str_eq(request.names[1], "web@12");
         free(line);
+        ck_assert_int_eq(parse("restart x:a x:* x: worker:worker_03", &line, &request, &error), 0);
+        ck_assert_uint_eq(request.n_names, 4);
+        ck_assert_str_eq(request.names[2], "x:");
+        free(line);
 }
 END_TEST
 
 START_TEST(test_invalid_names) {
-        char text[128];
+        char text[256];
         assert_parse_error("status a/b", "invalid service name");
         assert_parse_error("status web ../etc", "invalid service name");
-        assert_parse_error("stop web@", "invalid service name");
-        assert_parse_error("stop web@x", "invalid service name");
-        assert_parse_error("stop @0", "invalid service name");
-        assert_parse_error("stop web@-1", "invalid service name");
-        assert_parse_error("stop web@100000", "invalid service name");
-        assert_parse_error("pid a:b", "invalid service name");
-        snprintf(text, sizeof text, "status %065d", 0);  /* 65 characters */
+        /* supervisord's forms are GROUP:NAME, GROUP:* and GROUP: (names.h) */
+        assert_parse_error("pid a:b:c", "invalid service name");
+        assert_parse_error("stop :web", "invalid service name");
+        assert_parse_error("stop web*", "invalid service name");
+        assert_parse_error("stop web:*x", "invalid service name");
+        assert_parse_error("stop *", "invalid service name");
+        snprintf(text, sizeof text, "status %0145d", 0);  /* 145 characters: longer than GROUP:NAME */
         assert_parse_error(text, "invalid service name");
 }
 END_TEST

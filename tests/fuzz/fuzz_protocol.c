@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "names.h"
 #include "protocol.h"
 #include "util.h"
 
@@ -36,7 +37,7 @@ static void fuzz_request(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(!(request->all && request->n_names > 0));
                 for (unsigned i = 0; i < request->n_names; i++) {
                         FUZZ_ASSERT(request->names[i] >= line && request->names[i] < line + length);
-                        FUZZ_ASSERT(process_name_is_valid(request->names[i]));
+                        FUZZ_ASSERT(name_spec_is_valid(request->names[i]));
                 }
                 if (request->verb == VERB_SIGNAL)
                         FUZZ_ASSERT(request->signal > 0);
