@@ -626,6 +626,9 @@ static cfg_opt_t global_options[] = {
         CFG_STR("log-level", "info", CFGF_NONE),
         CFG_STR("log-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("log-target", "auto", CFGF_NONE),
+        CFG_STR("log-file", NULL, CFGF_NODEFAULT),
+        CFG_STR("log-file-max-size", "52428800", CFGF_NONE),
+        CFG_STR("log-file-keep", "10", CFGF_NONE),
         CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("cgroup", "auto", CFGF_NONE),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -676,7 +679,7 @@ static const char *option_hint(const char *name, bool in_service, bool in_includ
                 { "stopasgroup", "the stop signal always goes to the whole process group here" },
                 { "killasgroup", "SIGKILL always goes to the whole process group here" },
                 { "childlogdir", "supervisord's childlogdir is log-dir here" },
-                { "logfile", "supervisord's own messages go where log-target says here" },
+                { "logfile", "supervisord's logfile is log-file here" },
                 { "loglevel", "supervisord's loglevel is log-level here" },
                 { "nodaemon", "that is the -n option here" },
                 { "file", "the control socket's path is socket here" },
@@ -957,6 +960,7 @@ static int log_target_from_string(const char *name) {
         static const char *const names[] = {
                 [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
                 [LOG_TARGET_JOURNAL] = "journal", [LOG_TARGET_AUTO] = "auto",
+                [LOG_TARGET_NONE] = "none",
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
                 if (names[i] && strcmp(names[i], name) == 0)
@@ -1356,8 +1360,30 @@ static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config
         int target = log_target_from_string(text);
         if (target < 0)
                 return load_error(ctx, NULL, "log-target",
-                                  "log-target: '%s' is not one of auto, stderr, journal, syslog", text);
+                                  "log-target: '%s' is not one of auto, stderr, journal, syslog, none", text);
         c->log_target = (enum log_target)target;
+
+        if ((text = cfg_getstr(cfg, "log-file"))) {
+                if (text[0] != '/' && strcmp(text, "-") != 0)
+                        return load_error(ctx, NULL, "log-file", "log-file: '%s' is not an absolute path or -", text);
+                if (strlen(text) > 3000)
+                        return load_error(ctx, NULL, "log-file", "log-file: path longer than 3000 bytes");
+                if (text[strlen(text) - 1] == '/')
+                        return load_error(ctx, NULL, "log-file", "log-file: '%s' names a directory, not a file", text);
+                if (dup_string(text, &c->log_file) < 0)
+                        return -ENOMEM;
+        }
+        text = cfg_getstr(cfg, "log-file-max-size");
+        if (parse_size(text, &c->log_file_max_size) < 0 || (c->log_file_max_size > 0 && c->log_file_max_size < 4096))
+                return load_error(ctx, NULL, "log-file-max-size",
+                                  "log-file-max-size: '%s' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)",
+                                  text);
+        text = cfg_getstr(cfg, "log-file-keep");
+        long keep;
+        if (parse_long(text, 0, 1000, &keep) < 0)
+                return load_error(ctx, NULL, "log-file-keep", "log-file-keep: '%s' is not an integer from 0 to 1000",
+                                  text);
+        c->log_file_keep = (unsigned)keep;
 
         text = cfg_getstr(cfg, "cgroup");
         if (strcmp(text, "auto") == 0)
@@ -2039,6 +2065,7 @@ void config_free(struct config *c) {
         free(c->socket);
         free(c->pidfile);
         free(c->log_dir);
+        free(c->log_file);
         free(c->include_dir);
         strv_free(c->warnings);
         free(c->cgroup_path);
