@@ -947,6 +947,29 @@ int log_capture_file(const struct log_capture *c, const struct service_config *c
         return log_file_path(buf, size, log_directory, c->name, 0);
 }
 
+int log_capture_clear(struct log_capture *c, const struct service_config *config) {
+        char name[NAME_MAX + 1];
+        int r;
+        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
+                return r;
+        /* The open file is emptied where it is: the next byte goes at its new end. */
+        if (c->file_fd >= 0) {
+                if (ftruncate(c->file_fd, 0) < 0)
+                        return -errno;
+                c->file_size = 0;
+                return 0;
+        }
+        int fd = log_dir_fd >= 0 || (r = directory_refresh()) >= 0 ? safe_file_open(log_dir_fd, name, O_WRONLY, 0, NULL)
+                                                                   : r;
+        if (fd == -ENOENT)
+                return config_logs_to_file(config) || c->to_file ? 0 : -ENOENT;
+        if (fd < 0)
+                return fd;
+        r = ftruncate(fd, 0) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
 int log_capture_read(struct log_capture *c, const struct service_config *config, int64_t offset, size_t length,
                      char **ret, size_t *ret_size, uint64_t *ret_file_size) {
         char name[NAME_MAX + 1];

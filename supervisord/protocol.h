@@ -37,6 +37,9 @@ enum verb {
         VERB_SHUTDOWN,
         VERB_RELOAD,
         VERB_TAIL,
+        VERB_CLEAR,      /* empty processes' log files: NAME... | all */
+        VERB_READLOG,    /* the main log by byte offset: OFFSET [LENGTH] */
+        VERB_CLEARLOG,   /* empty the main log */
 };
 
 struct request {
@@ -45,6 +48,8 @@ struct request {
         bool all;                /* "all" was given instead of names */
         unsigned lines;          /* VERB_TAIL: how many lines (its one name is names[0]) */
         bool follow;             /* VERB_TAIL: then stream what is written */
+        long long offset;        /* VERB_READLOG: from here; negative: the last -OFFSET bytes */
+        unsigned long length;    /* VERB_READLOG: this many bytes; 0: to the end */
         unsigned n_names;
         char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
 };
@@ -86,6 +91,7 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_CHANGED "CHANGED"  /* service name (reload) */
 #define RECORD_REMOVED "REMOVED"  /* service name (reload) */
 #define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
+#define RECORD_LOGSIZE "LOGSIZE"  /* the main log file's size now (readlog): where to ask again to follow it */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */
