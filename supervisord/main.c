@@ -338,7 +338,7 @@ static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si
         (void)source;
         (void)si;
         (void)userdata;
-        log_notice("SIGUSR1: reopening the log files");
+        log_notice("SIGUSR1: reopening the service logs%s", mainlog_path() ? " and the main log" : "");
         mainlog_reopen();
         logs_reopen_all();
         return 0;
