@@ -661,7 +661,7 @@ static const char *option_hint(const char *name, bool in_service, bool in_includ
                 { "stopasgroup", "the stop signal always goes to the whole process group here" },
                 { "killasgroup", "SIGKILL always goes to the whole process group here" },
                 { "childlogdir", "supervisord's childlogdir is log-dir here" },
-                { "logfile", "supervisord's own messages go where log-target says here" },
+                { "logfile", "supervisord's logfile is log-file here" },
                 { "loglevel", "supervisord's loglevel is log-level here" },
                 { "nodaemon", "that is the -n option here" },
                 { "file", "the control socket's path is socket here" },
@@ -1339,6 +1339,7 @@ void config_free(struct config *c) {
         free(c->socket);
         free(c->pidfile);
         free(c->log_dir);
+        free(c->log_file);
         free(c->include_dir);
         strv_free(c->warnings);
         free(c->cgroup_path);

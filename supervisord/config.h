@@ -132,6 +132,10 @@ struct config {
         int log_level;          /* syslog priority */
         char *log_dir;          /* service logs (applied live on reload) */
         enum log_target log_target;  /* as configured: LOG_TARGET_AUTO unless set */
+        char *log_file;         /* supervisord's main log (mainlog.h): an absolute path or a
+                                 * stream ("-", /dev/stdout, ...); NULL without */
+        uint64_t log_file_max_size;  /* rotate it at this many bytes; 0: never */
+        unsigned log_file_keep;      /* rotated files kept: FILE.1 … FILE.N */
         int socket_line, pidfile_line, log_dir_line;  /* where written, 0 if not, for `-t` */
         char *include_dir;      /* as resolved (relative to the file), NULL without */
         enum cgroup_mode cgroup_mode;

@@ -24,6 +24,7 @@
 #include "listener.h"
 #include "log.h"
 #include "logfile.h"
+#include "mainlog.h"
 #include "protocol.h"
 #include "safepath.h"
 #include "spare.h"
@@ -670,6 +671,80 @@ static void client_tail_step(struct client *c) {
         c->pending_len = 0;
 }
 
+/* ---- clearing and reading logs ---- */
+
+/* `clear NAME...|all`: a RESULT for each process, as supervisord's clearAllProcessLogs
+ * reports each. */
+static void request_clear(struct client *c, const struct request *req) {
+        struct service *match[64];
+        size_t n_failed = 0;
+        for (unsigned i = 0; i < (req->all ? 1u : req->n_names); i++) {
+                size_t n = req->all ? services_count() : services_match(req->names[i], match, ELEMENTSOF(match));
+                if (n == 0) {
+                        client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
+                        return;
+                }
+                for (size_t k = 0; k < n; k++) {
+                        struct service *s = req->all ? services_get(k)
+                                                     : k < ELEMENTSOF(match) ? match[k]
+                                                     : NULL;
+                        if (!s) {
+                                /* more instances than fit: ask for them again by number */
+                                char name[128];
+                                snprintf(name, sizeof name, "%s@%zu", req->names[i], k);
+                                if (!(s = services_find(name)))
+                                        continue;
+                        }
+                        int r = log_capture_clear(service_log_capture(s), service_config(s));
+                        if (r < 0)
+                                n_failed++;
+                        client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", service_name(s), r < 0 ? "error" : "ok",
+                                      r == -ENOENT ? "no log file" : r < 0 ? strerror(-r) : "cleared");
+                }
+        }
+        if (n_failed)
+                client_error(c, EXIT_FAILED, "%zu log%s could not be cleared", n_failed, n_failed == 1 ? "" : "s");
+        else
+                client_ok(c);
+}
+
+static void request_readlog(struct client *c, const struct request *req) {
+        char *data = NULL;
+        size_t size = 0;
+        uint64_t file_size = 0;
+        int r = mainlog_read(req->offset, req->length, &data, &size, &file_size);
+        if (r == -ENOENT) {
+                client_error(c, EXIT_FAILED, "no main log file to read (log-file is %s)",
+                             mainlog_is_open() ? "a stream" : "not set");
+                return;
+        }
+        if (r < 0) {
+                client_error(c, EXIT_FAILED, "readlog: %s", strerror(-r));
+                return;
+        }
+        client_printf(c, RECORD_LOGSIZE "\t%llu\n", (unsigned long long)file_size);
+        if (size > 0)
+                client_send_data(c, data, size);
+        free(data);
+        if (c->out_overflow)
+                client_error(c, EXIT_FAILED, "readlog: out of memory");
+        else
+                client_ok(c);
+}
+
+static void request_clearlog(struct client *c) {
+        int r = mainlog_clear();
+        if (r == -ENOENT)
+                client_error(c, EXIT_FAILED, "no main log file to clear (log-file is %s)",
+                             mainlog_is_open() ? "a stream" : "not set");
+        else if (r < 0)
+                client_error(c, EXIT_FAILED, "clearlog: %s", strerror(-r));
+        else {
+                log_info("main log cleared by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+                client_ok(c);
+        }
+}
+
 static void request_tail(struct client *c, const struct request *req) {
         struct service *list[2];
         size_t n = services_match(req->names[0], list, ELEMENTSOF(list));
@@ -742,7 +817,7 @@ static bool client_handle_request(struct client *c, char *line) {
         }
         /* Who changed what is worth keeping; who merely looked is not. */
         bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION
-                         || req->verb == VERB_TAIL;
+                         || req->verb == VERB_TAIL || req->verb == VERB_READLOG;
         log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
                     verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
                     req->n_names ? req->names[0] : "", (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
@@ -766,6 +841,15 @@ static bool client_handle_request(struct client *c, char *line) {
         case VERB_REMOTE_EVENT:
                 listeners_remote_event(req->event_type, req->event_data, req->event_data_len);
                 client_ok(c);
+                break;
+        case VERB_CLEAR:
+                request_clear(c, req);
+                break;
+        case VERB_READLOG:
+                request_readlog(c, req);
+                break;
+        case VERB_CLEARLOG:
+                request_clearlog(c);
                 break;
         case VERB_SHUTDOWN:
                 log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);

@@ -1,6 +1,7 @@
 /* log.c — see log.h.  Messages are formatted once into a bounded buffer so that a
  * message is written with a single write(2) and never interleaves with a child's output. */
 #include "log.h"
+#include "mainlog.h"
 #include "util.h"
 
 #include <errno.h>
@@ -90,7 +91,10 @@ log_write(int priority, const char *service, const char *format, va_list ap) {
         if (n < 0 || (size_t)n >= sizeof text)
                 n = 0;
         vsnprintf(text + n, sizeof text - (size_t)n, format, ap);
+        mainlog_write(priority, text);
         switch (log_target) {
+        case LOG_TARGET_NONE:
+                break;
         case LOG_TARGET_SYSLOG:
                 syslog(priority, "%s", text);
                 break;

@@ -3,7 +3,8 @@
  * One call site API for every destination: stderr in the foreground, syslog once
  * daemonized, the journal (with PRIORITY= and, for messages about a service, SERVICE=)
  * when stderr is connected to it or the config asks for it.  Every message below the
- * configured level is dropped before formatting.
+ * configured level is dropped before formatting.  Whatever the target, every message
+ * also goes to the main log file when one is open (mainlog.h).
  */
 #pragma once
 
@@ -16,6 +17,7 @@ enum log_target {
         LOG_TARGET_SYSLOG,
         LOG_TARGET_JOURNAL,  /* sd_journal_send; stderr if the journal cannot be reached */
         LOG_TARGET_AUTO,     /* config only: resolved by log_target_auto() */
+        LOG_TARGET_NONE,     /* the main log file alone (mainlog.h), which every target gets too */
 };
 
 void log_open(enum log_target target);

@@ -11,7 +11,8 @@
  * non-blocking.
  *
  * Moving bytes: splice(2) from the pipe into the file, so they never pass through user
- * space.  With followers, or while writing fails, a chunk is read into one static buffer
+ * space.  With followers, at log-level debug (the output is copied into supervisord's
+ * own log, as Python supervisord's loglevel debug does), or while writing fails, a chunk is read into one static buffer
  * instead, so that followers get the bytes and a failed write drops exactly what it could
  * not write.  Each wake-up moves at most LOG_CHUNK_MAX bytes per pipe: a fast writer gets
  * its turn like every other pipe and event source, and no more.
@@ -66,6 +67,7 @@ struct log_capture {
         unsigned keep;
         bool to_file;                     /* the last spawn sent output to the file */
         bool no_splice;                   /* the file system refused splice: copy */
+        bool stderr_only;                 /* the last spawn sent only stderr to the pipe */
         int child_fds[2];                 /* owned until spawned: /dev/null, journal streams */
         int write_error;                  /* negative errno while the file cannot be written */
         uint64_t dropped;                 /* bytes lost since write_error was set */
@@ -378,7 +380,7 @@ static void capture_write_chunk(struct log_capture *c, const char *data, size_t 
 /* Whether the next chunk can go from the pipe straight into the file: it is open, at its
  * current end, has room, and no follower or failed write needs the bytes in hand. */
 static bool capture_can_splice(struct log_capture *c) {
-        if (c->file_fd < 0 || c->followers || c->write_error || c->no_splice)
+        if (c->file_fd < 0 || c->followers || c->write_error || c->no_splice || log_get_level() >= LOG_DEBUG)
                 return false;
         if (capture_make_writable(c) < 0)
                 return false;
@@ -426,6 +428,10 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
                 }
                 capture_write_chunk(c, copy_buffer, (size_t)n);
                 capture_feed_followers(c, copy_buffer, (size_t)n);
+                /* As Python supervisord at loglevel debug: the output in its main log. */
+                if (log_get_level() >= LOG_DEBUG)
+                        log_debug("'%s' %s output:\n%.*s", c->name, c->stderr_only ? "stderr" : "stdout", (int)n,
+                                  copy_buffer);
                 budget -= (size_t)n;
         }
         return PUMP_MORE;
@@ -611,6 +617,7 @@ int log_capture_prepare(struct log_capture *c, const struct service_config *conf
         }
         capture_set_journal_error(c, journal_error);
         c->to_file = to_file;
+        c->stderr_only = fds[0] != c->pipe_write;
         /* The file itself waits for the first byte (capture_make_writable): creating an
          * inode for every service at its spawn was most of the cost of starting many, and
          * a file that is never written costs an fd for ever.  A log-dir that cannot take
@@ -938,6 +945,29 @@ int log_capture_file(const struct log_capture *c, const struct service_config *c
         if (!log_directory)
                 return -ENOENT;
         return log_file_path(buf, size, log_directory, c->name, 0);
+}
+
+int log_capture_clear(struct log_capture *c, const struct service_config *config) {
+        char name[NAME_MAX + 1];
+        int r;
+        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
+                return r;
+        /* The open file is emptied where it is: the next byte goes at its new end. */
+        if (c->file_fd >= 0) {
+                if (ftruncate(c->file_fd, 0) < 0)
+                        return -errno;
+                c->file_size = 0;
+                return 0;
+        }
+        int fd = log_dir_fd >= 0 || (r = directory_refresh()) >= 0 ? safe_file_open(log_dir_fd, name, O_WRONLY, 0, NULL)
+                                                                   : r;
+        if (fd == -ENOENT)
+                return config_logs_to_file(config) || c->to_file ? 0 : -ENOENT;
+        if (fd < 0)
+                return fd;
+        r = ftruncate(fd, 0) < 0 ? -errno : 0;
+        close(fd);
+        return r;
 }
 
 int log_capture_read(struct log_capture *c, const struct service_config *config, int64_t offset, size_t length,

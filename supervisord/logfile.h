@@ -117,6 +117,11 @@ int log_capture_file(const struct log_capture *capture, const struct service_con
 int log_capture_read(struct log_capture *capture, const struct service_config *config, int64_t offset, size_t length,
                      char **ret, size_t *ret_size, uint64_t *ret_file_size);
 
+/* Empty NAME.log, as supervisord's clearProcessLogs does (its rotated files stay); output
+ * goes on at its new end.  0 when there is no file yet; -ENOENT when CONFIG sends nothing
+ * to the log file and there is none. */
+int log_capture_clear(struct log_capture *capture, const struct service_config *config);
+
 /* ---- followers (tail -f) ---- */
 
 /* Called with every chunk read from the pipe, as it is written; DATA is valid only

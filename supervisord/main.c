@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mainlog.h"
+#include "statelog.h"
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
@@ -37,6 +39,7 @@
 
 static sd_event *event;
 static struct config *config;
+static bool mainlog_echo;  /* the main log is also copied to stdout (foreground, log-target auto) */
 static struct engine *engine;  /* owned: every action on the services */
 static struct config_loader *loader;  /* owned: the reloads' loads, off the loop */
 static struct event_bus *bus;  /* owned: where the services and supervisord itself publish */
@@ -180,6 +183,8 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
  * leave holes between what stays, resident until trimmed (0.4 MB at a thousand). */
 static void release_free_memory(void) { malloc_trim(0); }
 
+static bool same_string(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
 /* Every reload, by SIGHUP or supervisorctl: the engine's apply_config hook, on the loop,
  * with the config its loader read off the loop (the engine publishes the reload's
  * beginning and end, which the service manager sees). */
@@ -206,6 +211,15 @@ static int reload_config(struct config *next, struct reload_report *report, char
                 return r;
         }
         log_set_level(next->log_level);
+        if (!same_string(next->log_file, config->log_file) || next->log_file_max_size != config->log_file_max_size
+            || next->log_file_keep != config->log_file_keep) {
+                char why[PATH_MAX + 128];
+                if (!next->log_file)
+                        mainlog_close();
+                else if (mainlog_open(next->log_file, next->log_file_max_size, next->log_file_keep, mainlog_echo,
+                                      why, sizeof why) < 0)
+                        log_error("reload: %s; the main log stays as it was", why);
+        }
         config_free(config);
         config = next;
         release_free_memory();
@@ -245,7 +259,8 @@ static int on_terminate(sd_event_source *source, const struct signalfd_siginfo *
                         kill(-1, SIGKILL);
                 return 0;
         }
-        log_notice("SIG%s: stopping every service", signal_name((int)si->ssi_signo));
+        /* Python supervisord's words, which scripts and alerts look for. */
+        log_warning("received SIG%s indicating exit request", signal_name((int)si->ssi_signo));
         begin_shutdown();
         return 0;
 }
@@ -322,7 +337,8 @@ static int on_sigusr1(sd_event_source *source, const struct signalfd_siginfo *si
         (void)source;
         (void)si;
         (void)userdata;
-        log_notice("SIGUSR1: reopening the service logs");
+        log_notice("SIGUSR1: reopening the service logs%s", mainlog_path() ? " and the main log" : "");
+        mainlog_reopen();
         logs_reopen_all();
         return 0;
 }
@@ -420,7 +436,8 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
         services_set_bus(bus);  /* first: the table publishes the groups it creates */
-        if ((r = listeners_init(event, bus)) < 0) {  /* ... of which some are event listener pools */
+        if ((r = listeners_init(event, bus)) < 0 /* ... of which some are event listener pools */
+            || (r = statelog_start(bus)) < 0) {
                 snprintf(error, sizeof error, "event bus: %s", strerror(-r));
                 goto fail;
         }
@@ -498,6 +515,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         watching_services = event_unsubscribe(watching_services);
         services_free();
         listeners_free();
+        statelog_stop();
         spawn_free();
         logs_free_all();  /* the captures the services released: drained, then freed */
         spare_close();
@@ -522,6 +540,7 @@ fail:
         watching_services = event_unsubscribe(watching_services);
         services_free();
         listeners_free();
+        statelog_stop();
         spawn_free();
         logs_free_all();
         spare_close();
@@ -607,6 +626,23 @@ int main(int argc, char *argv[]) {
         enum log_target log_target = config->log_target;
         if (log_target == LOG_TARGET_AUTO)
                 log_target = log_target_auto(foreground);
+        /* With a main log file and no log-target of its own choosing, supervisord writes
+         * the file, and in the foreground stdout as well, as Python supervisord does
+         * (unless stderr is the journal: that gets its fields).  Opened before detaching,
+         * as Python's is, so that a stream target is the one supervisord was started with
+         * and an error is said to whoever started it. */
+        if (config->log_file) {
+                if (config->log_target == LOG_TARGET_AUTO && log_target != LOG_TARGET_JOURNAL) {
+                        mainlog_echo = foreground;
+                        log_target = LOG_TARGET_NONE;
+                }
+                if (mainlog_open(config->log_file, config->log_file_max_size, config->log_file_keep, mainlog_echo,
+                                 error, sizeof error) < 0) {
+                        fprintf(stderr, "supervisord: %s\n", error);
+                        config_free(config);
+                        return 1;
+                }
+        }
 
         int ready_fd = -1;
         if (!foreground) {
@@ -622,5 +658,6 @@ int main(int argc, char *argv[]) {
 
         int status = run(ready_fd, activated_fd, activated_path);
         config_free(config);
+        mainlog_close();
         return status;
 }

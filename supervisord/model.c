@@ -298,11 +298,12 @@ static size_t environment_name_length(const char *p) {
         return n > 0 && p[n] == '=' ? n : 0;
 }
 
-/* "auto", "stderr", "journal", "syslog"; -EINVAL otherwise. */
+/* "auto", "stderr", "journal", "syslog", "none"; -EINVAL otherwise. */
 static int log_target_from_string(const char *name) {
         static const char *const names[] = {
                 [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
                 [LOG_TARGET_JOURNAL] = "journal", [LOG_TARGET_AUTO] = "auto",
+                [LOG_TARGET_NONE] = "none",
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if (names[i] && strcmp(names[i], name) == 0)
@@ -977,9 +978,42 @@ static int parse_log_target(struct check *ck, const struct model_key *k) {
         const char *text = text_of(ck, k);
         int target = log_target_from_string(text);
         if (target < 0)
-                return fail(ck, "log-target", "%s: '%s' is not one of auto, stderr, journal, syslog",
+                return fail(ck, "log-target", "%s: '%s' is not one of auto, stderr, journal, syslog, none",
                             shown(ck, "log-target"), text);
         ck->c->log_target = (enum log_target)target;
+        return 0;
+}
+
+/* supervisord's own log file (mainlog.h): an absolute path or a stream such as "-". */
+static int parse_log_file(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (!text)
+                return 0;
+        if (text[0] != '/' && strcmp(text, "-") != 0)
+                return fail(ck, k->name, "%s: '%s' is not an absolute path or -", shown(ck, k->name), text);
+        if (strlen(text) > 3000)
+                return fail(ck, k->name, "%s: path longer than 3000 bytes", shown(ck, k->name));
+        if (text[strlen(text) - 1] == '/')
+                return fail(ck, k->name, "%s: '%s' names a directory, not a file", shown(ck, k->name), text);
+        return dup_string(text, &ck->c->log_file);
+}
+
+static int parse_log_file_max_size(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (parse_size(text, &ck->c->log_file_max_size) < 0
+            || (ck->c->log_file_max_size > 0 && ck->c->log_file_max_size < 4096))
+                return fail(ck, k->name,
+                            "%s: '%s' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)",
+                            shown(ck, k->name), text);
+        return 0;
+}
+
+static int parse_log_file_keep(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        long keep;
+        if (parse_long(text, 0, 1000, &keep) < 0)
+                return fail(ck, k->name, "%s: '%s' is not an integer from 0 to 1000", shown(ck, k->name), text);
+        ck->c->log_file_keep = (unsigned)keep;
         return 0;
 }
 
@@ -1014,6 +1048,9 @@ static const struct model_key keys[] = {
         { "log-level", SCOPE_GLOBAL, false, "info", parse_log_level, 0, 0, 0 },
         { "log-dir", SCOPE_GLOBAL, false, NULL, parse_log_dir, 0, 0, 0 },
         { "log-target", SCOPE_GLOBAL, false, "auto", parse_log_target, 0, 0, 0 },
+        { "log-file", SCOPE_GLOBAL, false, NULL, parse_log_file, 0, 0, 0 },
+        { "log-file-max-size", SCOPE_GLOBAL, false, "52428800", parse_log_file_max_size, 0, 0, 0 },
+        { "log-file-keep", SCOPE_GLOBAL, false, "10", parse_log_file_keep, 0, 0, 0 },
         { "cgroup", SCOPE_GLOBAL, false, "auto", parse_cgroup, 0, 0, 0 },
 
         { "command", SCOPE_SERVICE, false, NULL, parse_command, 0, 0, 0 },

@@ -15,6 +15,7 @@ static const char *const verb_names[] = {
         [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
         [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_REMOTE_EVENT] = "remote-event",
+        [VERB_CLEAR] = "clear",     [VERB_READLOG] = "readlog", [VERB_CLEARLOG] = "clearlog",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -49,6 +50,22 @@ static int parse_tail(char **words, unsigned n, struct request *ret, const char 
         ret->names[ret->n_names++] = words[1];
         ret->lines = (unsigned)lines;
         ret->follow = n == 4;
+        return 0;
+}
+
+/* "readlog OFFSET [LENGTH]", as supervisord's readLog(offset, length). */
+static int parse_readlog(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        long offset, length = 0;
+        if (n < 2 || n > 3)
+                return fail(ret_error, "readlog: expected OFFSET [LENGTH]");
+        if (parse_long(words[1], -(1L << 40), 1L << 40, &offset) < 0)
+                return fail(ret_error, "readlog: OFFSET is not an integer");
+        if (n == 3 && parse_long(words[2], 0, 1L << 40, &length) < 0)
+                return fail(ret_error, "readlog: LENGTH is not an integer of 0 or more");
+        if (offset < 0 && length > 0)
+                return fail(ret_error, "readlog: a negative OFFSET takes no LENGTH");
+        ret->offset = offset;
+        ret->length = (unsigned long)length;
         return 0;
 }
 
@@ -147,6 +164,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 return parse_tail(words, n, ret, ret_error);
         if (ret->verb == VERB_REMOTE_EVENT)
                 return parse_remote_event(words, n, ret, ret_error);
+        if (ret->verb == VERB_READLOG)
+                return parse_readlog(words, n, ret, ret_error);
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
@@ -159,6 +178,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 return fail(ret_error, "'all' cannot be combined with names");
 
         switch (ret->verb) {
+        case VERB_CLEAR:
         case VERB_START:
         case VERB_STOP:
         case VERB_RESTART:
@@ -173,12 +193,14 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_VERSION:
         case VERB_SHUTDOWN:
         case VERB_RELOAD:
+        case VERB_CLEARLOG:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
                 break;
         case VERB_STATUS:
         case VERB_TAIL:  /* parse_tail() */
         case VERB_REMOTE_EVENT:  /* parse_remote_event() */
+        case VERB_READLOG:  /* parse_readlog() */
                 break;
         }
         return 0;

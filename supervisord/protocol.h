@@ -38,6 +38,9 @@ enum verb {
         VERB_RELOAD,
         VERB_TAIL,
         VERB_REMOTE_EVENT,  /* "remote-event TYPE [DATA]": REMOTE_COMMUNICATION to event listeners */
+        VERB_CLEAR,      /* empty processes' log files: NAME... | all */
+        VERB_READLOG,    /* the main log by byte offset: OFFSET [LENGTH] */
+        VERB_CLEARLOG,   /* empty the main log */
 };
 
 struct request {
@@ -49,6 +52,8 @@ struct request {
         char *event_type;        /* VERB_REMOTE_EVENT: decoded in place, in the line */
         char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent) */
         size_t event_data_len;
+        long long offset;        /* VERB_READLOG: from here; negative: the last -OFFSET bytes */
+        unsigned long length;    /* VERB_READLOG: this many bytes; 0: to the end */
         unsigned n_names;
         char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
 };
@@ -95,6 +100,7 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_CHANGED "CHANGED"  /* service name (reload) */
 #define RECORD_REMOVED "REMOVED"  /* service name (reload) */
 #define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
+#define RECORD_LOGSIZE "LOGSIZE"  /* the main log file's size now (readlog): where to ask again to follow it */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */

@@ -189,6 +189,31 @@ START_TEST(test_globals) {
 }
 END_TEST
 
+START_TEST(test_main_log_options) {
+        struct config *c = load_ok("log-level = info\n");
+        ck_assert_ptr_null(c->log_file);
+        ck_assert_uint_eq(c->log_file_max_size, 52428800);
+        ck_assert_uint_eq(c->log_file_keep, 10);
+        config_free(c);
+        c = load_ok("log-file = /var/log/supervisord.log\nlog-file-max-size = 1M\nlog-file-keep = 0\n"
+                    "log-target = none\n");
+        ck_assert_str_eq(c->log_file, "/var/log/supervisord.log");
+        ck_assert_uint_eq(c->log_file_max_size, 1u << 20);
+        ck_assert_uint_eq(c->log_file_keep, 0);
+        ck_assert_int_eq(c->log_target, LOG_TARGET_NONE);
+        config_free(c);
+        c = load_ok("log-file = -\n");
+        ck_assert_str_eq(c->log_file, "-");
+        config_free(c);
+        assert_load_error("log-level = info\nlog-file = main.log\n", 2,
+                          "log-file: 'main.log' is not an absolute path or -");
+        assert_load_error("log-file = /var/log/\n", 1, "log-file: '/var/log/' names a directory, not a file");
+        assert_load_error("\nlog-file-max-size = 100\n", 2,
+                          "log-file-max-size: '100' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)");
+        assert_load_error("log-file-keep = 1001\n", 1, "log-file-keep: '1001' is not an integer from 0 to 1000");
+}
+END_TEST
+
 START_TEST(test_log_levels) {
         static const struct {
                 const char *name;
@@ -1292,6 +1317,7 @@ static Suite *config_suite(void) {
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_file);
         tcase_add_test(tc, test_globals);
+        tcase_add_test(tc, test_main_log_options);
         tcase_add_test(tc, test_log_levels);
         tcase_add_test(tc, test_cgroup_option);
         tcase_add_test(tc, test_socket_group_number);

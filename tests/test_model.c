@@ -235,7 +235,7 @@ START_TEST(test_every_global_message) {
                 { "pidfile", "x.pid", "pidfile: 'x.pid' is not an absolute path" },
                 { "log-level", "loud", "log-level: 'loud' is not one of error, warning, notice, info, debug" },
                 { "log-dir", "logs", "log-dir: 'logs' is not an absolute path" },
-                { "log-target", "file", "log-target: 'file' is not one of auto, stderr, journal, syslog" },
+                { "log-target", "file", "log-target: 'file' is not one of auto, stderr, journal, syslog, none" },
                 { "cgroup", "on", "cgroup: 'on' is not auto, off or an absolute path" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

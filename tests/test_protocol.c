@@ -553,6 +553,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_RESTART, "restart" }, { VERB_SIGNAL, "signal" }, { VERB_PID, "pid" },
                 { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
                 { VERB_TAIL, "tail" },         { VERB_REMOTE_EVENT, "remote-event" },
+                { VERB_CLEAR, "clear" }, { VERB_READLOG, "readlog" }, { VERB_CLEARLOG, "clearlog" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -563,9 +564,37 @@ START_TEST(test_verb_round_trip) {
 }
 END_TEST
 
+START_TEST(test_parse_log_requests) {
+        struct request req;
+        const char *error;
+        char line[64];
+        snprintf(line, sizeof line, "readlog -100");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.verb, VERB_READLOG);
+        ck_assert_int_eq(req.offset, -100);
+        ck_assert_uint_eq(req.length, 0);
+        snprintf(line, sizeof line, "readlog 10 5");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.offset, 10);
+        ck_assert_uint_eq(req.length, 5);
+        static const char *const bad[] = { "readlog", "readlog x", "readlog -1 5", "readlog 1 -5", "readlog 1 2 3",
+                                           "clear", "clearlog now", "clear all web" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                snprintf(line, sizeof line, "%s", bad[i]);
+                ck_assert_msg(protocol_parse_request(line, &req, &error) == -EINVAL, "accepted '%s'", bad[i]);
+        }
+        snprintf(line, sizeof line, "clear all");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert(req.all);
+        snprintf(line, sizeof line, "clear web worker@1");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_uint_eq(req.n_names, 2);
+}
+END_TEST
+
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_REMOTE_EVENT + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_CLEARLOG + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
@@ -621,6 +650,7 @@ static Suite *protocol_suite(void) {
         tcase_add_test(tc, test_verb_round_trip);
         tcase_add_test(tc, test_verb_unknown);
         tcase_add_test(tc, test_parse_remote_event);
+        tcase_add_test(tc, test_parse_log_requests);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -475,7 +475,7 @@ START_TEST(test_log_target_config) {
         /* Line 4: after the three lines daemon_write_config() puts first. */
         daemon_write_config(&d, "log-target = console\n");
         ck_assert_int_lt(config_load(d.conf, &config, error, sizeof error), 0);
-        snprintf(expected, sizeof expected, "%s:4: log-target: 'console' is not one of auto, stderr, journal, syslog",
+        snprintf(expected, sizeof expected, "%s:4: log-target: 'console' is not one of auto, stderr, journal, syslog, none",
                  d.conf);
         ck_assert_str_eq(error, expected);
         char *argv[] = { (char *)supervisord_path(), "-t", "-c", d.conf, NULL };
