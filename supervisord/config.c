@@ -2073,9 +2073,10 @@ const char *restart_policy_to_string(enum restart_policy policy) {
 
 unsigned service_config_descriptors(const struct service_config *s) {
         unsigned n = 0;
-        /* The output pipe, both ends (logfile.c keeps the write end too), and the log file. */
+        /* The output pipe's read end (logfile.c holds the write end only during a spawn,
+         * or for good where /proc is not mounted: not counted), and the log file. */
         if (s->stdout_target == OUTPUT_LOG || s->stderr_target == OUTPUT_LOG)
-                n += 3;
+                n += 2;
         /* Our ends of the ping and pong pipes (heartbeat.c). */
         if (s->heartbeat_interval > 0)
                 n += 2;
