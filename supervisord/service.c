@@ -35,37 +35,16 @@
 #include "spawn.h"
 
 struct service {
+        /* Pointers and 64-bit values first, then 32-bit, then bytes: ten thousand of these
+         * are kept, and the holes between mixed sizes were 40 bytes of each. */
         struct service_config *config;  /* one reference */
         struct service_config *next_config;  /* reload: the definition to switch to once stopped (a reference) */
-        unsigned instance;
-        enum service_state state;
-        pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
         struct service *next_by_pid;  /* chain in pid_index */
-        pid_t group;                  /* process group to signal, 0 when none is left */
         unsigned long long group_start_time;  /* of the group's leader, for the crash record */
-        pid_t daemon_session;         /* type = forking: the daemon's session, recorded when not its group */
-        pid_t daemon_recorded;        /* ... and the daemon itself, when it leads no group */
-        pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
-        unsigned failures;            /* consecutive failed starts */
-        unsigned restarts;
-        bool has_exited;
-        int last_wait_status;
         time_t stopped_at;            /* wall clock of the last change to STOPPED, 0 if none */
-        bool killed;                  /* SIGKILL already sent in this stop */
-        bool strays_signalled;        /* stop-signal already sent to strays in this stop */
         pid_t *stop_signalled;        /* owned: the strays the stop signal went to in this stop ... */
         size_t n_stop_signalled, stop_signalled_size;  /* ... so that none gets it twice */
-        bool start_pending;           /* start asked, waiting for `after` services */
-        bool stop_pending;            /* ordered stop asked, waiting for dependents */
-        bool start_after_stop;        /* reload changed it: start again once stopped */
-        bool removing;                /* reload removed it: free once stopped */
-        bool has_dependents;          /* some service names it in `after` */
-        bool strays_due;              /* its process died on its own: the batched search kills its strays */
-        bool strays_check_due;        /* its stop waits for the batched check of strays (strays_check) */
-        bool strays_check_signal;     /* ... which sends them the stop signal (or SIGKILL) */
-        bool strays_found;            /* ... and found some */
-        bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char *message;                /* owned: why it is in its state, NULL when nothing to say */
@@ -76,11 +55,34 @@ struct service {
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
-        bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
-        enum event_cause failure_cause;  /* ... and why: hung, never ready */
-        bool failed_while_starting;   /* ... and counts as a failed start */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
+        unsigned instance;
+        enum service_state state;
+        pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
+        pid_t group;                  /* process group to signal, 0 when none is left */
+        pid_t daemon_session;         /* type = forking: the daemon's session, recorded when not its group */
+        pid_t daemon_recorded;        /* ... and the daemon itself, when it leads no group */
+        pid_t launcher;               /* type = forking: the command, until it exits */
+        unsigned failures;            /* consecutive failed starts */
+        unsigned restarts;
+        int last_wait_status;
+        enum event_cause failure_cause;  /* why a stop_is_failure stop fails: hung, never ready */
+        bool has_exited;
+        bool killed;                  /* SIGKILL already sent in this stop */
+        bool strays_signalled;        /* stop-signal already sent to strays in this stop */
+        bool start_pending;           /* start asked, waiting for `after` services */
+        bool stop_pending;            /* ordered stop asked, waiting for dependents */
+        bool start_after_stop;        /* reload changed it: start again once stopped */
+        bool removing;                /* reload removed it: free once stopped */
+        bool has_dependents;          /* some service names it in `after` */
+        bool strays_due;              /* its process died on its own: the batched search kills its strays */
+        bool strays_check_due;        /* its stop waits for the batched check of strays (strays_check) */
+        bool strays_check_signal;     /* ... which sends them the stop signal (or SIGKILL) */
+        bool strays_found;            /* ... and found some */
+        bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
+        bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
+        bool failed_while_starting;   /* ... and counts as a failed start */
         char name[];                  /* NAME, or NAME@K with instances: allocated with it */
 };
 
