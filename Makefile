@@ -215,6 +215,8 @@ run-valgrind: all $(VALGRIND_TESTS:%=$(B)/tests/%)
 # on a busy machine; `make check` runs a smoke version of it (N = 10, ours only).
 PYTHON  ?= python3
 BENCH_N ?= 100 1000
+# More options for bench.py (e.g. BENCH_ARGS="--idle-seconds 10 --peer-max-n supervisor=1000").
+BENCH_ARGS ?=
 BENCH    = $(PYTHON) tests/bench/bench.py --probe $(B)/bench/probe \
            --supervisord $(BINDIR)/supervisord --supervisorctl $(BINDIR)/supervisorctl
 
@@ -224,7 +226,7 @@ $(B)/bench/probe: tests/bench/probe.c
 
 .PHONY: bench
 bench: all $(B)/bench/probe
-	$(BENCH) $(BENCH_N:%=--n %) --out $(B)/bench/results.md
+	$(BENCH) $(BENCH_N:%=--n %) $(BENCH_ARGS) --out $(B)/bench/results.md
 
 # Files `make install` writes outside $(SYSCONFDIR), as they will be on the target system
 # (without DESTDIR): none may belong to a Debian package (Debian's supervisor ships

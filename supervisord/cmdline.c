@@ -93,7 +93,9 @@ int cmdline_split(const char *command, char ***ret_argv, const char **ret_error)
                 goto fail;
         }
         free(word);
-        *ret_argv = argv;
+        /* Room was made for the most words the text could hold: kept for every service. */
+        char **fit = realloc(argv, (argc + 1) * sizeof *argv);
+        *ret_argv = fit ? fit : argv;
         return 0;
 
 fail:

@@ -173,6 +173,15 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
 void config_free(struct config *config);
 
+/* The empty list that the `after` and `environment` of every service that sets none
+ * point to (never freed, never written). */
+extern char *config_no_strings[1];
+/* A service's `file`: one string for all the services read from a file, counted (any
+ * thread).  new: count 1, NULL when out of memory; ref: one more; unref: one less. */
+char *config_file_name_new(const char *path);
+char *config_file_name_ref(char *text);
+void config_file_name_unref(char *text);
+
 struct service_config *service_config_ref(struct service_config *service);
 void service_config_unref(struct service_config *service);
 /* Same definition (everything but where it was written)? Reload keeps such services running. */

@@ -1,10 +1,17 @@
 /* logfile.c — see logfile.h.
  *
- * One pipe per process, made at the first spawn that needs it and kept across restarts.
- * supervisord holds its write end as well, so the pipe cannot reach end of file while
- * the service exists: the pipe serves every run, and output that a previous run's
- * leftovers still write lands in the same file.  When stdout and stderr both go to the
- * log they share that pipe, so their order is kept exactly.
+ * One pipe per process, made at the first spawn that needs it and kept for as long as
+ * anything holds its write end: a restart while the previous run's leftovers (or its
+ * unread output) are still in the pipe gives the new process a write end of that same
+ * pipe, so what both write lands in the same file, in order.  supervisord itself holds
+ * only the read end, one descriptor per service: the write end a spawn needs is opened
+ * anew from the read end (open(2) of /proc/self/fd/N, which Linux allows for a pipe) and
+ * closed once the child has it.  So the pipe reaches end of file when the last process
+ * writing to it is gone and everything it wrote has been read: then it is closed, and the
+ * next spawn makes a new one.  No byte is lost either way.  Without /proc (a container
+ * that does not mount it) the write end cannot be opened again: supervisord then keeps
+ * the one pipe2(2) gave, as it did before, at two descriptors per service.  When stdout
+ * and stderr both go to the log they share that pipe, so their order is kept exactly.
  *
  * The write end stays blocking: O_NONBLOCK belongs to the open file description, which
  * the child shares, and a service would see EAGAIN on its stdout.  Only our read end is
@@ -58,7 +65,8 @@ struct log_follower {
 struct log_capture {
         struct log_capture *next, *prev;  /* every capture, released ones too */
         bool released;                    /* its service is gone: freed at end of file */
-        int pipe_write;                   /* owned, blocking, close-on-exec; -1 when none */
+        int pipe_write;                   /* owned, blocking, close-on-exec: from prepare to
+                                           * spawned only (held for good without /proc); -1 */
         int pipe_read;                    /* owned: the non-blocking read end, in pipes.epoll_fd;
                                            * -1 when none */
         int file_fd;                      /* owned; -1 when not open */
@@ -123,6 +131,9 @@ static int log_dir_fd = -1;              /* owned: log-dir resolved (O_PATH), -1
 static int log_dir_error;                /* the last resolution's failure, said once */
 static struct log_capture *captures;
 static char copy_buffer[LOG_CHUNK_MAX];  /* the chunk in flight; one loop, one chunk */
+/* Whether a pipe's write end can be opened again from its read end (/proc mounted):
+ * 0 not known yet, 1 yes (supervisord holds only read ends), -1 no (it keeps both). */
+static int reopen_works;
 
 /* ---- pure helpers ---- */
 
@@ -495,7 +506,8 @@ static int on_pipes(sd_event_source *source, int fd, uint32_t revents, void *use
                 struct log_capture *c = events[i].data.ptr;
                 if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_EOF)
                         continue;
-                /* Only a released capture has no write end of its own left. */
+                /* Every writer is gone and the pipe is empty: the next spawn makes a new
+                 * one; a released capture is done. */
                 if (c->released)
                         capture_free(c);
                 else
@@ -504,10 +516,43 @@ static int on_pipes(sd_event_source *source, int fd, uint32_t revents, void *use
         return 0;
 }
 
+/* A new write end of C's pipe (blocking, close-on-exec), opened through its read end. */
+static int capture_reopen_write(const struct log_capture *c) {
+        char path[sizeof "/proc/self/fd/" + 3 * sizeof(int)];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", c->pipe_read);
+        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Whether write ends can be opened again here: tried once, on the first pipe. */
+static void probe_reopen(const struct log_capture *c) {
+        if (reopen_works != 0)
+                return;
+        int fd = capture_reopen_write(c);
+        if (fd >= 0) {
+                close(fd);
+                reopen_works = 1;
+        } else if (fd == -ENOENT || fd == -ENXIO || fd == -EACCES || fd == -EPERM) {
+                /* Not a shortage of descriptors, which says nothing either way. */
+                log_notice("cannot open an output pipe's write end again (%s: is /proc mounted?): keeping both ends "
+                           "of every service's pipe", strerror(-fd));
+                reopen_works = -1;
+        }
+}
+
+/* A write end of C's pipe for the spawn to come in c->pipe_write: the pipe's own when
+ * there is none yet, else one opened anew, so that a new run writes to the pipe the
+ * previous one's leftovers may still write to. */
 static int capture_open_pipe(struct log_capture *c) {
         int fds[2], r;
-        if (c->pipe_read >= 0)
+        if (c->pipe_write >= 0)
                 return 0;
+        if (c->pipe_read >= 0) {
+                if ((r = capture_reopen_write(c)) < 0)
+                        return r;
+                c->pipe_write = r;
+                return 0;
+        }
         if (pipes.epoll_fd < 0)
                 return -ENXIO;
         if (pipe2(fds, O_CLOEXEC) < 0)
@@ -522,9 +567,8 @@ static int capture_open_pipe(struct log_capture *c) {
                 goto fail;
         }
         c->pipe_read = fds[0];
-        if (c->pipe_write >= 0)
-                close(c->pipe_write);
         c->pipe_write = fds[1];
+        probe_reopen(c);
         return 0;
 fail:
         close(fds[0]);
@@ -634,12 +678,20 @@ fail:
         return r;
 }
 
-void log_capture_spawned(struct log_capture *c) { capture_close_child_fds(c); }
+void log_capture_spawned(struct log_capture *c) {
+        capture_close_child_fds(c);
+        /* The child has its own (the spawn message holds it until the child takes it). */
+        if (reopen_works > 0 && c->pipe_write >= 0) {
+                close(c->pipe_write);
+                c->pipe_write = -1;
+        }
+}
 
 void log_capture_drain(struct log_capture *c) {
-        /* Not released, so it holds a write end: end of file cannot come here. */
-        if (c->pipe_read >= 0)
-                (void)capture_pump(c, LOG_DRAIN_MAX);
+        /* End of file: nothing writes to the pipe any more and it is empty.  The next
+         * spawn makes a new one. */
+        if (c->pipe_read >= 0 && capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF && c->pipe_write < 0)
+                capture_close_pipe(c);
 }
 
 const char *log_capture_problem(struct log_capture *c) {

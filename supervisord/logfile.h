@@ -2,8 +2,8 @@
  * to supervisord, and the log files they are written to (log-dir/NAME.log, rotated by
  * size into NAME.log.1 … NAME.log.N), with followers for `supervisorctl tail -f`.
  *
- * logfile.c owns every struct log_capture — its pipe (both ends), its open log file, its
- * event source and its followers — and the log directory.  A capture can outlive its
+ * logfile.c owns every struct log_capture — its pipe (the read end; the write end only
+ * while a spawn needs it), its open log file and its followers — and the log directory.  A capture can outlive its
  * service: once released it keeps draining its pipe until the last writer (a grandchild
  * that kept the pipe, say) is gone, so no byte a process wrote is lost. */
 #pragma once
@@ -57,8 +57,8 @@ struct log_capture;
 /* A capture for the process NAME ("web", "web@2"), owned by the caller until released.
  * Nothing is opened until a spawn needs it. */
 int log_capture_new(const char *name, struct log_capture **ret);
-/* The process's service is going away: its followers are ended, supervisord's write end
- * of the pipe is closed, and the capture frees itself once the pipe reaches end of file
+/* The process's service is going away: its followers are ended, and the capture frees
+ * itself once the pipe reaches end of file
  * (or in logs_free_all()).  The caller must not use it afterwards.  NULL is a no-op. */
 void log_capture_release(struct log_capture *capture);
 

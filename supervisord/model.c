@@ -471,7 +471,8 @@ static size_t count_of(const struct check *ck, const struct model_key *k) {
 
 static int parse_after(struct check *ck, const struct model_key *k) {
         struct service_config *s = ck->s;
-        if (!(s->after = calloc(count_of(ck, k) + 1, sizeof(char *))))
+        size_t n = count_of(ck, k);
+        if (!(s->after = n ? calloc(n + 1, sizeof(char *)) : config_no_strings))
                 return -ENOMEM;
         size_t i = 0;
         for (const struct given *g = ck->by_key[key_index(k)]; g; g = g->next) {
@@ -654,7 +655,8 @@ static int warn_comma_environment(struct check *ck, const struct given *g) {
 
 static int parse_environment(struct check *ck, const struct model_key *k) {
         struct service_config *s = ck->s;
-        if (!(s->environment = calloc(count_of(ck, k) + 1, sizeof(char *))))
+        size_t n = count_of(ck, k);
+        if (!(s->environment = n ? calloc(n + 1, sizeof(char *)) : config_no_strings))
                 return -ENOMEM;
         size_t i = 0;
         int r;
@@ -1161,7 +1163,7 @@ void config_builder_free(struct config_builder *b) {
         if (!b)
                 return;
         for (size_t i = 0; i < b->n_files; i++)
-                free(b->files[i]);
+                config_file_name_unref(b->files[i]);
         free(b->files);
         given_lists_free(b->globals);
         free(b->globals_problem);
@@ -1189,7 +1191,7 @@ static const char *intern_file(struct config_builder *b, const char *file) {
         if (!grown)
                 return NULL;
         b->files = grown;
-        if (!(b->files[b->n_files] = strdup(file)))
+        if (!(b->files[b->n_files] = config_file_name_new(file)))
                 return NULL;
         return b->files[b->n_files++];
 }
@@ -1339,7 +1341,7 @@ static int check_service(struct check *ck, struct config_builder_service *svc) {
                 return fail(ck, NULL, "invalid service name '%s': use %s", svc->name, ck->b->name_rule);
         if (strcmp(svc->name, "all") == 0)
                 return fail(ck, NULL, "the service name 'all' is reserved (it addresses every service)");
-        if (dup_string(svc->name, &s->name) < 0 || dup_string(svc->file, &s->file) < 0)
+        if (dup_string(svc->name, &s->name) < 0 || !(s->file = config_file_name_ref((char *)svc->file)))
                 return -ENOMEM;
         if (svc->problem)
                 return report_problem(ck, svc->problem);

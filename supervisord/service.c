@@ -37,37 +37,16 @@
 #include "spawn.h"
 
 struct service {
+        /* Pointers and 64-bit values first, then 32-bit, then bytes: ten thousand of these
+         * are kept, and the holes between mixed sizes were 40 bytes of each. */
         struct service_config *config;  /* one reference */
         struct service_config *next_config;  /* reload: the definition to switch to once stopped (a reference) */
-        unsigned instance;
-        enum service_state state;
-        pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
-        pid_t last_pid;               /* the main process before, for the subscribers of an exit */
         struct service *next_by_pid;  /* chain in pid_index */
-        pid_t group;                  /* process group to signal, 0 when none is left */
         unsigned long long group_start_time;  /* of the group's leader, for the crash record */
-        pid_t daemon_session;         /* type = forking: the daemon's session, recorded when not its group */
-        pid_t daemon_recorded;        /* ... and the daemon itself, when it leads no group */
-        pid_t launcher;               /* type = forking: the command, until it exits */
         usec_t spawn_time;            /* monotonic */
-        unsigned failures;            /* consecutive failed starts */
-        unsigned restarts;
-        bool has_exited;
-        int last_wait_status;
         time_t stopped_at;            /* wall clock of the last change to STOPPED, 0 if none */
-        bool killed;                  /* SIGKILL already sent in this stop */
-        bool strays_signalled;        /* stop-signal already sent to strays in this stop */
         pid_t *stop_signalled;        /* owned: the strays the stop signal went to in this stop ... */
         size_t n_stop_signalled, stop_signalled_size;  /* ... so that none gets it twice */
-        bool start_pending;           /* start asked, waiting for `after` services */
-        bool stop_pending;            /* ordered stop asked, waiting for dependents */
-        bool start_after_stop;        /* reload changed it: start again once stopped */
-        bool removing;                /* reload removed it: free once stopped */
-        bool has_dependents;          /* some service names it in `after` */
-        int stop_group_priority, stop_priority;  /* its place in an ordered stop: its own
-                                      * priorities, or those of a dependency stopping later */
-        bool strays_due;              /* its process died on its own: the batched search kills its strays */
-        bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
         struct deadline deadline;     /* in service_deadlines: one at a time, re-armed per state */
         sd_event_source *error_watch; /* owned, with the spawn error pipe fd */
         char *message;                /* owned: why it is in its state, NULL when nothing to say */
@@ -79,11 +58,37 @@ struct service {
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         struct listener *listener;    /* owned: an event listener's protocol pipes (listener.h) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
-        bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
-        enum event_cause failure_cause;  /* ... and why: hung, never ready */
-        bool failed_while_starting;   /* ... and counts as a failed start */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
+        unsigned instance;
+        enum service_state state;
+        pid_t pid;                    /* main process, 0 when none; set with service_set_pid() */
+        pid_t last_pid;               /* the main process before, for the subscribers of an exit */
+        pid_t group;                  /* process group to signal, 0 when none is left */
+        pid_t daemon_session;         /* type = forking: the daemon's session, recorded when not its group */
+        pid_t daemon_recorded;        /* ... and the daemon itself, when it leads no group */
+        pid_t launcher;               /* type = forking: the command, until it exits */
+        unsigned failures;            /* consecutive failed starts */
+        unsigned restarts;
+        int last_wait_status;
+        int stop_group_priority, stop_priority;  /* its place in an ordered stop: its own
+                                      * priorities, or those of a dependency stopping later */
+        enum event_cause failure_cause;  /* why a stop_is_failure stop fails: hung, never ready */
+        bool has_exited;
+        bool killed;                  /* SIGKILL already sent in this stop */
+        bool strays_signalled;        /* stop-signal already sent to strays in this stop */
+        bool start_pending;           /* start asked, waiting for `after` services */
+        bool stop_pending;            /* ordered stop asked, waiting for dependents */
+        bool start_after_stop;        /* reload changed it: start again once stopped */
+        bool removing;                /* reload removed it: free once stopped */
+        bool has_dependents;          /* some service names it in `after` */
+        bool strays_due;              /* its process died on its own: the batched search kills its strays */
+        bool strays_check_due;        /* its stop waits for the batched check of strays (strays_check) */
+        bool strays_check_signal;     /* ... which sends them the stop signal (or SIGKILL) */
+        bool strays_found;            /* ... and found some */
+        bool spawn_failed_for_good;   /* the current process failed a setup step that no retry can pass */
+        bool stop_is_failure;         /* the stop under way ends in a restart as a failure */
+        bool failed_while_starting;   /* ... and counts as a failed start */
         char name[];                  /* NAME, or NAME@K with instances: allocated with it */
 };
 
@@ -831,25 +836,44 @@ static struct service *stray_owner(const char *env, size_t len) {
  * are passed over when SKIP_RECORDED, and every other is recorded: a crash of ours now
  * leaves it to init, out of reach of everything but the record. */
 static void strays_for_each_of(void (*fn)(struct service *owner, pid_t pid, void *userdata), void *userdata,
-                               bool skip_recorded) {
+                               bool skip_recorded, bool may_reuse) {
         /* Bounded looks, not reentrant, nor need they be: 12 bytes a child is room for
          * ten thousand, read in as few passes of the kernel's list as it allows. */
         static char children[128 * 1024], env[128 * 1024];
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        size_t len = 0;
-        for (ssize_t n; len < sizeof children - 1 && (n = read(fd, children + len, sizeof children - 1 - len)) > 0;)
-                len += (size_t)n;
-        close(fd);
-        children[len] = '\0';
-        for (char *p = children, *end; *p; p = end) {
-                long child = strtol(p, &end, 10);
-                if (end == p)
-                        break;
-                if (child <= 0 || services_find_by_pid((pid_t)child))
+        /* The children that were no main process at the last read, and the loop iteration
+         * of that read: the stops a `stop all` or a shutdown sends in one iteration share
+         * one read of the list (10 ms with ten thousand children), since a stray that
+         * turns up later gets the signal when its service's group is gone. */
+        static pid_t others[sizeof children / 2];
+        static size_t n_others;
+        static uint64_t others_iteration = UINT64_MAX;
+        uint64_t iteration = UINT64_MAX;
+        if (service_event)
+                (void)sd_event_now(service_event, CLOCK_MONOTONIC, &iteration);
+        if (!may_reuse || iteration == UINT64_MAX || iteration != others_iteration) {
+                char path[64];
+                snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return;
+                size_t len = 0;
+                for (ssize_t n; len < sizeof children - 1 && (n = read(fd, children + len, sizeof children - 1 - len)) > 0;)
+                        len += (size_t)n;
+                close(fd);
+                children[len] = '\0';
+                n_others = 0;
+                for (char *p = children, *end; *p && n_others < ELEMENTSOF(others); p = end) {
+                        long child = strtol(p, &end, 10);
+                        if (end == p)
+                                break;
+                        if (child > 0 && !services_find_by_pid((pid_t)child))
+                                others[n_others++] = (pid_t)child;
+                }
+                others_iteration = iteration;
+        }
+        for (size_t i = 0; i < n_others; i++) {
+                long child = others[i];
+                if (services_find_by_pid((pid_t)child))
                         continue;  /* a main process, ours or another service's */
                 bool known = leftovers_has(LEFTOVER_PROCESS, (pid_t)child);
                 if (known && skip_recorded)
@@ -875,7 +899,7 @@ static void strays_for_each_of(void (*fn)(struct service *owner, pid_t pid, void
 }
 
 static void strays_for_each(void (*fn)(struct service *owner, pid_t pid, void *userdata), void *userdata) {
-        strays_for_each_of(fn, userdata, false);
+        strays_for_each_of(fn, userdata, false, false);
 }
 
 /* In the process-group mode, strays are looked for this often just to record them:
@@ -885,13 +909,13 @@ static sd_event_source *strays_record_timer;  /* owned */
 
 static void service_record_strays(struct service *s) {
         (void)s;  /* every service's: it is one look at our children */
-        strays_for_each_of(NULL, NULL, true);
+        strays_for_each_of(NULL, NULL, true, false);
 }
 
 static int on_strays_record_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         (void)usec;
         (void)userdata;
-        strays_for_each_of(NULL, NULL, true);
+        strays_for_each_of(NULL, NULL, true, false);
         if (sd_event_source_set_time_relative(source, STRAYS_RECORD_INTERVAL) < 0
             || sd_event_source_set_enabled(source, SD_EVENT_ONESHOT) < 0)
                 log_warning("cannot look for strays to record any more");
@@ -960,6 +984,13 @@ static size_t service_signal_strays(struct service *s, int sig) {
         return want.found;
 }
 
+/* The same for the start of a stop, from a read of our children made earlier in this loop
+ * iteration if there was one. */
+static void service_signal_strays_at_stop(struct service *s, int sig) {
+        struct strays_of want = { .service = s, .sig = sig };
+        strays_for_each_of(strays_of_one, &want, false, true);
+}
+
 /* SIG (the stop signal, or SIGKILL) to everything of S that supervisord knows: its process
  * group, its main process if that has left the group (a daemon that calls setsid() after
  * writing its pidfile, while a child of it stays in the old group), and the strays it
@@ -975,7 +1006,7 @@ static void service_signal_everything(struct service *s, int sig) {
                 if (sig != SIGKILL)
                         kill(s->pid, SIGCONT);
         }
-        service_signal_strays(s, sig);
+        service_signal_strays_at_stop(s, sig);
 }
 
 static void strays_of_the_dead(struct service *owner, pid_t pid, void *userdata) {
@@ -1016,8 +1047,11 @@ static void service_kill_strays_soon(struct service *s) {
         }
 }
 
+static void service_complete_stop(struct service *s);
+static void service_check_strays_soon(struct service *s);
+
 static void service_finish_stop_if_done(struct service *s) {
-        if (s->state != STATE_STOPPING || s->pid != 0)
+        if (s->state != STATE_STOPPING || s->pid != 0 || s->strays_check_due)
                 return;
         if (service_group_is_alive(s))
                 return;
@@ -1032,13 +1066,109 @@ static void service_finish_stop_if_done(struct service *s) {
                         }
                         return;
                 }
-        } else if (!s->strays_signalled || s->killed) {
-                int sig = s->killed ? SIGKILL : s->config->stop_signal;
-                s->strays_signalled = true;
-                if (service_signal_strays(s, sig) > 0)
-                        return;
-        } else if (service_signal_strays(s, 0) > 0)
+        } else {
+                service_check_strays_soon(s);
                 return;
+        }
+        service_complete_stop(s);
+}
+
+/* Stops whose process group is gone wait for one read of our children for all of them
+ * (strays_check): a shutdown of ten thousand services once read the list, 10 ms long
+ * then, for each.  The read comes at once when the last one is long enough ago, else
+ * after a pause of a few times what the last read cost, so that reading takes a small
+ * share of the time however many stops finish together. */
+static struct service **strays_check;      /* owned array; NULL where a service was freed */
+static size_t n_strays_check, strays_check_size;
+static sd_event_source *strays_check_timer;  /* owned */
+static usec_t strays_check_last, strays_check_cost;
+
+static void strays_check_one(struct service *owner, pid_t pid, void *userdata) {
+        (void)userdata;
+        if (!owner->strays_check_due)
+                return;
+        owner->strays_found = true;
+        if (!owner->strays_check_signal)
+                return;
+        int sig = owner->killed ? SIGKILL : owner->config->stop_signal;
+        if (sig == owner->config->stop_signal && sig != SIGKILL && stray_stop_signalled(owner, pid))
+                return;
+        stray_signal(owner, pid, sig);
+}
+
+static int on_strays_check(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)source;
+        (void)usec;
+        (void)userdata;
+        usec_t start = now_monotonic();
+        size_t n = n_strays_check;
+        for (size_t i = 0; i < n; i++) {
+                struct service *s = strays_check[i];
+                if (!s)
+                        continue;
+                s->strays_found = false;
+                s->strays_check_signal = !s->strays_signalled || s->killed;
+                s->strays_signalled = true;
+        }
+        strays_for_each(strays_check_one, NULL);
+        strays_check_last = now_monotonic();
+        strays_check_cost = strays_check_last - start;
+        /* Finishing a stop may start, stop or free others: what it adds waits for the
+         * next read; what it frees is NULL here by then (service_free). */
+        for (size_t i = 0; i < n; i++) {
+                struct service *s = strays_check[i];
+                if (!s)
+                        continue;
+                strays_check[i] = NULL;
+                s->strays_check_due = false;
+                if (s->state != STATE_STOPPING || s->pid != 0 || s->strays_found)
+                        continue;  /* its strays' exits bring it back here */
+                service_complete_stop(s);
+        }
+        memmove(strays_check, strays_check + n, (n_strays_check - n) * sizeof *strays_check);
+        n_strays_check -= n;
+        if (n_strays_check > 0)
+                service_check_strays_soon(NULL);
+        return 0;
+}
+
+/* S (NULL: none new) waits for the next check of strays, which is scheduled. */
+static void service_check_strays_soon(struct service *s) {
+        if (s) {
+                if (s->strays_check_due)
+                        return;
+                if (n_strays_check == strays_check_size) {
+                        size_t size = strays_check_size ? 2 * strays_check_size : 64;
+                        struct service **more = realloc(strays_check, size * sizeof *more);
+                        if (!more) {
+                                log_service(LOG_WARNING, s->name, "out of memory for the check of strays, checking now");
+                                if (service_signal_strays(s, s->killed ? SIGKILL : s->config->stop_signal) == 0)
+                                        service_complete_stop(s);
+                                return;
+                        }
+                        strays_check = more;
+                        strays_check_size = size;
+                }
+                strays_check[n_strays_check++] = s;
+                s->strays_check_due = true;
+        }
+        if (strays_check_timer && sd_event_source_get_enabled(strays_check_timer, NULL) > 0)
+                return;  /* one is due already */
+        usec_t now = now_monotonic(), at = strays_check_last + 4 * strays_check_cost;
+        usec_t delay = at > now ? at - now : 0;
+        int r;
+        if (!strays_check_timer)
+                r = sd_event_add_time_relative(service_event, &strays_check_timer, CLOCK_MONOTONIC, delay, 0,
+                                               on_strays_check, NULL);
+        else if ((r = sd_event_source_set_time_relative(strays_check_timer, delay)) >= 0)
+                r = sd_event_source_set_enabled(strays_check_timer, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_warning("cannot schedule the check of strays, checking now: %s", strerror(-r));
+                on_strays_check(NULL, 0, NULL);
+        }
+}
+
+static void service_complete_stop(struct service *s) {
         service_set_group(s, 0);
         service_disarm_timer(s);
         if (service_finish_failure_stop(s))  /* hung or never ready: restart instead */
@@ -1435,6 +1565,9 @@ static int services_add(struct service_config *config, unsigned instance) {
 
 static void service_free(struct service *s) {
         pid_index_remove(s);
+        for (size_t i = 0; s->strays_check_due && i < n_strays_check; i++)
+                if (strays_check[i] == s)
+                        strays_check[i] = NULL;
         free(s->stop_signalled);
         free(s->notify_status);
         free(s->failure_reason);
@@ -1500,11 +1633,15 @@ void services_free(void) {
                 on_strays_timer(strays_timer, 0, NULL);  /* not left behind for want of a wait */
         strays_timer = sd_event_source_disable_unref(strays_timer);
         strays_record_timer = sd_event_source_disable_unref(strays_record_timer);
+        strays_check_timer = sd_event_source_disable_unref(strays_check_timer);
         for (size_t i = 0; i < service_table_size; i++)
                 service_free(service_table[i]);
         free(service_table);
         service_table = NULL;
         service_table_size = service_table_capacity = 0;
+        free(strays_check);
+        strays_check = NULL;
+        n_strays_check = strays_check_size = 0;
         pending_source = sd_event_source_disable_unref(pending_source);
         deadlines_free(service_deadlines);
         service_deadlines = NULL;
@@ -1562,10 +1699,19 @@ static struct service *services_find_by_pid(pid_t pid) {
 }
 
 static void services_on_reaped(pid_t pid, int status);
+/* A child that was no service's main process was reaped since the last pass. */
+static bool reaped_other;
 
 static void services_after_reap(void) {
-        /* Reaping may have emptied the process group of a service being stopped.  The
-         * loop re-reads the size: finishing a stop can remove a service (reload). */
+        /* Reaping a child that was no main process (a stray, a member of some group that
+         * was re-parented to us) may have emptied the process group of a service being
+         * stopped.  A main process's exit is its own service's business, seen to in
+         * service_on_exit(): a shutdown reaping ten thousand of them looked at every
+         * stopping service after each.  The loop re-reads the size: finishing a stop can
+         * remove a service (reload). */
+        if (!reaped_other)
+                return;
+        reaped_other = false;
         for (size_t i = 0; n_stopping > 0 && i < service_table_size; i++) {
                 struct service *s = service_table[i];
                 service_finish_stop_if_done(s);
@@ -1611,6 +1757,7 @@ static void services_on_reaped(pid_t pid, int status) {
                 service_on_exit(s, status);
                 return;
         }
+        reaped_other = true;
         char unused[8];
         spawn_collect(pid, unused, sizeof unused);  /* a removed service's failed spawn */
         if (leftovers_has(LEFTOVER_PROCESS, pid))
@@ -1670,10 +1817,17 @@ void services_stop_ordered(struct service **list, size_t n) {
 }
 
 bool services_all_stopped(void) {
-        for (size_t i = 0; i < service_table_size; i++) {
+        /* Asked after every event while a shutdown or `restart all` waits: the look
+         * begins where the last one found a service still going, so that waiting for N
+         * stops costs O(N) in all rather than O(N) each. */
+        static size_t cursor;
+        for (size_t k = 0; k < service_table_size; k++) {
+                size_t i = (cursor + k) % service_table_size;
                 const struct service *s = service_table[i];
-                if (state_is_active(s->state) || s->start_pending || s->stop_pending)
+                if (state_is_active(s->state) || s->start_pending || s->stop_pending) {
+                        cursor = i;
                         return false;
+                }
         }
         return true;
 }

@@ -223,6 +223,7 @@ static struct {
         sd_event *event;             /* borrowed */
         char *pidfile;               /* owned: "SUPERVISOR_PIDFILE=...", every service's */
         sd_event_source *dumpable_timer;  /* owned: looks again while lowered */
+        sd_event_source *trim_timer;  /* owned: frees the contexts of a burst once it is over */
         struct spawn_context fork_context;  /* the one a forking spawn builds in */
 } spawner = { .null_fd = -1 };
 
@@ -761,6 +762,33 @@ static void contexts_trim(void) {
                 spawner.n_contexts = kept;
 }
 
+/* After a burst the contexts it made are freed (2 sockets and a stack each) as soon as
+ * their children have exec'd, not at the next spawn or exit, which may never come: a start
+ * of thousands of quiet services would keep the burst's hundreds of descriptors. */
+static int on_trim_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        (void)usec;
+        (void)userdata;
+        contexts_trim();
+        if (spawner.n_contexts > CONTEXTS_KEPT) {
+                (void)sd_event_source_set_time_relative(source, 10 * USEC_PER_MSEC);
+                (void)sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static void watch_trim(void) {
+        if (!spawner.event || spawner.n_contexts <= CONTEXTS_KEPT)
+                return;
+        if (!spawner.trim_timer) {
+                if (sd_event_add_time_relative(spawner.event, &spawner.trim_timer, CLOCK_MONOTONIC, 10 * USEC_PER_MSEC,
+                                               USEC_PER_MSEC, on_trim_timer, NULL) < 0)
+                        return;  /* the next spawn or reaping trims */
+        } else if (sd_event_source_get_enabled(spawner.trim_timer, NULL) == 0) {
+                (void)sd_event_source_set_time_relative(spawner.trim_timer, 10 * USEC_PER_MSEC);
+                (void)sd_event_source_set_enabled(spawner.trim_timer, SD_EVENT_ONESHOT);
+        }
+}
+
 /* A context no child uses, for a new one.  A free context with a failure in it waits for
  * spawn_collect(): its process exits 127, and is reaped soon.  When all are in use the
  * pool grows rather than the loop waits for a child to exec (issue 14): a start of a
@@ -946,6 +974,7 @@ int spawn_service(const struct service_config *config, const struct spawn_option
                 }
                 ctx->pid = pid;
                 ctx->config = service_config_ref((struct service_config *)config);
+                watch_trim();
         }
         if (spawner.use_fork)
                 context_close_socket(ctx);  /* the child has its own copy */
@@ -1009,6 +1038,7 @@ void spawn_free(void) {
         if (!spawner.ready)
                 return;
         spawner.dumpable_timer = sd_event_source_disable_unref(spawner.dumpable_timer);
+        spawner.trim_timer = sd_event_source_disable_unref(spawner.trim_timer);
         spawner.event = NULL;
         /* A context a child still reads (a command hung in exec) stays: its memory is
          * that child's until the kernel frees it. */

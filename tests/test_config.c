@@ -410,7 +410,7 @@ START_TEST(test_descriptors_needed) {
                                    "service daemon {\n command = \"x\"\n type = forking\n pidfile = \"/p\"\n"
                                    " stdout = null\n}\n"
                                    "service pool {\n command = \"x\"\n instances = 4\n}\n");
-        static const unsigned expected[] = { 3, 0, 3, 0, 5, 2, 1, 12 };
+        static const unsigned expected[] = { 2, 0, 2, 0, 4, 2, 1, 8 };
         ck_assert_uint_eq(c->n_services, 8);
         unsigned long total = 0;
         for (size_t i = 0; i < c->n_services; i++) {

@@ -20,6 +20,51 @@
 #include "harness.h"
 #include "logfile.h"
 
+/* A spawn hands the child its own copies of the write ends, and supervisord then closes
+ * its own (logfile.c): these tests, which write as the child would, keep such a copy at
+ * the number prepare gave, open until the test is over. */
+static struct {
+        struct log_capture *capture;
+        int fds[2];
+} prepared[16];
+
+static int prepare_as_spawn(struct log_capture *c, const struct service_config *config, int *out, int *err) {
+        int r = (log_capture_prepare)(c, config, out, err);
+        for (size_t i = 0; r == 0 && i < sizeof prepared / sizeof *prepared; i++)
+                if (!prepared[i].capture || prepared[i].capture == c) {
+                        prepared[i].capture = c;
+                        prepared[i].fds[0] = *out;
+                        prepared[i].fds[1] = *err;
+                        break;
+                }
+        return r;
+}
+
+static void spawned_as_child(struct log_capture *c) {
+        int keep[2] = { -1, -1 }, fds[2] = { -1, -1 };
+        for (size_t i = 0; i < sizeof prepared / sizeof *prepared; i++)
+                if (prepared[i].capture == c) {
+                        fds[0] = prepared[i].fds[0];
+                        fds[1] = prepared[i].fds[1] != fds[0] ? prepared[i].fds[1] : -1;
+                        prepared[i].capture = NULL;
+                }
+        struct stat st;
+        for (int k = 0; k < 2; k++)  /* the pipe's write end only: /dev/null and the journal stay closed */
+                keep[k] = fds[k] >= 0 && fstat(fds[k], &st) == 0 && S_ISFIFO(st.st_mode)
+                                  ? fcntl(fds[k], F_DUPFD_CLOEXEC, 100)
+                                  : -1;
+        (log_capture_spawned)(c);
+        for (int k = 0; k < 2; k++)
+                if (keep[k] >= 0) {
+                        if (fcntl(fds[k], F_GETFD) < 0)
+                                dup3(keep[k], fds[k], O_CLOEXEC);
+                        close(keep[k]);
+                }
+}
+#define log_capture_prepare prepare_as_spawn
+#define log_capture_spawned spawned_as_child
+#include "logfile.h"
+
 /* ---- pure helpers ---- */
 
 START_TEST(test_file_path) {
@@ -300,7 +345,10 @@ START_TEST(test_capture_writes_file) {
         /* the same pipe for the next run */
         int out2, err2;
         ck_assert_int_eq(log_capture_prepare(c, &f.config, &out2, &err2), 0);
-        ck_assert_int_eq(out2, out);
+        struct stat st1, st2;  /* a write end opened anew, of the same pipe */
+        ck_assert_int_eq(fstat(out, &st1), 0);
+        ck_assert_int_eq(fstat(out2, &st2), 0);
+        ck_assert(st1.st_ino == st2.st_ino && st1.st_dev == st2.st_dev);
         log_capture_spawned(c);
         log_capture_release(c);
         fixture_done(&f);

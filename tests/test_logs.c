@@ -7,7 +7,9 @@
  * external mv, a full disk (a small tmpfs in a private mount namespace), an unwritable
  * or read-only log-dir reported at the spawn, stdout/stderr destinations, instances, the fds a logging child has, a writer
  * that floods its log without starving anything else, reload of the log options, and
- * the journal (a stand-in journald socket in a private mount namespace). */
+ * the journal (a stand-in journald socket in a private mount namespace), one descriptor
+ * per service in supervisord (200 services, at the start and after `restart all`), and a
+ * leftover's output after its main process exited and after the next run started. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -730,6 +732,122 @@ START_TEST(test_output_after_exit_and_restart) {
 }
 END_TEST
 
+/* PID's fds that are pipes (any end), and ALL of them. */
+static int count_pipe_fds(pid_t pid, int *all) {
+        char path[320], link[128];
+        snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+        DIR *dir = opendir(path);
+        ck_assert_ptr_nonnull(dir);
+        int pipes = 0, n = 0;
+        for (struct dirent *e; (e = readdir(dir));) {
+                if (e->d_name[0] == '.')
+                        continue;
+                n++;
+                snprintf(path, sizeof path, "/proc/%d/fd/%s", (int)pid, e->d_name);
+                ssize_t len = readlink(path, link, sizeof link - 1);
+                if (len > 0 && (link[len] = '\0', strncmp(link, "pipe:", 5) == 0))
+                        pipes++;
+        }
+        closedir(dir);
+        if (all)
+                *all = n;
+        return pipes;
+}
+
+#define MANY_SERVICES 200
+/* Room for what is not a service's: the control socket, the event loop, the spawn
+ * contexts (16 of 2 sockets), the record, the daemon's own log, log-dir. */
+#define DAEMON_OWN_FDS 64
+
+/* One descriptor a service: the read end of its output pipe.  The write end is opened
+ * for a spawn and closed once the child has it, at the first start and at a restart. */
+START_TEST(test_one_descriptor_per_service) {
+        struct daemon d;
+        char out[1 << 16], name[32];
+        static char config[MANY_SERVICES * 96];
+        size_t len = 0;
+        daemon_init(&d);
+        for (int i = 0; i < MANY_SERVICES; i++)
+                len += (size_t)snprintf(config + len, sizeof config - len,
+                                        "service quiet%d {\n command = \"sleep 100000\"\n start-secs = 0\n}\n", i);
+        daemon_write_config(&d, "%s", config);
+        daemon_start(&d);
+        for (int i = 0; i < MANY_SERVICES; i++) {
+                snprintf(name, sizeof name, "quiet%d", i);
+                ASSERT_STATE_WITHIN(&d, name, "RUNNING", SOON_MS);
+        }
+        for (int round = 0; round < 2; round++) {
+                /* Polled: what a burst of spawns holds goes once its children have exec'd. */
+                int all = 0, pipes = 0;
+                ASSERT_WITHIN_MSG((pipes = count_pipe_fds(d.pid, &all)) <= MANY_SERVICES + 2
+                                          && all <= MANY_SERVICES + DAEMON_OWN_FDS,
+                                  SOON_MS, "%s: %d fds (%d pipes) for %d services",
+                                  round ? "after restart all" : "after the start", all, pipes, MANY_SERVICES);
+                if (round == 0)
+                        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
+                for (int i = 0; i < MANY_SERVICES; i++) {
+                        snprintf(name, sizeof name, "quiet%d", i);
+                        ASSERT_STATE_WITHIN(&d, name, "RUNNING", SOON_MS);
+                }
+        }
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* What holding the write end used to guarantee: a process left behind (its own session,
+ * no environment: no stop kills it) writes after the main process exited, and again after
+ * the next run started; both lines are in the log, through the one pipe the service has. */
+START_TEST(test_leftover_output_after_exit_and_restart) {
+        struct daemon d;
+        char out[4096], path[512], buf[8192];
+        daemon_init(&d);
+        snprintf(path, sizeof path, "%s/writer.sh", d.dir);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                ": > %s/ready\n"
+                "i=0; while [ ! -e %s/one ] && [ $i -lt 3000 ]; do /bin/sleep 0.02; i=$((i+1)); done\n"
+                "echo late-one\n"
+                "i=0; while [ ! -e %s/two ] && [ $i -lt 3000 ]; do /bin/sleep 0.02; i=$((i+1)); done\n"
+                "echo late-two\n",
+                d.dir, d.dir, d.dir);
+        fclose(f);
+        snprintf(path, sizeof path, "%s/main.sh", d.dir);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "if [ ! -e %s/started ]; then : > %s/started; env -i /usr/bin/setsid /bin/sh %s/writer.sh &\n"
+                "  while [ ! -e %s/ready ]; do sleep 0.01; done; fi\n"
+                "echo run-$$\n",
+                d.dir, d.dir, d.dir, d.dir);
+        fclose(f);
+        daemon_write_config(&d, "cgroup = off\nservice once {\n command = \"/bin/sh %s/main.sh\"\n start-secs = 0\n"
+                                " restart = never\n}\n",
+                            d.dir);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "once", "EXITED", SOON_MS);
+        ASSERT_WITHIN(read_log(&d, "once", buf, sizeof buf) > 0 && count_occurrences(buf, "run-") == 1, SOON_MS);
+        int pipes_before = count_pipe_fds(d.pid, NULL);
+
+        /* After the main process exited. */
+        snprintf(path, sizeof path, "%s/one", d.dir);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        ASSERT_WITHIN_MSG(read_log(&d, "once", buf, sizeof buf) > 0 && strstr(buf, "late-one\n"), SOON_MS, "%s", buf);
+
+        /* After the next run started: it writes into the same pipe. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start once"), 0);
+        ASSERT_WITHIN(read_log(&d, "once", buf, sizeof buf) > 0 && count_occurrences(buf, "run-") == 2, SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "once", "EXITED", SOON_MS);
+        ck_assert_int_eq(count_pipe_fds(d.pid, NULL), pipes_before);
+        snprintf(path, sizeof path, "%s/two", d.dir);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        ASSERT_WITHIN_MSG(read_log(&d, "once", buf, sizeof buf) > 0 && strstr(buf, "late-two\n"), SOON_MS, "%s", buf);
+        /* The writer is gone: the pipe reached end of file and is closed. */
+        ASSERT_WITHIN(count_pipe_fds(d.pid, NULL) == pipes_before - 1, SOON_MS);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_reload_log_options) {
         struct daemon d;
         char out[4096], buf[4096], path[512], other_dir[256];
@@ -877,6 +995,12 @@ static Suite *logs_suite(void) {
         tcase_add_test(tc, test_tail_lines);
         tcase_add_test(tc, test_tail_follow_across_rotation);
         tcase_add_test(tc, test_follower_too_slow_is_dropped);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("descriptors");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_one_descriptor_per_service);
+        tcase_add_test(tc, test_leftover_output_after_exit_and_restart);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("trouble");

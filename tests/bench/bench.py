@@ -141,6 +141,23 @@ def pss_kib(pid):
     return 0
 
 
+def private_kib(pid):
+    """Private_Clean + Private_Dirty of /proc/PID/smaps_rollup: what the process alone holds."""
+    text = read_file(f"/proc/{pid}/smaps_rollup") or ""
+    total = 0
+    for line in text.splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
+
+
+def fd_count(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
 def cpu_ticks(pids):
     out = {}
     for pid in pids:
@@ -187,8 +204,9 @@ class Probe:
         return float(out[0]) / 1000.0, int(out[1]), int(out[2])
 
     def forkloop(self, n, marker):
+        """(seconds until all n exist, seconds to SIGTERM and reap them all), or None."""
         rc, out = self.run("forkloop", n, marker, check=False)
-        return float(out[0]) if rc == 0 else None
+        return (float(out[0]), float(out[1])) if rc == 0 else None
 
     def pingloop(self, n, window_s):
         """% of a core the bare ping loop of n shells used over the window."""
@@ -620,7 +638,15 @@ FIGURES = [
     ("restart_median", "restart after SIGKILL, median", "ms", True),
     ("restart_max", "restart after SIGKILL, max", "ms", True),
     ("status", "`status` of all N, median", "ms", True),
+    ("status_one", "`status` of one, median", "ms", True),
     ("pss", "memory of the supervision tree (PSS)", "MiB", True),
+    ("private", "private memory (Private_Clean + Private_Dirty) per service", "KiB", True),
+    ("private_restarted", "... after `restart all`", "KiB", True),
+    ("private_updated", "... after the reloads below", "KiB", True),
+    ("fds", "descriptors held by the supervision tree", "", True),
+    ("restart_all", "`restart all`", "s", True),
+    ("update", "`reload` with one service changed, median", "ms", True),
+    ("shutdown", "shutdown until every process is gone", "s", True),
     ("processes", "processes in the supervision tree", "", True),
     ("idle_cpu", "CPU idle with N services", "% core", True),
     ("heartbeat_cpu", "CPU with N services on 1 s heartbeats", "% core", True),
@@ -730,6 +756,8 @@ class Bench:
             time.sleep(self.args.settle)
             pids = inst.supervisor_pids()
             self.put(n, "pss", tool.name, sum(pss_kib(p) for p in pids) / 1024.0)
+            self.put(n, "private", tool.name, sum(private_kib(p) for p in pids) / n)
+            self.put(n, "fds", tool.name, sum(fd_count(p) for p in pids))
             self.put(n, "processes", tool.name, len(pids))
 
             window = self.args.idle_seconds
@@ -761,8 +789,63 @@ class Bench:
             if latencies:
                 self.put(n, "restart_median", tool.name, statistics.median(latencies))
                 self.put(n, "restart_max", tool.name, max(latencies))
+            if tool is self.ours:
+                self.ours_operations(inst, n)
+            self.timed_shutdown(inst, n)
         finally:
             self.finish(inst)
+
+    def ours_operations(self, inst, n):
+        """Ours only: status of one, restart all (and the memory after it), reloads that each
+        change one service (and the memory after them)."""
+        tool = self.ours
+        ctl = [tool.supervisorctl, "-s", f"{inst.dir}/sock"]
+        progress(f"ours: N = {n}: status of one")
+        self.put(n, "status_one", "ours",
+                 statistics.median(self.probe.time(ctl + ["status", "s0000"])[0]
+                                   for _ in range(self.args.status_samples)))
+        progress(f"ours: N = {n}: restart all")
+        ms, rc, _ = self.probe.time(ctl + ["restart", "all"])
+        if rc != 0:
+            self.fail(inst, f"restart all exited {rc}")
+        self.put(n, "restart_all", "ours", ms / 1000.0)
+        time.sleep(self.args.settle)
+        self.put(n, "private_restarted", "ours", private_kib(inst.proc.pid) / n)
+        updates = self.args.updates
+        progress(f"ours: N = {n}: {updates} reloads, each changing one service")
+        with open(inst.conf) as f:
+            text = f.read()
+        first = f"{inst.marker} {SLEEP_SECONDS} 0"
+        if first not in text:
+            self.fail(inst, "cannot find service s0000's command in the config")
+        times = []
+        for i in range(updates):
+            with open(inst.conf, "w") as f:
+                f.write(text.replace(first, f"{inst.marker} {int(SLEEP_SECONDS) + 1 + i % 2} 0", 1))
+            ms, rc, _ = self.probe.time(ctl + ["reload"])
+            if rc != 0:
+                self.fail(inst, f"reload exited {rc}")
+            times.append(ms)
+        self.put(n, "update", "ours", statistics.median(times))
+        time.sleep(self.args.settle)
+        self.put(n, "private_updated", "ours", private_kib(inst.proc.pid) / n)
+
+    def timed_shutdown(self, inst, n):
+        """From the tool's own stop until it has exited and no process of the run is left."""
+        progress(f"{inst.tool.name}: N = {n}: shutdown")
+        inst.remember_tree()
+        t0 = time.monotonic()
+        inst.tool.shutdown(inst)
+        try:
+            inst.proc.wait(self.args.start_timeout)
+        except subprocess.TimeoutExpired:
+            self.put(n, "shutdown", inst.tool.name, NotAvailable(f"not exited after {self.args.start_timeout}s"))
+            return
+        done = time.monotonic()
+        while pids_with_prefix(inst.marker) and time.monotonic() < t0 + self.args.start_timeout:
+            time.sleep(0.01)
+            done = time.monotonic()
+        self.put(n, "shutdown", inst.tool.name, done - t0)
 
     def phase_heartbeats(self, tool, n):
         if not tool.has_heartbeats():
@@ -901,7 +984,9 @@ class Bench:
         progress(f"limit: fork+exec loop of {n}, best of 3")
         d = self.workdir("limit")
         runs = [t for t in (self.probe.forkloop(n, os.path.join(d, "sleep")) for _ in range(3)) if t is not None]
-        self.put(n, "start", "limit", min(runs) if runs else NotAvailable("fork loop timed out"))
+        self.put(n, "start", "limit", min(r[0] for r in runs) if runs else NotAvailable("fork loop timed out"))
+        # The same processes, SIGTERM to each and every one reaped: a shutdown's limit.
+        self.put(n, "shutdown", "limit", min(r[1] for r in runs) if runs else NotAvailable("fork loop timed out"))
         shutil.rmtree(d, ignore_errors=True)
         # What any supervisor pays for the heartbeat protocol alone: N writes that each wake
         # a sleeping shell, and N reads, a second.  Best of 3 windows of a third each (one
@@ -927,6 +1012,10 @@ class Bench:
         for n in self.args.n:
             self.limits(n)
             for tool in tools:
+                limit = self.args.peer_max_n.get(tool.name)
+                if limit is not None and n > limit:
+                    self.notes.append(f"{tool.name}: N = {n}: not run (--peer-max-n {tool.name}={limit})")
+                    continue
                 c = min(CRASHERS, n) if self.args.smoke else CRASHERS
                 for phase in (lambda: self.phase_services(tool, n),
                               lambda: self.phase_heartbeats(tool, n) if tool is self.ours else None,
@@ -1051,6 +1140,8 @@ def main():
     ap.add_argument("--n", type=int, action="append", help="number of services (repeatable; default 100 and 1000)")
     ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated: supervisor,runit,s6 ('' for none)")
     ap.add_argument("--no-install", action="store_true", help="never apt-get install a missing peer")
+    ap.add_argument("--peer-max-n", action="append", default=[], metavar="PEER=N",
+                    help="run PEER only for N services or fewer (repeatable), for a peer too slow for the largest N")
     ap.add_argument("--smoke", action="store_true",
                     help="quick check for make check: N = 10, no peers, short windows")
     ap.add_argument("--probe", default=os.path.join(top, "build", "bench", "probe"))
@@ -1060,6 +1151,7 @@ def main():
     ap.add_argument("--crash-seconds", type=float, default=10)
     ap.add_argument("--restart-samples", type=int, default=20)
     ap.add_argument("--status-samples", type=int, default=5)
+    ap.add_argument("--updates", type=int, default=100, help="reloads, each changing one service (ours)")
     ap.add_argument("--log-bytes", type=parse_size, default=1 << 30)
     ap.add_argument("--log-runs", type=int, default=3, help="rounds of log capture runs (raw copies and every tool)")
     ap.add_argument("--settle", type=float, default=1.5, help="seconds after a start before measuring")
@@ -1072,7 +1164,7 @@ def main():
         args.n = args.n or [10]
         args.peers = ""
         args.idle_seconds, args.crash_seconds = 1.0, 1.0
-        args.restart_samples, args.status_samples = 5, 3
+        args.restart_samples, args.status_samples, args.updates = 5, 3, 3
         args.log_bytes = min(args.log_bytes, 4 << 20)
         args.log_runs = 1
         args.settle, args.start_timeout, args.restart_timeout, args.log_timeout = 1.2, 20, 5, 20
@@ -1085,6 +1177,13 @@ def main():
         if not os.access(path, os.X_OK):
             ap.error(f"{what} is not built ({path}): `make bench` builds everything it needs and runs this")
     args.peers = [p for p in args.peers.split(",") if p]
+    limits = {}
+    for item in args.peer_max_n:
+        name, _, value = item.partition("=")
+        if name not in PEERS or not value.isdigit():
+            ap.error(f"--peer-max-n wants PEER=N, not {item}")
+        limits[name] = int(value)
+    args.peer_max_n = limits
     for p in args.peers:
         if p not in PEERS:
             ap.error(f"unknown peer {p}")
