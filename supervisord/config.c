@@ -6,6 +6,7 @@
  * each section was written: messages point at the exact line, and a key set twice or a
  * section left open is an error instead of a surprise. */
 #include "config.h"
+#include "ini_config.h"
 
 #include <confuse.h>
 #include <ctype.h>
@@ -1708,6 +1709,17 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
 
         *ret = NULL;
         error[0] = '\0';
+        if (ini_config_sniff_file(path) == 1) {
+                r = ini_config_peek_socket(path, ret, error, error_size);
+                if (r == 2) {
+                        snprintf(error, error_size, "%s: serverurl %.900s: only a unix:// socket is reached; give -s SOCKET",
+                                 path, *ret);
+                        free(*ret);
+                        *ret = NULL;
+                        r = -EPROTONOSUPPORT;
+                }
+                return r;
+        }
         /* Whoever owns the file: the reader runs nothing from it. */
         struct load_context ctx = { .trust_any_owner = true, .error = error, .error_size = error_size };
         if ((r = read_file(&ctx, path, &text)) < 0) {

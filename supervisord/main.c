@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ini_config.h"
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
@@ -554,6 +555,16 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "supervisord: unexpected argument '%s'\n", argv[optind]);
                 usage(stderr);
                 return EXIT_USAGE;
+        }
+
+        /* No -c: supervisord's search order, which ends at the native default. */
+        static char *searched;  /* for the life of the process, as argv is */
+        if (!config_given) {
+                if (!(searched = ini_config_search(argv[0]))) {
+                        fprintf(stderr, "supervisord: out of memory\n");
+                        return 1;
+                }
+                config_path = searched;
         }
 
         char error[1024];
