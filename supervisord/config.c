@@ -1,10 +1,15 @@
 /* config.c — see config.h.
  *
- * libconfuse does the parsing, but it reports the line of the token *after* a bad value
- * and silently keeps the last of two settings of one key.  So every value is declared as a
- * string and validated here, and a small scanner (config_scan) records where each key of
- * each section was written: messages point at the exact line, and a key set twice or a
- * section left open is an error instead of a surprise. */
+ * The native reader: it maps the libconfuse syntax onto the config model (model.h), which
+ * holds the defaults and judges every value.  libconfuse does the parsing, but it reports
+ * the line of the token *after* a bad value and silently keeps the last of two settings of
+ * one key.  So every value is declared as a string, without a default, and handed to the
+ * model as written, and a small scanner (config_scan) records where each key of each
+ * section was written: messages point at the exact line, and a key set twice or a section
+ * left open is an error instead of a surprise.  What stays here besides: include-dir,
+ * who may write the files (check_trusted), the reader's stricter rule for service names,
+ * the socket read alone (config_peek_socket), comparing definitions and the descriptor
+ * estimate. */
 #include "config.h"
 #include "ini_config.h"
 
@@ -27,6 +32,7 @@
 
 #include "cmdline.h"
 #include "log.h"
+#include "model.h"
 
 /* ---- where keys were written ------------------------------------------------------ */
 
@@ -561,6 +567,14 @@ struct load_file {
         struct scan scan;  /* where its keys are; scan.file is path */
 };
 
+/* libconfuse's option tables, made from the model's keys: every value a string (or a list
+ * of strings), without a default, so that the model sees what was written and judges it. */
+struct confuse_tables {
+        cfg_opt_t *service;  /* owned */
+        cfg_opt_t *global;   /* owned: the model's globals, include-dir and the sections */
+        cfg_opt_t include[2];  /* a file of include-dir: more services, nothing else */
+};
+
 struct load_context {
         const char *file;          /* the file being read or loaded: messages name it */
         const struct scan *scan;   /* ... and give its lines */
@@ -573,82 +587,53 @@ struct load_context {
         bool confuse_failed;
         int confuse_line;
         char confuse_message[512];
-        /* The groups looked up last, so that a thousand services of one user cost one
-         * lookup: borrowed from the service they were made for, which outlives the load. */
-        const struct service_config *last_groups;
         struct load_file **files;  /* owned, each owned */
         size_t n_files;
         struct scan sections;      /* every service read so far, with its file */
-        char **warnings;           /* owned, NULL-terminated once there is one */
-        size_t n_warnings;
+        struct config_builder *builder;  /* owned */
+        struct confuse_tables tables;    /* owned */
 };
 
-static cfg_opt_t service_options[] = {
-        CFG_STR("command", NULL, CFGF_NODEFAULT),
-        CFG_STR("type", "simple", CFGF_NONE),
-        CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
-        CFG_STR("instances", "1", CFGF_NONE),
-        CFG_STR_LIST("after", "{}", CFGF_NONE),
-        CFG_STR("directory", NULL, CFGF_NODEFAULT),
-        CFG_STR("user", NULL, CFGF_NODEFAULT),
-        CFG_STR("group", NULL, CFGF_NODEFAULT),
-        CFG_STR("umask", NULL, CFGF_NODEFAULT),
-        CFG_STR("nice", NULL, CFGF_NODEFAULT),
-        CFG_STR_LIST("environment", "{}", CFGF_NONE),
-        CFG_STR("autostart", "true", CFGF_NONE),
-        CFG_STR("restart", "on-failure", CFGF_NONE),
-        CFG_STR_LIST("success-exit-codes", "{0}", CFGF_NONE),
-        CFG_STR("start-secs", "1", CFGF_NONE),
-        CFG_STR("start-retries", "5", CFGF_NONE),
-        CFG_STR("restart-delay", "0.1", CFGF_NONE),
-        CFG_STR("restart-delay-max", "30", CFGF_NONE),
-        CFG_STR("stop-signal", "TERM", CFGF_NONE),
-        CFG_STR("stop-timeout", "10", CFGF_NONE),
-        CFG_STR("limit-nofile", NULL, CFGF_NODEFAULT),
-        CFG_STR("limit-nproc", NULL, CFGF_NODEFAULT),
-        CFG_STR("limit-core", NULL, CFGF_NODEFAULT),
-        CFG_STR("stdout", "log", CFGF_NONE),
-        CFG_STR("stderr", "stdout", CFGF_NONE),
-        CFG_STR("log-max-size", "10485760", CFGF_NONE),
-        CFG_STR("log-keep", "5", CFGF_NONE),
-        CFG_STR("heartbeat-interval", "0", CFGF_NONE),
-        CFG_STR("heartbeat-timeout", NULL, CFGF_NODEFAULT),
-        CFG_STR("heartbeat-misses", "3", CFGF_NONE),
-        CFG_STR("ready-timeout", NULL, CFGF_NODEFAULT),
-        CFG_END(),
-};
-
-static cfg_opt_t global_options[] = {
-        /* No defaults here: they depend on who runs supervisord (config_default_path). */
-        CFG_STR("socket", NULL, CFGF_NODEFAULT),
-        CFG_STR("socket-mode", "0600", CFGF_NONE),
-        CFG_STR("socket-group", NULL, CFGF_NODEFAULT),
-        CFG_STR("pidfile", NULL, CFGF_NODEFAULT),
-        CFG_STR("log-level", "info", CFGF_NONE),
-        CFG_STR("log-dir", NULL, CFGF_NODEFAULT),
-        CFG_STR("log-target", "auto", CFGF_NONE),
-        CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
-        CFG_STR("cgroup", "auto", CFGF_NONE),
-        CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-        CFG_END(),
-};
-
-/* A file of include-dir: more services, nothing else. */
-static cfg_opt_t include_options[] = {
-        CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-        CFG_END(),
-};
-
-
-static bool option_in(const cfg_opt_t *options, const char *name) {
-        for (const cfg_opt_t *o = options; o->name; o++)
-                if (strcmp(o->name, name) == 0)
-                        return true;
-        return false;
+/* The native reader's own keys besides the model's: how files are put together. */
+static bool reader_has_key(bool in_service, const char *name) {
+        return config_model_has_key(in_service, name)
+               || (!in_service && (strcmp(name, "include-dir") == 0 || strcmp(name, "service") == 0));
 }
 
 static bool config_is_option_name(const char *name) {
-        return option_in(service_options, name) || option_in(global_options, name);
+        return reader_has_key(true, name) || reader_has_key(false, name);
+}
+
+static void confuse_tables_free(struct confuse_tables *t) {
+        free(t->service);
+        free(t->global);
+}
+
+static int confuse_tables_make(struct confuse_tables *t) {
+        size_t n = 0, n_service = 0;
+        bool in_service, repeatable;
+        for (const char *name; (name = config_model_key(n, &in_service, &repeatable)); n++)
+                n_service += in_service;
+        t->service = calloc(n_service + 1, sizeof *t->service);
+        t->global = calloc(n - n_service + 3, sizeof *t->global);
+        if (!t->service || !t->global) {
+                confuse_tables_free(t);
+                return -ENOMEM;
+        }
+        size_t s = 0, g = 0;
+        for (size_t i = 0; i < n; i++) {
+                const char *name = config_model_key(i, &in_service, &repeatable);
+                cfg_opt_t *o = in_service ? &t->service[s++] : &t->global[g++];
+                *o = repeatable ? (cfg_opt_t)CFG_STR_LIST((char *)name, NULL, CFGF_NODEFAULT)
+                                : (cfg_opt_t)CFG_STR((char *)name, NULL, CFGF_NODEFAULT);
+        }
+        t->service[s] = (cfg_opt_t)CFG_END();
+        t->global[g++] = (cfg_opt_t)CFG_STR("include-dir", NULL, CFGF_NODEFAULT);
+        t->global[g++] = (cfg_opt_t)CFG_SEC("service", t->service, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+        t->global[g] = (cfg_opt_t)CFG_END();
+        t->include[0] = (cfg_opt_t)CFG_SEC("service", t->service, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
+        t->include[1] = (cfg_opt_t)CFG_END();
+        return 0;
 }
 
 /* What a user who wrote NAME most likely meant: supervisord's key names and habits, our
@@ -699,28 +684,29 @@ static const char *option_hint(const char *name, bool in_service, bool in_includ
         for (; name[n] && n < sizeof ours - 1; n++)
                 ours[n] = name[n] == '_' ? '-' : (char)tolower((unsigned char)name[n]);
         ours[n] = '\0';
-        const cfg_opt_t *here = in_service ? service_options : global_options;
-        if (!name[n] && strcmp(ours, name) != 0 && option_in(here, ours)) {
+        if (!name[n] && strcmp(ours, name) != 0 && reader_has_key(in_service, ours)) {
                 snprintf(buf, size, "did you mean '%s'?", ours);
                 return buf;
         }
-        if (in_include && !in_service && option_in(global_options, ours)) {
+        if (in_include && !in_service && reader_has_key(false, ours)) {
                 snprintf(buf, size, "an included file holds only service sections");
                 return buf;
         }
-        if (!in_service && option_in(service_options, ours)) {
+        if (!in_service && reader_has_key(true, ours)) {
                 snprintf(buf, size, "'%s' belongs in a service section: service NAME { %s = ... }", ours, ours);
                 return buf;
         }
-        if (in_service && option_in(global_options, ours)) {
+        if (in_service && reader_has_key(false, ours)) {
                 snprintf(buf, size, "'%s' is a global option: set it outside the service sections", ours);
                 return buf;
         }
         return NULL;
 }
 
-/* libconfuse reports through this; its first message is kept. */
-static struct load_context *current_load;
+/* libconfuse reports through this; its first message is kept.  Per thread: a reload
+ * loads on a thread of its own (libconfuse's own lexer has state of its own too: only one
+ * load at a time runs, see main.c). */
+static _Thread_local struct load_context *current_load;
 
 static void __attribute__((format(printf, 2, 0))) confuse_error(cfg_t *cfg, const char *format, va_list ap) {
         struct load_context *ctx = current_load;
@@ -788,162 +774,6 @@ load_error(struct load_context *ctx, const char *section, const char *key, const
 }
 
 /* Something that works but is likely not what was meant, at KEY of SECTION. */
-static int __attribute__((format(printf, 4, 5)))
-load_warning(struct load_context *ctx, const char *section, const char *key, const char *format, ...) {
-        char **grown = realloc(ctx->warnings, (ctx->n_warnings + 2) * sizeof *grown);
-        if (!grown)
-                return -ENOMEM;
-        ctx->warnings = grown;
-        char *text;
-        va_list ap;
-        va_start(ap, format);
-        int n = vasprintf(&text, format, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        int line = scan_line_of(ctx->scan, section, key);
-        char *message;
-        n = line > 0 ? asprintf(&message, "%s:%d: warning: %s", ctx->file, line, text)
-                     : asprintf(&message, "%s: warning: %s", ctx->file, text);
-        free(text);
-        if (n < 0)
-                return -ENOMEM;
-        ctx->warnings[ctx->n_warnings++] = message;
-        ctx->warnings[ctx->n_warnings] = NULL;
-        return 0;
-}
-
-/* Point messages at the file SERVICE was read from. */
-static void load_enter_file_of(struct load_context *ctx, const struct service_config *s) {
-        for (size_t i = 0; i < ctx->n_files; i++)
-                if (strcmp(ctx->files[i]->path, s->file) == 0) {
-                        ctx->file = ctx->files[i]->path;
-                        ctx->scan = &ctx->files[i]->scan;
-                        ctx->in_include = i > 0;
-                        return;
-                }
-}
-
-static int parse_bool(const char *text, bool *ret) {
-        static const char *const yes[] = { "true", "yes", "on", "1" };
-        static const char *const no[] = { "false", "no", "off", "0" };
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(text, yes[i]) == 0)
-                        return *ret = true, 0;
-                if (strcasecmp(text, no[i]) == 0)
-                        return *ret = false, 0;
-        }
-        return -EINVAL;
-}
-
-static int parse_seconds(const char *text, usec_t *ret) {
-        char *end;
-        errno = 0;
-        double seconds = strtod(text, &end);
-        if (errno || end == text || *end || isspace((unsigned char)*text))
-                return -EINVAL;
-        return seconds_to_usec(seconds, ret);
-}
-
-static int parse_limit(const char *text, struct resource_limit *ret) {
-        if (strcmp(text, "infinity") == 0 || strcmp(text, "unlimited") == 0) {
-                *ret = (struct resource_limit){ .set = true, .value = RLIM_INFINITY };
-                return 0;
-        }
-        if (!isdigit((unsigned char)text[0]))
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(text, &end, 10);
-        if (errno || *end || n >= (unsigned long long)RLIM_INFINITY)
-                return -EINVAL;
-        *ret = (struct resource_limit){ .set = true, .value = (rlim_t)n };
-        return 0;
-}
-
-/* A byte count: digits, then optionally K, M or G (powers of 1024, either case). */
-static int parse_size(const char *text, uint64_t *ret) {
-        if (!isdigit((unsigned char)text[0]))
-                return -EINVAL;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(text, &end, 10);
-        if (errno)
-                return -EINVAL;
-        unsigned shift = 0;
-        if (*end) {
-                const char *units = "KMG", *unit = strchr(units, toupper((unsigned char)*end));
-                if (!unit || end[1])
-                        return -EINVAL;
-                shift = 10 * (unsigned)(unit - units + 1);
-        }
-        if (n > (UINT64_MAX >> 14) >> shift)  /* far beyond any file, and no overflow */
-                return -EINVAL;
-        *ret = (uint64_t)n << shift;
-        return 0;
-}
-
-static int parse_output_target(const char *text, bool is_stderr, enum output_target *ret) {
-        static const struct {
-                const char *name;
-                enum output_target target;
-        } names[] = {
-                { "log", OUTPUT_LOG }, { "null", OUTPUT_NULL }, { "inherit", OUTPUT_INHERIT },
-                { "journal", OUTPUT_JOURNAL }, { "stdout", OUTPUT_STDOUT },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (strcmp(text, names[i].name) == 0 && (is_stderr || names[i].target != OUTPUT_STDOUT)) {
-                        *ret = names[i].target;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-static bool environment_entry_is_valid(const char *entry) {
-        const char *eq = strchr(entry, '=');
-        if (!eq || eq == entry || isdigit((unsigned char)entry[0]))
-                return false;
-        for (const char *p = entry; p < eq; p++)
-                if (!isalnum((unsigned char)*p) && *p != '_')
-                        return false;
-        return true;
-}
-
-/* The length of a variable name at P followed by `=`, or 0. */
-static size_t environment_name_length(const char *p) {
-        size_t n = 0;
-        if (isdigit((unsigned char)*p))
-                return 0;
-        while (isalnum((unsigned char)p[n]) || p[n] == '_')
-                n++;
-        return n > 0 && p[n] == '=' ? n : 0;
-}
-
-/* supervisord writes environment=A="1",B="2": here that is one variable A whose value
- * runs on to the end.  Accepted, as it may be meant, but said. */
-static int warn_comma_environment(struct load_context *ctx, const char *section, const char *entry) {
-        const char *eq = strchr(entry, '=');
-        char list[512];
-        size_t len = 0;
-        bool split = false;
-        const char *from = entry;
-        for (const char *p = eq; *p; p++) {
-                if (*p != ',' || !environment_name_length(p + 1))
-                        continue;
-                len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s\"%.*s\"",
-                                        split ? ", " : "", (int)(p - from), from);
-                from = p + 1;
-                split = true;
-        }
-        if (!split)
-                return 0;
-        snprintf(list + len, len < sizeof list ? sizeof list - len : 0, ", \"%s\"", from);
-        return load_warning(ctx, section, "environment",
-                            "environment: \"%s\" is one variable, %.*s, with the value \"%s\"; for several, write "
-                            "environment = { %s }",
-                            entry, (int)(eq - entry), entry, eq + 1, list);
-}
-
 static int dup_string(const char *text, char **ret) {
         if (!text) {
                 *ret = NULL;
@@ -954,438 +784,6 @@ static int dup_string(const char *text, char **ret) {
 }
 
 /* "auto", "stderr", "journal", "syslog"; -EINVAL otherwise. */
-static int log_target_from_string(const char *name) {
-        static const char *const names[] = {
-                [LOG_TARGET_STDERR] = "stderr", [LOG_TARGET_SYSLOG] = "syslog",
-                [LOG_TARGET_JOURNAL] = "journal", [LOG_TARGET_AUTO] = "auto",
-        };
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (names[i] && strcmp(names[i], name) == 0)
-                        return (int)i;
-        return -EINVAL;
-}
-
-/* The supplementary groups of `user` with gid among them, as initgroups(3) would set
- * them.  Looked up here because the spawned child shares supervisord's memory until it
- * execs and must not call NSS; a change to the group database applies from the next
- * load (reload). */
-static int load_groups(struct load_context *ctx, const char *name, struct service_config *s) {
-        const struct service_config *last = ctx->last_groups;
-        size_t n;
-        if (last && last->gid == s->gid && strcmp(last->user_name, s->user_name) == 0) {
-                n = last->n_groups;
-                if (!(s->groups = malloc(n * sizeof(gid_t))))
-                        return -ENOMEM;
-                memcpy(s->groups, last->groups, n * sizeof(gid_t));
-        } else {
-                int count = 16;
-                for (;;) {
-                        gid_t *groups = realloc(s->groups, (size_t)count * sizeof(gid_t));
-                        if (!groups)
-                                return -ENOMEM;
-                        s->groups = groups;
-                        int have = count;
-                        if (getgrouplist(s->user_name, s->gid, s->groups, &count) >= 0)
-                                break;
-                        if (have >= 65536)  /* NGROUPS_MAX: the kernel would not take more */
-                                return load_error(ctx, name, "user", "user: '%s' is in more than 65536 groups",
-                                                  s->user_name);
-                        if (count <= have)  /* no bigger size asked for: give it more */
-                                count = have * 2;
-                }
-                n = (size_t)count;
-        }
-        s->n_groups = n;
-        ctx->last_groups = s;
-        return 0;
-}
-
-static int load_user(struct load_context *ctx, const char *name, const char *text, struct service_config *s) {
-        struct passwd *pw;
-        long uid;
-        errno = 0;
-        if (parse_long(text, 0, (long)UINT32_MAX - 1, &uid) == 0)
-                pw = getpwuid((uid_t)uid);
-        else
-                pw = getpwnam(text);
-        if (!pw)
-                return load_error(ctx, name, "user", "user: unknown user '%s'", text);
-        s->has_user = true;
-        s->uid = pw->pw_uid;
-        if (!s->has_group)
-                s->gid = pw->pw_gid;
-        if (dup_string(pw->pw_name, &s->user_name) < 0 || dup_string(pw->pw_dir, &s->user_home) < 0)
-                return -ENOMEM;
-        return load_groups(ctx, name, s);
-}
-
-static int load_group(const char *text, gid_t *ret) {
-        long gid;
-        if (parse_long(text, 0, (long)UINT32_MAX - 1, &gid) == 0) {
-                *ret = (gid_t)gid;
-                return 0;
-        }
-        struct group *gr = getgrnam(text);
-        if (!gr)
-                return -ENOENT;
-        *ret = gr->gr_gid;
-        return 0;
-}
-
-/* heartbeat-interval, heartbeat-timeout, heartbeat-misses and ready-timeout (after type). */
-static int load_liveness(struct load_context *ctx, cfg_t *section, const char *name, struct service_config *s) {
-        const char *text = cfg_getstr(section, "heartbeat-interval");
-        long n;
-        if (parse_seconds(text, &s->heartbeat_interval) < 0)
-                return load_error(ctx, name, "heartbeat-interval", "heartbeat-interval: '%s' is not a number of seconds",
-                                  text);
-        /* Below 10 ms a heartbeat is a busy loop, not a liveness check. */
-        if (s->heartbeat_interval > 0 && s->heartbeat_interval < 10 * USEC_PER_MSEC)
-                return load_error(ctx, name, "heartbeat-interval",
-                                  "heartbeat-interval: must be 0 (off) or at least 0.01 seconds");
-        s->heartbeat_timeout = s->heartbeat_interval;
-        if ((text = cfg_getstr(section, "heartbeat-timeout"))) {
-                if (parse_seconds(text, &s->heartbeat_timeout) < 0 || s->heartbeat_timeout == 0)
-                        return load_error(ctx, name, "heartbeat-timeout",
-                                          "heartbeat-timeout: '%s' is not a positive number of seconds", text);
-                /* One ping in flight at a time: its answer is due before the next ping. */
-                if (s->heartbeat_interval > 0 && s->heartbeat_timeout > s->heartbeat_interval)
-                        return load_error(ctx, name, "heartbeat-timeout",
-                                          "heartbeat-timeout: must not be greater than heartbeat-interval (%gs)",
-                                          (double)s->heartbeat_interval / USEC_PER_SEC);
-                if (s->heartbeat_interval == 0)
-                        s->heartbeat_timeout = 0;
-        }
-        text = cfg_getstr(section, "heartbeat-misses");
-        if (parse_long(text, 1, 1000, &n) < 0)
-                return load_error(ctx, name, "heartbeat-misses",
-                                  "heartbeat-misses: '%s' is not an integer from 1 to 1000", text);
-        s->heartbeat_misses = (unsigned)n;
-
-        s->ready_timeout = s->type == SERVICE_NOTIFY ? 90 * USEC_PER_SEC : 0;
-        if ((text = cfg_getstr(section, "ready-timeout"))) {
-                if (s->type != SERVICE_NOTIFY)
-                        return load_error(ctx, name, "ready-timeout", "ready-timeout: only for type = notify");
-                if (parse_seconds(text, &s->ready_timeout) < 0)
-                        return load_error(ctx, name, "ready-timeout", "ready-timeout: '%s' is not a number of seconds",
-                                          text);
-        }
-        return 0;
-}
-
-static int load_service(struct load_context *ctx, cfg_t *section, struct service_config *s) {
-        const char *name = cfg_title(section);
-        const char *text;
-        unsigned count;
-        long n;
-        int r;
-
-        if (!service_name_is_valid(name))
-                return load_error(ctx, name, NULL,
-                                  "invalid service name '%s': use 1 to 64 of A-Z a-z 0-9 _ . -", name);
-        if (strcmp(name, "all") == 0)
-                return load_error(ctx, name, NULL, "the service name 'all' is reserved (it addresses every service)");
-        if (dup_string(name, &s->name) < 0 || dup_string(ctx->file, &s->file) < 0)
-                return -ENOMEM;
-        s->line = scan_line_of(ctx->scan, name, "\001section");
-        s->command_line = scan_line_of(ctx->scan, name, "command");
-        s->directory_line = scan_line_of(ctx->scan, name, "directory");
-        s->user_line = scan_line_of(ctx->scan, name, "user");
-        if (!s->user_line)
-                s->user_line = scan_line_of(ctx->scan, name, "group");
-        if (!s->command_line)
-                s->command_line = s->line;
-        if (!s->directory_line)
-                s->directory_line = s->line;
-        if (!s->user_line)
-                s->user_line = s->line;
-
-        text = cfg_getstr(section, "command");
-        if (!text)
-                return load_error(ctx, name, NULL, "service '%s' has no command", name);
-        const char *split_error = "invalid command";
-        r = cmdline_split(text, &s->argv, &split_error);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return load_error(ctx, name, "command", "command: %s", split_error);
-        if (dup_string(text, &s->command) < 0)
-                return -ENOMEM;
-
-        text = cfg_getstr(section, "type");
-        if (strcmp(text, "simple") == 0)
-                s->type = SERVICE_SIMPLE;
-        else if (strcmp(text, "notify") == 0)
-                s->type = SERVICE_NOTIFY;
-        else if (strcmp(text, "forking") == 0)
-                s->type = SERVICE_FORKING;
-        else
-                return load_error(ctx, name, "type", "type: '%s' is not one of simple, notify, forking", text);
-        if ((text = cfg_getstr(section, "pidfile"))) {
-                if (s->type != SERVICE_FORKING)
-                        return load_error(ctx, name, "pidfile", "pidfile: only for type = forking");
-                if (text[0] != '/')
-                        return load_error(ctx, name, "pidfile", "pidfile: '%s' is not an absolute path", text);
-                if (dup_string(text, &s->pidfile) < 0)
-                        return -ENOMEM;
-        } else if (s->type == SERVICE_FORKING)
-                return load_error(ctx, name, "type", "type = forking needs a pidfile");
-
-        text = cfg_getstr(section, "instances");
-        if (parse_long(text, 1, 10000, &n) < 0)
-                return load_error(ctx, name, "instances", "instances: '%s' is not an integer from 1 to 10000", text);
-        s->instances = (unsigned)n;
-        if (s->instances > 1 && s->type == SERVICE_FORKING)
-                return load_error(ctx, name, "instances", "instances: not supported with type = forking (one pidfile)");
-
-        count = cfg_size(section, "after");
-        s->after = calloc(count + 1, sizeof(char *));
-        if (!s->after)
-                return -ENOMEM;
-        for (unsigned i = 0; i < count; i++) {
-                text = cfg_getnstr(section, "after", i);
-                if (!service_name_is_valid(text))
-                        return load_error(ctx, name, "after", "after: '%s' is not a service name", text);
-                if (dup_string(text, &s->after[i]) < 0)
-                        return -ENOMEM;
-        }
-
-        if ((text = cfg_getstr(section, "directory"))) {
-                if (text[0] != '/')
-                        return load_error(ctx, name, "directory", "directory: '%s' is not an absolute path", text);
-                if (dup_string(text, &s->directory) < 0)
-                        return -ENOMEM;
-        }
-        /* The group first: `user` only supplies the primary group when `group` is absent. */
-        if ((text = cfg_getstr(section, "group"))) {
-                if (load_group(text, &s->gid) < 0)
-                        return load_error(ctx, name, "group", "group: unknown group '%s'", text);
-                s->has_group = true;
-        }
-        if ((text = cfg_getstr(section, "user")) && (r = load_user(ctx, name, text, s)) < 0)
-                return r;
-        if ((text = cfg_getstr(section, "umask"))) {
-                if (parse_mode(text, &s->umask) < 0 || s->umask > 0777)
-                        return load_error(ctx, name, "umask", "umask: '%s' is not an octal mode such as 022", text);
-                s->has_umask = true;
-        }
-        if ((text = cfg_getstr(section, "nice"))) {
-                if (parse_long(text, -20, 19, &n) < 0)
-                        return load_error(ctx, name, "nice", "nice: '%s' is not an integer from -20 to 19", text);
-                s->has_nice = true;
-                s->nice = (int)n;
-        }
-
-        count = cfg_size(section, "environment");
-        s->environment = calloc(count + 1, sizeof(char *));
-        if (!s->environment)
-                return -ENOMEM;
-        for (unsigned i = 0; i < count; i++) {
-                text = cfg_getnstr(section, "environment", i);
-                if (!environment_entry_is_valid(text))
-                        return load_error(ctx, name, "environment",
-                                          "environment: '%s' is not of the form KEY=VALUE", text);
-                if (strncmp(text, "SUPERVISOR_", 11) == 0)
-                        return load_error(ctx, name, "environment",
-                                          "environment: SUPERVISOR_* variables are set by supervisord");
-                if (dup_string(text, &s->environment[i]) < 0)
-                        return -ENOMEM;
-                if ((r = warn_comma_environment(ctx, name, text)) < 0)
-                        return r;
-        }
-
-        if (parse_bool(cfg_getstr(section, "autostart"), &s->autostart) < 0)
-                return load_error(ctx, name, "autostart", "autostart: '%s' is not true or false",
-                                  cfg_getstr(section, "autostart"));
-
-        text = cfg_getstr(section, "restart");
-        if (strcmp(text, "always") == 0)
-                s->restart = RESTART_ALWAYS;
-        else if (strcmp(text, "on-failure") == 0)
-                s->restart = RESTART_ON_FAILURE;
-        else if (strcmp(text, "never") == 0)
-                s->restart = RESTART_NEVER;
-        else
-                return load_error(ctx, name, "restart",
-                                  "restart: '%s' is not one of always, on-failure, never", text);
-
-        count = cfg_size(section, "success-exit-codes");
-        for (unsigned i = 0; i < count; i++) {
-                text = cfg_getnstr(section, "success-exit-codes", i);
-                if (parse_long(text, 0, 255, &n) < 0)
-                        return load_error(ctx, name, "success-exit-codes",
-                                          "success-exit-codes: '%s' is not an exit code from 0 to 255", text);
-                s->success_exit_codes[n / 8] |= (unsigned char)(1u << (n % 8));
-        }
-
-        static const struct {
-                const char *key;
-                size_t offset;
-        } durations[] = {
-                { "start-secs", offsetof(struct service_config, start_secs) },
-                { "restart-delay", offsetof(struct service_config, restart_delay) },
-                { "restart-delay-max", offsetof(struct service_config, restart_delay_max) },
-                { "stop-timeout", offsetof(struct service_config, stop_timeout) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(durations); i++) {
-                text = cfg_getstr(section, durations[i].key);
-                if (parse_seconds(text, (usec_t *)((char *)s + durations[i].offset)) < 0)
-                        return load_error(ctx, name, durations[i].key, "%s: '%s' is not a number of seconds",
-                                          durations[i].key, text);
-        }
-        if (s->restart_delay == 0)
-                return load_error(ctx, name, "restart-delay", "restart-delay: must be greater than 0");
-        if (s->restart_delay_max < s->restart_delay)
-                return load_error(ctx, name, "restart-delay-max",
-                                  "restart-delay-max: must not be less than restart-delay");
-
-        text = cfg_getstr(section, "start-retries");
-        if (parse_long(text, 0, 1000000, &n) < 0)
-                return load_error(ctx, name, "start-retries",
-                                  "start-retries: '%s' is not an integer from 0 to 1000000", text);
-        s->start_retries = (unsigned)n;
-
-        text = cfg_getstr(section, "stop-signal");
-        if ((s->stop_signal = signal_from_name(text)) < 0)
-                return load_error(ctx, name, "stop-signal", "stop-signal: unknown signal '%s'", text);
-
-        static const struct {
-                const char *key;
-                size_t offset;
-        } limits[] = {
-                { "limit-nofile", offsetof(struct service_config, limit_nofile) },
-                { "limit-nproc", offsetof(struct service_config, limit_nproc) },
-                { "limit-core", offsetof(struct service_config, limit_core) },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
-                text = cfg_getstr(section, limits[i].key);
-                if (text && parse_limit(text, (struct resource_limit *)((char *)s + limits[i].offset)) < 0)
-                        return load_error(ctx, name, limits[i].key,
-                                          "%s: '%s' is not a non-negative integer or 'infinity'", limits[i].key, text);
-        }
-
-        text = cfg_getstr(section, "stdout");
-        if (parse_output_target(text, false, &s->stdout_target) < 0)
-                return load_error(ctx, name, "stdout", "stdout: '%s' is not one of log, null, inherit, journal", text);
-        text = cfg_getstr(section, "stderr");
-        if (parse_output_target(text, true, &s->stderr_target) < 0)
-                return load_error(ctx, name, "stderr",
-                                  "stderr: '%s' is not one of log, null, inherit, journal, stdout", text);
-        /* Below a few KiB rotation would run on nearly every write. */
-        text = cfg_getstr(section, "log-max-size");
-        if (parse_size(text, &s->log_max_size) < 0 || (s->log_max_size > 0 && s->log_max_size < 4096))
-                return load_error(ctx, name, "log-max-size",
-                                  "log-max-size: '%s' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)",
-                                  text);
-        text = cfg_getstr(section, "log-keep");
-        if (parse_long(text, 0, 1000, &n) < 0)
-                return load_error(ctx, name, "log-keep", "log-keep: '%s' is not an integer from 0 to 1000", text);
-        s->log_keep = (unsigned)n;
-        if ((r = load_liveness(ctx, section, name, s)) < 0)
-                return r;
-        return 0;
-}
-
-/* The value of the global KEY, else its default into *DEFAULT_VALUE (freed by the caller). */
-static int global_or_default(struct load_context *ctx, cfg_t *cfg, const char *key, enum config_default what,
-                             const char **ret, char **default_value) {
-        if ((*ret = cfg_getstr(cfg, key)))
-                return 0;
-        char message[1024];
-        int r = config_default_path(what, default_value, message, sizeof message);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return load_error(ctx, NULL, NULL, "%s", message);
-        *ret = *default_value;
-        return 0;
-}
-
-/* The defaults computed for one load, freed after it. */
-struct global_defaults {
-        char *socket, *pidfile, *log_dir;
-};
-
-static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config *c, struct global_defaults *d) {
-        const char *text;
-        int r;
-        c->socket_line = scan_line_of(ctx->scan, NULL, "socket");
-        c->pidfile_line = scan_line_of(ctx->scan, NULL, "pidfile");
-        c->log_dir_line = scan_line_of(ctx->scan, NULL, "log-dir");
-        if ((r = global_or_default(ctx, cfg, "socket", CONFIG_DEFAULT_OF_SOCKET, &text, &d->socket)) < 0)
-                return r;
-        if (text[0] != '/')
-                return load_error(ctx, NULL, "socket", "socket: '%s' is not an absolute path", text);
-        if (strlen(text) >= 108)
-                return load_error(ctx, NULL, "socket", "socket: path longer than 107 bytes");
-        if (dup_string(text, &c->socket) < 0)
-                return -ENOMEM;
-
-        text = cfg_getstr(cfg, "socket-mode");
-        if (parse_mode(text, &c->socket_mode) < 0 || c->socket_mode > 0777)
-                return load_error(ctx, NULL, "socket-mode", "socket-mode: '%s' is not an octal mode such as 0660", text);
-
-        if ((text = cfg_getstr(cfg, "socket-group"))) {
-                if (load_group(text, &c->socket_gid) < 0)
-                        return load_error(ctx, NULL, "socket-group", "socket-group: unknown group '%s'", text);
-                c->has_socket_group = true;
-        }
-
-        if ((r = global_or_default(ctx, cfg, "pidfile", CONFIG_DEFAULT_OF_PIDFILE, &text, &d->pidfile)) < 0)
-                return r;
-        if (text[0] != '/')
-                return load_error(ctx, NULL, "pidfile", "pidfile: '%s' is not an absolute path", text);
-        if (dup_string(text, &c->pidfile) < 0)
-                return -ENOMEM;
-
-        text = cfg_getstr(cfg, "log-level");
-        if ((c->log_level = log_level_from_string(text)) < 0)
-                return load_error(ctx, NULL, "log-level",
-                                  "log-level: '%s' is not one of error, warning, notice, info, debug", text);
-
-        /* Room is left for "/NAME@K.log.N" within PATH_MAX. */
-        if ((r = global_or_default(ctx, cfg, "log-dir", CONFIG_DEFAULT_OF_LOG_DIR, &text, &d->log_dir)) < 0)
-                return r;
-        if (text[0] != '/')
-                return load_error(ctx, NULL, "log-dir", "log-dir: '%s' is not an absolute path", text);
-        if (strlen(text) > 3000)
-                return load_error(ctx, NULL, "log-dir", "log-dir: path longer than 3000 bytes");
-        if (dup_string(text, &c->log_dir) < 0)
-                return -ENOMEM;
-
-        text = cfg_getstr(cfg, "log-target");
-        int target = log_target_from_string(text);
-        if (target < 0)
-                return load_error(ctx, NULL, "log-target",
-                                  "log-target: '%s' is not one of auto, stderr, journal, syslog", text);
-        c->log_target = (enum log_target)target;
-
-        text = cfg_getstr(cfg, "cgroup");
-        if (strcmp(text, "auto") == 0)
-                c->cgroup_mode = CGROUP_AUTO;
-        else if (strcmp(text, "off") == 0)
-                c->cgroup_mode = CGROUP_OFF;
-        else if (text[0] == '/') {
-                /* Room is left for "/NAME@K.service/cgroup.procs" within PATH_MAX. */
-                if (strlen(text) > 3000)
-                        return load_error(ctx, NULL, "cgroup", "cgroup: path longer than 3000 bytes");
-                c->cgroup_mode = CGROUP_PATH;
-                if (dup_string(text, &c->cgroup_path) < 0)
-                        return -ENOMEM;
-        } else
-                return load_error(ctx, NULL, "cgroup", "cgroup: '%s' is not auto, off or an absolute path", text);
-        return 0;
-}
-
-static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
-        struct global_defaults defaults = { 0 };
-        int r = load_globals_with(ctx, cfg, c, &defaults);
-        free(defaults.socket);
-        free(defaults.pidfile);
-        free(defaults.log_dir);
-        return r;
-}
-
 /* Who can write what ST describes, as a reason to refuse it, or NULL when nobody but
  * root and supervisord's own user can.  Anyone who can write the configuration runs
  * commands as supervisord (sshd's StrictModes asks the same of ~/.ssh).  A directory with
@@ -1394,10 +792,10 @@ static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) 
 static const char *untrusted_reason(const struct stat *st, bool sticky_ok, char *buf, size_t size) {
         uid_t me = geteuid();
         if (st->st_uid != 0 && st->st_uid != me) {
-                struct passwd *pw = getpwuid(st->st_uid);
-                if (pw)
-                        snprintf(buf, size, "owned by %s (uid %u), not by root or supervisord's own user",
-                                 pw->pw_name, (unsigned)st->st_uid);
+                char name[256];
+                if (config_model_user_name(st->st_uid, name, sizeof name) == 0)
+                        snprintf(buf, size, "owned by %.64s (uid %u), not by root or supervisord's own user",
+                                 name, (unsigned)st->st_uid);
                 else
                         snprintf(buf, size, "owned by uid %u, not by root or supervisord's own user",
                                  (unsigned)st->st_uid);
@@ -1513,70 +911,6 @@ ssize_t config_find_service(const struct config *c, const char *name) {
 }
 
 /* The cycle that following `after` from path[depth] to service J closes, as an error. */
-static int dependency_cycle_error(struct load_context *ctx, const struct config *c, const size_t *path, size_t depth,
-                                  size_t j) {
-        char cycle[1024];
-        size_t len = 0, start = depth;
-        while (path[start] != j)
-                start--;
-        for (size_t k = start; k <= depth && len < sizeof cycle; k++)
-                len += (size_t)snprintf(cycle + len, sizeof cycle - len, "%s -> ", c->services[path[k]]->name);
-        if (len < sizeof cycle)
-                snprintf(cycle + len, sizeof cycle - len, "%s", c->services[j]->name);
-        return load_error(ctx, c->services[path[depth]]->name, "after", "after: dependency cycle %s", cycle);
-}
-
-/* Depth-first walk along `after` from ROOT; colour: 0 unvisited, 1 on the current path, 2
- * done; next[i]: the entry of service i's `after` to follow next.  A loop, not recursion:
- * recursing, a chain of some 8,000 services overflowed the stack (-t and reload crashed). */
-static int visit_dependencies(struct load_context *ctx, const struct config *c, size_t root, unsigned char *colour,
-                              size_t *path, size_t *next) {
-        size_t depth = 0;
-        path[0] = root;
-        colour[root] = 1;
-        for (;;) {
-                size_t i = path[depth];
-                const struct service_config *s = c->services[i];
-                const char *after = s->after[next[i]];
-                if (!after) {
-                        colour[i] = 2;
-                        if (depth == 0)
-                                return 0;
-                        depth--;
-                        continue;
-                }
-                next[i]++;
-                ssize_t j = config_find_service(c, after);
-                if (j < 0) {
-                        load_enter_file_of(ctx, s);
-                        return load_error(ctx, s->name, "after", "after: no service named '%s'", after);
-                }
-                if (colour[j] == 1) {
-                        load_enter_file_of(ctx, s);
-                        return dependency_cycle_error(ctx, c, path, depth, (size_t)j);
-                }
-                if (colour[j] == 0) {
-                        colour[j] = 1;
-                        path[++depth] = (size_t)j;  /* on the path at most once: depth < n_services */
-                }
-        }
-}
-
-static int check_dependencies(struct load_context *ctx, const struct config *c) {
-        if (c->n_services == 0)
-                return 0;
-        unsigned char *colour = calloc(c->n_services, 1);
-        size_t *path = calloc(c->n_services, sizeof *path);
-        size_t *next = calloc(c->n_services, sizeof *next);
-        int r = colour && path && next ? 0 : -ENOMEM;
-        for (size_t i = 0; r == 0 && i < c->n_services; i++)
-                if (colour[i] == 0)
-                        r = visit_dependencies(ctx, c, i, colour, path, next);
-        free(colour);
-        free(path);
-        free(next);
-        return r;
-}
 
 static bool strings_equal(const char *a, const char *b) {
         return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -1624,81 +958,6 @@ const char *service_type_to_string(enum service_type type) {
         case SERVICE_FORKING: return "forking";
         }
         return "?";
-}
-
-/* ---- defaults ----------------------------------------------------------------------- */
-
-/* $NAME when it is an absolute path (the XDG base directory rule: a relative one is
- * ignored), else NULL. */
-static const char *absolute_env(const char *name) {
-        const char *value = getenv(name);
-        return value && value[0] == '/' ? value : NULL;
-}
-
-int config_default_path(enum config_default what, char **ret, char *error, size_t error_size) {
-        static const char *const names[] = {
-                [CONFIG_DEFAULT_OF_SOCKET] = "socket",
-                [CONFIG_DEFAULT_OF_PIDFILE] = "pidfile",
-                [CONFIG_DEFAULT_OF_LOG_DIR] = "log-dir",
-        };
-        static const char *const system_paths[] = {
-                [CONFIG_DEFAULT_OF_SOCKET] = CONFIG_DEFAULT_SOCKET,
-                [CONFIG_DEFAULT_OF_PIDFILE] = CONFIG_DEFAULT_PIDFILE,
-                [CONFIG_DEFAULT_OF_LOG_DIR] = CONFIG_DEFAULT_LOG_DIR,
-        };
-        int n;
-        uid_t uid = geteuid();
-        *ret = NULL;
-        if (uid == 0)
-                return dup_string(system_paths[what], ret);
-        if (what == CONFIG_DEFAULT_OF_LOG_DIR) {
-                /* $XDG_STATE_HOME, else ~/.local/state: logs outlive a login session. */
-                const char *state = absolute_env("XDG_STATE_HOME"), *home = absolute_env("HOME");
-                struct passwd *pw = NULL;
-                if (!state && !home && (pw = getpwuid(uid)) && pw->pw_dir[0] == '/')
-                        home = pw->pw_dir;
-                if (state)
-                        n = asprintf(ret, "%s/supervisord", state);
-                else if (home)
-                        n = asprintf(ret, "%s/.local/state/supervisord", home);
-                else {
-                        snprintf(error, error_size,
-                                 "log-dir: not run as root, and neither $XDG_STATE_HOME nor a home directory is set: "
-                                 "set log-dir");
-                        return -ENOENT;
-                }
-                if (n < 0) {
-                        *ret = NULL;  /* asprintf leaves it undefined */
-                        return -ENOMEM;
-                }
-                return 0;
-        }
-        /* The socket and the pidfile belong where the session's runtime files are: on a
-         * tmpfs only this user can write, cleaned when the last session ends. */
-        const char *runtime = absolute_env("XDG_RUNTIME_DIR");
-        char fallback[64];
-        struct stat st;
-        snprintf(fallback, sizeof fallback, "/run/user/%u", (unsigned)uid);
-        if (!runtime && stat(fallback, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
-                runtime = fallback;
-        if (!runtime) {
-                snprintf(error, error_size,
-                         "%s: not run as root, and $XDG_RUNTIME_DIR is not set: set %s (or XDG_RUNTIME_DIR)",
-                         names[what], names[what]);
-                return -ENOENT;
-        }
-        n = asprintf(ret, "%s/%s", runtime, what == CONFIG_DEFAULT_OF_SOCKET ? "supervisord.sock" : "supervisord.pid");
-        if (n < 0) {
-                *ret = NULL;
-                return -ENOMEM;
-        }
-        if (what == CONFIG_DEFAULT_OF_SOCKET && strlen(*ret) >= 108) {
-                snprintf(error, error_size, "socket: %.900s is longer than 107 bytes: set socket", *ret);
-                free(*ret);
-                *ret = NULL;
-                return -ENAMETOOLONG;
-        }
-        return 0;
 }
 
 /* ---- the socket alone --------------------------------------------------------------- */
@@ -1863,24 +1122,53 @@ static int parse_file(struct load_context *ctx, const char *path, cfg_opt_t *opt
         return 0;
 }
 
-/* The services of one parsed file, appended to c. */
-static int load_services(struct load_context *ctx, cfg_t *cfg, struct config *c) {
-        unsigned count = cfg_size(cfg, "service");
-        if (count == 0)
-                return 0;
-        struct service_config **services = realloc(c->services, (c->n_services + count) * sizeof *services);
-        if (!services)
-                return -ENOMEM;
-        c->services = services;
+/* The model's KEY of SECTION (NULL: global) in cfg, handed to the builder with the line it
+ * was written on.  A key whose line the scan did not see (a quoted key) is reported at
+ * its section. */
+static int map_key(struct load_context *ctx, cfg_t *cfg, const char *section, int section_line,
+                   struct config_builder_service *svc, const char *key, bool repeatable) {
+        int line = scan_line_of(ctx->scan, section, key);
+        if (line == 0)
+                line = section_line;
+        if (!svc) {
+                const char *text = cfg_getstr(cfg, key);
+                return text ? config_builder_global(ctx->builder, key, text, ctx->file, line, NULL) : 0;
+        }
+        if (!repeatable) {
+                const char *text = cfg_getstr(cfg, key);
+                return text ? config_builder_set(ctx->builder, svc, key, text, ctx->file, line, NULL) : 0;
+        }
+        unsigned count = cfg_size(cfg, key);
+        /* `key = {}` says "none", which is not the default of success-exit-codes */
+        if (count == 0 && scan_line_of(ctx->scan, section, key) > 0)
+                return config_builder_set_empty(ctx->builder, svc, key, ctx->file, line, NULL);
         for (unsigned i = 0; i < count; i++) {
-                struct service_config *s = calloc(1, sizeof *s);
-                if (!s)
-                        return -ENOMEM;
-                s->refcount = 1;
-                c->services[c->n_services++] = s;
-                int r = load_service(ctx, cfg_getnsec(cfg, "service", i), s);
+                int r = config_builder_set(ctx->builder, svc, key, cfg_getnstr(cfg, key, i), ctx->file, line, NULL);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* The globals of the main file, or the services of one parsed file, to the builder. */
+static int map_file(struct load_context *ctx, cfg_t *cfg, bool globals) {
+        bool in_service, repeatable;
+        const char *key;
+        int r;
+        for (size_t i = 0; globals && (key = config_model_key(i, &in_service, &repeatable)); i++)
+                if (!in_service && (r = map_key(ctx, cfg, NULL, 0, NULL, key, repeatable)) < 0)
+                        return r;
+        unsigned count = cfg_size(cfg, "service");
+        for (unsigned j = 0; j < count; j++) {
+                cfg_t *section = cfg_getnsec(cfg, "service", j);
+                const char *name = cfg_title(section);
+                int line = scan_line_of(ctx->scan, name, "\001section");
+                struct config_builder_service *svc;
+                if ((r = config_builder_service(ctx->builder, name, ctx->file, line, &svc)) < 0)
+                        return r;
+                for (size_t i = 0; (key = config_model_key(i, &in_service, &repeatable)); i++)
+                        if (in_service && (r = map_key(ctx, section, name, line, svc, key, repeatable)) < 0)
+                                return r;
         }
         return 0;
 }
@@ -1898,7 +1186,7 @@ static int include_dir_path(const char *file, const char *dir, char **ret) {
 }
 
 /* Every *.conf of include-dir, in name order, read as more services. */
-static int load_include_dir(struct load_context *ctx, const char *text, struct config *c) {
+static int load_include_dir(struct load_context *ctx, const char *text, char **ret_dir) {
         char *dir_path = NULL, **names = NULL;
         size_t n_names = 0;
         DIR *dir = NULL;
@@ -1916,7 +1204,7 @@ static int load_include_dir(struct load_context *ctx, const char *text, struct c
         }
         if ((r = check_trusted(ctx, dir_path, &st, "include-dir")) < 0)
                 goto out;
-        if (dup_string(dir_path, &c->include_dir) < 0) {
+        if (dup_string(dir_path, ret_dir) < 0) {
                 r = -ENOMEM;
                 goto out;
         }
@@ -1951,12 +1239,15 @@ static int load_include_dir(struct load_context *ctx, const char *text, struct c
                         goto out;
                 }
                 cfg_t *cfg = NULL;
-                r = parse_file(ctx, path, include_options, &cfg);
+                r = parse_file(ctx, path, ctx->tables.include, &cfg);
                 free(path);
                 if (r >= 0) {
-                        r = load_services(ctx, cfg, c);
+                        r = map_file(ctx, cfg, false);
                         cfg_free(cfg);
                 }
+                /* Its services judged before the next file is read, as the main file's were. */
+                if (r >= 0)
+                        r = config_builder_check(ctx->builder, ctx->error, ctx->error_size);
                 if (r < 0)
                         goto out;
         }
@@ -1974,39 +1265,41 @@ out:
 int config_load(const char *path, struct config **ret, char *error, size_t error_size) {
         struct load_context ctx = { .error = error, .error_size = error_size };
         struct config *c = NULL;
+        char *include_dir = NULL;
         cfg_t *cfg = NULL;
         int r;
 
         error[0] = '\0';
-        r = parse_file(&ctx, path, global_options, &cfg);
-        if (r < 0)
-                goto out;
-        c = calloc(1, sizeof *c);
-        if (!c || !(c->path = strdup(path))) {
+        if (confuse_tables_make(&ctx.tables) < 0 || !(ctx.builder = config_builder_new(path))) {
                 r = -ENOMEM;
                 goto out;
         }
-        r = load_globals(&ctx, cfg, c);
+        /* The native syntax keeps its own, narrower rule for names. */
+        config_builder_name_rule(ctx.builder, service_name_is_valid, "1 to 64 of A-Z a-z 0-9 _ . -");
+        r = parse_file(&ctx, path, ctx.tables.global, &cfg);
         if (r >= 0)
-                r = load_services(&ctx, cfg, c);
+                r = map_file(&ctx, cfg, true);
+        if (r >= 0)
+                r = config_builder_check(ctx.builder, error, error_size);
         if (r >= 0 && cfg_getstr(cfg, "include-dir"))
-                r = load_include_dir(&ctx, cfg_getstr(cfg, "include-dir"), c);
+                r = load_include_dir(&ctx, cfg_getstr(cfg, "include-dir"), &include_dir);
         if (r >= 0)
-                r = check_dependencies(&ctx, c);
+                r = config_builder_finish(ctx.builder, &c, error, error_size);
         if (r < 0)
                 goto out;
-        c->warnings = ctx.warnings;
-        ctx.warnings = NULL;
+        c->include_dir = include_dir;
+        include_dir = NULL;
         *ret = c;
-        c = NULL;
         r = 0;
 out:
         if (r < 0 && !error[0])
                 snprintf(error, error_size, "%s: %s", ctx.file ? ctx.file : path,
                          r == -ENOMEM ? "out of memory" : strerror(-r));
-        config_free(c);
+        free(include_dir);
         if (cfg)
                 cfg_free(cfg);
+        config_builder_free(ctx.builder);
+        confuse_tables_free(&ctx.tables);
         /* libconfuse copies the whole option table for every section it parses: some
          * 5 KiB per service, freed here but left as holes under what is still live.  Give
          * those pages back, or a thousand services keep megabytes resident for nothing. */
@@ -2015,7 +1308,6 @@ out:
                 load_file_free(ctx.files[i]);
         scan_free(&ctx.sections);
         free(ctx.files);
-        strv_free(ctx.warnings);
         return r;
 }
 

@@ -1,5 +1,6 @@
-/* config.h — the configuration: loading a libconfuse file, validating every value, and the
- * plain structs the rest of supervisord reads.  Nothing outside config.c sees libconfuse.
+/* config.h — the configuration: the plain structs the rest of supervisord reads, and the
+ * native reader that loads a libconfuse file by mapping it onto the config model
+ * (model.h: defaults, validation, cross-checks).  Nothing outside config.c sees libconfuse.
  * A struct config owns every string and array hanging off it; config_free() frees them. */
 #pragma once
 
