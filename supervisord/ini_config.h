@@ -31,3 +31,10 @@ char *ini_config_search(const char *argv0);
  * with "FILE[:LINE]: message" in error when it cannot be read (a syntax error after the
  * sections that matter does not count). */
 int ini_config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
+
+struct config;
+/* Load the INI config at PATH (and its [include] files) onto the config model, with
+ * supervisord's meaning and defaults: 0 with the config in *ret; a negative errno with
+ * "FILE:LINE: message" in error.  A key supervisord ignores is a warning in
+ * config->warnings; a key or section that cannot be honoured here is an error. */
+int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size);

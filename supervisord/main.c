@@ -576,6 +576,8 @@ int main(int argc, char *argv[]) {
                                 SUPERVISORD_EXAMPLE_CONFIG, config_path);
                 return EXIT_USAGE;
         }
+        /* INI `nodaemon = true` means -n, as it does to supervisord. */
+        foreground = foreground || config->nodaemon;
         for (char **w = config->warnings; check_only && w && *w; w++)
                 fprintf(stderr, "%s\n", *w);
         if (check_only && preflight_check(config, stderr) > 0) {
