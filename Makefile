@@ -65,7 +65,7 @@ FUZZ_SECONDS ?= 60
 # clang) only for `make fuzz`, valgrind only for `make check-valgrind`.
 DEPS_demo     := gcc libc6-dev make pkg-config libconfuse-dev libsystemd-dev
 # libexpat1-dev: the HTTP front-end's modules (supervisord/http/), which the tests link.
-DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat
+DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat supervisor
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
 

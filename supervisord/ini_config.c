@@ -694,7 +694,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 r = config_builder_set(rd->b, svc, defaults[i][0], defaults[i][1], s->file, s->line, NULL);
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
-                r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry->file, rd->umask_entry->line, "umask");
+                r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
+                                       rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
         /* The daemon's environment= under the program's own. */
         for (char **p = rd->environment; r == 0 && p && *p; p++) {
                 const char *eq = strchr(*p, '=');
@@ -954,6 +955,15 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
         }
         if ((r = read_supervisord(&rd, sd, &nodaemon)) < 0)
                 goto out;
+        /* supervisord sets its umask only as it daemonizes: with nodaemon its programs
+         * inherit the umask it was started with. */
+        if (nodaemon) {
+                free((char *)rd.umask);
+                rd.umask = NULL;
+        } else if (!rd.umask && !(rd.umask = strdup("022"))) {
+                r = -ENOMEM;
+                goto out;
+        }
         for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
                 const struct ini_section *s = rd.ini->sections[i];
                 const char *name = s->name;
