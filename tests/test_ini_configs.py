@@ -158,6 +158,22 @@ class IniConfigs(unittest.TestCase):
         # %(here)s in an included file is that file's directory (etc/conf.d/..)
         self.assertEqual(ours["laravel-worker_03"]["cwd"], os.path.realpath(os.path.join(self.dir, "etc")))
 
+    def test_docker_style(self):
+        """nodaemon=true with the program's output on supervisord's own stdout, rotation
+        off: what a container's `docker logs` shows."""
+        main_log = "logfile=/dev/stdout\nlogfile_maxbytes=0\n"
+        conf = self.write("supervisord.conf", "[supervisord]\nnodaemon=true\nuser=root\n" + main_log +
+                          "[unix_http_server]\nfile=%(here)s/s.sock\n"
+                          "[program:app]\ncommand=sh -c 'echo hello from app; sleep 1000; :'\n"
+                          "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n")
+        check = subprocess.run([SUPERVISORD, "-t", "-c", conf], capture_output=True, text=True)
+        if check.returncode != 0 and "logfile: supervisord's logfile is not supported here yet" in check.stderr:
+            self.skipTest("supervisord's own logfile= is not there yet")
+        self.assertEqual(check.returncode, 0, check.stderr)
+        out = os.path.join(self.dir, "supervisord.out")
+        self.run_daemon(SUPERVISORD, SUPERVISORCTL, conf, ["app"],
+                        lambda: b"hello from app" in open(out, "rb").read())
+
     def test_errors_and_warnings_at_their_line(self):
         conf = self.write("a.conf", "[supervisord]\nunmask=022\n[program:w]\ncommand=true\nnumprocs=2\n")
         check = subprocess.run([SUPERVISORD, "-t", "-c", conf], capture_output=True, text=True)
