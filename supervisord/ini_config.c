@@ -949,7 +949,7 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 goto out;
         const struct ini_section *sd = ini_find_section(rd.ini, "supervisord");
         if (!sd) {
-                snprintf(error, error_size, "%s: .ini file does not include supervisord section", path);
+                snprintf(error, error_size, "%s:1: .ini file does not include supervisord section", path);
                 r = -EINVAL;
                 goto out;
         }

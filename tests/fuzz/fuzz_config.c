@@ -4,6 +4,7 @@
  * config_load() takes a path, so the input goes into a memfd and is loaded through
  * /proc/self/fd/N: nothing is written to the file system and nothing is left behind.
  * config_peek_socket() (supervisorctl's look at `socket` alone) reads the same input.
+ * Input in supervisord's INI form goes to the INI reader, as config_load() sends it.
  * Checked besides memory errors and leaks: a rejected config has a "FILE..." message (a
  * malformed one "FILE:LINE: ..."); an
  * accepted one holds only values the rest of supervisord may rely on without checking
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ini_config.h"
 #include "fuzz.h"
 
 static int write_input(const uint8_t *data, size_t size) {
@@ -86,9 +88,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT((peeked == 1) == (socket != NULL));
         if (peeked < 0)
                 FUZZ_ASSERT(strncmp(peek_error, path, strlen(path)) == 0);
-        if (r == 0 && peeked == 1)
+        /* In the INI form the client's [supervisorctl] serverurl may name another socket
+         * than the daemon's, as for Python supervisord; the rest holds for both. */
+        bool ini = ini_config_sniff((const char *)data, size);
+        if (r == 0 && peeked == 1 && !ini)
                 FUZZ_ASSERT(strcmp(socket, config->socket) == 0);
-        if (r == 0 && peeked == 0) {  /* the default, as the load computed it */
+        if (r == 0 && peeked == 0 && !ini) {  /* the default, as the load computed it */
                 char *fallback = NULL;
                 FUZZ_ASSERT(config_default_path(CONFIG_DEFAULT_OF_SOCKET, &fallback, peek_error, sizeof peek_error) == 0);
                 FUZZ_ASSERT(strcmp(fallback, config->socket) == 0);
