@@ -11,6 +11,7 @@
  * the socket read alone (config_peek_socket), comparing definitions and the descriptor
  * estimate. */
 #include "config.h"
+#include "ini_config.h"
 
 #include <confuse.h>
 #include <ctype.h>
@@ -884,6 +885,14 @@ static int check_trusted(struct load_context *ctx, const char *path, const struc
         return r;
 }
 
+int config_check_trusted(const char *path, char *error, size_t error_size) {
+        struct load_context ctx = { .error = error, .error_size = error_size };
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return 0;  /* the reader that opens it says why it cannot */
+        return check_trusted(&ctx, path, &st, "file");
+}
+
 static int read_file(struct load_context *ctx, const char *path, char **ret) {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -1009,6 +1018,17 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
 
         *ret = NULL;
         error[0] = '\0';
+        if (ini_config_sniff_file(path) == 1) {
+                r = ini_config_peek_socket(path, ret, error, error_size);
+                if (r == 2) {
+                        snprintf(error, error_size, "%s: serverurl %.900s: only a unix:// socket is reached; give -s SOCKET",
+                                 path, *ret);
+                        free(*ret);
+                        *ret = NULL;
+                        r = -EPROTONOSUPPORT;
+                }
+                return r;
+        }
         /* Whoever owns the file: the reader runs nothing from it. */
         struct load_context ctx = { .trust_any_owner = true, .error = error, .error_size = error_size };
         if ((r = read_file(&ctx, path, &text)) < 0) {
@@ -1300,6 +1320,9 @@ int config_load(const char *path, struct config **ret, char *error, size_t error
         int r;
 
         error[0] = '\0';
+        /* supervisord's INI form, told apart by its content, has a reader of its own. */
+        if (ini_config_sniff_file(path) == 1)
+                return ini_config_load(path, ret, error, error_size);
         if (confuse_tables_make(&ctx.tables) < 0 || !(ctx.builder = config_builder_new(path))) {
                 r = -ENOMEM;
                 goto out;

@@ -142,6 +142,7 @@ struct config {
         char *cgroup_path;      /* CGROUP_PATH: the directory; NULL otherwise */
         struct service_config **services;  /* one reference each */
         size_t n_services;
+        bool nodaemon;          /* INI `nodaemon = true`: as -n */
         char **warnings;        /* "FILE:LINE: warning: ..." for what is accepted but likely
                                  * not meant; NULL-terminated, or NULL when none */
 };
@@ -172,6 +173,10 @@ int config_peek_socket(const char *path, char **ret, char *error, size_t error_s
  * (config_peek_socket reads any file: it runs nothing from it.) */
 int config_load(const char *path, struct config **ret, char *error, size_t error_size);
 void config_free(struct config *config);
+/* Is the file at PATH (and every directory above it) written only by root and
+ * supervisord's own user?  0 if so (or if it does not exist); -EPERM with the reason in
+ * error, as config_load refuses it.  For the other readers of config files. */
+int config_check_trusted(const char *path, char *error, size_t error_size);
 
 /* The empty list that the `after` and `environment` of every service that sets none
  * point to (never freed, never written). */

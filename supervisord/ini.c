@@ -636,3 +636,216 @@ int ini_expand(const char *text, const struct ini_expansion *expansions, size_t 
         *ret = out.data;
         return 0;
 }
+
+/* ---- command= and environment= values ---- */
+
+static int strv_push(char ***v, size_t *n, char *s) {
+        if (!s)
+                return -ENOMEM;
+        char **w = realloc(*v, (*n + 2) * sizeof *w);
+        if (!w) {
+                free(s);
+                return -ENOMEM;
+        }
+        w[(*n)++] = s;
+        w[*n] = NULL;
+        *v = w;
+        return 0;
+}
+
+static void words_free(char **v) {
+        for (char **p = v; p && *p; p++)
+                free(*p);
+        free(v);
+}
+
+static bool shlex_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int ini_split_command(const char *text, char ***ret, char *error, size_t error_size) {
+        char **words = calloc(1, sizeof *words);
+        size_t n_words = 0;
+        struct buffer word = { 0 };
+        int r = words ? 0 : -ENOMEM;
+        const char *p = text;
+        while (r == 0) {
+                while (shlex_blank(*p))
+                        p++;
+                if (!*p)
+                        break;
+                word.length = 0;
+                r = buffer_add(&word, "", 0);
+                while (r == 0 && *p && !shlex_blank(*p)) {
+                        if (*p == '\\') {
+                                /* Outside quotes: the next character, whatever it is, newline too. */
+                                if (!p[1]) {
+                                        snprintf(error, error_size, "No escaped character");
+                                        r = -EINVAL;
+                                } else
+                                        r = buffer_add(&word, p + 1, 1);
+                                p += 2;
+                        } else if (*p == '\'' || *p == '"') {
+                                char quote = *p++;
+                                while (r == 0 && *p && *p != quote) {
+                                        /* In "...", a backslash escapes only '"' and itself; before
+                                         * anything else it stays, with what follows it. */
+                                        if (quote == '"' && *p == '\\') {
+                                                if (!p[1]) {
+                                                        r = -EINVAL;
+                                                        snprintf(error, error_size, "No escaped character");
+                                                        break;
+                                                }
+                                                if (p[1] != '"' && p[1] != '\\')
+                                                        r = buffer_add(&word, p, 1);
+                                                if (r == 0)
+                                                        r = buffer_add(&word, p + 1, 1);
+                                                p += 2;
+                                        } else
+                                                r = buffer_add(&word, p++, 1);
+                                }
+                                if (r == 0 && *p != quote) {
+                                        snprintf(error, error_size, "No closing quotation");
+                                        r = -EINVAL;
+                                }
+                                if (r == 0)
+                                        p++;
+                        } else
+                                r = buffer_add(&word, p++, 1);
+                }
+                if (r == 0)
+                        r = strv_push(&words, &n_words, strdup(word.data));
+        }
+        free(word.data);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        snprintf(error, error_size, "out of memory");
+                words_free(words);
+                return r;
+        }
+        *ret = words;
+        return 0;
+}
+
+/* One character of TEXT at P: a whole UTF-8 sequence when P starts one, as Python sees a
+ * str, else one byte. */
+static size_t char_length(const char *p) {
+        const unsigned char *u = (const unsigned char *)p;
+        size_t n = u[0] < 0xc2 ? 1 : u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3 : u[0] < 0xf5 ? 4 : 1;
+        for (size_t i = 1; i < n; i++)
+                if ((u[i] & 0xc0) != 0x80)
+                        return 1;
+        return n;
+}
+
+static bool shlex_wordchar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("_/.+-():", c));
+}
+
+/* The next token of shlex.shlex(TEXT) in its default (non-POSIX) mode, with supervisord's
+ * extra word characters: 1 with the token in *word, 0 at the end, -EINVAL. */
+static int env_token(const char **pp, struct buffer *word, char *error, size_t error_size) {
+        const char *p = *pp;
+        int r = 0;
+        word->length = 0;
+        if ((r = buffer_add(word, "", 0)) < 0)
+                return r;
+        for (;;) {
+                if (!*p) {
+                        *pp = p;
+                        return 0;
+                }
+                if (shlex_blank(*p)) {
+                        p++;
+                        continue;
+                }
+                if (*p == '#') {
+                        const char *nl = strchr(p, '\n');
+                        p = nl ? nl + 1 : p + strlen(p);
+                        continue;
+                }
+                break;
+        }
+        if (*p == '\'' || *p == '"') {
+                /* Quoted: up to the same quote, both quotes kept, no escapes. */
+                const char *end = strchr(p + 1, *p);
+                if (!end) {
+                        snprintf(error, error_size, "No closing quotation");
+                        return -EINVAL;
+                }
+                r = buffer_add(word, p, (size_t)(end + 1 - p));
+                *pp = end + 1;
+                return r < 0 ? r : 1;
+        }
+        if (!shlex_wordchar(*p)) {
+                size_t n = char_length(p);
+                r = buffer_add(word, p, n);
+                *pp = p + n;
+                return r < 0 ? r : 1;
+        }
+        /* A word: word characters and quotes; a '#' skips the rest of its line and the
+         * word goes on after it; anything else ends it and is the next token. */
+        while (*p && r == 0) {
+                if (shlex_wordchar(*p) || *p == '\'' || *p == '"')
+                        r = buffer_add(word, p++, 1);
+                else if (*p == '#') {
+                        const char *nl = strchr(p, '\n');
+                        p = nl ? nl + 1 : p + strlen(p);
+                } else
+                        break;
+        }
+        *pp = p;
+        return r < 0 ? r : 1;
+}
+
+int ini_parse_environment(const char *text, char ***ret, char *error, size_t error_size) {
+        /* As supervisord does: every token first (a bad quote anywhere is the error), then
+         * KEY = VALUE triples, each followed by one token, whatever it is, that is skipped. */
+        char **tokens = calloc(1, sizeof *tokens), **pairs = calloc(1, sizeof *pairs);
+        size_t n_tokens = 0, n_pairs = 0;
+        struct buffer token = { 0 };
+        int r = tokens && pairs ? 0 : -ENOMEM;
+        for (const char *p = text; r == 0;) {
+                r = env_token(&p, &token, error, error_size);
+                if (r > 0)
+                        r = strv_push(&tokens, &n_tokens, strdup(token.data));
+                else if (r == 0)
+                        break;
+        }
+        for (size_t i = 0; r == 0 && i < n_tokens; i += 4) {
+                if (i + 3 > n_tokens || strcmp(tokens[i + 1], "=") != 0) {
+                        snprintf(error, error_size, "Unexpected end of key/value pairs in value '%s'", text);
+                        r = -EINVAL;
+                        break;
+                }
+                /* The value loses every quote at either end: value.strip('\'"'). */
+                const char *v = tokens[i + 2], *v_end = v + strlen(v);
+                while (v < v_end && (*v == '\'' || *v == '"'))
+                        v++;
+                while (v_end > v && (v_end[-1] == '\'' || v_end[-1] == '"'))
+                        v_end--;
+                char *pair = NULL;
+                if (asprintf(&pair, "%s=%.*s", tokens[i], (int)(v_end - v), v) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                /* A key given again takes the place of the first, as in a dict. */
+                size_t key_length = strlen(tokens[i]), j;
+                for (j = 0; j < n_pairs; j++)
+                        if (strncmp(pairs[j], tokens[i], key_length) == 0 && pairs[j][key_length] == '=')
+                                break;
+                if (j < n_pairs) {
+                        free(pairs[j]);
+                        pairs[j] = pair;
+                } else
+                        r = strv_push(&pairs, &n_pairs, pair);
+        }
+        free(token.data);
+        words_free(tokens);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        snprintf(error, error_size, "out of memory");
+                words_free(pairs);
+                return r;
+        }
+        *ret = pairs;
+        return 0;
+}

@@ -73,3 +73,21 @@ struct ini_expansion {
  * is wrong (an unknown name, with the names there are; a bad format) into error. */
 int ini_expand(const char *text, const struct ini_expansion *expansions, size_t n_expansions, char **ret,
                char *error, size_t error_size);
+
+/* The value syntaxes of supervisord's datatypes that are more than a string. */
+
+/* COMMAND split into words as Python's shlex.split() splits it (POSIX mode, no comments),
+ * which is how supervisord turns `command=` into argv: blanks separate words, '...' is
+ * literal, in "..." a backslash escapes only '"' and '\\', outside quotes it escapes any
+ * character.  *ret is NULL-terminated (no words: just the NULL); the caller frees each
+ * word and the array.  -EINVAL with shlex's message ("No closing quotation", "No escaped
+ * character") in error. */
+int ini_split_command(const char *command, char ***ret, char *error, size_t error_size);
+
+/* `environment=` as supervisord's dict_of_key_value_pairs() reads it: the tokens of
+ * Python's shlex.shlex() in its non-POSIX mode (quoted tokens keep their quotes, '#'
+ * starts a comment), taken as KEY = VALUE triples each followed by one separating token
+ * (normally ','); every quote at either end of VALUE is dropped.  *ret is a
+ * NULL-terminated list of "KEY=VALUE", a repeated KEY in the place of its first; the
+ * caller frees it.  -EINVAL with supervisord's message in error. */
+int ini_parse_environment(const char *text, char ***ret, char *error, size_t error_size);

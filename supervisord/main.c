@@ -19,6 +19,7 @@
 #include "config.h"
 #include "mainlog.h"
 #include "statelog.h"
+#include "ini_config.h"
 #include "cmdline.h"
 #include "control.h"
 #include "daemon.h"
@@ -586,6 +587,16 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
 
+        /* No -c: supervisord's search order, which ends at the native default. */
+        static char *searched;  /* for the life of the process, as argv is */
+        if (!config_given) {
+                if (!(searched = ini_config_search(argv[0]))) {
+                        fprintf(stderr, "supervisord: out of memory\n");
+                        return 1;
+                }
+                config_path = searched;
+        }
+
         char error[1024];
         if (config_load(config_path, &config, error, sizeof error) < 0) {
                 fprintf(stderr, "%s\n", error);
@@ -595,6 +606,8 @@ int main(int argc, char *argv[]) {
                                 SUPERVISORD_EXAMPLE_CONFIG, config_path);
                 return EXIT_USAGE;
         }
+        /* INI `nodaemon = true` means -n, as it does to supervisord. */
+        foreground = foreground || config->nodaemon;
         for (char **w = config->warnings; check_only && w && *w; w++)
                 fprintf(stderr, "%s\n", *w);
         if (check_only && preflight_check(config, stderr) > 0) {

@@ -1238,6 +1238,8 @@ int config_builder_global(struct config_builder *b, const char *key, const char 
         const struct model_key *k = find_key(SCOPE_GLOBAL, key);
         if (!k)
                 return -ENOENT;
+        if (b->globals_checked)  /* a reader's mistake: the globals were judged already */
+                return -EALREADY;
         return add_given(b, b->globals, &b->globals_problem, k, value, false, file, line, shown_key);
 }
 

@@ -36,7 +36,8 @@ void config_builder_name_rule(struct config_builder *b, bool (*valid)(const char
 
 /* The global setting KEY (its native name) written as VALUE at FILE:LINE (LINE 0: no
  * line), named SHOWN_KEY in messages (NULL: KEY).  0; -ENOENT for a key the model does not
- * have; -ENOMEM.  A key given twice is an error that config_builder_check reports. */
+ * have; -EALREADY once config_builder_check has run (it judges the globals once: a reader
+ * gives every global before its first check); -ENOMEM.  A key given twice is an error that config_builder_check reports. */
 int config_builder_global(struct config_builder *b, const char *key, const char *value, const char *file, int line,
                           const char *shown_key);
 

@@ -1,7 +1,9 @@
 /* test_ini.c — unit tests for ini.c: supervisord's INI syntax as Python's configparser
  * reads it, checked case by case and, for every file of the fuzz corpus
  * tests/fuzz/corpus/ini/, against Python's configparser itself (tests/ini_reference.py),
- * and %(name)s expansion as Python's `%` operator does it. */
+ * and %(name)s expansion as Python's `%` operator does it; `command=` split as
+ * shlex.split() and `environment=` read as supervisord's dict_of_key_value_pairs(), both
+ * checked against Python running them on the same texts. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "ini.h"
@@ -270,6 +274,123 @@ START_TEST(test_expand_same_as_python) {
 }
 END_TEST
 
+/* What `python3 tests/ini_reference.py MODE TEXT...` prints, run without a shell. */
+static void reference_values(const char *mode, const char *const *texts, size_t n, char *out, size_t size) {
+        const char *argv[64] = { "python3", "tests/ini_reference.py", mode };
+        ck_assert(n + 4 <= ELEMENTSOF(argv));
+        for (size_t i = 0; i < n; i++)
+                argv[3 + i] = texts[i];
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                dup2(fds[1], 1);
+                execvp("python3", (char **)argv);
+                _exit(127);
+        }
+        close(fds[1]);
+        size_t k = 0;
+        for (ssize_t r; k + 1 < size && (r = read(fds[0], out + k, size - 1 - k)) > 0;)
+                k += (size_t)r;
+        out[k] = '\0';
+        close(fds[0]);
+        int status;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ini_reference.py %s failed", mode);
+}
+
+static void dump_values(int r, char **values, const char *error, char *out, size_t size, size_t *k) {
+        if (r < 0)
+                *k += (size_t)snprintf(out + *k, size - *k, "ERROR %s\n", error);
+        for (char **v = r < 0 ? NULL : values; v && *v && *k + 3 < size; v++) {
+                for (const char *c = *v; *c && *k + 3 < size; c++) {
+                        if (*c == '\\' || *c == '\n')
+                                out[(*k)++] = '\\';
+                        out[(*k)++] = *c == '\n' ? 'n' : *c;
+                }
+                out[(*k)++] = '\n';
+                out[*k] = '\0';
+        }
+        *k += (size_t)snprintf(out + *k, size - *k, ".\n");
+        for (char **v = r < 0 ? NULL : values; v && *v; v++)
+                free(*v);
+        free(r < 0 ? NULL : values);
+}
+
+/* Among them the texts where a POSIX shell (cmdline.c, the native `command`) and shlex
+ * disagree: "\$", "\`" and a backslash-newline. */
+static const char *const commands[] = {
+        "/usr/bin/php artisan queue:work --sleep=3",
+        "  a   b\tc\nd  ",
+        "sh -c 'echo \"$HOME\"; exit 1'",
+        "a\"b c\"d 'e f'g",
+        "\"\" '' x",
+        "\"a\\$b\" \"a\\`b\" \"a\\\\b\" \"a\\\"b\" \"a\\nb\"",
+        "a\\\nb \"c\\\nd\"",
+        "a\\ b \\'c\\' \\\\",
+        "'unterminated",
+        "\"unterminated",
+        "trailing\\",
+        "\"trailing\\",
+        "",
+        "   ",
+        "caf\xc3\xa9 \"\xe2\x82\xac\"",
+        "# not a comment",
+};
+
+START_TEST(test_split_command_same_as_shlex) {
+        static char theirs[1 << 14], ours[1 << 14];
+        reference_values("--split", commands, ELEMENTSOF(commands), theirs, sizeof theirs);
+        size_t k = 0;
+        ours[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                char **words = NULL, error[256] = "";
+                int r = ini_split_command(commands[i], &words, error, sizeof error);
+                ck_assert(r == 0 || r == -EINVAL);
+                dump_values(r, words, error, ours, sizeof ours, &k);
+        }
+        ck_assert_msg(strcmp(ours, theirs) == 0, "shlex.split:\n%s\nours:\n%s", theirs, ours);
+}
+END_TEST
+
+static const char *const environments[] = {
+        "K=\"v,1\",K2=v2",
+        "A=1,B=2,A=3",
+        "PATH=/usr/bin:/bin,HOME=/home/app",
+        "A=1 B=2",
+        "A=1,B",
+        "A=",
+        "A=''",
+        "A='\"x\"'",
+        "A=\"it's\"",
+        "A=\"unterminated",
+        "A=x#comment\n,B=2",
+        "A=1;B=2",
+        "A=a\"b\",C=d",
+        "A=caf\xc3\xa9,B=\xe2\x82\xac",
+        "A=1,,B=2",
+        "",
+        "KEY=v=w",
+        "A=-1.5+(2):3,B=/x/y",
+        " A = 1 , B = 2 ",
+};
+
+START_TEST(test_environment_same_as_supervisord) {
+        static char theirs[1 << 14], ours[1 << 14];
+        reference_values("--environment", environments, ELEMENTSOF(environments), theirs, sizeof theirs);
+        size_t k = 0;
+        ours[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(environments); i++) {
+                char **pairs = NULL, error[256] = "";
+                int r = ini_parse_environment(environments[i], &pairs, error, sizeof error);
+                ck_assert(r == 0 || r == -EINVAL);
+                dump_values(r, pairs, error, ours, sizeof ours, &k);
+        }
+        ck_assert_msg(strcmp(ours, theirs) == 0, "dict_of_key_value_pairs:\n%s\nours:\n%s", theirs, ours);
+}
+END_TEST
+
 static Suite *ini_suite(void) {
         Suite *s = suite_create("ini");
         TCase *tc = tcase_create("ini");
@@ -286,6 +407,8 @@ static Suite *ini_suite(void) {
         tcase_add_test(tc, test_expand);
         tcase_add_test(tc, test_expand_errors);
         tcase_add_test(tc, test_expand_same_as_python);
+        tcase_add_test(tc, test_split_command_same_as_shlex);
+        tcase_add_test(tc, test_environment_same_as_supervisord);
         suite_add_tcase(s, tc);
         return s;
 }

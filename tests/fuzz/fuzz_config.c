@@ -4,6 +4,7 @@
  * config_load() takes a path, so the input goes into a memfd and is loaded through
  * /proc/self/fd/N: nothing is written to the file system and nothing is left behind.
  * config_peek_socket() (supervisorctl's look at `socket` alone) reads the same input.
+ * Input in supervisord's INI form goes to the INI reader, as config_load() sends it.
  * Checked besides memory errors and leaks: a rejected config has a "FILE..." message (a
  * malformed one "FILE:LINE: ..."); an
  * accepted one holds only values the rest of supervisord may rely on without checking
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ini_config.h"
+#include "model.h"
 #include "fuzz.h"
 
 static int write_input(const uint8_t *data, size_t size) {
@@ -41,7 +44,8 @@ static int write_input(const uint8_t *data, size_t size) {
         return fd;
 }
 
-static void check_config(const struct config *c) {
+/* INI: the names supervisord takes for programs (the model's rule), wider than the native one. */
+static void check_config(const struct config *c, bool ini) {
         FUZZ_ASSERT(c->socket && c->socket[0] == '/' && strlen(c->socket) < 108);
         FUZZ_ASSERT(c->pidfile && c->pidfile[0] == '/');
         FUZZ_ASSERT(c->log_dir && c->log_dir[0] == '/');
@@ -50,7 +54,8 @@ static void check_config(const struct config *c) {
         for (size_t i = 0; i < c->n_services; i++) {
                 const struct service_config *s = c->services[i];
                 FUZZ_ASSERT(s && s->refcount >= 1);
-                FUZZ_ASSERT(service_name_is_valid(s->name) && strcmp(s->name, "all") != 0);
+                FUZZ_ASSERT((ini ? config_model_name_is_valid(s->name) : service_name_is_valid(s->name)) &&
+                            strcmp(s->name, "all") != 0);
                 FUZZ_ASSERT(config_find_service(c, s->name) == (ssize_t)i);  /* names are unique */
                 FUZZ_ASSERT(s->command && s->argv && s->argv[0]);
                 FUZZ_ASSERT(s->instances >= 1 && s->instances <= 10000);
@@ -86,9 +91,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT((peeked == 1) == (socket != NULL));
         if (peeked < 0)
                 FUZZ_ASSERT(strncmp(peek_error, path, strlen(path)) == 0);
-        if (r == 0 && peeked == 1)
+        /* In the INI form the client's [supervisorctl] serverurl may name another socket
+         * than the daemon's, as for Python supervisord; the rest holds for both. */
+        bool ini = ini_config_sniff((const char *)data, size);
+        if (r == 0 && peeked == 1 && !ini)
                 FUZZ_ASSERT(strcmp(socket, config->socket) == 0);
-        if (r == 0 && peeked == 0) {  /* the default, as the load computed it */
+        if (r == 0 && peeked == 0 && !ini) {  /* the default, as the load computed it */
                 char *fallback = NULL;
                 FUZZ_ASSERT(config_default_path(CONFIG_DEFAULT_OF_SOCKET, &fallback, peek_error, sizeof peek_error) == 0);
                 FUZZ_ASSERT(strcmp(fallback, config->socket) == 0);
@@ -109,13 +117,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         }
         FUZZ_ASSERT(r == 0 && config);
-        check_config(config);
+        check_config(config, ini);
         /* A reload keeps running services on their old definition after the old config is
          * freed: the reference must keep every field alive. */
         struct service_config *kept = config->n_services ? service_config_ref(config->services[0]) : NULL;
         config_free(config);
         if (kept) {
-                FUZZ_ASSERT(service_name_is_valid(kept->name) && kept->argv[0]);
+                FUZZ_ASSERT((ini ? config_model_name_is_valid(kept->name) : service_name_is_valid(kept->name)) && kept->argv[0]);
                 service_config_unref(kept);
         }
         return 0;

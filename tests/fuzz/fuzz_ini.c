@@ -3,7 +3,8 @@
  * Beyond "no crash, no leak" it checks what every reader of the result relies on: each
  * entry has a key and a value, keys are lower-case and never empty, line numbers lie
  * within the text, an error names the file and a line; and that expanding every value
- * with a fixed set of names either succeeds or says why. */
+ * with a fixed set of names either succeeds or says why, and so does reading it as a
+ * command= (shlex words) and as an environment= (KEY=VALUE pairs, each with its '='). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         FUZZ_ASSERT(x == 0 || x == -EINVAL || x == -ENOMEM);
                         FUZZ_ASSERT(x == 0 ? expanded != NULL : error[0] != '\0');
                         free(expanded);
+                        char **words = NULL;
+                        error[0] = '\0';
+                        x = ini_split_command(s->entries[j].value, &words, error, sizeof error);
+                        FUZZ_ASSERT(x == 0 || x == -EINVAL || x == -ENOMEM);
+                        FUZZ_ASSERT(x == 0 ? words != NULL : error[0] != '\0');
+                        for (size_t w = 0; words && words[w]; w++)
+                                free(words[w]);
+                        free(words);
+                        char **pairs = NULL;
+                        error[0] = '\0';
+                        x = ini_parse_environment(s->entries[j].value, &pairs, error, sizeof error);
+                        FUZZ_ASSERT(x == 0 || x == -EINVAL || x == -ENOMEM);
+                        FUZZ_ASSERT(x == 0 ? pairs != NULL : error[0] != '\0');
+                        for (size_t w = 0; pairs && pairs[w]; w++) {
+                                FUZZ_ASSERT(strchr(pairs[w], '=') != NULL);
+                                free(pairs[w]);
+                        }
+                        free(pairs);
                 }
         }
         ini_free(ini);

@@ -1,0 +1,1045 @@
+/* ini_config.c — see ini_config.h.  What supervisord's options.py decides before any
+ * section means anything: the file's form, its search order, the client's socket. */
+#include "ini_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ini.h"
+
+extern char **environ;
+
+bool ini_config_sniff(const char *text, size_t size) {
+        const char *p = text, *end = text + size;
+        while (p < end) {
+                while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f' || *p == '\v'))
+                        p++;
+                if (p == end)
+                        return false;
+                if (*p == '[' || *p == ';')
+                        return true;
+                if (*p != '#')
+                        return false;
+                while (p < end && *p != '\n')
+                        p++;
+        }
+        return false;
+}
+
+int ini_config_sniff_file(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return 0;
+        /* Comments can be long: read up to the first line that is not one. */
+        char buffer[65536];
+        size_t got = 0;
+        for (ssize_t n; got < sizeof buffer && (n = read(fd, buffer + got, sizeof buffer - got)) != 0;) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                got += (size_t)n;
+        }
+        close(fd);
+        return ini_config_sniff(buffer, got);
+}
+
+char *ini_config_search(const char *argv0) {
+        /* os.path.dirname(os.path.dirname(argv0)): "" for a bare name, so that the first two
+         * become etc/supervisord.conf and supervisord.conf, as they do for Python. */
+        char here[PATH_MAX] = "";
+        snprintf(here, sizeof here, "%s", argv0 ? argv0 : "");
+        for (int i = 0; i < 2; i++) {
+                char *slash = strrchr(here, '/');
+                if (!slash)
+                        here[0] = '\0';
+                else if (slash == here)
+                        here[1] = '\0';
+                else {
+                        /* dirname drops trailing slashes of what is left, as Python's does */
+                        *slash = '\0';
+                        while (slash > here + 1 && slash[-1] == '/')
+                                *--slash = '\0';
+                }
+        }
+        char beside_etc[PATH_MAX + 32], beside[PATH_MAX + 32];
+        const char *sep = here[0] && here[strlen(here) - 1] != '/' ? "/" : "";
+        snprintf(beside_etc, sizeof beside_etc, "%s%setc/supervisord.conf", here, sep);
+        snprintf(beside, sizeof beside, "%s%ssupervisord.conf", here, sep);
+        const char *order[] = { beside_etc, beside, "supervisord.conf", "etc/supervisord.conf", "/etc/supervisord.conf",
+                                "/etc/supervisor/supervisord.conf" };
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+                if (access(order[i], F_OK) == 0)
+                        return strdup(order[i]);
+        return strdup("/etc/supervisord.conf");
+}
+
+/* Python's normalize_path(): ~ expanded, made absolute against the working directory,
+ * "." and ".." and repeated slashes resolved by text (no link followed). */
+static char *normalize_path(const char *path) {
+        char joined[PATH_MAX * 2];
+        const char *home = getenv("HOME");
+        if (path[0] == '~' && (path[1] == '/' || !path[1]) && home)
+                snprintf(joined, sizeof joined, "%s%s", home, path + 1);
+        else if (path[0] != '/') {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return NULL;
+                snprintf(joined, sizeof joined, "%s/%s", cwd, path);
+        } else
+                snprintf(joined, sizeof joined, "%s", path);
+        char *out = malloc(strlen(joined) + 2);
+        if (!out)
+                return NULL;
+        size_t n = 0;
+        for (const char *p = joined; *p;) {
+                while (*p == '/')
+                        p++;
+                const char *q = strchrnul(p, '/');
+                size_t len = (size_t)(q - p);
+                if (len == 0 || (len == 1 && p[0] == '.')) {
+                } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+                        while (n > 0 && out[n - 1] != '/')
+                                n--;
+                        if (n > 0)
+                                n--;
+                } else {
+                        out[n++] = '/';
+                        memcpy(out + n, p, len);
+                        n += len;
+                }
+                p = q;
+        }
+        if (n == 0)
+                out[n++] = '/';
+        out[n] = '\0';
+        return out;
+}
+
+/* %(here)s and %(ENV_X)s, the names a client's values may use. */
+struct peek_names {
+        struct ini_expansion *names;
+        size_t n;
+        char here[PATH_MAX];
+};
+
+static void peek_names_free(struct peek_names *x) {
+        for (size_t i = 1; i < x->n; i++)
+                free((char *)x->names[i].name);
+        free(x->names);
+}
+
+static int peek_names_make(struct peek_names *x, const char *path) {
+        size_t n_env = 0;
+        while (environ && environ[n_env])
+                n_env++;
+        x->names = calloc(n_env + 1, sizeof *x->names);
+        if (!x->names)
+                return -ENOMEM;
+        char *absolute = normalize_path(path);
+        if (!absolute)
+                return -ENOMEM;
+        char *slash = strrchr(absolute, '/');
+        snprintf(x->here, sizeof x->here, "%.*s", slash == absolute ? 1 : (int)(slash - absolute), absolute);
+        free(absolute);
+        x->names[0] = (struct ini_expansion){ .name = "here", .string = x->here };
+        x->n = 1;
+        for (size_t i = 0; i < n_env; i++) {
+                const char *eq = strchr(environ[i], '=');
+                if (!eq)
+                        continue;
+                char *name = NULL;
+                if (asprintf(&name, "ENV_%.*s", (int)(eq - environ[i]), environ[i]) < 0)
+                        return -ENOMEM;
+                x->names[x->n++] = (struct ini_expansion){ .name = name, .string = eq + 1 };
+        }
+        return 0;
+}
+
+static int peek_value(const struct ini_file *ini, const char *section, const char *key, const struct peek_names *x,
+                      char **ret, char *error, size_t error_size) {
+        *ret = NULL;
+        const struct ini_section *s = ini_find_section(ini, section);
+        const struct ini_entry *e = s ? ini_get(ini, s, key) : NULL;
+        if (!e)
+                return 0;
+        char message[512];
+        if (ini_expand(e->value, x->names, x->n, ret, message, sizeof message) < 0) {
+                snprintf(error, error_size, "%s:%d: %s: %s", e->file, e->line, key, message);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int ini_config_peek_socket(const char *path, char **ret, char *error, size_t error_size) {
+        *ret = NULL;
+        struct ini_file *ini = ini_new();
+        if (!ini)
+                return -ENOMEM;
+        char parse_error[1024] = "";
+        int parsed = ini_parse_file(ini, path, parse_error, sizeof parse_error);
+        if (parsed < 0 && parsed != -EINVAL) {
+                snprintf(error, error_size, "%s", parse_error);
+                ini_free(ini);
+                return parsed;
+        }
+        struct peek_names names = { 0 };
+        char *value = NULL;
+        int r = peek_names_make(&names, path);
+        if (r == 0)
+                r = peek_value(ini, "supervisorctl", "serverurl", &names, &value, error, error_size);
+        if (r == 1) {
+                if (strncmp(value, "unix://", 7) == 0) {
+                        *ret = normalize_path(value + 7);
+                        r = *ret ? 1 : -ENOMEM;
+                } else {
+                        *ret = value;
+                        value = NULL;
+                        r = 2;
+                }
+        } else if (r == 0) {
+                r = peek_value(ini, "unix_http_server", "file", &names, &value, error, error_size);
+                if (r == 1) {
+                        /* supervisord strips this one value again, after expansion */
+                        char *v = value + strspn(value, " \t\r\n");
+                        size_t n = strlen(v);
+                        while (n > 0 && strchr(" \t\r\n", v[n - 1]))
+                                v[--n] = '\0';
+                        *ret = normalize_path(v);
+                        r = *ret ? 1 : -ENOMEM;
+                }
+        }
+        /* A file cut short by a bad line may have had the setting below it. */
+        if (r == 0 && parsed < 0) {
+                snprintf(error, error_size, "%s", parse_error);
+                r = parsed;
+        }
+        if (r == -ENOMEM)
+                snprintf(error, error_size, "%s: out of memory", path);
+        free(value);
+        peek_names_free(&names);
+        ini_free(ini);
+        return r;
+}
+
+/* ---- the configuration: INI sections and keys onto the config model ----------------- */
+
+#include <glob.h>
+#include <signal.h>
+#include <sys/utsname.h>
+
+#include "config.h"
+#include "model.h"
+
+struct reader {
+        struct config_builder *b;
+        struct ini_file *ini;
+        struct ini_expansion *env;   /* ENV_X of supervisord's environment: names owned */
+        size_t n_env;
+        const char *umask;           /* [supervisord] umask: what each program inherits */
+        const struct ini_entry *umask_entry;
+        char **environment;          /* [supervisord] environment=, "K=V"; owned */
+        const struct ini_entry *environment_entry;
+        char node[128];
+        char *error;
+        size_t error_size;
+};
+
+static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...) {
+        int n = snprintf(rd->error, rd->error_size, "%s:%d: %s: ", e->file, e->line, e->key);
+        va_list ap;
+        va_start(ap, format);
+        if (n >= 0 && (size_t)n < rd->error_size)
+                vsnprintf(rd->error + n, rd->error_size - (size_t)n, format, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* The directory of FILE, as %(here)s means it for the values written there. */
+static void here_of(const char *file, char *out, size_t size) {
+        char *absolute = normalize_path(file);
+        const char *slash = absolute ? strrchr(absolute, '/') : NULL;
+        if (!slash)
+                snprintf(out, size, ".");
+        else
+                snprintf(out, size, "%.*s", slash == absolute ? 1 : (int)(slash - absolute), absolute);
+        free(absolute);
+}
+
+/* Entry E expanded with the names of X (N of them) plus here and ENV_*. */
+static int expand_entry(struct reader *rd, const struct ini_entry *e, const struct ini_expansion *x, size_t n,
+                        char **ret) {
+        char here[PATH_MAX];
+        here_of(e->file, here, sizeof here);
+        size_t total = n + 1 + rd->n_env;
+        struct ini_expansion *all = calloc(total, sizeof *all);
+        if (!all)
+                return -ENOMEM;
+        size_t k = 0;
+        /* Later names win in Python's dict updates: the program's own over ENV_ of the
+         * environment, so they go first here, where the first match wins. */
+        for (size_t i = 0; i < n; i++)
+                all[k++] = x[i];
+        all[k++] = (struct ini_expansion){ .name = "here", .string = here };
+        for (size_t i = 0; i < rd->n_env; i++)
+                all[k++] = rd->env[i];
+        char message[1024];
+        int r = ini_expand(e->value, all, k, ret, message, sizeof message);
+        free(all);
+        if (r == -EINVAL)
+                return reader_fail(rd, e, "%s", message);
+        return r;
+}
+
+static int env_names_make(struct reader *rd) {
+        size_t n = 0;
+        while (environ && environ[n])
+                n++;
+        rd->env = calloc(n + 1, sizeof *rd->env);
+        if (!rd->env)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *eq = strchr(environ[i], '=');
+                char *name = NULL;
+                if (!eq)
+                        continue;
+                if (asprintf(&name, "ENV_%.*s", (int)(eq - environ[i]), environ[i]) < 0)
+                        return -ENOMEM;
+                rd->env[rd->n_env++] = (struct ini_expansion){ .name = name, .string = eq + 1 };
+        }
+        return 0;
+}
+
+/* ---- supervisord's datatypes, converted to the native value syntax ---- */
+
+static int to_boolean(struct reader *rd, const struct ini_entry *e, const char *v, const char **ret) {
+        static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+        for (size_t i = 0; i < 4; i++) {
+                if (strcasecmp(v, yes[i]) == 0)
+                        return *ret = "true", 0;
+                if (strcasecmp(v, no[i]) == 0)
+                        return *ret = "false", 0;
+        }
+        return reader_fail(rd, e, "not a valid boolean value: '%s'", v);
+}
+
+static int to_integer(struct reader *rd, const struct ini_entry *e, const char *v, long long *ret) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        while (*end == ' ' || *end == '\t')
+                end++;
+        if (errno || end == v || *end)
+                return reader_fail(rd, e, "invalid literal for int() with base 10: '%s'", v);
+        *ret = n;
+        return 0;
+}
+
+/* byte_size(): a number, or one with KB, MB or GB (powers of 1024) after it. */
+static int to_byte_size(struct reader *rd, const struct ini_entry *e, const char *v, char *out, size_t size) {
+        static const char *const suffixes[] = { "KB", "MB", "GB" };
+        size_t n = strlen(v);
+        long long factor = 1;
+        char number[64];
+        for (size_t i = 0; i < 3; i++)
+                if (n >= 2 && strcasecmp(v + n - 2, suffixes[i]) == 0) {
+                        factor = 1LL << (10 * (i + 1));
+                        n -= 2;
+                }
+        snprintf(number, sizeof number, "%.*s", (int)(n < 63 ? n : 63), v);
+        long long x;
+        if (to_integer(rd, e, number, &x) < 0 || x < 0 || x > (1LL << 62) / factor)
+                return reader_fail(rd, e, "value '%s' is not a valid byte size", v);
+        snprintf(out, size, "%lld", x * factor);
+        return 0;
+}
+
+static int to_octal(struct reader *rd, const struct ini_entry *e, const char *v, char *out, size_t size) {
+        char *end;
+        errno = 0;
+        long m = strtol(v, &end, 8);
+        if (errno || end == v || *end || m < 0 || m > 07777)
+                return reader_fail(rd, e, "%s can not be converted to an octal type", v);
+        snprintf(out, size, "0%lo", m);
+        return 0;
+}
+
+/* signal_number(): a number or a name, with or without SIG, in any case. */
+static int to_signal(struct reader *rd, const struct ini_entry *e, const char *v, char *out, size_t size) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (end != v && !*end) {
+                const char *name = n > 0 && n < NSIG ? sigabbrev_np((int)n) : NULL;
+                if (!name)
+                        return reader_fail(rd, e, "value '%s' is not a valid signal number", v);
+                snprintf(out, size, "%s", name);
+                return 0;
+        }
+        const char *name = strncasecmp(v, "SIG", 3) == 0 ? v + 3 : v;
+        for (int s = 1; s < NSIG; s++) {
+                const char *abbrev = sigabbrev_np(s);
+                if (abbrev && strcasecmp(abbrev, name) == 0) {
+                        snprintf(out, size, "%s", abbrev);
+                        return 0;
+                }
+        }
+        return reader_fail(rd, e, "value '%s' is not a valid signal name", v);
+}
+
+/* ---- the builder calls ---- */
+
+static int set_global(struct reader *rd, const char *key, const char *value, const struct ini_entry *e) {
+        if (!config_model_has_key(false, key))
+                return reader_fail(rd, e, "supervisord's %s is not supported here yet", e->key);
+        return config_builder_global(rd->b, key, value, e->file, e->line, e->key);
+}
+
+static int set_service(struct reader *rd, struct config_builder_service *svc, const char *key, const char *value,
+                       const struct ini_entry *e) {
+        if (!config_model_has_key(true, key))
+                return reader_fail(rd, e, "supervisord's %s is not supported here yet", e->key);
+        return config_builder_set(rd->b, svc, key, value, e->file, e->line, e->key);
+}
+
+/* The native `command` that splits into exactly WORDS: each word in '...'. */
+static char *native_command(char **words) {
+        size_t n = 1;
+        for (char **w = words; *w; w++)
+                n += strlen(*w) * 4 + 3;
+        char *out = malloc(n), *p = out;
+        if (!out)
+                return NULL;
+        for (char **w = words; *w; w++) {
+                if (w != words)
+                        *p++ = ' ';
+                *p++ = '\'';
+                for (const char *c = *w; *c; c++) {
+                        if (*c == '\'') {
+                                memcpy(p, "'\\''", 4);
+                                p += 4;
+                        } else
+                                *p++ = *c;
+                }
+                *p++ = '\'';
+        }
+        *p = '\0';
+        return out;
+}
+
+static int section_fail(struct reader *rd, const struct ini_section *s, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));
+static int section_fail(struct reader *rd, const struct ini_section *s, const char *format, ...) {
+        int n = snprintf(rd->error, rd->error_size, "%s:%d: [%s]: ", s->file, s->line, s->name);
+        va_list ap;
+        va_start(ap, format);
+        if (n >= 0 && (size_t)n < rd->error_size)
+                vsnprintf(rd->error + n, rd->error_size - (size_t)n, format, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+static int warn_unknown(struct reader *rd, const struct ini_section *s, const struct ini_entry *e) {
+        return config_builder_warn(rd->b, e->file, e->line, "%s is not a key of [%s]; supervisord ignores it, and so does this",
+                                   e->key, s->name);
+}
+
+/* A setting we do not have accepted only when it asks for supervisord's default, which
+ * is what we do: VALUE is one of the DEFAULTS (case-insensitive). */
+static int only_default(struct reader *rd, const struct ini_entry *e, const char *value, const char *const *defaults,
+                        const char *doing) {
+        for (const char *const *d = defaults; *d; d++)
+                if (strcasecmp(value, *d) == 0)
+                        return 0;
+        return reader_fail(rd, e, "'%s' is not supported here yet: only %s", value, doing);
+}
+
+static bool in_list(const char *key, const char *const *list) {
+        for (const char *const *k = list; *k; k++)
+                if (strcmp(key, *k) == 0)
+                        return true;
+        return false;
+}
+
+static int read_supervisord(struct reader *rd, const struct ini_section *s, bool *ret_nodaemon) {
+        static const char *const no[] = { "false", "no", "off", "0", NULL };
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
+                const struct ini_entry *e = &s->entries[i];
+                const char *k = e->key, *b = NULL;
+                char *v = NULL, number[64];
+                long long n;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        break;
+                if (strcmp(k, "logfile") == 0) {
+                        char *path = strcmp(v, "-") == 0 || strncmp(v, "/dev/", 5) == 0 ? strdup(v) : normalize_path(v);
+                        r = path ? set_global(rd, "log-file", path, e) : -ENOMEM;
+                        free(path);
+                } else if (strcmp(k, "logfile_maxbytes") == 0) {
+                        if ((r = to_byte_size(rd, e, v, number, sizeof number)) == 0)
+                                r = set_global(rd, "log-file-max-size", number, e);
+                } else if (strcmp(k, "logfile_backups") == 0) {
+                        if ((r = to_integer(rd, e, v, &n)) == 0)
+                                r = set_global(rd, "log-file-keep", v, e);
+                } else if (strcmp(k, "loglevel") == 0) {
+                        static const char *const map[][2] = { { "critical", "error" }, { "error", "error" },
+                                                              { "warn", "warning" },   { "info", "info" },
+                                                              { "debug", "debug" },    { "trace", "debug" },
+                                                              { "blather", "debug" } };
+                        const char *level = NULL;
+                        for (size_t j = 0; j < sizeof map / sizeof map[0]; j++)
+                                if (strcasecmp(v, map[j][0]) == 0)
+                                        level = map[j][1];
+                        r = level ? set_global(rd, "log-level", level, e) : reader_fail(rd, e, "bad logging level name '%s'", v);
+                } else if (strcmp(k, "pidfile") == 0) {
+                        char *path = normalize_path(v);
+                        r = path ? set_global(rd, "pidfile", path, e) : -ENOMEM;
+                        free(path);
+                } else if (strcmp(k, "umask") == 0) {
+                        if ((r = to_octal(rd, e, v, number, sizeof number)) == 0) {
+                                rd->umask_entry = e;
+                                rd->umask = strdup(number);
+                                r = rd->umask ? 0 : -ENOMEM;
+                        }
+                } else if (strcmp(k, "nodaemon") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0)
+                                *ret_nodaemon = strcmp(b, "true") == 0;
+                } else if (strcmp(k, "silent") == 0 || strcmp(k, "strip_ansi") == 0) {
+                        r = only_default(rd, e, v, no, "false");
+                } else if (strcmp(k, "minfds") == 0 || strcmp(k, "minprocs") == 0) {
+                        static const char *const fds[] = { "1024", NULL }, *const procs[] = { "200", NULL };
+                        if ((r = to_integer(rd, e, v, &n)) == 0)
+                                r = only_default(rd, e, v, k[3] == 'f' ? fds : procs, "supervisord's default");
+                } else if (strcmp(k, "nocleanup") == 0) {
+                        /* AUTO logs here are NAME.log, kept and rotated, never left-over
+                         * temporary files: there is nothing to clean up either way. */
+                        r = to_boolean(rd, e, v, &b);
+                } else if (strcmp(k, "childlogdir") == 0) {
+                        char *path = normalize_path(v);
+                        r = path ? set_global(rd, "log-dir", path, e) : -ENOMEM;
+                        free(path);
+                } else if (strcmp(k, "user") == 0) {
+                        /* Dropping privileges is not done yet; naming who runs it already is fine. */
+                        char self[256];
+                        if (config_model_user_name(geteuid(), self, sizeof self) < 0 || strcmp(self, v) != 0) {
+                                char *end;
+                                long uid = strtol(v, &end, 10);
+                                if (end == v || *end || (uid_t)uid != geteuid())
+                                        r = reader_fail(rd, e, "switching to user '%s' is not supported here yet: start "
+                                                               "supervisord as that user", v);
+                        }
+                } else if (strcmp(k, "directory") == 0) {
+                        r = reader_fail(rd, e, "is not supported here yet (supervisord runs in /): give each program its directory");
+                } else if (strcmp(k, "environment") == 0) {
+                        char message[1024];
+                        r = ini_parse_environment(v, &rd->environment, message, sizeof message);
+                        if (r == -EINVAL)
+                                r = reader_fail(rd, e, "%s", message);
+                        rd->environment_entry = e;
+                } else if (strcmp(k, "identifier") == 0) {
+                        static const char *const id[] = { "supervisor", NULL };
+                        r = only_default(rd, e, v, id, "'supervisor'");
+                } else
+                        r = warn_unknown(rd, s, e);
+                free(v);
+        }
+        /* supervisord's default main log, in the directory it was started in (the pidfile
+         * keeps the native default: see supervisord.conf(5), INI FORM). */
+        static const char *const files[][3] = { { "logfile", "log-file", "supervisord.log" } };
+        for (size_t i = 0; r == 0 && i < sizeof files / sizeof files[0]; i++) {
+                if (ini_get(rd->ini, s, files[i][0]))
+                        continue;
+                char *path = normalize_path(files[i][2]);
+                r = path ? config_builder_global(rd->b, files[i][1], path, s->file, s->line, files[i][0]) : -ENOMEM;
+                free(path);
+        }
+        return r;
+}
+
+static int read_unix_http_server(struct reader *rd, const struct ini_section *s) {
+        int r = 0;
+        bool chmod_given = false;
+        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
+                const struct ini_entry *e = &s->entries[i];
+                char *v = NULL, mode[32];
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        break;
+                if (strcmp(e->key, "file") == 0) {
+                        char *t = v + strspn(v, " \t"), *path;
+                        t[strcspn(t, " \t")] = '\0';
+                        path = normalize_path(t);
+                        r = path ? set_global(rd, "socket", path, e) : -ENOMEM;
+                        free(path);
+                } else if (strcmp(e->key, "chmod") == 0) {
+                        chmod_given = true;
+                        if ((r = to_octal(rd, e, v, mode, sizeof mode)) == 0)
+                                r = set_global(rd, "socket-mode", mode, e);
+                } else if (strcmp(e->key, "chown") == 0) {
+                        /* USER[:GROUP]: the socket's owner is supervisord's user here. */
+                        char *colon = strchr(v, ':'), self[256];
+                        if (colon)
+                                *colon = '\0';
+                        if (config_model_user_name(geteuid(), self, sizeof self) < 0 || strcmp(self, v) != 0)
+                                r = reader_fail(rd, e, "a socket owned by '%s' is not supported here yet: only by the "
+                                                       "user supervisord runs as, with any group", v);
+                        else if (colon)
+                                r = set_global(rd, "socket-group", colon + 1, e);
+                } else if (strcmp(e->key, "username") == 0 || strcmp(e->key, "password") == 0)
+                        r = reader_fail(rd, e, "authentication on the socket is not supported here yet: its file mode "
+                                               "and group decide who may connect");
+                else
+                        r = warn_unknown(rd, s, e);
+                free(v);
+        }
+        if (r == 0 && !ini_get(rd->ini, s, "file"))
+                return section_fail(rd, s, "section [unix_http_server] has no file value");
+        /* supervisord's default mode is 0700, not the native 0600. */
+        if (r == 0 && !chmod_given)
+                r = config_builder_global(rd->b, "socket-mode", "0700", s->file, s->line, "chmod");
+        return r;
+}
+
+static const char *const program_keys[] = {
+        "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart", "startsecs", "startretries",
+        "autorestart", "exitcodes", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr",
+        "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
+        "stdout_events_enabled", "stdout_syslog", "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
+        "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask",
+        "serverurl", NULL,
+};
+
+/* The [group:x] that lists PROGRAM, or NULL. */
+static const struct ini_section *group_of(const struct reader *rd, const char *program, const struct ini_entry **ret) {
+        for (size_t i = 0; i < rd->ini->n_sections; i++) {
+                const struct ini_section *g = rd->ini->sections[i];
+                if (strncmp(g->name, "group:", 6) != 0)
+                        continue;
+                const struct ini_entry *e = ini_get(rd->ini, g, "programs");
+                if (!e)
+                        continue;
+                /* list_of_strings(): comma-separated, each stripped */
+                for (const char *p = e->value; *p;) {
+                        p += strspn(p, " \t\n");
+                        size_t n = strcspn(p, ",");
+                        size_t m = n;
+                        while (m > 0 && strchr(" \t\n", p[m - 1]))
+                                m--;
+                        if (m == strlen(program) && strncmp(p, program, m) == 0) {
+                                *ret = e;
+                                return g;
+                        }
+                        p += n + (p[n] == ',');
+                }
+        }
+        return NULL;
+}
+
+/* One process of [program:NAME]: its service, every key expanded with its process_num. */
+static int read_process(struct reader *rd, const struct ini_section *s, const char *program, const char *group,
+                        long long num, long long numprocs, bool in_family, bool first,
+                        const struct ini_entry *group_entry) {
+        char num_text[32];
+        snprintf(num_text, sizeof num_text, "%lld", num);
+        struct ini_expansion x[8 + 256];
+        size_t n = 0;
+        x[n++] = (struct ini_expansion){ .name = "program_name", .string = program };
+        x[n++] = (struct ini_expansion){ .name = "group_name", .string = group };
+        x[n++] = (struct ini_expansion){ .name = "host_node_name", .string = rd->node };
+        x[n++] = (struct ini_expansion){ .name = "process_num", .number = num };
+        x[n++] = (struct ini_expansion){ .name = "numprocs", .number = numprocs };
+        char **env = NULL, *name = NULL;
+        char *env_names[256] = { 0 };
+        int r = 0;
+        const struct ini_entry *e;
+
+        /* environment= first: its values are ENV_X for every other key, over the daemon's. */
+        if ((e = ini_get(rd->ini, s, "environment"))) {
+                char *v = NULL, message[1024];
+                if ((r = expand_entry(rd, e, x, n, &v)) < 0)
+                        return r;
+                r = ini_parse_environment(v, &env, message, sizeof message);
+                free(v);
+                if (r == -EINVAL)
+                        return reader_fail(rd, e, "%s", message);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; env[i] && i < 256; i++) {
+                        char *eq = strchr(env[i], '=');
+                        if (asprintf(&env_names[i], "ENV_%.*s", (int)(eq - env[i]), env[i]) < 0) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        x[n++] = (struct ini_expansion){ .name = env_names[i], .string = eq + 1 };
+                }
+        }
+        const struct ini_entry *pn = ini_get(rd->ini, s, "process_name");
+        struct ini_entry default_name = { .key = "process_name", .value = "%(program_name)s", .file = s->file, .line = s->line };
+        if ((r = expand_entry(rd, pn ? pn : &default_name, x, n, &name)) < 0)
+                goto out;
+        struct config_builder_service *svc;
+        if ((r = config_builder_service(rd->b, name, s->file, s->line, &svc)) < 0)
+                goto out;
+        if (in_family || group_entry) {
+                const struct ini_entry *ge = group_entry ? group_entry : pn;
+                if (config_model_has_key(true, "service-group"))
+                        r = config_builder_set(rd->b, svc, "service-group", group, ge->file, ge->line,
+                                               group_entry ? "programs" : "process_name");
+                else if (group_entry)
+                        r = reader_fail(rd, group_entry, "[group:x] sections are not supported here yet");
+                if (r < 0)
+                        goto out;
+        }
+
+        /* supervisord's defaults where the native ones differ, for the keys not given. */
+        static const char *const defaults[][3] = { { "startretries", "start-retries", "4" },
+                                                   { "stdout_logfile_maxbytes", "log-max-size", "52428800" },
+                                                   { "stdout_logfile_backups", "log-keep", "10" } };
+        for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
+                if (!ini_get(rd->ini, s, defaults[i][0]))
+                        r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line, NULL);
+        if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
+                r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
+                                       rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
+        /* The daemon's environment= under the program's own. */
+        for (char **p = rd->environment; r == 0 && p && *p; p++) {
+                const char *eq = strchr(*p, '=');
+                bool overridden = false;
+                for (char **q = env; q && *q; q++)
+                        overridden |= strncmp(*q, *p, (size_t)(eq - *p + 1)) == 0;
+                if (!overridden)
+                        r = config_builder_set(rd->b, svc, "environment", *p, rd->environment_entry->file,
+                                               rd->environment_entry->line, "environment");
+        }
+        for (char **p = env; r == 0 && p && *p; p++)
+                r = config_builder_set(rd->b, svc, "environment", *p, e->file, e->line, "environment");
+        if (r < 0)
+                goto out;
+        if (!ini_get(rd->ini, s, "command")) {
+                r = section_fail(rd, s, "program section %s does not specify a command", s->name);
+                goto out;
+        }
+
+        static const char *const no[] = { "false", "no", "off", "0", NULL }, *const zero[] = { "0", NULL },
+                                 *const autos[] = { "auto", NULL };
+        bool redirect = false;
+        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
+                e = &s->entries[i];
+                const char *k = e->key, *b = NULL;
+                char *v = NULL, text[64];
+                long long count;
+                if (!in_list(k, program_keys)) {
+                        if (first)
+                                r = warn_unknown(rd, s, e);
+                        continue;
+                }
+                if (strcmp(k, "environment") == 0 || strcmp(k, "process_name") == 0 || strncmp(k, "numprocs", 8) == 0)
+                        continue;
+                if ((r = expand_entry(rd, e, x, n, &v)) < 0)
+                        break;
+                if (strcmp(k, "command") == 0) {
+                        char **words = NULL, message[256];
+                        r = ini_split_command(v, &words, message, sizeof message);
+                        if (r == -EINVAL)
+                                r = reader_fail(rd, e, "can't parse command '%s': %s", v, message);
+                        else if (r == 0 && !words[0])
+                                r = reader_fail(rd, e, "command is empty");
+                        else if (r == 0) {
+                                char *native = native_command(words);
+                                r = native ? set_service(rd, svc, "command", native, e) : -ENOMEM;
+                                free(native);
+                        }
+                        for (char **w = words; w && *w; w++)
+                                free(*w);
+                        free(words);
+                } else if (strcmp(k, "priority") == 0) {
+                        if ((r = to_integer(rd, e, v, &count)) == 0)
+                                r = set_service(rd, svc, "priority", v, e);
+                } else if (strcmp(k, "autostart") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0)
+                                r = set_service(rd, svc, "autostart", b, e);
+                } else if (strcmp(k, "startsecs") == 0) {
+                        if ((r = to_integer(rd, e, v, &count)) == 0)
+                                r = set_service(rd, svc, "start-secs", v, e);
+                } else if (strcmp(k, "startretries") == 0) {
+                        /* supervisord's count is of retries, the native one of attempts */
+                        if ((r = to_integer(rd, e, v, &count)) == 0 && count < 0)
+                                r = reader_fail(rd, e, "'%s' is negative", v);
+                        if (r == 0) {
+                                snprintf(text, sizeof text, "%lld", count + 1);
+                                r = set_service(rd, svc, "start-retries", text, e);
+                        }
+                } else if (strcmp(k, "autorestart") == 0) {
+                        static const char *const map[][2] = { { "false", "never" }, { "0", "never" },     { "off", "never" },
+                                                              { "no", "never" },    { "unexpected", "on-failure" },
+                                                              { "true", "always" }, { "1", "always" },    { "on", "always" },
+                                                              { "yes", "always" } };
+                        const char *policy = NULL;
+                        for (size_t j = 0; j < sizeof map / sizeof map[0]; j++)
+                                if (strcasecmp(v, map[j][0]) == 0)
+                                        policy = map[j][1];
+                        r = policy ? set_service(rd, svc, "restart", policy, e)
+                                   : reader_fail(rd, e, "invalid 'autorestart' value '%s'", v);
+                } else if (strcmp(k, "exitcodes") == 0) {
+                        if (!config_model_has_key(true, "success-exit-codes"))
+                                r = reader_fail(rd, e, "not supported here");
+                        for (char *p = v, *next; r == 0 && p; p = next) {
+                                next = strchr(p, ',');
+                                if (next)
+                                        *next++ = '\0';
+                                while (*p == ' ' || *p == '\t')
+                                        p++;
+                                if ((r = to_integer(rd, e, p, &count)) == 0)
+                                        r = config_builder_set(rd->b, svc, "success-exit-codes", p, e->file, e->line, k);
+                        }
+                } else if (strcmp(k, "stopsignal") == 0) {
+                        if ((r = to_signal(rd, e, v, text, sizeof text)) == 0)
+                                r = set_service(rd, svc, "stop-signal", text, e);
+                } else if (strcmp(k, "stopwaitsecs") == 0) {
+                        if ((r = to_integer(rd, e, v, &count)) == 0)
+                                r = set_service(rd, svc, "stop-timeout", v, e);
+                } else if (strcmp(k, "stopasgroup") == 0 || strcmp(k, "killasgroup") == 0) {
+                        /* The whole process group is always signalled here (a service runs in
+                         * its own), which is what both say when true. */
+                        r = to_boolean(rd, e, v, &b);
+                } else if (strcmp(k, "user") == 0) {
+                        r = set_service(rd, svc, "user", v, e);
+                } else if (strcmp(k, "directory") == 0) {
+                        r = set_service(rd, svc, "directory", v, e);
+                } else if (strcmp(k, "umask") == 0) {
+                        if ((r = to_octal(rd, e, v, text, sizeof text)) == 0)
+                                r = set_service(rd, svc, "umask", text, e);
+                } else if (strcmp(k, "redirect_stderr") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0) {
+                                redirect = true;
+                                r = set_service(rd, svc, "stderr", "stdout", e);
+                        }
+                } else if (strcmp(k, "stdout_logfile") == 0 || strcmp(k, "stderr_logfile") == 0) {
+                        bool out = k[3] == 'o';
+                        const char *target = NULL;
+                        if (strcasecmp(v, "auto") == 0)
+                                target = out ? "log" : redirect ? NULL : "stdout";
+                        else if (strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0)
+                                target = out ? "null" : redirect ? NULL : "null";
+                        else if (strcmp(v, out ? "/dev/stdout" : "/dev/stderr") == 0)
+                                target = "inherit";
+                        if (target)
+                                r = set_service(rd, svc, out ? "stdout" : "stderr", target, e);
+                        else if (!redirect || out)
+                                r = reader_fail(rd, e, "'%s': a log file of its own is not supported here yet: only AUTO "
+                                                       "(into the log directory), NONE and %s",
+                                                v, out ? "/dev/stdout" : "/dev/stderr");
+                } else if (strcmp(k, "stdout_logfile_maxbytes") == 0) {
+                        if ((r = to_byte_size(rd, e, v, text, sizeof text)) == 0)
+                                r = set_service(rd, svc, "log-max-size", text, e);
+                } else if (strcmp(k, "stdout_logfile_backups") == 0) {
+                        if ((r = to_integer(rd, e, v, &count)) == 0)
+                                r = set_service(rd, svc, "log-keep", v, e);
+                } else if (strcmp(k, "stderr_logfile_maxbytes") == 0 || strcmp(k, "stderr_logfile_backups") == 0) {
+                        /* stderr shares stdout's log here: its own rotation has nothing to rotate */
+                        static const char *const mb[] = { "50MB", "52428800", NULL }, *const keep[] = { "10", NULL };
+                        r = only_default(rd, e, v, k[15] == 'm' ? mb : keep, "supervisord's default (stderr goes into stdout's log)");
+                } else if (strstr(k, "_capture_maxbytes")) {
+                        r = only_default(rd, e, v, zero, "0");
+                } else if (strstr(k, "_events_enabled") || strstr(k, "_syslog")) {
+                        r = only_default(rd, e, v, no, "false");
+                } else if (strcmp(k, "serverurl") == 0) {
+                        r = only_default(rd, e, v, autos, "AUTO");
+                }
+                free(v);
+        }
+out:
+        free(name);
+        for (char **p = env; p && *p; p++)
+                free(*p);
+        free(env);
+        for (size_t i = 0; i < 256; i++)
+                free(env_names[i]);
+        return r;
+}
+
+static int read_program(struct reader *rd, const struct ini_section *s) {
+        const char *program = s->name + strlen("program:");
+        const struct ini_entry *group_entry = NULL;
+        const struct ini_section *g = group_of(rd, program, &group_entry);
+        const char *group = g ? g->name + strlen("group:") : program;
+        long long numprocs = 1, start = 0;
+        const struct ini_entry *e;
+        int r;
+        if ((e = ini_get(rd->ini, s, "numprocs"))) {
+                char *v = NULL;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) == 0)
+                        r = to_integer(rd, e, v, &numprocs);
+                free(v);
+                if (r < 0)
+                        return r;
+                if (numprocs < 1 || numprocs > 10000)
+                        return reader_fail(rd, e, "'%lld' is not from 1 to 10000", numprocs);
+        }
+        if ((e = ini_get(rd->ini, s, "numprocs_start"))) {
+                char *v = NULL;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) == 0)
+                        r = to_integer(rd, e, v, &start);
+                free(v);
+                if (r < 0)
+                        return r;
+        }
+        const struct ini_entry *pn = ini_get(rd->ini, s, "process_name");
+        if (numprocs > 1 && !strstr(pn ? pn->value : "%(program_name)s", "%(process_num)")) {
+                if (pn)
+                        return reader_fail(rd, pn, "%%(process_num) must be present within process_name when numprocs > 1");
+                return section_fail(rd, s, "%%(process_num) must be present within process_name when numprocs > 1");
+        }
+        const struct ini_entry *sg = ini_get(rd->ini, s, "stopasgroup"), *kg = ini_get(rd->ini, s, "killasgroup");
+        if (sg && kg) {
+                const char *sb = NULL, *kb = NULL;
+                if ((r = to_boolean(rd, sg, sg->value, &sb)) < 0 || (r = to_boolean(rd, kg, kg->value, &kb)) < 0)
+                        return r;
+                if (strcmp(sb, "true") == 0 && strcmp(kb, "false") == 0)
+                        return reader_fail(rd, kg, "Cannot set stopasgroup=true and killasgroup=false");
+        }
+        for (long long num = start; num < start + numprocs; num++)
+                if ((r = read_process(rd, s, program, group, num, numprocs, numprocs > 1, num == start, group_entry)) < 0)
+                        return r;
+        return 0;
+}
+
+/* [include] files=: whitespace-separated globs, relative to the including file's
+ * directory, each match read in sorted order; a glob that matches nothing is a warning. */
+static int read_includes(struct reader *rd, const char *main_path) {
+        const struct ini_section *s = ini_find_section(rd->ini, "include");
+        if (!s)
+                return 0;
+        const struct ini_entry *e = ini_get(rd->ini, s, "files");
+        if (!e)
+                return section_fail(rd, s, ".ini file has [include] section, but no files setting");
+        char *v = NULL, base[PATH_MAX];
+        int r = expand_entry(rd, e, NULL, 0, &v);
+        if (r < 0)
+                return r;
+        here_of(main_path, base, sizeof base);
+        for (char *save = NULL, *pattern = strtok_r(v, " \t\n", &save); r == 0 && pattern;
+             pattern = strtok_r(NULL, " \t\n", &save)) {
+                char joined[PATH_MAX * 2];
+                snprintf(joined, sizeof joined, "%s%s%s", pattern[0] == '/' ? "" : base, pattern[0] == '/' ? "" : "/",
+                         pattern);
+                glob_t g = { 0 };
+                int gr = glob(joined, 0, NULL, &g);
+                if (gr == GLOB_NOMATCH)
+                        r = config_builder_warn(rd->b, e->file, e->line, "No file matches via include \"%s\"", joined);
+                else if (gr != 0)
+                        r = reader_fail(rd, e, "cannot read the files of \"%s\"", joined);
+                for (size_t i = 0; gr == 0 && r == 0 && i < g.gl_pathc; i++)
+                        if ((r = config_check_trusted(g.gl_pathv[i], rd->error, rd->error_size)) == 0)
+                                r = ini_parse_file(rd->ini, g.gl_pathv[i], rd->error, rd->error_size);
+                globfree(&g);
+        }
+        free(v);
+        return r;
+}
+
+int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        struct reader rd = { .error = error, .error_size = error_size };
+        bool nodaemon = false;
+        int r = -ENOMEM;
+        struct utsname u;
+        snprintf(rd.node, sizeof rd.node, "%s", uname(&u) == 0 ? u.nodename : "");
+        error[0] = '\0';
+        if (!(rd.ini = ini_new()) || !(rd.b = config_builder_new(path)) || env_names_make(&rd) < 0)
+                goto out;
+        /* Whoever can write a config file can make supervisord run anything: as for the
+         * native form, only root and supervisord's own user may. */
+        if ((r = config_check_trusted(path, error, error_size)) < 0 ||
+            (r = ini_parse_file(rd.ini, path, error, error_size)) < 0 || (r = read_includes(&rd, path)) < 0)
+                goto out;
+        const struct ini_section *sd = ini_find_section(rd.ini, "supervisord");
+        if (!sd) {
+                snprintf(error, error_size, "%s:1: .ini file does not include supervisord section", path);
+                r = -EINVAL;
+                goto out;
+        }
+        if ((r = read_supervisord(&rd, sd, &nodaemon)) < 0)
+                goto out;
+        /* supervisord sets its umask only as it daemonizes: with nodaemon its programs
+         * inherit the umask it was started with. */
+        if (nodaemon) {
+                free((char *)rd.umask);
+                rd.umask = NULL;
+        } else if (!rd.umask && !(rd.umask = strdup("022"))) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* Every global before the first check, which judges the globals once. */
+        for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++)
+                if (strcmp(rd.ini->sections[i]->name, "unix_http_server") == 0)
+                        r = read_unix_http_server(&rd, rd.ini->sections[i]);
+        for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
+                const struct ini_section *s = rd.ini->sections[i];
+                const char *name = s->name;
+                if (strcmp(name, "unix_http_server") == 0)
+                        ;  /* read above */
+                else if (strncmp(name, "program:", 8) == 0)
+                        r = read_program(&rd, s);
+                else if (strcmp(name, "supervisord") == 0 || strcmp(name, "supervisorctl") == 0 ||
+                         strcmp(name, "include") == 0 || strncmp(name, "group:", 6) == 0)
+                        ;  /* read above, by the client, or with the programs */
+                else if (strncmp(name, "rpcinterface:", 13) == 0) {
+                        const struct ini_entry *f = ini_get(rd.ini, s, "supervisor.rpcinterface_factory");
+                        if (!f)
+                                r = section_fail(&rd, s, "section [%s] does not specify a supervisor.rpcinterface_factory", name);
+                        else if (strcmp(f->value, "supervisor.rpcinterface:make_main_rpcinterface") != 0)
+                                r = reader_fail(&rd, f, "'%s': only supervisord's own interface, "
+                                                        "supervisor.rpcinterface:make_main_rpcinterface, is served here", f->value);
+                } else if (strcmp(name, "inet_http_server") == 0 || strncmp(name, "eventlistener:", 14) == 0 ||
+                           strncmp(name, "fcgi-program:", 13) == 0)
+                        r = section_fail(&rd, s, "this section is not supported here yet");
+                else
+                        r = config_builder_warn(rd.b, s->file, s->line,
+                                                "[%s] is not a section supervisord reads; it ignores it, and so does this", name);
+                if (r == 0)
+                        r = config_builder_check(rd.b, error, error_size);
+        }
+        /* a [group:x] naming a program that is not there */
+        for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
+                const struct ini_section *g = rd.ini->sections[i];
+                if (strncmp(g->name, "group:", 6) != 0)
+                        continue;
+                const struct ini_entry *e = ini_get(rd.ini, g, "programs");
+                if (!e) {
+                        r = section_fail(&rd, g, "section [%s] has no programs value", g->name);
+                        break;
+                }
+                for (const char *p = e->value; r == 0 && *p;) {
+                        p += strspn(p, " \t\n");
+                        size_t n = strcspn(p, ","), m = n;
+                        while (m > 0 && strchr(" \t\n", p[m - 1]))
+                                m--;
+                        char section[512];
+                        snprintf(section, sizeof section, "program:%.*s", (int)(m < 400 ? m : 400), p);
+                        if (m > 0 && !ini_find_section(rd.ini, section))
+                                r = reader_fail(&rd, e, "no section 'program:%.*s' (file: '%s')", (int)(m < 400 ? m : 400), p, path);
+                        p += n + (p[n] == ',');
+                }
+        }
+        if (r == 0 && (r = config_builder_finish(rd.b, ret, error, error_size)) == 0)
+                (*ret)->nodaemon = nodaemon;
+out:
+        if (r == -ENOMEM && !error[0])
+                snprintf(error, error_size, "%s: out of memory", path);
+        for (size_t i = 0; i < rd.n_env; i++)
+                free((char *)rd.env[i].name);
+        free(rd.env);
+        free((char *)rd.umask);
+        for (char **p = rd.environment; p && *p; p++)
+                free(*p);
+        free(rd.environment);
+        config_builder_free(rd.b);
+        ini_free(rd.ini);
+        return r;
+}

@@ -1,0 +1,179 @@
+/* test_ini_config.c — unit tests for ini_config.c: which files are supervisord's INI form,
+ * supervisord's search order for its file, and the socket a client finds in an INI file. */
+#include <check.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harness.h"
+#include "ini_config.h"
+
+static bool sniff(const char *text) { return ini_config_sniff(text, strlen(text)); }
+
+START_TEST(test_sniff) {
+        ck_assert(sniff("[supervisord]\nnodaemon=true\n"));
+        ck_assert(sniff("; supervisor config file\n\n[unix_http_server]\n"));
+        ck_assert(sniff("# a comment\n\n   [program:x]\ncommand=true\n"));
+        ck_assert(sniff(";"));
+        ck_assert(!sniff("socket = /run/s.sock\nservice web { command = \"true\" }\n"));
+        ck_assert(!sniff("# comment\nservice web {\n}\n"));
+        ck_assert(!sniff("/* c */ service a { command = \"x\" }"));
+        ck_assert(!sniff("// c\n[x]\n"));
+        ck_assert(!sniff(""));
+        ck_assert(!sniff("\n  \n# only comments\n"));
+}
+END_TEST
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+        fputs(text, f);
+        fclose(f);
+}
+
+/* Runs in a fresh directory D with bin/, etc/ below it. */
+static char dir[PATH_MAX];
+
+static void in_temp_dir(void) {
+        snprintf(dir, sizeof dir, "/tmp/test_ini_config.XXXXXX");
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        ck_assert_int_eq(chdir(dir), 0);
+        ck_assert_int_eq(mkdir("bin", 0755), 0);
+        ck_assert_int_eq(mkdir("etc", 0755), 0);
+        ck_assert_int_eq(mkdir("cwd", 0755), 0);
+        ck_assert_int_eq(mkdir("cwd/etc", 0755), 0);
+}
+
+static void out_of_temp_dir(void) {
+        char command[PATH_MAX + 16];
+        snprintf(command, sizeof command, "rm -rf '%s'", dir);
+        ck_assert_int_eq(chdir("/"), 0);
+        ck_assert_int_eq(system(command), 0);
+}
+
+static void search_finds(const char *argv0, const char *expected) {
+        char *found = ini_config_search(argv0);
+        ck_assert_ptr_nonnull(found);
+        ck_assert_msg(strcmp(found, expected) == 0, "search(%s) = %s, expected %s", argv0, found, expected);
+        free(found);
+}
+
+START_TEST(test_search_order) {
+        in_temp_dir();
+        char argv0[PATH_MAX + 32], expected[PATH_MAX + 64];
+        snprintf(argv0, sizeof argv0, "%s/bin/supervisord", dir);
+        ck_assert_int_eq(chdir("cwd"), 0);
+        /* With nothing here, whatever the machine has in /etc, else the native default. */
+        const char *system_one = access("/etc/supervisord.conf", F_OK) == 0                 ? "/etc/supervisord.conf"
+                                 : access("/etc/supervisor/supervisord.conf", F_OK) == 0 ? "/etc/supervisor/supervisord.conf"
+                                                                                        : "/etc/supervisord.conf";
+        search_finds(argv0, system_one);
+        write_file("etc/supervisord.conf", "[supervisord]\n");
+        search_finds(argv0, "etc/supervisord.conf");
+        write_file("supervisord.conf", "[supervisord]\n");
+        search_finds(argv0, "supervisord.conf");
+        snprintf(expected, sizeof expected, "%s/supervisord.conf", dir);
+        write_file(expected, "[supervisord]\n");
+        search_finds(argv0, expected);
+        snprintf(expected, sizeof expected, "%s/etc/supervisord.conf", dir);
+        write_file(expected, "[supervisord]\n");
+        search_finds(argv0, expected);
+        /* A bare program name (found on PATH) has "" as its directory's directory, as in
+         * Python: etc/supervisord.conf of the working directory comes first. */
+        search_finds("supervisord", "etc/supervisord.conf");
+        search_finds("bin/supervisord", "etc/supervisord.conf");
+        out_of_temp_dir();
+}
+END_TEST
+
+static int peek(const char *text, char **ret, char *error, size_t size) {
+        write_file("peek.conf", text);
+        return ini_config_peek_socket("peek.conf", ret, error, size);
+}
+
+static void peek_finds(const char *text, int expected_r, const char *expected) {
+        char *path = NULL, error[1024] = "";
+        int r = peek(text, &path, error, sizeof error);
+        ck_assert_msg(r == expected_r, "peek = %d (%s), expected %d for:\n%s", r, error, expected_r, text);
+        if (expected)
+                ck_assert_msg(path && strcmp(path, expected) == 0, "peek = %s, expected %s for:\n%s", path, expected,
+                              text);
+        else
+                ck_assert_ptr_null(path);
+        free(path);
+}
+
+START_TEST(test_peek_socket) {
+        in_temp_dir();
+        char expected[PATH_MAX + 64];
+        setenv("TEST_RUN", "/run/test", 1);
+        /* serverurl first, with %(here)s and %(ENV_X)s, made absolute and normal */
+        snprintf(expected, sizeof expected, "%s/ctl.sock", dir);
+        peek_finds("[unix_http_server]\nfile=/tmp/daemon.sock\n[supervisorctl]\nserverurl=unix://%(here)s/x/../ctl.sock\n",
+                   1, expected);
+        peek_finds("[supervisorctl]\nserverurl = unix://%(ENV_TEST_RUN)s//s.sock ; comment\n", 1, "/run/test/s.sock");
+        snprintf(expected, sizeof expected, "%s/rel.sock", dir);
+        peek_finds("[supervisorctl]\nserverurl=unix://rel.sock\n", 1, expected);
+        /* no serverurl: the daemon's own socket */
+        snprintf(expected, sizeof expected, "%s/supervisor.sock", dir);
+        peek_finds("; Debian's\n[unix_http_server]\nfile=%(here)s/supervisor.sock   ; (the path to the socket file)\n"
+                   "chmod=0700\n[supervisorctl]\n",
+                   1, expected);
+        /* an HTTP server URL is handed back as it is */
+        peek_finds("[supervisorctl]\nserverurl=http://127.0.0.1:9001\n", 2, "http://127.0.0.1:9001");
+        peek_finds("[supervisord]\nlogfile=/tmp/x\n", 0, NULL);
+        /* what is wrong elsewhere does not matter ... */
+        peek_finds("[supervisorctl]\nserverurl=unix:///tmp/s.sock\n[program:x]\ncommand=%(nope)s\nthis is no key\n", 1,
+                   "/tmp/s.sock");
+        peek_finds("[unix_http_server]\nfile=/tmp/d.sock\n[program:x]\n  bad continuation\n", 1, "/tmp/d.sock");
+        /* ... but a file that breaks off before any says why */
+        char *path = NULL, error[1024] = "";
+        ck_assert_int_eq(peek("[supervisord]\nnot a line\n[unix_http_server]\nfile=/tmp/d.sock\n", &path, error,
+                              sizeof error),
+                         -EINVAL);
+        ck_assert_msg(strncmp(error, "peek.conf:2: ", 13) == 0, "%s", error);
+        ck_assert_int_eq(peek("[supervisorctl]\nserverurl=unix://%(ENV_NOT_SET_HERE)s/s\n", &path, error, sizeof error),
+                         -EINVAL);
+        ck_assert_msg(strncmp(error, "peek.conf:2: serverurl: ", 24) == 0, "%s", error);
+        ck_assert_int_eq(ini_config_peek_socket("missing.conf", &path, error, sizeof error), -ENOENT);
+        out_of_temp_dir();
+}
+END_TEST
+
+/* config_peek_socket, which supervisorctl calls, reads either form. */
+START_TEST(test_config_peek_socket_reads_ini) {
+        in_temp_dir();
+        char *path = NULL, error[1024] = "";
+        write_file("a.conf", "[unix_http_server]\nfile=/tmp/ini.sock\n");
+        ck_assert_int_eq(config_peek_socket("a.conf", &path, error, sizeof error), 1);
+        ck_assert_str_eq(path, "/tmp/ini.sock");
+        free(path);
+        write_file("b.conf", "socket = /tmp/native.sock\n");
+        ck_assert_int_eq(config_peek_socket("b.conf", &path, error, sizeof error), 1);
+        ck_assert_str_eq(path, "/tmp/native.sock");
+        free(path);
+        write_file("c.conf", "[supervisorctl]\nserverurl=http://localhost:9001\n");
+        ck_assert_int_eq(config_peek_socket("c.conf", &path, error, sizeof error), -EPROTONOSUPPORT);
+        ck_assert_ptr_null(path);
+        ck_assert_msg(strstr(error, "c.conf: serverurl http://localhost:9001") == error, "%s", error);
+        out_of_temp_dir();
+}
+END_TEST
+
+static Suite *ini_config_suite(void) {
+        Suite *s = suite_create("ini_config");
+        TCase *tc = tcase_create("ini_config");
+        tcase_add_test(tc, test_sniff);
+        tcase_add_test(tc, test_search_order);
+        tcase_add_test(tc, test_peek_socket);
+        tcase_add_test(tc, test_config_peek_socket_reads_ini);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(ini_config_suite()) ? 1 : 0; }
