@@ -44,7 +44,7 @@ CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # daemon never links them, and they alone need expat.
 HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(wildcard supervisord/http/*.c))
 HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
-CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/cmdline.o
+CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/cmdline.o $(B)/ini.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
 TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
