@@ -573,6 +573,41 @@ static bool table_has_group(const char *name) {
         return false;
 }
 
+int engine_reread(struct engine *e, void (*found)(const char *group, enum engine_code code, void *userdata),
+                  void *userdata, char *error, size_t error_size) {
+        struct config *config = NULL;
+        if (!e->hooks.read_config)
+                return -EOPNOTSUPP;
+        int r = e->hooks.read_config(&config, error, error_size, e->hooks.userdata);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < config->n_services; i++) {
+                const struct service_config *want = config->services[i];
+                const struct service_config *have = NULL;
+                struct service *s;
+                for (size_t k = 0; !have && (s = services_get(k)); k++)
+                        if (strcmp(service_config(s)->name, want->name) == 0)
+                                have = service_config(s);
+                if (!have)
+                        found(want->name, ENGINE_ADDED, userdata);
+                else if (!service_config_equal(have, want))
+                        found(want->name, ENGINE_CHANGED, userdata);
+        }
+        /* The table holds a group's instances next to each other: each group once. */
+        const char *last = NULL;
+        struct service *s;
+        for (size_t k = 0; (s = services_get(k)); k++) {
+                const char *name = service_config(s)->name;
+                if (last && strcmp(last, name) == 0)
+                        continue;
+                last = name;
+                if (config_find_service(config, name) < 0)
+                        found(name, ENGINE_REMOVED, userdata);
+        }
+        config_free(config);
+        return 0;
+}
+
 static int submit_add(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
                       struct engine_op **ret_op) {
         struct config *config = NULL;

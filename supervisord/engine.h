@@ -108,6 +108,12 @@ struct engine_hooks {
  * start anything; and it publishes there EVENT_SUPERVISOR_RELOADING, then RUNNING, around
  * an update or a restart of everything. */
 int engine_new(sd_event *event, struct event_bus *bus, const struct engine_hooks *hooks, struct engine **ret);
+/* What an update would do, done nothing of: the config read as it is now and compared
+ * with the table, FOUND called once per group that would be added (ENGINE_ADDED), changed
+ * (ENGINE_CHANGED) or removed (ENGINE_REMOVED), in that order.  0, or a negative errno
+ * with the reason in error when the config cannot be read (nothing called then). */
+int engine_reread(struct engine *engine, void (*found)(const char *group, enum engine_code code, void *userdata),
+                  void *userdata, char *error, size_t error_size);
 /* Cancels every request under way (their callbacks are not called). */
 struct engine *engine_free(struct engine *engine);
 

@@ -11,7 +11,8 @@ static const char *const verb_names[] = {
         [VERB_STATUS] = "status",   [VERB_START] = "start",     [VERB_STOP] = "stop",
         [VERB_RESTART] = "restart", [VERB_SIGNAL] = "signal",   [VERB_PID] = "pid",
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
-        [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",
+        [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_UPDATE] = "update",
+        [VERB_ADD] = "add",         [VERB_REMOVE] = "remove",   [VERB_REREAD] = "reread",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -115,6 +116,11 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 if (!ret->all && ret->n_names == 0)
                         return fail(ret_error, "a service name or 'all' is required");
                 break;
+        case VERB_ADD:
+        case VERB_REMOVE:
+                if (ret->all || ret->n_names == 0)
+                        return fail(ret_error, "name the groups");
+                break;
         case VERB_PID:
                 if (ret->n_names > 1)
                         return fail(ret_error, "pid takes at most one name");
@@ -122,6 +128,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_VERSION:
         case VERB_SHUTDOWN:
         case VERB_RELOAD:
+        case VERB_UPDATE:
+        case VERB_REREAD:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
                 break;

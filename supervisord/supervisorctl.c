@@ -41,7 +41,10 @@ static void usage(FILE *out) {
                 "  restart NAME...|all         stop, then start\n"
                 "  signal SIG NAME...|all      send a signal to the main process\n"
                 "  pid [NAME]                  supervisord's pid, or the service's\n"
-                "  reload                      re-read the config and apply the difference\n"
+                "  update                      re-read the config and apply the difference\n"
+                "  reread                      show that difference, changing nothing\n"
+                "  add NAME... / remove NAME... a group of the config into, or out of, the table\n"
+                "  reload                      supervisord's: stop everything, re-read the config, start anew\n"
                 "  tail [-f] [-n N] [--raw] NAME\n"
                 "                              the last N lines of its log (10); -f: then follow it;\n"
                 "                              on a terminal control characters show as '?' unless --raw\n"
@@ -120,16 +123,44 @@ struct outcome {
         bool array_open;  /* --json: the "[" of a list is out */
         struct status_row *rows;  /* owned, with n_rows entries */
         size_t n_rows;
-        /* reload: one JSON array body per kind, and the notice */
+        /* update, reread: one JSON array body per kind, and the notice */
         char *added, *changed, *removed, *notice;
         size_t n_added, n_changed, n_removed;
+        char **reread;  /* reread for humans: its lines, owned, n_reread of them */
+        size_t n_reread;
+        unsigned failures;  /* RESULTs that count as failed */
 };
 
-/* Append "NAME" to a JSON array body, or print a line for humans. */
-static void print_reload_record(const char *kind, const char *name, char **json_body, size_t *n) {
+/* Append "NAME" to a JSON array body, or for humans the lines of supervisord's update
+ * (KIND "added", "changed", "removed") or reread. */
+static void print_reload_record(enum verb verb, const char *kind, const char *name, char **json_body, size_t *n,
+                                struct outcome *o) {
         if (!json) {
-                printf("%s: %s\n", kind, name);
                 (*n)++;
+                if (verb == VERB_REREAD) {
+                        const char *word = strcmp(kind, "added") == 0     ? "available"
+                                           : strcmp(kind, "changed") == 0 ? "changed"
+                                                                          : "disappeared";
+                        char **grown = realloc(o->reread, (o->n_reread + 1) * sizeof *grown), *line;
+                        if (grown && asprintf(&line, "%s: %s", name, word) >= 0) {
+                                o->reread = grown;
+                                o->reread[o->n_reread++] = line;
+                        } else if (grown)
+                                o->reread = grown;
+                        return;
+                }
+                /* update: supervisord's order, removed groups, then changed, then added,
+                 * each kind in the daemon's order: a rank and a sequence number sort them. */
+                int rank = strcmp(kind, "removed") == 0 ? 0 : strcmp(kind, "changed") == 0 ? 1 : 2;
+                char **grown = realloc(o->reread, (o->n_reread + 1) * sizeof *grown), *line;
+                if (!grown)
+                        return;
+                o->reread = grown;
+                if (rank == 2 ? asprintf(&line, "%d%06zu%s: added process group", rank, o->n_reread, name) < 0
+                              : asprintf(&line, "%d%06zu%s: stopped\n%s: %s process group", rank, o->n_reread, name, name,
+                                         rank == 1 ? "updated" : "removed") < 0)
+                        return;
+                o->reread[o->n_reread++] = line;
                 return;
         }
         size_t old = *json_body ? strlen(*json_body) : 0;
@@ -344,11 +375,62 @@ static void print_status_rows(struct outcome *o) {
         o->n_rows = 0;
 }
 
-static void print_result(char **f, unsigned n, struct outcome *o) {
-        /* RESULT name ok|error message */
+/* A RESULT as supervisord 4.2.5's supervisorctl words it, from the engine's code in the
+ * fifth field; a start that failed keeps our reason ("exec ...: No such file or directory")
+ * where supervisord says only "spawn error", since that is what its reader needs (a supervisord without it gets "NAME: MESSAGE" or "NAME: ERROR (MESSAGE)"). */
+static void print_result_line(enum verb verb, const char *name, bool ok, const char *message, const char *code) {
+        static const struct {
+                const char *code, *text;
+        } faults[] = {
+                { "no-such-name", "no such process" },
+                { "not-running", "not running" },
+        };
+        if (verb == VERB_ADD || verb == VERB_REMOVE) {
+                if (strcmp(code, "added") == 0)
+                        printf("%s: added process group\n", name);
+                else if (strcmp(code, "removed") == 0)
+                        printf("%s: removed process group\n", name);
+                else if (strcmp(code, "already-added") == 0)
+                        puts("ERROR: process group already active");
+                else if (strcmp(code, "still-running") == 0)
+                        printf("ERROR: process/group still running: %s\n", name);
+                else if (strcmp(code, "no-such-name") == 0)
+                        printf("ERROR: no such process/group: %s\n", name);
+                else if (!ok)
+                        printf("%s: ERROR (%s)\n", name, message);
+                /* else a process the add started: supervisord's add does not say */
+                return;
+        }
+        if (strcmp(code, "ok") == 0) {
+                if (verb == VERB_RESTART)
+                        printf("%s: stopped\n%s: started\n", name, name);
+                else
+                        printf("%s: %s\n", name, message);
+                return;
+        }
+        if (strcmp(code, "already") == 0) {
+                printf("%s: ERROR (%s)\n", name, verb == VERB_START ? "already started" : "not running");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(faults); i++)
+                if (strcmp(code, faults[i].code) == 0) {
+                        printf("%s: ERROR (%s)\n", name, faults[i].text);
+                        return;
+                }
+        if (ok)
+                printf("%s: %s\n", name, message);
+        else
+                printf("%s: ERROR (%s)\n", name, message);
+}
+
+static void print_result(enum verb verb, char **f, unsigned n, struct outcome *o) {
+        /* RESULT name ok|error message [code] */
         if (n < 4)
                 return;
         bool ok = strcmp(f[2], "ok") == 0;
+        const char *code = n >= 5 ? f[4] : "";
+        if (!ok && !(verb == VERB_ADD && strcmp(code, "already-added") == 0))
+                o->failures++;  /* supervisord's add takes an active group as done */
         if (json) {
                 open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
@@ -356,11 +438,28 @@ static void print_result(char **f, unsigned n, struct outcome *o) {
                 printf(",\"ok\":%s,\"message\":", ok ? "true" : "false");
                 json_string_or_null(f[3]);
                 putchar('}');
-        } else if (ok)
-                printf("%s: %s\n", f[1], f[3]);
-        else
-                printf("%s: ERROR (%s)\n", f[1], f[3]);
+        } else
+                print_result_line(verb, f[1], ok, f[3], code);
         o->records++;
+}
+
+/* reread, for humans: "NAME: available|changed|disappeared" sorted by name, as
+ * supervisord's; the lines are held until every one is in. */
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void print_reread_rows(enum verb verb, struct outcome *o) {
+        qsort(o->reread, o->n_reread, sizeof *o->reread, compare_strings);
+        for (size_t i = 0; i < o->n_reread; i++) {
+                puts(o->reread[i] + (verb == VERB_UPDATE ? 7 : 0));  /* update: past rank and number */
+                free(o->reread[i]);
+        }
+        if (o->n_reread == 0 && verb == VERB_REREAD)
+                puts("No config updates to processes");
+        free(o->reread);
+        o->reread = NULL;
+        o->n_reread = 0;
 }
 
 /* The daemon to talk to: a unix socket path, and whether someone named it (-s, a config)
@@ -460,7 +559,7 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         }
         struct outcome o = { 0 };
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
-                    || verb == VERB_SIGNAL;
+                    || verb == VERB_SIGNAL || verb == VERB_ADD || verb == VERB_REMOVE;
         int status = -1;
         char *line = NULL, *fields[32];
         size_t size = 0;
@@ -476,7 +575,7 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                         if (copy_data(in, fields[1]) < 0)
                                 break;  /* cut short: reported as a lost connection */
                 } else if (strcmp(fields[0], RECORD_RESULT) == 0)
-                        print_result(fields, nf, &o);
+                        print_result(verb, fields, nf, &o);
                 else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2)
                         json ? printf("{\"pid\":%s}\n", fields[1]) : printf("%s\n", fields[1]);
                 else if (strcmp(fields[0], RECORD_VERSION) == 0 && nf >= 2) {
@@ -489,11 +588,11 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                                 puts("}");
                         }
                 } else if (strcmp(fields[0], RECORD_ADDED) == 0 && nf >= 2)
-                        print_reload_record("added", fields[1], &o.added, &o.n_added);
+                        print_reload_record(verb, "added", fields[1], &o.added, &o.n_added, &o);
                 else if (strcmp(fields[0], RECORD_CHANGED) == 0 && nf >= 2)
-                        print_reload_record("changed", fields[1], &o.changed, &o.n_changed);
+                        print_reload_record(verb, "changed", fields[1], &o.changed, &o.n_changed, &o);
                 else if (strcmp(fields[0], RECORD_REMOVED) == 0 && nf >= 2)
-                        print_reload_record("removed", fields[1], &o.removed, &o.n_removed);
+                        print_reload_record(verb, "removed", fields[1], &o.removed, &o.n_removed, &o);
                 else if (strcmp(fields[0], RECORD_NOTICE) == 0 && nf >= 2) {
                         free(o.notice);
                         o.notice = strdup(fields[1]);
@@ -501,24 +600,28 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                                 printf("notice: %s\n", fields[1]);
                 } else if (strcmp(fields[0], FINAL_OK) == 0) {
                         status = EXIT_OK;
-                        if (verb == VERB_RELOAD) {
-                                if (json) {
-                                        printf("{\"added\":[%s],\"changed\":[%s],\"removed\":[%s],\"notice\":",
-                                               o.added ? o.added : "", o.changed ? o.changed : "",
-                                               o.removed ? o.removed : "");
-                                        json_string_or_null(o.notice);
-                                        puts("}");
-                                } else if (o.n_added + o.n_changed + o.n_removed == 0 && !o.notice)
-                                        puts("no changes");
-                        }
+                        if ((verb == VERB_UPDATE || verb == VERB_REREAD) && json) {
+                                printf("{\"added\":[%s],\"changed\":[%s],\"removed\":[%s],\"notice\":",
+                                       o.added ? o.added : "", o.changed ? o.changed : "", o.removed ? o.removed : "");
+                                json_string_or_null(o.notice);
+                                puts("}");
+                        } else if (verb == VERB_REREAD || verb == VERB_UPDATE)
+                                print_reread_rows(verb, &o);
+                        if (verb == VERB_RELOAD)
+                                json ? puts("{\"ok\":true}") : puts("Restarted supervisord");
                         if (verb == VERB_SHUTDOWN)
                                 json ? puts("{\"ok\":true}") : puts("shut down");
                 } else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
                         status = atoi(fields[1]);
                         if (status <= 0)
                                 status = EXIT_FAILED;
+                        /* add: supervisord's takes a group already active as done. */
+                        if (verb == VERB_ADD && o.records > 0 && o.failures == 0)
+                                status = EXIT_OK;
+                        if (verb == VERB_REREAD && !json)
+                                printf("ERROR: %s\n", fields[2]);  /* supervisord's words */
                         /* Per-process failures were printed with their results already. */
-                        if (o.records == 0 || verb == VERB_STATUS)
+                        else if (o.records == 0 || verb == VERB_STATUS)
                                 fprintf(stderr, "supervisorctl: %s\n", fields[2]);
                 }
         }
@@ -531,6 +634,9 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         free(o.changed);
         free(o.removed);
         free(o.notice);
+        for (size_t i = 0; i < o.n_reread; i++)
+                free(o.reread[i]);
+        free(o.reread);
         fclose(in);
         print_status_rows(&o);
         if (json && list && (o.array_open || status == EXIT_OK)) {
@@ -607,11 +713,14 @@ static const struct command_help {
         const char *name;
         const char *text;
 } command_helps[] = {
+        { "add", "add <name> [...]\tActivates any updates in config for process/group\n" },
         { "exit", "exit\tExit the supervisor shell.\n" },
         { "help", "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>\n" },
         { "pid", "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\n" },
         { "quit", "quit\tExit the supervisor shell.\n" },
         { "reload", "reload \t\tRestart the remote supervisord.\n" },
+        { "remove", "remove <name> [...]\tRemoves process/group from active config\n" },
+        { "reread", "reread \t\t\tReload the daemon's configuration files without add/remove\n" },
         { "restart", "restart <name>\t\tRestart a process\nrestart <name> <name>\tRestart multiple processes or groups\n"
                      "restart all\t\tRestart all processes\n"
                      "Note: restart does not reread config files. For that, see reread and update.\n" },

@@ -1,7 +1,9 @@
 /* test_ctl_compat.c — supervisorctl as supervisord 4.2.5's users call it (issue 19): its
  * options and server URLs, the socket found in an INI file with [supervisorctl] and
- * [unix_http_server] even when a later line is broken, and the interactive shell, fed on
- * its standard input, against the real daemon. */
+ * [unix_http_server] even when a later line is broken, the interactive shell, fed on its
+ * standard input, and supervisord's commands with its output lines and exit statuses
+ * (reread, add, remove, update, reload, start, stop, restart, signal), against the real
+ * daemon. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,11 @@ static int ctl_fed(char *out, size_t size, const char *input, const char *args) 
         char script[2048];
         snprintf(script, sizeof script, "printf '%s' | '%s' %s", input, supervisorctl_path(), args);
         return run_capture((char *[]){ "/bin/sh", "-c", script, NULL }, out, size);
+}
+
+/* Whether NAME runs with a pid other than OLD within timeout_ms. */
+static bool wait_until_pid_changes(struct daemon *d, const char *name, pid_t old, int timeout_ms) {
+        return WAIT_UNTIL(service_pid_of(d, name) > 0 && service_pid_of(d, name) != old, timeout_ms);
 }
 
 static void start_app(struct daemon *d) {
@@ -119,6 +126,54 @@ START_TEST(test_shell_without_a_command) {
 }
 END_TEST
 
+/* Output and exit status of each step, compared whole. */
+#define EXPECT(expected_status, expected_out, ...)                                                               \
+        do {                                                                                                    \
+                int r_ = ctl(&d, out, sizeof out, __VA_ARGS__);                                                 \
+                ck_assert_msg(r_ == (expected_status) && strcmp(out, expected_out) == 0,                        \
+                              "%s: exit %d, output '%s' (expected %d, '%s')", #__VA_ARGS__, r_, out,           \
+                              expected_status, expected_out);                                                   \
+        } while (0)
+
+/* The commands Ansible's community.general.supervisorctl runs for present, started,
+ * restarted, signalled, stopped and absent, with the lines it looks for, and the rest of
+ * supervisord's vocabulary for the config: reread, update, reload. */
+START_TEST(test_supervisord_commands_and_their_lines) {
+        struct daemon d;
+        char out[8192];
+        start_app(&d);
+        EXPECT(0, "No config updates to processes\n", "reread");
+        daemon_write_config(&d, "service app {\n command = \"sleep 1001\"\n start-secs = 0\n}\n"
+                                "service web {\n command = \"sleep 1000\"\n start-secs = 0\n autostart = false\n}\n");
+        EXPECT(0, "app: changed\nweb: available\n", "reread");
+        ck_assert_str_eq(service_state_of(&d, "web", out, sizeof out), "");  /* reread changed nothing */
+        EXPECT(0, "web: added process group\n", "add web");
+        EXPECT(0, "ERROR: process group already active\n", "add web");
+        EXPECT(1, "ERROR: no such process/group: nosuch\n", "add nosuch");
+        EXPECT(0, "web: started\n", "start web");
+        EXPECT(0, "web: ERROR (already started)\n", "start web");
+        pid_t before = service_pid_of(&d, "web");
+        EXPECT(0, "web: stopped\nweb: started\n", "restart web");
+        ck_assert(service_pid_of(&d, "web") != before);
+        EXPECT(0, "web: signalled\n", "signal HUP web");
+        EXPECT(1, "ERROR: process/group still running: web\n", "remove web");
+        EXPECT(0, "web: stopped\n", "stop web");
+        EXPECT(0, "web: ERROR (not running)\n", "stop web");
+        EXPECT(0, "web: removed process group\n", "remove web");
+        ck_assert_str_eq(service_state_of(&d, "web", out, sizeof out), "");
+        pid_t app = service_pid_of(&d, "app");
+        EXPECT(0, "app: stopped\napp: updated process group\nweb: added process group\n", "update");
+        ASSERT_STATE_WITHIN(&d, "app", "RUNNING", 5000);
+        ck_assert(service_pid_of(&d, "app") != app);
+        /* supervisord's reload: everything stops and starts again, the config re-read. */
+        app = service_pid_of(&d, "app");
+        EXPECT(0, "Restarted supervisord\n", "reload");
+        ck_assert(wait_until_pid_changes(&d, "app", app, 10000));
+        EXPECT(0, "", "update");
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *ctl_compat_suite(void) {
         Suite *s = suite_create("ctl_compat");
         TCase *tc = tcase_create("command_line");
@@ -126,6 +181,7 @@ static Suite *ctl_compat_suite(void) {
         tcase_add_test(tc, test_server_url_forms);
         tcase_add_test(tc, test_ini_config_names_the_socket);
         tcase_add_test(tc, test_shell_without_a_command);
+        tcase_add_test(tc, test_supervisord_commands_and_their_lines);
         suite_add_tcase(s, tc);
         return s;
 }

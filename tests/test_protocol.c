@@ -525,7 +525,8 @@ START_TEST(test_verb_round_trip) {
                 { VERB_STATUS, "status" }, { VERB_START, "start" },     { VERB_STOP, "stop" },
                 { VERB_RESTART, "restart" }, { VERB_SIGNAL, "signal" }, { VERB_PID, "pid" },
                 { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
-                { VERB_TAIL, "tail" },
+                { VERB_TAIL, "tail" }, { VERB_UPDATE, "update" }, { VERB_ADD, "add" }, { VERB_REMOVE, "remove" },
+                { VERB_REREAD, "reread" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -538,7 +539,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_TAIL + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_REREAD + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
