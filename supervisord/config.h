@@ -166,6 +166,25 @@ int config_default_path(enum config_default what, char **ret, char *error, size_
  * errno with "FILE[:LINE]: message" in error. */
 int config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
 
+/* What supervisorctl takes from a config file: the server and, from an INI file's
+ * [supervisorctl], its credentials and shell settings.  Every field malloc'd or NULL. */
+struct config_client {
+        char *server;        /* a socket path, "unix://PATH" or "http://HOST:PORT" */
+        char *username, *password;
+        char *prompt;        /* the shell's prompt without "> " */
+        char *history_file;
+        char *skipped;       /* "FILE:LINE: message": the part of the file not read, if any */
+};
+/* Look the server up in the config at PATH without reading more of it than that needs:
+ * in supervisord's INI format (the first line that is not blank or a comment opens a
+ * section) [supervisorctl] serverurl, username, password, prompt and history_file, else
+ * [unix_http_server] file, with %(here)s expanded; a line the INI reader cannot read ends
+ * the lookup there, noted in ret->skipped.  In our own format, the global `socket`
+ * (config_peek_socket).  1 when a server was found, 0 when the file names none, or a
+ * negative errno with "FILE[:LINE]: message" in error.  Free with config_client_done(). */
+int config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size);
+void config_client_done(struct config_client *client);
+
 /* Load and validate PATH (and the files of its include-dir).  On failure returns a negative
  * errno and writes "FILE:LINE: message" (or "FILE: message") into error.  A file that a
  * user other than root or supervisord's own can write, or that is in a directory such a

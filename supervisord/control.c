@@ -456,7 +456,8 @@ static void client_on_action_done(const struct engine_report *report, void *user
                         const struct engine_result *r = &report->results[i];
                         char message[sizeof r->reason];
                         protocol_sanitize(message, sizeof message, r->reason);
-                        client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\n", r->name, r->ok ? "ok" : "error", message);
+                        client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\t%s\n", r->name, r->ok ? "ok" : "error", message,
+                                      engine_code_to_string(r->code));
                 }
                 if (report->n_failed)
                         client_error(c, EXIT_FAILED, "%zu of %zu failed", report->n_failed, report->n_results);
@@ -551,12 +552,83 @@ static void client_on_update_done(const struct engine_report *report, void *user
                 client_flush(c);
 }
 
-static void request_reload(struct client *c) {
+static void request_update(struct client *c) {
         const struct engine_request er = { .action = ENGINE_UPDATE };
-        log_notice("reload requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+        log_notice("update requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
         /* An update is over once applied: answered before engine_submit() returns. */
         c->submitting = true;
         int r = engine_submit(handlers->engine, &er, client_on_update_done, c, &c->op);
+        c->submitting = false;
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "update: %s", strerror(-r));
+}
+
+/* add NAME..., remove NAME...: each group's RESULT, answered once the table has it (or
+ * not): the starts that an add sets off are not waited for, as supervisord's are not. */
+static void request_group_change(struct client *c, const struct request *req) {
+        const struct engine_request er = {
+                .action = req->verb == VERB_ADD ? ENGINE_ADD : ENGINE_REMOVE,
+                .names = req->names,
+                .n_names = req->n_names,
+        };
+        c->submitting = true;
+        int r = engine_submit(handlers->engine, &er, client_on_action_done, c, &c->op);
+        c->submitting = false;
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "%s", strerror(-r));
+}
+
+/* reread: the difference an update would apply, as ADDED, CHANGED and REMOVED records,
+ * read off the loop as an update reads it. */
+static void client_on_reread_done(const struct engine_report *report, void *userdata) {
+        struct client *c = userdata;
+        c->op = NULL;
+        if (report->code != ENGINE_OK) {
+                char clean[1024];
+                protocol_sanitize(clean, sizeof clean, report->reason);
+                client_error(c, EXIT_FAILED, "%s", clean);
+        } else {
+                for (size_t i = 0; i < report->n_results; i++) {
+                        const struct engine_result *r = &report->results[i];
+                        client_printf(c, "%s\t%s\n",
+                                      r->code == ENGINE_ADDED     ? RECORD_ADDED
+                                      : r->code == ENGINE_CHANGED ? RECORD_CHANGED
+                                                                  : RECORD_REMOVED,
+                                      r->name);
+                }
+                client_ok(c);
+        }
+        if (!c->submitting)
+                client_flush(c);
+}
+
+static void request_reread(struct client *c) {
+        const struct engine_request er = { .action = ENGINE_REREAD };
+        c->submitting = true;
+        int r = engine_submit(handlers->engine, &er, client_on_reread_done, c, &c->op);
+        c->submitting = false;
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "reread: %s", strerror(-r));
+}
+
+/* The outcome of a reload (supervisord's restart): answered once it is under way. */
+static void client_on_reload_done(const struct engine_report *report, void *userdata) {
+        struct client *c = userdata;
+        c->op = NULL;
+        if (report->code != ENGINE_OK && report->code != ENGINE_CANT_REREAD)
+                client_error(c, EXIT_FAILED, "%s", report->reason);
+        else
+                client_ok(c);
+        if (!c->submitting)
+                client_flush(c);
+}
+
+/* reload, as supervisord's: stop everything, re-read the config, start what starts. */
+static void request_reload(struct client *c) {
+        const struct engine_request er = { .action = ENGINE_RESTART_ALL };
+        log_notice("reload (restart of everything) requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);
+        c->submitting = true;
+        int r = engine_submit(handlers->engine, &er, client_on_reload_done, c, &c->op);
         c->submitting = false;
         if (r < 0)
                 client_error(c, EXIT_FAILED, "reload: %s", strerror(-r));
@@ -817,7 +889,8 @@ static bool client_handle_request(struct client *c, char *line) {
         }
         /* Who changed what is worth keeping; who merely looked is not. */
         bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION
-                         || req->verb == VERB_TAIL || req->verb == VERB_READLOG;
+                         || req->verb == VERB_TAIL || req->verb == VERB_READLOG
+                         || req->verb == VERB_REREAD;
         log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
                     verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
                     req->n_names ? req->names[0] : "", (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
@@ -834,6 +907,16 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_RELOAD:
                 request_reload(c);
+                break;
+        case VERB_UPDATE:
+                request_update(c);
+                break;
+        case VERB_ADD:
+        case VERB_REMOVE:
+                request_group_change(c, req);
+                break;
+        case VERB_REREAD:
+                request_reread(c);
                 break;
         case VERB_TAIL:
                 request_tail(c, req);

@@ -765,6 +765,83 @@ static void add_loaded(struct config *config, const char *error, void *userdata)
         config_free(config);  /* the table holds references to what it took */
 }
 
+/* reread: the config as it is now, compared with the table, one result per group that
+ * an update would add, change or remove (in that order), nothing done.  Counts them when
+ * OP has no results yet, else fills them in; the number either way. */
+static size_t reread_diff(struct engine_op *op, const struct config *config) {
+        size_t n = 0;
+#define FOUND(group, code, reason)                                                       \
+        do {                                                                            \
+                if (op->results) {                                                      \
+                        snprintf(op->results[n].name, sizeof op->results[n].name, "%s", group); \
+                        result_set(&op->results[n], code, true, reason);                \
+                        op->targets[n].done = true;                                     \
+                }                                                                       \
+                n++;                                                                    \
+        } while (0)
+        for (size_t i = 0; i < config->n_services; i++) {
+                const struct service_config *want = config->services[i];
+                const struct service_config *have = NULL;
+                struct service *s;
+                for (size_t k = 0; !have && (s = services_get(k)); k++)
+                        if (strcmp(service_config(s)->name, want->name) == 0)
+                                have = service_config(s);
+                if (!have)
+                        FOUND(want->name, ENGINE_ADDED, "available");
+                else if (!service_config_equal(have, want))
+                        FOUND(want->name, ENGINE_CHANGED, "changed");
+        }
+        /* The table holds a group's instances next to each other: each group once. */
+        const char *last = NULL;
+        struct service *s;
+        for (size_t k = 0; (s = services_get(k)); k++) {
+                const char *name = service_config(s)->name;
+                if (last && strcmp(last, name) == 0)
+                        continue;
+                last = name;
+                if (config_find_service(config, name) < 0)
+                        FOUND(name, ENGINE_REMOVED, "disappeared");
+        }
+#undef FOUND
+        return n;
+}
+
+static void reread_loaded(struct config *config, const char *error, void *userdata) {
+        struct engine_op *op = userdata;
+        struct engine *e = op->engine;
+        op->load = NULL;
+        op->loading = false;
+        engine_schedule_recheck(e);
+        if (!config) {
+                op->code = ENGINE_CANT_REREAD;
+                snprintf(op->reason, sizeof op->reason, "%s", error);
+                return;
+        }
+        if (op_alloc_targets(op, reread_diff(op, config)) < 0) {
+                op->code = ENGINE_FAILED;
+                snprintf(op->reason, sizeof op->reason, "out of memory");
+                op->n_targets = 0;
+        } else if (op->results)
+                reread_diff(op, config);
+        config_free(config);
+}
+
+static int submit_reread(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
+                         struct engine_op **ret_op) {
+        if (!e->hooks.loader)
+                return -EOPNOTSUPP;
+        struct engine_op *op = op_new(e, req, done, userdata, 0);
+        if (!op)
+                return -ENOMEM;
+        int r = config_loader_load(e->hooks.loader, reread_loaded, op, &op->load);
+        if (r < 0) {
+                op_free(op);
+                return r;
+        }
+        op->loading = true;
+        return op_start(op, ret_op);
+}
+
 static int submit_add(struct engine *e, const struct engine_request *req, engine_done_fn done, void *userdata,
                       struct engine_op **ret_op) {
         if (req->all || req->n_names == 0)
@@ -926,6 +1003,8 @@ int engine_submit(struct engine *e, const struct engine_request *req, engine_don
                 return submit_remove(e, req, done, userdata, ret_op);
         case ENGINE_RESTART_ALL:
                 return submit_restart_all(e, req, done, userdata, ret_op);
+        case ENGINE_REREAD:
+                return submit_reread(e, req, done, userdata, ret_op);
         }
         return -EINVAL;
 }

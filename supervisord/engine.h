@@ -36,6 +36,9 @@ enum engine_action {
         ENGINE_ADD,          /* a group of the config that the table does not hold yet */
         ENGINE_REMOVE,       /* a stopped group, out of the table */
         ENGINE_RESTART_ALL,  /* stop everything, re-read the config, start autostart anew */
+        ENGINE_REREAD,       /* re-read the config and report what an update would do, doing
+                              * nothing: a result per group added, changed or removed (in that
+                              * order; reasons "available", "changed", "disappeared") */
 };
 
 /* A result per target; the names of supervisord's fault codes are in comments where a

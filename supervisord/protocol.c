@@ -16,6 +16,8 @@ static const char *const verb_names[] = {
         [VERB_VERSION] = "version", [VERB_SHUTDOWN] = "shutdown",
         [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_REMOTE_EVENT] = "remote-event",
         [VERB_CLEAR] = "clear",     [VERB_READLOG] = "readlog", [VERB_CLEARLOG] = "clearlog",
+        [VERB_UPDATE] = "update",   [VERB_ADD] = "add",         [VERB_REMOVE] = "remove",
+        [VERB_REREAD] = "reread",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -186,6 +188,11 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 if (!ret->all && ret->n_names == 0)
                         return fail(ret_error, "a service name or 'all' is required");
                 break;
+        case VERB_ADD:
+        case VERB_REMOVE:
+                if (ret->all || ret->n_names == 0)
+                        return fail(ret_error, "name the groups");
+                break;
         case VERB_PID:
                 if (ret->n_names > 1)
                         return fail(ret_error, "pid takes at most one name");
@@ -194,6 +201,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_SHUTDOWN:
         case VERB_RELOAD:
         case VERB_CLEARLOG:
+        case VERB_UPDATE:
+        case VERB_REREAD:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
                 break;

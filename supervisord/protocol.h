@@ -35,12 +35,16 @@ enum verb {
         VERB_PID,
         VERB_VERSION,
         VERB_SHUTDOWN,
-        VERB_RELOAD,
+        VERB_RELOAD,     /* supervisord's: stop everything, re-read the config, start anew */
         VERB_TAIL,
         VERB_REMOTE_EVENT,  /* "remote-event TYPE [DATA]": REMOTE_COMMUNICATION to event listeners */
         VERB_CLEAR,      /* empty processes' log files: NAME... | all */
         VERB_READLOG,    /* the main log by byte offset: OFFSET [LENGTH] */
         VERB_CLEARLOG,   /* empty the main log */
+        VERB_UPDATE,     /* re-read the config and apply the difference */
+        VERB_ADD,        /* groups of the config not running yet */
+        VERB_REMOVE,     /* stopped groups, out of the table */
+        VERB_REREAD,     /* what update would do, changing nothing */
 };
 
 struct request {
@@ -93,12 +97,13 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
                                    * memory_bytes cpu_usec (from the cgroup; "-": none)
                                    * group start_epoch stop_epoch (0: never) spawn_error
                                    * stdout_log stderr_log ("-": none) */
-#define RECORD_RESULT  "RESULT"   /* name ok|error message */
+#define RECORD_RESULT  "RESULT"   /* name ok|error message code (the engine's code name,
+                                   * engine_code_to_string: "already-started", ...) */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */
-#define RECORD_ADDED   "ADDED"    /* service name (reload) */
-#define RECORD_CHANGED "CHANGED"  /* service name (reload) */
-#define RECORD_REMOVED "REMOVED"  /* service name (reload) */
+#define RECORD_ADDED   "ADDED"    /* service name (update) */
+#define RECORD_CHANGED "CHANGED"  /* service name (update) */
+#define RECORD_REMOVED "REMOVED"  /* service name (update, reread) */
 #define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
 #define RECORD_LOGSIZE "LOGSIZE"  /* the main log file's size now (readlog): where to ask again to follow it */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */

@@ -1,5 +1,6 @@
 /* supervisorctl.c — the control client: turns a command line into one protocol request,
  * prints the answer for humans or as JSON, and exits with the documented status. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -26,8 +27,14 @@ static struct printable output_filter;
 
 static void usage(FILE *out) {
         fprintf(out,
-                "usage: supervisorctl [-c FILE] [-s SOCKET] [--json] COMMAND [ARGS]\n"
+                "usage: supervisorctl [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-i] [-r FILE] [--json]\n"
+                "                     [COMMAND [ARGS]]\n"
                 "       supervisorctl -h | --help | -v | --version\n"
+                "  -c, --configuration FILE   the config that names the socket (" CONFIG_DEFAULT_PATH ")\n"
+                "  -s, --serverurl URL        the socket: /PATH or unix:///PATH\n"
+                "  -u, --username, -p, --password  accepted; the socket's permissions decide who may connect\n"
+                "  -i, --interactive          the shell after the command; without a command it is the default\n"
+                "  -r, --history-file FILE    the shell's history\n"
                 "commands:\n"
                 "  status [NAME...]            show processes (exit 3 if one is not RUNNING)\n"
                 "  start NAME...|all           start and wait until running\n"
@@ -35,12 +42,16 @@ static void usage(FILE *out) {
                 "  restart NAME...|all         stop, then start\n"
                 "  signal SIG NAME...|all      send a signal to the main process\n"
                 "  pid [NAME]                  supervisord's pid, or the service's\n"
-                "  reload                      re-read the config and apply the difference\n"
+                "  update                      re-read the config and apply the difference\n"
+                "  reread                      show that difference, changing nothing\n"
+                "  add NAME... / remove NAME... a group of the config into, or out of, the table\n"
+                "  reload                      supervisord's: stop everything, re-read the config, start anew\n"
                 "  tail [-f] [-n N] [--raw] NAME\n"
                 "                              the last N lines of its log (10); -f: then follow it;\n"
                 "                              on a terminal control characters show as '?' unless --raw\n"
                 "  shutdown                    stop everything and exit supervisord\n"
-                "  version                     print both versions\n");
+                "  version                     print both versions\n"
+                "  help [COMMAND], quit, exit\n");
 }
 
 static void json_string(const char *s) {
@@ -62,41 +73,6 @@ static void json_string_or_null(const char *s) {
                 fputs("null", stdout);
         else
                 json_string(s);
-}
-
-/* Socket path: -s, else `socket` from the config, else the default.  Only the global
- * `socket` is read from the config: a mistake elsewhere in it (a service section being
- * edited) must not lock the client out of a daemon that runs on the good version. */
-static int resolve_socket(const char *socket_path, const char *config_path, bool config_given, char **ret,
-                          bool *ret_named) {
-        char error[1024];
-        int r;
-        *ret_named = true;
-        if (socket_path) {
-                *ret = strdup(socket_path);
-                return *ret ? 0 : -ENOMEM;
-        }
-        *ret = NULL;
-        if (config_given || access(config_path, F_OK) == 0) {
-                r = config_peek_socket(config_path, ret, error, sizeof error);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        fprintf(stderr, "supervisorctl: %s\n", error);
-                        return -EINVAL;
-                }
-                if (r > 0)
-                        return 0;
-        }
-        /* The daemon's default for this user; without one (no runtime directory), the
-         * system's daemon is the only one there can be. */
-        *ret_named = false;
-        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, ret, error, sizeof error);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 && !(*ret = strdup(CONFIG_DEFAULT_SOCKET)))
-                return -ENOMEM;
-        return 0;
 }
 
 static int connect_to(const char *path) {
@@ -148,16 +124,44 @@ struct outcome {
         bool array_open;  /* --json: the "[" of a list is out */
         struct status_row *rows;  /* owned, with n_rows entries */
         size_t n_rows;
-        /* reload: one JSON array body per kind, and the notice */
+        /* update, reread: one JSON array body per kind, and the notice */
         char *added, *changed, *removed, *notice;
         size_t n_added, n_changed, n_removed;
+        char **reread;  /* reread for humans: its lines, owned, n_reread of them */
+        size_t n_reread;
+        unsigned failures;  /* RESULTs that count as failed */
 };
 
-/* Append "NAME" to a JSON array body, or print a line for humans. */
-static void print_reload_record(const char *kind, const char *name, char **json_body, size_t *n) {
+/* Append "NAME" to a JSON array body, or for humans the lines of supervisord's update
+ * (KIND "added", "changed", "removed") or reread. */
+static void print_reload_record(enum verb verb, const char *kind, const char *name, char **json_body, size_t *n,
+                                struct outcome *o) {
         if (!json) {
-                printf("%s: %s\n", kind, name);
                 (*n)++;
+                if (verb == VERB_REREAD) {
+                        const char *word = strcmp(kind, "added") == 0     ? "available"
+                                           : strcmp(kind, "changed") == 0 ? "changed"
+                                                                          : "disappeared";
+                        char **grown = realloc(o->reread, (o->n_reread + 1) * sizeof *grown), *line;
+                        if (grown && asprintf(&line, "%s: %s", name, word) >= 0) {
+                                o->reread = grown;
+                                o->reread[o->n_reread++] = line;
+                        } else if (grown)
+                                o->reread = grown;
+                        return;
+                }
+                /* update: supervisord's order, removed groups, then changed, then added,
+                 * each kind in the daemon's order: a rank and a sequence number sort them. */
+                int rank = strcmp(kind, "removed") == 0 ? 0 : strcmp(kind, "changed") == 0 ? 1 : 2;
+                char **grown = realloc(o->reread, (o->n_reread + 1) * sizeof *grown), *line;
+                if (!grown)
+                        return;
+                o->reread = grown;
+                if (rank == 2 ? asprintf(&line, "%d%06zu%s: added process group", rank, o->n_reread, name) < 0
+                              : asprintf(&line, "%d%06zu%s: stopped\n%s: %s process group", rank, o->n_reread, name, name,
+                                         rank == 1 ? "updated" : "removed") < 0)
+                        return;
+                o->reread[o->n_reread++] = line;
                 return;
         }
         size_t old = *json_body ? strlen(*json_body) : 0;
@@ -378,11 +382,62 @@ static void print_status_rows(struct outcome *o) {
         o->n_rows = 0;
 }
 
-static void print_result(char **f, unsigned n, struct outcome *o) {
-        /* RESULT name ok|error message */
+/* A RESULT as supervisord 4.2.5's supervisorctl words it, from the engine's code in the
+ * fifth field; a start that failed keeps our reason ("exec ...: No such file or directory")
+ * where supervisord says only "spawn error", since that is what its reader needs (a supervisord without it gets "NAME: MESSAGE" or "NAME: ERROR (MESSAGE)"). */
+static void print_result_line(enum verb verb, const char *name, bool ok, const char *message, const char *code) {
+        static const struct {
+                const char *code, *text;
+        } faults[] = {
+                { "no-such-name", "no such process" },
+                { "not-running", "not running" },
+        };
+        if (verb == VERB_ADD || verb == VERB_REMOVE) {
+                if (strcmp(code, "added") == 0)
+                        printf("%s: added process group\n", name);
+                else if (strcmp(code, "removed") == 0)
+                        printf("%s: removed process group\n", name);
+                else if (strcmp(code, "already-added") == 0)
+                        puts("ERROR: process group already active");
+                else if (strcmp(code, "still-running") == 0)
+                        printf("ERROR: process/group still running: %s\n", name);
+                else if (strcmp(code, "no-such-name") == 0)
+                        printf("ERROR: no such process/group: %s\n", name);
+                else if (!ok)
+                        printf("%s: ERROR (%s)\n", name, message);
+                /* else a process the add started: supervisord's add does not say */
+                return;
+        }
+        if (strcmp(code, "ok") == 0) {
+                if (verb == VERB_RESTART)
+                        printf("%s: stopped\n%s: started\n", name, name);
+                else
+                        printf("%s: %s\n", name, message);
+                return;
+        }
+        if (strcmp(code, "already") == 0) {
+                printf("%s: ERROR (%s)\n", name, verb == VERB_START ? "already started" : "not running");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(faults); i++)
+                if (strcmp(code, faults[i].code) == 0) {
+                        printf("%s: ERROR (%s)\n", name, faults[i].text);
+                        return;
+                }
+        if (ok)
+                printf("%s: %s\n", name, message);
+        else
+                printf("%s: ERROR (%s)\n", name, message);
+}
+
+static void print_result(enum verb verb, char **f, unsigned n, struct outcome *o) {
+        /* RESULT name ok|error message [code] */
         if (n < 4)
                 return;
         bool ok = strcmp(f[2], "ok") == 0;
+        const char *code = n >= 5 ? f[4] : "";
+        if (!ok && !(verb == VERB_ADD && strcmp(code, "already-added") == 0))
+                o->failures++;  /* supervisord's add takes an active group as done */
         if (json) {
                 open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
@@ -390,58 +445,58 @@ static void print_result(char **f, unsigned n, struct outcome *o) {
                 printf(",\"ok\":%s,\"message\":", ok ? "true" : "false");
                 json_string_or_null(f[3]);
                 putchar('}');
-        } else if (ok)
-                printf("%s: %s\n", f[1], f[3]);
-        else
-                printf("%s: ERROR (%s)\n", f[1], f[3]);
+        } else
+                print_result_line(verb, f[1], ok, f[3], code);
         o->records++;
 }
 
-int main(int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },
-                { NULL, 0, NULL, 0 },
-        };
-        const char *config_path = CONFIG_DEFAULT_PATH, *socket_path = NULL;
-        bool config_given = false;
-        int opt;
+/* reread, for humans: "NAME: available|changed|disappeared" sorted by name, as
+ * supervisord's; the lines are held until every one is in. */
+static int compare_strings(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-        /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
-        while ((opt = getopt_long(argc, argv, "+c:s:jhv", options, NULL)) != -1) {
-                switch (opt) {
-                case 'c': config_path = optarg; config_given = true; break;
-                case 's': socket_path = optarg; break;
-                case 'j': json = true; break;
-                case 'h': usage(stdout); return EXIT_OK;
-                case 'v': printf("supervisorctl %s\n", SUPERVISORD_VERSION); return EXIT_OK;
-                default: usage(stderr); return EXIT_USAGE;
-                }
+static void print_reread_rows(enum verb verb, struct outcome *o) {
+        qsort(o->reread, o->n_reread, sizeof *o->reread, compare_strings);
+        for (size_t i = 0; i < o->n_reread; i++) {
+                puts(o->reread[i] + (verb == VERB_UPDATE ? 7 : 0));  /* update: past rank and number */
+                free(o->reread[i]);
         }
-        if (optind >= argc) {
-                usage(stderr);
-                return EXIT_USAGE;
-        }
+        if (o->n_reread == 0 && verb == VERB_REREAD)
+                puts("No config updates to processes");
+        free(o->reread);
+        o->reread = NULL;
+        o->n_reread = 0;
+}
 
+/* The daemon to talk to: a unix socket path, and whether someone named it (-s, a config)
+ * rather than the per-user default. */
+struct server {
+        char *path;  /* owned */
+        bool named;
+};
+
+/* One command, ARGV[0] its name, against the server: the request sent, the answer printed;
+ * returns the exit status. */
+static int run_command(const struct server *srv, int argc, char *argv[]) {
+        filter_output = false;
         /* tail's options are ours to parse; the protocol takes "tail NAME LINES [follow]". */
         char *tail_argv[5], tail_lines[16];
-        if (strcmp(argv[optind], "tail") == 0) {
-                int tail_argc = tail_arguments(argc - optind, argv + optind, tail_argv, tail_lines, sizeof tail_lines);
+        if (strcmp(argv[0], "tail") == 0) {
+                int tail_argc = tail_arguments(argc, argv, tail_argv, tail_lines, sizeof tail_lines);
                 if (tail_argc < 0) {
                         usage(stderr);
                         return EXIT_USAGE;
                 }
                 argv = tail_argv;
                 argc = tail_argc;
-                optind = 0;
         }
 
         /* The request line, checked here first so usage errors never need the daemon. */
         char request[PROTOCOL_MAX_REQUEST + 1];
         size_t len = 0;
-        for (int i = optind; i < argc; i++) {
-                int n = snprintf(request + len, sizeof request - len, "%s%s", i > optind ? " " : "", argv[i]);
+        for (int i = 0; i < argc; i++) {
+                int n = snprintf(request + len, sizeof request - len, "%s%s", i > 0 ? " " : "", argv[i]);
                 if (n < 0 || (size_t)n >= sizeof request - len - 1) {
                         fprintf(stderr, "supervisorctl: command line too long\n");
                         return EXIT_USAGE;
@@ -466,11 +521,12 @@ int main(int argc, char *argv[]) {
         free(parsed);
         request[len++] = '\n';
 
-        char *path;
-        bool socket_named;
-        int r = resolve_socket(socket_path, config_path, config_given, &path, &socket_named);
-        if (r < 0)
-                return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+        char *path = strdup(srv->path);
+        bool socket_named = srv->named;
+        if (!path) {
+                fprintf(stderr, "supervisorctl: out of memory\n");
+                return EXIT_FAILED;
+        }
         int fd = connect_to(path);
         /* Not root and no socket named: the per-user default, else the system-wide
          * daemon, which a member of its socket-group may use. */
@@ -510,7 +566,7 @@ int main(int argc, char *argv[]) {
         }
         struct outcome o = { 0 };
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
-                    || verb == VERB_SIGNAL;
+                    || verb == VERB_SIGNAL || verb == VERB_ADD || verb == VERB_REMOVE;
         int status = -1;
         char *line = NULL, *fields[32];
         size_t size = 0;
@@ -526,7 +582,7 @@ int main(int argc, char *argv[]) {
                         if (copy_data(in, fields[1]) < 0)
                                 break;  /* cut short: reported as a lost connection */
                 } else if (strcmp(fields[0], RECORD_RESULT) == 0)
-                        print_result(fields, nf, &o);
+                        print_result(verb, fields, nf, &o);
                 else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2)
                         json ? printf("{\"pid\":%s}\n", fields[1]) : printf("%s\n", fields[1]);
                 else if (strcmp(fields[0], RECORD_VERSION) == 0 && nf >= 2) {
@@ -539,11 +595,11 @@ int main(int argc, char *argv[]) {
                                 puts("}");
                         }
                 } else if (strcmp(fields[0], RECORD_ADDED) == 0 && nf >= 2)
-                        print_reload_record("added", fields[1], &o.added, &o.n_added);
+                        print_reload_record(verb, "added", fields[1], &o.added, &o.n_added, &o);
                 else if (strcmp(fields[0], RECORD_CHANGED) == 0 && nf >= 2)
-                        print_reload_record("changed", fields[1], &o.changed, &o.n_changed);
+                        print_reload_record(verb, "changed", fields[1], &o.changed, &o.n_changed, &o);
                 else if (strcmp(fields[0], RECORD_REMOVED) == 0 && nf >= 2)
-                        print_reload_record("removed", fields[1], &o.removed, &o.n_removed);
+                        print_reload_record(verb, "removed", fields[1], &o.removed, &o.n_removed, &o);
                 else if (strcmp(fields[0], RECORD_NOTICE) == 0 && nf >= 2) {
                         free(o.notice);
                         o.notice = strdup(fields[1]);
@@ -551,24 +607,28 @@ int main(int argc, char *argv[]) {
                                 printf("notice: %s\n", fields[1]);
                 } else if (strcmp(fields[0], FINAL_OK) == 0) {
                         status = EXIT_OK;
-                        if (verb == VERB_RELOAD) {
-                                if (json) {
-                                        printf("{\"added\":[%s],\"changed\":[%s],\"removed\":[%s],\"notice\":",
-                                               o.added ? o.added : "", o.changed ? o.changed : "",
-                                               o.removed ? o.removed : "");
-                                        json_string_or_null(o.notice);
-                                        puts("}");
-                                } else if (o.n_added + o.n_changed + o.n_removed == 0 && !o.notice)
-                                        puts("no changes");
-                        }
+                        if ((verb == VERB_UPDATE || verb == VERB_REREAD) && json) {
+                                printf("{\"added\":[%s],\"changed\":[%s],\"removed\":[%s],\"notice\":",
+                                       o.added ? o.added : "", o.changed ? o.changed : "", o.removed ? o.removed : "");
+                                json_string_or_null(o.notice);
+                                puts("}");
+                        } else if (verb == VERB_REREAD || verb == VERB_UPDATE)
+                                print_reread_rows(verb, &o);
+                        if (verb == VERB_RELOAD)
+                                json ? puts("{\"ok\":true}") : puts("Restarted supervisord");
                         if (verb == VERB_SHUTDOWN)
                                 json ? puts("{\"ok\":true}") : puts("shut down");
                 } else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
                         status = atoi(fields[1]);
                         if (status <= 0)
                                 status = EXIT_FAILED;
+                        /* add: supervisord's takes a group already active as done. */
+                        if (verb == VERB_ADD && o.records > 0 && o.failures == 0)
+                                status = EXIT_OK;
+                        if (verb == VERB_REREAD && !json)
+                                printf("ERROR: %s\n", fields[2]);  /* supervisord's words */
                         /* Per-process failures were printed with their results already. */
-                        if (o.records == 0 || verb == VERB_STATUS)
+                        else if (o.records == 0 || verb == VERB_STATUS)
                                 fprintf(stderr, "supervisorctl: %s\n", fields[2]);
                 }
         }
@@ -581,6 +641,9 @@ int main(int argc, char *argv[]) {
         free(o.changed);
         free(o.removed);
         free(o.notice);
+        for (size_t i = 0; i < o.n_reread; i++)
+                free(o.reread[i]);
+        free(o.reread);
         fclose(in);
         print_status_rows(&o);
         if (json && list && (o.array_open || status == EXIT_OK)) {
@@ -593,5 +656,263 @@ int main(int argc, char *argv[]) {
         } else if (status == EXIT_OK && verb == VERB_STATUS && o.any_not_running)
                 status = EXIT_NOT_RUNNING;
         free(path);
+        return status;
+}
+
+/* A server URL as supervisorctl takes it (-s, serverurl): "unix://PATH" or a PATH.  HTTP
+ * URLs are refused by name: this client speaks only the daemon's own protocol. */
+static int server_from_url(const char *url, struct server *ret) {
+        const char *path = url;
+        if (strncmp(url, "unix://", 7) == 0)
+                path = url + 7;
+        else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) {
+                fprintf(stderr, "supervisorctl: %s: HTTP servers are not supported; name the unix socket "
+                                "(-s unix:///PATH or -s /PATH)\n", url);
+                return -EPROTONOSUPPORT;
+        }
+        if (path[0] != '/') {
+                fprintf(stderr, "supervisorctl: %s: not an absolute socket path or unix:// URL\n", url);
+                return -EINVAL;
+        }
+        if (!(ret->path = strdup(path)))
+                return -ENOMEM;
+        ret->named = true;
+        return 0;
+}
+
+/* The server: -s, else the config's (INI [supervisorctl] serverurl or [unix_http_server]
+ * file, or our `socket`), else the daemon's default for this user.  SETTINGS gets the
+ * config's other client settings. */
+static int resolve_server(const char *url, const char *config_path, bool config_given, struct server *ret,
+                          struct config_client *settings) {
+        char error[1024];
+        int r;
+        *ret = (struct server){ 0 };
+        if (config_given || access(config_path, F_OK) == 0) {
+                r = config_peek_client(config_path, settings, error, sizeof error);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 && !url) {
+                        fprintf(stderr, "supervisorctl: %s\n", error);
+                        return -EINVAL;
+                }
+                if (settings->skipped)
+                        fprintf(stderr, "supervisorctl: %s: the rest of the file was not read, ignoring\n",
+                                settings->skipped);
+                if (!url && r > 0)
+                        url = settings->server;
+        }
+        if (url)
+                return server_from_url(url, ret);
+        /* The daemon's default for this user; without one (no runtime directory), the
+         * system's daemon is the only one there can be. */
+        r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, &ret->path, error, sizeof error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && !(ret->path = strdup(CONFIG_DEFAULT_SOCKET)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* What `help` prints: the commands, then each one's lines as supervisorctl 4.2.5 words
+ * them (with ours added where we take more). */
+static const struct command_help {
+        const char *name;
+        const char *text;
+} command_helps[] = {
+        { "add", "add <name> [...]\tActivates any updates in config for process/group\n" },
+        { "exit", "exit\tExit the supervisor shell.\n" },
+        { "help", "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>\n" },
+        { "pid", "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\n" },
+        { "quit", "quit\tExit the supervisor shell.\n" },
+        { "reload", "reload \t\tRestart the remote supervisord.\n" },
+        { "remove", "remove <name> [...]\tRemoves process/group from active config\n" },
+        { "reread", "reread \t\t\tReload the daemon's configuration files without add/remove\n" },
+        { "restart", "restart <name>\t\tRestart a process\nrestart <name> <name>\tRestart multiple processes or groups\n"
+                     "restart all\t\tRestart all processes\n"
+                     "Note: restart does not reread config files. For that, see reread and update.\n" },
+        { "shutdown", "shutdown \tShut the remote supervisord down.\n" },
+        { "signal", "signal <signal name> <name>\t\tSignal a process\n"
+                    "signal <signal name> <name> <name>\tSignal multiple processes or groups\n"
+                    "signal <signal name> all\t\tSignal all processes\n" },
+        { "start", "start <name>\t\tStart a process\nstart <name> <name>\tStart multiple processes or groups\n"
+                   "start all\t\tStart all processes\n" },
+        { "status", "status <name>\t\tGet status for a single process\n"
+                    "status <name> <name>\tGet status for multiple named processes\n"
+                    "status\t\t\tGet all process status info\n" },
+        { "stop", "stop <name>\t\tStop a process\nstop <name> <name>\tStop multiple processes or groups\n"
+                  "stop all\t\tStop all processes\n" },
+        { "tail", "tail [-f] [-n N] <name>\tthe last N lines (10) of the process's log; -f: then follow it\n" },
+        { "update", "update\t\t\tReload config and add/remove as necessary, and will restart affected programs\n"
+                    "update all\t\tReload config and add/remove as necessary, and will restart affected programs\n" },
+        { "version", "version\t\t\tShow the version of the remote supervisord process\n" },
+};
+
+/* help [COMMAND]: its lines, or the list as Python's cmd module lays it out. */
+static int command_help(int argc, char *argv[]) {
+        if (argc > 1) {
+                for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
+                        if (strcmp(argv[1], command_helps[i].name) == 0) {
+                                fputs(command_helps[i].text, stdout);
+                                return EXIT_OK;
+                        }
+                printf("*** No help on %s\n", argv[1]);
+                return EXIT_OK;
+        }
+        puts("\ndefault commands (type help <topic>):\n=====================================");
+        for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
+                printf("%s%s", command_helps[i].name, (i + 1) % 8 == 0 || i + 1 == ELEMENTSOF(command_helps) ? "\n" : "  ");
+        putchar('\n');
+        return EXIT_OK;
+}
+
+/* One command of the command line or of a shell line: help here, the rest to the server.
+ * `--json` may come anywhere after the command too. */
+static int dispatch(const struct server *srv, int argc, char *argv[]) {
+        int n = 0;
+        bool saved_json = json;
+        for (int i = 0; i < argc; i++) {
+                if (i > 0 && strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else
+                        argv[n++] = argv[i];
+        }
+        argv[n] = NULL;
+        int status = strcmp(argv[0], "help") == 0                                ? command_help(n, argv)
+                     : strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0 ? EXIT_OK
+                                                                                     : run_command(srv, n, argv);
+        json = saved_json;
+        fflush(stdout);
+        return status;
+}
+
+/* The line editor: libedit's readline interface when the library is there, loaded only for
+ * the shell so that a one-shot command pays nothing for it; else plain lines. */
+static struct {
+        char *(*readline)(const char *prompt);
+        int (*add_history)(const char *line);
+        int (*read_history)(const char *file);
+        int (*write_history)(const char *file);
+} editor;
+
+static void editor_open(bool terminal) {
+        if (!terminal)
+                return;
+        void *lib = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
+        if (!lib)
+                return;
+        editor.readline = (char *(*)(const char *))dlsym(lib, "readline");
+        editor.add_history = (int (*)(const char *))dlsym(lib, "add_history");
+        editor.read_history = (int (*)(const char *))dlsym(lib, "read_history");
+        editor.write_history = (int (*)(const char *))dlsym(lib, "write_history");
+        if (!editor.readline || !editor.add_history)
+                editor.readline = NULL;
+}
+
+/* A line of input without its newline, malloc'd; NULL at the end of input. */
+static char *editor_read(const char *prompt) {
+        if (editor.readline)
+                return editor.readline(prompt);
+        fputs(prompt, stdout);
+        fflush(stdout);
+        char *line = NULL;
+        size_t size = 0;
+        ssize_t n = getline(&line, &size, stdin);
+        if (n < 0) {
+                free(line);
+                return NULL;
+        }
+        if (n > 0 && line[n - 1] == '\n')
+                line[n - 1] = '\0';
+        return line;
+}
+
+/* The interactive shell, as supervisorctl's: `status` first, then a command per line until
+ * quit, exit or the end of input; the status of the last command is the exit status. */
+static int shell(const struct server *srv, const struct config_client *settings) {
+        char prompt[256];
+        snprintf(prompt, sizeof prompt, "%s> ", settings->prompt ? settings->prompt : "supervisor");
+        editor_open(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+        if (editor.read_history && settings->history_file)
+                editor.read_history(settings->history_file);
+        char status_word[] = "status", *first[] = { status_word, NULL };
+        int status = dispatch(srv, 1, first);
+        for (;;) {
+                char *line = editor_read(prompt);
+                if (!line) {
+                        putchar('\n');
+                        break;
+                }
+                char *words[PROTOCOL_MAX_ARGS + 1];
+                int n = 0;
+                if (editor.readline && line[strspn(line, " \t")])
+                        editor.add_history(line);
+                for (char *save = NULL, *w = strtok_r(line, " \t", &save); w && n < PROTOCOL_MAX_ARGS;
+                     w = strtok_r(NULL, " \t", &save))
+                        words[n++] = w;
+                words[n] = NULL;
+                bool leave = n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0);
+                if (n > 0 && !leave)
+                        status = dispatch(srv, n, words);
+                free(line);
+                if (leave)
+                        break;
+        }
+        if (editor.write_history && settings->history_file)
+                editor.write_history(settings->history_file);
+        return status;
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "configuration", required_argument, NULL, 'c' },
+                { "serverurl", required_argument, NULL, 's' },
+                { "username", required_argument, NULL, 'u' },
+                { "password", required_argument, NULL, 'p' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "history-file", required_argument, NULL, 'r' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'v' },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *config_path = CONFIG_DEFAULT_PATH, *url = NULL, *history_file = NULL;
+        bool config_given = false, interactive = false;
+        int opt;
+
+        /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
+        while ((opt = getopt_long(argc, argv, "+c:s:u:p:ir:jhv", options, NULL)) != -1) {
+                switch (opt) {
+                case 'c': config_path = optarg; config_given = true; break;
+                case 's': url = optarg; break;
+                /* Credentials are HTTP's; on the unix socket the kernel says who connects
+                 * (socket-mode, socket-group), so they are taken and need not be checked. */
+                case 'u': case 'p': break;
+                case 'i': interactive = true; break;
+                case 'r': history_file = optarg; break;
+                case 'j': json = true; break;
+                case 'h': usage(stdout); return EXIT_OK;
+                case 'v': printf("supervisorctl %s\n", SUPERVISORD_VERSION); return EXIT_OK;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        }
+        struct server srv;
+        struct config_client settings = { 0 };
+        int r = resolve_server(url, config_path, config_given, &srv, &settings);
+        if (r < 0) {
+                config_client_done(&settings);
+                return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+        }
+        if (history_file) {
+                free(settings.history_file);
+                settings.history_file = strdup(history_file);
+        }
+        int status = EXIT_OK;
+        if (optind < argc)
+                status = dispatch(&srv, argc - optind, argv + optind);
+        if (optind >= argc || interactive)
+                status = shell(&srv, &settings);
+        free(srv.path);
+        config_client_done(&settings);
         return status;
 }

@@ -43,10 +43,10 @@ START_TEST(test_broken_service_does_not_lock_the_client_out) {
         ck_assert_str_eq(service_state_of(&d, "app", out, sizeof out), "STOPPED");
 
         /* The daemon is the one to judge the whole file: a reload refuses it, changing nothing. */
-        r = ctl_with_config(d.conf, out, sizeof out, "reload", NULL);
+        r = ctl_with_config(d.conf, out, sizeof out, "update", NULL);
         char expected[512];
         snprintf(expected, sizeof expected, "%s:5: no such option 'comand'", d.conf);
-        ck_assert_msg(r == 1 && strstr(out, expected), "reload: exit %d, output: %s (expected exit 1 and %s)", r, out,
+        ck_assert_msg(r == 1 && strstr(out, expected), "update: exit %d, output: %s (expected exit 1 and %s)", r, out,
                       expected);
         daemon_cleanup(&d);
 }

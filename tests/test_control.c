@@ -654,7 +654,7 @@ START_TEST(test_half_closed_client_gets_answer) {
         ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
         ck_assert(raw_read_all(fd, out, sizeof out, 5000));
         close(fd);
-        ck_assert_str_eq(out, "RESULT\tweb\tok\tstopped\nOK\n");
+        ck_assert_str_eq(out, "RESULT\tweb\tok\tstopped\tok\nOK\n");
         ck_assert_int_eq(process_state(web), 0);
 
         fd = raw_connect(d.sock);
@@ -662,7 +662,7 @@ START_TEST(test_half_closed_client_gets_answer) {
         ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
         ck_assert(raw_read_all(fd, out, sizeof out, 5000));
         close(fd);
-        ck_assert_str_eq(out, "RESULT\tweb\tok\tstarted\nOK\n");
+        ck_assert_str_eq(out, "RESULT\tweb\tok\tstarted\tok\nOK\n");
         /* "started" is said once it is RUNNING, not before. */
         char state[64];
         ck_assert_str_eq(service_state_of(&d, "web", state, sizeof state), "RUNNING");
@@ -720,9 +720,9 @@ END_TEST
 START_TEST(test_ctl_usage_errors) {
         struct daemon d;
         char out[4096];
-        daemon_init(&d);  /* no daemon: usage errors are found before connecting */
+        daemon_init(&d);  /* no daemon: usage errors are found before connecting (no command at all opens the shell) */
         static const char *const bad[] = {
-                "", "frobnicate", "start", "stop", "restart", "signal", "signal USR1", "signal BOGUS web",
+                "frobnicate", "start", "stop", "restart", "signal", "signal USR1", "signal BOGUS web",
                 "signal 99 web", "pid a b", "version extra", "status bad/name", "start all web", "--bogus status",
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1095,7 +1095,7 @@ START_TEST(test_start_waits_until_running) {
         elapsed = now_ms() - t0;
         ck_assert_msg(elapsed < 2000, "start of a running service took %lld ms, expected under start-secs = 2 s",
                       elapsed);
-        ck_assert_str_eq(out, "slow: already running\n");
+        ck_assert_str_eq(out, "slow: ERROR (already started)\n");
         ck_assert_int_eq(service_pid_of(&d, "slow"), pid);
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         ck_assert(!process_exists(pid));
@@ -1124,7 +1124,7 @@ START_TEST(test_stop_waits_until_gone) {
         ck_assert_str_eq(service_state_of(&d, "web", state, sizeof state), "STOPPED");
         ck_assert_int_eq(service_pid_of(&d, "web"), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop web"), 0);
-        ck_assert_str_eq(out, "web: not running\n");
+        ck_assert_str_eq(out, "web: ERROR (not running)\n");
 
         /* A process that ignores TERM: stop waits for the SIGKILL after stop-timeout. */
         char ready[256];
@@ -1155,7 +1155,7 @@ START_TEST(test_restart_changes_pid) {
         pid_t before = service_up(&d, "web");
         ck_assert_int_gt(before, 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart web"), 0);
-        ck_assert_str_eq(out, "web: restarted\n");
+        ck_assert_str_eq(out, "web: stopped\nweb: started\n");
         pid_t after = service_up(&d, "web");
         ck_assert_int_gt(after, 0);
         ck_assert_int_ne(after, before);
@@ -1167,7 +1167,7 @@ START_TEST(test_restart_changes_pid) {
         /* Restarting a stopped process starts it. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop web"), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart web"), 0);
-        ck_assert_str_eq(out, "web: restarted\n");
+        ck_assert_str_eq(out, "web: stopped\nweb: started\n");
         pid_t third = service_up(&d, "web");
         ck_assert(process_exists(third));
         ck_assert_int_ne(third, after);
@@ -1212,7 +1212,7 @@ START_TEST(test_stop_all_start_all) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
         for (int i = 0; i < 3; i++)
                 service_up(&d, names[i]);
-        ck_assert_str_eq(out, "a: restarted\nb: restarted\nc: restarted\n");
+        ck_assert_str_eq(out, "a: stopped\na: started\nb: stopped\nb: started\nc: stopped\nc: started\n");
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
 }
@@ -1252,7 +1252,7 @@ START_TEST(test_restart_all_in_parallel) {
         long long start = now_ms();
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
         long long took = now_ms() - start;
-        ck_assert_str_eq(out, "a: restarted\nb: restarted\nc: restarted\nd: restarted\n");
+        ck_assert_str_eq(out, "a: stopped\na: started\nb: stopped\nb: started\nc: stopped\nc: started\nd: stopped\nd: started\n");
         ck_assert_msg(took >= 2000, "restart took %lld ms, expected at least start-secs = 2 s", took);
         /* All spawned before the first of them could count as started: one after another,
          * each would have been spawned start-secs = 2 s after the one before. */

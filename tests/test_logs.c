@@ -864,8 +864,8 @@ START_TEST(test_reload_log_options) {
         daemon_write_config(&d,
                 "service a {\n command = \"/bin/sh -c 'echo a; exec sleep 60'\"\n start-secs = 0\n stdout = null\n}\n"
                 "service b {\n command = \"" COUNTER("0.02") "\"\n start-secs = 0\n}\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-        ck_assert_str_eq(out, "changed: a\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ck_assert_str_eq(out, "a: stopped\na: updated process group\n");
         ASSERT_WITHIN(service_pid_of(&d, "a") > 0 && service_pid_of(&d, "a") != a, SOON_MS);
         ck_assert_int_eq(service_pid_of(&d, "b"), b);
 
@@ -873,8 +873,8 @@ START_TEST(test_reload_log_options) {
         daemon_write_config(&d,
                 "service a {\n command = \"/bin/sh -c 'echo a; exec sleep 60'\"\n start-secs = 0\n stdout = null\n}\n"
                 "service b {\n command = \"" COUNTER("0.02") "\"\n start-secs = 0\n log-keep = 2\n}\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-        ck_assert_str_eq(out, "changed: b\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ck_assert_str_eq(out, "b: stopped\nb: updated process group\n");
         ASSERT_WITHIN(service_pid_of(&d, "b") > 0 && service_pid_of(&d, "b") != b, SOON_MS);
         b = service_pid_of(&d, "b");
 
@@ -884,7 +884,7 @@ START_TEST(test_reload_log_options) {
         ck_assert_ptr_nonnull(f);
         fprintf(f, "log-dir = \"%s\"\n", other_dir);
         fclose(f);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);  /* log-dir set twice: invalid */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 1);  /* log-dir set twice: invalid */
         f = fopen(d.conf, "w");
         ck_assert_ptr_nonnull(f);
         fprintf(f, "socket = \"%s\"\npidfile = \"%s\"\nlog-level = debug\nlog-dir = \"%s\"\n"
@@ -892,8 +892,8 @@ START_TEST(test_reload_log_options) {
                    "service b {\n command = \"" COUNTER("0.02") "\"\n start-secs = 0\n log-keep = 2\n}\n",
                 d.sock, d.pidfile, other_dir);
         fclose(f);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-        ck_assert_str_eq(out, "no changes\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ck_assert_str_eq(out, "");
         snprintf(path, sizeof path, "%s/b.log", other_dir);
         ASSERT_WITHIN(read_text_file(path, buf, sizeof buf) > 0 && strchr(buf, '\n'), SOON_MS);
         ck_assert_int_eq(service_pid_of(&d, "b"), b);

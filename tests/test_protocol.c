@@ -554,6 +554,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_VERSION, "version" }, { VERB_SHUTDOWN, "shutdown" }, { VERB_RELOAD, "reload" },
                 { VERB_TAIL, "tail" },         { VERB_REMOTE_EVENT, "remote-event" },
                 { VERB_CLEAR, "clear" }, { VERB_READLOG, "readlog" }, { VERB_CLEARLOG, "clearlog" },
+                { VERB_UPDATE, "update" }, { VERB_ADD, "add" }, { VERB_REMOVE, "remove" }, { VERB_REREAD, "reread" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -594,7 +595,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_CLEARLOG + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_REREAD + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);

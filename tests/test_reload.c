@@ -52,8 +52,10 @@ static void check_reload(bool by_signal) {
         if (by_signal) {
                 ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
         } else {
-                ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-                ck_assert_str_eq(out, "added: add\nchanged: change\nchanged: pool\nremoved: drop\n");
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+                ck_assert_str_eq(out, "drop: stopped\ndrop: removed process group\nchange: stopped\n"
+                                       "change: updated process group\npool: stopped\npool: updated process group\n"
+                                       "add: added process group\n");
         }
         ASSERT_STATE_WITHIN(&d, "add", "RUNNING", SOON_MS);
         ASSERT_STATE_WITHIN(&d, "pool@2", "RUNNING", SOON_MS);
@@ -89,7 +91,7 @@ START_TEST(test_reload_invalid_changes_nothing) {
         pid_t drop = service_pid_of(&d, "drop"), change = service_pid_of(&d, "change");
 
         daemon_write_config(&d, "%s\nservice broken {\n command = \"sleep 1\"\n restart = sometimes\n}\n", next_config);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 1);
         snprintf(expect, sizeof expect, "supervisorctl: %s:20: restart: 'sometimes' is not one of always, on-failure, never\n",
                  d.conf);
         ck_assert_str_eq(out, expect);
@@ -120,18 +122,18 @@ START_TEST(test_reload_startup_settings_and_json) {
         ck_assert_ptr_nonnull(f);
         fprintf(f, "socket = \"%s/other.sock\"\npidfile = \"%s\"\nlog-level = debug\n%s", d.dir, d.pidfile, base_config);
         fclose(f);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json update"), 0);
         ck_assert_str_eq(out, "{\"added\":[],\"changed\":[],\"removed\":[],\"notice\":"
                               "\"socket: changed, takes effect when supervisord restarts\"}\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         ck_assert_str_eq(out, "notice: socket: changed, takes effect when supervisord restarts\n");
         /* the cgroup mode is bound at start-up too */
         daemon_write_config(&d, "cgroup = off\n%s", base_config);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         ck_assert_str_eq(out, "notice: cgroup: changed, takes effect when supervisord restarts\n");
         daemon_write_config(&d, "%s", base_config);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-        ck_assert_str_eq(out, "no changes\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ck_assert_str_eq(out, "");
         daemon_cleanup(&d);
 }
 END_TEST
@@ -173,8 +175,9 @@ static void check_include_dir_reload(bool by_signal) {
         if (by_signal) {
                 ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
         } else {
-                ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
-                ck_assert_str_eq(out, "added: c\nchanged: a\nremoved: b\n");
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+                ck_assert_str_eq(out, "b: stopped\nb: removed process group\na: stopped\na: updated process group\n"
+                                       "c: added process group\n");
         }
         ck_assert(wait_for_state(&d, "c", "RUNNING", 5000));
         ck_assert(WAIT_UNTIL(!process_exists(b), 5000));
@@ -186,7 +189,7 @@ static void check_include_dir_reload(bool by_signal) {
 
         /* a mistake in an included file: that file and its line, and nothing changes */
         write_in_dir(&d, "conf.d/d.conf", "service d {\n command = \"sleep 75\"\n autorestart = true\n}\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 1);
         snprintf(expect, sizeof expect,
                  "supervisorctl: %s/conf.d/d.conf:3: no such option 'autorestart' (supervisord's autorestart is "
                  "restart here: always, on-failure or never)\n",
@@ -222,7 +225,7 @@ START_TEST(test_reload_refused_during_shutdown) {
         /* Shutdown waits for stubborn's stop-timeout. */
         ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
         ck_assert(wait_for_state(&d, "stubborn", "STOPPING", 2000));
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 1);
         ck_assert_str_eq(out, "supervisorctl: supervisord is shutting down\n");
         ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status late"), 4);

@@ -687,7 +687,7 @@ START_TEST(test_tail_escapes_on_terminal) {
         write_escape_script(&d, "later.sh", trigger, script2, sizeof script2);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop esc"), 0);
         daemon_write_config(&d, "service later { command = \"/bin/sh %s\"\n start-secs = 0\n}\n", script2);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         char *follow[] = { (char *)supervisorctl_path(), "-s", d.sock, "tail", "-f", "later", NULL };
         n = run_on_pty(follow, got, sizeof got, "end\n", trigger);
         assert_terminal_safe(got, n, "tail -f");

@@ -208,7 +208,7 @@ START_TEST(test_socket_activation) {
         /* Reloads keep the socket: supervisorctl reload, then SIGHUP. */
         daemon_write_config(&d, "service one { command = \"sleep 60\"\n start-secs = 0\n}\n"
                                 "service two { command = \"sleep 60\"\n start-secs = 0\n}\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         ASSERT_STATE_WITHIN(&d, "two", "RUNNING", SOON_MS);
         daemon_write_config(&d, "service one { command = \"sleep 60\"\n start-secs = 0\n}\n"
                                 "service three { command = \"sleep 60\"\n start-secs = 0\n}\n");
@@ -332,7 +332,7 @@ START_TEST(test_notify_sequence) {
                       before);
         ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0, "no READY=1 after SIGHUP:\n%s",
                       n.transcript);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         ck_assert_msg(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, SOON_MS) >= 0, "no RELOADING=1:\n%s",
                       n.transcript);
         ck_assert_uint_gt(field_number(msg, "\nMONOTONIC_USEC="), stamp);
@@ -342,7 +342,7 @@ START_TEST(test_notify_sequence) {
         FILE *f = fopen(d.conf, "a");
         fputs("service broken {\n", f);
         fclose(f);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 1);
         ck_assert(listener_wait(&n, "\nRELOADING=1\n", msg, sizeof msg, SOON_MS) >= 0);
         ck_assert_msg(listener_wait(&n, "\nREADY=1\n", msg, sizeof msg, SOON_MS) >= 0,
                       "no READY=1 after a failed reload:\n%s", n.transcript);
@@ -486,7 +486,7 @@ START_TEST(test_log_target_config) {
         daemon_write_config(&d, "log-target = stderr\n");
         daemon_start(&d);
         daemon_write_config(&d, "log-target = syslog\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "reload"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
         ck_assert_msg(strstr(out, "log-target"), "reload output: %s", out);
         ck_assert_int_eq(daemon_stop(&d, 10000), 0);
         daemon_cleanup(&d);

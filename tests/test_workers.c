@@ -48,7 +48,7 @@ START_TEST(test_instances) {
         ck_assert(!process_exists(pids[1]));
         ck_assert(process_exists(pids[0]));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop pool"), 0);
-        ck_assert_str_eq(out, "pool@0: stopped\npool@1: not running\npool@2: stopped\n");
+        ck_assert_str_eq(out, "pool@0: stopped\npool@1: ERROR (not running)\npool@2: stopped\n");
         ck_assert(!process_exists(pids[0]) && !process_exists(pids[2]));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "start pool"), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status pool@3"), 4);
