@@ -628,6 +628,13 @@ static cfg_opt_t global_options[] = {
         CFG_STR("log-target", "auto", CFGF_NONE),
         CFG_STR("include-dir", NULL, CFGF_NODEFAULT),
         CFG_STR("cgroup", "auto", CFGF_NONE),
+        CFG_STR("http-socket", NULL, CFGF_NODEFAULT),
+        CFG_STR("http-socket-mode", "0700", CFGF_NONE),
+        CFG_STR("http-socket-owner", NULL, CFGF_NODEFAULT),
+        CFG_STR("http-listen", NULL, CFGF_NODEFAULT),
+        CFG_STR("http-username", NULL, CFGF_NODEFAULT),
+        CFG_STR("http-password", NULL, CFGF_NODEFAULT),
+        CFG_STR("http-user", NULL, CFGF_NODEFAULT),
         CFG_SEC("service", service_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
 };
@@ -1376,9 +1383,93 @@ static int load_globals_with(struct load_context *ctx, cfg_t *cfg, struct config
         return 0;
 }
 
+/* http-*: the HTTP interface (supervisord.conf(5), HTTP INTERFACE). */
+static int load_http(struct load_context *ctx, cfg_t *cfg, struct config *c) {
+        const char *text;
+        if ((text = cfg_getstr(cfg, "http-socket"))) {
+                if (text[0] != '/')
+                        return load_error(ctx, NULL, "http-socket", "http-socket: '%s' is not an absolute path", text);
+                if (strlen(text) >= 108)
+                        return load_error(ctx, NULL, "http-socket", "http-socket: path longer than 107 bytes");
+                if (strcmp(text, c->socket) == 0)
+                        return load_error(ctx, NULL, "http-socket", "http-socket: '%s' is the control socket", text);
+                if (dup_string(text, &c->http_socket) < 0)
+                        return -ENOMEM;
+        }
+        text = cfg_getstr(cfg, "http-socket-mode");
+        if (parse_mode(text, &c->http_socket_mode) < 0 || c->http_socket_mode > 0777)
+                return load_error(ctx, NULL, "http-socket-mode",
+                                  "http-socket-mode: '%s' is not an octal mode such as 0700", text);
+        if ((text = cfg_getstr(cfg, "http-socket-owner"))) {
+                /* USER or USER:GROUP, as supervisord's chown. */
+                char user[256];
+                const char *colon = strchr(text, ':');
+                size_t n = colon ? (size_t)(colon - text) : strlen(text);
+                if (n == 0 || n >= sizeof user)
+                        return load_error(ctx, NULL, "http-socket-owner",
+                                          "http-socket-owner: '%s' is not USER or USER:GROUP", text);
+                memcpy(user, text, n);
+                user[n] = 0;
+                struct passwd *pw = getpwnam(user);
+                if (!pw)
+                        return load_error(ctx, NULL, "http-socket-owner", "http-socket-owner: unknown user '%s'", user);
+                c->http_socket_uid = pw->pw_uid;
+                c->http_socket_gid = pw->pw_gid;
+                if (colon && load_group(colon + 1, &c->http_socket_gid) < 0)
+                        return load_error(ctx, NULL, "http-socket-owner", "http-socket-owner: unknown group '%s'",
+                                          colon + 1);
+                c->has_http_socket_owner = true;
+        }
+        if ((text = cfg_getstr(cfg, "http-listen"))) {
+                const char *colon = strrchr(text, ':');
+                long port;
+                if (!colon || parse_long(colon + 1, 1, 65535, &port) < 0 || colon - text > 255)
+                        return load_error(ctx, NULL, "http-listen",
+                                          "http-listen: '%s' is not HOST:PORT (such as 127.0.0.1:9001 or *:9001)", text);
+                size_t n = (size_t)(colon - text);
+                if (n == 1 && text[0] == '*')
+                        n = 0;
+                if (!(c->http_listen_host = strndup(text, n)))
+                        return -ENOMEM;
+                c->http_listen_port = (unsigned)port;
+        }
+        if ((text = cfg_getstr(cfg, "http-username")) && dup_string(text, &c->http_username) < 0)
+                return -ENOMEM;
+        if ((text = cfg_getstr(cfg, "http-password")) && dup_string(text, &c->http_password) < 0)
+                return -ENOMEM;
+        if (c->http_password && !c->http_username)
+                return load_error(ctx, NULL, "http-password", "http-password: set without http-username");
+        if (c->http_username && !c->http_password)
+                return load_error(ctx, NULL, "http-username", "http-username: set without http-password");
+        const char *user = cfg_getstr(cfg, "http-user");
+        if (!user && geteuid() == 0)
+                user = "nobody";
+        if (user) {
+                struct passwd *pw = getpwnam(user);
+                if (!pw)
+                        return load_error(ctx, NULL, "http-user", "http-user: unknown user '%s'", user);
+                if (pw->pw_uid == 0)
+                        return load_error(ctx, NULL, "http-user",
+                                          "http-user: '%s' is root: the HTTP front-end never runs as root", user);
+                if (geteuid() != 0 && pw->pw_uid != geteuid())
+                        return load_error(ctx, NULL, "http-user",
+                                          "http-user: '%s': only root may run the HTTP front-end as another user", user);
+                c->http_uid = pw->pw_uid;
+                c->http_gid = pw->pw_gid;
+                if (dup_string(pw->pw_name, &c->http_user) < 0)
+                        return -ENOMEM;
+        } else {
+                c->http_uid = geteuid();
+                c->http_gid = getegid();
+        }
+        return 0;
+}
+
 static int load_globals(struct load_context *ctx, cfg_t *cfg, struct config *c) {
         struct global_defaults defaults = { 0 };
         int r = load_globals_with(ctx, cfg, c, &defaults);
+        if (r >= 0)
+                r = load_http(ctx, cfg, c);
         free(defaults.socket);
         free(defaults.pidfile);
         free(defaults.log_dir);
@@ -2042,6 +2133,11 @@ void config_free(struct config *c) {
         free(c->include_dir);
         strv_free(c->warnings);
         free(c->cgroup_path);
+        free(c->http_socket);
+        free(c->http_listen_host);
+        free(c->http_username);
+        free(c->http_password);
+        free(c->http_user);
         free(c);
 }
 

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "cmdline.h"
 #include "control.h"
+#include "httpd.h"
 #include "daemon.h"
 #include "cgroup.h"
 #include "engine.h"
@@ -464,6 +465,9 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
 
+        if (httpd_start(event, config, error, sizeof error) < 0)
+                goto fail;
+
         log_notice("supervisord %s started with %zu services, control socket %s%s", SUPERVISORD_VERSION,
                    config->n_services, activated_fd >= 0 ? activated_path : config->socket,
                    activated_fd >= 0 ? " (socket activation)" : "");
@@ -483,6 +487,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         if (r < 0)
                 log_error_errno(r, "event loop failed");
 
+        httpd_stop();
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         engine = engine_free(engine);
         reap_more_source = sd_event_source_disable_unref(reap_more_source);
@@ -507,6 +512,7 @@ fail:
                 if (activated_fd < 0)
                         unlink(config->socket);
         }
+        httpd_stop();
         control_stop(NULL);
         engine = engine_free(engine);
         watching_services = event_unsubscribe(watching_services);

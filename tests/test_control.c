@@ -654,7 +654,7 @@ START_TEST(test_half_closed_client_gets_answer) {
         ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
         ck_assert(raw_read_all(fd, out, sizeof out, 5000));
         close(fd);
-        ck_assert_str_eq(out, "RESULT\tweb\tok\tstopped\nOK\n");
+        ck_assert_str_eq(out, "RESULT\tweb\tok\tstopped\tok\nOK\n");
         ck_assert_int_eq(process_state(web), 0);
 
         fd = raw_connect(d.sock);
@@ -662,7 +662,7 @@ START_TEST(test_half_closed_client_gets_answer) {
         ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
         ck_assert(raw_read_all(fd, out, sizeof out, 5000));
         close(fd);
-        ck_assert_str_eq(out, "RESULT\tweb\tok\tstarted\nOK\n");
+        ck_assert_str_eq(out, "RESULT\tweb\tok\tstarted\tok\nOK\n");
         /* "started" is said once it is RUNNING, not before. */
         char state[64];
         ck_assert_str_eq(service_state_of(&d, "web", state, sizeof state), "RUNNING");
