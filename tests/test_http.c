@@ -145,6 +145,48 @@ START_TEST(test_python_supervisorctl_on_tcp) {
 }
 END_TEST
 
+/* Python's xmlrpc.client: records, faults, multicall's shape, the method list. */
+START_TEST(test_xmlrpc_client) {
+        struct daemon d;
+        char url[64], out[8192];
+        start_daemon(&d);
+        snprintf(url, sizeof url, "http://admin:secret@127.0.0.1:%u/RPC2", port);
+        static const char script[] =
+                "import sys, xmlrpc.client\n"
+                "s = xmlrpc.client.ServerProxy(sys.argv[1])\n"
+                "print(s.system.multicall([{'methodName': 'supervisor.getAPIVersion', 'params': []},\n"
+                "    {'methodName': 'supervisor.getProcessInfo', 'params': ['nosuch']},\n"
+                "    {'methodName': 'supervisor.nosuch', 'params': []}]))\n"
+                "i = s.supervisor.getProcessInfo('web')\n"
+                "print(list(i.keys()), i['statename'], i['state'], i['group'])\n"
+                "print([p['name'] for p in s.supervisor.getAllProcessInfo()])\n"
+                "try:\n"
+                "    s.supervisor.stopProcess('idle')\n"
+                "except xmlrpc.client.Fault as f:\n"
+                "    print(f.faultCode, f.faultString)\n"
+                "print(s.supervisor.startProcessGroup('idle'))\n"
+                "m = s.system.listMethods()\n"
+                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n";
+        char *argv[] = { "python3", "-c", (char *)script, url, NULL };
+        int r = run_capture(argv, out, sizeof out);
+        ck_assert_msg(r == 0, "xmlrpc.client: %d\n%s", r, out);
+        ck_assert_msg(strstr(out, "['3.0', {'faultCode': 10, 'faultString': 'BAD_NAME: nosuch'}, "
+                                  "{'faultCode': 1, 'faultString': 'UNKNOWN_METHOD'}]\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "['name', 'group', 'start', 'stop', 'now', 'state', 'statename', 'spawnerr', "
+                                  "'exitstatus', 'logfile', 'stdout_logfile', 'stderr_logfile', 'pid', "
+                                  "'description'] RUNNING 20 web\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "['idle', 'web']\n"), "%s", out);
+        ck_assert_msg(strstr(out, "70 NOT_RUNNING: idle\n"), "%s", out);
+        ck_assert_msg(strstr(out, "[{'name': 'idle', 'group': 'idle', 'status': 80, 'description': 'OK'}]\n"), "%s", out);
+        ck_assert_msg(strstr(out, "True True\n"), "%s", out);
+        char state[64];
+        ck_assert_str_eq(service_state_of(&d, "idle", state, sizeof state), "RUNNING");
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* The front-end: nobody, its own session, a crash that disturbs nothing. */
 START_TEST(test_front_end_privsep_and_restart) {
         struct daemon d;
@@ -219,6 +261,7 @@ static Suite *http_suite(void) {
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_python_supervisorctl_on_the_unix_socket);
         tcase_add_test(tc, test_python_supervisorctl_on_tcp);
+        tcase_add_test(tc, test_xmlrpc_client);
         tcase_add_test(tc, test_front_end_privsep_and_restart);
         tcase_add_test(tc, test_node_exporter);
         suite_add_tcase(s, tc);
