@@ -42,8 +42,15 @@ CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisor
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # The HTTP front-end's modules (supervisord/http/): they parse hostile input, so the root
 # daemon never links them, and they alone need expat.
-HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(wildcard supervisord/http/*.c))
+# main.c and rpc.c are supervisord-http's own (the front-end program, started by
+# supervisord as an unprivileged user; main.c provides rpc.c's native_request), with
+# libmicrohttpd; the tests link the other modules.
+HTTPD_ONLY := supervisord/http/main.c supervisord/http/rpc.c
+HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(filter-out $(HTTPD_ONLY),$(wildcard supervisord/http/*.c)))
 HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
+HTTPD_LIBS  = $(shell $(PKG_CONFIG) --libs expat libmicrohttpd)
+# What the front-end shares with the core: the line protocol's parsing, and no more.
+HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/ini_config.o $(B)/ini.o $(B)/cmdline.o $(B)/eventtype.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
@@ -65,20 +72,23 @@ FUZZ_SECONDS ?= 60
 # event listeners are written with); clang with libclang-rt-dev (libFuzzer, a recommends of
 # clang) only for `make fuzz`, valgrind only for `make check-valgrind`.
 DEPS_demo     := gcc libc6-dev make pkg-config libconfuse-dev libsystemd-dev
-# libexpat1-dev: the HTTP front-end's modules (supervisord/http/), which the tests link.
-DEPS_check    := $(DEPS_demo) libexpat1-dev check systemd python3 socat supervisor
+# libexpat1-dev, libmicrohttpd-dev: the HTTP front-end (supervisord/http/); supervisor
+# (Python's supervisorctl and supervisord) and prometheus-node-exporter: its clients in
+# test_http.
+DEPS_check    := $(DEPS_demo) libexpat1-dev libmicrohttpd-dev check systemd python3 socat supervisor \
+                 prometheus-node-exporter
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
 
 .PHONY: all check check-asan run-tests install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind demo
 
-all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl
+all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(BINDIR)/supervisord-http
 
 $(B)/%.o: supervisord/%.c supervisord/*.h | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/http/%.o: supervisord/http/%.c supervisord/http/*.h supervisord/*.h | $(B)/http
-	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags expat) -Isupervisord/http -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags expat libmicrohttpd) -Isupervisord/http -c -o $@ $<
 
 # Installation paths the programs name (main.c: the example config), rewritten (when
 # make reads this file) only when they change, so that `make install PREFIX=/usr`
@@ -98,6 +108,9 @@ $(B) $(B)/tests $(B)/http:
 
 $(BINDIR)/supervisord: $(B)/main.o $(CORE_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BINDIR)/supervisord-http: $(HTTPD_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HTTPD_LIBS)
 
 $(BINDIR)/supervisorctl: $(CTL_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
@@ -232,7 +245,7 @@ bench: all $(B)/bench/probe
 # (without DESTDIR): none may belong to a Debian package (Debian's supervisor ships
 # /usr/bin/supervisord and /usr/bin/supervisorctl) unless FORCE=1.  DPKG_ADMINDIR asks
 # another dpkg database (the tests use one of their own).
-INSTALLED := $(PREFIX)/bin/supervisord $(PREFIX)/bin/supervisorctl $(PREFIX)/share/man/man1/supervisorctl.1 \
+INSTALLED := $(PREFIX)/bin/supervisord $(PREFIX)/bin/supervisorctl $(PREFIX)/libexec/supervisord/supervisord-http $(PREFIX)/share/man/man1/supervisorctl.1 \
              $(PREFIX)/share/man/man5/supervisord.conf.5 $(PREFIX)/share/man/man8/supervisord.8 \
              $(DOCDIR)/supervisord.conf $(UNITDIR)/supervisord.service $(UNITDIR)/supervisord.socket \
              $(COMPLETIONDIR)/supervisorctl
@@ -261,6 +274,9 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -d -m 0750 $(DESTDIR)$(LOGDIR)
 	install -m 0755 $(INSTALL_STRIP) $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(DESTDIR)$(PREFIX)/bin/
+	@# supervisord finds its HTTP front-end in ../libexec/supervisord/ beside its own directory.
+	install -d $(DESTDIR)$(PREFIX)/libexec/supervisord
+	install -m 0755 $(INSTALL_STRIP) $(BINDIR)/supervisord-http $(DESTDIR)$(PREFIX)/libexec/supervisord/
 	install -m 0644 man/supervisorctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/supervisord.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 man/supervisord.8 $(DESTDIR)$(PREFIX)/share/man/man8/

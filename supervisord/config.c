@@ -1404,6 +1404,11 @@ void config_free(struct config *c) {
         free(c->include_dir);
         strv_free(c->warnings);
         free(c->cgroup_path);
+        free(c->http_socket);
+        free(c->http_listen_host);
+        free(c->http_username);
+        free(c->http_password);
+        free(c->http_user);
         free(c);
 }
 

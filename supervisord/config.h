@@ -140,6 +140,19 @@ struct config {
         char *include_dir;      /* as resolved (relative to the file), NULL without */
         enum cgroup_mode cgroup_mode;
         char *cgroup_path;      /* CGROUP_PATH: the directory; NULL otherwise */
+        /* The HTTP interface (supervisord's XML-RPC), served by supervisord-http: absent
+         * when neither http-socket nor http-listen is set. */
+        char *http_socket;      /* unix socket path, NULL without */
+        mode_t http_socket_mode;
+        bool has_http_socket_owner;
+        uid_t http_socket_uid;
+        gid_t http_socket_gid;
+        char *http_listen_host; /* "host:port": NULL without; "" for every address ("*") */
+        unsigned http_listen_port;
+        char *http_username, *http_password;  /* NULL: no authentication */
+        char *http_user;        /* whom supervisord-http runs as (NULL: nobody as root, else ourselves) */
+        uid_t http_uid;
+        gid_t http_gid;
         struct service_config **services;  /* one reference each */
         size_t n_services;
         bool nodaemon;          /* INI `nodaemon = true`: as -n */

@@ -35,6 +35,7 @@ struct client {
         sd_event_source *io;      /* owned */
         sd_event_source *timer;   /* owned: request and write deadlines */
         struct ucred peer;
+        bool trusted;             /* made for the HTTP front-end (control_adopt) */
         unsigned long batch;      /* of accepts it came in: not closed to make room in it */
         char in[PROTOCOL_MAX_REQUEST];
         size_t in_len;
@@ -129,36 +130,37 @@ static int bind_private(int fd, int private_fd, const char *name, mode_t mode) {
         return r;
 }
 
-int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size) {
+int control_listen_unix(const char *path, mode_t mode, uid_t uid, gid_t gid, int *ret_fd, char *error,
+                        size_t error_size) {
         char dir[PATH_MAX], why[PATH_MAX + 96], private_name[NAME_MAX + 1] = "";
         const char *name;
         enum dir_trust trust;
         int fd = -1, dir_fd = -1, private_fd = -1, r;
 
-        if (strlen(config->socket) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
-                snprintf(error, error_size, "socket %s: path too long", config->socket);
+        if (strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+                snprintf(error, error_size, "socket %s: path too long", path);
                 return -ENAMETOOLONG;
         }
-        if ((r = safe_path_split(config->socket, dir, sizeof dir, &name)) < 0) {
-                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+        if ((r = safe_path_split(path, dir, sizeof dir, &name)) < 0) {
+                snprintf(error, error_size, "socket %s: %s", path, strerror(-r));
                 return r;
         }
         /* The directory, judged and held: every step below is relative to it, so a
          * directory renamed or swapped under the path changes nothing we do. */
         if ((dir_fd = safe_directory_open(dir, false, &trust, why, sizeof why)) < 0) {
-                snprintf(error, error_size, "socket %s: %s: %s", config->socket, dir, strerror(-dir_fd));
+                snprintf(error, error_size, "socket %s: %s: %s", path, dir, strerror(-dir_fd));
                 return dir_fd;
         }
         if (trust == DIR_UNSAFE) {
                 /* Another user could put a socket of theirs in its place and answer
                  * supervisorctl, or have our chown and chmod land on a file of root's. */
                 snprintf(error, error_size, "socket %s: %s: other users could replace the socket; refusing",
-                         config->socket, why);
+                         path, why);
                 r = -EDIRUNSAFE_SAFE;
                 goto fail;
         }
         if (trust == DIR_SHARED)
-                log_warning("socket %s: %s; make its directory writable by root alone", config->socket, why);
+                log_warning("socket %s: %s; make its directory writable by root alone", path, why);
 
         /* What is there now: nothing, a socket of a dead daemon (replaced), a live one (in
          * use), or something else (left alone: not ours to remove). */
@@ -166,20 +168,20 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
         bool replace = false;
         if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
                 if (!S_ISSOCK(st.st_mode)) {
-                        snprintf(error, error_size, "socket %s exists and is not a socket; remove it", config->socket);
+                        snprintf(error, error_size, "socket %s exists and is not a socket; remove it", path);
                         r = -EEXIST;
                         goto fail;
                 }
                 if (!socket_is_stale(dir_fd, name)) {
-                        snprintf(error, error_size, "socket %s is in use by a running supervisord", config->socket);
+                        snprintf(error, error_size, "socket %s is in use by a running supervisord", path);
                         r = -EADDRINUSE;
                         goto fail;
                 }
-                log_notice("replacing stale socket %s", config->socket);
+                log_notice("replacing stale socket %s", path);
                 replace = true;
         } else if (errno != ENOENT) {
                 r = -errno;
-                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                snprintf(error, error_size, "socket %s: %s", path, strerror(-r));
                 goto fail;
         }
 
@@ -196,7 +198,7 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
                 if (errno != EEXIST || attempt == 8) {
                         r = -errno;
                         private_name[0] = '\0';
-                        snprintf(error, error_size, "socket %s: cannot make a directory in %s: %s", config->socket, dir,
+                        snprintf(error, error_size, "socket %s: cannot make a directory in %s: %s", path, dir,
                                  strerror(-r));
                         goto fail;
                 }
@@ -204,11 +206,11 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
         if ((private_fd = openat(dir_fd, private_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
             || fstat(private_fd, &st) < 0) {
                 r = -errno;
-                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                snprintf(error, error_size, "socket %s: %s", path, strerror(-r));
                 goto fail;
         }
         if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
-                snprintf(error, error_size, "socket %s: %s/%s was replaced by another user", config->socket, dir,
+                snprintf(error, error_size, "socket %s: %s/%s was replaced by another user", path, dir,
                          private_name);
                 r = -EPERM;
                 goto fail;
@@ -218,14 +220,14 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
                 snprintf(error, error_size, "socket: %s", strerror(-r));
                 goto fail;
         }
-        if ((r = bind_private(fd, private_fd, "s", config->socket_mode & 0777)) < 0) {
-                snprintf(error, error_size, "bind %s: %s", config->socket, strerror(-r));
+        if ((r = bind_private(fd, private_fd, "s", mode & 0777)) < 0) {
+                snprintf(error, error_size, "bind %s: %s", path, strerror(-r));
                 goto fail;
         }
-        if ((config->has_socket_group && fchownat(private_fd, "s", (uid_t)-1, config->socket_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (((uid != (uid_t)-1 || gid != (gid_t)-1) && fchownat(private_fd, "s", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
             || listen(fd, SOMAXCONN) < 0) {
                 r = -errno;
-                snprintf(error, error_size, "socket %s: %s", config->socket, strerror(-r));
+                snprintf(error, error_size, "socket %s: %s", path, strerror(-r));
                 goto fail;
         }
         /* Into place.  Over a stale socket only; where there was nothing, refuse to
@@ -233,7 +235,7 @@ int control_listen(const struct config *config, int *ret_fd, char *error, size_t
         if ((replace ? renameat(private_fd, "s", dir_fd, name) : renameat2(private_fd, "s", dir_fd, name, RENAME_NOREPLACE))
             < 0) {
                 r = -errno;
-                snprintf(error, error_size, "socket %s: %s", config->socket,
+                snprintf(error, error_size, "socket %s: %s", path,
                          r == -EEXIST ? "appeared while supervisord was making it" : strerror(-r));
                 goto fail;
         }
@@ -255,6 +257,11 @@ fail:
         if (fd >= 0)
                 close(fd);
         return r;
+}
+
+int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size) {
+        return control_listen_unix(config->socket, config->socket_mode, (uid_t)-1,
+                                   config->has_socket_group ? config->socket_gid : (gid_t)-1, ret_fd, error, error_size);
 }
 
 /* ---- output ---- */
@@ -637,6 +644,8 @@ static void request_reload(struct client *c) {
 /* The socket's mode and group are the first line of defence; this is the second, for a
  * socket made too open by hand: root, supervisord's own user, and members of socket-group. */
 static bool client_is_allowed(const struct client *c) {
+        if (c->trusted)
+                return true;
         if (c->peer.uid == 0 || c->peer.uid == geteuid())
                 return true;
         if (!allow_group)
@@ -1167,6 +1176,8 @@ static bool accept_failed(int listen_fd, int error) {
         return false;
 }
 
+static int client_add(int fd, bool trusted);
+
 /* Accept one connection; false when there is none left to accept. */
 static bool accept_one(int listen_fd) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -1188,37 +1199,53 @@ static bool accept_one(int listen_fd) {
                 close(fd);
                 return true;
         }
+        client_add(fd, false);
+        return true;
+}
+
+/* Serve FD as a new client; -errno (FD closed) on failure. */
+static int client_add(int fd, bool trusted) {
         struct client *c = calloc(1, sizeof *c);
         if (!c) {
                 close(fd);
-                return true;
+                return -ENOMEM;
         }
         c->fd = fd;
+        c->trusted = trusted;
         c->batch = accept_batch;
         socklen_t len = sizeof c->peer;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) < 0)
                 c->peer = (struct ucred){ .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-        if (sd_event_add_io(control_event, &c->io, fd, EPOLLIN, client_on_io, c) < 0) {
+        int r;
+        if ((r = sd_event_add_io(control_event, &c->io, fd, EPOLLIN, client_on_io, c)) < 0) {
                 close(fd);
                 free(c);
-                return true;
+                return r;
         }
         sd_event_source_set_io_fd_own(c->io, true);
         /* Clients before timers: a storm of restarts due at once must not keep an
          * operator waiting for `status` behind a hundred forks. */
         sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_IMPORTANT);
-        if (sd_event_add_time_relative(control_event, &c->timer, CLOCK_MONOTONIC, CONTROL_REQUEST_TIMEOUT,
-                                       USEC_PER_SEC / 10, client_on_timeout, c) < 0) {
+        if ((r = sd_event_add_time_relative(control_event, &c->timer, CLOCK_MONOTONIC, CONTROL_REQUEST_TIMEOUT,
+                                            USEC_PER_SEC / 10, client_on_timeout, c)) < 0) {
                 sd_event_source_disable_unref(c->io);
                 free(c);
-                return true;
+                return r;
         }
         c->next = clients;
         if (clients)
                 clients->prev = c;
         clients = c;
         n_clients++;
-        return true;
+        return 0;
+}
+
+int control_adopt(int fd) {
+        if (!control_event) {
+                close(fd);
+                return -ENOTCONN;
+        }
+        return client_add(fd, true);
 }
 
 static int control_on_listen(sd_event_source *source, int fd, uint32_t revents, void *userdata) {

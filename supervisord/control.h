@@ -38,6 +38,15 @@
  * errno and writes a message into error.  The fd is close-on-exec and owned by the caller
  * until passed to control_start(). */
 int control_listen(const struct config *config, int *ret_fd, char *error, size_t error_size);
+/* The same for any unix socket PATH, with MODE and owner UID:GID ((uid_t)-1 and (gid_t)-1:
+ * left as made); the HTTP interface's socket is made so. */
+int control_listen_unix(const char *path, mode_t mode, uid_t uid, gid_t gid, int *ret_fd, char *error,
+                        size_t error_size);
+
+/* Serve FD, a connected stream socket, as a client that may send any request, whoever
+ * its peer is: the HTTP front-end's connections, made by supervisord (httpd.c) after
+ * the front-end authenticated its own clients.  FD is owned by the control server. */
+int control_adopt(int fd);
 
 /* What the control server asks of the rest of supervisord. */
 struct control_handlers {

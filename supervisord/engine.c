@@ -99,7 +99,7 @@ const char *engine_code_to_string(enum engine_code code) {
 static const char *const action_names[] = {
         [ENGINE_START] = "start",     [ENGINE_STOP] = "stop",     [ENGINE_RESTART] = "restart",
         [ENGINE_SIGNAL] = "signal",   [ENGINE_UPDATE] = "update", [ENGINE_ADD] = "add",
-        [ENGINE_REMOVE] = "remove",   [ENGINE_RESTART_ALL] = "restart-all",
+        [ENGINE_REMOVE] = "remove",   [ENGINE_RESTART_ALL] = "restart-all", [ENGINE_REREAD] = "reread",
 };
 
 const char *engine_action_to_string(enum engine_action action) {

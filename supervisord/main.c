@@ -22,6 +22,7 @@
 #include "ini_config.h"
 #include "cmdline.h"
 #include "control.h"
+#include "httpd.h"
 #include "daemon.h"
 #include "cgroup.h"
 #include "engine.h"
@@ -489,6 +490,9 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         }
 
+        if (httpd_start(event, config, error, sizeof error) < 0)
+                goto fail;
+
         log_notice("supervisord %s started with %zu services, control socket %s%s", SUPERVISORD_VERSION,
                    config->n_services, activated_fd >= 0 ? activated_path : config->socket,
                    activated_fd >= 0 ? " (socket activation)" : "");
@@ -508,6 +512,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
         if (r < 0)
                 log_error_errno(r, "event loop failed");
 
+        httpd_stop();
         control_stop(activated_fd >= 0 ? NULL : config->socket);
         engine = engine_free(engine);
         loader = config_loader_free(loader);
@@ -535,6 +540,7 @@ fail:
                 if (activated_fd < 0)
                         unlink(config->socket);
         }
+        httpd_stop();
         control_stop(NULL);
         engine = engine_free(engine);
         loader = config_loader_free(loader);

@@ -1019,6 +1019,126 @@ static int parse_log_file_keep(struct check *ck, const struct model_key *k) {
         return 0;
 }
 
+/* ---- http-*: the HTTP interface (supervisord.conf(5), HTTP INTERFACE) ---- */
+
+static int parse_http_socket(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (!text)
+                return 0;
+        if (text[0] != '/')
+                return fail(ck, k->name, "%s: '%s' is not an absolute path", shown(ck, k->name), text);
+        if (strlen(text) >= 108)
+                return fail(ck, k->name, "%s: path longer than 107 bytes", shown(ck, k->name));
+        if (ck->c->socket && strcmp(text, ck->c->socket) == 0)
+                return fail(ck, k->name, "%s: '%s' is the control socket", shown(ck, k->name), text);
+        return dup_string(text, &ck->c->http_socket);
+}
+
+static int parse_http_socket_mode(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (parse_mode(text, &ck->c->http_socket_mode) < 0 || ck->c->http_socket_mode > 0777)
+                return fail(ck, k->name, "%s: '%s' is not an octal mode such as 0700", shown(ck, k->name), text);
+        return 0;
+}
+
+/* USER or USER:GROUP, as supervisord's chown. */
+static int parse_http_socket_owner(struct check *ck, const struct model_key *k) {
+        struct config *c = ck->c;
+        const char *text = text_of(ck, k);
+        if (!text)
+                return 0;
+        char user[256];
+        const char *colon = strchr(text, ':');
+        size_t n = colon ? (size_t)(colon - text) : strlen(text);
+        if (n == 0 || n >= sizeof user)
+                return fail(ck, k->name, "%s: '%s' is not USER or USER:GROUP", shown(ck, k->name), text);
+        memcpy(user, text, n);
+        user[n] = 0;
+        struct passwd pw;
+        char *storage = NULL, **buf = &storage;
+        int r = lookup_user(user, &pw, buf);
+        if (r == 0) {
+                c->http_socket_uid = pw.pw_uid;
+                c->http_socket_gid = pw.pw_gid;
+        }
+        free(storage);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(ck, k->name, "%s: unknown user '%s'", shown(ck, k->name), user);
+        if (colon && (r = lookup_group(colon + 1, &c->http_socket_gid)) < 0)
+                return r == -ENOMEM ? r : fail(ck, k->name, "%s: unknown group '%s'", shown(ck, k->name), colon + 1);
+        c->has_http_socket_owner = true;
+        return 0;
+}
+
+static int parse_http_listen(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (!text)
+                return 0;
+        const char *colon = strrchr(text, ':');
+        long port;
+        if (!colon || parse_long(colon + 1, 1, 65535, &port) < 0 || colon - text > 255)
+                return fail(ck, k->name, "%s: '%s' is not HOST:PORT (such as 127.0.0.1:9001 or *:9001)",
+                            shown(ck, k->name), text);
+        size_t n = (size_t)(colon - text);
+        if (n == 1 && text[0] == '*')
+                n = 0;
+        if (!(ck->c->http_listen_host = strndup(text, n)))
+                return -ENOMEM;
+        ck->c->http_listen_port = (unsigned)port;
+        return 0;
+}
+
+static int parse_http_username(struct check *ck, const struct model_key *k) {
+        return dup_string(text_of(ck, k), &ck->c->http_username);
+}
+
+static int parse_http_password(struct check *ck, const struct model_key *k) {
+        struct config *c = ck->c;
+        if (dup_string(text_of(ck, k), &c->http_password) < 0)
+                return -ENOMEM;
+        if (c->http_password && !c->http_username)
+                return fail(ck, "http-password", "%s: set without %s", shown(ck, "http-password"),
+                            shown(ck, "http-username"));
+        if (c->http_username && !c->http_password)
+                return fail(ck, "http-username", "%s: set without %s", shown(ck, "http-username"),
+                            shown(ck, "http-password"));
+        return 0;
+}
+
+/* Whom supervisord-http runs as: never root; nobody when supervisord is root. */
+static int parse_http_user(struct check *ck, const struct model_key *k) {
+        struct config *c = ck->c;
+        const char *user = text_of(ck, k);
+        if (!user && geteuid() == 0)
+                user = "nobody";
+        if (!user) {
+                c->http_uid = geteuid();
+                c->http_gid = getegid();
+                return 0;
+        }
+        struct passwd pw;
+        char *storage = NULL, **buf = &storage;
+        int r = lookup_user(user, &pw, buf);
+        if (r == 0) {
+                if (pw.pw_uid == 0)
+                        r = fail(ck, k->name, "%s: '%s' is root: the HTTP front-end never runs as root",
+                                 shown(ck, k->name), user);
+                else if (geteuid() != 0 && pw.pw_uid != geteuid())
+                        r = fail(ck, k->name, "%s: '%s': only root may run the HTTP front-end as another user",
+                                 shown(ck, k->name), user);
+                else {
+                        c->http_uid = pw.pw_uid;
+                        c->http_gid = pw.pw_gid;
+                        r = dup_string(pw.pw_name, &c->http_user);
+                }
+        } else if (r != -ENOMEM)
+                r = fail(ck, k->name, "%s: unknown user '%s'", shown(ck, k->name), user);
+        free(storage);
+        return r;
+}
+
 static int parse_cgroup(struct check *ck, const struct model_key *k) {
         const char *text = text_of(ck, k);
         if (strcmp(text, "auto") == 0)
@@ -1054,6 +1174,13 @@ static const struct model_key keys[] = {
         { "log-file-max-size", SCOPE_GLOBAL, false, "52428800", parse_log_file_max_size, 0, 0, 0 },
         { "log-file-keep", SCOPE_GLOBAL, false, "10", parse_log_file_keep, 0, 0, 0 },
         { "cgroup", SCOPE_GLOBAL, false, "auto", parse_cgroup, 0, 0, 0 },
+        { "http-socket", SCOPE_GLOBAL, false, NULL, parse_http_socket, 0, 0, 0 },
+        { "http-socket-mode", SCOPE_GLOBAL, false, "0700", parse_http_socket_mode, 0, 0, 0 },
+        { "http-socket-owner", SCOPE_GLOBAL, false, NULL, parse_http_socket_owner, 0, 0, 0 },
+        { "http-listen", SCOPE_GLOBAL, false, NULL, parse_http_listen, 0, 0, 0 },
+        { "http-username", SCOPE_GLOBAL, false, NULL, parse_http_username, 0, 0, 0 },
+        { "http-password", SCOPE_GLOBAL, false, NULL, parse_http_password, 0, 0, 0 },
+        { "http-user", SCOPE_GLOBAL, false, NULL, parse_http_user, 0, 0, 0 },
 
         { "command", SCOPE_SERVICE, false, NULL, parse_command, 0, 0, 0 },
         { "type", SCOPE_SERVICE, false, "simple", parse_type, 0, 0, 0 },

@@ -98,7 +98,7 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
                                    * group start_epoch stop_epoch (0: never) spawn_error
                                    * stdout_log stderr_log ("-": none) */
 #define RECORD_RESULT  "RESULT"   /* name ok|error message code (the engine's code name,
-                                   * engine_code_to_string: "already-started", ...) */
+                                   * engine_code_to_string: "already", ...) */
 #define RECORD_PID     "PID"      /* pid */
 #define RECORD_VERSION "VERSION"  /* version */
 #define RECORD_ADDED   "ADDED"    /* service name (update) */

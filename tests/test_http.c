@@ -1,0 +1,271 @@
+/* test_http.c — supervisord's XML-RPC interface as its own clients use it (issue 18):
+ * Debian's Python supervisorctl 4.2.5 on the unix socket and on TCP with Basic auth (a
+ * {SHA} password), prometheus-node-exporter's supervisord collector, and the front-end's
+ * privilege separation: it runs as nobody in its own session, and killed, it comes back
+ * while the services keep their pids. */
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define PYTHON_CTL "/usr/bin/supervisorctl"
+#define NODE_EXPORTER "/usr/bin/prometheus-node-exporter"
+
+/* A TCP port free on 127.0.0.1 right now. */
+static unsigned free_port(void) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof sa;
+        ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0
+                  && getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+        close(fd);
+        return ntohs(sa.sin_port);
+}
+
+/* Python's supervisorctl with ARGS (NULL-terminated) after -s URL [-u -p]. */
+static int pyctl(const char *url, const char *user, char *out, size_t size, ...) {
+        char *argv[24];
+        int argc = 0;
+        argv[argc++] = PYTHON_CTL;
+        argv[argc++] = "-s";
+        argv[argc++] = (char *)url;
+        if (user) {
+                argv[argc++] = "-u";
+                argv[argc++] = (char *)user;
+                argv[argc++] = "-p";
+                argv[argc++] = "secret";
+        }
+        va_list ap;
+        va_start(ap, size);
+        for (char *a; argc < 23 && (a = va_arg(ap, char *));)
+                argv[argc++] = a;
+        va_end(ap);
+        argv[argc] = NULL;
+        return run_capture(argv, out, size);
+}
+
+static char http_sock[256];
+static unsigned port;
+
+/* Two services, a running and one not started; sha1("secret") as the password. */
+static void start_daemon(struct daemon *d) {
+        daemon_init(d);
+        snprintf(http_sock, sizeof http_sock, "%s/http.sock", d->dir);
+        port = free_port();
+        daemon_write_config(d,
+                            "http-socket = \"%s\"\n"
+                            "http-listen = \"127.0.0.1:%u\"\n"
+                            "http-username = \"admin\"\n"
+                            "http-password = \"{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4\"\n"
+                            "service web {\n command = \"sleep 1000\"\n start-secs = 0.2\n}\n"
+                            "service idle {\n command = \"sleep 1000\"\n start-secs = 0.2\n autostart = false\n}\n",
+                            http_sock, port);
+        daemon_start(d);
+        ck_assert(wait_for_state(d, "web", "RUNNING", 10000));
+}
+
+static pid_t front_end_pid(void) {
+        pid_t pids[4];
+        return find_processes("supervisord-http", pids, 4) == 1 ? pids[0] : 0;
+}
+
+/* Every line of Python's supervisorctl as it prints them against Python's supervisord. */
+START_TEST(test_python_supervisorctl_on_the_unix_socket) {
+        struct daemon d;
+        char url[300], out[8192], expected[512];
+        start_daemon(&d);
+        snprintf(url, sizeof url, "unix://%s", http_sock);
+        /* The unix socket asks for Basic auth too, as supervisord's does with a username. */
+        int r = pyctl(url, "admin", out, sizeof out, "status", NULL);
+        pid_t web = service_pid_of(&d, "web");
+        char web_line[128];
+        snprintf(web_line, sizeof web_line, "RUNNING   pid %d, uptime 0:00:", (int)web);
+        ck_assert_msg(r == 3 && strstr(out, "idle                             STOPPED   Not started\n")
+                              && strstr(out, "web                              ") && strstr(out, web_line)
+                              && strstr(out, "idle") < strstr(out, "web"),
+                      "status: exit %d:\n%s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "start", "idle", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle: started\n") == 0, "start: %d %s", r, out);
+        ck_assert_str_eq(service_state_of(&d, "idle", expected, sizeof expected), "RUNNING");
+        r = pyctl(url, "admin", out, sizeof out, "start", "idle", NULL);
+        ck_assert_msg(strcmp(out, "idle: ERROR (already started)\n") == 0, "start again: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "stop", "idle", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle: stopped\n") == 0, "stop: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "stop", "idle", NULL);
+        ck_assert_msg(strcmp(out, "idle: ERROR (not running)\n") == 0, "stop again: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "start", "nosuch", NULL);
+        ck_assert_msg(strcmp(out, "nosuch: ERROR (no such process)\n") == 0, "start nosuch: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "restart", "web", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "web: stopped\nweb: started\n") == 0, "restart: %d %s", r, out);
+        pid_t restarted = service_pid_of(&d, "web");
+        ck_assert_int_ne(restarted, web);
+        r = pyctl(url, "admin", out, sizeof out, "signal", "HUP", "web", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "web: signalled\n") == 0, "signal: %d %s", r, out);
+        ck_assert(wait_for_state(&d, "web", "EXITED", 10000) || wait_for_state(&d, "web", "RUNNING", 10000));
+        r = pyctl(url, "admin", out, sizeof out, "signal", "BOGUS", "web", NULL);
+        ck_assert_msg(strcmp(out, "web: ERROR (bad signal name)\n") == 0, "bad signal: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "pid", NULL);
+        snprintf(expected, sizeof expected, "%d\n", (int)d.pid);
+        ck_assert_msg(r == 0 && strcmp(out, expected) == 0, "pid: %d %s (want %s)", r, out, expected);
+        r = pyctl(url, "admin", out, sizeof out, "start", "all", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle: started\n") == 0, "start all: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "stop", "all", NULL);
+        ck_assert_msg(r == 0 && strstr(out, "idle: stopped\n") && strstr(out, "web: stopped\n"), "stop all: %d %s", r,
+                      out);
+        r = pyctl(url, "admin", out, sizeof out, "version", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, SUPERVISORD_VERSION "\n") == 0, "version: %d %s", r, out);
+        /* A wrong password: supervisorctl's own message for a 401. */
+        char *argv[] = { PYTHON_CTL, "-s", url, "-u", "admin", "-p", "wrong", "status", NULL };
+        r = run_capture(argv, out, sizeof out);
+        ck_assert_msg(r != 0 && strstr(out, "Server requires authentication"), "wrong password: %d %s", r, out);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_python_supervisorctl_on_tcp) {
+        struct daemon d;
+        char url[64], out[8192];
+        start_daemon(&d);
+        snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+        int r = pyctl(url, "admin", out, sizeof out, "start", "idle", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle: started\n") == 0, "start: %d %s", r, out);
+        r = pyctl(url, "admin", out, sizeof out, "pid", "idle", NULL);
+        char expected[32];
+        snprintf(expected, sizeof expected, "%d\n", (int)service_pid_of(&d, "idle"));
+        ck_assert_msg(r == 0 && strcmp(out, expected) == 0, "pid idle: %d %s (want %s)", r, out, expected);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* Python's xmlrpc.client: records, faults, multicall's shape, the method list. */
+START_TEST(test_xmlrpc_client) {
+        struct daemon d;
+        char url[64], out[8192];
+        start_daemon(&d);
+        snprintf(url, sizeof url, "http://admin:secret@127.0.0.1:%u/RPC2", port);
+        static const char script[] =
+                "import sys, xmlrpc.client\n"
+                "s = xmlrpc.client.ServerProxy(sys.argv[1])\n"
+                "print(s.system.multicall([{'methodName': 'supervisor.getAPIVersion', 'params': []},\n"
+                "    {'methodName': 'supervisor.getProcessInfo', 'params': ['nosuch']},\n"
+                "    {'methodName': 'supervisor.nosuch', 'params': []}]))\n"
+                "i = s.supervisor.getProcessInfo('web')\n"
+                "print(list(i.keys()), i['statename'], i['state'], i['group'])\n"
+                "print([p['name'] for p in s.supervisor.getAllProcessInfo()])\n"
+                "try:\n"
+                "    s.supervisor.stopProcess('idle')\n"
+                "except xmlrpc.client.Fault as f:\n"
+                "    print(f.faultCode, f.faultString)\n"
+                "print(s.supervisor.startProcessGroup('idle'))\n"
+                "m = s.system.listMethods()\n"
+                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n";
+        char *argv[] = { "python3", "-c", (char *)script, url, NULL };
+        int r = run_capture(argv, out, sizeof out);
+        ck_assert_msg(r == 0, "xmlrpc.client: %d\n%s", r, out);
+        ck_assert_msg(strstr(out, "['3.0', {'faultCode': 10, 'faultString': 'BAD_NAME: nosuch'}, "
+                                  "{'faultCode': 1, 'faultString': 'UNKNOWN_METHOD'}]\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "['name', 'group', 'start', 'stop', 'now', 'state', 'statename', 'spawnerr', "
+                                  "'exitstatus', 'logfile', 'stdout_logfile', 'stderr_logfile', 'pid', "
+                                  "'description'] RUNNING 20 web\n"),
+                      "%s", out);
+        ck_assert_msg(strstr(out, "['idle', 'web']\n"), "%s", out);
+        ck_assert_msg(strstr(out, "70 NOT_RUNNING: idle\n"), "%s", out);
+        ck_assert_msg(strstr(out, "[{'name': 'idle', 'group': 'idle', 'status': 80, 'description': 'OK'}]\n"), "%s", out);
+        ck_assert_msg(strstr(out, "True True\n"), "%s", out);
+        char state[64];
+        ck_assert_str_eq(service_state_of(&d, "idle", state, sizeof state), "RUNNING");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* The front-end: nobody, its own session, a crash that disturbs nothing. */
+START_TEST(test_front_end_privsep_and_restart) {
+        struct daemon d;
+        char url[300], out[8192], path[64], status[4096];
+        start_daemon(&d);
+        snprintf(url, sizeof url, "unix://%s", http_sock);
+        pid_t front;
+        ck_assert(WAIT_UNTIL((front = front_end_pid()) > 0, 10000));
+        snprintf(path, sizeof path, "/proc/%d/status", (int)front);
+        ck_assert(read_text_file(path, status, sizeof status) > 0);
+        if (geteuid() == 0)
+                ck_assert_msg(strstr(status, "\nUid:\t65534\t65534\t65534\t65534\n"), "front-end not nobody:\n%s",
+                              status);
+        ck_assert_int_eq(getsid(front), front);
+        pid_t web = service_pid_of(&d, "web");
+        ck_assert_int_eq(kill(front, SIGKILL), 0);
+        pid_t again;
+        ck_assert(WAIT_UNTIL((again = front_end_pid()) > 0 && again != front, 10000));
+        ck_assert(WAIT_UNTIL(pyctl(url, "admin", out, sizeof out, "status", NULL) == 0, 10000) || strstr(out, "web"));
+        ck_assert_int_eq(service_pid_of(&d, "web"), web);
+        ck_assert_str_eq(service_state_of(&d, "web", status, sizeof status), "RUNNING");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(test_node_exporter) {
+        struct daemon d;
+        char arg[300], listen[64], out[65536];
+        start_daemon(&d);
+        unsigned metrics_port = free_port();
+        snprintf(arg, sizeof arg, "--collector.supervisord.url=unix://%s", http_sock);
+        snprintf(listen, sizeof listen, "--web.listen-address=127.0.0.1:%u", metrics_port);
+        /* node_exporter has no Basic auth for the collector: a daemon without a username. */
+        daemon_stop(&d, 10000);
+        daemon_write_config(&d,
+                            "http-socket = \"%s\"\n"
+                            "service web {\n command = \"sleep 1000\"\n start-secs = 0.2\n}\n"
+                            "service idle {\n command = \"sleep 1000\"\n start-secs = 0.2\n autostart = false\n}\n",
+                            http_sock);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "web", "RUNNING", 10000));
+        pid_t exporter = fork();
+        ck_assert_int_ge(exporter, 0);
+        if (exporter == 0) {
+                freopen("/dev/null", "w", stderr);
+                execl(NODE_EXPORTER, NODE_EXPORTER, "--collector.disable-defaults", "--collector.supervisord", arg,
+                      listen, (char *)NULL);
+                _exit(127);
+        }
+        char url[64];
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", metrics_port);
+        char *curl[] = { "python3", "-c",
+                         "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                         url, NULL };
+        bool ok = WAIT_UNTIL(run_capture(curl, out, sizeof out) == 0
+                                     && strstr(out, "node_scrape_collector_success{collector=\"supervisord\"} 1"),
+                             20000);
+        kill(exporter, SIGTERM);
+        waitpid(exporter, NULL, 0);
+        ck_assert_msg(ok, "metrics:\n%s", out);
+        ck_assert(strstr(out, "node_supervisord_up{group=\"web\",name=\"web\"} 1"));
+        ck_assert(strstr(out, "node_supervisord_state{group=\"web\",name=\"web\"} 20"));
+        ck_assert(strstr(out, "node_supervisord_up{group=\"idle\",name=\"idle\"} 0"));
+        ck_assert(strstr(out, "node_supervisord_state{group=\"idle\",name=\"idle\"} 0"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
+static Suite *http_suite(void) {
+        Suite *s = suite_create("http");
+        TCase *tc = tcase_create("clients");
+        tcase_set_timeout(tc, 120);
+        tcase_add_test(tc, test_python_supervisorctl_on_the_unix_socket);
+        tcase_add_test(tc, test_python_supervisorctl_on_tcp);
+        tcase_add_test(tc, test_xmlrpc_client);
+        tcase_add_test(tc, test_front_end_privsep_and_restart);
+        tcase_add_test(tc, test_node_exporter);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void) { return run_suite(http_suite()) ? 1 : 0; }
