@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ini.h"
@@ -32,9 +33,17 @@ bool ini_config_sniff(const char *text, size_t size) {
 }
 
 int ini_config_sniff_file(const char *path) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* Only a regular file is looked at: a FIFO (or a device) read here would have its
+         * content consumed before the reader reads it, and opening one waits for a writer
+         * (O_NONBLOCK: not here; the reader that follows waits instead). */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return 0;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return 0;
+        }
         /* Comments can be long: read up to the first line that is not one. */
         char buffer[65536];
         size_t got = 0;

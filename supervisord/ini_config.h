@@ -11,7 +11,8 @@
  * file cannot (libconfuse has no sections in brackets and no ';' comments), and every
  * INI file that holds anything has a section header before its first key. */
 bool ini_config_sniff(const char *text, size_t size);
-/* ... of the file at PATH: 1 INI, 0 native (or unreadable: config_load says why), */
+/* ... of the file at PATH: 1 INI, 0 native (or unreadable: config_load says why; or not
+ * a regular file, such as a FIFO, which is not read here so that its reader gets it all). */
 int ini_config_sniff_file(const char *path);
 
 /* The config file to read when none is given, in supervisord's order, the first that

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spare.h"
@@ -44,7 +45,6 @@ struct config_loader {
         struct config_load *queue;   /* owned: waiting, in order */
         struct config_load *running; /* owned: the request being loaded, NULL once cancelled */
         struct job *job;             /* the load under way, NULL when none */
-        bool gave_up_spare;
 };
 
 static void job_free(struct job *job) {
@@ -58,7 +58,24 @@ static void job_free(struct job *job) {
 
 static void *job_run(void *userdata) {
         struct job *job = userdata;
-        if (job->load(job->path, &job->config, job->error, sizeof job->error) < 0) {
+        /* Out of descriptors, a reload that removes services is the way out: it must be
+         * able to read the file (libconfuse opens one at a time).  Given up here, right
+         * before the open, not when the job is queued: meanwhile the loop would take the
+         * slot for a log file or a client. */
+        int r;
+        for (int tries = 0;; tries++) {
+                bool gave_up_spare = spare_give_up();
+                job->error[0] = '\0';
+                r = job->load(job->path, &job->config, job->error, sizeof job->error);
+                if (gave_up_spare)
+                        (void)spare_take();
+                /* The loop may have taken the slot first (a log file opened at its first
+                 * byte, a client): this thread can wait for one to be freed, a little. */
+                if ((r != -EMFILE && r != -ENFILE) || tries == 20)
+                        break;
+                (void)nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+        }
+        if (r < 0) {
                 job->config = NULL;
                 if (!job->error[0])
                         snprintf(job->error, sizeof job->error, "%s: cannot be loaded", job->path);
@@ -97,9 +114,6 @@ static void loader_next(struct config_loader *l) {
         job->load = l->load;
         job->efd = l->efd;
         l->job = job;
-        /* Out of descriptors, a reload that removes services is the way out: it must be
-         * able to read the file (libconfuse opens one at a time). */
-        l->gave_up_spare = spare_give_up();
         pthread_attr_t attr;
         pthread_t thread;
         bool threaded = pthread_attr_init(&attr) == 0;
@@ -126,9 +140,6 @@ static int loader_on_done(sd_event_source *source, int fd, uint32_t revents, voi
         if (!finished)
                 return 0;
         l->job = NULL;
-        if (l->gave_up_spare)
-                (void)spare_take();
-        l->gave_up_spare = false;
         struct config_load *req = l->running;
         l->running = NULL;
         struct config *config = job->config;
@@ -174,8 +185,6 @@ struct config_loader *config_loader_free(struct config_loader *l) {
                 pthread_mutex_unlock(&job->lock);
                 if (finished)
                         job_free(job);  /* else its thread frees it */
-                if (l->gave_up_spare)
-                        (void)spare_take();
         }
         free(l->running);
         while (l->queue) {

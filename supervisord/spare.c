@@ -4,19 +4,27 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-static int spare_fd = -1;  /* owned: /dev/null */
+/* Owned: /dev/null.  Given up and taken by the loop and by the config loader's thread
+ * (loader.c), hence the atomic exchanges. */
+static int spare_fd = -1;
 
 bool spare_take(void) {
-        if (spare_fd < 0)
-                spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        return spare_fd >= 0;
+        if (__atomic_load_n(&spare_fd, __ATOMIC_ACQUIRE) >= 0)
+                return true;
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        int none = -1;
+        if (!__atomic_compare_exchange_n(&spare_fd, &none, fd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                close(fd);  /* taken meanwhile by the other thread */
+        return true;
 }
 
 bool spare_give_up(void) {
-        if (spare_fd < 0)
+        int fd = __atomic_exchange_n(&spare_fd, -1, __ATOMIC_ACQ_REL);
+        if (fd < 0)
                 return false;
-        close(spare_fd);
-        spare_fd = -1;
+        close(fd);
         return true;
 }
 

@@ -4,7 +4,8 @@
  * be able to do the few things that get it out: read its config on reload, and tell a
  * client that it cannot be served rather than leave it waiting.  The spare is /dev/null,
  * opened at start-up; whoever needs a descriptor now gives the spare up just before its
- * own open(), which then gets the slot, and takes it back right after. */
+ * own open(), which then gets the slot, and takes it back right after.  Safe to call
+ * from any thread (the config loader's gives it up for its own opens). */
 #pragma once
 
 #include <stdbool.h>

@@ -602,21 +602,22 @@ START_TEST(test_reload_loads_off_the_loop) {
         }
         ck_assert_int_eq(ctl(&d, out, sizeof out, "pid"), 0);
         ck_assert_int_eq(atoi(out), d.pid);
-        /* Two more reloads while this one waits: they share the next load. */
+        /* Two more reloads while this one waits (SIGHUP and `update`, supervisorctl's request
+         * for what SIGHUP does): they share the next load. */
         ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
         pid_t update = fork();
         ck_assert_int_ge(update, 0);
         if (update == 0) {
                 close(w);  /* the load reads until every writer is gone */
                 char answer[4096] = "";
-                int r = ctl(&d, answer, sizeof answer, "reload");
+                int r = ctl(&d, answer, sizeof answer, "update");
                 if (r != 0)
-                        fprintf(stderr, "reload: %d: %s\n", r, answer);
+                        fprintf(stderr, "update: %d: %s\n", r, answer);
                 _exit(r == 0 ? 0 : 1);
         }
         /* Both asked before this load ends, so both wait for the next one. */
         ASSERT_WITHIN(count_in_file(d.log, "SIGHUP: reloading") == 2, SOON_MS);
-        ASSERT_WITHIN(count_in_file(d.log, "reload requested by") == 1, SOON_MS);
+        ASSERT_WITHIN(count_in_file(d.log, "update requested by") == 1, SOON_MS);
         ck_assert_int_eq(write(w, text, strlen(text)), (ssize_t)strlen(text));
         close(w);
         ASSERT_WITHIN(service_pid_of(&d, "added") > 0, SOON_MS);
