@@ -456,16 +456,20 @@ START_TEST(test_fatal_action_default_and_shutdown) {
         ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
         daemon_cleanup(&d);
 
+        /* The service gives up only after a while: supervisord must answer first, for
+         * daemon_start (a slow machine, valgrind), before it ends. */
         daemon_init(&d);
         daemon_write_config(&d, "service keeper {\n command = \"sleep 1000\"\n start-secs = 0.1\n}\n"
-                                "service broken {\n command = \"/nonexistent/cmd\"\n fatal-action = exit\n}\n");
+                                "service broken {\n command = \"sh -c 'sleep 5; exit 1'\"\n start-secs = 10\n"
+                                " start-retries = 1\n fatal-action = exit\n}\n");
         daemon_start(&d);
         int status = wait_exit(&d, SOON_MS);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %#x", status);
         daemon_cleanup(&d);
 
         daemon_init(&d);
-        daemon_write_config(&d, "service broken {\n command = \"/nonexistent/cmd\"\n fatal-action = shutdown\n}\n");
+        daemon_write_config(&d, "service broken {\n command = \"sh -c 'sleep 5; exit 1'\"\n start-secs = 10\n"
+                                " start-retries = 1\n fatal-action = shutdown\n}\n");
         daemon_start(&d);
         status = wait_exit(&d, SOON_MS);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);

@@ -645,7 +645,7 @@ FIGURES = [
     ("private_updated", "... after the reloads below", "KiB", True),
     ("fds", "descriptors held by the supervision tree", "", True),
     ("restart_all", "`restart all`", "s", True),
-    ("update", "`reload` with one service changed, median", "ms", True),
+    ("update", "`update` with one service changed, median", "ms", True),
     ("shutdown", "shutdown until every process is gone", "s", True),
     ("processes", "processes in the supervision tree", "", True),
     ("idle_cpu", "CPU idle with N services", "% core", True),
@@ -822,9 +822,9 @@ class Bench:
         for i in range(updates):
             with open(inst.conf, "w") as f:
                 f.write(text.replace(first, f"{inst.marker} {int(SLEEP_SECONDS) + 1 + i % 2} 0", 1))
-            ms, rc, _ = self.probe.time(ctl + ["reload"])
+            ms, rc, _ = self.probe.time(ctl + ["update"])
             if rc != 0:
-                self.fail(inst, f"reload exited {rc}")
+                self.fail(inst, f"update exited {rc}")
             times.append(ms)
         self.put(n, "update", "ours", statistics.median(times))
         time.sleep(self.args.settle)
