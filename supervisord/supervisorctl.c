@@ -457,7 +457,8 @@ static int compare_strings(const void *a, const void *b) {
 }
 
 static void print_reread_rows(enum verb verb, struct outcome *o) {
-        qsort(o->reread, o->n_reread, sizeof *o->reread, compare_strings);
+        if (o->n_reread > 0)  /* qsort wants an array, even of none */
+                qsort(o->reread, o->n_reread, sizeof *o->reread, compare_strings);
         for (size_t i = 0; i < o->n_reread; i++) {
                 puts(o->reread[i] + (verb == VERB_UPDATE ? 7 : 0));  /* update: past rank and number */
                 free(o->reread[i]);

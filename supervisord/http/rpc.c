@@ -657,7 +657,8 @@ static void answer_all_info(struct rpc_job *j, char *reply) {
         if (final != 0 || l.failed)
                 result_fault(j, FAULT_FAILED, "%s", l.failed ? "out of memory" : message);
         else {
-                qsort(l.items, l.n, sizeof *l.items, info_compare);
+                if (l.n > 0)  /* no processes: no array at all */
+                        qsort(l.items, l.n, sizeof *l.items, info_compare);
                 result_begin(j);
                 xmlrpc_begin_array(&j->w);
                 for (size_t i = 0; i < l.n; i++)
