@@ -1476,100 +1476,10 @@ void config_client_done(struct config_client *client) {
         *client = (struct config_client){ 0 };
 }
 
-/* supervisord's INI format, told from ours by its first line that is not blank or a
- * comment: a section header.  Ours opens with an option or a `service` block. */
-static bool text_is_ini(const char *text) {
-        for (const char *p = text; *p;) {
-                p += strspn(p, " \t\r\n");
-                if (*p == '[')
-                        return true;
-                if (*p != '#' && *p != ';')
-                        return false;
-                p += strcspn(p, "\n");
-        }
-        return false;
-}
-
-/* VALUE of KEY in SECTION with %(here)s (the file's directory) expanded, into *ret. */
-static int ini_client_value(const struct ini_file *ini, const struct ini_section *section, const char *key,
-                            const char *here, char **ret, char *error, size_t error_size) {
-        const struct ini_entry *e = section ? ini_get(ini, section, key) : NULL;
-        if (!e)
-                return 0;
-        const struct ini_expansion expansions[] = { { .name = "here", .string = here } };
-        char message[256];
-        free(*ret);
-        *ret = NULL;
-        int r = ini_expand(e->value, expansions, ELEMENTSOF(expansions), ret, message, sizeof message);
-        if (r == -EINVAL)
-                snprintf(error, error_size, "%s:%d: %s: %s", e->file, e->line, key, message);
-        return r < 0 ? r : 1;
-}
-
 int config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size) {
-        struct load_context ctx = { .trust_any_owner = true, .error = error, .error_size = error_size };
-        char *text = NULL;
-        int r;
-
         *ret = (struct config_client){ 0 };
         error[0] = '\0';
-        if ((r = read_file(&ctx, path, &text)) < 0) {
-                snprintf(error, error_size, "%s: %s", path,
-                         r == -EILSEQ ? "not a text file (contains a NUL byte)" : strerror(-r));
-                return r;
-        }
-        if (!text_is_ini(text)) {
-                free(text);
-                r = config_peek_socket(path, &ret->server, error, error_size);
-                return r;
-        }
-        struct ini_file *ini = ini_new();
-        char message[1024], *here = NULL;
-        /* Python's %(here)s: the absolute directory of the file. */
-        if (!ini || !(here = realpath(path, NULL))) {
-                r = -ENOMEM;
-                goto out;
-        }
-        char *slash = strrchr(here, '/');
-        if (slash)
-                slash == here ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
-        r = ini_parse(ini, path, text, strlen(text), message, sizeof message);
-        if (r == -ENOMEM)
-                goto out;
-        /* What comes before a line it cannot read is still the file's: a mistake in a
-         * program section must not lock the client out of the daemon. */
-        if (r < 0 && !(ret->skipped = strdup(message))) {
-                r = -ENOMEM;
-                goto out;
-        }
-        const struct ini_section *ctl = ini_find_section(ini, "supervisorctl");
-        static const char *const keys[] = { "serverurl", "username", "password", "prompt", "history_file" };
-        char **fields[] = { &ret->server, &ret->username, &ret->password, &ret->prompt, &ret->history_file };
-        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if ((r = ini_client_value(ini, ctl, keys[i], here, fields[i], error, error_size)) < 0)
-                        goto out;
-        if (!ret->server) {
-                char *file = NULL;
-                r = ini_client_value(ini, ini_find_section(ini, "unix_http_server"), "file", here, &file, error,
-                                     error_size);
-                if (r < 0)
-                        goto out;
-                if (file && asprintf(&ret->server, "unix://%s", file) < 0) {
-                        ret->server = NULL;
-                        r = -ENOMEM;
-                }
-                free(file);
-                if (r < 0)
-                        goto out;
-        }
-        r = ret->server ? 1 : 0;
-out:
-        if (r == -ENOMEM && !error[0])
-                snprintf(error, error_size, "%s: out of memory", path);
-        if (r < 0)
-                config_client_done(ret);
-        free(here);
-        ini_free(ini);
-        free(text);
-        return r;
+        if (ini_config_sniff_file(path) == 1)
+                return ini_config_peek_client(path, ret, error, error_size);
+        return config_peek_socket(path, &ret->server, error, error_size);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ini.h"
 
 extern char **environ;
@@ -186,8 +187,17 @@ static int peek_value(const struct ini_file *ini, const char *section, const cha
         return 1;
 }
 
-int ini_config_peek_socket(const char *path, char **ret, char *error, size_t error_size) {
-        *ret = NULL;
+/* supervisord strips [unix_http_server] file once more, after its expansion. */
+static char *strip(char *v) {
+        v += strspn(v, " \t\r\n");
+        size_t n = strlen(v);
+        while (n > 0 && strchr(" \t\r\n", v[n - 1]))
+                v[--n] = '\0';
+        return v;
+}
+
+int ini_config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size) {
+        *ret = (struct config_client){ 0 };
         struct ini_file *ini = ini_new();
         if (!ini)
                 return -ENOMEM;
@@ -199,41 +209,61 @@ int ini_config_peek_socket(const char *path, char **ret, char *error, size_t err
                 return parsed;
         }
         struct peek_names names = { 0 };
-        char *value = NULL;
+        char *file = NULL;
         int r = peek_names_make(&names, path);
-        if (r == 0)
-                r = peek_value(ini, "supervisorctl", "serverurl", &names, &value, error, error_size);
-        if (r == 1) {
-                if (strncmp(value, "unix://", 7) == 0) {
-                        *ret = normalize_path(value + 7);
-                        r = *ret ? 1 : -ENOMEM;
-                } else {
-                        *ret = value;
-                        value = NULL;
-                        r = 2;
-                }
-        } else if (r == 0) {
-                r = peek_value(ini, "unix_http_server", "file", &names, &value, error, error_size);
-                if (r == 1) {
-                        /* supervisord strips this one value again, after expansion */
-                        char *v = value + strspn(value, " \t\r\n");
-                        size_t n = strlen(v);
-                        while (n > 0 && strchr(" \t\r\n", v[n - 1]))
-                                v[--n] = '\0';
-                        *ret = normalize_path(v);
-                        r = *ret ? 1 : -ENOMEM;
-                }
+        /* What comes before a line it cannot read is still the file's: a mistake in a
+         * program section must not lock the client out of the daemon. */
+        if (r == 0 && parsed < 0 && !(ret->skipped = strdup(parse_error)))
+                r = -ENOMEM;
+        static const char *const keys[] = { "serverurl", "username", "password", "prompt", "history_file" };
+        char **fields[] = { &ret->server, &ret->username, &ret->password, &ret->prompt, &ret->history_file };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(keys); i++)
+                r = peek_value(ini, "supervisorctl", keys[i], &names, fields[i], error, error_size);
+        if (r >= 0 && ret->server && strncmp(ret->server, "unix://", 7) == 0) {
+                char *absolute = normalize_path(ret->server + 7);
+                free(ret->server);
+                ret->server = NULL;
+                if (!absolute || asprintf(&ret->server, "unix://%s", absolute) < 0)
+                        r = -ENOMEM;
+                free(absolute);
         }
-        /* A file cut short by a bad line may have had the setting below it. */
-        if (r == 0 && parsed < 0) {
-                snprintf(error, error_size, "%s", parse_error);
-                r = parsed;
+        if (r >= 0 && !ret->server && (r = peek_value(ini, "unix_http_server", "file", &names, &file, error,
+                                                      error_size)) == 1) {
+                char *absolute = normalize_path(strip(file));
+                if (!absolute || asprintf(&ret->server, "unix://%s", absolute) < 0)
+                        r = -ENOMEM;
+                free(absolute);
+        }
+        if (r >= 0)
+                r = ret->server ? 1 : 0;
+        if (r == -ENOMEM)
+                snprintf(error, error_size, "%s: out of memory", path);
+        if (r < 0)
+                config_client_done(ret);
+        free(file);
+        peek_names_free(&names);
+        ini_free(ini);
+        return r;
+}
+
+int ini_config_peek_socket(const char *path, char **ret, char *error, size_t error_size) {
+        struct config_client client;
+        *ret = NULL;
+        int r = ini_config_peek_client(path, &client, error, error_size);
+        if (r == 1 && strncmp(client.server, "unix://", 7) == 0) {
+                r = (*ret = strdup(client.server + 7)) ? 1 : -ENOMEM;
+        } else if (r == 1) {
+                *ret = client.server;  /* http://HOST:PORT */
+                client.server = NULL;
+                r = 2;
+        } else if (r == 0 && client.skipped) {
+                /* A file cut short by a bad line may have had the setting below it. */
+                snprintf(error, error_size, "%s", client.skipped);
+                r = -EINVAL;
         }
         if (r == -ENOMEM)
                 snprintf(error, error_size, "%s: out of memory", path);
-        free(value);
-        peek_names_free(&names);
-        ini_free(ini);
+        config_client_done(&client);
         return r;
 }
 

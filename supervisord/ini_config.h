@@ -32,6 +32,13 @@ char *ini_config_search(const char *argv0);
  * with "FILE[:LINE]: message" in error when it cannot be read (a syntax error after the
  * sections that matter does not count). */
 int ini_config_peek_socket(const char *path, char **ret, char *error, size_t error_size);
+struct config_client;
+/* Everything supervisorctl takes from the INI config at PATH, read the same way (see
+ * config_peek_client in config.h): [supervisorctl] serverurl (unix:// paths made
+ * absolute), username, password, prompt, history_file, else unix://FILE of
+ * [unix_http_server]; a line the reader cannot read ends the file there, said in
+ * ret->skipped.  1 with a server, 0 without, or a negative errno with the message. */
+int ini_config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size);
 
 struct config;
 /* Load the INI config at PATH (and its [include] files) onto the config model, with
