@@ -145,11 +145,30 @@ static void peek_names_free(struct peek_names *x) {
         free(x->names);
 }
 
+static size_t environ_count(void) {
+        size_t n = 0;
+        while (environ && environ[n])
+                n++;
+        return n;
+}
+
+/* %(ENV_X)s for every X of supervisord's environment, appended to NAMES (room for
+ * environ_count() more) at *N; the names are malloc'd. */
+static int add_environ_names(struct ini_expansion *names, size_t *n) {
+        for (size_t i = 0; environ && environ[i]; i++) {
+                const char *eq = strchr(environ[i], '=');
+                if (!eq)
+                        continue;
+                char *name = NULL;
+                if (asprintf(&name, "ENV_%.*s", (int)(eq - environ[i]), environ[i]) < 0)
+                        return -ENOMEM;
+                names[(*n)++] = (struct ini_expansion){ .name = name, .string = eq + 1 };
+        }
+        return 0;
+}
+
 static int peek_names_make(struct peek_names *x, const char *path) {
-        size_t n_env = 0;
-        while (environ && environ[n_env])
-                n_env++;
-        x->names = calloc(n_env + 1, sizeof *x->names);
+        x->names = calloc(environ_count() + 1, sizeof *x->names);
         if (!x->names)
                 return -ENOMEM;
         char *absolute = normalize_path(path);
@@ -160,16 +179,7 @@ static int peek_names_make(struct peek_names *x, const char *path) {
         free(absolute);
         x->names[0] = (struct ini_expansion){ .name = "here", .string = x->here };
         x->n = 1;
-        for (size_t i = 0; i < n_env; i++) {
-                const char *eq = strchr(environ[i], '=');
-                if (!eq)
-                        continue;
-                char *name = NULL;
-                if (asprintf(&name, "ENV_%.*s", (int)(eq - environ[i]), environ[i]) < 0)
-                        return -ENOMEM;
-                x->names[x->n++] = (struct ini_expansion){ .name = name, .string = eq + 1 };
-        }
-        return 0;
+        return add_environ_names(x->names, &x->n);
 }
 
 static int peek_value(const struct ini_file *ini, const char *section, const char *key, const struct peek_names *x,
@@ -339,22 +349,8 @@ static int expand_entry(struct reader *rd, const struct ini_entry *e, const stru
 }
 
 static int env_names_make(struct reader *rd) {
-        size_t n = 0;
-        while (environ && environ[n])
-                n++;
-        rd->env = calloc(n + 1, sizeof *rd->env);
-        if (!rd->env)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const char *eq = strchr(environ[i], '=');
-                char *name = NULL;
-                if (!eq)
-                        continue;
-                if (asprintf(&name, "ENV_%.*s", (int)(eq - environ[i]), environ[i]) < 0)
-                        return -ENOMEM;
-                rd->env[rd->n_env++] = (struct ini_expansion){ .name = name, .string = eq + 1 };
-        }
-        return 0;
+        rd->env = calloc(environ_count() + 1, sizeof *rd->env);
+        return rd->env ? add_environ_names(rd->env, &rd->n_env) : -ENOMEM;
 }
 
 /* ---- supervisord's datatypes, converted to the native value syntax ---- */
