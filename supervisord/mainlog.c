@@ -209,19 +209,23 @@ bool mainlog_is_open(void) { return mainlog.path != NULL; }
 
 const char *mainlog_path(void) { return mainlog.path && !mainlog.stream ? mainlog.path : NULL; }
 
-void mainlog_reopen(void) {
-        if (!mainlog.path || mainlog.stream)
-                return;
+/* FILE opened anew in place of the one written so far; if it cannot be, the writes go on
+ * where they were: better the old file than none. */
+static void open_anew(void) {
         uint64_t size;
         int fd = file_open(mainlog.dir_fd, mainlog.name, &size);
         if (fd < 0) {
-                /* Keep writing where we were: better the old file than none. */
                 mainlog.file.error = fd;
                 return;
         }
         close(mainlog.file.fd);
         mainlog.file.fd = fd;
         mainlog.size = size;
+}
+
+void mainlog_reopen(void) {
+        if (mainlog.path && !mainlog.stream)
+                open_anew();
 }
 
 /* FILE.1 … FILE.keep: "FILE" for 0. */
@@ -247,15 +251,7 @@ static void rotate(void) {
                 if (renameat(mainlog.dir_fd, from, mainlog.dir_fd, to) < 0 && errno != ENOENT && i == 1)
                         return;  /* FILE cannot be moved: keep writing it, try again next line */
         }
-        uint64_t size;
-        int fd = file_open(mainlog.dir_fd, mainlog.name, &size);
-        if (fd < 0) {
-                mainlog.file.error = fd;
-                return;
-        }
-        close(mainlog.file.fd);
-        mainlog.file.fd = fd;
-        mainlog.size = size;
+        open_anew();
 }
 
 static ssize_t sink_put(struct sink *s, const char *buf, size_t len) {
