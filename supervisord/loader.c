@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +35,7 @@ struct job {
         char *path;              /* owned */
         config_load_fn load;
         int efd;                 /* the loader's, written once while not abandoned */
+        bool own_thread;         /* runs on a thread of its own, not on the loop */
         struct config *config;   /* owned: the result */
         char error[4096];
         bool finished, abandoned;
@@ -56,21 +60,41 @@ static void job_free(struct job *job) {
         free(job);
 }
 
+/* Out of descriptors, a reload that removes services is the way out: it must be able to
+ * read the config (a directory of includes and a file of it at once) and the user and
+ * group databases.  A thread of its own gets a table of descriptors of its own, a copy
+ * of the loop's, in which it closes all but its eventfd: every slot is then free for it,
+ * none is taken from the loop, and closing copies changes nothing for the loop (an open
+ * file lives while one descriptor refers to it; the pidfile's lock is flock's, held by
+ * the open file).  The table goes with the thread.  False if it could not be had. */
+static bool job_own_descriptors(const struct job *job) {
+        struct rlimit nofile;
+        if (!job->own_thread || getrlimit(RLIMIT_NOFILE, &nofile) < 0 || unshare(CLONE_FILES) < 0)
+                return false;
+        /* Up to the limit only: a tool that runs supervisord (valgrind) keeps descriptors
+         * of its own above it. */
+        unsigned last = nofile.rlim_cur == RLIM_INFINITY || nofile.rlim_cur > ~0U ? ~0U : (unsigned)nofile.rlim_cur - 1;
+        if (job->efd > 3)
+                (void)syscall(SYS_close_range, 3U, (unsigned)job->efd - 1, 0U);
+        if ((unsigned)job->efd < last)
+                (void)syscall(SYS_close_range, (unsigned)job->efd + 1, last, 0U);
+        return true;
+}
+
 static void *job_run(void *userdata) {
         struct job *job = userdata;
-        /* Out of descriptors, a reload that removes services is the way out: it must be
-         * able to read the file (libconfuse opens one at a time).  Given up here, right
-         * before the open, not when the job is queued: meanwhile the loop would take the
-         * slot for a log file or a client. */
+        bool own_table = job_own_descriptors(job);
         int r;
         for (int tries = 0;; tries++) {
-                bool gave_up_spare = spare_give_up();
+                /* On the loop's table: the spare, given up right before the open. */
+                bool gave_up_spare = !own_table && spare_give_up();
                 job->error[0] = '\0';
                 r = job->load(job->path, &job->config, job->error, sizeof job->error);
                 if (gave_up_spare)
                         (void)spare_take();
-                /* The loop may have taken the slot first (a log file opened at its first
-                 * byte, a client): this thread can wait for one to be freed, a little. */
+                /* The system's table full, or on the loop's table the loop took the
+                 * slot first (a log file opened at its first byte, a client): wait for
+                 * one to be freed, a little. */
                 if ((r != -EMFILE && r != -ENFILE) || tries == 20)
                         break;
                 (void)nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
@@ -119,11 +143,14 @@ static void loader_next(struct config_loader *l) {
         bool threaded = pthread_attr_init(&attr) == 0;
         if (threaded) {
                 pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                job->own_thread = true;
                 threaded = pthread_create(&thread, &attr, job_run, job) == 0;
                 pthread_attr_destroy(&attr);
         }
-        if (!threaded)
+        if (!threaded) {
+                job->own_thread = false;
                 job_run(job);  /* no thread to be had: load here, rather than not at all */
+        }
 }
 
 static int loader_on_done(sd_event_source *source, int fd, uint32_t revents, void *userdata) {

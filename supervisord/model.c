@@ -388,6 +388,18 @@ static int lookup_group(const char *text, gid_t *ret) {
         return r;
 }
 
+/* The look-up of NAME, a KIND ("user", "group"), for KEY failed with R: NAME is unknown,
+ * or the system's databases could not be read.  Out of descriptors, R goes back to the
+ * loader, which tries again (loader.c): that is no unknown user. */
+static int lookup_failed(struct check *ck, const char *key, const char *kind, const char *name, int r) {
+        if (r == -ENOMEM)
+                return r;
+        if (r == -ENOENT)
+                return fail(ck, key, "%s: unknown %s '%s'", shown(ck, key), kind, name);
+        (void)fail(ck, key, "%s: cannot look up %s '%s': %s", shown(ck, key), kind, name, strerror(-r));
+        return r;
+}
+
 int config_model_user_name(uid_t uid, char *name, size_t size) {
         struct passwd pw, *result = NULL;
         char *storage = NULL, **buf = &storage;
@@ -538,10 +550,8 @@ static int parse_group(struct check *ck, const struct model_key *k) {
         if (!text)
                 return 0;
         int r = lookup_group(text, &ck->s->gid);
-        if (r == -ENOMEM)
-                return r;
         if (r < 0)
-                return fail(ck, "group", "%s: unknown group '%s'", shown(ck, "group"), text);
+                return lookup_failed(ck, "group", "group", text, r);
         ck->s->has_group = true;
         return 0;
 }
@@ -590,11 +600,9 @@ static int parse_user(struct check *ck, const struct model_key *k) {
         struct passwd pw;
         char *storage = NULL, **buf = &storage;
         int r = lookup_user(text, &pw, buf);
-        if (r == -ENOMEM)
-                return r;
         if (r < 0) {
                 free(storage);
-                return fail(ck, "user", "%s: unknown user '%s'", shown(ck, "user"), text);
+                return lookup_failed(ck, "user", "user", text, r);
         }
         s->has_user = true;
         s->uid = pw.pw_uid;
@@ -933,10 +941,8 @@ static int parse_socket_group(struct check *ck, const struct model_key *k) {
         if (!text)
                 return 0;
         int r = lookup_group(text, &ck->c->socket_gid);
-        if (r == -ENOMEM)
-                return r;
         if (r < 0)
-                return fail(ck, "socket-group", "%s: unknown group '%s'", shown(ck, "socket-group"), text);
+                return lookup_failed(ck, "socket-group", "group", text, r);
         ck->c->has_socket_group = true;
         return 0;
 }
@@ -1062,12 +1068,10 @@ static int parse_http_socket_owner(struct check *ck, const struct model_key *k) 
                 c->http_socket_gid = pw.pw_gid;
         }
         free(storage);
-        if (r == -ENOMEM)
-                return r;
         if (r < 0)
-                return fail(ck, k->name, "%s: unknown user '%s'", shown(ck, k->name), user);
+                return lookup_failed(ck, k->name, "user", user, r);
         if (colon && (r = lookup_group(colon + 1, &c->http_socket_gid)) < 0)
-                return r == -ENOMEM ? r : fail(ck, k->name, "%s: unknown group '%s'", shown(ck, k->name), colon + 1);
+                return lookup_failed(ck, k->name, "group", colon + 1, r);
         c->has_http_socket_owner = true;
         return 0;
 }
@@ -1133,8 +1137,8 @@ static int parse_http_user(struct check *ck, const struct model_key *k) {
                         c->http_gid = pw.pw_gid;
                         r = dup_string(pw.pw_name, &c->http_user);
                 }
-        } else if (r != -ENOMEM)
-                r = fail(ck, k->name, "%s: unknown user '%s'", shown(ck, k->name), user);
+        } else
+                r = lookup_failed(ck, k->name, "user", user, r);
         free(storage);
         return r;
 }
