@@ -141,8 +141,9 @@ struct config {
         enum cgroup_mode cgroup_mode;
         char *cgroup_path;      /* CGROUP_PATH: the directory; NULL otherwise */
         /* The HTTP interface (supervisord's XML-RPC), served by supervisord-http: absent
-         * when neither http-socket nor http-listen is set. */
+         * when none of http-socket, http-listen and socket-http is set. */
         char *http_socket;      /* unix socket path, NULL without */
+        bool socket_http;       /* the control socket serves HTTP too (handed to the front-end) */
         mode_t http_socket_mode;
         bool has_http_socket_owner;
         uid_t http_socket_uid;

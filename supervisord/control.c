@@ -36,6 +36,7 @@ struct client {
         sd_event_source *timer;   /* owned: request and write deadlines */
         struct ucred peer;
         bool trusted;             /* made for the HTTP front-end (control_adopt) */
+        bool sniffed;             /* its first byte was looked at (control_set_http_handoff) */
         unsigned long batch;      /* of accepts it came in: not closed to make room in it */
         char in[PROTOCOL_MAX_REQUEST];
         size_t in_len;
@@ -57,6 +58,7 @@ struct client {
 static sd_event *control_event;
 static sd_event_source *listen_source;   /* owns the listening fd */
 static struct client *clients;
+static bool (*http_handoff)(int fd);    /* NULL: the socket speaks our protocol only */
 static unsigned n_clients;
 static const struct control_handlers *handlers;
 static struct event_subscription *stopped_subscription;  /* owned by the bus */
@@ -963,7 +965,29 @@ static bool client_handle_request(struct client *c, char *line) {
         return client_flush(c);
 }
 
+void control_set_http_handoff(bool (*handoff)(int fd)) {
+        http_handoff = handoff;
+}
+
+/* Hand C over to the HTTP front-end if it opens with an HTTP request, looked at without
+ * reading it: the front-end reads it whole.  Requests of the protocol begin with a
+ * command in lower case, HTTP's with its method in upper case: one byte tells them
+ * apart, and nothing of HTTP is parsed here.  Only a peer that may use the socket is
+ * handed over: the front-end's requests are trusted.  True if C is gone. */
+static bool client_hand_off(struct client *c) {
+        char first;
+        if (recv(c->fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) != 1)
+                return false;  /* nothing yet, the end or an error: read as ours */
+        c->sniffed = true;
+        if (first < 'A' || first > 'Z' || !client_is_allowed(c) || !http_handoff(c->fd))
+                return false;
+        client_free(c);
+        return true;
+}
+
 static bool client_read(struct client *c) {
+        if (http_handoff && !c->sniffed && !c->trusted && client_hand_off(c))
+                return false;
         for (;;) {
                 ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
                 if (n < 0) {

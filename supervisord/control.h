@@ -48,6 +48,12 @@ int control_listen_unix(const char *path, mode_t mode, uid_t uid, gid_t gid, int
  * the front-end authenticated its own clients.  FD is owned by the control server. */
 int control_adopt(int fd);
 
+/* Serve HTTP on the control socket too (socket-http): a connection whose first byte is an
+ * upper-case letter (an HTTP method; requests of the protocol begin in lower case) is
+ * given to HANDOFF, which passes FD on, then closes here, and returns true; false: it is
+ * served as ours (and refused for a bad request).  NULL: our protocol only. */
+void control_set_http_handoff(bool (*handoff)(int fd));
+
 /* What the control server asks of the rest of supervisord. */
 struct control_handlers {
         /* Begin shutting down; control_shutdown_complete() is called once it is over. */

@@ -160,6 +160,25 @@ static void serve_connect(int channel) {
         (void)control_adopt(pair[0]);
 }
 
+/* control_set_http_handoff's: pass FD, a client of the control socket that opened with
+ * an HTTP request, to the front-end, which serves it as its own.  False when there is
+ * no front-end now (it is being started again) or the channel is full: the client is
+ * then answered as one of ours, and refused. */
+static bool hand_off(int fd) {
+        if (!channel_source || front_pid <= 0)
+                return false;
+        char byte = HTTPD_MSG_ADOPT;
+        char control[CMSG_SPACE(sizeof(int))] = { 0 };
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        return sendmsg(sd_event_source_get_io_fd(channel_source), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+}
+
 static int on_channel(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         (void)source;
         (void)userdata;
@@ -286,7 +305,7 @@ static void settings_add(const char *key, const char *value) {
 
 int httpd_start(sd_event *event, const struct config *config, char *error, size_t error_size) {
         int r;
-        if (!config->http_socket && !config->http_listen_host)
+        if (!config->http_socket && !config->http_listen_host && !config->socket_http)
                 return 0;
         httpd_event = event;
         stopping = false;
@@ -326,6 +345,8 @@ int httpd_start(sd_event *event, const struct config *config, char *error, size_
                 snprintf(error, error_size, "http: cannot start the front-end: %s", strerror(-r));
                 goto fail;
         }
+        if (config->socket_http)
+                control_set_http_handoff(hand_off);
         return 0;
 fail:
         httpd_stop();
@@ -338,6 +359,7 @@ pid_t httpd_pid(void) {
 
 void httpd_stop(void) {
         stopping = true;
+        control_set_http_handoff(NULL);
         channel_source = sd_event_source_disable_unref(channel_source);
         restart_timer = sd_event_source_disable_unref(restart_timer);
         if (front_pid > 0)

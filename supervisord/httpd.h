@@ -29,6 +29,7 @@
 /* Channel messages, each one SOCK_SEQPACKET datagram. */
 #define HTTPD_MSG_CONNECT 'C'   /* front-end: a control connection, please (answered with its fd) */
 #define HTTPD_MSG_SETTINGS 'S'  /* supervisord, first: "S" then NUL-separated key=value */
+#define HTTPD_MSG_ADOPT 'A'     /* supervisord: an HTTP client of the control socket (with its fd) */
 #define HTTPD_MAX_MESSAGE 4096
 
 /* Bind CONFIG's HTTP sockets and start the front-end, if CONFIG has an HTTP interface.

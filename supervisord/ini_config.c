@@ -626,9 +626,10 @@ static int read_unix_http_server(struct reader *rd, const struct ini_section *s)
                                                        "user supervisord runs as, with any group", v);
                         else if (colon)
                                 r = set_global(rd, "socket-group", colon + 1, e);
-                } else if (strcmp(e->key, "username") == 0 || strcmp(e->key, "password") == 0)
-                        r = reader_fail(rd, e, "authentication on the socket is not supported here yet: its file mode "
-                                               "and group decide who may connect");
+                } else if (strcmp(e->key, "username") == 0)
+                        r = set_global(rd, "http-username", v, e);
+                else if (strcmp(e->key, "password") == 0)
+                        r = set_global(rd, "http-password", v, e);
                 else
                         r = warn_unknown(rd, s, e);
                 free(v);
@@ -638,6 +639,9 @@ static int read_unix_http_server(struct reader *rd, const struct ini_section *s)
         /* supervisord's default mode is 0700, not the native 0600. */
         if (r == 0 && !chmod_given)
                 r = config_builder_global(rd->b, "socket-mode", "0700", s->file, s->line, "chmod");
+        /* The socket speaks supervisord's HTTP for its clients, and our protocol for ours. */
+        if (r == 0)
+                r = config_builder_global(rd->b, "socket-http", "true", s->file, s->line, "[unix_http_server]");
         return r;
 }
 

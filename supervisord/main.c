@@ -157,6 +157,7 @@ static void keep_startup_settings(struct config *next, char *notice, size_t noti
         KEEP(next->socket_mode != config->socket_mode, "socket-mode");
         KEEP(next->has_socket_group != config->has_socket_group || next->socket_gid != config->socket_gid,
              "socket-group");
+        KEEP(next->socket_http != config->socket_http, "socket-http");
         KEEP(strcmp(next->pidfile, config->pidfile) != 0, "pidfile");
         KEEP(next->log_target != config->log_target, "log-target");
         KEEP(next->cgroup_mode != config->cgroup_mode

@@ -1040,6 +1040,13 @@ static int parse_http_socket(struct check *ck, const struct model_key *k) {
         return dup_string(text, &ck->c->http_socket);
 }
 
+static int parse_socket_http(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        if (parse_bool(text, &ck->c->socket_http) < 0)
+                return fail(ck, k->name, "%s: '%s' is not true or false", shown(ck, k->name), text);
+        return 0;
+}
+
 static int parse_http_socket_mode(struct check *ck, const struct model_key *k) {
         const char *text = text_of(ck, k);
         if (parse_mode(text, &ck->c->http_socket_mode) < 0 || ck->c->http_socket_mode > 0777)
@@ -1178,6 +1185,7 @@ static const struct model_key keys[] = {
         { "log-file-max-size", SCOPE_GLOBAL, false, "52428800", parse_log_file_max_size, 0, 0, 0 },
         { "log-file-keep", SCOPE_GLOBAL, false, "10", parse_log_file_keep, 0, 0, 0 },
         { "cgroup", SCOPE_GLOBAL, false, "auto", parse_cgroup, 0, 0, 0 },
+        { "socket-http", SCOPE_GLOBAL, false, "false", parse_socket_http, 0, 0, 0 },
         { "http-socket", SCOPE_GLOBAL, false, NULL, parse_http_socket, 0, 0, 0 },
         { "http-socket-mode", SCOPE_GLOBAL, false, "0700", parse_http_socket_mode, 0, 0, 0 },
         { "http-socket-owner", SCOPE_GLOBAL, false, NULL, parse_http_socket_owner, 0, 0, 0 },

@@ -255,6 +255,62 @@ START_TEST(test_node_exporter) {
 }
 END_TEST
 
+/* One socket, both protocols (socket-http): Python's supervisorctl, Ansible's or
+ * node_exporter's, pointed at supervisord's [unix_http_server] file, and ours on the same
+ * path.  Natively with socket-http, and from an INI config, where it is the default. */
+static void check_both_on_one_socket(struct daemon *d) {
+        char url[300], out[8192], line[128];
+        snprintf(url, sizeof url, "unix://%s", d->sock);
+        pid_t web = service_pid_of(d, "web");
+        ck_assert_int_gt(web, 0);
+        int r = pyctl(url, NULL, out, sizeof out, "status", "web", NULL);
+        snprintf(line, sizeof line, "RUNNING   pid %d, uptime 0:00:", (int)web);
+        ck_assert_msg(r == 0 && strncmp(out, "web                              ", 33) == 0 && strstr(out, line),
+                      "Python's status: exit %d: %s", r, out);
+        r = pyctl(url, NULL, out, sizeof out, "restart", "web", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "web: stopped\nweb: started\n") == 0, "restart: %d %s", r, out);
+        pid_t restarted = service_pid_of(d, "web");
+        ck_assert_msg(restarted > 0 && restarted != web && process_exists(restarted) && !process_exists(web),
+                      "web %d -> %d", (int)web, (int)restarted);
+        /* Ours on the same socket; what begins in upper case is HTTP's, answered as such. */
+        ck_assert_int_eq(ctl(d, out, sizeof out, "pid web"), 0);
+        ck_assert_int_eq(atoi(out), (int)restarted);
+        char *raw[] = { "sh", "-c", "printf 'GET /nowhere HTTP/1.0\\r\\n\\r\\n' | socat -t 5 - UNIX-CONNECT:\"$0\"",
+                        d->sock, NULL };
+        r = run_capture(raw, out, sizeof out);
+        ck_assert_msg(strncmp(out, "HTTP/1.", 7) == 0 && !strstr(out, "unknown command"), "GET: %d %s", r, out);
+        /* The front-end went: the socket still serves ours, and HTTP again once it is back. */
+        pid_t front = front_end_pid();
+        ck_assert_int_gt(front, 0);
+        ck_assert_int_eq(kill(front, SIGKILL), 0);
+        ck_assert_int_eq(ctl(d, out, sizeof out, "pid"), 0);
+        ck_assert_msg(WAIT_UNTIL(pyctl(url, NULL, out, sizeof out, "pid", NULL) == 0 && atoi(out) == (int)d->pid, 20000),
+                      "Python's pid after the front-end's restart: %s", out);
+}
+
+START_TEST(test_one_socket_for_both_protocols) {
+        struct daemon d;
+        daemon_init(&d);
+        daemon_write_config(&d, "socket-http = yes\nservice web {\n command = \"sleep 1000\"\n start-secs = 0.2\n}\n");
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "web", "RUNNING", 10000));
+        check_both_on_one_socket(&d);
+        daemon_stop(&d, 10000);
+
+        /* supervisord's INI form: [unix_http_server] is that one socket. */
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "[unix_http_server]\nfile = %%(here)s/sock\n\n[supervisord]\npidfile = %%(here)s/pid\n"
+                   "logfile = %%(here)s/supervisord.log\nchildlogdir = %%(here)s\n\n[program:web]\ncommand = sleep 1000\n"
+                   "startsecs = 0\n");
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "web", "RUNNING", 10000));
+        check_both_on_one_socket(&d);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *http_suite(void) {
         Suite *s = suite_create("http");
         TCase *tc = tcase_create("clients");
@@ -264,6 +320,7 @@ static Suite *http_suite(void) {
         tcase_add_test(tc, test_xmlrpc_client);
         tcase_add_test(tc, test_front_end_privsep_and_restart);
         tcase_add_test(tc, test_node_exporter);
+        tcase_add_test(tc, test_one_socket_for_both_protocols);
         suite_add_tcase(s, tc);
         return s;
 }

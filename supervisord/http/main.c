@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,7 +96,7 @@ int native_request(const char *line, native_done_fn done, void *userdata) {
 
 /* Tags for epoll: what a ready descriptor is. */
 enum { TAG_CHANNEL = 1, TAG_MHD = 2 };
-static char tag_channel, tag_mhd[2];
+static char tag_channel, tag_mhd[3];
 
 static void native_on_io(struct native *n, uint32_t events) {
         if (n->sent < n->request_len) {
@@ -143,7 +144,10 @@ static void native_on_io(struct native *n, uint32_t events) {
         }
 }
 
-/* supervisord's answer on the channel: a connection for the oldest waiting request. */
+static void adopt(int fd);
+
+/* supervisord's answer on the channel: a connection for the oldest waiting request; or
+ * a client of its control socket to serve (HTTPD_MSG_ADOPT). */
 static void channel_on_io(void) {
         for (;;) {
                 char byte;
@@ -162,6 +166,11 @@ static void channel_on_io(void) {
                 struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
                 if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
                         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+                if (byte == HTTPD_MSG_ADOPT) {
+                        if (fd >= 0)
+                                adopt(fd);
+                        continue;
+                }
                 struct native *n = waiting_head;
                 if (!n) {
                         if (fd >= 0)
@@ -311,21 +320,60 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages, to standard error (supervisord's log), but for those about
+ * TCP options it tries on a connection it was handed (it cannot tell that one is a
+ * unix socket): they say nothing of use there. */
+static void log_mhd(void *cls, const char *format, va_list ap) {
+        (void)cls;
+        char message[512];
+        vsnprintf(message, sizeof message, format, ap);
+        if (strstr(message, "TCP_") || strstr(message, "push the data"))
+                return;
+        fputs(message, stderr);
+}
+
+/* An HTTP server on the listening socket FD, NULL if FD is none (/dev/null); with FD
+ * negative, one without a socket, for the connections supervisord hands over (adopt). */
 static struct MHD_Daemon *start_daemon(int fd) {
-        int accepting = 0;
-        socklen_t len = sizeof accepting;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
-                return NULL;
-        struct MHD_Daemon *d = MHD_start_daemon(
-                MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
-                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        const unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+        const struct MHD_OptionItem options[] = {
+                { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+                { MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL },
+                { MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL },
+                { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL },
+                { MHD_OPTION_END, 0, NULL },
+        };
+        struct MHD_Daemon *d;
+        if (fd < 0)
+                d = MHD_start_daemon(flags | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL, on_request, NULL,
+                                     MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_ARRAY, options,
+                                     MHD_OPTION_END);
+        else {
+                int accepting = 0;
+                socklen_t len = sizeof accepting;
+                if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) < 0 || !accepting)
+                        return NULL;
+                d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                                     MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+        }
         if (!d) {
                 fprintf(stderr, "supervisord-http: cannot serve descriptor %d\n", fd);
                 exit(1);
         }
         return d;
+}
+
+static struct MHD_Daemon *adopting;  /* serves the clients of supervisord's control socket */
+
+/* FD: a client of supervisord's control socket that opened with an HTTP request. */
+static void adopt(int fd) {
+        struct sockaddr_un peer = { .sun_family = AF_UNIX };
+        socklen_t len = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0 || len < sizeof peer.sun_family)
+                len = sizeof peer.sun_family;
+        /* MHD closes FD when it cannot take it. */
+        if (MHD_add_connection(adopting, fd, (const struct sockaddr *)&peer, len) != MHD_YES)
+                fprintf(stderr, "supervisord-http: cannot serve a client handed over: %s\n", strerror(errno));
 }
 
 static void read_settings(void) {
@@ -363,10 +411,11 @@ int main(void) {
         fcntl(CHANNEL_FD, F_SETFL, fl | O_NONBLOCK);
         if ((epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
                 return 1;
-        struct MHD_Daemon *daemons[2] = { start_daemon(UNIX_FD), start_daemon(INET_FD) };
+        adopting = start_daemon(-1);
+        struct MHD_Daemon *daemons[3] = { start_daemon(UNIX_FD), start_daemon(INET_FD), adopting };
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_channel };
         epoll_ctl(epoll_fd, EPOLL_CTL_ADD, CHANNEL_FD, &ev);
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 3; i++) {
                 if (!daemons[i])
                         continue;
                 const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemons[i], MHD_DAEMON_INFO_EPOLL_FD);
@@ -375,7 +424,7 @@ int main(void) {
         }
         for (;;) {
                 int timeout = -1;
-                for (int i = 0; i < 2; i++) {
+                for (int i = 0; i < 3; i++) {
                         MHD_UNSIGNED_LONG_LONG t;
                         if (daemons[i] && MHD_get_timeout(daemons[i], &t) == MHD_YES) {
                                 int ms = t > 60000 ? 60000 : (int)t;
@@ -391,11 +440,11 @@ int main(void) {
                         void *p = events[i].data.ptr;
                         if (p == &tag_channel)
                                 channel_on_io();
-                        else if (p != &tag_mhd[0] && p != &tag_mhd[1])
+                        else if (p != &tag_mhd[0] && p != &tag_mhd[1] && p != &tag_mhd[2])
                                 native_on_io(p, events[i].events);
                 }
                 /* MHD after the control answers: a connection resumed above is served now. */
-                for (int i = 0; i < 2; i++)
+                for (int i = 0; i < 3; i++)
                         if (daemons[i])
                                 MHD_run(daemons[i]);
         }
