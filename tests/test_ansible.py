@@ -3,14 +3,14 @@
 supervisord through our supervisorctl, unchanged, as its users write it: ad hoc `ansible
 localhost -m community.general.supervisorctl` with `supervisorctl_path` set to ours and
 `config` naming the daemon's config, an INI one as supervisord's users have and our own
-format.  Every state the module knows (started, stopped, restarted, signalled, absent,
-present), a program, a group (`worker:`) and `all`, the calls that have nothing to do
-(changed=false), a name that does not exist, and a running program taken out of the
-config (absent fails, as with supervisord, whose removeProcessGroup refuses a running
-group).  What it did is checked where the OS shows it: /proc, the file a signal handler
-writes.
+format, or `server_url=unix:///PATH` naming its socket.  Every state the module knows
+(started, stopped, restarted, signalled, absent, present), a program, a group (`worker:`)
+and `all`, the calls that have nothing to do (changed=false), a name that does not exist,
+and a running program taken out of the config (absent fails, as with supervisord, whose
+removeProcessGroup refuses a running group).  What it did is checked where the OS shows
+it: /proc, the file a signal handler writes.
 
-The module shells out to supervisorctl and greps its output (COMPAT-NOTES: "NAME:
+The module shells out to supervisorctl and greps its output ("NAME:
 started", "stopped", "signalled", "added process group", "removed process group", status
 lines' first two fields), so this test is the proof that our output keeps those words."""
 import json
@@ -103,9 +103,11 @@ class Scenario:
     written (with or without `web`) and what the group and its processes are called."""
     group = None
     members = ()
-    # Every case; False: those that depend only on the status lines (nothing to do, `all`,
-    # no such name), which the other format has shown already.
-    full = True
+    # The cases that depend only on the status lines and so need no second format: each
+    # format runs some, so that the two, run side by side, take about as long.
+    #   "idle": nothing to do for web;  "group": the group's and all's extras, no such name;
+    #   "url": server_url rather than config for the group and for remove
+    cases = ()
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="test_ansible.")
@@ -149,24 +151,26 @@ class Scenario:
             return {}
         return {p["name"]: p["pid"] if p["state"] == "RUNNING" else None for p in json.loads(r.stdout)}
 
-    def ansible(self, args):
-        """One ad hoc run of the module: (ansible's exit status, its word, its JSON)."""
+    def ansible(self, args, url=False):
+        """One ad hoc run of the module: (ansible's exit status, its word, its JSON).  The
+        module passes `-c CONFIG`, or with URL `-s unix:///PATH` and no config."""
+        server = ("server_url=unix://%s/supervisor.sock" % self.dir) if url else ("config=" + self.conf)
         r = subprocess.run(["ansible", "localhost", "-o", "-c", "local", "-i", "localhost,",
                             "-m", "community.general.supervisorctl",
-                            "-a", "%s config=%s supervisorctl_path=%s" % (args, self.conf, SUPERVISORCTL)],
+                            "-a", "%s %s supervisorctl_path=%s" % (args, server, SUPERVISORCTL)],
                            cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=DEADLINE * 2)
         m = re.search(r"^localhost \| (CHANGED|SUCCESS|FAILED!) => (\{.*\})$", r.stdout, re.M)
         self.assertTrue(m, "ansible %s: exit %d\n%s%s" % (args, r.returncode, r.stdout, r.stderr))
         return r.returncode, m.group(1), json.loads(m.group(2))
 
-    def changed(self, args, affected=None):
-        rc, word, result = self.ansible(args)
+    def changed(self, args, affected=None, url=False):
+        rc, word, result = self.ansible(args, url)
         self.assertEqual((rc, word, result["changed"]), (0, "CHANGED", True), (args, result))
         if affected is not None:
             self.assertEqual(sorted(result["affected"]), sorted(affected), args)
 
-    def unchanged(self, args):
-        if not self.full:
+    def unchanged(self, args, case="idle"):
+        if case not in self.cases:
             return
         rc, word, result = self.ansible(args)
         self.assertEqual((rc, word, result["changed"]), (0, "SUCCESS", False), (args, result))
@@ -209,18 +213,20 @@ class Scenario:
         self.assertEqual(self.pids()["web"], web)
 
         # a group: both its processes, and only those
-        self.changed("name=%s: state=stopped" % group, members)
+        # (by its socket's URL rather than the config in the other format: the module's
+        # server_url; remove and add are the daemon's own reading of its config)
+        self.changed("name=%s: state=stopped" % group, members, url="url" in self.cases)
         pids = self.pids()
         self.assertTrue(all(pids[m] is None for m in members), pids)
         self.assertTrue(all(not alive(before[m]) for m in members))
         self.assertEqual(pids["web"], web)
-        self.unchanged("name=%s: state=stopped" % group)
-        self.changed("name=%s: state=started" % group, members)
+        self.unchanged("name=%s: state=stopped" % group, "group")
+        self.changed("name=%s: state=started" % group, members, url="url" in self.cases)
         pids = self.pids()
         self.assertTrue(all(pids[m] and alive(pids[m]) for m in members), pids)
 
         # all: every process restarted
-        if not self.full:
+        if "group" not in self.cases:
             return self.absent_and_present(web, members, pids)
         self.changed("name=all state=restarted", ["web"] + members)
         after = self.pids()
@@ -247,7 +253,7 @@ class Scenario:
         self.assertEqual(self.pids()["web"], web)
         # stopped first, it goes
         self.changed("name=web state=stopped", ["web"])
-        self.changed("name=web state=absent")
+        self.changed("name=web state=absent", url="url" in self.cases)
         self.assertNotIn("web", self.pids())
         self.assertFalse(alive(web))
         self.unchanged("name=web state=absent")
@@ -268,6 +274,7 @@ class IniConfig(Scenario, unittest.TestCase):
     """supervisord's own format, as Ansible's users have it."""
     group = "worker"
     members = ("worker:worker_00", "worker:worker_01")
+    cases = ("idle",)
 
     def write_config(self, web):
         text = INI_HEAD + (INI_WEB.format(command=SIGNAL_SERVICE.format(dir="%(here)s")) if web else "") + INI_WORKER
@@ -279,7 +286,7 @@ class NativeConfig(Scenario, unittest.TestCase):
     """Our format: `-c` reads its socket the same way."""
     group = "pool"
     members = ("pool:worker@0", "pool:worker@1")
-    full = False
+    cases = ("group", "url")
 
     def write_config(self, web):
         command = SIGNAL_SERVICE.format(dir=self.dir).replace("\\", "\\\\").replace('"', '\\"')
