@@ -74,9 +74,10 @@ FUZZ_SECONDS ?= 60
 DEPS_demo     := gcc libc6-dev make pkg-config libconfuse-dev libsystemd-dev
 # libexpat1-dev, libmicrohttpd-dev: the HTTP front-end (supervisord/http/); supervisor
 # (Python's supervisorctl and supervisord) and prometheus-node-exporter: its clients in
-# test_http.
+# test_http; ansible: its community.general.supervisorctl module on our supervisorctl in
+# test_ansible.py.
 DEPS_check    := $(DEPS_demo) libexpat1-dev libmicrohttpd-dev check systemd python3 socat supervisor \
-                 prometheus-node-exporter
+                 prometheus-node-exporter ansible
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
 

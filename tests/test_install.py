@@ -125,7 +125,7 @@ class Deps(unittest.TestCase):
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
             brought |= {re.split(r"[ :(]", d.strip())[0] for d in re.split(r"[,|]", depends) if d.strip()}
         for program in ("systemd-notify", "systemd-socket-activate", "python3", "socat", "setpriv", "unshare",
-                        "bash", "dpkg"):
+                        "bash", "dpkg", "ansible"):
             package = owner_of(program)
             self.assertTrue(package in brought or installed(package).endswith(" yes"),
                             "%s (package %s) is not installed by make check" % (program, package))
