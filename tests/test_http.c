@@ -384,6 +384,25 @@ START_TEST(test_python_supervisorctl_admin_commands) {
         ck_assert_msg(r == 0 && len > 100 && len <= 1601 && out[len - 1] == '\n', "maintail: %d %s", r, out);
         out[len - 1] = '\0';
         ck_assert_msg(strstr(text, out), "maintail: not in the log file:\n%s", out);
+        ck_assert_msg(strstr(text, " started with "), "%s", text);
+
+        /* readLog's and clearLog's results and faults, with Python's xmlrpc.client. */
+        static const char script[] =
+                "import sys, xmlrpc.client\n"
+                "from supervisor.xmlrpc import SupervisorTransport\n"
+                "s = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=SupervisorTransport(None, None, sys.argv[1]))\n"
+                "for args in ((-10, 5), (0, -1)):\n"
+                "    try:\n"
+                "        s.supervisor.readLog(*args)\n"
+                "    except xmlrpc.client.Fault as f:\n"
+                "        print(f.faultCode, f.faultString)\n"
+                "print(s.supervisor.readMainLog(0, 0) == open(sys.argv[2]).read())\n"
+                "print(s.supervisor.clearLog())\n";
+        char *python[] = { "/usr/bin/python3", "-c", (char *)script, url, path, NULL };
+        r = run_capture(python, out, sizeof out);
+        ck_assert_msg(r == 0 && strcmp(out, "3 BAD_ARGUMENTS\n3 BAD_ARGUMENTS\nTrue\nTrue\n") == 0, "readLog: %d %s", r, out);
+        ck_assert_msg(read_text_file(path, text, sizeof text) >= 0 && !strstr(text, " started with "),
+                      "main log not cleared:\n%s", text);
 
         /* clear: the log file is empty after. */
         snprintf(path, sizeof path, "%s/web.log", d.dir);
