@@ -763,7 +763,7 @@ static void request_clear(struct client *c, const struct request *req) {
         size_t n_failed = 0;
         for (unsigned i = 0; i < (req->all ? 1u : req->n_names); i++) {
                 size_t n = req->all ? services_count() : services_match(req->names[i], match, ELEMENTSOF(match));
-                if (n == 0) {
+                if (n == 0 && !req->all) {
                         client_error(c, EXIT_NO_SUCH_SERVICE, "no such service: %s", req->names[i]);
                         return;
                 }

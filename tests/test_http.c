@@ -311,6 +311,135 @@ START_TEST(test_one_socket_for_both_protocols) {
 }
 END_TEST
 
+/* An INI config for the admin commands: web writes a line to its log file, old is the
+ * group that the rewritten config drops, new and extra the ones it adds. */
+static void write_admin_ini(struct daemon *d, bool rewritten) {
+        FILE *f = fopen(d->conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "[unix_http_server]\nfile = %%(here)s/sock\n\n[supervisord]\npidfile = %%(here)s/pid\n"
+                   "logfile = %%(here)s/supervisord.log\nchildlogdir = %%(here)s\n\n"
+                   "[program:web]\ncommand = sh -c 'echo hello from web; exec sleep 1000'\nstartsecs = 0\n"
+                   "\n");
+        if (rewritten)
+                fprintf(f, "[program:new]\ncommand = sleep 1001\nstartsecs = 0\n\n"
+                           "[program:extra]\ncommand = sleep 1002\nstartsecs = 0\n");
+        else
+                fprintf(f, "[program:old]\ncommand = sleep 1003\nstartsecs = 0\n");
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* reread, update, add, remove, maintail, clear, reload and shutdown: each line as
+ * Python's supervisorctl prints it against Python's supervisord (supervisorctl.py). */
+START_TEST(test_python_supervisorctl_admin_commands) {
+        struct daemon d;
+        char url[300], out[8192], path[300], text[65536];
+        daemon_init(&d);
+        write_admin_ini(&d, false);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "web", "RUNNING", 10000) && wait_for_state(&d, "old", "RUNNING", 10000));
+        snprintf(url, sizeof url, "unix://%s", d.sock);
+
+        int r = pyctl(url, NULL, out, sizeof out, "reread", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "No config updates to processes\n") == 0, "reread: %d %s", r, out);
+        write_admin_ini(&d, true);
+        r = pyctl(url, NULL, out, sizeof out, "reread", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "extra: available\nnew: available\nold: disappeared\n") == 0,
+                      "reread: %d %s", r, out);
+        r = pyctl(url, NULL, out, sizeof out, "add", "extra", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "extra: added process group\n") == 0, "add: %d %s", r, out);
+        ck_assert(wait_for_state(&d, "extra", "RUNNING", 10000));
+        pid_t extra = service_pid_of(&d, "extra");
+        ck_assert(process_exists(extra));
+        r = pyctl(url, NULL, out, sizeof out, "add", "extra", NULL);
+        ck_assert_msg(strcmp(out, "ERROR: process group already active\n") == 0, "add again: %d %s", r, out);
+        /* BAD_NAME, STILL_RUNNING */
+        r = pyctl(url, NULL, out, sizeof out, "add", "nosuch", NULL);
+        ck_assert_msg(r == 1 && strcmp(out, "ERROR: no such process/group: nosuch\n") == 0, "add nosuch: %d %s", r, out);
+        r = pyctl(url, NULL, out, sizeof out, "remove", "web", NULL);
+        ck_assert_msg(r == 1 && strcmp(out, "ERROR: process/group still running: web\n") == 0, "remove web: %d %s", r,
+                      out);
+        pid_t old = service_pid_of(&d, "old");
+        ck_assert(process_exists(old));
+        r = pyctl(url, NULL, out, sizeof out, "update", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "old: stopped\nold: removed process group\nnew: added process group\n") == 0,
+                      "update: %d %s", r, out);
+        ck_assert(WAIT_UNTIL(!process_exists(old), 10000));
+        ck_assert(wait_for_state(&d, "new", "RUNNING", 10000));
+        ck_assert(process_exists(service_pid_of(&d, "new")));
+        r = pyctl(url, NULL, out, sizeof out, "status", NULL);
+        ck_assert_msg(!strstr(out, "old") && strstr(out, "new"), "status after update: %s", out);
+        r = pyctl(url, NULL, out, sizeof out, "stop", "extra", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "extra: stopped\n") == 0, "stop extra: %d %s", r, out);
+        ck_assert(!process_exists(extra));
+        r = pyctl(url, NULL, out, sizeof out, "remove", "extra", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "extra: removed process group\n") == 0, "remove: %d %s", r, out);
+        r = pyctl(url, NULL, out, sizeof out, "status", NULL);
+        ck_assert_msg(!strstr(out, "extra"), "status after remove: %s", out);
+
+        /* maintail: the main log's last 1600 bytes, as the file holds them. */
+        r = pyctl(url, NULL, out, sizeof out, "maintail", NULL);
+        snprintf(path, sizeof path, "%s/supervisord.log", d.dir);
+        ck_assert(read_text_file(path, text, sizeof text) > 0);
+        size_t len = strlen(out);
+        ck_assert_msg(r == 0 && len > 100 && len <= 1601 && out[len - 1] == '\n', "maintail: %d %s", r, out);
+        out[len - 1] = '\0';
+        ck_assert_msg(strstr(text, out), "maintail: not in the log file:\n%s", out);
+        ck_assert_msg(strstr(text, " started with "), "%s", text);
+
+        /* readLog's and clearLog's results and faults, with Python's xmlrpc.client. */
+        static const char script[] =
+                "import sys, xmlrpc.client\n"
+                "from supervisor.xmlrpc import SupervisorTransport\n"
+                "s = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=SupervisorTransport(None, None, sys.argv[1]))\n"
+                "for args in ((-10, 5), (0, -1)):\n"
+                "    try:\n"
+                "        s.supervisor.readLog(*args)\n"
+                "    except xmlrpc.client.Fault as f:\n"
+                "        print(f.faultCode, f.faultString)\n"
+                "print(s.supervisor.readMainLog(0, 0) == open(sys.argv[2]).read())\n"
+                "print(s.supervisor.clearLog())\n";
+        char *python[] = { "/usr/bin/python3", "-c", (char *)script, url, path, NULL };
+        r = run_capture(python, out, sizeof out);
+        ck_assert_msg(r == 0 && strcmp(out, "3 BAD_ARGUMENTS\n3 BAD_ARGUMENTS\nTrue\nTrue\n") == 0, "readLog: %d %s", r, out);
+        ck_assert_msg(read_text_file(path, text, sizeof text) >= 0 && !strstr(text, " started with "),
+                      "main log not cleared:\n%s", text);
+
+        /* clear: the log file is empty after. */
+        snprintf(path, sizeof path, "%s/web.log", d.dir);
+        ck_assert(WAIT_UNTIL(read_text_file(path, text, sizeof text) > 0, 10000));
+        ck_assert_str_eq(text, "hello from web\n");
+        r = pyctl(url, NULL, out, sizeof out, "clear", "web", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "web: cleared\n") == 0, "clear: %d %s", r, out);
+        struct stat st;
+        ck_assert(stat(path, &st) == 0 && st.st_size == 0);
+        r = pyctl(url, NULL, out, sizeof out, "clear", "nosuch", NULL);
+        ck_assert_msg(strcmp(out, "nosuch: ERROR (no such process)\n") == 0, "clear nosuch: %d %s", r, out);
+        r = pyctl(url, NULL, out, sizeof out, "clear", "all", NULL);
+        ck_assert_msg(r == 0 && strstr(out, "web: cleared\n") && strstr(out, "new: cleared\n"), "clear all: %d %s", r,
+                      out);
+
+        /* reload: supervisord keeps its pid, the services get new ones. */
+        pid_t web = service_pid_of(&d, "web");
+        r = pyctl(url, NULL, out, sizeof out, "reload", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "Restarted supervisord\n") == 0, "reload: %d %s", r, out);
+        ck_assert(WAIT_UNTIL(service_pid_of(&d, "web") > 0 && service_pid_of(&d, "web") != web
+                                     && harness_state_is(&d, "web", "RUNNING", text, sizeof text),
+                             20000));
+        ck_assert(!process_exists(web) && process_exists(d.pid));
+        ck_assert_msg(WAIT_UNTIL(pyctl(url, NULL, out, sizeof out, "pid", NULL) == 0 && atoi(out) == (int)d.pid, 20000),
+                      "pid after reload: %s", out);
+
+        /* shutdown: the daemon exits. */
+        r = pyctl(url, NULL, out, sizeof out, "shutdown", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "Shut down\n") == 0, "shutdown: %d %s", r, out);
+        int status;
+        ck_assert(WAIT_UNTIL(waitpid(d.pid, &status, WNOHANG) == d.pid, 20000));
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        d.pid = 0;
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *http_suite(void) {
         Suite *s = suite_create("http");
         TCase *tc = tcase_create("clients");
@@ -322,6 +451,10 @@ static Suite *http_suite(void) {
         tcase_add_test(tc, test_node_exporter);
         tcase_add_test(tc, test_one_socket_for_both_protocols);
         suite_add_tcase(s, tc);
+        TCase *admin = tcase_create("admin");
+        tcase_set_timeout(admin, 120);
+        tcase_add_test(admin, test_python_supervisorctl_admin_commands);
+        suite_add_tcase(s, admin);
         return s;
 }
 

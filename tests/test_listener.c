@@ -320,6 +320,37 @@ START_TEST(test_remote_communication) {
 }
 END_TEST
 
+/* The same through supervisord's XML-RPC, as childutils' users send it: Python's
+ * xmlrpc.client with supervisor's own unix-socket transport, on the control socket. */
+START_TEST(test_remote_communication_over_xmlrpc) {
+        struct daemon d;
+        char script[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        daemon_write_config(&d,
+                            "socket-http = yes\n"
+                            "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n"
+                            " events = {REMOTE_COMMUNICATION}\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        static const char client[] =
+                "import sys, xmlrpc.client\n"
+                "from supervisor.xmlrpc import SupervisorTransport\n"
+                "s = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=SupervisorTransport(None, None, 'unix://' + sys.argv[1]))\n"
+                "print(s.supervisor.sendRemoteCommEvent('de%ploy', 'hello world\\nsecond%line'))\n"
+                "try:\n"
+                "    s.supervisor.sendRemoteCommEvent('deploy')\n"
+                "except xmlrpc.client.Fault as f:\n"
+                "    print(f.faultCode, f.faultString)\n";
+        char *argv[] = { PYTHON, "-c", (char *)client, d.sock, NULL };
+        int r = run_capture(argv, out, sizeof out);
+        ck_assert_msg(r == 0 && strcmp(out, "True\n2 INCORRECT_PARAMETERS\n") == 0, "xmlrpc: %d %s", r, out);
+        ASSERT_WITHIN(records_have(&d, "eventname:REMOTE_COMMUNICATION len:36\ttype:de%ploy\\nhello world\\nsecond%line\n"),
+                      SOON_MS);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_fail_is_redelivered) {
         struct daemon d;
         char script[256];
@@ -513,6 +544,7 @@ int main(void) {
         tcase_add_test(live, test_events_reach_listener);
         tcase_add_test(live, test_log_and_communication_events);
         tcase_add_test(live, test_remote_communication);
+        tcase_add_test(live, test_remote_communication_over_xmlrpc);
         tcase_add_test(live, test_fail_is_redelivered);
         tcase_add_test(live, test_hung_listener_overflow);
         tcase_add_test(live, test_result_timeout_restarts);

@@ -49,6 +49,7 @@ struct native {
         size_t reply_len, reply_size;
         native_done_fn done;
         void *userdata;
+        bool unanswered;           /* done once the line is sent; the answer is not read */
 };
 
 static struct native *waiting_head, *waiting_tail;
@@ -60,13 +61,14 @@ static void native_finish(struct native *n, bool ok) {
         }
         if (n->reply)
                 n->reply[n->reply_len] = '\0';
-        n->done(ok ? n->reply : NULL, ok ? n->reply_len : 0, n->userdata);
+        const char *reply = !ok ? NULL : n->unanswered ? "" : n->reply;
+        n->done(reply, reply ? n->reply_len : 0, n->userdata);
         free(n->request);
         free(n->reply);
         free(n);
 }
 
-int native_request(const char *line, native_done_fn done, void *userdata) {
+static int native_queue(const char *line, native_done_fn done, void *userdata, bool unanswered) {
         struct native *n = calloc(1, sizeof *n);
         if (!n)
                 return -ENOMEM;
@@ -80,6 +82,7 @@ int native_request(const char *line, native_done_fn done, void *userdata) {
         n->request[n->request_len - 1] = '\n';
         n->done = done;
         n->userdata = userdata;
+        n->unanswered = unanswered;
         char byte = HTTPD_MSG_CONNECT;
         if (send(CHANNEL_FD, &byte, 1, MSG_NOSIGNAL) != 1) {
                 /* supervisord is gone: nothing more to serve. */
@@ -92,6 +95,14 @@ int native_request(const char *line, native_done_fn done, void *userdata) {
                 waiting_head = n;
         waiting_tail = n;
         return 0;
+}
+
+int native_request(const char *line, native_done_fn done, void *userdata) {
+        return native_queue(line, done, userdata, false);
+}
+
+int native_send(const char *line, native_done_fn done, void *userdata) {
+        return native_queue(line, done, userdata, true);
 }
 
 /* Tags for epoll: what a ready descriptor is. */
@@ -107,6 +118,11 @@ static void native_on_io(struct native *n, uint32_t events) {
                 }
                 if (w > 0)
                         n->sent += (size_t)w;
+                if (n->sent == n->request_len && n->unanswered) {
+                        /* Whole lines are read before the end is: closing loses nothing. */
+                        native_finish(n, true);
+                        return;
+                }
                 if (n->sent == n->request_len) {
                         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = n };
                         epoll_ctl(epoll_fd, EPOLL_CTL_MOD, n->fd, &ev);

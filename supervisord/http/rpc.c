@@ -41,6 +41,7 @@ struct rpc_job {
         char target[256];             /* the name as given, for fault strings */
         char group[256];              /* group of the Group calls */
         int signal_given;
+        size_t reply_len;             /* of the line-protocol answer being read */
 };
 
 static const struct method methods[];
@@ -481,7 +482,7 @@ static void on_native(const char *reply, size_t len, void *userdata) {
         struct rpc_job *j = p->job;
         answer_fn answer = p->answer;
         free(p);
-        (void)len;
+        j->reply_len = len;
         if (!reply)
                 result_fault(j, FAULT_FAILED, "supervisord did not answer");
         else
@@ -957,6 +958,403 @@ static bool m_signal_all(struct rpc_job *j, struct xmlrpc_value **params, size_t
         return ask(j, answer_signal_many, "signal %s all", sig);
 }
 
+/* ---- the configuration: reloadConfig, addProcessGroup, removeProcessGroup ---- */
+
+struct name_lists {
+        const char **names[3];  /* added, changed, removed: point into the reply */
+        size_t n[3];
+        bool failed;
+};
+
+static void collect_change(struct rpc_job *j, char **f, unsigned n, void *data) {
+        (void)j;
+        struct name_lists *l = data;
+        static const char *const records[3] = { RECORD_ADDED, RECORD_CHANGED, RECORD_REMOVED };
+        if (n < 2 || l->failed)
+                return;
+        for (int k = 0; k < 3; k++)
+                if (strcmp(f[0], records[k]) == 0) {
+                        const char **p = realloc(l->names[k], (l->n[k] + 1) * sizeof *p);
+                        if (!p) {
+                                l->failed = true;
+                                return;
+                        }
+                        p[l->n[k]++] = f[1];
+                        l->names[k] = p;
+                }
+}
+
+/* [[added, changed, removed]], each an array of group names. */
+static void answer_reread(struct rpc_job *j, char *reply) {
+        struct name_lists l = { 0 };
+        char message[512];
+        int final = each_line(j, reply, collect_change, &l, message, sizeof message);
+        if (l.failed)
+                result_fault(j, FAULT_FAILED, "out of memory");
+        else if (final != 0 && strstr(message, "shutting down"))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else if (final != 0)
+                result_fault(j, FAULT_CANT_REREAD, "%s", message);
+        else {
+                result_begin(j);
+                xmlrpc_begin_array(&j->w);
+                xmlrpc_begin_array(&j->w);
+                for (int k = 0; k < 3; k++) {
+                        xmlrpc_begin_array(&j->w);
+                        for (size_t i = 0; i < l.n[k]; i++)
+                                xmlrpc_write_cstring(&j->w, l.names[k][i]);
+                        xmlrpc_end_array(&j->w);
+                }
+                xmlrpc_end_array(&j->w);
+                xmlrpc_end_array(&j->w);
+                result_end(j);
+        }
+        for (int k = 0; k < 3; k++)
+                free(l.names[k]);
+}
+
+static bool m_reload_config(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        return ask(j, answer_reread, "reread");
+}
+
+/* The RESULT of the group named (add and remove answer one per group first). */
+struct group_result {
+        const char *name;
+        char code[32], reason[256];
+        bool found;
+};
+
+static void find_group_result(struct rpc_job *j, char **f, unsigned n, void *data) {
+        (void)j;
+        struct group_result *g = data;
+        if (g->found || n < 5 || strcmp(f[0], RECORD_RESULT) != 0 || strcmp(f[1], g->name) != 0)
+                return;
+        g->found = true;
+        snprintf(g->code, sizeof g->code, "%s", f[4]);
+        snprintf(g->reason, sizeof g->reason, "%s", f[3]);
+}
+
+static void answer_group_change(struct rpc_job *j, char *reply) {
+        struct group_result g = { .name = j->target };
+        char message[512];
+        int final = each_line(j, reply, find_group_result, &g, message, sizeof message);
+        const char *code = g.found ? g.code : "";
+        if (strcmp(code, "added") == 0 || strcmp(code, "removed") == 0)
+                result_boolean(j, true);
+        else if (strcmp(code, "already-added") == 0)
+                result_fault(j, FAULT_ALREADY_ADDED, "%s", j->target);
+        else if (strcmp(code, "still-running") == 0)
+                result_fault(j, FAULT_STILL_RUNNING, "%s", j->target);
+        else if (strcmp(code, "no-such-name") == 0 || (!g.found && final == EXIT_NO_SUCH_SERVICE))
+                result_fault(j, FAULT_BAD_NAME, "%s", j->target);
+        else if (strcmp(code, "shutting-down") == 0 || (!g.found && strstr(message, "shutting down")))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else if (!g.found && final != 0 && final != -1)
+                /* The config could not be read: add reads it as it is now. */
+                result_fault(j, FAULT_CANT_REREAD, "%s", message);
+        else
+                result_fault(j, FAULT_FAILED, "%s", g.found ? g.reason : message);
+}
+
+static bool group_change(struct rpc_job *j, struct xmlrpc_value **params, size_t n, const char *verb) {
+        const char *group;
+        if (!want_params(j, n, 1, 1) || !param_string(j, params[0], &group))
+                return true;
+        snprintf(j->target, sizeof j->target, "%s", group);
+        if (!name_is_word(group) || strchr(group, ':') || strchr(group, '@') || strcmp(group, "all") == 0) {
+                result_fault(j, FAULT_BAD_NAME, "%s", group);
+                return true;
+        }
+        return ask(j, answer_group_change, "%s %s", verb, group);
+}
+
+static bool m_add_group(struct rpc_job *j, struct xmlrpc_value **p, size_t n) {
+        return group_change(j, p, n, "add");
+}
+static bool m_remove_group(struct rpc_job *j, struct xmlrpc_value **p, size_t n) {
+        return group_change(j, p, n, "remove");
+}
+
+/* ---- the main log: readLog, clearLog ---- */
+
+/* An answer of readlog or clearlog that is an ERROR: NO_FILE when there is no file. */
+static void mainlog_fault(struct rpc_job *j, const char *message) {
+        if (strncmp(message, "no main log file", 16) == 0)
+                result_fault(j, FAULT_NO_FILE, "%s", message);
+        else if (strstr(message, "shutting down"))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else
+                result_fault(j, FAULT_FAILED, "%s", message);
+}
+
+/* LOGSIZE, then at most one DATA record with its raw bytes, then the final line. */
+static void answer_readlog(struct rpc_job *j, char *reply) {
+        char *end = reply + j->reply_len, *p = reply;
+        const char *data = "";
+        size_t size = 0;
+        while (p < end) {
+                char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl)
+                        break;
+                *nl = '\0';
+                char *fields[4];
+                unsigned n = protocol_split_fields(p, fields, 4);
+                p = nl + 1;
+                if (n >= 2 && strcmp(fields[0], RECORD_DATA) == 0) {
+                        long long want = field_number(fields[1]);
+                        if (want < 0 || want > end - p)
+                                break;
+                        data = p;
+                        size = (size_t)want;
+                        p += want;
+                } else if (n >= 1 && strcmp(fields[0], FINAL_OK) == 0) {
+                        result_begin(j);
+                        xmlrpc_write_string(&j->w, data, size);
+                        result_end(j);
+                        return;
+                } else if (n >= 1 && strcmp(fields[0], FINAL_ERROR) == 0) {
+                        mainlog_fault(j, n >= 3 ? fields[2] : "");
+                        return;
+                }
+        }
+        result_fault(j, FAULT_FAILED, "supervisord's answer was cut off");
+}
+
+static bool param_int(struct rpc_job *j, const struct xmlrpc_value *v, long long *ret) {
+        if (v->type != XMLRPC_INT) {
+                result_fault(j, FAULT_INCORRECT_PARAMETERS, NULL);
+                return false;
+        }
+        *ret = v->integer;
+        return true;
+}
+
+static bool m_read_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        long long offset, length;
+        if (!want_params(j, n, 2, 2) || !param_int(j, params[0], &offset) || !param_int(j, params[1], &length))
+                return true;
+        /* supervisord's readFile: a negative length, or a length with a negative offset
+         * (the last -offset bytes), are bad arguments. */
+        if (length < 0 || (offset < 0 && length > 0) || offset < -(1LL << 40) || offset > 1LL << 40
+            || length > 1LL << 40) {
+                result_fault(j, FAULT_BAD_ARGUMENTS, NULL);
+                return true;
+        }
+        return ask(j, answer_readlog, "readlog %lld %lld", offset, length);
+}
+
+static void answer_clearlog(struct rpc_job *j, char *reply) {
+        char message[512];
+        int final = each_line(j, reply, NULL, NULL, message, sizeof message);
+        if (final == 0)
+                result_boolean(j, true);
+        else
+                mainlog_fault(j, message);
+}
+
+static bool m_clear_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        return ask(j, answer_clearlog, "clearlog");
+}
+
+/* ---- processes' logs: clearProcessLogs, clearAllProcessLogs ---- */
+
+/* clear's RESULT records: name ok|error message.  A process that logs to no file has
+ * nothing to clear, which supervisord counts a success. */
+static void collect_cleared(struct rpc_job *j, char **f, unsigned n, void *data) {
+        (void)j;
+        struct action_list *l = data;
+        if (l->failed || n < 4 || strcmp(f[0], RECORD_RESULT) != 0)
+                return;
+        if (l->n == l->size) {
+                size_t size = l->size ? l->size * 2 : 16;
+                struct action_result *p = realloc(l->items, size * sizeof *p);
+                if (!p) {
+                        l->failed = true;
+                        return;
+                }
+                l->items = p;
+                l->size = size;
+        }
+        struct action_result *r = &l->items[l->n++];
+        snprintf(r->name, sizeof r->name, "%s", f[1]);
+        r->fault = strcmp(f[2], "ok") == 0 || strcmp(f[3], "no log file") == 0 ? FAULT_SUCCESS : FAULT_FAILED;
+        snprintf(r->reason, sizeof r->reason, "%s", f[3]);
+}
+
+static void answer_clear_one(struct rpc_job *j, char *reply) {
+        struct action_list l = { 0 };
+        char message[512];
+        int final = each_line(j, reply, collect_cleared, &l, message, sizeof message);
+        if (final == EXIT_NO_SUCH_SERVICE)
+                result_fault(j, FAULT_BAD_NAME, "%s", j->target);
+        else if (l.failed)
+                result_fault(j, FAULT_FAILED, "out of memory");
+        else if (l.n == 1 && l.items[0].fault == FAULT_SUCCESS)
+                result_boolean(j, true);
+        else if (l.n > 1)  /* a group of several: supervisord names one process */
+                result_fault(j, FAULT_BAD_NAME, "%s", j->target);
+        else
+                result_fault(j, FAULT_FAILED, "%s", j->target);
+        free(l.items);
+}
+
+static bool m_clear_process_logs(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        const char *spec;
+        if (!want_params(j, n, 1, 1) || !param_string(j, params[0], &spec))
+                return true;
+        snprintf(j->target, sizeof j->target, "%s", spec);
+        char name[256];
+        bool group;
+        if (!namespec(spec, name, sizeof name, &group) || group || strcmp(name, "all") == 0) {
+                result_fault(j, FAULT_BAD_NAME, "%s", spec);
+                return true;
+        }
+        return ask(j, answer_clear_one, "clear %s", name);
+}
+
+static void answer_clear_all(struct rpc_job *j, char *reply) {
+        struct action_list l = { 0 };
+        char message[512];
+        int final = each_line(j, reply, collect_cleared, &l, message, sizeof message);
+        if (l.failed)
+                result_fault(j, FAULT_FAILED, "out of memory");
+        else if (final != 0 && final != EXIT_FAILED && final != EXIT_NO_SUCH_SERVICE)
+                result_fault(j, FAULT_FAILED, "%s", message);
+        else {
+                result_begin(j);
+                xmlrpc_begin_array(&j->w);
+                for (size_t i = 0; i < l.n; i++) {
+                        const struct action_result *r = &l.items[i];
+                        char group[256], spec[520], text[600];
+                        group_of(r->name, group, sizeof group);
+                        if (strcmp(group, r->name) == 0)
+                                snprintf(spec, sizeof spec, "%s", r->name);
+                        else
+                                snprintf(spec, sizeof spec, "%s:%s", group, r->name);
+                        if (r->fault == FAULT_SUCCESS)
+                                snprintf(text, sizeof text, "OK");
+                        else
+                                fault_text(text, sizeof text, r->fault, spec);
+                        xmlrpc_begin_struct(&j->w);
+                        xmlrpc_member(&j->w, "name");
+                        xmlrpc_write_cstring(&j->w, r->name);
+                        xmlrpc_member(&j->w, "group");
+                        xmlrpc_write_cstring(&j->w, group);
+                        xmlrpc_member(&j->w, "status");
+                        xmlrpc_write_int(&j->w, r->fault);
+                        xmlrpc_member(&j->w, "description");
+                        xmlrpc_write_cstring(&j->w, text);
+                        xmlrpc_end_struct(&j->w);
+                }
+                xmlrpc_end_array(&j->w);
+                result_end(j);
+        }
+        free(l.items);
+}
+
+static bool m_clear_all_process_logs(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        return ask(j, answer_clear_all, "clear all");
+}
+
+/* ---- shutdown, restart, sendRemoteCommEvent ---- */
+
+static void answer_true(struct rpc_job *j, char *reply) {
+        (void)reply;
+        result_boolean(j, true);
+}
+
+static bool m_shutdown(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        /* As supervisord's: true once asked, not once everything has stopped (by then
+         * the front-end itself is being stopped, and the answer would be lost). */
+        struct pending *p = malloc(sizeof *p);
+        if (!p) {
+                result_fault(j, FAULT_FAILED, "out of memory");
+                return true;
+        }
+        p->job = j;
+        p->answer = answer_true;
+        if (native_send("shutdown", on_native, p) < 0) {
+                free(p);
+                result_fault(j, FAULT_FAILED, "cannot reach supervisord");
+                return true;
+        }
+        return false;
+}
+
+static void answer_reload(struct rpc_job *j, char *reply) {
+        char message[512];
+        int final = each_line(j, reply, NULL, NULL, message, sizeof message);
+        if (final == 0)
+                result_boolean(j, true);
+        else if (strstr(message, "shutting down"))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else
+                result_fault(j, FAULT_FAILED, "%s", message);
+}
+
+static bool m_restart(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        return ask(j, answer_reload, "reload");
+}
+
+/* TEXT percent-encoded as remote-event's words are (protocol.h): a blank, a control
+ * byte or '%' as %XX, the rest as it is.  False when it does not fit in SIZE. */
+static bool percent_encode(const char *text, size_t len, char *buf, size_t size) {
+        size_t out = 0;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)text[i];
+                if (out + 4 > size)
+                        return false;
+                if (c <= ' ' || c == 0x7f || c == '%')
+                        out += (size_t)snprintf(buf + out, size - out, "%%%02X", c);
+                else
+                        buf[out++] = (char)c;
+        }
+        buf[out] = '\0';
+        return true;
+}
+
+static void answer_remote_event(struct rpc_job *j, char *reply) {
+        char message[512];
+        int final = each_line(j, reply, NULL, NULL, message, sizeof message);
+        if (final == 0)
+                result_boolean(j, true);
+        else
+                result_fault(j, FAULT_FAILED, "%s", message);
+}
+
+static bool m_send_remote_event(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        const char *type, *data;
+        if (!want_params(j, n, 2, 2) || !param_string(j, params[0], &type) || !param_string(j, params[1], &data))
+                return true;
+        static char type_text[PROTOCOL_MAX_REQUEST], data_text[PROTOCOL_MAX_REQUEST];  /* one call at a time */
+        if (!percent_encode(type, strlen(type), type_text, sizeof type_text)
+            || !percent_encode(data, strlen(data), data_text, sizeof data_text)) {
+                result_fault(j, FAULT_FAILED, "request too long");
+                return true;
+        }
+        if (!type_text[0]) {
+                /* Our events name their type: the line protocol has no empty word. */
+                result_fault(j, FAULT_INCORRECT_PARAMETERS, NULL);
+                return true;
+        }
+        return ask(j, answer_remote_event, "remote-event %s%s%s", type_text, data_text[0] ? " " : "", data_text);
+}
+
 /* ---- system.* ---- */
 
 static int name_compare(const void *a, const void *b) {
@@ -1043,6 +1441,18 @@ static const struct method methods[] = {
         { "supervisor.signalProcess", { "boolean,string,string" }, "Send a signal to a process.\n\n@param string name  a process, group:process or group:*\n@param string signal  a name (HUP, SIGHUP) or a number (1)\n@return boolean  true; a fault if it is not running or the signal is unknown", m_signal },
         { "supervisor.signalProcessGroup", { "array,string,string" }, "Send a signal to every running process of a group.\n\n@param string name  the group\n@param string signal  a name (HUP, SIGHUP) or a number (1)\n@return array  a struct {name, group, status, description} per process", m_signal_group },
         { "supervisor.signalAllProcesses", { "array,string" }, "Send a signal to every running process.\n\n@param string signal  a name (HUP, SIGHUP) or a number (1)\n@return array  a struct {name, group, status, description} per process", m_signal_all },
+        { "supervisor.reloadConfig", { "array" }, "Read the configuration again and tell how it differs from what runs, changing nothing.\n\n@return array  [[added, changed, removed]], three arrays of group names", m_reload_config },
+        { "supervisor.addProcessGroup", { "boolean,string" }, "Add a group the configuration defines and the daemon does not run yet; its autostart processes start.\n\n@param string name  the group\n@return boolean  true; a fault if it is unknown or already added", m_add_group },
+        { "supervisor.removeProcessGroup", { "boolean,string" }, "Take a group whose processes are all stopped out of the daemon.\n\n@param string name  the group\n@return boolean  true; a fault if it is unknown or still running", m_remove_group },
+        { "supervisor.readLog", { "string,int,int" }, "Bytes of the daemon's own log file.\n\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_log },
+        { "supervisor.readMainLog", { "string,int,int" }, "Bytes of the daemon's own log file; an older name of readLog.\n\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_log },
+        { "supervisor.clearLog", { "boolean" }, "Empty the daemon's own log file.\n\n@return boolean  true; a fault if there is no file", m_clear_log },
+        { "supervisor.clearProcessLogs", { "boolean,string" }, "Empty the log files of one process.\n\n@param string name  a process, or group:process\n@return boolean  true; a fault if it is unknown or a file could not be emptied", m_clear_process_logs },
+        { "supervisor.clearProcessLog", { "boolean,string" }, "Empty the log files of one process; an older name of clearProcessLogs.\n\n@param string name  a process, or group:process\n@return boolean  true; a fault if it is unknown or a file could not be emptied", m_clear_process_logs },
+        { "supervisor.clearAllProcessLogs", { "array" }, "Empty the log files of every process.\n\n@return array  a struct {name, group, status, description} per process", m_clear_all_process_logs },
+        { "supervisor.shutdown", { "boolean" }, "Stop every process, then the daemon.\n\n@return boolean  true, once the daemon has been asked", m_shutdown },
+        { "supervisor.restart", { "boolean" }, "Stop every process, read the configuration again and start anew, the daemon keeping its process ID.\n\n@return boolean  true", m_restart },
+        { "supervisor.sendRemoteCommEvent", { "boolean,string,string" }, "Send a REMOTE_COMMUNICATION event to the event listeners that subscribe to it.\n\n@param string type  the event's type header\n@param string data  its body\n@return boolean  true", m_send_remote_event },
         { "system.listMethods", { "array" }, "The names of every method served.\n\n@return array names", m_list_methods },
         { "system.methodHelp", { "string,string" }, "What a method does, its parameters and its result.\n\n@param string name  the method\n@return string help", m_method_help },
         { "system.methodSignature", { "array,string" }, "The types of a method's result and parameters, result first.\n\n@param string name  the method\n@return array types", m_method_signature },

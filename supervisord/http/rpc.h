@@ -38,6 +38,9 @@ enum {
 typedef void (*native_done_fn)(const char *reply, size_t len, void *userdata);
 /* Send LINE (without its newline) as a request; DONE is called later, never from within. */
 int native_request(const char *line, native_done_fn done, void *userdata);
+/* The same, DONE called with "" once supervisord has the whole line, its answer not
+ * waited for: for shutdown, whose answer comes when the front-end is being stopped. */
+int native_send(const char *line, native_done_fn done, void *userdata);
 
 struct rpc_job;
 /* The response body (owned by the callee, malloc'd), once. */
