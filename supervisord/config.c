@@ -951,6 +951,23 @@ const char *service_config_group(const struct service_config *s) {
         return s->service_group ? s->service_group : s->name;
 }
 
+int config_server_url(const struct config *c, char **ret) {
+        int r = 0;
+        *ret = NULL;
+        if (c->http_socket)
+                r = asprintf(ret, "unix://%s", c->http_socket);
+        else if (c->http_listen_host) {
+                const char *host = c->http_listen_host[0] ? c->http_listen_host : "localhost";
+                bool v6 = strchr(host, ':') && host[0] != '[';
+                r = asprintf(ret, "http://%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", c->http_listen_port);
+        }
+        if (r < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 ssize_t config_find_service(const struct config *c, const char *name) {
         for (size_t i = 0; i < c->n_services; i++)
                 if (strcmp(c->services[i]->name, name) == 0)

@@ -228,6 +228,10 @@ bool service_config_equal(const struct service_config *a, const struct service_c
 bool service_config_equal_but_instances(const struct service_config *a, const struct service_config *b);
 /* The group of S's processes: service-group, else its own name. */
 const char *service_config_group(const struct service_config *s);
+/* Where CONFIG's XML-RPC interface answers, as supervisord's SUPERVISOR_SERVER_URL:
+ * "unix://PATH" of http-socket, else "http://HOST:PORT" of http-listen (localhost for
+ * every address); NULL without either.  Returns a negative errno only when out of memory. */
+int config_server_url(const struct config *config, char **ret);
 /* Index of the service named NAME in config, or -1. */
 ssize_t config_find_service(const struct config *config, const char *name);
 const char *service_type_to_string(enum service_type type);

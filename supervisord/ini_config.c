@@ -725,7 +725,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         struct config_builder_service *svc;
         if ((r = config_builder_service(rd->b, name, s->file, s->line, &svc)) < 0)
                 goto out;
-        if (in_family || group_entry) {
+        /* A process named apart from its program is in the program's group, as x:y. */
+        if (in_family || group_entry || strcmp(name, group) != 0) {
                 const struct ini_entry *ge = group_entry ? group_entry : pn;
                 if (config_model_has_key(true, "service-group"))
                         r = config_builder_set(rd->b, svc, "service-group", group, ge->file, ge->line,

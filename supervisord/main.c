@@ -493,6 +493,14 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
 
         if (httpd_start(event, config, error, sizeof error) < 0)
                 goto fail;
+        /* A reload keeps the HTTP interface as started, and so this. */
+        char *server_url;
+        if ((r = config_server_url(config, &server_url)) < 0 || (r = spawn_set_server_url(server_url)) < 0) {
+                free(server_url);
+                snprintf(error, sizeof error, "%s", strerror(-r));
+                goto fail;
+        }
+        free(server_url);
 
         log_notice("supervisord %s started with %zu services, control socket %s%s", SUPERVISORD_VERSION,
                    config->n_services, activated_fd >= 0 ? activated_path : config->socket,

@@ -661,6 +661,21 @@ static int warn_comma_environment(struct check *ck, const struct given *g) {
                           key, entry, (int)(eq - entry), entry, eq + 1, key, list);
 }
 
+/* The SUPERVISOR_* variables that are ours alone: what a killed supervisord's leftovers
+ * are known by (SUPERVISOR_PIDFILE, SUPERVISOR_SERVICE, SUPERVISOR_INSTANCE) and the
+ * heartbeat fds.  The rest, such as Python supervisord's SUPERVISOR_PROCESS_NAME or the
+ * SUPERVISOR_USERNAME its childutils reads, `environment` may set, as there. */
+static const char *environment_reserved(const char *entry) {
+        static const char *const names[] = { "SUPERVISOR_SERVICE", "SUPERVISOR_INSTANCE", "SUPERVISOR_PIDFILE",
+                                             "SUPERVISOR_PING_FD", "SUPERVISOR_PONG_FD" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                size_t n = strlen(names[i]);
+                if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
+                        return names[i];
+        }
+        return NULL;
+}
+
 static int parse_environment(struct check *ck, const struct model_key *k) {
         struct service_config *s = ck->s;
         size_t n = count_of(ck, k);
@@ -674,9 +689,9 @@ static int parse_environment(struct check *ck, const struct model_key *k) {
                 if (!environment_entry_is_valid(g->text))
                         return fail_given(ck, g, "%s: '%s' is not of the form KEY=VALUE", shown(ck, "environment"),
                                           g->text);
-                if (strncmp(g->text, "SUPERVISOR_", 11) == 0)
-                        return fail_given(ck, g, "%s: SUPERVISOR_* variables are set by supervisord",
-                                          shown(ck, "environment"));
+                if (environment_reserved(g->text))
+                        return fail_given(ck, g, "%s: %s is set by supervisord", shown(ck, "environment"),
+                                          environment_reserved(g->text));
                 if (dup_string(g->text, &s->environment[i++]) < 0)
                         return -ENOMEM;
                 if ((r = warn_comma_environment(ck, g)) < 0)

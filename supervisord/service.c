@@ -626,6 +626,7 @@ static void service_fork(struct service *s, struct spawned *out) {
         s->start_pending = false;
         s->spawn_failed_for_good = false;
         options.instance = s->instance;
+        options.process_name = s->name;
         /* The child gets them as 1 and 2; borrowed until log_capture_spawned(). */
         r = log_capture_prepare(s->log, s->config, &options.stdout_fd, &options.stderr_fd);
         if (r < 0) {

@@ -222,6 +222,7 @@ static struct {
         bool dumpable_lowered;       /* a child that changes user may have cleared it */
         sd_event *event;             /* borrowed */
         char *pidfile;               /* owned: "SUPERVISOR_PIDFILE=...", every service's */
+        char *server_url;            /* owned: "SUPERVISOR_SERVER_URL=...", or NULL */
         sd_event_source *dumpable_timer;  /* owned: looks again while lowered */
         sd_event_source *trim_timer;  /* owned: frees the contexts of a burst once it is over */
         struct spawn_context fork_context;  /* the one a forking spawn builds in */
@@ -539,20 +540,26 @@ static char *context_string(struct spawn_context *ctx, size_t *used, const char 
 
 /* The environment of one process, in CTX, from the highest precedence down:
  * SUPERVISOR_SERVICE, SUPERVISOR_INSTANCE and SUPERVISOR_PIDFILE, OPTIONS' extra
- * variables, the config's `environment` (a later entry over an earlier), USER/LOGNAME/HOME
+ * variables, the config's `environment` (a later entry over an earlier), Python
+ * supervisord's SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME and
+ * SUPERVISOR_SERVER_URL (under `environment`, as supervisord has them), USER/LOGNAME/HOME
  * of `user`, and what supervisord inherited.  Each key appears once.  What is not
  * supervisord's own for good (its environ, the config, which the context holds a
  * reference to) is copied. */
 static int build_environment(struct spawn_context *ctx, const struct service_config *config,
                              const struct spawn_options *options, const char **ret_path) {
-        size_t n_extra = 0, n_config = 0, strings_need = 64 + strlen(config->name);
+        const char *process = options->process_name ? options->process_name : config->name;
+        const char *group = service_config_group(config);
+        size_t n_extra = 0, n_config = 0;
+        size_t strings_need = 64 + strlen(config->name) + sizeof "SUPERVISOR_PROCESS_NAME=" + strlen(process)
+                              + sizeof "SUPERVISOR_GROUP_NAME=" + strlen(group);
         for (; options->extra_env && options->extra_env[n_extra]; n_extra++)
                 strings_need += strlen(options->extra_env[n_extra]) + 1;
         while (config->environment && config->environment[n_config])
                 n_config++;
         if (config->has_user)
                 strings_need += 2 * (strlen(config->user_name) + 9) + strlen(config->user_home) + 6;
-        size_t n_max = 3 + n_extra + n_config + 3 + spawner.n_inherited + 1;
+        size_t n_max = 3 + n_extra + n_config + 4 + 3 + spawner.n_inherited + 1;
         if (grow((void **)&ctx->envp, &ctx->envp_capacity, n_max, sizeof(char *)) < 0
             || grow((void **)&ctx->strings, &ctx->strings_capacity, strings_need, 1) < 0)
                 return -ENOMEM;
@@ -572,6 +579,17 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
         for (size_t i = n_config; i-- > 0;)
                 if (!env_has_key(envp, n, config->environment[i]))
                         envp[n++] = config->environment[i];
+        /* supervisord's, which `environment` may set otherwise (the model lets it set these
+         * four SUPERVISOR_* only). */
+        char *python[4] = {
+                (char *)"SUPERVISOR_ENABLED=1",
+                context_string(ctx, &used, "SUPERVISOR_PROCESS_NAME", process),
+                context_string(ctx, &used, "SUPERVISOR_GROUP_NAME", group),
+                spawner.server_url,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(python); i++)
+                if (python[i] && !env_has_key(envp + own, n - own, python[i]))
+                        envp[n++] = python[i];
         if (config->has_user) {
                 const char *vars[3][2] = { { "USER", config->user_name }, { "LOGNAME", config->user_name },
                                            { "HOME", config->user_home } };
@@ -595,6 +613,15 @@ static int build_environment(struct spawn_context *ctx, const struct service_con
 }
 
 static int context_new(struct spawn_context **ret);
+
+int spawn_set_server_url(const char *url) {
+        char *text = NULL;
+        if (url && asprintf(&text, "SUPERVISOR_SERVER_URL=%s", url) < 0)
+                return -ENOMEM;
+        free(spawner.server_url);
+        spawner.server_url = text;
+        return 0;
+}
 
 int spawn_init(sd_event *event, const char *pidfile) {
         if (spawner.ready)
@@ -1072,4 +1099,6 @@ void spawn_free(void) {
         spawner.reset_signals = 0;
         free(spawner.pidfile);
         spawner.pidfile = NULL;
+        free(spawner.server_url);
+        spawner.server_url = NULL;
 }

@@ -15,6 +15,8 @@
  * (and closes) them; the child gets copies. */
 struct spawn_options {
         unsigned instance;             /* SUPERVISOR_INSTANCE */
+        const char *process_name;      /* SUPERVISOR_PROCESS_NAME, as `status` shows it without
+                                        * its group (web@2, worker_03); NULL: the config's name */
         int stdin_fd;                  /* -1: /dev/null */
         int stdout_fd, stderr_fd;      /* -1: supervisord's own */
         int extra_fds[4];              /* become fds 3, 4, ... in the child */
@@ -32,6 +34,9 @@ struct spawn_options {
  * gets SUPERVISOR_PIDFILE=PIDFILE (copied), by which the next supervisord knows what this
  * one left behind (leftovers.h). */
 int spawn_init(sd_event *event, const char *pidfile);
+/* Every service spawned from now on gets SUPERVISOR_SERVER_URL=URL (copied), where
+ * supervisord's XML-RPC interface answers (config_server_url); NULL: none gets it. */
+int spawn_set_server_url(const char *url);
 /* At exit: what spawn_init and the spawns kept. */
 void spawn_free(void);
 

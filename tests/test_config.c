@@ -802,9 +802,9 @@ START_TEST(test_error_environment) {
         assert_option_error("environment", "{ \"1A=x\" }", "environment: '1A=x' is not of the form KEY=VALUE");
         assert_option_error("environment", "{ \"A-B=x\" }", "environment: 'A-B=x' is not of the form KEY=VALUE");
         assert_option_error("environment", "{ \"SUPERVISOR_SERVICE=x\" }",
-                            "environment: SUPERVISOR_* variables are set by supervisord");
-        assert_option_error("environment", "{ \"OK=1\", \"SUPERVISOR_X=1\" }",
-                            "environment: SUPERVISOR_* variables are set by supervisord");
+                            "environment: SUPERVISOR_SERVICE is set by supervisord");
+        assert_option_error("environment", "{ \"OK=1\", \"SUPERVISOR_PIDFILE=/x\" }",
+                            "environment: SUPERVISOR_PIDFILE is set by supervisord");
 }
 END_TEST
 

@@ -67,6 +67,12 @@ static void assert_no_foreign_variables(const char *who, const char *child, cons
         }
 }
 
+/* What every service gets: the native variables, then Python supervisord's (without an
+ * HTTP interface, no SUPERVISOR_SERVER_URL). */
+#define OURS                                                                                                     \
+        "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE SUPERVISOR_ENABLED SUPERVISOR_PROCESS_NAME "    \
+        "SUPERVISOR_GROUP_NAME "
+
 START_TEST(test_every_spawn_path) {
         struct daemon d;
         char daemon_env[16384], env[16384], value[256], list[256], pidfile[256];
@@ -114,14 +120,14 @@ START_TEST(test_every_spawn_path) {
                 const char *fds;
                 const char *allowed;  /* variables a service may have that supervisord has not */
         } paths[] = {
-                { "simple", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
+                { "simple", "0 1 2", OURS "USER LOGNAME HOME" },
                 { "notified", "0 1 2",
-                  "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME NOTIFY_SOCKET" },
-                { "forker", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
-                { "pool@0", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
-                { "pool@1", "0 1 2", "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME" },
+                  OURS "USER LOGNAME HOME NOTIFY_SOCKET" },
+                { "forker", "0 1 2", OURS "USER LOGNAME HOME" },
+                { "pool@0", "0 1 2", OURS "USER LOGNAME HOME" },
+                { "pool@1", "0 1 2", OURS "USER LOGNAME HOME" },
                 { "beating", "0 1 2 3 4",
-                  "SUPERVISOR_SERVICE SUPERVISOR_INSTANCE SUPERVISOR_PIDFILE USER LOGNAME HOME SUPERVISOR_PING_FD"
+                  OURS "USER LOGNAME HOME SUPERVISOR_PING_FD"
                   " SUPERVISOR_PONG_FD" },
         };
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {

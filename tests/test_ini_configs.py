@@ -144,13 +144,19 @@ class IniConfigs(unittest.TestCase):
             self.assertEqual(a["argv"], b["argv"], name)
             self.assertEqual(a["cwd"], b["cwd"], name)
             self.assertEqual(a["umask"], b["umask"], name)
-            for key in (b"APP_ENV", b"WORKER_NUM", b"QUEUE"):
+            for key in (b"APP_ENV", b"WORKER_NUM", b"QUEUE", b"SUPERVISOR_ENABLED", b"SUPERVISOR_PROCESS_NAME",
+                        b"SUPERVISOR_GROUP_NAME"):
                 self.assertEqual(a["environ"].get(key), b["environ"].get(key), (name, key))
+            # [unix_http_server] is our control socket, which speaks no XML-RPC: no URL to it
+            self.assertNotIn(b"SUPERVISOR_SERVER_URL", a["environ"], name)
+            self.assertTrue(b["environ"][b"SUPERVISOR_SERVER_URL"].startswith(b"unix://"), name)
         # what the values were meant to be, so that an agreement on nothing cannot pass
         self.assertEqual(ours["laravel-worker_07"]["argv"],
                          [b"sh", b"-c", b"echo started $0 $1; sleep 1000; :", b"artisan queue:work", b"--sleep=3", b"--tries=3", b"7"])
         self.assertEqual(ours["laravel-worker_03"]["environ"][b"APP_ENV"], b"production,eu")
         self.assertEqual(ours["laravel-worker_03"]["environ"][b"QUEUE"], b"high")
+        self.assertEqual(ours["laravel-worker_03"]["environ"][b"SUPERVISOR_PROCESS_NAME"], b"laravel-worker_03")
+        self.assertEqual(ours["laravel-worker_03"]["environ"][b"SUPERVISOR_GROUP_NAME"], b"laravel-worker")
         # umask= is supervisord's as it daemonizes: with nodaemon the programs inherit ours
         inherited = os.umask(0)
         os.umask(inherited)

@@ -194,6 +194,58 @@ static bool log_has(struct daemon *d, const char *text) {
         return read_text_file(d->log, log, sizeof log) >= 0 && strstr(log, text) != NULL;
 }
 
+/* httpok's way: on its first TICK_5 the listener restarts `web` through
+ * childutils.getRPCInterface(os.environ), which SUPERVISOR_SERVER_URL points at the HTTP
+ * interface, and writes "PROCESS_NAME GROUP_NAME STATE OLD_PID" of what it saw. */
+static const char restarter_py[] =
+        "import os, sys\n"
+        "from supervisor import childutils\n"
+        "out = sys.argv[1]\n"
+        "rpc = childutils.getRPCInterface(os.environ)\n"
+        "done = False\n"
+        "while True:\n"
+        "    h, payload = childutils.listener.wait(sys.stdin, sys.stdout)\n"
+        "    if h['eventname'] == 'TICK_5' and not done:\n"
+        "        done = True\n"
+        "        old = rpc.supervisor.getProcessInfo('web')['pid']\n"
+        "        rpc.supervisor.stopProcess('web')\n"
+        "        rpc.supervisor.startProcess('web')\n"
+        "        with open(out + '.tmp', 'w') as f:\n"
+        "            f.write('%s %s %s %d' % (os.environ['SUPERVISOR_PROCESS_NAME'], os.environ['SUPERVISOR_GROUP_NAME'],\n"
+        "                                     rpc.supervisor.getState()['statename'], old))\n"
+        "        os.rename(out + '.tmp', out)\n"
+        "    childutils.listener.ok(sys.stdout)\n";
+
+START_TEST(test_listener_calls_back) {
+        struct daemon d;
+        char script[256], out[256], text[128], expected[128];
+        daemon_init(&d);
+        snprintf(script, sizeof script, "%s/restarter.py", d.dir);
+        snprintf(out, sizeof out, "%s/restarted.txt", d.dir);
+        FILE *f = fopen(script, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(restarter_py, f);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_write_config(&d,
+                            "http-socket = \"%s/http.sock\"\n"
+                            "service web {\n command = \"sleep 1000\"\n start-secs = 0\n}\n"
+                            "service lis {\n command = \"" PYTHON " %s %s\"\n start-secs = 0.2\n"
+                            " service-group = \"watch\"\n events = {TICK_5}\n}\n",
+                            d.dir, script, out);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        pid_t web = service_pid_of(&d, "web");
+        /* A tick comes on the next multiple of 5 s of the wall clock. */
+        ASSERT_WITHIN(read_text_file(out, text, sizeof text) > 0, SOON_MS + 5000);
+        snprintf(expected, sizeof expected, "lis watch RUNNING %d", (int)web);
+        ck_assert_str_eq(text, expected);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        ck_assert_int_gt(service_pid_of(&d, "web"), 0);
+        ck_assert_int_ne(service_pid_of(&d, "web"), web);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_events_reach_listener) {
         struct daemon d;
         char script[256];
@@ -542,6 +594,7 @@ int main(void) {
         TCase *live = tcase_create("daemon");
         tcase_set_timeout(live, 120);
         tcase_add_test(live, test_events_reach_listener);
+        tcase_add_test(live, test_listener_calls_back);
         tcase_add_test(live, test_log_and_communication_events);
         tcase_add_test(live, test_remote_communication);
         tcase_add_test(live, test_remote_communication_over_xmlrpc);

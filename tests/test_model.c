@@ -190,7 +190,7 @@ START_TEST(test_every_service_message) {
                 { "umask", "0999", "cmd: '0999' is not an octal mode such as 022" },
                 { "nice", "20", "cmd: '20' is not an integer from -20 to 19" },
                 { "environment", "1A=b", "cmd: '1A=b' is not of the form KEY=VALUE" },
-                { "environment", "SUPERVISOR_X=1", "cmd: SUPERVISOR_* variables are set by supervisord" },
+                { "environment", "SUPERVISOR_PING_FD=3", "cmd: SUPERVISOR_PING_FD is set by supervisord" },
                 { "autostart", "maybe", "cmd: 'maybe' is not true or false" },
                 { "restart", "unexpected", "cmd: 'unexpected' is not one of always, on-failure, never" },
                 { "success-exit-codes", "256", "cmd: '256' is not an exit code from 0 to 255" },

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,6 +114,188 @@ START_TEST(test_environment) {
         ck_assert(!process_getenv(pid, "NOTIFY_SOCKET", value, sizeof value));
         ck_assert(!process_getenv(pid, "SUPERVISOR_PING_FD", value, sizeof value));
         daemon_cleanup(&d);
+}
+END_TEST
+
+/* The pid of NAME once RUNNING and past its exec of sleep. */
+static pid_t exec_pid(struct daemon *d, const char *name) {
+        ASSERT_STATE_WITHIN(d, name, "RUNNING", SOON_MS);
+        pid_t pid = service_pid_of(d, name);
+        ck_assert_msg(pid > 0, "%s has no pid", name);
+        ASSERT_WITHIN(has_exec_sleep(pid), SOON_MS);
+        return pid;
+}
+
+/* VAR in the environment of PID is VALUE (NULL: VAR is unset). */
+static void assert_env(pid_t pid, const char *var, const char *value) {
+        char got[512];
+        bool set = process_getenv(pid, var, got, sizeof got);
+        if (!value)
+                ck_assert_msg(!set, "pid %d: %s=%s, want it unset", (int)pid, var, got);
+        else
+                ck_assert_msg(set && strcmp(got, value) == 0, "pid %d: %s=%s, want %s", (int)pid, var,
+                              set ? got : "(unset)", value);
+}
+
+/* Python supervisord's variables for the process STATUS_NAME (as `status` shows it). */
+static void assert_supervisor_env(struct daemon *d, const char *status_name, const char *process, const char *group) {
+        pid_t pid = exec_pid(d, status_name);
+        assert_env(pid, "SUPERVISOR_ENABLED", "1");
+        assert_env(pid, "SUPERVISOR_PROCESS_NAME", process);
+        assert_env(pid, "SUPERVISOR_GROUP_NAME", group);
+        assert_env(pid, "SUPERVISOR_SERVER_URL", NULL);  /* no HTTP interface */
+}
+
+/* SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME as Python
+ * supervisord sets them, for a lone service, instances and a service-group; the
+ * service's own environment replaces them. */
+START_TEST(test_supervisor_variables_native) {
+        struct daemon d;
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service solo {\n command = \"sleep 60\"\n start-secs = 0\n}\n"
+                "service web {\n command = \"sleep 60\"\n instances = 2\n start-secs = 0\n}\n"
+                "service a {\n command = \"sleep 60\"\n service-group = \"x\"\n start-secs = 0\n}\n"
+                "service own {\n command = \"sleep 60\"\n start-secs = 0\n"
+                " environment = { \"SUPERVISOR_PROCESS_NAME=mine\", \"SUPERVISOR_ENABLED=yes\",\n"
+                "  \"SUPERVISOR_SERVER_URL=http://elsewhere:1\", \"SUPERVISOR_USERNAME=user\" }\n}\n");
+        setenv("SUPERVISOR_ENABLED", "outer", 1);  /* supervisord's own is not passed on */
+        setenv("SUPERVISOR_SERVER_URL", "unix:///outer.sock", 1);
+        daemon_start(&d);
+        unsetenv("SUPERVISOR_ENABLED");
+        unsetenv("SUPERVISOR_SERVER_URL");
+        assert_supervisor_env(&d, "solo", "solo", "solo");
+        assert_supervisor_env(&d, "web@0", "web@0", "web");
+        assert_supervisor_env(&d, "web@1", "web@1", "web");
+        assert_supervisor_env(&d, "x:a", "a", "x");
+        pid_t pid = exec_pid(&d, "own");
+        assert_env(pid, "SUPERVISOR_ENABLED", "yes");
+        assert_env(pid, "SUPERVISOR_PROCESS_NAME", "mine");
+        assert_env(pid, "SUPERVISOR_GROUP_NAME", "own");
+        assert_env(pid, "SUPERVISOR_SERVER_URL", "http://elsewhere:1");
+        assert_env(pid, "SUPERVISOR_USERNAME", "user");
+        assert_env(pid, "SUPERVISOR_SERVICE", "own");
+        /* A restart builds them again, for the new process. */
+        ck_assert_int_eq(ctl(&d, NULL, 0, "restart web@1"), 0);
+        assert_supervisor_env(&d, "web@1", "web@1", "web");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* The same from supervisord's INI form: a numprocs family, a [group:x] and a lone
+ * program, named as Python supervisord names them. */
+START_TEST(test_supervisor_variables_ini) {
+        struct daemon d;
+        char logs[256];
+        daemon_init(&d);
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0700), 0);
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "[unix_http_server]\nfile = %s\n\n"
+                "[supervisord]\npidfile = %s\nchildlogdir = %s\nlogfile = %s/main.log\n\n"
+                "[program:worker]\ncommand = sleep 60\nnumprocs = 2\n"
+                "process_name = %%(program_name)s_%%(process_num)02d\nstartsecs = 0\n\n"
+                "[program:a]\ncommand = sleep 60\nstartsecs = 0\n\n"
+                "[program:b]\ncommand = sleep 60\nstartsecs = 0\nenvironment = SUPERVISOR_GROUP_NAME=\"theirs\",X=1\n\n"
+                "[group:g]\nprograms = a,b\n\n"
+                "[program:solo]\ncommand = sleep 60\nstartsecs = 0\n\n"
+                "[program:single]\ncommand = sleep 60\nprocess_name = one\nstartsecs = 0\n",
+                d.sock, d.pidfile, logs, d.dir);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        assert_supervisor_env(&d, "worker:worker_00", "worker_00", "worker");
+        assert_supervisor_env(&d, "worker:worker_01", "worker_01", "worker");
+        assert_supervisor_env(&d, "g:a", "a", "g");
+        assert_supervisor_env(&d, "solo", "solo", "solo");
+        assert_supervisor_env(&d, "single:one", "one", "single");
+        pid_t pid = exec_pid(&d, "g:b");
+        assert_env(pid, "SUPERVISOR_ENABLED", "1");
+        assert_env(pid, "SUPERVISOR_PROCESS_NAME", "b");
+        assert_env(pid, "SUPERVISOR_GROUP_NAME", "theirs");
+        assert_env(pid, "X", "1");
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* A TCP port free on 127.0.0.1 right now. */
+static unsigned free_port(void) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof sa;
+        ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0
+                  && getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+        close(fd);
+        return ntohs(sa.sin_port);
+}
+
+/* A service that asks supervisord over supervisor.childutils.getRPCInterface(os.environ)
+ * for its state and its own process info, writes "STATE NAME IS_SELF" into a file, then
+ * becomes sleep. */
+static const char caller_py[] =
+        "import os, sys\n"
+        "from supervisor import childutils\n"
+        "rpc = childutils.getRPCInterface(os.environ)\n"
+        "state = rpc.supervisor.getState()['statename']\n"
+        "info = rpc.supervisor.getProcessInfo(os.environ['SUPERVISOR_PROCESS_NAME'])\n"
+        "with open(sys.argv[1] + '.tmp', 'w') as f:\n"
+        "    f.write('%s %s %d' % (state, info['name'], info['pid'] == os.getpid()))\n"
+        "os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+        "os.execv('/bin/sleep', ['sleep', '60'])\n";
+
+enum http_setting {
+        HTTP_UNIX_AND_TCP,  /* http-socket and http-listen 127.0.0.1:PORT */
+        HTTP_TCP,           /* http-listen 127.0.0.1:PORT */
+        HTTP_TCP_ANY,       /* http-listen *:PORT */
+};
+
+/* Run the caller under a daemon with the HTTP interface HTTP: its SUPERVISOR_SERVER_URL
+ * must name it as supervisord does, and its call back must have worked. */
+static void assert_calls_back(enum http_setting http) {
+        struct daemon d;
+        char script[256], out[256], http_line[512], url[512], text[64];
+        unsigned port = free_port();
+        daemon_init(&d);
+        snprintf(script, sizeof script, "%s/caller.py", d.dir);
+        snprintf(out, sizeof out, "%s/caller.txt", d.dir);
+        FILE *f = fopen(script, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(caller_py, f);
+        ck_assert_int_eq(fclose(f), 0);
+        switch (http) {
+        case HTTP_UNIX_AND_TCP:
+                snprintf(http_line, sizeof http_line, "http-socket = \"%s/http.sock\"\nhttp-listen = \"127.0.0.1:%u\"",
+                         d.dir, port);
+                snprintf(url, sizeof url, "unix://%s/http.sock", d.dir);
+                break;
+        case HTTP_TCP:
+                snprintf(http_line, sizeof http_line, "http-listen = \"127.0.0.1:%u\"", port);
+                snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+                break;
+        case HTTP_TCP_ANY:
+                snprintf(http_line, sizeof http_line, "http-listen = \"*:%u\"", port);
+                snprintf(url, sizeof url, "http://localhost:%u", port);
+                break;
+        }
+        daemon_write_config(&d, "%s\nservice caller {\n command = \"/usr/bin/python3 %s %s\"\n start-secs = 0\n}\n",
+                            http_line, script, out);
+        daemon_start(&d);
+        pid_t pid = exec_pid(&d, "caller");
+        assert_env(pid, "SUPERVISOR_SERVER_URL", url);
+        ck_assert(wait_for_file(out, SOON_MS));
+        ck_assert(read_text_file(out, text, sizeof text) > 0);
+        ck_assert_str_eq(text, "RUNNING caller 1");
+        daemon_cleanup(&d);
+}
+
+/* SUPERVISOR_SERVER_URL names the HTTP interface, the unix socket over TCP as in
+ * supervisord, and supervisor.childutils.getRPCInterface(os.environ) in a service
+ * reaches supervisord by it. */
+START_TEST(test_supervisor_server_url) {
+        assert_calls_back(HTTP_UNIX_AND_TCP);
+        assert_calls_back(HTTP_TCP);
+        assert_calls_back(HTTP_TCP_ANY);
 }
 END_TEST
 
@@ -292,6 +476,9 @@ static Suite *spawn_suite(void) {
         tcase_set_timeout(tc, 60);
         tcase_add_test(tc, test_session_fds_stdin);
         tcase_add_test(tc, test_environment);
+        tcase_add_test(tc, test_supervisor_variables_native);
+        tcase_add_test(tc, test_supervisor_variables_ini);
+        tcase_add_test(tc, test_supervisor_server_url);
         tcase_add_test(tc, test_command_search);
         tcase_add_test(tc, test_directory_umask_nice_limits);
         tcase_add_test(tc, test_signals_reset);
