@@ -956,6 +956,8 @@ int config_server_url(const struct config *c, char **ret) {
         *ret = NULL;
         if (c->http_socket)
                 r = asprintf(ret, "unix://%s", c->http_socket);
+        else if (c->socket_http)
+                r = asprintf(ret, "unix://%s", c->socket);
         else if (c->http_listen_host) {
                 const char *host = c->http_listen_host[0] ? c->http_listen_host : "localhost";
                 bool v6 = strchr(host, ':') && host[0] != '[';

@@ -138,12 +138,14 @@ static void assert_env(pid_t pid, const char *var, const char *value) {
 }
 
 /* Python supervisord's variables for the process STATUS_NAME (as `status` shows it). */
-static void assert_supervisor_env(struct daemon *d, const char *status_name, const char *process, const char *group) {
+/* SERVER_URL: NULL for none (no HTTP interface). */
+static void assert_supervisor_env(struct daemon *d, const char *status_name, const char *process, const char *group,
+                                  const char *server_url) {
         pid_t pid = exec_pid(d, status_name);
         assert_env(pid, "SUPERVISOR_ENABLED", "1");
         assert_env(pid, "SUPERVISOR_PROCESS_NAME", process);
         assert_env(pid, "SUPERVISOR_GROUP_NAME", group);
-        assert_env(pid, "SUPERVISOR_SERVER_URL", NULL);  /* no HTTP interface */
+        assert_env(pid, "SUPERVISOR_SERVER_URL", server_url);
 }
 
 /* SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME as Python
@@ -164,10 +166,10 @@ START_TEST(test_supervisor_variables_native) {
         daemon_start(&d);
         unsetenv("SUPERVISOR_ENABLED");
         unsetenv("SUPERVISOR_SERVER_URL");
-        assert_supervisor_env(&d, "solo", "solo", "solo");
-        assert_supervisor_env(&d, "web@0", "web@0", "web");
-        assert_supervisor_env(&d, "web@1", "web@1", "web");
-        assert_supervisor_env(&d, "x:a", "a", "x");
+        assert_supervisor_env(&d, "solo", "solo", "solo", NULL);
+        assert_supervisor_env(&d, "web@0", "web@0", "web", NULL);
+        assert_supervisor_env(&d, "web@1", "web@1", "web", NULL);
+        assert_supervisor_env(&d, "x:a", "a", "x", NULL);
         pid_t pid = exec_pid(&d, "own");
         assert_env(pid, "SUPERVISOR_ENABLED", "yes");
         assert_env(pid, "SUPERVISOR_PROCESS_NAME", "mine");
@@ -177,7 +179,7 @@ START_TEST(test_supervisor_variables_native) {
         assert_env(pid, "SUPERVISOR_SERVICE", "own");
         /* A restart builds them again, for the new process. */
         ck_assert_int_eq(ctl(&d, NULL, 0, "restart web@1"), 0);
-        assert_supervisor_env(&d, "web@1", "web@1", "web");
+        assert_supervisor_env(&d, "web@1", "web@1", "web", NULL);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -205,11 +207,14 @@ START_TEST(test_supervisor_variables_ini) {
                 d.sock, d.pidfile, logs, d.dir);
         ck_assert_int_eq(fclose(f), 0);
         daemon_start(&d);
-        assert_supervisor_env(&d, "worker:worker_00", "worker_00", "worker");
-        assert_supervisor_env(&d, "worker:worker_01", "worker_01", "worker");
-        assert_supervisor_env(&d, "g:a", "a", "g");
-        assert_supervisor_env(&d, "solo", "solo", "solo");
-        assert_supervisor_env(&d, "single:one", "one", "single");
+        /* [unix_http_server] serves supervisord's HTTP too (socket-http): its URL. */
+        char url[256];
+        snprintf(url, sizeof url, "unix://%s", d.sock);
+        assert_supervisor_env(&d, "worker:worker_00", "worker_00", "worker", url);
+        assert_supervisor_env(&d, "worker:worker_01", "worker_01", "worker", url);
+        assert_supervisor_env(&d, "g:a", "a", "g", url);
+        assert_supervisor_env(&d, "solo", "solo", "solo", url);
+        assert_supervisor_env(&d, "single:one", "one", "single", url);
         pid_t pid = exec_pid(&d, "g:b");
         assert_env(pid, "SUPERVISOR_ENABLED", "1");
         assert_env(pid, "SUPERVISOR_PROCESS_NAME", "b");
@@ -248,6 +253,7 @@ enum http_setting {
         HTTP_UNIX_AND_TCP,  /* http-socket and http-listen 127.0.0.1:PORT */
         HTTP_TCP,           /* http-listen 127.0.0.1:PORT */
         HTTP_TCP_ANY,       /* http-listen *:PORT */
+        HTTP_CONTROL,       /* socket-http: the control socket */
 };
 
 /* Run the caller under a daemon with the HTTP interface HTTP: its SUPERVISOR_SERVER_URL
@@ -277,6 +283,10 @@ static void assert_calls_back(enum http_setting http) {
                 snprintf(http_line, sizeof http_line, "http-listen = \"*:%u\"", port);
                 snprintf(url, sizeof url, "http://localhost:%u", port);
                 break;
+        case HTTP_CONTROL:
+                snprintf(http_line, sizeof http_line, "socket-http = yes");
+                snprintf(url, sizeof url, "unix://%s", d.sock);
+                break;
         }
         daemon_write_config(&d, "%s\nservice caller {\n command = \"/usr/bin/python3 %s %s\"\n start-secs = 0\n}\n",
                             http_line, script, out);
@@ -296,6 +306,7 @@ START_TEST(test_supervisor_server_url) {
         assert_calls_back(HTTP_UNIX_AND_TCP);
         assert_calls_back(HTTP_TCP);
         assert_calls_back(HTTP_TCP_ANY);
+        assert_calls_back(HTTP_CONTROL);
 }
 END_TEST
 
