@@ -8,7 +8,9 @@ format, or `server_url=unix:///PATH` naming its socket.  Every state the module 
 and `all`, the calls that have nothing to do (changed=false), a name that does not exist,
 and a running program taken out of the config (absent fails, as with supervisord, whose
 removeProcessGroup refuses a running group).  What it did is checked where the OS shows
-it: /proc, the file a signal handler writes.
+it: /proc, the file a signal handler writes.  The INI config once more through Python
+supervisord's own supervisorctl (Debian's supervisor package): the same socket serves its
+XML-RPC (socket-http), and every state works through it as through ours.
 
 The module shells out to supervisorctl and greps its output ("NAME:
 started", "stopped", "signalled", "added process group", "removed process group", status
@@ -26,6 +28,8 @@ import unittest
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUPERVISORD = os.environ.get("SUPERVISORD", os.path.join(SRC, "supervisord/supervisord"))
 SUPERVISORCTL = os.environ.get("SUPERVISORCTL", os.path.join(SRC, "supervisord/supervisorctl"))
+# Python supervisord's own client (Debian's supervisor package, in DEPS_check).
+PY_SUPERVISORCTL = "/usr/bin/supervisorctl"
 # Generous: CI machines are slow; every wait polls and ends as soon as it can.
 DEADLINE = 60
 
@@ -108,6 +112,8 @@ class Scenario:
     #   "idle": nothing to do for web;  "group": the group's and all's extras, no such name;
     #   "url": server_url rather than config for the group and for remove
     cases = ()
+    # The supervisorctl the module runs: ours, or Python supervisord's own.
+    client = SUPERVISORCTL
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="test_ansible.")
@@ -157,7 +163,7 @@ class Scenario:
         server = ("server_url=unix://%s/supervisor.sock" % self.dir) if url else ("config=" + self.conf)
         r = subprocess.run(["ansible", "localhost", "-o", "-c", "local", "-i", "localhost,",
                             "-m", "community.general.supervisorctl",
-                            "-a", "%s %s supervisorctl_path=%s" % (args, server, SUPERVISORCTL)],
+                            "-a", "%s %s supervisorctl_path=%s" % (args, server, self.client)],
                            cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=DEADLINE * 2)
         m = re.search(r"^localhost \| (CHANGED|SUCCESS|FAILED!) => (\{.*\})$", r.stdout, re.M)
         self.assertTrue(m, "ansible %s: exit %d\n%s%s" % (args, r.returncode, r.stdout, r.stderr))
@@ -282,6 +288,14 @@ class IniConfig(Scenario, unittest.TestCase):
             f.write(text)
 
 
+class PythonClient(IniConfig):
+    """The same INI config through Python supervisord's own supervisorctl, as a host
+    that switches daemons but keeps its supervisor package: its XML-RPC over the
+    [unix_http_server] socket, which serves both protocols."""
+    client = PY_SUPERVISORCTL
+    cases = ("idle", "group")
+
+
 class NativeConfig(Scenario, unittest.TestCase):
     """Our format: `-c` reads its socket the same way."""
     group = "pool"
@@ -301,6 +315,6 @@ if __name__ == "__main__":
     # The two formats side by side, each with its own daemon and directory: every ansible
     # run is a second or two of Python starting up, and one after the other they would
     # take twice as long.
-    other = subprocess.Popen([sys.executable, __file__, "NativeConfig"])
+    others = [subprocess.Popen([sys.executable, __file__, name]) for name in ("NativeConfig", "PythonClient")]
     ours = unittest.main(argv=[sys.argv[0], "IniConfig"], verbosity=2, exit=False).result.wasSuccessful()
-    sys.exit(0 if other.wait() == 0 and ours else 1)
+    sys.exit(0 if all(other.wait() == 0 for other in others) and ours else 1)
