@@ -680,6 +680,23 @@ static const struct ini_section *group_of(const struct reader *rd, const char *p
         return NULL;
 }
 
+/* [group:GROUP] priority onto SVC, one of its members, if the section has one. */
+static int read_group_priority(struct reader *rd, struct config_builder_service *svc, const char *group) {
+        char section[512];
+        snprintf(section, sizeof section, "group:%s", group);
+        const struct ini_section *g = ini_find_section(rd->ini, section);
+        const struct ini_entry *e = g ? ini_get(rd->ini, g, "priority") : NULL;
+        if (!e)
+                return 0;
+        char *v = NULL;
+        long long priority;
+        int r = expand_entry(rd, e, NULL, 0, &v);
+        if (r == 0 && (r = to_integer(rd, e, v, &priority)) == 0)
+                r = set_service(rd, svc, "service-group-priority", v, e);
+        free(v);
+        return r;
+}
+
 /* One process of [program:NAME]: its service, every key expanded with its process_num. */
 static int read_process(struct reader *rd, const struct ini_section *s, const char *program, const char *group,
                         long long num, long long numprocs, bool in_family, bool first,
@@ -736,6 +753,9 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 if (r < 0)
                         goto out;
         }
+        /* [group:x] priority: the group's order among groups, given to each member. */
+        if (group_entry && (r = read_group_priority(rd, svc, group)) < 0)
+                goto out;
 
         /* supervisord's defaults where the native ones differ, for the keys not given. */
         static const char *const defaults[][3] = { { "startretries", "start-retries", "4" },

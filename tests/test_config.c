@@ -1308,12 +1308,35 @@ START_TEST(test_config_free_null) {
 }
 END_TEST
 
+/* supervisord's [group:x] priority orders the group among groups: each member gets it,
+ * over its own priority; a bad one is the group's line. */
+START_TEST(test_ini_group_priority) {
+        struct config *c = load_ok("[supervisord]\n[program:a]\ncommand = sleep 1\npriority = 5\n"
+                                   "[program:b]\ncommand = sleep 1\n"
+                                   "[group:g]\nprograms = a,b\npriority = 7\n"
+                                   "[program:solo]\ncommand = sleep 1\npriority = 3\n");
+        ck_assert_uint_eq(c->n_services, 3);
+        for (size_t i = 0; i < c->n_services; i++) {
+                const struct service_config *s = c->services[i];
+                if (strcmp(s->name, "solo") == 0)
+                        ck_assert_int_eq(s->group_priority, 3);
+                else
+                        ck_assert_msg(s->group_priority == 7, "%s: %d", s->name, s->group_priority);
+        }
+        ck_assert_int_eq(c->services[config_find_service(c, "a")]->priority, 5);
+        config_free(c);
+        assert_load_error("[supervisord]\n[program:a]\ncommand = sleep 1\n[group:g]\nprograms = a\npriority = x7\n", 6,
+                          "priority: invalid literal for int() with base 10: 'x7'");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc;
 
         tc = tcase_create("load");
         tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
+        tcase_add_test(tc, test_ini_group_priority);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_file);
         tcase_add_test(tc, test_globals);
