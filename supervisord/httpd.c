@@ -133,6 +133,19 @@ static void front_gone(void) {
                 schedule_restart();
 }
 
+/* One channel message: BYTE with descriptor FD; true if sent whole. */
+static bool send_fd(int channel, char byte, int fd) {
+        char control[CMSG_SPACE(sizeof(int))] = { 0 };
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        return sendmsg(channel, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+}
+
 /* A connection to the control server for the front-end. */
 static void serve_connect(int channel) {
         int pair[2];
@@ -142,18 +155,9 @@ static void serve_connect(int channel) {
                 (void)send(channel, &refused, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 return;
         }
-        char byte = HTTPD_MSG_CONNECT;
-        char control[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &pair[1], sizeof(int));
-        ssize_t n = sendmsg(channel, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        bool sent = send_fd(channel, HTTPD_MSG_CONNECT, pair[1]);
         close(pair[1]);
-        if (n != 1) {
+        if (!sent) {
                 close(pair[0]);
                 return;
         }
@@ -167,16 +171,7 @@ static void serve_connect(int channel) {
 static bool hand_off(int fd) {
         if (!channel_source || front_pid <= 0)
                 return false;
-        char byte = HTTPD_MSG_ADOPT;
-        char control[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-        return sendmsg(sd_event_source_get_io_fd(channel_source), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+        return send_fd(sd_event_source_get_io_fd(channel_source), HTTPD_MSG_ADOPT, fd);
 }
 
 static int on_channel(sd_event_source *source, int fd, uint32_t revents, void *userdata) {

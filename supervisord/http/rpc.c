@@ -785,6 +785,21 @@ static void answer_signal(struct rpc_job *j, char *reply) {
         answer_one(j, reply, 'k');
 }
 
+/* One struct of an array of results, as supervisord's: name, group, status (the fault
+ * code, 80 for success), description. */
+static void write_action_status(struct rpc_job *j, const struct action_result *r, const char *group, const char *text) {
+        xmlrpc_begin_struct(&j->w);
+        xmlrpc_member(&j->w, "name");
+        xmlrpc_write_cstring(&j->w, r->name);
+        xmlrpc_member(&j->w, "group");
+        xmlrpc_write_cstring(&j->w, group);
+        xmlrpc_member(&j->w, "status");
+        xmlrpc_write_int(&j->w, r->fault);
+        xmlrpc_member(&j->w, "description");
+        xmlrpc_write_cstring(&j->w, text);
+        xmlrpc_end_struct(&j->w);
+}
+
 /* Many: [{name, group, status, description}]. */
 static void answer_many(struct rpc_job *j, char *reply, int action) {
         struct action_list l = { .action = action, .skip_already = true };
@@ -816,16 +831,7 @@ static void answer_many(struct rpc_job *j, char *reply, int action) {
                                 snprintf(spec, sizeof spec, "%s:%s", group, r->name);
                                 fault_text(text, sizeof text, r->fault, spec);
                         }
-                        xmlrpc_begin_struct(&j->w);
-                        xmlrpc_member(&j->w, "name");
-                        xmlrpc_write_cstring(&j->w, r->name);
-                        xmlrpc_member(&j->w, "group");
-                        xmlrpc_write_cstring(&j->w, group);
-                        xmlrpc_member(&j->w, "status");
-                        xmlrpc_write_int(&j->w, r->fault);
-                        xmlrpc_member(&j->w, "description");
-                        xmlrpc_write_cstring(&j->w, text);
-                        xmlrpc_end_struct(&j->w);
+                        write_action_status(j, r, group, text);
                 }
                 xmlrpc_end_array(&j->w);
                 result_end(j);
@@ -1241,16 +1247,7 @@ static void answer_clear_all(struct rpc_job *j, char *reply) {
                                 snprintf(text, sizeof text, "OK");
                         else
                                 fault_text(text, sizeof text, r->fault, spec);
-                        xmlrpc_begin_struct(&j->w);
-                        xmlrpc_member(&j->w, "name");
-                        xmlrpc_write_cstring(&j->w, r->name);
-                        xmlrpc_member(&j->w, "group");
-                        xmlrpc_write_cstring(&j->w, group);
-                        xmlrpc_member(&j->w, "status");
-                        xmlrpc_write_int(&j->w, r->fault);
-                        xmlrpc_member(&j->w, "description");
-                        xmlrpc_write_cstring(&j->w, text);
-                        xmlrpc_end_struct(&j->w);
+                        write_action_status(j, r, group, text);
                 }
                 xmlrpc_end_array(&j->w);
                 result_end(j);
