@@ -279,11 +279,13 @@ int ini_config_peek_socket(const char *path, char **ret, char *error, size_t err
 
 /* ---- the configuration: INI sections and keys onto the config model ----------------- */
 
+#include <ctype.h>
 #include <glob.h>
 #include <signal.h>
 #include <sys/utsname.h>
 
 #include "config.h"
+#include "eventtype.h"
 #include "model.h"
 
 struct reader {
@@ -654,6 +656,9 @@ static const char *const program_keys[] = {
         "serverurl", NULL,
 };
 
+/* What an [eventlistener:x] has beyond a [program:x]'s keys. */
+static const char *const listener_keys[] = { "events", "buffer_size", "result_handler", NULL };
+
 /* The [group:x] that lists PROGRAM, or NULL. */
 static const struct ini_section *group_of(const struct reader *rd, const char *program, const struct ini_entry **ret) {
         for (size_t i = 0; i < rd->ini->n_sections; i++) {
@@ -697,10 +702,67 @@ static int read_group_priority(struct reader *rd, struct config_builder_service 
         return r;
 }
 
-/* One process of [program:NAME]: its service, every key expanded with its process_num. */
+/* An [eventlistener:x]'s pool onto SVC, one of its listeners: events=, buffer_size= and
+ * result_handler=, read once for the section (FIRST) and set on each listener. */
+static int read_pool(struct reader *rd, const struct ini_section *s, struct config_builder_service *svc) {
+        const struct ini_entry *e = ini_get(rd->ini, s, "events");
+        char *v = NULL;
+        int r = 0;
+        if (e && (r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                return r;
+        size_t given = 0;
+        for (char *p = v; r == 0 && p && *p;) {
+                p += strspn(p, " \t\n");
+                size_t n = strcspn(p, ","), m = n;
+                while (m > 0 && strchr(" \t\n", p[m - 1]))
+                        m--;
+                char type[64];
+                if (m == 0) {
+                        p += n + (p[n] == ',');
+                        continue;
+                }
+                snprintf(type, sizeof type, "%.*s", (int)(m < sizeof type - 1 ? m : sizeof type - 1), p);
+                for (char *c = type; *c; c++)
+                        *c = (char)toupper((unsigned char)*c);
+                if (m >= sizeof type || !listener_event_parse(type))
+                        r = reader_fail(rd, e, "Unknown event type %.*s in [%s] events", (int)(m < 200 ? m : 200), p,
+                                        s->name);
+                else {
+                        r = config_builder_set(rd->b, svc, "events", type, e->file, e->line, "events");
+                        given++;
+                }
+                p += n + (p[n] == ',');
+        }
+        free(v);
+        if (r == 0 && given == 0)
+                r = e ? reader_fail(rd, e, "[%s] section requires an \"events\" line", s->name)
+                      : section_fail(rd, s, "section requires an \"events\" line");
+        if (r == 0 && (e = ini_get(rd->ini, s, "buffer_size"))) {
+                long long size;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        return r;
+                if ((r = to_integer(rd, e, v, &size)) == 0 && size < 1)
+                        r = reader_fail(rd, e, "[%s] section sets invalid buffer_size (%lld)", s->name, size);
+                if (r == 0)
+                        r = set_service(rd, svc, "buffer-size", v, e);
+                free(v);
+        }
+        if (r == 0 && (e = ini_get(rd->ini, s, "result_handler"))) {
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        return r;
+                if (strcmp(v, "supervisor.dispatchers:default_handler") != 0)
+                        r = reader_fail(rd, e, "'%s': only supervisord's default result handler, "
+                                               "supervisor.dispatchers:default_handler, is used here", v);
+                free(v);
+        }
+        return r;
+}
+
+/* One process of [program:NAME] or of [eventlistener:NAME] (LISTENER): its service, every
+ * key expanded with its process_num. */
 static int read_process(struct reader *rd, const struct ini_section *s, const char *program, const char *group,
                         long long num, long long numprocs, bool in_family, bool first,
-                        const struct ini_entry *group_entry) {
+                        const struct ini_entry *group_entry, bool listener) {
         char num_text[32];
         snprintf(num_text, sizeof num_text, "%lld", num);
         struct ini_expansion x[8 + 256];
@@ -764,6 +826,9 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 if (!ini_get(rd->ini, s, defaults[i][0]))
                         r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line, NULL);
+        /* supervisord's pools start before, and stop after, its programs */
+        if (r == 0 && listener && !ini_get(rd->ini, s, "priority"))
+                r = config_builder_set(rd->b, svc, "priority", "-1", s->file, s->line, NULL);
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
                 r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
                                        rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
@@ -785,6 +850,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 r = section_fail(rd, s, "program section %s does not specify a command", s->name);
                 goto out;
         }
+        if (listener && (r = read_pool(rd, s, svc)) < 0)
+                goto out;
 
         static const char *const no[] = { "false", "no", "off", "0", NULL }, *const zero[] = { "0", NULL },
                                  *const autos[] = { "auto", NULL };
@@ -794,6 +861,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 const char *k = e->key, *b = NULL;
                 char *v = NULL, text[64];
                 long long count;
+                if (listener && in_list(k, listener_keys))
+                        continue;  /* read_pool() */
                 if (!in_list(k, program_keys)) {
                         if (first)
                                 r = warn_unknown(rd, s, e);
@@ -876,10 +945,18 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         if ((r = to_octal(rd, e, v, text, sizeof text)) == 0)
                                 r = set_service(rd, svc, "umask", text, e);
                 } else if (strcmp(k, "redirect_stderr") == 0) {
-                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0 && listener)
+                                r = reader_fail(rd, e, "[%s] section sets redirect_stderr=true but this is not allowed "
+                                                       "because it will interfere with the eventlistener protocol", s->name);
+                        else if (r == 0 && strcmp(b, "true") == 0) {
                                 redirect = true;
                                 r = set_service(rd, svc, "stderr", "stdout", e);
                         }
+                } else if (listener && strcmp(k, "stdout_logfile") == 0) {
+                        /* A listener's stdout is its answers to supervisord, never logged here. */
+                        if (strcasecmp(v, "auto") != 0 && strcasecmp(v, "none") != 0 && strcasecmp(v, "off") != 0)
+                                r = reader_fail(rd, e, "'%s': an event listener's stdout is its answers to supervisord "
+                                                       "and is not logged here: only AUTO or NONE", v);
                 } else if (strcmp(k, "stdout_logfile") == 0 || strcmp(k, "stderr_logfile") == 0) {
                         bool out = k[3] == 'o';
                         const char *target = NULL;
@@ -924,10 +1001,11 @@ out:
         return r;
 }
 
-static int read_program(struct reader *rd, const struct ini_section *s) {
-        const char *program = s->name + strlen("program:");
+/* [program:NAME], or [eventlistener:NAME] (LISTENER): a pool of listeners, its own group. */
+static int read_program(struct reader *rd, const struct ini_section *s, bool listener) {
+        const char *program = strchr(s->name, ':') + 1;
         const struct ini_entry *group_entry = NULL;
-        const struct ini_section *g = group_of(rd, program, &group_entry);
+        const struct ini_section *g = listener ? NULL : group_of(rd, program, &group_entry);
         const char *group = g ? g->name + strlen("group:") : program;
         long long numprocs = 1, start = 0;
         const struct ini_entry *e;
@@ -965,7 +1043,7 @@ static int read_program(struct reader *rd, const struct ini_section *s) {
                         return reader_fail(rd, kg, "Cannot set stopasgroup=true and killasgroup=false");
         }
         for (long long num = start; num < start + numprocs; num++)
-                if ((r = read_process(rd, s, program, group, num, numprocs, numprocs > 1, num == start, group_entry)) < 0)
+                if ((r = read_process(rd, s, program, group, num, numprocs, numprocs > 1, num == start, group_entry, listener)) < 0)
                         return r;
         return 0;
 }
@@ -1044,8 +1122,8 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 const char *name = s->name;
                 if (strcmp(name, "unix_http_server") == 0)
                         ;  /* read above */
-                else if (strncmp(name, "program:", 8) == 0)
-                        r = read_program(&rd, s);
+                else if (strncmp(name, "program:", 8) == 0 || strncmp(name, "eventlistener:", 14) == 0)
+                        r = read_program(&rd, s, name[0] == 'e');
                 else if (strcmp(name, "supervisord") == 0 || strcmp(name, "supervisorctl") == 0 ||
                          strcmp(name, "include") == 0 || strncmp(name, "group:", 6) == 0)
                         ;  /* read above, by the client, or with the programs */
@@ -1056,8 +1134,7 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                         else if (strcmp(f->value, "supervisor.rpcinterface:make_main_rpcinterface") != 0)
                                 r = reader_fail(&rd, f, "'%s': only supervisord's own interface, "
                                                         "supervisor.rpcinterface:make_main_rpcinterface, is served here", f->value);
-                } else if (strcmp(name, "inet_http_server") == 0 || strncmp(name, "eventlistener:", 14) == 0 ||
-                           strncmp(name, "fcgi-program:", 13) == 0)
+                } else if (strcmp(name, "inet_http_server") == 0 || strncmp(name, "fcgi-program:", 13) == 0)
                         r = section_fail(&rd, s, "this section is not supported here yet");
                 else
                         r = config_builder_warn(rd.b, s->file, s->line,

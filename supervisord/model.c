@@ -1731,6 +1731,36 @@ static int check_service_groups(struct check *ck) {
         return 0;
 }
 
+/* An event listener pool is a group (a service's own, or a service-group): its listeners
+ * share one buffer, so every member is a listener and they agree on what the pool is. */
+static int check_listener_pools(struct check *ck) {
+        const struct config *c = ck->c;
+        for (size_t i = 0; i < c->n_services; i++) {
+                const struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                for (size_t k = 0; k < i; k++) {
+                        const struct service_config *t = c->services[k];
+                        if (!strings_equal(t->service_group, s->service_group) || (!s->events && !t->events))
+                                continue;
+                        check_enter(ck, i);
+                        if (!s->events || !t->events)
+                                return fail(ck, s->events ? "events" : "service-group",
+                                            "%s: '%s' is an event listener pool, but %s of that group is %s",
+                                            shown(ck, "service-group"), s->service_group, t->name,
+                                            t->events ? "a listener and this is not" : "not a listener");
+                        if (s->events != t->events || s->buffer_size != t->buffer_size
+                            || s->result_timeout != t->result_timeout)
+                                return fail(ck, "events",
+                                            "%s: the listeners of pool '%s' differ: %s has other %s, %s or %s",
+                                            shown(ck, "events"), s->service_group, t->name, shown(ck, "events"),
+                                            shown(ck, "buffer-size"), shown(ck, "result-timeout"));
+                        break;
+                }
+        }
+        return 0;
+}
+
 int config_builder_finish(struct config_builder *b, struct config **ret, char *error, size_t error_size) {
         int r = config_builder_check(b, error, error_size);
         if (r < 0)
@@ -1739,6 +1769,8 @@ int config_builder_finish(struct config_builder *b, struct config **ret, char *e
         r = check_dependencies(&ck);
         if (r >= 0)
                 r = check_service_groups(&ck);
+        if (r >= 0)
+                r = check_listener_pools(&ck);
         if (r < 0) {
                 b->failed = true;
                 if (!error[0])

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "eventtype.h"
 #include "harness.h"
 
 /* ---- fixture: a temporary directory per test case ---- */
@@ -1330,6 +1331,78 @@ START_TEST(test_ini_group_priority) {
 }
 END_TEST
 
+/* [eventlistener:x] is a pool: its numprocs listeners share the section's name as their
+ * group (one buffer), its events upper-cased, priority -1 unless given; each of
+ * supervisord's refusals at its line. */
+START_TEST(test_ini_eventlistener) {
+        struct config *c = load_ok("[supervisord]\n[eventlistener:pool]\ncommand = cat\nnumprocs = 2\n"
+                                   "process_name = %(program_name)s_%(process_num)s\n"
+                                   "events = process_state_running, TICK_5\nbuffer_size = 7\n"
+                                   "result_handler = supervisor.dispatchers:default_handler\nstderr_logfile = NONE\n"
+                                   "[eventlistener:one]\ncommand = cat\nevents = EVENT\npriority = 3\n"
+                                   "stdout_logfile = NONE\n"
+                                   "[program:web]\ncommand = sleep 1\n");
+        ck_assert_uint_eq(c->n_services, 4);
+        for (int i = 0; i < 2; i++) {
+                const char *name = i ? "pool_1" : "pool_0";
+                ssize_t k = config_find_service(c, name);
+                ck_assert_msg(k >= 0, "no %s", name);
+                const struct service_config *s = c->services[k];
+                ck_assert_str_eq(s->service_group, "pool");
+                ck_assert_uint_eq(s->events, LEV_MASK(LEV_PROCESS_STATE_RUNNING) | LEV_MASK(LEV_TICK_5));
+                ck_assert_uint_eq(s->buffer_size, 7);
+                ck_assert_int_eq(s->priority, -1);
+                ck_assert_int_eq(s->stdout_target, OUTPUT_LOG);
+                ck_assert_int_eq(s->stderr_target, OUTPUT_NULL);
+        }
+        const struct service_config *one = c->services[config_find_service(c, "one")];
+        ck_assert_ptr_null(one->service_group);
+        ck_assert_uint_eq(one->events, listener_event_parse("EVENT"));
+        ck_assert_int_eq(one->priority, 3);
+        ck_assert_int_eq(one->stdout_target, OUTPUT_LOG);
+        ck_assert_int_eq(c->services[config_find_service(c, "web")]->priority, 999);
+        ck_assert_uint_eq(c->services[config_find_service(c, "web")]->events, 0);
+        config_free(c);
+
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nredirect_stderr = true\n", 5,
+                          "redirect_stderr: [eventlistener:x] section sets redirect_stderr=true but this is not allowed "
+                          "because it will interfere with the eventlistener protocol");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5, TICK_7\n", 4,
+                          "events: Unknown event type TICK_7 in [eventlistener:x] events");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\n", 2,
+                          "[eventlistener:x]: section requires an \"events\" line");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = ,\n", 4,
+                          "events: [eventlistener:x] section requires an \"events\" line");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nbuffer_size = 0\n", 5,
+                          "buffer_size: [eventlistener:x] section sets invalid buffer_size (0)");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nresult_handler = my:handler\n",
+                          5, "result_handler: 'my:handler': only supervisord's default result handler, "
+                             "supervisor.dispatchers:default_handler, is used here");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nstdout_logfile = /tmp/x.log\n",
+                          5, "stdout_logfile: '/tmp/x.log': an event listener's stdout is its answers to supervisord "
+                             "and is not logged here: only AUTO or NONE");
+        assert_load_error("[supervisord]\n[eventlistener:x]\nevents = TICK_5\n", 2,
+                          "[eventlistener:x]: program section eventlistener:x does not specify a command");
+}
+END_TEST
+
+/* Natively too, a pool is a group: its services are all listeners and agree on it. */
+START_TEST(test_listener_pool_groups) {
+        struct config *c = load_ok("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                                   "service b {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n");
+        ck_assert_uint_eq(c->n_services, 2);
+        config_free(c);
+        assert_load_error("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                          "service b {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_60}\n}\n",
+                          9, "events: the listeners of pool 'p' differ: a has other events, buffer-size or "
+                             "result-timeout");
+        assert_load_error("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                          "service b {\n command = \"cat\"\n service-group = \"p\"\n}\n",
+                          8, "service-group: 'p' is an event listener pool, but a of that group is a "
+                             "listener and this is not");
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc;
@@ -1337,6 +1410,8 @@ static Suite *config_suite(void) {
         tc = tcase_create("load");
         tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
         tcase_add_test(tc, test_ini_group_priority);
+        tcase_add_test(tc, test_ini_eventlistener);
+        tcase_add_test(tc, test_listener_pool_groups);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_file);
         tcase_add_test(tc, test_globals);

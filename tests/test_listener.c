@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -560,6 +561,85 @@ START_TEST(test_fatal_action_default_and_shutdown) {
 }
 END_TEST
 
+/* supervisord's [eventlistener:x] with numprocs: one pool of two childutils listeners,
+ * named and grouped as supervisord names them, sharing one buffer (each event to one of
+ * them, poolserials with no gap and no repeat), getting only what events= names. */
+START_TEST(test_ini_eventlistener_pool) {
+        struct daemon d;
+        char script[256], logs[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0700), 0);
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "[unix_http_server]\nfile = %s\n\n"
+                "[supervisord]\npidfile = %s\nchildlogdir = %s\nlogfile = %s/main.log\nloglevel = debug\n\n"
+                "[eventlistener:pool]\ncommand = " PYTHON " %s %s/events.txt ok\nnumprocs = 2\n"
+                "process_name = %%(program_name)s_%%(process_num)s\nevents = process_state_running\n"
+                "buffer_size = 50\nstartsecs = 0\n\n"
+                "[program:web]\ncommand = sleep 1000\nstartsecs = 0\n",
+                d.sock, d.pidfile, logs, d.dir, script, d.dir);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "pool:pool_0", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "pool:pool_1", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        pid_t listeners[2] = { service_pid_of(&d, "pool:pool_0"), service_pid_of(&d, "pool:pool_1") };
+        ck_assert(process_exists(listeners[0]) && process_exists(listeners[1]));
+        pid_t webs[4];
+        webs[0] = service_pid_of(&d, "web");
+        for (int i = 1; i < 4; i++) {
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "restart web"), 0);
+                webs[i] = service_pid_of(&d, "web");
+                ck_assert_int_gt(webs[i], 0);
+        }
+        char want[160];
+        snprintf(want, sizeof want, "\tprocessname:web groupname:web from_state:STARTING pid:%d\n", (int)webs[3]);
+        ASSERT_WITHIN_MSG(records_have(&d, want), SOON_MS, "no %s in\n%s", want, read_records(&d));
+
+        const char *r = read_records(&d);
+        bool seen[64] = { false };
+        unsigned n = 0, highest = 0, by[2] = { 0, 0 };
+        for (const char *line = r; *line; n++) {
+                int pid;
+                unsigned serial, pool_serial;
+                char name[64];
+                const char *end = strchr(line, '\n');
+                ck_assert_ptr_nonnull(end);
+                ck_assert_msg(sscanf(line, "%d ver:3.0 server:supervisor serial:%u pool:pool poolserial:%u eventname:%63s",
+                                     &pid, &serial, &pool_serial, name) == 4,
+                              "record: %.*s", (int)(end - line), line);
+                ck_assert_str_eq(name, "PROCESS_STATE_RUNNING");
+                ck_assert_msg(pid == listeners[0] || pid == listeners[1], "from pid %d", pid);
+                by[pid == listeners[1]]++;
+                ck_assert_uint_lt(pool_serial, 64);
+                ck_assert_msg(!seen[pool_serial], "poolserial %u twice:\n%s", pool_serial, r);
+                seen[pool_serial] = true;
+                if (pool_serial > highest)
+                        highest = pool_serial;
+                line = end + 1;
+        }
+        /* the listeners' own two, then web's four */
+        ck_assert_uint_ge(n, 6);
+        ck_assert_uint_eq(highest + 1, n);
+        for (int i = 0; i < 4; i++) {
+                snprintf(want, sizeof want, "\tprocessname:web groupname:web from_state:STARTING pid:%d\n", (int)webs[i]);
+                ck_assert_msg(strstr(r, want), "no %s in\n%s", want, r);
+        }
+        ck_assert_ptr_nonnull(strstr(r, "\tprocessname:pool_1 groupname:pool from_state:STARTING pid:"));
+        /* Listener state changes are logged under each process's name. */
+        char mainlog[256];
+        snprintf(mainlog, sizeof mainlog, "%s/main.log", d.dir);
+        static char text[1 << 20];
+        ck_assert_int_ge(read_text_file(mainlog, text, sizeof text), 0);
+        ck_assert_msg(strstr(text, "pool_0: ACKNOWLEDGED -> READY") || strstr(text, "pool_1: ACKNOWLEDGED -> READY"),
+                      "%s", text);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_config_errors) {
         struct daemon d;
         char out[4096];
@@ -604,6 +684,7 @@ int main(void) {
         tcase_add_test(live, test_fatal_action_exit);
         tcase_add_test(live, test_fatal_action_default_and_shutdown);
         tcase_add_test(live, test_config_errors);
+        tcase_add_test(live, test_ini_eventlistener_pool);
         suite_add_tcase(s, live);
         return run_suite(s);
 }
