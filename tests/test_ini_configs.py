@@ -5,6 +5,7 @@ directory, umask, as /proc shows them) compared with what Python supervisord 4.2
 makes from the same file.  A script test rather than a C one because the reference is a
 Python program driven by its own supervisorctl; both daemons run in a temporary directory
 one after the other on the same file."""
+import json
 import os
 import re
 import shutil
@@ -56,6 +57,56 @@ environment=APP_ENV="production,eu",WORKER_NUM=%(process_num)s,QUEUE=%(ENV_TEST_
 redirect_stderr=true
 stdout_logfile=AUTO
 stopwaitsecs=3600
+"""
+
+
+# A childutils listener that writes each event it gets as a line of JSON.
+RECORDER = """\
+import json, sys
+from supervisor import childutils
+while True:
+    headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
+    fields = childutils.get_headers(payload.split("\\n", 1)[0]) if payload else {}
+    with open(sys.argv[1], "a") as f:
+        f.write(json.dumps({"event": headers["eventname"], "pool": headers["pool"], "fields": fields}) + "\\n")
+    childutils.listener.ok(sys.stdout)
+"""
+
+LISTENED = """\
+[unix_http_server]
+file=%(here)s/s.sock
+
+[supervisord]
+nodaemon=true
+pidfile=%(here)s/d.pid
+childlogdir=%(here)s/log
+logfile=%(here)s/main.log
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%(here)s/s.sock
+
+[eventlistener:rec]
+command=/usr/bin/python3 %(here)s/rec.py %(here)s/events.jsonl
+events=PROCESS_STATE,PROCESS_GROUP,SUPERVISOR_STATE_CHANGE_RUNNING
+buffer_size=100
+startsecs=0
+
+[program:ok]
+command=sleep 1000
+startsecs=1
+
+[program:crash]
+command=sh -c 'exit 3'
+startsecs=1
+startretries=0
+
+[program:done]
+command=sh -c 'sleep 2; exit 0'
+startsecs=1
+autorestart=false
 """
 
 
@@ -177,6 +228,70 @@ class IniConfigs(unittest.TestCase):
         out = os.path.join(self.dir, "supervisord.out")
         self.run_daemon(SUPERVISORD, SUPERVISORCTL, conf, ["app"],
                         lambda: b"hello from app" in open(out, "rb").read())
+
+    def test_listener_sees_what_supervisord_sends(self):
+        """One [eventlistener:x] written with childutils, the same file under both daemons and
+        the same supervisorctl steps: each process's PROCESS_STATE events (type, from_state,
+        expected, tries), the groups added and supervisord's RUNNING, as Python's sends them."""
+        self.write("rec.py", RECORDER)
+        conf = self.write("supervisord.conf", LISTENED)
+        os.makedirs(os.path.join(self.dir, "log"))
+        events = os.path.join(self.dir, "events.jsonl")
+        seen = {}
+        for program, ctl in ((SUPERVISORD, SUPERVISORCTL), (PY_SUPERVISORD, PY_SUPERVISORCTL)):
+            if os.path.exists(events):
+                os.unlink(events)
+
+            def records():
+                if not os.path.exists(events):
+                    return []
+                with open(events) as f:
+                    return [json.loads(line) for line in f if line.endswith("\n")]
+
+            def states(name):
+                return [r["event"] for r in records() if r["fields"].get("processname") == name]
+
+            def steps():
+                wait_until(lambda: states("crash")[-1:] == ["PROCESS_STATE_FATAL"], "crash to go FATAL")
+                wait_until(lambda: states("done")[-1:] == ["PROCESS_STATE_EXITED"], "done to exit")
+                wait_until(lambda: states("ok")[-1:] == ["PROCESS_STATE_RUNNING"], "ok to run")
+                for step in ("stop ok", "start ok"):
+                    r = subprocess.run([ctl, "-c", conf] + step.split(), cwd=self.dir, capture_output=True, text=True)
+                    self.assertEqual(r.returncode, 0, (program, step, r.stdout, r.stderr))
+                wait_until(lambda: states("ok").count("PROCESS_STATE_RUNNING") == 2, "ok to run again")
+                # what came before the shutdown (see supervisord(8), EVENT LISTENERS)
+                before.extend(records())
+                return True
+
+            before = []
+            self.run_daemon(program, ctl, conf, ["rec"], steps)
+            got = before
+            per_process = {}
+            for r in got:
+                f = r["fields"]
+                if r["event"].startswith("PROCESS_STATE_"):
+                    per_process.setdefault(f["processname"], []).append(
+                        (r["event"], f["groupname"], f.get("from_state"), f.get("expected"), f.get("tries")))
+            seen[program] = {
+                "processes": per_process,
+                "groups": sorted(r["fields"]["groupname"] for r in got if r["event"] == "PROCESS_GROUP_ADDED"),
+                "running": [r["event"] for r in got if r["event"].startswith("SUPERVISOR_STATE_CHANGE")],
+                "pools": sorted(set(r["pool"] for r in got)),
+            }
+        ours, theirs = seen[SUPERVISORD], seen[PY_SUPERVISORD]
+        for name in ("ok", "crash", "done", "rec"):
+            self.assertEqual(ours["processes"].get(name), theirs["processes"].get(name), name)
+        self.assertEqual(ours["groups"], theirs["groups"])
+        self.assertEqual(ours["running"], theirs["running"])
+        self.assertEqual(ours["pools"], theirs["pools"])
+        # what it was meant to be, so that an agreement on nothing cannot pass
+        self.assertEqual([e[0] for e in ours["processes"]["done"]],
+                         ["PROCESS_STATE_STARTING", "PROCESS_STATE_RUNNING", "PROCESS_STATE_EXITED"])
+        self.assertEqual(ours["processes"]["done"][-1][3], "1")
+        self.assertEqual(ours["processes"]["crash"][-1][0], "PROCESS_STATE_FATAL")
+        self.assertEqual(ours["pools"], ["rec"])
+        self.assertEqual(ours["groups"], ["crash", "done", "ok", "rec"])
+        self.assertEqual(ours["running"], ["SUPERVISOR_STATE_CHANGE_RUNNING"])
 
     def test_errors_and_warnings_at_their_line(self):
         conf = self.write("a.conf", "[supervisord]\nunmask=022\n[program:w]\ncommand=true\nnumprocs=2\n")
