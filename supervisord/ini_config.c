@@ -653,7 +653,9 @@ static const char *const program_keys[] = {
         "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
         "stdout_events_enabled", "stdout_syslog", "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
         "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask",
-        "serverurl", NULL,
+        "serverurl",
+        /* ours, which Python supervisord ignores: what its going FATAL does to supervisord */
+        "fatal_action", NULL,
 };
 
 /* What an [eventlistener:x] has beyond a [program:x]'s keys. */
@@ -986,6 +988,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         r = only_default(rd, e, v, zero, "0");
                 } else if (strstr(k, "_events_enabled") || strstr(k, "_syslog")) {
                         r = only_default(rd, e, v, no, "false");
+                } else if (strcmp(k, "fatal_action") == 0) {
+                        r = set_service(rd, svc, "fatal-action", v, e);
                 } else if (strcmp(k, "serverurl") == 0) {
                         r = only_default(rd, e, v, autos, "AUTO");
                 }

@@ -528,6 +528,38 @@ START_TEST(test_fatal_action_exit) {
 }
 END_TEST
 
+/* The same from an INI file: fatal_action, our key in [program:x] (Python supervisord
+ * ignores it), ends a container's supervisord when the program gives up. */
+START_TEST(test_fatal_action_exit_ini) {
+        struct daemon d;
+        char logs[256];
+        daemon_init(&d);
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0700), 0);
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "[unix_http_server]\nfile = %s\n\n[supervisord]\npidfile = %s\nchildlogdir = %s\nnodaemon = true\n\n"
+                "[program:keeper]\ncommand = sleep 1000\nstartsecs = 0\n\n"
+                "[program:broken]\ncommand = sh -c 'sleep 0.2; exit 1'\nstartsecs = 1\nstartretries = 1\n"
+                "priority = 1000\nfatal_action = exit 9\n",
+                d.sock, d.pidfile, logs);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        int status = wait_exit(&d, SOON_MS);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 9, "status %#x", status);
+        static char log[1 << 16];
+        ck_assert_int_ge(read_text_file(d.log, log, sizeof log), 0);
+        const char *spawned = strstr(log, "keeper: spawned pid ");
+        ck_assert_ptr_nonnull(spawned);
+        pid_t keeper = atoi(spawned + strlen("keeper: spawned pid "));
+        ck_assert_int_gt(keeper, 0);
+        ck_assert(!process_exists(keeper));
+        ck_assert(log_has(&d, "broken is FATAL and has fatal-action = exit 9"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_fatal_action_default_and_shutdown) {
         struct daemon d;
         char out[4096];
@@ -682,6 +714,7 @@ int main(void) {
         tcase_add_test(live, test_hung_listener_overflow);
         tcase_add_test(live, test_result_timeout_restarts);
         tcase_add_test(live, test_fatal_action_exit);
+        tcase_add_test(live, test_fatal_action_exit_ini);
         tcase_add_test(live, test_fatal_action_default_and_shutdown);
         tcase_add_test(live, test_config_errors);
         tcase_add_test(live, test_ini_eventlistener_pool);
