@@ -672,6 +672,47 @@ START_TEST(test_ini_eventlistener_pool) {
 }
 END_TEST
 
+/* The event types not seen above, from a real daemon: PROCESS_READY (type = notify),
+ * PROCESS_HEARTBEAT_MISSED, PROCESS_GROUP_REMOVED (an update that drops a service) and
+ * SUPERVISOR_STATE_CHANGE_STOPPING (the shutdown; the listener, priority -1, stops last,
+ * after `slow`'s half second). */
+START_TEST(test_lifecycle_event_types) {
+        struct daemon d;
+        char script[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+#define LIFECYCLE_COMMON                                                                                        \
+                "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n priority = -1\n" \
+                " events = {PROCESS_GROUP, SUPERVISOR_STATE_CHANGE, PROCESS_READY, PROCESS_HEARTBEAT_MISSED}\n" \
+                " buffer-size = 100\n}\n" \
+                "service ready {\n type = notify\n start-secs = 30\n" \
+                " command = \"/bin/sh -c 'sleep 0.3; systemd-notify --ready; exec sleep 1000'\"\n}\n" \
+                "service silent {\n command = \"sleep 1000\"\n heartbeat-interval = 0.5\n heartbeat-timeout = 0.25\n" \
+                " start-secs = 0.1\n restart = never\n}\n" \
+                "service slow {\n command = \"sh -c 'trap \\\"sleep 0.5; exit 0\\\" TERM; while :; do sleep 0.1; done'\"\n" \
+                " start-secs = 0\n}\n"
+        daemon_write_config(&d, LIFECYCLE_COMMON "service gone {\n command = \"sleep 1000\"\n start-secs = 0\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_READY len:"), SOON_MS);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_HEARTBEAT_MISSED len:"), SOON_MS + 3000);
+        ASSERT_STATE_WITHIN(&d, "gone", "RUNNING", SOON_MS);
+        daemon_write_config(&d, LIFECYCLE_COMMON, script, d.dir);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_GROUP_REMOVED len:15\tgroupname:gone\\n"), SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "slow", "RUNNING", SOON_MS);
+        ck_assert_int_eq(daemon_stop(&d, 30000), 0);
+        const char *r = read_records(&d);
+        ck_assert_msg(strstr(r, "eventname:PROCESS_READY len:"), "%s", r);
+        const char *ready = strstr(r, "eventname:PROCESS_READY len:");
+        ck_assert_msg(strstr(ready, "\tprocessname:ready groupname:ready from_state:STARTING pid:"), "%s", r);
+        const char *missed = strstr(r, "eventname:PROCESS_HEARTBEAT_MISSED len:");
+        ck_assert_msg(strstr(missed, "\tprocessname:silent groupname:silent from_state:RUNNING pid:"), "%s", r);
+        ck_assert_msg(strstr(r, "eventname:SUPERVISOR_STATE_CHANGE_STOPPING len:0\t\n"), "%s", r);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_config_errors) {
         struct daemon d;
         char out[4096];
@@ -717,6 +758,7 @@ int main(void) {
         tcase_add_test(live, test_fatal_action_exit_ini);
         tcase_add_test(live, test_fatal_action_default_and_shutdown);
         tcase_add_test(live, test_config_errors);
+        tcase_add_test(live, test_lifecycle_event_types);
         tcase_add_test(live, test_ini_eventlistener_pool);
         suite_add_tcase(s, live);
         return run_suite(s);
