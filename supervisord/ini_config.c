@@ -300,12 +300,22 @@ struct reader {
         char node[128];
         char *error;
         size_t error_size;
+        /* supervisord's command-line options as [supervisord] entries (ini_config_set_options) */
+        struct ini_entry options[16];
+        char options_shown[16][64];
+};
+
+/* What [supervisord] says of supervisord itself rather than of the config. */
+struct config_flags {
+        bool nodaemon, silent;
 };
 
 static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
 static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...) {
-        int n = snprintf(rd->error, rd->error_size, "%s:%d: %s: ", e->file, e->line, e->key);
+        /* line 0: a command-line option, whose "file" names it */
+        int n = e->line > 0 ? snprintf(rd->error, rd->error_size, "%s:%d: %s: ", e->file, e->line, e->key)
+                            : snprintf(rd->error, rd->error_size, "%s: ", e->file);
         va_list ap;
         va_start(ap, format);
         if (n >= 0 && (size_t)n < rd->error_size)
@@ -505,15 +515,55 @@ static bool in_list(const char *key, const char *const *list) {
         return false;
 }
 
-static int read_supervisord(struct reader *rd, const struct ini_section *s, bool *ret_nodaemon) {
+static const struct ini_option *command_line;
+static size_t n_command_line;
+
+void ini_config_set_options(const struct ini_option *options, size_t n) {
+        command_line = options;
+        n_command_line = n;
+}
+
+const struct ini_option *ini_config_first_option(void) {
+        for (size_t i = 0; i < n_command_line; i++)
+                if (!command_line[i].native_too)
+                        return &command_line[i];
+        return NULL;
+}
+
+static const struct ini_option *option_for(const char *key) {
+        for (size_t i = 0; i < n_command_line; i++)
+                if (strcmp(command_line[i].key, key) == 0)
+                        return &command_line[i];
+        return NULL;
+}
+
+static int read_supervisord(struct reader *rd, const struct ini_section *s, struct config_flags *ret_flags) {
         static const char *const no[] = { "false", "no", "off", "0", NULL };
         int r = 0;
-        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
-                const struct ini_entry *e = &s->entries[i];
+        /* The file's entries, then the command line's, which take the place of the file's
+         * and are taken as written (supervisord expands no %(name)s in them). */
+        struct ini_entry *options = rd->options;
+        size_t n_options = 0;
+        for (size_t i = 0; i < n_command_line && n_options < 16; i++, n_options++) {
+                snprintf(rd->options_shown[n_options], sizeof rd->options_shown[0], "supervisord %s",
+                         command_line[i].option);
+                options[n_options] = (struct ini_entry){ .key = (char *)command_line[i].key,
+                                                         .value = (char *)command_line[i].value,
+                                                         .file = rd->options_shown[n_options], .line = 0 };
+        }
+        for (size_t i = 0; r == 0 && i < s->n_entries + n_options; i++) {
+                bool from_file = i < s->n_entries;
+                const struct ini_entry *e = from_file ? &s->entries[i] : &options[i - s->n_entries];
                 const char *k = e->key, *b = NULL;
                 char *v = NULL, number[64];
                 long long n;
-                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                if (from_file && option_for(k))
+                        continue;
+                if (!from_file)
+                        r = (v = strdup(e->value)) ? 0 : -ENOMEM;
+                else
+                        r = expand_entry(rd, e, NULL, 0, &v);
+                if (r < 0)
                         break;
                 if (strcmp(k, "logfile") == 0) {
                         char *path = strcmp(v, "-") == 0 || strncmp(v, "/dev/", 5) == 0 ? strdup(v) : normalize_path(v);
@@ -547,8 +597,11 @@ static int read_supervisord(struct reader *rd, const struct ini_section *s, bool
                         }
                 } else if (strcmp(k, "nodaemon") == 0) {
                         if ((r = to_boolean(rd, e, v, &b)) == 0)
-                                *ret_nodaemon = strcmp(b, "true") == 0;
-                } else if (strcmp(k, "silent") == 0 || strcmp(k, "strip_ansi") == 0) {
+                                ret_flags->nodaemon = strcmp(b, "true") == 0;
+                } else if (strcmp(k, "silent") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0)
+                                ret_flags->silent = strcmp(b, "true") == 0;
+                } else if (strcmp(k, "strip_ansi") == 0) {
                         r = only_default(rd, e, v, no, "false");
                 } else if (strcmp(k, "minfds") == 0 || strcmp(k, "minprocs") == 0) {
                         static const char *const fds[] = { "1024", NULL }, *const procs[] = { "200", NULL };
@@ -591,7 +644,7 @@ static int read_supervisord(struct reader *rd, const struct ini_section *s, bool
          * keeps the native default: see supervisord.conf(5), INI FORM). */
         static const char *const files[][3] = { { "logfile", "log-file", "supervisord.log" } };
         for (size_t i = 0; r == 0 && i < sizeof files / sizeof files[0]; i++) {
-                if (ini_get(rd->ini, s, files[i][0]))
+                if (ini_get(rd->ini, s, files[i][0]) || option_for(files[i][0]))
                         continue;
                 char *path = normalize_path(files[i][2]);
                 r = path ? config_builder_global(rd->b, files[i][1], path, s->file, s->line, files[i][0]) : -ENOMEM;
@@ -1088,7 +1141,7 @@ static int read_includes(struct reader *rd, const char *main_path) {
 
 int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
         struct reader rd = { .error = error, .error_size = error_size };
-        bool nodaemon = false;
+        struct config_flags flags = { false, false };
         int r = -ENOMEM;
         struct utsname u;
         snprintf(rd.node, sizeof rd.node, "%s", uname(&u) == 0 ? u.nodename : "");
@@ -1106,11 +1159,11 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 r = -EINVAL;
                 goto out;
         }
-        if ((r = read_supervisord(&rd, sd, &nodaemon)) < 0)
+        if ((r = read_supervisord(&rd, sd, &flags)) < 0)
                 goto out;
         /* supervisord sets its umask only as it daemonizes: with nodaemon its programs
          * inherit the umask it was started with. */
-        if (nodaemon) {
+        if (flags.nodaemon) {
                 free((char *)rd.umask);
                 rd.umask = NULL;
         } else if (!rd.umask && !(rd.umask = strdup("022"))) {
@@ -1168,8 +1221,10 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                         p += n + (p[n] == ',');
                 }
         }
-        if (r == 0 && (r = config_builder_finish(rd.b, ret, error, error_size)) == 0)
-                (*ret)->nodaemon = nodaemon;
+        if (r == 0 && (r = config_builder_finish(rd.b, ret, error, error_size)) == 0) {
+                (*ret)->nodaemon = flags.nodaemon;
+                (*ret)->silent = flags.silent;
+        }
 out:
         if (r == -ENOMEM && !error[0])
                 snprintf(error, error_size, "%s: out of memory", path);

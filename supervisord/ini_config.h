@@ -40,6 +40,18 @@ struct config_client;
  * ret->skipped.  1 with a server, 0 without, or a negative errno with the message. */
 int ini_config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size);
 
+/* supervisord's command-line options that set a [supervisord] key (-l logfile, -e
+ * loglevel, ...): KEY, its VALUE, and OPTION as the user wrote it ("-l").  They win over
+ * the file's, at every load of the process's life (reloads too), as supervisord's do. */
+struct ini_option {
+        const char *key, *value, *option;
+        bool native_too;  /* means something to a native config as well (-n) */
+};
+/* The options of this process, kept (not copied) until the next call; N 0 for none. */
+void ini_config_set_options(const struct ini_option *options, size_t n);
+/* The first of them that means nothing to a config in the native form, or NULL. */
+const struct ini_option *ini_config_first_option(void);
+
 struct config;
 /* Load the INI config at PATH (and its [include] files) onto the config model, with
  * supervisord's meaning and defaults: 0 with the config in *ret; a negative errno with

@@ -110,6 +110,11 @@ autorestart=false
 """
 
 
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def wait_until(predicate, what):
     end = time.monotonic() + DEADLINE
     while time.monotonic() < end:
@@ -151,12 +156,13 @@ class IniConfigs(unittest.TestCase):
             f.write(text)
         return path
 
-    def run_daemon(self, program, ctl, conf, names, also=None):
+    def run_daemon(self, program, ctl, conf, names, also=None, args=()):
         """Start PROGRAM on CONF in the foreground, wait until every one of NAMES is
         RUNNING (as CTL's status shows it) and ALSO holds, return {name: process view},
         shut it down."""
         log = open(os.path.join(self.dir, os.path.basename(program) + ".out"), "w")
-        self.daemon = subprocess.Popen([program, "-c", conf], cwd=self.dir, stdout=log, stderr=subprocess.STDOUT)
+        self.daemon = subprocess.Popen([program, "-c", conf] + list(args), cwd=self.dir, stdout=log,
+                                       stderr=subprocess.STDOUT)
 
         def running():
             out = subprocess.run([ctl, "-c", conf, "status"], cwd=self.dir, capture_output=True, text=True).stdout
@@ -292,6 +298,53 @@ class IniConfigs(unittest.TestCase):
         self.assertEqual(ours["pools"], ["rec"])
         self.assertEqual(ours["groups"], ["crash", "done", "ok", "rec"])
         self.assertEqual(ours["running"], ["SUPERVISOR_STATE_CHANGE_RUNNING"])
+
+    def test_command_line_options(self):
+        """supervisord's -l -j -q -e -s -y -z take the place of the file's [supervisord]
+        keys, as under Python supervisord, and still do after an update (a reload)."""
+        conf = self.write("supervisord.conf", "[supervisord]\nnodaemon=true\nlogfile=%(here)s/file.log\n"
+                          "pidfile=%(here)s/file.pid\nchildlogdir=%(here)s/filelogs\nloglevel=warn\n"
+                          "[unix_http_server]\nfile=%(here)s/s.sock\n"
+                          "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\n"
+                          "[rpcinterface:supervisor]\n"
+                          "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+                          "[program:a]\ncommand=sh -c 'echo hello from a; sleep 1000'\nstartsecs=0\n")
+        os.makedirs(os.path.join(self.dir, "filelogs"))
+        os.makedirs(os.path.join(self.dir, "cli"))
+        cli = os.path.join(self.dir, "cli")
+        args = ["-l", cli + "/main.log", "-j", cli + "/d.pid", "-q", cli, "-e", "debug", "-s",
+                "--logfile_maxbytes=1MB", "-z", "2"]
+        for program, ctl in ((SUPERVISORD, SUPERVISORCTL), (PY_SUPERVISORD, PY_SUPERVISORCTL)):
+            for f in os.listdir(cli):
+                os.unlink(os.path.join(cli, f))
+            out = os.path.join(self.dir, os.path.basename(program) + ".out")
+
+            def checked():
+                r = subprocess.run([ctl, "-c", conf, "update"], cwd=self.dir, capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, (program, r.stdout, r.stderr))
+                with open(cli + "/d.pid") as f:
+                    self.assertEqual(int(f.read().split()[0]), self.daemon.pid, program)
+                logs = [f for f in os.listdir(cli) if f.startswith("a")]
+                return logs and b"hello from a" in slurp(os.path.join(cli, logs[0])) and \
+                    b"spawned: 'a'" in slurp(cli + "/main.log")
+
+            self.run_daemon(program, ctl, conf, ["a"], checked, args)
+            main_log = slurp(cli + "/main.log")
+            self.assertIn(b"DEBG", main_log, program)  # -e debug over loglevel=warn
+            for unused in ("file.log", "file.pid"):
+                self.assertFalse(os.path.exists(os.path.join(self.dir, unused)), (program, unused))
+            self.assertEqual(os.listdir(os.path.join(self.dir, "filelogs")), [], program)
+            # -s: nothing of the main log on stdout, even in the foreground
+            self.assertNotIn(b"spawned: 'a'", slurp(out), program)
+        # an option's bad value is said as supervisord says it, naming the option
+        check = subprocess.run([SUPERVISORD, "-t", "-c", conf, "-e", "verbose"], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 2)
+        self.assertIn("supervisord -e: bad logging level name 'verbose'", check.stderr)
+        native = self.write("native.conf", 'service a {\n command = "sleep 1"\n}\n')
+        check = subprocess.run([SUPERVISORD, "-t", "-c", native, "-j", "x.pid"], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 2)
+        self.assertIn("supervisord -j: an option for supervisord's INI form ([supervisord] pidfile); " + native +
+                      " is in the native form: set pidfile there", check.stderr)
 
     def test_errors_and_warnings_at_their_line(self):
         conf = self.write("a.conf", "[supervisord]\nunmask=022\n[program:w]\ncommand=true\nnumprocs=2\n")
