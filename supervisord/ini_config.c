@@ -880,10 +880,11 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                                                    { "stdout_logfile_backups", "log-keep", "10" } };
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 if (!ini_get(rd->ini, s, defaults[i][0]))
-                        r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line, NULL);
+                        r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line,
+                                               "supervisord's default");
         /* supervisord's pools start before, and stop after, its programs */
         if (r == 0 && listener && !ini_get(rd->ini, s, "priority"))
-                r = config_builder_set(rd->b, svc, "priority", "-1", s->file, s->line, NULL);
+                r = config_builder_set(rd->b, svc, "priority", "-1", s->file, s->line, "supervisord's default");
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
                 r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
                                        rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
@@ -1139,7 +1140,8 @@ static int read_includes(struct reader *rd, const char *main_path) {
         return r;
 }
 
-int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+/* ini_config_load(), and with PRINT the native form of what it loaded written there. */
+static int load(const char *path, struct config **ret, FILE *print, char *error, size_t error_size) {
         struct reader rd = { .error = error, .error_size = error_size };
         struct config_flags flags = { false, false };
         int r = -ENOMEM;
@@ -1225,6 +1227,16 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 (*ret)->nodaemon = flags.nodaemon;
                 (*ret)->silent = flags.silent;
         }
+        if (r == 0 && print) {
+                if ((r = config_builder_print(rd.b, print, error, error_size)) == 0 && (flags.nodaemon || flags.silent))
+                        fprintf(print, "\n# [supervisord]%s%s: not settings of the file here; run supervisord%s%s.\n",
+                                flags.nodaemon ? " nodaemon = true" : "", flags.silent ? " silent = true" : "",
+                                flags.nodaemon ? " -n" : "", flags.silent ? " (its main log goes to log-file only)" : "");
+                if (r < 0) {
+                        config_free(*ret);
+                        *ret = NULL;
+                }
+        }
 out:
         if (r == -ENOMEM && !error[0])
                 snprintf(error, error_size, "%s: out of memory", path);
@@ -1237,5 +1249,16 @@ out:
         free(rd.environment);
         config_builder_free(rd.b);
         ini_free(rd.ini);
+        return r;
+}
+
+int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        return load(path, ret, NULL, error, error_size);
+}
+
+int ini_config_print(const char *path, FILE *out, char *error, size_t error_size) {
+        struct config *c = NULL;
+        int r = load(path, &c, out, error, error_size);
+        config_free(c);
         return r;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 /* Is TEXT (SIZE bytes) in supervisord's INI form rather than the native one?  Yes when
@@ -58,3 +59,8 @@ struct config;
  * "FILE:LINE: message" in error.  A key supervisord ignores is a warning in
  * config->warnings; a key or section that cannot be honoured here is an error. */
 int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size);
+
+/* What ini_config_load() makes of PATH, written to OUT in the native form with where each
+ * value came from (`supervisord --print-config`): 0, or a negative errno with the
+ * message in ERROR (an INI file that does not load, a name the native form cannot have). */
+int ini_config_print(const char *path, FILE *out, char *error, size_t error_size);

@@ -56,10 +56,11 @@ static bool sweeping_orphans;
 #define ORPHAN_GRACE_USEC (5 * USEC_PER_SEC)
 
 static void usage(FILE *out) {
-        fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h]\n"
+        fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h] [--print-config] [OPTION...]\n"
                      "  -c, --configuration FILE  configuration file (default %s)\n"
                      "  -n, --nodaemon            stay in the foreground\n"
                      "  -t, --test                check the configuration and exit\n"
+                     "  --print-config            write an INI configuration in the native form and exit\n"
                      "  -v, --version             print the version and exit\n"
                      "  -h, --help                print this help and exit\n"
                      "Python supervisord's options, for a configuration in its INI form (they take the\n"
@@ -582,7 +583,7 @@ int main(int argc, char *argv[]) {
         /* The long names are Python supervisord's, where it has them; so are the options
          * below -h, each the [supervisord] key of an INI configuration it names.  Its -t
          * (strip_ansi) is our --test: --strip_ansi is its long form. */
-        enum { OPT_MINPROCS = 256, OPT_STRIP_ANSI, OPT_PROFILE };
+        enum { OPT_MINPROCS = 256, OPT_STRIP_ANSI, OPT_PROFILE, OPT_PRINT_CONFIG };
         static const struct option options[] = {
                 { "configuration", required_argument, NULL, 'c' },
                 { "nodaemon", no_argument, NULL, 'n' },
@@ -605,6 +606,7 @@ int main(int argc, char *argv[]) {
                 { "silent", no_argument, NULL, 's' },
                 { "strip_ansi", no_argument, NULL, OPT_STRIP_ANSI },
                 { "profile_options", required_argument, NULL, OPT_PROFILE },
+                { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
                 { NULL, 0, NULL, 0 },
         };
         static const struct { int opt; const char *key, *shown; } ini_keys[] = {
@@ -619,14 +621,21 @@ int main(int argc, char *argv[]) {
         static struct ini_option given[ELEMENTSOF(ini_keys) + 1];
         size_t n_given = 0;
         const char *config_path = CONFIG_DEFAULT_PATH;
-        bool foreground = false, check_only = false, config_given = false;
+        bool foreground = false, check_only = false, config_given = false, print_config = false;
         int opt;
 
+        /* Python supervisord's -? is -h (getopt returns '?' for any unknown option). */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "-?") == 0) {
+                        usage(stdout);
+                        return 0;
+                }
         while ((opt = getopt_long(argc, argv, "c:ntvhu:m:d:l:y:z:e:j:i:q:ka:s", options, NULL)) != -1) {
                 switch (opt) {
                 case 'c': config_path = optarg; config_given = true; continue;
                 case 'n': foreground = true; continue;
                 case 't': check_only = true; continue;
+                case OPT_PRINT_CONFIG: print_config = true; continue;
                 case 'v': printf("supervisord %s\n", SUPERVISORD_VERSION); return 0;
                 case 'h': usage(stdout); return 0;
                 case OPT_PROFILE:
@@ -673,6 +682,19 @@ int main(int argc, char *argv[]) {
         }
 
         char error[1024];
+        /* Migration: the INI file as the native form would say it. */
+        if (print_config) {
+                if (ini_config_sniff_file(config_path) != 1) {
+                        fprintf(stderr, "supervisord: --print-config: %s is not in supervisord's INI form: it is "
+                                        "already native, or not there\n", config_path);
+                        return EXIT_USAGE;
+                }
+                if (ini_config_print(config_path, stdout, error, sizeof error) < 0) {
+                        fprintf(stderr, "%s\n", error);
+                        return EXIT_USAGE;
+                }
+                return 0;
+        }
         if (config_load(config_path, &config, error, sizeof error) < 0) {
                 fprintf(stderr, "%s\n", error);
                 /* A first run: say where the example is. */

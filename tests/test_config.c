@@ -19,6 +19,7 @@
 #include "config.h"
 #include "eventtype.h"
 #include "harness.h"
+#include "ini_config.h"
 
 /* ---- fixture: a temporary directory per test case ---- */
 
@@ -1403,6 +1404,65 @@ START_TEST(test_listener_pool_groups) {
 }
 END_TEST
 
+static bool same_string(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* --print-config: an INI config written in the native form loads to the same model, every
+ * service equal and the globals too, its values quoted so that ${...}, quotes, backslashes
+ * and commas survive; a name the native form cannot have is refused at its line. */
+START_TEST(test_ini_print_config) {
+        static const char ini[] =
+                "[unix_http_server]\nfile = %(here)s/s.sock\nchmod = 0770\nusername = u\npassword = p\n"
+                "[supervisord]\nlogfile = %(here)s/main.log\nlogfile_maxbytes = 1MB\nlogfile_backups = 3\n"
+                "loglevel = debug\npidfile = %(here)s/d.pid\nchildlogdir = %(here)s\numask = 027\n"
+                "environment = GLOBAL=\"a b\"\n"
+                "[program:worker]\ncommand = sh -c 'echo \"${HOME}\" \\\\ $0' %(process_num)d\nnumprocs = 3\n"
+                "process_name = %(program_name)s_%(process_num)02d\nautorestart = unexpected\nexitcodes = 0,2\n"
+                "stopsignal = INT\nstopwaitsecs = 7\nstartsecs = 2\nstartretries = 5\npriority = 10\n"
+                "environment = A=\"x,y\",B='it''s'\ndirectory = /tmp\nredirect_stderr = true\nfatal_action = exit 4\n"
+                "[program:a]\ncommand = sleep 1\nstdout_logfile = NONE\n"
+                "[group:g]\nprograms = a\npriority = 5\n"
+                "[eventlistener:pool]\ncommand = cat\nnumprocs = 2\nprocess_name = %(program_name)s_%(process_num)s\n"
+                "events = PROCESS_STATE, TICK_60\nbuffer_size = 30\n";
+        struct config *a = load_ok(ini);
+        char path[256], error[1024];
+        snprintf(path, sizeof path, "%s/native.conf", test_dir);
+        FILE *out = fopen(path, "w");
+        ck_assert_ptr_nonnull(out);
+        write_file(conf_path, ini, strlen(ini));
+        ck_assert_msg(ini_config_print(conf_path, out, error, sizeof error) == 0, "%s", error);
+        ck_assert_int_eq(fclose(out), 0);
+        struct config *b = NULL;
+        int r = config_load(path, &b, error, sizeof error);
+        ck_assert_msg(r == 0, "the printed config does not load: %s", error);
+        ck_assert_uint_eq(a->n_services, 6);
+        ck_assert_uint_eq(b->n_services, a->n_services);
+        for (size_t i = 0; i < a->n_services; i++) {
+                ck_assert_str_eq(a->services[i]->name, b->services[i]->name);
+                ck_assert_msg(service_config_equal(a->services[i], b->services[i]), "%s differs", a->services[i]->name);
+        }
+        ck_assert(same_string(a->socket, b->socket) && a->socket_mode == b->socket_mode && a->socket_http == b->socket_http);
+        ck_assert(same_string(a->pidfile, b->pidfile) && same_string(a->log_dir, b->log_dir));
+        ck_assert(same_string(a->log_file, b->log_file) && a->log_file_max_size == b->log_file_max_size
+                  && a->log_file_keep == b->log_file_keep && a->log_level == b->log_level);
+        ck_assert(same_string(a->http_username, b->http_username) && same_string(a->http_password, b->http_password));
+        /* what the values were meant to be, so that an agreement on nothing cannot pass */
+        const struct service_config *w = a->services[config_find_service(a, "worker_02")];
+        ck_assert_str_eq(w->argv[2], "echo \"${HOME}\" \\\\ $0");
+        ck_assert_str_eq(w->argv[3], "2");
+        ck_assert_uint_eq(a->log_file_max_size, 1u << 20);
+        config_free(a);
+        config_free(b);
+
+        static const char bad[] = "[supervisord]\n[program:x]\ncommand = sleep 1\nprocess_name = x@y\n";
+        write_file(conf_path, bad, strlen(bad));
+        out = fopen("/dev/null", "w");
+        ck_assert_int_eq(ini_config_print(conf_path, out, error, sizeof error), -EINVAL);
+        fclose(out);
+        ck_assert_msg(strstr(error, "supervisord.conf:2: 'x@y' cannot be a service's name in the native form"), "%s",
+                      error);
+}
+END_TEST
+
 static Suite *config_suite(void) {
         Suite *s = suite_create("config");
         TCase *tc;
@@ -1411,6 +1471,7 @@ static Suite *config_suite(void) {
         tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
         tcase_add_test(tc, test_ini_group_priority);
         tcase_add_test(tc, test_ini_eventlistener);
+        tcase_add_test(tc, test_ini_print_config);
         tcase_add_test(tc, test_listener_pool_groups);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_file);

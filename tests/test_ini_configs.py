@@ -299,6 +299,34 @@ class IniConfigs(unittest.TestCase):
         self.assertEqual(ours["groups"], ["crash", "done", "ok", "rec"])
         self.assertEqual(ours["running"], ["SUPERVISOR_STATE_CHANGE_RUNNING"])
 
+    def test_print_config(self):
+        """--print-config writes the Laravel config in the native form: it loads, has the same
+        processes, and runs them as the INI file does (argv and environment in /proc)."""
+        conf = self.write("etc/supervisord.conf", LARAVEL)
+        self.write("etc/conf.d/laravel-worker.conf", LARAVEL_WORKER)
+        os.makedirs(os.path.join(self.dir, "etc/log"))
+        printed = subprocess.run([SUPERVISORD, "--print-config", "-c", conf], cwd=self.dir, capture_output=True,
+                                 text=True)
+        self.assertEqual(printed.returncode, 0, printed.stderr)
+        self.assertIn('stop-timeout = "3600"  # ' + os.path.join(self.dir, "etc/conf.d/laravel-worker.conf") +
+                      ":13 stopwaitsecs\n", printed.stdout)
+        native = self.write("etc/native.conf", printed.stdout)
+        check = subprocess.run([SUPERVISORD, "-t", "-c", native], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        self.assertIn("configuration OK (8 services)", check.stdout)
+        names = ["laravel-worker_%02d" % i for i in range(8)]
+        _, from_ini = self.run_daemon(SUPERVISORD, SUPERVISORCTL, conf, names)
+        _, from_native = self.run_daemon(SUPERVISORD, SUPERVISORCTL, native, names, args=["-n"])
+        for name in names:
+            self.assertEqual(from_ini[name]["argv"], from_native[name]["argv"], name)
+            self.assertEqual(from_ini[name]["cwd"], from_native[name]["cwd"], name)
+            for key in (b"APP_ENV", b"WORKER_NUM", b"QUEUE", b"SUPERVISOR_PROCESS_NAME", b"SUPERVISOR_GROUP_NAME"):
+                self.assertEqual(from_ini[name]["environ"].get(key), from_native[name]["environ"].get(key), (name, key))
+        # a native file has nothing to convert
+        again = subprocess.run([SUPERVISORD, "--print-config", "-c", native], capture_output=True, text=True)
+        self.assertEqual(again.returncode, 2)
+        self.assertIn("is not in supervisord's INI form", again.stderr)
+
     def test_command_line_options(self):
         """supervisord's -l -j -q -e -s -y -z take the place of the file's [supervisord]
         keys, as under Python supervisord, and still do after an update (a reload)."""
@@ -325,7 +353,7 @@ class IniConfigs(unittest.TestCase):
                 with open(cli + "/d.pid") as f:
                     self.assertEqual(int(f.read().split()[0]), self.daemon.pid, program)
                 logs = [f for f in os.listdir(cli) if f.startswith("a")]
-                return logs and b"hello from a" in slurp(os.path.join(cli, logs[0])) and \
+                return any(b"hello from a" in slurp(os.path.join(cli, f)) for f in logs) and \
                     b"spawned: 'a'" in slurp(cli + "/main.log")
 
             self.run_daemon(program, ctl, conf, ["a"], checked, args)
@@ -336,6 +364,9 @@ class IniConfigs(unittest.TestCase):
             self.assertEqual(os.listdir(os.path.join(self.dir, "filelogs")), [], program)
             # -s: nothing of the main log on stdout, even in the foreground
             self.assertNotIn(b"spawned: 'a'", slurp(out), program)
+        usage = subprocess.run([SUPERVISORD, "-?"], capture_output=True, text=True)
+        self.assertEqual(usage.returncode, 0)
+        self.assertIn("-l, --logfile FILE", usage.stdout)
         # an option's bad value is said as supervisord says it, naming the option
         check = subprocess.run([SUPERVISORD, "-t", "-c", conf, "-e", "verbose"], capture_output=True, text=True)
         self.assertEqual(check.returncode, 2)
