@@ -1201,11 +1201,16 @@ static int load(const char *path, struct config **ret, FILE *print, char *error,
                 if (r == 0)
                         r = config_builder_check(rd.b, error, error_size);
         }
-        /* a [group:x] naming a program that is not there */
+        /* a [group:x] naming a program that is not there, or with a key it does not have */
         for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
                 const struct ini_section *g = rd.ini->sections[i];
                 if (strncmp(g->name, "group:", 6) != 0)
                         continue;
+                for (size_t k = 0; r == 0 && k < g->n_entries; k++)
+                        if (strcmp(g->entries[k].key, "programs") != 0 && strcmp(g->entries[k].key, "priority") != 0)
+                                r = warn_unknown(&rd, g, &g->entries[k]);
+                if (r < 0)
+                        break;
                 const struct ini_entry *e = ini_get(rd.ini, g, "programs");
                 if (!e) {
                         r = section_fail(&rd, g, "section [%s] has no programs value", g->name);

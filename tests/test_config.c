@@ -1327,6 +1327,14 @@ START_TEST(test_ini_group_priority) {
         }
         ck_assert_int_eq(c->services[config_find_service(c, "a")]->priority, 5);
         config_free(c);
+        /* a key [group:x] does not have: a warning at its line, as for any section */
+        c = load_ok("[supervisord]\n[program:a]\ncommand = sleep 1\n[group:g]\nprograms = a\nprogram = b\n");
+        ck_assert_ptr_nonnull(c->warnings);
+        char want[512];
+        snprintf(want, sizeof want, "%s:6: warning: program is not a key of [group:g]; supervisord ignores it, and so "
+                 "does this", conf_path);
+        ck_assert_str_eq(c->warnings[0], want);
+        config_free(c);
         assert_load_error("[supervisord]\n[program:a]\ncommand = sleep 1\n[group:g]\nprograms = a\npriority = x7\n", 6,
                           "priority: invalid literal for int() with base 10: 'x7'");
 }

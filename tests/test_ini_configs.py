@@ -219,6 +219,47 @@ class IniConfigs(unittest.TestCase):
         # %(here)s in an included file is that file's directory (etc/conf.d/..)
         self.assertEqual(ours["laravel-worker_03"]["cwd"], os.path.realpath(os.path.join(self.dir, "etc")))
 
+    def test_debian_packaged_config(self):
+        """Debian's own /etc/supervisor/supervisord.conf, comments and all, with only its
+        directories moved into the test's, and a conf.d of programs: both daemons make the
+        same processes, and each writes its main log and the programs' logs there."""
+        with open("/etc/supervisor/supervisord.conf") as f:
+            text = f.read()
+        for theirs, ours in (("/var/run/", self.dir + "/run/"), ("/var/log/supervisor", self.dir + "/log"),
+                             ("/etc/supervisor/conf.d", self.dir + "/conf.d")):
+            self.assertIn(theirs, text)
+            text = text.replace(theirs, ours)
+        conf = self.write("supervisord.conf", text)
+        self.write("conf.d/web.conf", "[program:web]\ncommand=sh -c 'echo web up; exec sleep 1000'\n"
+                   "environment=PORT=\"8080\"\n")
+        self.write("conf.d/worker.conf", "[program:worker]\ncommand=sleep 1000\nnumprocs=2\n"
+                   "process_name=%(program_name)s-%(process_num)d\ndirectory=/tmp\n")
+        os.makedirs(os.path.join(self.dir, "run"))
+        os.makedirs(os.path.join(self.dir, "log"))
+        names = ["web", "worker-0", "worker-1"]
+        log = os.path.join(self.dir, "log")
+
+        def web_logged():
+            return any(f.startswith("web") and b"web up" in slurp(os.path.join(log, f)) for f in os.listdir(log))
+
+        views = {}
+        for program, ctl in ((SUPERVISORD, SUPERVISORCTL), (PY_SUPERVISORD, PY_SUPERVISORCTL)):
+            for f in os.listdir(log):
+                os.unlink(os.path.join(log, f))
+            _, views[program] = self.run_daemon(program, ctl, conf, names, web_logged, ["-n"])
+            main_log = slurp(os.path.join(log, "supervisord.log"))
+            self.assertIn(b"spawned: 'web' with pid", main_log, program)
+            self.assertIn(b"success: worker-1 entered RUNNING state", main_log, program)
+        for name in names:
+            a, b = views[SUPERVISORD][name], views[PY_SUPERVISORD][name]
+            self.assertEqual(a["argv"], b["argv"], name)
+            self.assertEqual(a["cwd"], b["cwd"], name)
+            for key in (b"PORT", b"SUPERVISOR_ENABLED", b"SUPERVISOR_PROCESS_NAME", b"SUPERVISOR_GROUP_NAME",
+                        b"SUPERVISOR_SERVER_URL"):
+                self.assertEqual(a["environ"].get(key), b["environ"].get(key), (name, key))
+        self.assertEqual(views[SUPERVISORD]["worker-1"]["cwd"], "/tmp")
+        self.assertEqual(views[SUPERVISORD]["web"]["environ"][b"PORT"], b"8080")
+
     def test_docker_style(self):
         """nodaemon=true with the program's output on supervisord's own stdout, rotation
         off: what a container's `docker logs` shows."""
