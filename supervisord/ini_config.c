@@ -699,20 +699,13 @@ static int read_group_priority(struct reader *rd, struct config_builder_service 
 
 /* An INI stdout_logfile or stderr_logfile value that names a file, as supervisord takes
  * it (datatypes.existing_dirpath): "~" expanded, a relative path from the current
- * directory, and its directory must exist.  The absolute path in BUF. */
+ * directory, and its directory must exist.  The absolute path in BUF, normalized. */
 static int logfile_path(struct reader *rd, const struct ini_entry *e, const char *v, char *buf, size_t size) {
-        int n;
-        const char *home = getenv("HOME");
-        if (v[0] == '~' && (v[1] == '/' || v[1] == '\0') && home && home[0])
-                n = snprintf(buf, size, "%s%s", home, v + 1);
-        else if (v[0] == '/')
-                n = snprintf(buf, size, "%s", v);
-        else {
-                char cwd[PATH_MAX];
-                if (!getcwd(cwd, sizeof cwd))
-                        return reader_fail(rd, e, "'%s': cannot tell the current directory: %s", v, strerror(errno));
-                n = snprintf(buf, size, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, v);
-        }
+        char *absolute = normalize_path(v);
+        if (!absolute)
+                return reader_fail(rd, e, "'%s': cannot tell the current directory: %s", v, strerror(errno));
+        int n = snprintf(buf, size, "%s", absolute);
+        free(absolute);
         if (n < 0 || (size_t)n >= size)
                 return reader_fail(rd, e, "'%s': path too long", v);
         char dir[PATH_MAX];
@@ -841,12 +834,42 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         }
         if (r < 0)
                 goto out;
+        /* stderr_logfile naming stdout's own file: supervisord opens it twice and both
+         * append; here stderr shares stdout's pipe into it, which keeps their order and
+         * rotates the file once. */
+        bool same_file = false;
+        const struct ini_entry *out_entry = ini_get(rd->ini, s, "stdout_logfile"),
+                               *err_entry = ini_get(rd->ini, s, "stderr_logfile");
+        if (!redirect && !syslog[0] && !syslog[1] && out_entry && err_entry) {
+                char *a = NULL, *b = NULL;
+                if ((r = expand_entry(rd, out_entry, x, n, &a)) == 0 && (r = expand_entry(rd, err_entry, x, n, &b)) == 0) {
+                        static const char *const specials[] = { "auto", "none", "off", "syslog", NULL };
+                        bool special = false;
+                        for (const char *const *p = specials; *p; p++)
+                                special |= strcasecmp(a, *p) == 0;
+                        char pa[PATH_MAX], pb[PATH_MAX];
+                        if (!special && strncmp(a, "/dev/", 5) != 0 && strncmp(a, "/proc/", 6) != 0
+                            && logfile_path(rd, out_entry, a, pa, sizeof pa) == 0
+                            && logfile_path(rd, err_entry, b, pb, sizeof pb) == 0)
+                                same_file = strcmp(pa, pb) == 0;
+                        else if (strcmp(a, "/dev/stdout") == 0)
+                                same_file = strcmp(b, "/dev/stdout") == 0;
+                }
+                free(a);
+                free(b);
+                if (r < 0)
+                        goto out;
+                /* logfile_path() failing here fails again below, at its own entry */
+                rd->error[0] = '\0';
+        }
         /* Where stderr goes when no stderr_logfile says: into stdout's log with
          * redirect_stderr, else a log of its own (supervisord's AUTO). */
         if (redirect) {
                 e = ini_get(rd->ini, s, "redirect_stderr");
                 r = set_service(rd, svc, "stderr", "stdout", e);
-        } else if (syslog[1])
+        } else if (same_file)
+                r = set_service(rd, svc, "stderr", "stdout", err_entry);
+        else if (syslog[1])
                 r = config_builder_set(rd->b, svc, "stderr", "journal", s->file, s->line, NULL);
         else if (!ini_get(rd->ini, s, "stderr_logfile"))
                 r = config_builder_set(rd->b, svc, "stderr", "log", s->file, s->line, NULL);
@@ -952,7 +975,9 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         const char *target = NULL;
                         char file[PATH_MAX];
                         bool none = strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0;
-                        if (!out && redirect) {
+                        if (!out && same_file) {
+                                /* into stdout's pipe, above */
+                        } else if (!out && redirect) {
                                 if (strcasecmp(v, "auto") != 0 && !none)
                                         r = config_builder_warn(rd->b, e->file, e->line,
                                                                 "For [%s], redirect_stderr=true but stderr_logfile has "

@@ -182,7 +182,8 @@ START_TEST(test_stream_logfile_keys) {
                  "stderr_logfile_backups=1\nstderr_events_enabled=true\nstderr_capture_maxbytes=1KB\n"
                  "[program:c]\ncommand=x\nstderr_logfile=%1$s/ignored\nstderr_events_enabled=true\nredirect_stderr=true\n"
                  "[program:d]\ncommand=x\nstdout_logfile=NONE\nstderr_logfile=none\n"
-                 "[program:e]\ncommand=x\nstdout_syslog=true\nstderr_logfile=syslog\n",
+                 "[program:e]\ncommand=x\nstdout_syslog=true\nstderr_logfile=syslog\n"
+                 "[program:f]\ncommand=x\nstderr_logfile=%1$s/f.log\nstdout_logfile=%1$s/./f.log\n",
                  tmp);
         c = load_ini(tmp, text, error, sizeof error, &r);
         ck_assert_msg(r == 0, "%s", error);
@@ -209,6 +210,11 @@ START_TEST(test_stream_logfile_keys) {
         s = c->services[3];
         ck_assert_int_eq(s->stdout_target, OUTPUT_JOURNAL);
         ck_assert_int_eq(s->stderr_target, OUTPUT_JOURNAL);
+        /* both streams named to one file: one pipe into it */
+        s = c->services[4];
+        ck_assert_int_eq(s->stderr_target, OUTPUT_STDOUT);
+        ck_assert_ptr_nonnull(s->stdout_log);
+        ck_assert_ptr_null(s->stderr_log);
         config_free(c);
         /* as supervisord: the directory of a path must exist */
         snprintf(text, sizeof text, "[program:f]\ncommand=x\nstdout_logfile=%s/missing/f.log\n", tmp);
