@@ -797,6 +797,9 @@ START_TEST(test_destinations_and_instances) {
         ck_assert_str_eq(buf, "out\n");
         ASSERT_WITHIN(read_log(&d, "errlog.stderr", buf, sizeof buf) == 4, SOON_MS);
         ck_assert_str_eq(buf, "err\n");  /* stderr = log: a file of its own */
+        char out[256];
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail errlog"), 0);  /* the one log there is */
+        ck_assert_str_eq(out, "err\n");
         ASSERT_WITHIN(read_log(&d, "pool@0", buf, sizeof buf) == 11, SOON_MS);
         ck_assert_str_eq(buf, "instance 0\n");
         ASSERT_WITHIN(read_log(&d, "pool@1", buf, sizeof buf) == 11, SOON_MS);
