@@ -1014,6 +1014,10 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && limits_equal(&a->limit_core, &b->limit_core)
                && a->stdout_target == b->stdout_target && a->stderr_target == b->stderr_target
                && a->log_max_size == b->log_max_size && a->log_keep == b->log_keep
+               && strings_equal(a->stdout_log, b->stdout_log) && strings_equal(a->stderr_log, b->stderr_log)
+               && a->stderr_log_max_size == b->stderr_log_max_size && a->stderr_log_keep == b->stderr_log_keep
+               && a->stderr_log_events == b->stderr_log_events
+               && a->stderr_capture_max_bytes == b->stderr_capture_max_bytes
                && a->heartbeat_interval == b->heartbeat_interval && a->heartbeat_timeout == b->heartbeat_timeout
                && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout
                && a->events == b->events && a->buffer_size == b->buffer_size && a->result_timeout == b->result_timeout
@@ -1420,6 +1424,8 @@ void service_config_unref(struct service_config *s) {
         if (s->environment != config_no_strings)
                 strv_free(s->environment);
         free(s->pidfile);
+        free(s->stdout_log);
+        free(s->stderr_log);
         if (s->after != config_no_strings)
                 strv_free(s->after);
         free(s->service_group);
@@ -1476,9 +1482,12 @@ const char *restart_policy_to_string(enum restart_policy policy) {
 
 unsigned service_config_descriptors(const struct service_config *s) {
         unsigned n = 0;
-        /* The output pipe's read end (logfile.c holds the write end only during a spawn,
-         * or for good where /proc is not mounted: not counted), and the log file. */
-        if (s->stdout_target == OUTPUT_LOG || s->stderr_target == OUTPUT_LOG)
+        /* Each output pipe's read end (logfile.c holds the write end only during a spawn,
+         * or for good where /proc is not mounted: not counted), and its log file:
+         * stdout's (stderr's too with stderr = stdout), stderr's own with stderr = log. */
+        if (s->stdout_target == OUTPUT_LOG)
+                n += 2;
+        if (s->stderr_target == OUTPUT_LOG)
                 n += 2;
         /* Our ends of the ping and pong pipes (heartbeat.c). */
         if (s->heartbeat_interval > 0)

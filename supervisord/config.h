@@ -31,11 +31,14 @@ enum service_type {
 
 /* Where a service's stdout or stderr goes. */
 enum output_target {
-        OUTPUT_LOG,       /* a pipe to supervisord, which writes log-dir/NAME.log */
+        OUTPUT_LOG,       /* a pipe of its own to supervisord, which writes the stream's log
+                           * file: stdout-log, else log-dir/NAME.log; stderr-log, else
+                           * log-dir/NAME.stderr.log */
         OUTPUT_NULL,      /* /dev/null */
         OUTPUT_INHERIT,   /* supervisord's own stdout or stderr */
         OUTPUT_JOURNAL,   /* a journald stream with the process name as identifier */
-        OUTPUT_STDOUT,    /* stderr only: the same destination as stdout */
+        OUTPUT_STDOUT,    /* stderr only: the same destination as stdout (its pipe, when
+                           * stdout goes to the log) */
 };
 
 /* Where the services' cgroups are (cgroup.h). */
@@ -76,6 +79,8 @@ struct service_config {
         char *directory;        /* NULL: inherit */
         char *user_name;        /* with `user`, NULL without */
         char *user_home;        /* HOME for the service when `user` is set */
+        char *stdout_log;       /* stdout-log: stdout's log file, an absolute path; NULL: log-dir's */
+        char *stderr_log;       /* stderr-log: stderr's own log file (stderr = log); NULL: log-dir's */
         gid_t *groups;          /* with `user`: its supplementary groups and gid, looked up
                                  * at load (the child cannot ask NSS); owned */
         size_t n_groups;
@@ -84,11 +89,13 @@ struct service_config {
         usec_t restart_delay, restart_delay_max;
         usec_t stop_timeout;
         uint64_t log_max_size;  /* rotate NAME.log at this many bytes; 0: never */
+        uint64_t stderr_log_max_size;  /* ... stderr's own log (stderr = log) */
         usec_t heartbeat_interval;  /* 0: no heartbeats */
         usec_t heartbeat_timeout;   /* <= heartbeat_interval */
         usec_t ready_timeout;       /* type = notify: wait this long for READY=1; 0: forever */
         usec_t result_timeout;      /* an event listener busy this long is restarted; 0: never */
-        size_t capture_max_bytes;   /* PROCESS_COMMUNICATION_*: the most text kept; 0: off */
+        size_t capture_max_bytes;   /* PROCESS_COMMUNICATION_STDOUT: the most text kept; 0: off */
+        size_t stderr_capture_max_bytes;  /* ..._STDERR, from stderr's own pipe */
         struct resource_limit limit_nofile, limit_nproc, limit_core;
         unsigned refcount;
         int line;
@@ -108,6 +115,7 @@ struct service_config {
         int stop_signal;
         enum output_target stdout_target, stderr_target;
         unsigned log_keep;      /* rotated files kept: NAME.log.1 … NAME.log.N */
+        unsigned stderr_log_keep;  /* ... of stderr's own log */
         unsigned heartbeat_misses;  /* consecutive misses that make the process hung */
         uint32_t events;        /* an event listener pool: the types it gets (eventtype.h
                                  * LEV_MASK bits); 0: not a listener */
@@ -119,7 +127,9 @@ struct service_config {
         bool has_umask;
         bool has_nice;
         bool autostart;
-        bool log_events;        /* PROCESS_LOG_* events of its output */
+        bool log_events;        /* PROCESS_LOG_STDOUT events of its stdout (and of its stderr
+                                 * when stderr = stdout) */
+        bool stderr_log_events; /* PROCESS_LOG_STDERR events, from stderr's own pipe */
 };
 
 struct config {

@@ -845,7 +845,10 @@ static void request_tail(struct client *c, const struct request *req) {
         struct service *s = list[0];
         const struct service_config *config = service_config(s);
         struct log_capture *capture = service_log_capture(s);
-        int r = log_tail_open(capture, config, req->lines, &c->tail);
+        /* stdout's log; stderr's own when only stderr goes to a log. */
+        int fd = config->stdout_target != OUTPUT_LOG && config->stderr_target == OUTPUT_LOG ? STDERR_FILENO
+                                                                                             : STDOUT_FILENO;
+        int r = log_tail_open(capture, config, fd, req->lines, &c->tail);
         if (r == -ENOENT) {
                 client_error(c, EXIT_FAILED, "%s has no log file (stdout = %s, stderr = %s)", service_name(s),
                              output_target_to_string(config->stdout_target),
@@ -864,7 +867,7 @@ static void request_tail(struct client *c, const struct request *req) {
         /* The lines are sent from client_flush(), step by step.  The follower starts now:
          * what the file holds now is the tail's, the rest comes from the writer as it is
          * written, across rotations. */
-        if (req->follow && (r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
+        if (req->follow && (r = log_capture_follow(capture, fd, client_on_follow, c, &c->follower)) < 0) {
                 client_error(c, EXIT_FAILED, "tail -f %s: %s", service_name(s), strerror(-r));
                 return;
         }

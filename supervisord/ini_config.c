@@ -813,6 +813,30 @@ static int read_pool(struct reader *rd, const struct ini_section *s, struct conf
         return r;
 }
 
+/* An INI stdout_logfile or stderr_logfile value that names a file, as supervisord takes
+ * it (datatypes.existing_dirpath): "~" expanded, a relative path from the current
+ * directory, and its directory must exist.  The absolute path in BUF, normalized. */
+static int logfile_path(struct reader *rd, const struct ini_entry *e, const char *v, char *buf, size_t size) {
+        char *absolute = normalize_path(v);
+        if (!absolute)
+                return reader_fail(rd, e, "'%s': cannot tell the current directory: %s", v, strerror(errno));
+        int n = snprintf(buf, size, "%s", absolute);
+        free(absolute);
+        if (n < 0 || (size_t)n >= size)
+                return reader_fail(rd, e, "'%s': path too long", v);
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", buf);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+                slash[1] = '\0';
+        else
+                *slash = '\0';
+        struct stat st;
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                return reader_fail(rd, e, "The directory named as part of the path %s does not exist", v);
+        return 0;
+}
+
 /* One process of [program:NAME] or of [eventlistener:NAME] (LISTENER): its service, every
  * key expanded with its process_num. */
 static int read_process(struct reader *rd, const struct ini_section *s, const char *program, const char *group,
@@ -877,7 +901,9 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         /* supervisord's defaults where the native ones differ, for the keys not given. */
         static const char *const defaults[][3] = { { "startretries", "start-retries", "4" },
                                                    { "stdout_logfile_maxbytes", "log-max-size", "52428800" },
-                                                   { "stdout_logfile_backups", "log-keep", "10" } };
+                                                   { "stdout_logfile_backups", "log-keep", "10" },
+                                                   { "stderr_logfile_maxbytes", "stderr-log-max-size", "52428800" },
+                                                   { "stderr_logfile_backups", "stderr-log-keep", "10" } };
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 if (!ini_get(rd->ini, s, defaults[i][0]))
                         r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line,
@@ -909,9 +935,80 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         if (listener && (r = read_pool(rd, s, svc)) < 0)
                 goto out;
 
-        static const char *const no[] = { "false", "no", "off", "0", NULL }, *const zero[] = { "0", NULL },
-                                 *const autos[] = { "auto", NULL };
-        bool redirect = false;
+        static const char *const autos[] = { "auto", NULL };
+        /* redirect_stderr and *_syslog decide what the logfile keys mean, wherever they are
+         * written in the section. */
+        bool redirect = false, syslog[2] = { false, false }, kept_nowhere[2] = { false, false };
+        const struct ini_entry *events[2] = { NULL, NULL };  /* turned on, for a stream with no pipe */
+        static const char *const deciders[3] = { "redirect_stderr", "stdout_syslog", "stderr_syslog" };
+        for (size_t i = 0; r == 0 && i < 3; i++) {
+                const char *b = NULL;
+                char *v = NULL;
+                if (!(e = ini_get(rd->ini, s, deciders[i])))
+                        continue;
+                if ((r = expand_entry(rd, e, x, n, &v)) == 0 && (r = to_boolean(rd, e, v, &b)) == 0) {
+                        bool on = strcmp(b, "true") == 0;
+                        if (i == 0)
+                                redirect = on;
+                        else
+                                syslog[i - 1] = on;
+                }
+                free(v);
+        }
+        if (r == 0 && listener && redirect)
+                r = reader_fail(rd, ini_get(rd->ini, s, "redirect_stderr"),
+                                "[%s] section sets redirect_stderr=true but this is not allowed because it will "
+                                "interfere with the eventlistener protocol", s->name);
+        if (r < 0)
+                goto out;
+        /* stderr_logfile naming stdout's own file: supervisord opens it twice and both
+         * append; here stderr shares stdout's pipe into it, which keeps their order and
+         * rotates the file once. */
+        bool same_file = false;
+        const struct ini_entry *out_entry = ini_get(rd->ini, s, "stdout_logfile"),
+                               *err_entry = ini_get(rd->ini, s, "stderr_logfile");
+        if (!redirect && !syslog[0] && !syslog[1] && out_entry && err_entry) {
+                char *a = NULL, *b = NULL;
+                if ((r = expand_entry(rd, out_entry, x, n, &a)) == 0 && (r = expand_entry(rd, err_entry, x, n, &b)) == 0) {
+                        static const char *const specials[] = { "auto", "none", "off", "syslog", NULL };
+                        bool special = false;
+                        for (const char *const *p = specials; *p; p++)
+                                special |= strcasecmp(a, *p) == 0;
+                        char pa[PATH_MAX], pb[PATH_MAX];
+                        if (!special && strncmp(a, "/dev/", 5) != 0 && strncmp(a, "/proc/", 6) != 0
+                            && logfile_path(rd, out_entry, a, pa, sizeof pa) == 0
+                            && logfile_path(rd, err_entry, b, pb, sizeof pb) == 0)
+                                same_file = strcmp(pa, pb) == 0;
+                        else if (strcmp(a, "/dev/stdout") == 0)
+                                same_file = strcmp(b, "/dev/stdout") == 0;
+                }
+                free(a);
+                free(b);
+                if (r < 0)
+                        goto out;
+                /* logfile_path() failing here fails again below, at its own entry */
+                rd->error[0] = '\0';
+        }
+        /* Where stderr goes when no stderr_logfile says: into stdout's log with
+         * redirect_stderr, else a log of its own (supervisord's AUTO). */
+        if (redirect) {
+                e = ini_get(rd->ini, s, "redirect_stderr");
+                r = set_service(rd, svc, "stderr", "stdout", e);
+        } else if (same_file)
+                r = set_service(rd, svc, "stderr", "stdout", err_entry);
+        else if (syslog[1])
+                r = config_builder_set(rd->b, svc, "stderr", "journal", s->file, s->line, NULL);
+        else if (!ini_get(rd->ini, s, "stderr_logfile"))
+                r = config_builder_set(rd->b, svc, "stderr", "log", s->file, s->line, NULL);
+        if (r == 0 && syslog[0])
+                r = config_builder_set(rd->b, svc, "stdout", "journal", s->file, s->line, NULL);
+        /* stderr's events are its own (the native ones follow stdout's unless set). */
+        if (r == 0 && !redirect && !ini_get(rd->ini, s, "stderr_events_enabled"))
+                r = config_builder_set(rd->b, svc, "stderr-log-events", "false", s->file, s->line, NULL);
+        if (r == 0 && !redirect && !ini_get(rd->ini, s, "stderr_capture_maxbytes"))
+                r = config_builder_set(rd->b, svc, "stderr-capture-max-bytes", "0", s->file, s->line, NULL);
+        if (r < 0)
+                goto out;
         for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
                 e = &s->entries[i];
                 const char *k = e->key, *b = NULL;
@@ -1000,14 +1097,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 } else if (strcmp(k, "umask") == 0) {
                         if ((r = to_octal(rd, e, v, text, sizeof text)) == 0)
                                 r = set_service(rd, svc, "umask", text, e);
-                } else if (strcmp(k, "redirect_stderr") == 0) {
-                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0 && listener)
-                                r = reader_fail(rd, e, "[%s] section sets redirect_stderr=true but this is not allowed "
-                                                       "because it will interfere with the eventlistener protocol", s->name);
-                        else if (r == 0 && strcmp(b, "true") == 0) {
-                                redirect = true;
-                                r = set_service(rd, svc, "stderr", "stdout", e);
-                        }
+                } else if (strcmp(k, "redirect_stderr") == 0 || strstr(k, "_syslog")) {
+                        /* read above */
                 } else if (listener && strcmp(k, "stdout_logfile") == 0) {
                         /* A listener's stdout is its answers to supervisord, never logged here. */
                         if (strcasecmp(v, "auto") != 0 && strcasecmp(v, "none") != 0 && strcasecmp(v, "off") != 0)
@@ -1016,32 +1107,63 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 } else if (strcmp(k, "stdout_logfile") == 0 || strcmp(k, "stderr_logfile") == 0) {
                         bool out = k[3] == 'o';
                         const char *target = NULL;
-                        if (strcasecmp(v, "auto") == 0)
-                                target = out ? "log" : redirect ? NULL : "stdout";
-                        else if (strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0)
-                                target = out ? "null" : redirect ? NULL : "null";
+                        char file[PATH_MAX];
+                        bool none = strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0;
+                        if (!out && same_file) {
+                                /* into stdout's pipe, above */
+                        } else if (!out && redirect) {
+                                if (strcasecmp(v, "auto") != 0 && !none)
+                                        r = config_builder_warn(rd->b, e->file, e->line,
+                                                                "For [%s], redirect_stderr=true but stderr_logfile has "
+                                                                "also been set to a filename, the filename has been ignored",
+                                                                s->name);
+                        } else if (syslog[out ? 0 : 1]) {
+                                /* supervisord keeps the file and syslog both; here the journal
+                                 * takes the output instead of the file. */
+                                if (!none)
+                                        r = config_builder_warn(rd->b, e->file, e->line,
+                                                                "%s_syslog=true: the output goes to the journal (or "
+                                                                "syslog) instead of this log file, not to both",
+                                                                out ? "stdout" : "stderr");
+                        } else if (strcasecmp(v, "auto") == 0)
+                                target = "log";
+                        else if (none) {
+                                target = "null";
+                                kept_nowhere[out ? 0 : 1] = true;
+                        }
+                        else if (strcasecmp(v, "syslog") == 0)
+                                target = "journal";  /* supervisord's deprecated spelling of *_syslog=true */
                         else if (strcmp(v, out ? "/dev/stdout" : "/dev/stderr") == 0)
                                 target = "inherit";
-                        if (target)
+                        else if (strncmp(v, "/dev/", 5) == 0 || strncmp(v, "/proc/", 6) == 0)
+                                r = reader_fail(rd, e, "'%s': only %s of the special files is supported here", v,
+                                                out ? "/dev/stdout" : "/dev/stderr");
+                        else if ((r = logfile_path(rd, e, v, file, sizeof file)) == 0) {
+                                target = "log";
+                                r = set_service(rd, svc, out ? "stdout-log" : "stderr-log", file, e);
+                        }
+                        if (r == 0 && target)
                                 r = set_service(rd, svc, out ? "stdout" : "stderr", target, e);
-                        else if (!redirect || out)
-                                r = reader_fail(rd, e, "'%s': a log file of its own is not supported here yet: only AUTO "
-                                                       "(into the log directory), NONE and %s",
-                                                v, out ? "/dev/stdout" : "/dev/stderr");
-                } else if (strcmp(k, "stdout_logfile_maxbytes") == 0) {
+                } else if (strcmp(k, "stdout_logfile_maxbytes") == 0 || strcmp(k, "stderr_logfile_maxbytes") == 0) {
                         if ((r = to_byte_size(rd, e, v, text, sizeof text)) == 0)
-                                r = set_service(rd, svc, "log-max-size", text, e);
-                } else if (strcmp(k, "stdout_logfile_backups") == 0) {
+                                r = set_service(rd, svc, k[3] == 'o' ? "log-max-size" : "stderr-log-max-size", text, e);
+                } else if (strcmp(k, "stdout_logfile_backups") == 0 || strcmp(k, "stderr_logfile_backups") == 0) {
                         if ((r = to_integer(rd, e, v, &count)) == 0)
-                                r = set_service(rd, svc, "log-keep", v, e);
-                } else if (strcmp(k, "stderr_logfile_maxbytes") == 0 || strcmp(k, "stderr_logfile_backups") == 0) {
-                        /* stderr shares stdout's log here: its own rotation has nothing to rotate */
-                        static const char *const mb[] = { "50MB", "52428800", NULL }, *const keep[] = { "10", NULL };
-                        r = only_default(rd, e, v, k[15] == 'm' ? mb : keep, "supervisord's default (stderr goes into stdout's log)");
+                                r = set_service(rd, svc, k[3] == 'o' ? "log-keep" : "stderr-log-keep", v, e);
                 } else if (strstr(k, "_capture_maxbytes")) {
-                        r = only_default(rd, e, v, zero, "0");
-                } else if (strstr(k, "_events_enabled") || strstr(k, "_syslog")) {
-                        r = only_default(rd, e, v, no, "false");
+                        /* stderr's events come from stderr's own pipe, which redirect_stderr has not */
+                        if ((r = to_byte_size(rd, e, v, text, sizeof text)) == 0 && (k[3] == 'o' || !redirect)) {
+                                if (strcmp(text, "0") != 0)
+                                        events[k[3] == 'o' ? 0 : 1] = e;
+                                r = set_service(rd, svc, k[3] == 'o' ? "capture-max-bytes" : "stderr-capture-max-bytes",
+                                                text, e);
+                        }
+                } else if (strstr(k, "_events_enabled")) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0 && (k[3] == 'o' || !redirect)) {
+                                if (strcmp(b, "true") == 0)
+                                        events[k[3] == 'o' ? 0 : 1] = e;
+                                r = set_service(rd, svc, k[3] == 'o' ? "log-events" : "stderr-log-events", b, e);
+                        }
                 } else if (strcmp(k, "fatal_action") == 0) {
                         r = set_service(rd, svc, "fatal-action", v, e);
                 } else if (strcmp(k, "serverurl") == 0) {
@@ -1049,6 +1171,11 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 }
                 free(v);
         }
+        /* Events come from the pipe, which a stream kept nowhere has not here. */
+        for (int i = 0; r == 0 && i < 2; i++)
+                if (events[i] && kept_nowhere[i])
+                        r = reader_fail(rd, events[i], "not with %s_logfile=NONE here: the events are made from the log pipe",
+                                        i ? "stderr" : "stdout");
 out:
         free(name);
         for (char **p = env; p && *p; p++)

@@ -559,13 +559,16 @@ void listeners_remote_event(const char *type, const char *data, size_t len) {
 
 /* ---- PROCESS_LOG_* and PROCESS_COMMUNICATION_*: a tap on a process's log pipe ---- */
 
-/* One per process with log-events or capture-max-bytes, following its capture. */
+/* One per output pipe of a process with its events on (log-events or capture-max-bytes
+ * for stdout's pipe, which carries stderr too with stderr = stdout; stderr-log-events or
+ * stderr-capture-max-bytes for stderr's own), following that stream of its capture. */
 struct log_tap {
         struct log_tap *next;
         struct service *service;        /* borrowed; the tap goes before it does */
+        const struct service_config *config;  /* borrowed: the definition it was made for */
         struct log_follower *follower;  /* owned, NULL once its capture ended */
         struct event_capture capture;   /* owned text */
-        bool stderr_only;               /* the pipe carries stderr alone (stdout is not `log`) */
+        int fd;                         /* the stream: STDOUT_FILENO or STDERR_FILENO */
         bool log_events;
 };
 
@@ -576,7 +579,7 @@ static void tap_publish(struct log_tap *t, enum listener_event type, const char 
         service_get_status(t->service, &st);
         char head[512];
         int n = channel ? snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d channel:%s\n", st.name,
-                                   st.group, (int)st.pid, t->stderr_only ? "stderr" : "stdout")
+                                   st.group, (int)st.pid, t->fd == STDERR_FILENO ? "stderr" : "stdout")
                         : snprintf(head, sizeof head, "processname:%s groupname:%s pid:%d\n", st.name, st.group,
                                    (int)st.pid);
         if (n < 0 || (size_t)n >= sizeof head)
@@ -594,8 +597,8 @@ static void tap_publish(struct log_tap *t, enum listener_event type, const char 
 
 static void on_captured(const char *text, size_t len, void *userdata) {
         struct log_tap *t = userdata;
-        tap_publish(t, t->stderr_only ? LEV_PROCESS_COMMUNICATION_STDERR : LEV_PROCESS_COMMUNICATION_STDOUT, text, len,
-                    false);
+        tap_publish(t, t->fd == STDERR_FILENO ? LEV_PROCESS_COMMUNICATION_STDERR : LEV_PROCESS_COMMUNICATION_STDOUT,
+                    text, len, false);
 }
 
 static void tap_free(struct log_tap *t) {
@@ -621,50 +624,58 @@ static void on_log_data(const char *data, size_t size, void *userdata) {
                 return;
         }
         if (t->log_events && pools)
-                tap_publish(t, t->stderr_only ? LEV_PROCESS_LOG_STDERR : LEV_PROCESS_LOG_STDOUT, data, size, true);
+                tap_publish(t, t->fd == STDERR_FILENO ? LEV_PROCESS_LOG_STDERR : LEV_PROCESS_LOG_STDOUT, data, size,
+                            true);
         if (t->capture.max > 0 && event_capture_feed(&t->capture, data, size, on_captured, t) < 0)
                 log_warning("%s: out of memory for its PROCESS_COMMUNICATION text, ignoring it",
                             service_name(t->service));
 }
 
-static struct log_tap *tap_find(const struct service *s) {
+static struct log_tap *tap_find(const struct service *s, int fd) {
         for (struct log_tap *t = taps; t; t = t->next)
-                if (t->service == s)
+                if (t->service == s && (fd < 0 || t->fd == fd))
                         return t;
         return NULL;
 }
 
-/* At each spawn: a tap as its (perhaps reloaded) config asks for one. */
+/* At each spawn: a tap on each pipe as its (perhaps reloaded) config asks for one. */
 static void tap_update(struct service *s) {
         const struct service_config *c = service_config(s);
-        struct log_tap *t = tap_find(s);
-        bool wanted = c->log_events || c->capture_max_bytes > 0;
-        if (t && (!wanted || !t->follower || t->capture.max != c->capture_max_bytes)) {
-                tap_unlink(t);
-                tap_free(t);
-                t = NULL;
-        }
-        if (!wanted)
-                return;
-        if (!t) {
-                t = calloc(1, sizeof *t);
-                if (!t || log_capture_follow(service_log_capture(s), on_log_data, t, &t->follower) < 0) {
-                        log_warning("%s: cannot follow its output for events, ignoring", service_name(s));
-                        free(t);
-                        return;
+        for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+                struct log_tap *t = tap_find(s, fd);
+                bool err = fd == STDERR_FILENO;
+                bool pipe = err ? c->stderr_target == OUTPUT_LOG : c->stdout_target == OUTPUT_LOG;
+                bool events = err ? c->stderr_log_events : c->log_events;
+                size_t max = err ? c->stderr_capture_max_bytes : c->capture_max_bytes;
+                bool wanted = pipe && (events || max > 0);
+                if (t && (!wanted || !t->follower || t->config != c)) {
+                        tap_unlink(t);
+                        tap_free(t);
+                        t = NULL;
                 }
-                t->service = s;
-                event_capture_init(&t->capture, c->capture_max_bytes);
-                t->next = taps;
-                taps = t;
+                if (!wanted)
+                        continue;
+                if (!t) {
+                        t = calloc(1, sizeof *t);
+                        if (!t || log_capture_follow(service_log_capture(s), fd, on_log_data, t, &t->follower) < 0) {
+                                log_warning("%s: cannot follow its %s for events, ignoring", service_name(s),
+                                            err ? "stderr" : "stdout");
+                                free(t);
+                                continue;
+                        }
+                        t->service = s;
+                        t->config = c;
+                        t->fd = fd;
+                        event_capture_init(&t->capture, max);
+                        t->next = taps;
+                        taps = t;
+                }
+                t->log_events = events;
         }
-        t->log_events = c->log_events;
-        t->stderr_only = c->stdout_target != OUTPUT_LOG;
 }
 
 static void tap_remove(const struct service *s) {
-        struct log_tap *t = tap_find(s);
-        if (t) {
+        for (struct log_tap *t; (t = tap_find(s, -1));) {
                 tap_unlink(t);
                 tap_free(t);
         }

@@ -1,17 +1,21 @@
 /* logfile.c — see logfile.h.
  *
- * One pipe per process, made at the first spawn that needs it and kept for as long as
+ * A capture has two streams: stdout's and stderr's.  Each is a pipe and a log file of its
+ * own; stderr's is used only when stderr goes to a log of its own (stderr = log): when it
+ * goes wherever stdout goes (stderr = stdout, the default) the child gets stdout's pipe as
+ * both, so that their order is kept exactly, and supervisord holds one descriptor.
+ *
+ * One pipe per stream, made at the first spawn that needs it and kept for as long as
  * anything holds its write end: a restart while the previous run's leftovers (or its
  * unread output) are still in the pipe gives the new process a write end of that same
  * pipe, so what both write lands in the same file, in order.  supervisord itself holds
- * only the read end, one descriptor per service: the write end a spawn needs is opened
+ * only the read end, one descriptor per stream: the write end a spawn needs is opened
  * anew from the read end (open(2) of /proc/self/fd/N, which Linux allows for a pipe) and
  * closed once the child has it.  So the pipe reaches end of file when the last process
  * writing to it is gone and everything it wrote has been read: then it is closed, and the
  * next spawn makes a new one.  No byte is lost either way.  Without /proc (a container
  * that does not mount it) the write end cannot be opened again: supervisord then keeps
- * the one pipe2(2) gave, as it did before, at two descriptors per service.  When stdout
- * and stderr both go to the log they share that pipe, so their order is kept exactly.
+ * the one pipe2(2) gave, as it did before, at two descriptors per stream.
  *
  * The write end stays blocking: O_NONBLOCK belongs to the open file description, which
  * the child shares, and a service would see EAGAIN on its stdout.  Only our read end is
@@ -27,7 +31,9 @@
  * A log file is opened (created) when the first byte for it is read, not at the spawn: a
  * service that never writes costs neither an inode nor an fd, and starting many services
  * does not create as many files.  Once open it stays open, across restarts, until SIGUSR1,
- * a new log-dir, a rotation or the capture's end.
+ * a new log-dir, a rotation or the capture's end.  A stream's file is in log-dir
+ * (NAME.log, NAME.stderr.log) or at the path its config names (stdout-log, stderr-log),
+ * whose directory is resolved as log-dir is and held open the same way.
  *
  * Files are opened without O_APPEND (splice refuses it) and written at the size fstat(2)
  * gives before each chunk, which amounts to appending: a file truncated behind our back
@@ -57,44 +63,59 @@
 
 struct log_follower {
         struct log_follower *next, *prev;
-        struct log_capture *capture;
+        struct log_stream *stream;
         log_follow_fn fn;
         void *userdata;
 };
 
-struct log_capture {
-        struct log_capture *next, *prev;  /* every capture, released ones too */
-        bool released;                    /* its service is gone: freed at end of file */
+/* One output stream of a process: its pipe and its log file. */
+struct log_stream {
+        struct log_capture *capture;      /* the capture it is part of */
         int pipe_write;                   /* owned, blocking, close-on-exec: from prepare to
                                            * spawned only (held for good without /proc); -1 */
         int pipe_read;                    /* owned: the non-blocking read end, in pipes.epoll_fd;
                                            * -1 when none */
         int file_fd;                      /* owned; -1 when not open */
         uint64_t file_size;               /* where the next byte goes */
-        uint64_t max_size;                /* log-max-size and log-keep of the last spawn */
+        uint64_t max_size;                /* the rotation settings of the last spawn */
         unsigned keep;
         bool to_file;                     /* the last spawn sent output to the file */
         bool no_splice;                   /* the file system refused splice: copy */
-        bool stderr_only;                 /* the last spawn sent only stderr to the pipe */
-        int child_fds[2];                 /* owned until spawned: /dev/null, journal streams */
         int write_error;                  /* negative errno while the file cannot be written */
         uint64_t dropped;                 /* bytes lost since write_error was set */
         int rotate_error;                 /* negative errno while rotation fails */
-        int journal_error;                /* negative errno while the journal is unreachable */
+        char *path;                       /* owned: the configured file (stdout-log, stderr-log);
+                                           * NULL: in log-dir */
+        int dir_fd;                       /* owned: path's directory resolved (O_PATH); -1 in
+                                           * log-dir or until it can be resolved */
+        int dir_error;                    /* its last resolution's failure, said once */
+        char *base;                       /* owned: the file's name in its directory, NULL
+                                           * until the first spawn */
         struct log_follower *followers;   /* each owned by its subscriber */
         struct log_tail *tails;           /* each owned by its reader: told of rotations */
+};
+
+struct log_capture {
+        struct log_capture *next, *prev;  /* every capture, released ones too */
+        bool released;                    /* its service is gone: freed at end of file */
+        bool stderr_merged;               /* the last spawn sent stderr into stdout's pipe */
+        int child_fds[2];                 /* owned until spawned: /dev/null, journal streams */
+        int journal_error;                /* negative errno while the journal is unreachable */
+        int journal_stream;               /* ... the stream that went to its log file instead */
+        struct log_stream streams[2];     /* [0] stdout (and stderr with it), [1] stderr's own */
         char name[];                      /* the service's, allocated with it */
 };
 
 /* A read of a log's last lines, in steps (see logfile.h).  Files are named by their
  * index at the start; a rotation since renames file k to k + shift. */
 struct log_tail {
-        struct log_tail *next, *prev;     /* on capture->tails */
-        struct log_capture *capture;      /* NULL once the capture is gone */
-        char *base;                       /* owned: "NAME.log" in log-dir */
+        struct log_tail *next, *prev;     /* on stream->tails */
+        struct log_stream *stream;        /* NULL once the capture is gone */
+        char *base;                       /* owned: the file's name in dir_fd */
+        int dir_fd;                       /* owned: a copy of the stream's directory */
         unsigned shift;                   /* rotations since the start */
-        unsigned keep;                    /* log-keep at the start: the oldest file's index */
-        uint64_t end0;                    /* NAME.log's size at the start: where the lines end */
+        unsigned keep;                    /* the keep at the start: the oldest file's index */
+        uint64_t end0;                    /* the file's size at the start: where the lines end */
         bool scanning;                    /* still looking for where the lines begin */
         bool done;
         unsigned newlines;                /* scanning: still to find, walking back */
@@ -117,13 +138,13 @@ enum pump_result {
         PUMP_EOF,     /* every write end is closed and the pipe is empty */
 };
 
-/* Every capture's pipe sits in one epoll set of our own, and only that set is on the
+/* Every stream's pipe sits in one epoll set of our own, and only that set is on the
  * loop: an event source per pipe is ~300 bytes, a thousand services' worth 0.3 MB, for
  * pipes of which few are ever ready at once.  A wake-up pumps a chunk from each of at
  * most PIPES_PER_WAKEUP ready pipes; the set stays readable for the others. */
 #define PIPES_PER_WAKEUP 16
 static struct {
-        int epoll_fd;                 /* owned: every open pipe, data.ptr its capture */
+        int epoll_fd;                 /* owned: every open pipe, data.ptr its stream */
         sd_event_source *watch;       /* owned: epoll_fd on the loop */
 } pipes = { .epoll_fd = -1 };
 static char *log_directory;              /* owned: log-dir as configured, for messages */
@@ -135,6 +156,8 @@ static char copy_buffer[LOG_CHUNK_MAX];  /* the chunk in flight; one loop, one c
  * 0 not known yet, 1 yes (supervisord holds only read ends), -1 no (it keeps both). */
 static int reopen_works;
 
+static const char *const stream_names[2] = { "stdout", "stderr" };
+
 /* ---- pure helpers ---- */
 
 int log_file_path(char *buf, size_t size, const char *dir, const char *name, unsigned index) {
@@ -145,35 +168,40 @@ int log_file_path(char *buf, size_t size, const char *dir, const char *name, uns
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* ---- files ---- */
+/* ---- directories ---- */
 
-/* Resolve log-dir into log_dir_fd, making it if missing.  An unsafe directory is refused
- * (-EDIRUNSAFE_SAFE, with the reason in ERROR); one others can add entries to is a
- * warning, each time it is resolved. */
-static int directory_resolve(char *error, size_t error_size) {
+/* Resolve directory PATH into *FD (replacing it), making it if missing.  An unsafe
+ * directory is refused (-EDIRUNSAFE_SAFE, with the reason in ERROR); one others can add
+ * entries to is a warning, each time it is resolved.  WHAT names it in messages. */
+static int resolve_into(const char *path, const char *what, int *fd_inout, char *error, size_t error_size) {
         enum dir_trust trust;
         char why[PATH_MAX + 96];
         error[0] = '\0';
-        if (!log_directory)
-                return -ENOMEM;  /* logs_init() could not keep its name */
-        int fd = safe_directory_open(log_directory, true, &trust, why, sizeof why);
+        int fd = safe_directory_open(path, true, &trust, why, sizeof why);
         if (fd < 0) {
-                snprintf(error, error_size, "cannot create log directory %s: %s", log_directory, strerror(-fd));
+                snprintf(error, error_size, "cannot create log directory %s: %s", path, strerror(-fd));
                 return fd;
         }
         if (trust == DIR_UNSAFE) {
                 close(fd);
-                snprintf(error, error_size, "log-dir %s: %s: other users could redirect the service logs", log_directory,
-                         why);
+                snprintf(error, error_size, "%s %s: %s: other users could redirect the service logs", what, path, why);
                 return -EDIRUNSAFE_SAFE;
         }
         if (trust == DIR_SHARED)
-                log_warning("log-dir %s: %s; no link in it is followed, but make it writable by root alone",
-                            log_directory, why);
-        if (log_dir_fd >= 0)
-                close(log_dir_fd);
-        log_dir_fd = fd;
+                log_warning("%s %s: %s; no link in it is followed, but make it writable by root alone", what, path, why);
+        if (*fd_inout >= 0)
+                close(*fd_inout);
+        *fd_inout = fd;
         return 0;
+}
+
+/* Resolve log-dir into log_dir_fd. */
+static int directory_resolve(char *error, size_t error_size) {
+        if (!log_directory) {
+                error[0] = '\0';
+                return -ENOMEM;  /* logs_init() could not keep its name */
+        }
+        return resolve_into(log_directory, "log-dir", &log_dir_fd, error, error_size);
 }
 
 /* At run time (a log-dir removed, SIGUSR1): resolve log-dir again.  One that has become
@@ -193,147 +221,204 @@ static int directory_refresh(void) {
         return r;
 }
 
-/* Whether a log file could be created in log-dir now, short of creating one: the
- * directory exists (made if missing, as opening a file would) and is searchable and
- * writable for us.  A lookup and no inode; what only the file can tell (its own
+/* The same for a stream with a file of its own: the directory of its path. */
+static int stream_dir_refresh(struct log_stream *s) {
+        if (!s->path)
+                return directory_refresh();
+        char dir[PATH_MAX], error[PATH_MAX * 2];
+        const char *name;
+        int r = safe_path_split(s->path, dir, sizeof dir, &name);
+        if (r == 0)
+                r = resolve_into(dir, "log file's directory", &s->dir_fd, error, sizeof error);
+        else
+                snprintf(error, sizeof error, "log file %s: %s", s->path, strerror(-r));
+        if (r == -EDIRUNSAFE_SAFE) {
+                if (s->dir_error != r)
+                        log_error("%s: %s; %s", s->capture->name, error,
+                                  s->dir_fd >= 0 ? "going on in the directory opened before" : "its log is not written");
+                s->dir_error = r;
+                return s->dir_fd >= 0 ? 0 : r;
+        }
+        s->dir_error = r;
+        return r;
+}
+
+/* The directory a stream's files are in, resolved if it is not yet; a negative errno
+ * when it cannot be. */
+static int stream_dir(struct log_stream *s) {
+        int fd = s->path ? s->dir_fd : log_dir_fd;
+        if (fd >= 0)
+                return fd;
+        int r = stream_dir_refresh(s);
+        if (r < 0)
+                return r;
+        return s->path ? s->dir_fd : log_dir_fd;
+}
+
+/* Whether a log file could be created in the stream's directory now, short of creating
+ * one: the directory exists (made if missing, as opening a file would) and is searchable
+ * and writable for us.  A lookup and no inode; what only the file can tell (its own
  * permissions, a full disk) shows with the first byte written. */
-static int check_directory(void) {
+static int check_directory(struct log_stream *s) {
         struct stat st;
+        int fd = s->path ? s->dir_fd : log_dir_fd;
         /* A directory removed since it was resolved has no link left. */
-        if (log_dir_fd >= 0 && fstat(log_dir_fd, &st) == 0 && st.st_nlink > 0) {
-                if (faccessat(log_dir_fd, ".", W_OK | X_OK, AT_EACCESS) == 0)
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_nlink > 0) {
+                if (faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) == 0)
                         return 0;
                 if (errno != ENOENT)
                         return -errno;
         }
-        int r = directory_refresh();
+        int r = stream_dir_refresh(s);
         if (r < 0)
                 return r;
-        return faccessat(log_dir_fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
+        fd = s->path ? s->dir_fd : log_dir_fd;
+        return faccessat(fd, ".", W_OK | X_OK, AT_EACCESS) < 0 ? -errno : 0;
 }
 
-/* "NAME.log", or "NAME.log.INDEX": the file's name in log-dir. */
-static int capture_file_name(const struct log_capture *c, unsigned index, char *buf, size_t size) {
-        int n = index ? snprintf(buf, size, "%s.log.%u", c->name, index) : snprintf(buf, size, "%s.log", c->name);
+/* ---- files ---- */
+
+/* The file's name, or with INDEX its rotated one ("BASE.INDEX"), in its directory. */
+static int file_name_at(const char *base, unsigned index, char *buf, size_t size) {
+        int n = index ? snprintf(buf, size, "%s.%u", base, index) : snprintf(buf, size, "%s", base);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static void capture_path(const struct log_capture *c, unsigned index, char *buf, size_t size) {
-        if (log_file_path(buf, size, log_directory ? log_directory : "?", c->name, index) < 0)
+static int stream_file_name(const struct log_stream *s, unsigned index, char *buf, size_t size) {
+        return s->base ? file_name_at(s->base, index, buf, size) : -ENOENT;
+}
+
+/* The stream's file as a path, for messages and `status`. */
+static void stream_path(const struct log_stream *s, unsigned index, char *buf, size_t size) {
+        int n;
+        if (s->path)
+                n = index ? snprintf(buf, size, "%s.%u", s->path, index) : snprintf(buf, size, "%s", s->path);
+        else {
+                const char *dir = log_directory ? log_directory : "?";
+                size_t dir_len = strlen(dir);
+                const char *slash = dir_len > 0 && dir[dir_len - 1] == '/' ? "" : "/";
+                const char *base = s->base ? s->base : "?";
+                n = index ? snprintf(buf, size, "%s%s%s.%u", dir, slash, base, index)
+                          : snprintf(buf, size, "%s%s%s", dir, slash, base);
+        }
+        if (n < 0 || (size_t)n >= size)
                 snprintf(buf, size, "(path too long)");
 }
 
-static void capture_close_file(struct log_capture *c) {
-        if (c->file_fd >= 0)
-                close(c->file_fd);
-        c->file_fd = -1;
+static void stream_close_file(struct log_stream *s) {
+        if (s->file_fd >= 0)
+                close(s->file_fd);
+        s->file_fd = -1;
 }
 
-/* Open (or create) NAME.log in log-dir: no symbolic link followed, and only a regular
- * file of ours with no other link is written (safe_file_open): another user who could
- * once write log-dir cannot have it append to a file of root's. */
-static int capture_open_file(struct log_capture *c) {
+/* Open (or create) the stream's file in its directory: no symbolic link followed, and
+ * only a regular file of ours with no other link is written (safe_file_open): another
+ * user who could once write the directory cannot have it append to a file of root's. */
+static int stream_open_file(struct log_stream *s) {
         char name[NAME_MAX + 1];
         struct stat st;
-        int r = capture_file_name(c, 0, name, sizeof name);
+        int r = stream_file_name(s, 0, name, sizeof name);
         if (r < 0)
                 return r;
-        if (log_dir_fd < 0 && (r = directory_refresh()) < 0)
-                return r;
-        int fd = safe_file_open(log_dir_fd, name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
+        int dir_fd = stream_dir(s);
+        if (dir_fd < 0)
+                return dir_fd;
+        int fd = safe_file_open(dir_fd, name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
         if (fd == -ENOENT) {
                 /* The directory is gone (removed under us): resolve it again, made anew. */
-                if ((r = directory_refresh()) < 0)
+                if ((r = stream_dir_refresh(s)) < 0)
                         return r;
-                fd = safe_file_open(log_dir_fd, name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
+                fd = safe_file_open(stream_dir(s), name, O_WRONLY | O_CREAT, LOG_FILE_MODE, &st);
         }
         if (fd < 0)
                 return fd;
-        capture_close_file(c);
-        c->file_fd = fd;
-        c->file_size = (uint64_t)st.st_size;
+        stream_close_file(s);
+        s->file_fd = fd;
+        s->file_size = (uint64_t)st.st_size;
         return 0;
 }
 
 /* Writing failed: say so once, then count what is dropped until a write succeeds. */
-static void capture_write_failed(struct log_capture *c, int error, const char *what) {
-        if (c->write_error == 0) {
+static void stream_write_failed(struct log_stream *s, int error, const char *what) {
+        if (s->write_error == 0) {
                 char path[PATH_MAX];
-                capture_path(c, 0, path, sizeof path);
-                log_error("%s: cannot %s log %s: %s; dropping output until it can be written", c->name, what, path,
-                          safe_strerror(error));
-                c->dropped = 0;
+                stream_path(s, 0, path, sizeof path);
+                log_error("%s: cannot %s log %s: %s; dropping output until it can be written", s->capture->name, what,
+                          path, safe_strerror(error));
+                s->dropped = 0;
         }
-        c->write_error = error;
+        s->write_error = error;
 }
 
-static void capture_write_recovered(struct log_capture *c) {
-        if (c->write_error == 0)
+static void stream_write_recovered(struct log_stream *s) {
+        if (s->write_error == 0)
                 return;
         char path[PATH_MAX];
-        capture_path(c, 0, path, sizeof path);
-        log_notice("%s: writing log %s again; %" PRIu64 " bytes of output were lost", c->name, path, c->dropped);
-        c->write_error = 0;
-        c->dropped = 0;
+        stream_path(s, 0, path, sizeof path);
+        log_notice("%s: writing log %s again; %" PRIu64 " bytes of output were lost", s->capture->name, path,
+                   s->dropped);
+        s->write_error = 0;
+        s->dropped = 0;
 }
 
-/* NAME.log becomes NAME.log.1, NAME.log.1 becomes .2 … and the one past keep is
- * dropped; then a new NAME.log.  Files beyond keep are left from a larger log-keep (a
- * reload) and go too, so that at most keep old files remain. */
-static int capture_rotate(struct log_capture *c) {
+/* FILE becomes FILE.1, FILE.1 becomes .2 … and the one past keep is dropped; then a new
+ * FILE.  Files beyond keep are left from a larger keep (a reload) and go too, so that at
+ * most keep old files remain. */
+static int stream_rotate(struct log_stream *s) {
         char from[NAME_MAX + 1], to[NAME_MAX + 1];
         int r = 0;
 
-        capture_close_file(c);
-        /* Names in log-dir's descriptor: a link among them is renamed or removed itself,
-         * never followed. */
-        if (log_dir_fd < 0)
+        stream_close_file(s);
+        /* Names in the directory's descriptor: a link among them is renamed or removed
+         * itself, never followed. */
+        int dir_fd = s->path ? s->dir_fd : log_dir_fd;
+        if (dir_fd < 0)
                 r = -ENOENT;
-        for (unsigned k = c->keep + 1; r == 0 && k <= c->keep + 1001; k++) {
-                if (capture_file_name(c, k, to, sizeof to) < 0 || unlinkat(log_dir_fd, to, 0) < 0)
+        for (unsigned k = s->keep + 1; r == 0 && k <= s->keep + 1001; k++) {
+                if (stream_file_name(s, k, to, sizeof to) < 0 || unlinkat(dir_fd, to, 0) < 0)
                         break;
         }
-        if (r == 0 && c->keep == 0) {
-                if ((r = capture_file_name(c, 0, from, sizeof from)) == 0 && unlinkat(log_dir_fd, from, 0) < 0
+        if (r == 0 && s->keep == 0) {
+                if ((r = stream_file_name(s, 0, from, sizeof from)) == 0 && unlinkat(dir_fd, from, 0) < 0
                     && errno != ENOENT)
                         r = -errno;
         }
-        for (unsigned k = c->keep; k >= 1 && r == 0; k--) {
-                if ((r = capture_file_name(c, k - 1, from, sizeof from)) < 0
-                    || (r = capture_file_name(c, k, to, sizeof to)) < 0)
+        for (unsigned k = s->keep; k >= 1 && r == 0; k--) {
+                if ((r = stream_file_name(s, k - 1, from, sizeof from)) < 0
+                    || (r = stream_file_name(s, k, to, sizeof to)) < 0)
                         break;
-                if (renameat(log_dir_fd, from, log_dir_fd, to) < 0 && errno != ENOENT)
+                if (renameat(dir_fd, from, dir_fd, to) < 0 && errno != ENOENT)
                         r = -errno;
         }
         /* The tails being read find their files one number up. */
-        for (struct log_tail *t = c->tails; t; t = t->next)
+        for (struct log_tail *t = s->tails; t; t = t->next)
                 t->shift++;
-        if (r < 0 && c->rotate_error == 0) {
+        if (r < 0 && s->rotate_error == 0) {
                 char path[PATH_MAX];
-                capture_path(c, 0, path, sizeof path);
-                log_warning("%s: cannot rotate log %s: %s; it keeps growing", c->name, path, strerror(-r));
+                stream_path(s, 0, path, sizeof path);
+                log_warning("%s: cannot rotate log %s: %s; it keeps growing", s->capture->name, path, strerror(-r));
         }
-        c->rotate_error = r;
-        return capture_open_file(c);
+        s->rotate_error = r;
+        return stream_open_file(s);
 }
 
 /* Make the file ready for the next chunk: open, and at its current end. */
-static int capture_make_writable(struct log_capture *c) {
+static int stream_make_writable(struct log_stream *s) {
         int r;
-        if (c->file_fd < 0 && (r = capture_open_file(c)) < 0) {
-                capture_write_failed(c, r, "open");
+        if (s->file_fd < 0 && (r = stream_open_file(s)) < 0) {
+                stream_write_failed(s, r, "open");
                 return r;
         }
         struct stat st;
-        if (fstat(c->file_fd, &st) == 0)
-                c->file_size = (uint64_t)st.st_size;
+        if (fstat(s->file_fd, &st) == 0)
+                s->file_size = (uint64_t)st.st_size;
         return 0;
 }
 
 /* ---- moving bytes ---- */
 
-static void capture_feed_followers(struct log_capture *c, const char *data, size_t size) {
-        for (struct log_follower *f = c->followers, *next; f; f = next) {
+static void stream_feed_followers(struct log_stream *s, const char *data, size_t size) {
+        for (struct log_follower *f = s->followers, *next; f; f = next) {
                 next = f->next;
                 f->fn(data, size, f->userdata);
         }
@@ -341,46 +426,46 @@ static void capture_feed_followers(struct log_capture *c, const char *data, size
 
 /* Write DATA at the end of the open file; what cannot be written is dropped and counted.
  * True when all of it was written. */
-static bool capture_write(struct log_capture *c, const char *data, size_t size) {
+static bool stream_write(struct log_stream *s, const char *data, size_t size) {
         size_t done = 0;
         while (done < size) {
-                ssize_t n = pwrite(c->file_fd, data + done, size - done, (off_t)c->file_size);
+                ssize_t n = pwrite(s->file_fd, data + done, size - done, (off_t)s->file_size);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
-                        capture_write_failed(c, n < 0 ? -errno : -ENOSPC, "write");
-                        c->dropped += size - done;
+                        stream_write_failed(s, n < 0 ? -errno : -ENOSPC, "write");
+                        s->dropped += size - done;
                         return false;
                 }
-                c->file_size += (uint64_t)n;
+                s->file_size += (uint64_t)n;
                 done += (size_t)n;
         }
-        capture_write_recovered(c);
+        stream_write_recovered(s);
         return true;
 }
 
 /* Write a chunk read from the pipe: open the file if it is not open yet (this is where a
- * log file comes into being), cut it at exactly log-max-size and rotate it when more
+ * log file comes into being), cut it at exactly its maximum size and rotate it when more
  * comes, so a chunk may end up in two files.  A full file is rotated only once there is
  * a byte for the next: no empty file is made for nothing. */
-static void capture_write_chunk(struct log_capture *c, const char *data, size_t size) {
+static void stream_write_chunk(struct log_stream *s, const char *data, size_t size) {
         while (size > 0) {
                 int r;
-                if (capture_make_writable(c) < 0) {
-                        c->dropped += size;
+                if (stream_make_writable(s) < 0) {
+                        s->dropped += size;
                         return;
                 }
-                if (c->max_size > 0 && c->file_size >= c->max_size && (r = capture_rotate(c)) < 0) {
-                        capture_write_failed(c, r, "open");
-                        c->dropped += size;
+                if (s->max_size > 0 && s->file_size >= s->max_size && (r = stream_rotate(s)) < 0) {
+                        stream_write_failed(s, r, "open");
+                        s->dropped += size;
                         return;
                 }
                 size_t part = size;
                 /* Still full after a rotation that could not rename: it keeps growing. */
-                if (c->max_size > 0 && c->file_size < c->max_size && c->max_size - c->file_size < part)
-                        part = (size_t)(c->max_size - c->file_size);
-                if (!capture_write(c, data, part)) {
-                        c->dropped += size - part;
+                if (s->max_size > 0 && s->file_size < s->max_size && s->max_size - s->file_size < part)
+                        part = (size_t)(s->max_size - s->file_size);
+                if (!stream_write(s, data, part)) {
+                        s->dropped += size - part;
                         return;
                 }
                 data += part;
@@ -390,27 +475,27 @@ static void capture_write_chunk(struct log_capture *c, const char *data, size_t 
 
 /* Whether the next chunk can go from the pipe straight into the file: it is open, at its
  * current end, has room, and no follower or failed write needs the bytes in hand. */
-static bool capture_can_splice(struct log_capture *c) {
-        if (c->file_fd < 0 || c->followers || c->write_error || c->no_splice || log_get_level() >= LOG_DEBUG)
+static bool stream_can_splice(struct log_stream *s) {
+        if (s->file_fd < 0 || s->followers || s->write_error || s->no_splice || log_get_level() >= LOG_DEBUG)
                 return false;
-        if (capture_make_writable(c) < 0)
+        if (stream_make_writable(s) < 0)
                 return false;
-        return c->max_size == 0 || c->file_size < c->max_size;
+        return s->max_size == 0 || s->file_size < s->max_size;
 }
 
 /* Move up to BUDGET bytes from the pipe to the file and the followers. */
-static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
-        int pipe_fd = c->pipe_read;
+static enum pump_result stream_pump(struct log_stream *s, size_t budget) {
+        int pipe_fd = s->pipe_read;
         while (budget > 0) {
                 size_t want = budget;
-                if (capture_can_splice(c)) {
-                        /* A file stops exactly at log-max-size. */
-                        if (c->max_size > 0 && c->max_size - c->file_size < want)
-                                want = (size_t)(c->max_size - c->file_size);
-                        loff_t offset = (loff_t)c->file_size;
-                        ssize_t n = splice(pipe_fd, NULL, c->file_fd, &offset, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (stream_can_splice(s)) {
+                        /* A file stops exactly at its maximum size. */
+                        if (s->max_size > 0 && s->max_size - s->file_size < want)
+                                want = (size_t)(s->max_size - s->file_size);
+                        loff_t offset = (loff_t)s->file_size;
+                        ssize_t n = splice(pipe_fd, NULL, s->file_fd, &offset, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                         if (n > 0) {
-                                c->file_size += (uint64_t)n;
+                                s->file_size += (uint64_t)n;
                                 budget -= (size_t)n;
                                 continue;
                         }
@@ -419,9 +504,9 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
                         if (errno == EAGAIN)
                                 return PUMP_EMPTY;
                         if (errno == EINVAL)
-                                c->no_splice = true;  /* this file system cannot: copy from now on */
+                                s->no_splice = true;  /* this file system cannot: copy from now on */
                         else if (errno != EINTR)
-                                capture_write_failed(c, -errno, "write");
+                                stream_write_failed(s, -errno, "write");
                         continue;  /* the chunk is read (and written or dropped) below */
                 }
                 /* Through the buffer.  A file not open yet is opened only once the read
@@ -434,15 +519,15 @@ static enum pump_result capture_pump(struct log_capture *c, size_t budget) {
                         if (errno == EINTR)
                                 continue;
                         if (errno != EAGAIN)
-                                log_warning_errno(errno, "%s: reading output", c->name);
+                                log_warning_errno(errno, "%s: reading output", s->capture->name);
                         return PUMP_EMPTY;
                 }
-                capture_write_chunk(c, copy_buffer, (size_t)n);
-                capture_feed_followers(c, copy_buffer, (size_t)n);
+                stream_write_chunk(s, copy_buffer, (size_t)n);
+                stream_feed_followers(s, copy_buffer, (size_t)n);
                 /* As Python supervisord at loglevel debug: the output in its main log. */
                 if (log_get_level() >= LOG_DEBUG)
-                        log_debug("'%s' %s output:\n%.*s", c->name, c->stderr_only ? "stderr" : "stdout", (int)n,
-                                  copy_buffer);
+                        log_debug("'%s' %s output:\n%.*s", s->capture->name, stream_names[s - s->capture->streams],
+                                  (int)n, copy_buffer);
                 budget -= (size_t)n;
         }
         return PUMP_MORE;
@@ -458,9 +543,9 @@ static void capture_close_child_fds(struct log_capture *c) {
         }
 }
 
-static void capture_end_followers(struct log_capture *c) {
-        while (c->followers) {
-                struct log_follower *f = c->followers;
+static void stream_end_followers(struct log_stream *s) {
+        while (s->followers) {
+                struct log_follower *f = s->followers;
                 log_follow_fn fn = f->fn;
                 void *userdata = f->userdata;
                 log_follower_free(f);
@@ -468,14 +553,35 @@ static void capture_end_followers(struct log_capture *c) {
         }
 }
 
+static void capture_end_followers(struct log_capture *c) {
+        for (int i = 0; i < 2; i++)
+                stream_end_followers(&c->streams[i]);
+}
+
 /* Out of the set before the close: a child between clone and exec may hold a copy of the
  * fd, and epoll follows the open file, not the number. */
-static void capture_close_pipe(struct log_capture *c) {
-        if (c->pipe_read < 0)
+static void stream_close_pipe(struct log_stream *s) {
+        if (s->pipe_read < 0)
                 return;
-        (void)epoll_ctl(pipes.epoll_fd, EPOLL_CTL_DEL, c->pipe_read, NULL);
-        close(c->pipe_read);
-        c->pipe_read = -1;
+        (void)epoll_ctl(pipes.epoll_fd, EPOLL_CTL_DEL, s->pipe_read, NULL);
+        close(s->pipe_read);
+        s->pipe_read = -1;
+}
+
+static void stream_free(struct log_stream *s) {
+        for (struct log_tail *t = s->tails; t; t = t->next)
+                t->stream = NULL;  /* no more rotations: its files stay as they are */
+        s->tails = NULL;
+        stream_close_pipe(s);
+        if (s->pipe_write >= 0)
+                close(s->pipe_write);
+        s->pipe_write = -1;
+        stream_close_file(s);
+        if (s->dir_fd >= 0)
+                close(s->dir_fd);
+        s->dir_fd = -1;
+        free(s->path);
+        free(s->base);
 }
 
 static void capture_free(struct log_capture *c) {
@@ -486,14 +592,16 @@ static void capture_free(struct log_capture *c) {
         if (c->next)
                 c->next->prev = c->prev;
         capture_end_followers(c);
-        for (struct log_tail *t = c->tails; t; t = t->next)
-                t->capture = NULL;  /* no more rotations: its files stay as they are */
-        capture_close_pipe(c);
-        if (c->pipe_write >= 0)
-                close(c->pipe_write);
+        for (int i = 0; i < 2; i++)
+                stream_free(&c->streams[i]);
         capture_close_child_fds(c);
-        capture_close_file(c);
         free(c);
+}
+
+/* A released capture is done once neither stream has a pipe left. */
+static void capture_free_if_done(struct log_capture *c) {
+        if (c->released && c->streams[0].pipe_read < 0 && c->streams[1].pipe_read < 0)
+                capture_free(c);
 }
 
 static int on_pipes(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
@@ -503,32 +611,30 @@ static int on_pipes(sd_event_source *source, int fd, uint32_t revents, void *use
         (void)userdata;
         int n = epoll_wait(fd, events, (int)ELEMENTSOF(events), 0);
         for (int i = 0; i < n; i++) {
-                struct log_capture *c = events[i].data.ptr;
-                if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_EOF)
+                struct log_stream *s = events[i].data.ptr;
+                if (stream_pump(s, LOG_CHUNK_MAX) != PUMP_EOF)
                         continue;
                 /* Every writer is gone and the pipe is empty: the next spawn makes a new
                  * one; a released capture is done. */
-                if (c->released)
-                        capture_free(c);
-                else
-                        capture_close_pipe(c);
+                stream_close_pipe(s);
+                capture_free_if_done(s->capture);
         }
         return 0;
 }
 
-/* A new write end of C's pipe (blocking, close-on-exec), opened through its read end. */
-static int capture_reopen_write(const struct log_capture *c) {
+/* A new write end of S's pipe (blocking, close-on-exec), opened through its read end. */
+static int stream_reopen_write(const struct log_stream *s) {
         char path[sizeof "/proc/self/fd/" + 3 * sizeof(int)];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", c->pipe_read);
+        snprintf(path, sizeof path, "/proc/self/fd/%d", s->pipe_read);
         int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         return fd < 0 ? -errno : fd;
 }
 
 /* Whether write ends can be opened again here: tried once, on the first pipe. */
-static void probe_reopen(const struct log_capture *c) {
+static void probe_reopen(const struct log_stream *s) {
         if (reopen_works != 0)
                 return;
-        int fd = capture_reopen_write(c);
+        int fd = stream_reopen_write(s);
         if (fd >= 0) {
                 close(fd);
                 reopen_works = 1;
@@ -540,17 +646,17 @@ static void probe_reopen(const struct log_capture *c) {
         }
 }
 
-/* A write end of C's pipe for the spawn to come in c->pipe_write: the pipe's own when
+/* A write end of S's pipe for the spawn to come in s->pipe_write: the pipe's own when
  * there is none yet, else one opened anew, so that a new run writes to the pipe the
  * previous one's leftovers may still write to. */
-static int capture_open_pipe(struct log_capture *c) {
+static int stream_open_pipe(struct log_stream *s) {
         int fds[2], r;
-        if (c->pipe_write >= 0)
+        if (s->pipe_write >= 0)
                 return 0;
-        if (c->pipe_read >= 0) {
-                if ((r = capture_reopen_write(c)) < 0)
+        if (s->pipe_read >= 0) {
+                if ((r = stream_reopen_write(s)) < 0)
                         return r;
-                c->pipe_write = r;
+                s->pipe_write = r;
                 return 0;
         }
         if (pipes.epoll_fd < 0)
@@ -561,14 +667,14 @@ static int capture_open_pipe(struct log_capture *c) {
                 goto fail;
         /* Best effort: a bigger pipe lets a burst wait there while the loop is busy. */
         (void)fcntl(fds[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
-        struct epoll_event watch = { .events = EPOLLIN, .data.ptr = c };
+        struct epoll_event watch = { .events = EPOLLIN, .data.ptr = s };
         if (epoll_ctl(pipes.epoll_fd, EPOLL_CTL_ADD, fds[0], &watch) < 0) {
                 r = -errno;
                 goto fail;
         }
-        c->pipe_read = fds[0];
-        c->pipe_write = fds[1];
-        probe_reopen(c);
+        s->pipe_read = fds[0];
+        s->pipe_write = fds[1];
+        probe_reopen(s);
         return 0;
 fail:
         close(fds[0]);
@@ -578,9 +684,10 @@ fail:
 
 static void capture_set_journal_error(struct log_capture *c, int error) {
         char path[PATH_MAX];
-        capture_path(c, 0, path, sizeof path);
+        stream_path(&c->streams[c->journal_stream], 0, path, sizeof path);
         if (error && !c->journal_error)
-                log_warning("%s: journal unavailable (%s): its output goes to %s instead", c->name, strerror(-error), path);
+                log_warning("%s: journal unavailable (%s): its output goes to %s instead", c->name, strerror(-error),
+                            path);
         else if (!error && c->journal_error)
                 log_notice("%s: journal reachable again", c->name);
         c->journal_error = error;
@@ -591,7 +698,11 @@ int log_capture_new(const char *name, struct log_capture **ret) {
         if (!c)
                 return -ENOMEM;
         strcpy(c->name, name);
-        c->pipe_write = c->pipe_read = c->file_fd = -1;
+        for (int i = 0; i < 2; i++) {
+                struct log_stream *s = &c->streams[i];
+                s->capture = c;
+                s->pipe_write = s->pipe_read = s->file_fd = s->dir_fd = -1;
+        }
         c->child_fds[0] = c->child_fds[1] = -1;
         c->next = captures;
         if (captures)
@@ -606,29 +717,77 @@ void log_capture_release(struct log_capture *c) {
                 return;
         capture_end_followers(c);
         capture_close_child_fds(c);
-        if (c->pipe_write >= 0)
-                close(c->pipe_write);
-        c->pipe_write = -1;
         c->released = true;
-        /* What is in the pipe now is written now; the rest as it comes, until the last
+        /* What is in the pipes now is written now; the rest as it comes, until the last
          * writer (a grandchild that kept the pipe) is gone. */
-        if (c->pipe_read < 0 || capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF)
-                capture_free(c);
+        for (int i = 0; i < 2; i++) {
+                struct log_stream *s = &c->streams[i];
+                if (s->pipe_write >= 0)
+                        close(s->pipe_write);
+                s->pipe_write = -1;
+                if (s->pipe_read >= 0 && stream_pump(s, LOG_DRAIN_MAX) == PUMP_EOF)
+                        stream_close_pipe(s);
+        }
+        capture_free_if_done(c);
+}
+
+/* The file name in its directory stream I of a process under CONFIG would have: its
+ * configured path's last component, else NAME.log (stdout) or NAME.stderr.log. */
+static int stream_configure(struct log_stream *s, int i, const struct service_config *config) {
+        const char *path = i == 0 ? config->stdout_log : config->stderr_log;
+        char base[NAME_MAX + 1], dir[PATH_MAX];
+        const char *last;
+        int n;
+        if (path) {
+                int r = safe_path_split(path, dir, sizeof dir, &last);
+                if (r < 0)
+                        return r;
+                n = snprintf(base, sizeof base, "%s", last);
+        } else
+                n = snprintf(base, sizeof base, i == 0 ? "%s.log" : "%s.stderr.log", s->capture->name);
+        if (n < 0 || (size_t)n >= sizeof base)
+                return -ENAMETOOLONG;
+        bool same_path = (path == NULL) == (s->path == NULL) && (!path || strcmp(path, s->path) == 0);
+        if (same_path && s->base && strcmp(s->base, base) == 0)
+                return 0;
+        /* Elsewhere from now on: the file open is the old one. */
+        char *new_base = strdup(base), *new_path = path ? strdup(path) : NULL;
+        if (!new_base || (path && !new_path)) {
+                free(new_base);
+                free(new_path);
+                return -ENOMEM;
+        }
+        stream_close_file(s);
+        free(s->base);
+        free(s->path);
+        s->base = new_base;
+        s->path = new_path;
+        if (s->dir_fd >= 0)
+                close(s->dir_fd);
+        s->dir_fd = -1;
+        s->dir_error = 0;
+        s->write_error = s->rotate_error = 0;
+        return 0;
 }
 
 int log_capture_prepare(struct log_capture *c, const struct service_config *config, int *ret_stdout,
                         int *ret_stderr) {
         const enum output_target targets[2] = { config->stdout_target, config->stderr_target };
         int fds[2] = { -1, -1 }, journal_error = 0, r;
-        bool to_file = false;
+        bool to_file[2] = { false, false };
 
         capture_close_child_fds(c);
-        c->max_size = config->log_max_size;
-        c->keep = config->log_keep;
+        c->streams[0].max_size = config->log_max_size;
+        c->streams[0].keep = config->log_keep;
+        c->streams[1].max_size = config->stderr_log_max_size;
+        c->streams[1].keep = config->stderr_log_keep;
+        c->stderr_merged = false;
         for (int i = 0; i < 2; i++) {
+                struct log_stream *s = &c->streams[i];
                 switch (targets[i]) {
                 case OUTPUT_STDOUT:
                         fds[i] = fds[0];
+                        c->stderr_merged = to_file[0];
                         break;
                 case OUTPUT_INHERIT:
                         fds[i] = -1;
@@ -648,50 +807,62 @@ int log_capture_prepare(struct log_capture *c, const struct service_config *conf
                                 break;
                         }
                         journal_error = c->child_fds[i];
+                        c->journal_stream = i;
                         c->child_fds[i] = -1;
                         /* Rather than lose the output or refuse to run: the log file. */
                         __attribute__((fallthrough));
                 case OUTPUT_LOG:
-                        if ((r = capture_open_pipe(c)) < 0)
+                        if ((r = stream_configure(s, i, config)) < 0 || (r = stream_open_pipe(s)) < 0)
                                 goto fail;
-                        fds[i] = c->pipe_write;
-                        to_file = true;
+                        fds[i] = s->pipe_write;
+                        to_file[i] = true;
                         break;
                 }
         }
+        for (int i = 0; i < 2; i++) {
+                struct log_stream *s = &c->streams[i];
+                s->to_file = to_file[i];
+                /* The file itself waits for the first byte (stream_make_writable):
+                 * creating an inode for every service at its spawn was most of the cost
+                 * of starting many, and a file that is never written costs an fd for
+                 * ever.  A directory that cannot take the file still shows at once. */
+                if (to_file[i] && s->file_fd < 0 && (r = check_directory(s)) < 0)
+                        stream_write_failed(s, r, "create");
+                if (!to_file[i])
+                        stream_close_file(s);
+        }
         capture_set_journal_error(c, journal_error);
-        c->to_file = to_file;
-        c->stderr_only = fds[0] != c->pipe_write;
-        /* The file itself waits for the first byte (capture_make_writable): creating an
-         * inode for every service at its spawn was most of the cost of starting many, and
-         * a file that is never written costs an fd for ever.  A log-dir that cannot take
-         * the file still shows at once. */
-        if (to_file && c->file_fd < 0 && (r = check_directory()) < 0)
-                capture_write_failed(c, r, "create");
-        if (!to_file)
-                capture_close_file(c);
         *ret_stdout = fds[0];
         *ret_stderr = fds[1];
         return 0;
 fail:
         capture_close_child_fds(c);
+        for (int i = 0; i < 2; i++)
+                if (reopen_works > 0 && c->streams[i].pipe_write >= 0) {
+                        close(c->streams[i].pipe_write);
+                        c->streams[i].pipe_write = -1;
+                }
         return r;
 }
 
 void log_capture_spawned(struct log_capture *c) {
         capture_close_child_fds(c);
         /* The child has its own (the spawn message holds it until the child takes it). */
-        if (reopen_works > 0 && c->pipe_write >= 0) {
-                close(c->pipe_write);
-                c->pipe_write = -1;
-        }
+        for (int i = 0; i < 2; i++)
+                if (reopen_works > 0 && c->streams[i].pipe_write >= 0) {
+                        close(c->streams[i].pipe_write);
+                        c->streams[i].pipe_write = -1;
+                }
 }
 
 void log_capture_drain(struct log_capture *c) {
         /* End of file: nothing writes to the pipe any more and it is empty.  The next
          * spawn makes a new one. */
-        if (c->pipe_read >= 0 && capture_pump(c, LOG_DRAIN_MAX) == PUMP_EOF && c->pipe_write < 0)
-                capture_close_pipe(c);
+        for (int i = 0; i < 2; i++) {
+                struct log_stream *s = &c->streams[i];
+                if (s->pipe_read >= 0 && stream_pump(s, LOG_DRAIN_MAX) == PUMP_EOF && s->pipe_write < 0)
+                        stream_close_pipe(s);
+        }
 }
 
 const char *log_capture_problem(struct log_capture *c) {
@@ -699,42 +870,70 @@ const char *log_capture_problem(struct log_capture *c) {
         static char problem[PATH_MAX + 160];
         char path[PATH_MAX];
         problem[0] = '\0';
-        /* Asked for every service on every status: nothing to format when all is well. */
-        if (!c->write_error && !c->rotate_error && !c->journal_error)
-                return problem;
-        capture_path(c, 0, path, sizeof path);
-        if (c->write_error)
-                snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path, safe_strerror(c->write_error),
-                         c->dropped);
-        else if (c->rotate_error)
-                snprintf(problem, sizeof problem, "log %s: cannot rotate: %s", path, strerror(-c->rotate_error));
-        else if (c->journal_error)
-                snprintf(problem, sizeof problem, "journal unavailable (%s): output goes to %s", strerror(-c->journal_error),
-                         path);
+        for (int i = 0; i < 2 && !problem[0]; i++) {
+                struct log_stream *s = &c->streams[i];
+                /* Asked for every service on every status: nothing to format when all is well. */
+                if (!s->write_error && !s->rotate_error)
+                        continue;
+                stream_path(s, 0, path, sizeof path);
+                if (s->write_error)
+                        snprintf(problem, sizeof problem, "log %s: %s; %" PRIu64 " bytes dropped", path,
+                                 safe_strerror(s->write_error), s->dropped);
+                else
+                        snprintf(problem, sizeof problem, "log %s: cannot rotate: %s", path, strerror(-s->rotate_error));
+        }
+        if (!problem[0] && c->journal_error) {
+                stream_path(&c->streams[c->journal_stream], 0, path, sizeof path);
+                snprintf(problem, sizeof problem, "journal unavailable (%s): output goes to %s",
+                         strerror(-c->journal_error), path);
+        }
         return problem;
 }
 
 /* ---- tail ---- */
 
-static bool config_logs_to_file(const struct service_config *config) {
-        return config->stdout_target == OUTPUT_LOG || config->stderr_target == OUTPUT_LOG;
+/* The stream the reads of FD (1 or 2) of a process under CONFIG find: stdout's, or
+ * stderr's own; stdout's when stderr goes with stdout.  NULL for another FD. */
+static struct log_stream *stream_of(struct log_capture *c, const struct service_config *config, int fd) {
+        if (fd == STDOUT_FILENO)
+                return &c->streams[0];
+        if (fd != STDERR_FILENO)
+                return NULL;
+        return config->stderr_target == OUTPUT_STDOUT ? &c->streams[0] : &c->streams[1];
 }
 
-/* File INDEX of the tail (counted as at its start) in log-dir, no link followed: a link
- * planted in log-dir must not make tail show a file of root's.  What is not a log of ours
+/* Whether CONFIG sends stream FD to a log file. */
+static bool config_logs_to_file(const struct service_config *config, int fd) {
+        if (fd == STDERR_FILENO && config->stderr_target != OUTPUT_STDOUT)
+                return config->stderr_target == OUTPUT_LOG;
+        return config->stdout_target == OUTPUT_LOG;
+}
+
+/* Get the stream's file name and directory ready for a read under CONFIG before any spawn
+ * named them (a read right after start-up). */
+static int stream_for_read(struct log_capture *c, const struct service_config *config, int fd, struct log_stream **ret) {
+        struct log_stream *s = stream_of(c, config, fd);
+        if (!s)
+                return -EINVAL;
+        if (!s->base) {
+                int r = stream_configure(s, (int)(s - c->streams), config);
+                if (r < 0)
+                        return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* File INDEX of the tail (counted as at its start) in its directory, no link followed: a
+ * link planted there must not make tail show a file of root's.  What is not a log of ours
  * reads as missing. */
 static int tail_open_file(struct log_tail *t, unsigned index) {
         char name[NAME_MAX + 1];
-        unsigned k = index + t->shift;
-        int n = k ? snprintf(name, sizeof name, "%s.%u", t->base, k) : snprintf(name, sizeof name, "%s", t->base);
-        if (n < 0 || (size_t)n >= sizeof name)
+        if (file_name_at(t->base, index + t->shift, name, sizeof name) < 0)
                 return -ENAMETOOLONG;
-        if (log_dir_fd < 0) {
-                int r = directory_refresh();
-                if (r < 0)
-                        return r == -EDIRUNSAFE_SAFE ? -ENOENT : r;
-        }
-        int fd = safe_file_open(log_dir_fd, name, O_RDONLY, 0, NULL);
+        if (t->dir_fd < 0)
+                return -ENOENT;
+        int fd = safe_file_open(t->dir_fd, name, O_RDONLY, 0, NULL);
         if (fd == -ELOOP || fd == -EFTYPE_SAFE || fd == -EPERM || fd == -EMLINK)
                 return -ENOENT;  /* not a log of ours */
         return fd;
@@ -746,8 +945,8 @@ static void tail_close_file(struct log_tail *t) {
         t->fd = -1;
 }
 
-/* Where file INDEX ends for the tail: NAME.log where it ended at the start, an older
- * one where it ends. */
+/* Where file INDEX ends for the tail: the current file where it ended at the start, an
+ * older one where it ends. */
 static int tail_file_end(struct log_tail *t, uint64_t *ret) {
         if (t->index == 0) {
                 *ret = t->end0;
@@ -908,51 +1107,58 @@ static ssize_t tail_send(struct log_tail *t, char *buf, size_t size) {
         return k;
 }
 
-int log_tail_open(struct log_capture *c, const struct service_config *config, unsigned lines, struct log_tail **ret) {
-        char name[NAME_MAX + 1];
+int log_tail_open(struct log_capture *c, const struct service_config *config, int fd, unsigned lines,
+                  struct log_tail **ret) {
+        struct log_stream *s;
         int r;
         if (lines > LOG_TAIL_MAX_LINES)
                 lines = LOG_TAIL_MAX_LINES;
-        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
+        if ((r = stream_for_read(c, config, fd, &s)) < 0)
                 return r;
         struct log_tail *t = calloc(1, sizeof *t);
         if (!t)
                 return -ENOMEM;
-        if (!(t->base = strdup(name))) {
+        t->fd = t->dir_fd = -1;
+        if (!(t->base = strdup(s->base))) {
                 free(t);
                 return -ENOMEM;
         }
-        t->fd = -1;
-        t->keep = config->log_keep;
+        int dir_fd = stream_dir(s);
+        if (dir_fd >= 0 && (t->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+                r = -errno;
+                log_tail_free(t);
+                return r;
+        }
+        t->keep = s == &c->streams[1] ? config->stderr_log_keep : config->log_keep;
         t->window = LOG_TAIL_MAX_BYTES;
         t->newlines = lines;
         t->scanning = lines > 0;
         t->done = lines == 0;
-        int fd = tail_open_file(t, 0);
-        if (fd >= 0) {
+        int file = tail_open_file(t, 0);
+        if (file >= 0) {
                 struct stat st;
-                if (fstat(fd, &st) < 0) {
+                if (fstat(file, &st) < 0) {
                         r = -errno;
-                        close(fd);
+                        close(file);
                         log_tail_free(t);
                         return r;
                 }
-                t->fd = fd;
+                t->fd = file;
                 t->end0 = (uint64_t)st.st_size;
-        } else if (fd != -ENOENT) {
+        } else if (file != -ENOENT) {
                 log_tail_free(t);
-                return fd;
-        } else if (!config_logs_to_file(config) && !c->to_file) {
+                return file;
+        } else if (!config_logs_to_file(config, fd) && !s->to_file) {
                 log_tail_free(t);
                 return -ENOENT;
         }
         /* else moved away, not reopened yet: older ones may exist */
         t->pos = t->end0;
-        t->capture = c;
-        t->next = c->tails;
-        if (c->tails)
-                c->tails->prev = t;
-        c->tails = t;
+        t->stream = s;
+        t->next = s->tails;
+        if (s->tails)
+                s->tails->prev = t;
+        s->tails = t;
         *ret = t;
         return 0;
 }
@@ -974,47 +1180,60 @@ ssize_t log_tail_read(struct log_tail *t, char *buf, size_t size, bool *ret_done
 void log_tail_free(struct log_tail *t) {
         if (!t)
                 return;
-        if (t->capture) {
+        if (t->stream) {
                 if (t->prev)
                         t->prev->next = t->next;
                 else
-                        t->capture->tails = t->next;
+                        t->stream->tails = t->next;
                 if (t->next)
                         t->next->prev = t->prev;
         }
         tail_close_file(t);
+        if (t->dir_fd >= 0)
+                close(t->dir_fd);
         free(t->base);
         free(t);
 }
 
 int log_capture_file(const struct log_capture *c, const struct service_config *config, int fd, char *buf,
                      size_t size) {
-        enum output_target target = fd == 2 ? config->stderr_target : config->stdout_target;
-        if (target == OUTPUT_STDOUT)
-                target = config->stdout_target;
-        if (target != OUTPUT_LOG)
+        if ((fd != STDOUT_FILENO && fd != STDERR_FILENO) || !config_logs_to_file(config, fd))
                 return -ENOENT;
-        if (!log_directory)
+        const char *path = fd == STDERR_FILENO && config->stderr_target != OUTPUT_STDOUT ? config->stderr_log
+                                                                                        : config->stdout_log;
+        int n;
+        if (path)
+                n = snprintf(buf, size, "%s", path);
+        else if (!log_directory)
                 return -ENOENT;
-        return log_file_path(buf, size, log_directory, c->name, 0);
+        else {
+                char name[NAME_MAX + 8];
+                snprintf(name, sizeof name, fd == STDERR_FILENO && config->stderr_target != OUTPUT_STDOUT ? "%s.stderr"
+                                                                                                          : "%s",
+                         c->name);
+                return log_file_path(buf, size, log_directory, name, 0);
+        }
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int log_capture_clear(struct log_capture *c, const struct service_config *config) {
+/* Empty the stream's file, as supervisord's clearProcessLogs does (its rotated files
+ * stay). */
+static int stream_clear(struct log_stream *s, bool logs_to_file) {
         char name[NAME_MAX + 1];
         int r;
-        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
-                return r;
         /* The open file is emptied where it is: the next byte goes at its new end. */
-        if (c->file_fd >= 0) {
-                if (ftruncate(c->file_fd, 0) < 0)
+        if (s->file_fd >= 0) {
+                if (ftruncate(s->file_fd, 0) < 0)
                         return -errno;
-                c->file_size = 0;
+                s->file_size = 0;
                 return 0;
         }
-        int fd = log_dir_fd >= 0 || (r = directory_refresh()) >= 0 ? safe_file_open(log_dir_fd, name, O_WRONLY, 0, NULL)
-                                                                   : r;
+        if ((r = stream_file_name(s, 0, name, sizeof name)) < 0)
+                return r;
+        int dir_fd = stream_dir(s);
+        int fd = dir_fd >= 0 ? safe_file_open(dir_fd, name, O_WRONLY, 0, NULL) : dir_fd;
         if (fd == -ENOENT)
-                return config_logs_to_file(config) || c->to_file ? 0 : -ENOENT;
+                return logs_to_file || s->to_file ? 0 : -ENOENT;
         if (fd < 0)
                 return fd;
         r = ftruncate(fd, 0) < 0 ? -errno : 0;
@@ -1022,10 +1241,25 @@ int log_capture_clear(struct log_capture *c, const struct service_config *config
         return r;
 }
 
-int log_capture_read(struct log_capture *c, const struct service_config *config, int64_t offset, size_t length,
-                     char **ret, size_t *ret_size, uint64_t *ret_file_size) {
+int log_capture_clear(struct log_capture *c, const struct service_config *config) {
+        struct log_stream *s;
+        int r = stream_for_read(c, config, STDOUT_FILENO, &s);
+        if (r == 0)
+                r = stream_clear(s, config_logs_to_file(config, STDOUT_FILENO));
+        /* stderr's own file too, when it has one. */
+        if (config->stderr_target != OUTPUT_STDOUT && stream_for_read(c, config, STDERR_FILENO, &s) == 0) {
+                int r2 = stream_clear(s, config_logs_to_file(config, STDERR_FILENO));
+                if (r == -ENOENT || (r == 0 && r2 != -ENOENT))
+                        r = r2;
+        }
+        return r;
+}
+
+int log_capture_read(struct log_capture *c, const struct service_config *config, int fd, int64_t offset,
+                     size_t length, char **ret, size_t *ret_size, uint64_t *ret_file_size) {
         char name[NAME_MAX + 1];
         struct stat st;
+        struct log_stream *s;
         int r;
 
         *ret = NULL;
@@ -1035,22 +1269,22 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
         /* From the end: how much, not how much more. */
         if (offset < 0 && length > 0)
                 return -EINVAL;
-        if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
+        if ((r = stream_for_read(c, config, fd, &s)) < 0 || (r = stream_file_name(s, 0, name, sizeof name)) < 0)
                 return r;
-        /* In log-dir's descriptor with no link followed, as tail reads: a link planted
-         * there must not make a read show a file of root's. */
-        int fd = log_dir_fd >= 0 || (r = directory_refresh()) >= 0 ? safe_file_open(log_dir_fd, name, O_RDONLY, 0, NULL)
-                                                                   : r;
-        if (fd == -ELOOP || fd == -EFTYPE_SAFE || fd == -EPERM || fd == -EMLINK || fd == -EDIRUNSAFE_SAFE)
-                fd = -ENOENT;  /* not a log of ours */
-        if (fd < 0) {
-                if (fd == -ENOENT && (config_logs_to_file(config) || c->to_file))
+        /* In the directory's descriptor with no link followed, as tail reads: a link
+         * planted there must not make a read show a file of root's. */
+        int dir_fd = stream_dir(s);
+        int file = dir_fd >= 0 ? safe_file_open(dir_fd, name, O_RDONLY, 0, NULL) : dir_fd;
+        if (file == -ELOOP || file == -EFTYPE_SAFE || file == -EPERM || file == -EMLINK || file == -EDIRUNSAFE_SAFE)
+                file = -ENOENT;  /* not a log of ours */
+        if (file < 0) {
+                if (file == -ENOENT && (config_logs_to_file(config, fd) || s->to_file))
                         return 0;  /* nothing written yet (or moved away, not reopened yet) */
-                return fd;
+                return file;
         }
-        if (fstat(fd, &st) < 0) {
+        if (fstat(file, &st) < 0) {
                 r = -errno;
-                close(fd);
+                close(file);
                 return r;
         }
         uint64_t file_size = (uint64_t)st.st_size, from, want;
@@ -1073,22 +1307,22 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
         if (ret_file_size)
                 *ret_file_size = file_size;
         if (want == 0) {
-                close(fd);
+                close(file);
                 return 0;
         }
         char *buf = malloc((size_t)want);
         if (!buf) {
-                close(fd);
+                close(file);
                 return -ENOMEM;
         }
         size_t got = 0;
         while (got < want) {
-                ssize_t n = pread(fd, buf + got, (size_t)want - got, (off_t)(from + got));
+                ssize_t n = pread(file, buf + got, (size_t)want - got, (off_t)(from + got));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0) {
                         r = -errno;
-                        close(fd);
+                        close(file);
                         free(buf);
                         return r;
                 }
@@ -1096,7 +1330,7 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
                         break;  /* truncated meanwhile */
                 got += (size_t)n;
         }
-        close(fd);
+        close(file);
         if (got == 0) {
                 free(buf);
                 return 0;
@@ -1108,17 +1342,20 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
 
 /* ---- followers ---- */
 
-int log_capture_follow(struct log_capture *c, log_follow_fn fn, void *userdata, struct log_follower **ret) {
+int log_capture_follow(struct log_capture *c, int fd, log_follow_fn fn, void *userdata, struct log_follower **ret) {
+        if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+                return -EINVAL;
+        struct log_stream *s = fd == STDERR_FILENO && !c->stderr_merged ? &c->streams[1] : &c->streams[0];
         struct log_follower *f = calloc(1, sizeof *f);
         if (!f)
                 return -ENOMEM;
-        f->capture = c;
+        f->stream = s;
         f->fn = fn;
         f->userdata = userdata;
-        f->next = c->followers;
-        if (c->followers)
-                c->followers->prev = f;
-        c->followers = f;
+        f->next = s->followers;
+        if (s->followers)
+                s->followers->prev = f;
+        s->followers = f;
         *ret = f;
         return 0;
 }
@@ -1129,7 +1366,7 @@ void log_follower_free(struct log_follower *f) {
         if (f->prev)
                 f->prev->next = f->next;
         else
-                f->capture->followers = f->next;
+                f->stream->followers = f->next;
         if (f->next)
                 f->next->prev = f->prev;
         free(f);
@@ -1164,21 +1401,34 @@ int logs_init(sd_event *event, const char *dir, char *error, size_t error_size) 
         return 0;
 }
 
-void logs_reopen_all(void) {
+/* Reopen every open file of ours; in log-dir only (a new log-dir) or everywhere. */
+static unsigned reopen_files(bool in_log_dir_only) {
         unsigned reopened = 0;
+        for (struct log_capture *c = captures; c; c = c->next)
+                for (int i = 0; i < 2; i++) {
+                        struct log_stream *s = &c->streams[i];
+                        if (in_log_dir_only && s->path)
+                                continue;
+                        /* The directory of a file of its own again too, as log-dir. */
+                        if (s->path && s->dir_fd >= 0)
+                                (void)stream_dir_refresh(s);
+                        /* A log not open now is opened with its next byte, wherever it is then. */
+                        if (s->file_fd < 0)
+                                continue;
+                        stream_close_file(s);
+                        int r = stream_open_file(s);
+                        if (r < 0)
+                                stream_write_failed(s, r, "open");
+                        else
+                                reopened++;
+                }
+        return reopened;
+}
+
+void logs_reopen_all(void) {
         /* log-dir itself again too: it may have been made anew, or changed hands. */
         (void)directory_refresh();
-        for (struct log_capture *c = captures; c; c = c->next) {
-                /* A log not open now is opened with its next byte, wherever it is then. */
-                if (c->file_fd < 0)
-                        continue;
-                capture_close_file(c);
-                int r = capture_open_file(c);
-                if (r < 0)
-                        capture_write_failed(c, r, "open");
-                else
-                        reopened++;
-        }
+        unsigned reopened = reopen_files(false);
         log_info("reopened %u log files in %s", reopened, log_directory ? log_directory : "?");
 }
 
@@ -1208,7 +1458,8 @@ int logs_set_directory(const char *dir, char *error, size_t error_size) {
         free(old);
         if (old_fd >= 0)
                 close(old_fd);
-        logs_reopen_all();
+        unsigned reopened = reopen_files(true);
+        log_info("reopened %u log files in %s", reopened, log_directory);
         return 0;
 }
 
@@ -1216,9 +1467,12 @@ void logs_free_all(void) {
         while (captures) {
                 struct log_capture *c = captures;
                 /* Whatever the processes left behind still belongs in their logs. */
-                if (c->pipe_read >= 0) {
+                for (int i = 0; i < 2; i++) {
+                        struct log_stream *s = &c->streams[i];
+                        if (s->pipe_read < 0)
+                                continue;
                         for (size_t moved = 0; moved < LOG_FINAL_DRAIN_MAX; moved += LOG_CHUNK_MAX)
-                                if (capture_pump(c, LOG_CHUNK_MAX) != PUMP_MORE)
+                                if (stream_pump(s, LOG_CHUNK_MAX) != PUMP_MORE)
                                         break;
                 }
                 capture_free(c);

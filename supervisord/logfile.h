@@ -1,11 +1,15 @@
 /* logfile.h — log capture: the pipes that carry each service process's stdout and stderr
- * to supervisord, and the log files they are written to (log-dir/NAME.log, rotated by
- * size into NAME.log.1 … NAME.log.N), with followers for `supervisorctl tail -f`.
+ * to supervisord, and the log files they are written to (log-dir/NAME.log for stdout,
+ * and stderr with it unless stderr = log, log-dir/NAME.stderr.log for stderr's own, or
+ * the paths stdout-log and stderr-log; each rotated by size into FILE.1 … FILE.N), with
+ * followers for `supervisorctl tail -f`.
  *
- * logfile.c owns every struct log_capture — its pipe (the read end; the write end only
- * while a spawn needs it), its open log file and its followers — and the log directory.  A capture can outlive its
- * service: once released it keeps draining its pipe until the last writer (a grandchild
- * that kept the pipe, say) is gone, so no byte a process wrote is lost. */
+ * logfile.c owns every struct log_capture — per stream its pipe (the read end; the write
+ * end only while a spawn needs it), its open log file and its followers — and the log
+ * directory.  A capture can outlive its service: once released it keeps draining its
+ * pipes until the last writer (a grandchild that kept a pipe, say) is gone, so no byte a
+ * process wrote is lost.  Where a function takes FD, it is STDOUT_FILENO or
+ * STDERR_FILENO: which stream; stderr's reads find stdout's file when stderr = stdout. */
 #pragma once
 
 #include <stdbool.h>
@@ -25,7 +29,7 @@
 /* ---- pure helpers (unit-tested) ---- */
 
 /* "DIR/NAME.log" for index 0, "DIR/NAME.log.INDEX" otherwise; -ENAMETOOLONG if it does
- * not fit in size. */
+ * not fit in size.  (stderr's own file is NAME.stderr.log: NAME "NAME.stderr".) */
 int log_file_path(char *buf, size_t size, const char *dir, const char *name, unsigned index);
 
 /* ---- the directory and every capture ---- */
@@ -41,9 +45,9 @@ int logs_init(sd_event *event, const char *dir, char *error, size_t error_size);
  * logs_init() would refuse is refused here too, and nothing changes. */
 int logs_set_directory(const char *dir, char *error, size_t error_size);
 /* SIGUSR1: close and reopen every open log file, for external rotation (logrotate).  A log
- * with no file open is left alone: its next byte opens one.  log-dir is resolved again
- * first; if it has become unsafe that is logged and the directory opened before stays in
- * use.  No log file is ever opened through a symbolic link, or written unless it is a
+ * with no file open is left alone: its next byte opens one.  log-dir (and the directory
+ * of each stdout-log and stderr-log) is resolved again first; if it has become unsafe
+ * that is logged and the directory opened before stays in use.  No log file is ever opened through a symbolic link, or written unless it is a
  * regular file of ours with no other link. */
 void logs_reopen_all(void);
 /* At exit, after every service is freed: write what is left in the pipes (bounded),
@@ -63,7 +67,8 @@ int log_capture_new(const char *name, struct log_capture **ret);
 void log_capture_release(struct log_capture *capture);
 
 /* Before a spawn under CONFIG: the fds the child gets as stdout and stderr (-1: the
- * child inherits supervisord's).  They are borrowed: valid until log_capture_spawned().
+ * child inherits supervisord's): stdout's pipe for both with stderr = stdout, a pipe each
+ * with stderr = log.  They are borrowed: valid until log_capture_spawned().
  * A journal that cannot be reached falls back to the log file (reported in status).
  * The log file is not opened here but when the first byte of output arrives; only
  * log-dir is checked (and made if missing), so that a log-dir where no file can be
@@ -89,9 +94,9 @@ const char *log_capture_problem(struct log_capture *capture);
  * tail began.  It holds one file open at a time; a rotation meanwhile is followed. */
 struct log_tail;
 
-/* Begin a tail of the last LINES lines.  *ret is owned by the caller.  -ENOENT when
- * CONFIG sends nothing to the log file and there is none. */
-int log_tail_open(struct log_capture *capture, const struct service_config *config, unsigned lines,
+/* Begin a tail of the last LINES lines of stream FD's file.  *ret is owned by the
+ * caller.  -ENOENT when CONFIG sends nothing to that file and there is none. */
+int log_tail_open(struct log_capture *capture, const struct service_config *config, int fd, unsigned lines,
                   struct log_tail **ret);
 /* One step: at most LOG_TAIL_SCAN_STEP bytes read from disk while it searches, at most
  * SIZE (and LOG_TAIL_STEP) once it gives the lines.  Returns how many bytes of the lines
@@ -101,24 +106,25 @@ ssize_t log_tail_read(struct log_tail *tail, char *buf, size_t size, bool *ret_d
 /* NULL is a no-op; the capture may be gone already. */
 void log_tail_free(struct log_tail *tail);
 
-/* The file stream FD (1: stdout, 2: stderr) of a process under CONFIG is written to,
- * "DIR/NAME.log" in buf (both streams share it when both go to the log); -ENOENT when that
- * stream goes elsewhere (null, inherit, journal). */
+/* The file stream FD (1: stdout, 2: stderr) of a process under CONFIG is written to, in
+ * buf: stdout-log or "DIR/NAME.log" (stderr's too with stderr = stdout), stderr-log or
+ * "DIR/NAME.stderr.log" with stderr = log; -ENOENT when that stream goes elsewhere (null,
+ * inherit, journal). */
 int log_capture_file(const struct log_capture *capture, const struct service_config *config, int fd, char *buf,
                      size_t size);
 
-/* Bytes of NAME.log by position, as supervisord's readProcessStdoutLog reads them: from
+/* Bytes of stream FD's file by position, as supervisord's readProcessStdoutLog reads them: from
  * OFFSET, LENGTH bytes (0: to the end); with a negative OFFSET the last -OFFSET bytes (and
  * LENGTH must be 0, else -EINVAL).  Past the end is empty.  At most LOG_TAIL_MAX_BYTES
  * (the last ones, from the end; the first ones otherwise: ask again from where it
  * stopped).  *ret is malloc'ed, owned by the caller, NULL when empty; *ret_file_size (if
  * not NULL) is the file's size.  -ENOENT when CONFIG sends nothing to the log file and
  * there is none. */
-int log_capture_read(struct log_capture *capture, const struct service_config *config, int64_t offset, size_t length,
-                     char **ret, size_t *ret_size, uint64_t *ret_file_size);
+int log_capture_read(struct log_capture *capture, const struct service_config *config, int fd, int64_t offset,
+                     size_t length, char **ret, size_t *ret_size, uint64_t *ret_file_size);
 
-/* Empty NAME.log, as supervisord's clearProcessLogs does (its rotated files stay); output
- * goes on at its new end.  0 when there is no file yet; -ENOENT when CONFIG sends nothing
+/* Empty NAME.log, and stderr's own file if it has one, as supervisord's clearProcessLogs
+ * does (their rotated files stay); output goes on at their new end.  0 when there is no file yet; -ENOENT when CONFIG sends nothing
  * to the log file and there is none. */
 int log_capture_clear(struct log_capture *capture, const struct service_config *config);
 
@@ -132,6 +138,8 @@ typedef void (*log_follow_fn)(const char *data, size_t size, void *userdata);
 
 struct log_follower;
 
-/* Subscribe to CAPTURE's output from now on; *ret is owned by the caller. */
-int log_capture_follow(struct log_capture *capture, log_follow_fn fn, void *userdata, struct log_follower **ret);
+/* Subscribe to stream FD of CAPTURE from now on (stderr: stdout's pipe when the last
+ * spawn sent stderr into it); *ret is owned by the caller. */
+int log_capture_follow(struct log_capture *capture, int fd, log_follow_fn fn, void *userdata,
+                       struct log_follower **ret);
 void log_follower_free(struct log_follower *follower);

@@ -802,6 +802,50 @@ static int parse_log_max_size(struct check *ck, const struct model_key *k) {
         return 0;
 }
 
+/* stdout-log and stderr-log: the stream's log file at a path of its own, instead of
+ * log-dir's.  A path and not a directory: every instance would write the one file. */
+static int parse_stream_log(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        bool err = k->name[3] == 'e';
+        if (!text)
+                return 0;
+        if ((err ? s->stderr_target : s->stdout_target) != OUTPUT_LOG)
+                return fail(ck, k->name, "%s: only with %s = log", shown(ck, k->name), shown(ck, err ? "stderr" : "stdout"));
+        size_t len = strlen(text);
+        if (text[0] != '/' || text[len - 1] == '/' || len >= PATH_MAX)
+                return fail(ck, k->name, "%s: '%s' is not an absolute path of a file", shown(ck, k->name), text);
+        const char *last = strrchr(text, '/') + 1;
+        if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0 || strlen(last) > NAME_MAX - 6)
+                return fail(ck, k->name, "%s: '%s' is not an absolute path of a file", shown(ck, k->name), text);
+        if (s->instances > 1)
+                return fail(ck, k->name, "%s: one file cannot take the output of %u instances; leave it to log-dir",
+                            shown(ck, k->name), s->instances);
+        return dup_string(text, err ? &s->stderr_log : &s->stdout_log);
+}
+
+static int parse_stderr_log_max_size(struct check *ck, const struct model_key *k) {
+        const char *text = text_of(ck, k);
+        struct service_config *s = ck->s;
+        if (!text) {
+                s->stderr_log_max_size = s->log_max_size;
+                return 0;
+        }
+        if (parse_size(text, &s->stderr_log_max_size) < 0 || (s->stderr_log_max_size > 0 && s->stderr_log_max_size < 4096))
+                return fail(ck, "stderr-log-max-size",
+                            "%s: '%s' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)",
+                            shown(ck, "stderr-log-max-size"), text);
+        return 0;
+}
+
+static int parse_stderr_log_keep(struct check *ck, const struct model_key *k) {
+        if (!text_of(ck, k)) {
+                ck->s->stderr_log_keep = ck->s->log_keep;
+                return 0;
+        }
+        return parse_count(ck, k);
+}
+
 static int parse_heartbeat_interval(struct check *ck, const struct model_key *k) {
         struct service_config *s = ck->s;
         const char *text = text_of(ck, k);
@@ -889,6 +933,41 @@ static int parse_capture_max_bytes(struct check *ck, const struct model_key *k) 
                 return fail(ck, key, "%s: needs %s or %s = log (the events are made from the log pipe)", shown(ck, key),
                             shown(ck, "stdout"), shown(ck, "stderr"));
         }
+        return 0;
+}
+
+/* stderr-log-events and stderr-capture-max-bytes: the events of stderr's own pipe; as
+ * log-events and capture-max-bytes unless set. */
+static int parse_stderr_log_events(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        if (!text) {
+                s->stderr_log_events = s->log_events;
+                return 0;
+        }
+        if (parse_bool(text, &s->stderr_log_events) < 0)
+                return fail(ck, "stderr-log-events", "%s: '%s' is not true or false", shown(ck, "stderr-log-events"), text);
+        return 0;
+}
+
+static int parse_stderr_capture_max_bytes(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        uint64_t bytes;
+        if (!text)
+                s->stderr_capture_max_bytes = s->capture_max_bytes;
+        else if (parse_size(text, &bytes) < 0 || bytes > (64u << 20))
+                return fail(ck, "stderr-capture-max-bytes", "%s: '%s' is not a size up to 64M (suffix K, M or G allowed)",
+                            shown(ck, "stderr-capture-max-bytes"), text);
+        else
+                s->stderr_capture_max_bytes = (size_t)bytes;
+        /* Set here for stderr's own pipe, which only stderr = log has. */
+        const char *set = given_of(ck, "stderr-log-events") && s->stderr_log_events ? "stderr-log-events"
+                          : text && s->stderr_capture_max_bytes                     ? "stderr-capture-max-bytes"
+                                                                                    : NULL;
+        if (set && s->stderr_target != OUTPUT_LOG)
+                return fail(ck, set, "%s: needs %s = log (the events are made from stderr's own pipe)", shown(ck, set),
+                            shown(ck, "stderr"));
         return 0;
 }
 
@@ -1240,6 +1319,10 @@ static const struct model_key keys[] = {
         { "stderr", SCOPE_SERVICE, false, "stdout", parse_stderr, 0, 0, 0 },
         { "log-max-size", SCOPE_SERVICE, false, "10485760", parse_log_max_size, 0, 0, 0 },
         { "log-keep", SCOPE_SERVICE, false, "5", parse_count, SERVICE_FIELD(log_keep), 0, 1000 },
+        { "stdout-log", SCOPE_SERVICE, false, NULL, parse_stream_log, 0, 0, 0 },
+        { "stderr-log", SCOPE_SERVICE, false, NULL, parse_stream_log, 0, 0, 0 },
+        { "stderr-log-max-size", SCOPE_SERVICE, false, NULL, parse_stderr_log_max_size, 0, 0, 0 },
+        { "stderr-log-keep", SCOPE_SERVICE, false, NULL, parse_stderr_log_keep, SERVICE_FIELD(stderr_log_keep), 0, 1000 },
         { "heartbeat-interval", SCOPE_SERVICE, false, "0", parse_heartbeat_interval, 0, 0, 0 },
         { "heartbeat-timeout", SCOPE_SERVICE, false, NULL, parse_heartbeat_timeout, 0, 0, 0 },
         { "heartbeat-misses", SCOPE_SERVICE, false, "3", parse_count, SERVICE_FIELD(heartbeat_misses), 1, 1000 },
@@ -1249,6 +1332,8 @@ static const struct model_key keys[] = {
         { "result-timeout", SCOPE_SERVICE, false, "0", parse_duration, SERVICE_FIELD(result_timeout), 0, 0 },
         { "log-events", SCOPE_SERVICE, false, "false", parse_log_events, 0, 0, 0 },
         { "capture-max-bytes", SCOPE_SERVICE, false, "0", parse_capture_max_bytes, 0, 0, 0 },
+        { "stderr-log-events", SCOPE_SERVICE, false, NULL, parse_stderr_log_events, 0, 0, 0 },
+        { "stderr-capture-max-bytes", SCOPE_SERVICE, false, NULL, parse_stderr_capture_max_bytes, 0, 0, 0 },
         { "fatal-action", SCOPE_SERVICE, false, "none", parse_fatal_action, 0, 0, 0 },
 };
 static const size_t n_keys = ELEMENTSOF(keys);

@@ -146,6 +146,97 @@ START_TEST(test_peek_socket) {
 END_TEST
 
 /* config_peek_socket, which supervisorctl calls, reads either form. */
+/* The logfile keys of [program:x] as supervisord means them. */
+static struct config *load_ini(const char *tmp, const char *program, char *error, size_t size, int *ret) {
+        char path[PATH_MAX], text[4096];
+        snprintf(path, sizeof path, "%s/supervisord.conf", tmp);
+        snprintf(text, sizeof text, "[supervisord]\nchildlogdir=%s\n%s", tmp, program);
+        write_file(path, text);
+        struct config *c = NULL;
+        *ret = config_load(path, &c, error, size);
+        return c;
+}
+
+START_TEST(test_stream_logfile_keys) {
+        char tmp[] = "/tmp/test_ini_config.XXXXXX", error[1024], text[2048];
+        ck_assert_ptr_nonnull(mkdtemp(tmp));
+        int r;
+        /* supervisord's defaults: stderr in a log of its own, 50MB and 10 each, no events */
+        struct config *c = load_ini(tmp, "[program:a]\ncommand=x\nstdout_events_enabled=true\n", error, sizeof error, &r);
+        ck_assert_msg(r == 0, "%s", error);
+        const struct service_config *s = c->services[0];
+        ck_assert_int_eq(s->stdout_target, OUTPUT_LOG);
+        ck_assert_int_eq(s->stderr_target, OUTPUT_LOG);
+        ck_assert_ptr_null(s->stdout_log);
+        ck_assert_ptr_null(s->stderr_log);
+        ck_assert_uint_eq(s->log_max_size, 52428800);
+        ck_assert_uint_eq(s->stderr_log_max_size, 52428800);
+        ck_assert_uint_eq(s->log_keep, 10);
+        ck_assert_uint_eq(s->stderr_log_keep, 10);
+        ck_assert(s->log_events && !s->stderr_log_events);
+        config_free(c);
+        /* paths, each stream's rotation and events; redirect_stderr wherever it is written */
+        snprintf(text, sizeof text,
+                 "[program:b]\ncommand=x\nstdout_logfile=%1$s/b.out\nstderr_logfile=%1$s/b.err\n"
+                 "stdout_logfile_maxbytes=1MB\nstdout_logfile_backups=3\nstderr_logfile_maxbytes=8KB\n"
+                 "stderr_logfile_backups=1\nstderr_events_enabled=true\nstderr_capture_maxbytes=1KB\n"
+                 "[program:c]\ncommand=x\nstderr_logfile=%1$s/ignored\nstderr_events_enabled=true\nredirect_stderr=true\n"
+                 "[program:d]\ncommand=x\nstdout_logfile=NONE\nstderr_logfile=none\n"
+                 "[program:e]\ncommand=x\nstdout_syslog=true\nstderr_logfile=syslog\n"
+                 "[program:f]\ncommand=x\nstderr_logfile=%1$s/f.log\nstdout_logfile=%1$s/./f.log\n",
+                 tmp);
+        c = load_ini(tmp, text, error, sizeof error, &r);
+        ck_assert_msg(r == 0, "%s", error);
+        s = c->services[0];
+        snprintf(text, sizeof text, "%s/b.out", tmp);
+        ck_assert_str_eq(s->stdout_log, text);
+        snprintf(text, sizeof text, "%s/b.err", tmp);
+        ck_assert_str_eq(s->stderr_log, text);
+        ck_assert_uint_eq(s->log_max_size, 1u << 20);
+        ck_assert_uint_eq(s->log_keep, 3);
+        ck_assert_uint_eq(s->stderr_log_max_size, 8192);
+        ck_assert_uint_eq(s->stderr_log_keep, 1);
+        ck_assert(!s->log_events && s->stderr_log_events);
+        ck_assert_uint_eq(s->stderr_capture_max_bytes, 1024);
+        s = c->services[1];
+        ck_assert_int_eq(s->stderr_target, OUTPUT_STDOUT);
+        ck_assert_ptr_null(s->stderr_log);
+        ck_assert(!s->stderr_log_events);
+        ck_assert_ptr_nonnull(c->warnings);
+        ck_assert_ptr_nonnull(strstr(c->warnings[0], "redirect_stderr=true but stderr_logfile has also been set"));
+        s = c->services[2];
+        ck_assert_int_eq(s->stdout_target, OUTPUT_NULL);
+        ck_assert_int_eq(s->stderr_target, OUTPUT_NULL);
+        s = c->services[3];
+        ck_assert_int_eq(s->stdout_target, OUTPUT_JOURNAL);
+        ck_assert_int_eq(s->stderr_target, OUTPUT_JOURNAL);
+        /* both streams named to one file: one pipe into it */
+        s = c->services[4];
+        ck_assert_int_eq(s->stderr_target, OUTPUT_STDOUT);
+        ck_assert_ptr_nonnull(s->stdout_log);
+        ck_assert_ptr_null(s->stderr_log);
+        config_free(c);
+        /* as supervisord: the directory of a path must exist */
+        snprintf(text, sizeof text, "[program:f]\ncommand=x\nstdout_logfile=%s/missing/f.log\n", tmp);
+        c = load_ini(tmp, text, error, sizeof error, &r);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_msg(strstr(error, "supervisord.conf:5: stdout_logfile: The directory named as part of the path ")
+                              && strstr(error, "/missing/f.log does not exist"),
+                      "%s", error);
+        c = load_ini(tmp, "[program:h]\ncommand=x\nstdout_logfile=NONE\nstdout_events_enabled=true\n", error, sizeof error,
+                     &r);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_msg(strstr(error, "supervisord.conf:6: stdout_events_enabled: not with stdout_logfile=NONE here"), "%s",
+                      error);
+        c = load_ini(tmp, "[program:g]\ncommand=x\nstdout_logfile=/dev/tty\n", error, sizeof error, &r);
+        ck_assert_int_eq(r, -EINVAL);
+        ck_assert_msg(strstr(error, "supervisord.conf:5: stdout_logfile: '/dev/tty': only /dev/stdout of the special files"), "%s", error);
+        char *rm[] = { "rm", "-rf", tmp, NULL };
+        char out[256];
+        ck_assert_int_eq(run_capture(rm, out, sizeof out), 0);
+}
+END_TEST
+
 START_TEST(test_config_peek_socket_reads_ini) {
         in_temp_dir();
         char *path = NULL, error[1024] = "";
@@ -172,6 +263,7 @@ static Suite *ini_config_suite(void) {
         tcase_add_test(tc, test_search_order);
         tcase_add_test(tc, test_peek_socket);
         tcase_add_test(tc, test_config_peek_socket_reads_ini);
+        tcase_add_test(tc, test_stream_logfile_keys);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -260,6 +260,115 @@ class IniConfigs(unittest.TestCase):
         self.assertEqual(views[SUPERVISORD]["worker-1"]["cwd"], "/tmp")
         self.assertEqual(views[SUPERVISORD]["web"]["environ"][b"PORT"], b"8080")
 
+    def test_stream_logs_as_supervisord_writes_them(self):
+        """Each stream where supervisord 4.2.5 puts it: stdout_logfile and stderr_logfile
+        at paths of their own, stderr rotated by its own stderr_logfile_maxbytes and
+        _backups; stderr into stdout's file with redirect_stderr; NONE keeps nothing;
+        AUTO (supervisord's default) a file in childlogdir for stderr too.  The same files
+        with the same bytes under both daemons."""
+        conf_text = """\
+[unix_http_server]
+file=%(here)s/s.sock
+[supervisord]
+nodaemon=true
+pidfile=%(here)s/supervisord.pid
+childlogdir=%(here)s/auto
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://%(here)s/s.sock
+[program:split]
+command=sh -c 'echo out-1; echo err-1 >&2; i=0; while [ $i -lt 200 ]; do echo eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee >&2; i=$((i+1)); done; echo out-2; touch %(here)s/split.done; exec sleep 1000'
+stdout_logfile=%(here)s/files/split.out
+stderr_logfile=%(here)s/files/split.err
+stderr_logfile_maxbytes=4KB
+stderr_logfile_backups=2
+startsecs=0
+[program:merged]
+command=sh -c 'echo m-out; echo m-err >&2; touch %(here)s/merged.done; exec sleep 1000'
+redirect_stderr=true
+stdout_logfile=%(here)s/files/merged.out
+stderr_logfile=%(here)s/files/ignored.err
+startsecs=0
+[program:dropped]
+command=sh -c 'echo d-out; echo d-err >&2; touch %(here)s/dropped.done; exec sleep 1000'
+stdout_logfile=NONE
+stderr_logfile=%(here)s/files/dropped.err
+startsecs=0
+"""
+        conf = self.write("supervisord.conf", conf_text)
+        names = ["split", "merged", "dropped"]
+        files = os.path.join(self.dir, "files")
+        auto = os.path.join(self.dir, "auto")
+
+        def written(rotated):
+            done = all(os.path.exists(os.path.join(self.dir, n + ".done")) for n in names)
+            if not done or not os.path.exists(os.path.join(files, rotated)):
+                return False
+            with open(os.path.join(files, "split.out")) as f:
+                return f.read().endswith("out-2\n")
+
+        def contents():
+            got = {}
+            for name in sorted(os.listdir(files)):
+                with open(os.path.join(files, name)) as f:
+                    got[name] = f.read()
+            return got
+
+        results = []
+        # supervisord rotates once a write has crossed maxbytes, so where its files end
+        # depends on how much each read of the pipe got; ours end at exactly maxbytes
+        for program, ctl, rotated in ((SUPERVISORD, SUPERVISORCTL, "split.err.2"),
+                                      (PY_SUPERVISORD, PY_SUPERVISORCTL, "split.err.1")):
+            os.makedirs(files)
+            os.makedirs(auto)
+            for n in names:
+                if os.path.exists(os.path.join(self.dir, n + ".done")):
+                    os.unlink(os.path.join(self.dir, n + ".done"))
+            self.run_daemon(program, ctl, conf, names, lambda: written(rotated))
+            results.append(contents())
+            shutil.rmtree(files)
+            shutil.rmtree(auto)
+        ours, theirs = results
+        self.assertEqual(sorted(n for n in ours if not n.startswith("split.err")),
+                         sorted(n for n in theirs if not n.startswith("split.err")))
+        for name in theirs:
+            if not name.startswith("split.err"):
+                self.assertEqual(ours[name], theirs[name], name)
+        # what they were meant to be, so that an agreement on nothing cannot pass
+        self.assertEqual(ours["split.out"], "out-1\nout-2\n")
+        self.assertEqual(ours["merged.out"], "m-out\nm-err\n")
+        self.assertEqual(ours["dropped.err"], "d-err\n")
+        self.assertNotIn("ignored.err", ours)
+        self.assertEqual(sorted(n for n in ours if n.startswith("split.err")), ["split.err", "split.err.1", "split.err.2"])
+        self.assertEqual(len(ours["split.err.2"]), 4096)
+        self.assertEqual(len(ours["split.err.1"]), 4096)
+        # the newest 3 files' worth of stderr, in order; the oldest rotated away
+        full = "err-1\n" + ("e" * 63 + "\n") * 200
+        joined = ours["split.err.2"] + ours["split.err.1"] + ours["split.err"]
+        self.assertTrue(full.endswith(joined) and len(joined) > 8192, joined)
+
+    def test_auto_stderr_log_of_its_own(self):
+        """supervisord's defaults (redirect_stderr=false, stderr_logfile=AUTO): stderr in a
+        file of its own in childlogdir, NAME.stderr.log here (supervisord's name has a
+        random part), stdout's file without it."""
+        conf = self.write("supervisord.conf", "[supervisord]\nnodaemon=true\nchildlogdir=%(here)s/auto\n"
+                          "pidfile=%(here)s/supervisord.pid\n"
+                          "[unix_http_server]\nfile=%(here)s/s.sock\n"
+                          "[rpcinterface:supervisor]\n"
+                          "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
+                          "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\n"
+                          "[program:both]\ncommand=sh -c 'echo a-out; echo a-err >&2; exec sleep 1000'\n"
+                          "startsecs=0\n")
+        os.makedirs(os.path.join(self.dir, "auto"))
+        out, err = (os.path.join(self.dir, "auto", n) for n in ("both.log", "both.stderr.log"))
+        def read(path):
+            with open(path) as f:
+                return f.read()
+        self.run_daemon(SUPERVISORD, SUPERVISORCTL, conf, ["both"],
+                        lambda: os.path.exists(out) and os.path.exists(err) and read(err) == "a-err\n")
+        self.assertEqual(read(out), "a-out\n")
+
     def test_docker_style(self):
         """nodaemon=true with the program's output on supervisord's own stdout, rotation
         off: what a container's `docker logs` shows."""

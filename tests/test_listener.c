@@ -345,6 +345,47 @@ START_TEST(test_log_and_communication_events) {
 }
 END_TEST
 
+/* stderr = log: stderr has a pipe of its own, so its output comes as
+ * PROCESS_LOG_STDERR and PROCESS_COMMUNICATION_STDERR, stdout's as _STDOUT; with
+ * stderr = stdout both come as stdout, as supervisord's redirect_stderr gives them. */
+START_TEST(test_stderr_events) {
+        struct daemon d;
+        char script[256];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        daemon_write_config(&d,
+                            "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n"
+                            " events = {PROCESS_LOG, PROCESS_COMMUNICATION}\n buffer-size = 100\n}\n"
+                            "service split {\n command = \"sh -c 'sleep 1; echo to-stdout; echo to-stderr >&2; "
+                            "printf \\\"<!--XSUPERVISOR:BEGIN-->err message<!--XSUPERVISOR:END-->\\\" >&2; "
+                            "sleep 1000'\"\n stderr = log\n log-events = true\n capture-max-bytes = 1K\n}\n"
+                            "service merged {\n command = \"sh -c 'sleep 1; echo merged-err >&2; sleep 1000'\"\n"
+                            " log-events = true\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_COMMUNICATION_STDERR"), SOON_MS);
+        ASSERT_WITHIN(records_have(&d, "merged-err"), SOON_MS);
+        ASSERT_WITHIN(records_have(&d, "to-stdout") && records_have(&d, "to-stderr"), SOON_MS);
+        pid_t split = service_pid_of(&d, "split"), merged = service_pid_of(&d, "merged");
+        char want[256];
+        ck_assert(records_have(&d, "eventname:PROCESS_LOG_STDERR len:"));
+        snprintf(want, sizeof want, "\tprocessname:split groupname:split pid:%d channel:stderr\\nto-stderr\\n", (int)split);
+        ck_assert_msg(records_have(&d, want), "no %s in\n%s", want, read_records(&d));
+        snprintf(want, sizeof want, "\tprocessname:split groupname:split pid:%d channel:stdout\\nto-stdout\\n", (int)split);
+        ck_assert_msg(records_have(&d, want), "no %s in\n%s", want, read_records(&d));
+        snprintf(want, sizeof want, "eventname:PROCESS_COMMUNICATION_STDERR len:");
+        ck_assert(records_have(&d, want));
+        snprintf(want, sizeof want, "\tprocessname:split groupname:split pid:%d\\nerr message\n", (int)split);
+        ck_assert_msg(records_have(&d, want), "no %s in\n%s", want, read_records(&d));
+        /* stderr = stdout: one pipe, stdout's events */
+        snprintf(want, sizeof want, "\tprocessname:merged groupname:merged pid:%d channel:stdout\\nmerged-err\\n",
+                 (int)merged);
+        ck_assert_msg(records_have(&d, want), "no %s in\n%s", want, read_records(&d));
+        ck_assert(!records_have(&d, "channel:stderr\\nto-stdout"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* One request on the control socket, as the XML-RPC front-end sends sendRemoteCommEvent. */
 static void raw_request(struct daemon *d, const char *line, char *out, size_t size) {
         char script[512];
@@ -749,6 +790,7 @@ int main(void) {
         tcase_add_test(live, test_events_reach_listener);
         tcase_add_test(live, test_listener_calls_back);
         tcase_add_test(live, test_log_and_communication_events);
+        tcase_add_test(live, test_stderr_events);
         tcase_add_test(live, test_remote_communication);
         tcase_add_test(live, test_remote_communication_over_xmlrpc);
         tcase_add_test(live, test_fail_is_redelivered);

@@ -108,6 +108,34 @@ START_TEST(test_config_defaults) {
         ck_assert_int_eq(s->stderr_target, OUTPUT_STDOUT);
         ck_assert_uint_eq(s->log_max_size, 10485760);
         ck_assert_uint_eq(s->log_keep, 5);
+        ck_assert_ptr_null(s->stdout_log);
+        ck_assert_ptr_null(s->stderr_log);
+        ck_assert_uint_eq(s->stderr_log_max_size, 10485760);
+        ck_assert_uint_eq(s->stderr_log_keep, 5);
+        config_free(c);
+        /* stderr's own log: stdout's rotation and events unless set */
+        ck_assert_int_eq(load("service web {\n command = \"sleep 1\"\n stderr = log\n log-max-size = 8K\n log-keep = 3\n"
+                              " log-events = true\n capture-max-bytes = 2K\n stdout-log = /srv/web/out.log\n"
+                              " stderr-log = /srv/web/err.log\n}\n"
+                              "service api {\n command = \"sleep 1\"\n stderr = log\n stderr-log-max-size = 0\n"
+                              " stderr-log-keep = 0\n log-events = true\n stderr-log-events = false\n"
+                              " stderr-capture-max-bytes = 1K\n}\n",
+                              &c, error, sizeof error, path, sizeof path),
+                         0);
+        s = c->services[0];
+        ck_assert_int_eq(s->stderr_target, OUTPUT_LOG);
+        ck_assert_str_eq(s->stdout_log, "/srv/web/out.log");
+        ck_assert_str_eq(s->stderr_log, "/srv/web/err.log");
+        ck_assert_uint_eq(s->stderr_log_max_size, 8192);
+        ck_assert_uint_eq(s->stderr_log_keep, 3);
+        ck_assert(s->stderr_log_events);
+        ck_assert_uint_eq(s->stderr_capture_max_bytes, 2048);
+        s = c->services[1];
+        ck_assert_uint_eq(s->stderr_log_max_size, 0);
+        ck_assert_uint_eq(s->stderr_log_keep, 0);
+        ck_assert(s->log_events && !s->stderr_log_events);
+        ck_assert_uint_eq(s->capture_max_bytes, 0);
+        ck_assert_uint_eq(s->stderr_capture_max_bytes, 1024);
         config_free(c);
 }
 END_TEST
@@ -176,6 +204,23 @@ START_TEST(test_config_errors) {
                   "log-max-size: '9999999999G' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
                 { "service a {\n command = x\n log-keep = 1001\n}\n", 3, "log-keep: '1001' is not an integer from 0 to 1000" },
                 { "service a {\n command = x\n log-keep = two\n}\n", 3, "log-keep: 'two' is not an integer from 0 to 1000" },
+                { "service a {\n command = x\n stdout-log = logs/a.log\n}\n", 3,
+                  "stdout-log: 'logs/a.log' is not an absolute path of a file" },
+                { "service a {\n command = x\n stdout-log = /var/log/\n}\n", 3,
+                  "stdout-log: '/var/log/' is not an absolute path of a file" },
+                { "service a {\n command = x\n stdout = null\n stdout-log = /var/log/a.log\n}\n", 4,
+                  "stdout-log: only with stdout = log" },
+                { "service a {\n command = x\n stderr-log = /var/log/a.err\n}\n", 3, "stderr-log: only with stderr = log" },
+                { "service a {\n command = x\n instances = 2\n stdout-log = /var/log/a.log\n}\n", 4,
+                  "stdout-log: one file cannot take the output of 2 instances; leave it to log-dir" },
+                { "service a {\n command = x\n stderr = log\n stderr-log-max-size = 1k\n}\n", 4,
+                  "stderr-log-max-size: '1k' is not 0 or a size of at least 4096 bytes (suffix K, M or G allowed)" },
+                { "service a {\n command = x\n stderr-log-keep = 1001\n}\n", 3,
+                  "stderr-log-keep: '1001' is not an integer from 0 to 1000" },
+                { "service a {\n command = x\n stderr-log-events = true\n}\n", 3,
+                  "stderr-log-events: needs stderr = log (the events are made from stderr's own pipe)" },
+                { "service a {\n command = x\n stderr-capture-max-bytes = 1K\n}\n", 3,
+                  "stderr-capture-max-bytes: needs stderr = log (the events are made from stderr's own pipe)" },
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 struct config *c = NULL;
@@ -189,7 +234,8 @@ END_TEST
 
 START_TEST(test_config_change_detection) {
         static const char *const changes[] = {
-                "stdout = null", "stderr = log", "log-max-size = 1M", "log-keep = 2",
+                "stdout = null", "stderr = log", "log-max-size = 1M", "log-keep = 2", "stdout-log = /srv/a.log",
+                "stderr-log-keep = 1",
         };
         struct config *base, *other;
         char error[1024], path[64];
@@ -271,7 +317,7 @@ static int tail_all(struct log_capture *c, const struct service_config *config, 
         struct log_tail *t;
         *ret = NULL;
         *ret_size = 0;
-        int r = log_tail_open(c, config, lines, &t);
+        int r = log_tail_open(c, config, 1, lines, &t);
         if (r < 0)
                 return r;
         char *text = NULL;
@@ -448,7 +494,7 @@ START_TEST(test_tail_across_a_rotation_meanwhile) {
 
         static char step[LOG_TAIL_SCAN_STEP];
         struct log_tail *t;
-        ck_assert_int_eq(log_tail_open(c, &f.config, 300, &t), 0);
+        ck_assert_int_eq(log_tail_open(c, &f.config, 1, 300, &t), 0);
         bool done = false;
         /* the search, back into t.log.1 */
         for (int i = 0; i < 3 && !done; i++)
@@ -579,8 +625,8 @@ START_TEST(test_capture_followers) {
         log_capture_spawned(c);
         write_all(out, "before\n", 7);
         run_loop(&f);
-        ck_assert_int_eq(log_capture_follow(c, collect, &a, &first), 0);
-        ck_assert_int_eq(log_capture_follow(c, collect, &b, &second), 0);
+        ck_assert_int_eq(log_capture_follow(c, 1, collect, &a, &first), 0);
+        ck_assert_int_eq(log_capture_follow(c, 1, collect, &b, &second), 0);
         /* 100 KiB across many rotations reaches both, byte for byte */
         char chunk[1000];
         for (int i = 0; i < 100; i++) {
@@ -629,7 +675,7 @@ START_TEST(test_capture_null_inherit_no_file) {
         char *text;
         size_t size;
         ck_assert_int_eq(tail_all(c, &f.config, 10, &text, &size), -ENOENT);
-        ck_assert_int_eq(log_capture_read(c, &f.config, -10, 0, &text, &size, NULL), -ENOENT);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, -10, 0, &text, &size, NULL), -ENOENT);
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -873,7 +919,7 @@ START_TEST(test_capture_read_by_offset) {
         fixture_init(&f);
         ck_assert_int_eq(log_capture_new("t", &c), 0);
         /* Nothing written yet: empty, not an error. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 0, 0, &text, &size, &file_size_seen), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(file_size_seen, 0);
         ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
@@ -881,36 +927,36 @@ START_TEST(test_capture_read_by_offset) {
         write_all(out, "0123456789abcdef\n", 17);
         run_loop(&f);
 
-        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 0, 0, &text, &size, &file_size_seen), 0);
         ck_assert_uint_eq(size, 17);
         ck_assert_uint_eq(file_size_seen, 17);
         ck_assert_int_eq(memcmp(text, "0123456789abcdef\n", 17), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 3, 4, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 3, 4, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 4);
         ck_assert_int_eq(memcmp(text, "3456", 4), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 14, 100, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 14, 100, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 3);
         ck_assert_int_eq(memcmp(text, "ef\n", 3), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 0, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, -5, 0, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 5);
         ck_assert_int_eq(memcmp(text, "cdef\n", 5), 0);
         free(text);
         /* More from the end than there is: all of it. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, -1000, 0, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, -1000, 0, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 17);
         free(text);
         /* Past the end: empty, with the size to ask from next time. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, 17, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 17, 0, &text, &size, &file_size_seen), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(size, 0);
         ck_assert_uint_eq(file_size_seen, 17);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 500, 10, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, 500, 10, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 0);
         /* From the end with a length is not a request supervisord answers either. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 2, &text, &size, NULL), -EINVAL);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 1, -5, 2, &text, &size, NULL), -EINVAL);
 
         /* The file of each stream: one file for both when stderr goes with stdout. */
         char path[256], expected[256];
@@ -925,6 +971,12 @@ START_TEST(test_capture_read_by_offset) {
         f.config.stderr_target = OUTPUT_LOG;
         ck_assert_int_eq(log_capture_file(c, &f.config, 1, path, sizeof path), -ENOENT);
         ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), 0);
+        snprintf(expected, sizeof expected, "%s/t.stderr.log", f.logs);  /* a file of its own */
+        ck_assert_str_eq(path, expected);
+        f.config.stderr_log = "/srv/own/err.log";
+        ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), 0);
+        ck_assert_str_eq(path, "/srv/own/err.log");
+        f.config.stderr_log = NULL;
         log_capture_release(c);
         fixture_done(&f);
 }

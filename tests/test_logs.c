@@ -304,6 +304,119 @@ START_TEST(test_log_file_made_by_first_output) {
 }
 END_TEST
 
+static int count_pipe_fds(pid_t pid, int *all);
+
+/* stderr = log: stderr in a file of its own (NAME.stderr.log), through a pipe of its own,
+ * rotated by its own limits; stdout's file holds stdout alone and keeps its own limits.
+ * supervisord holds one pipe for a service with default logging, two for one with
+ * stderr = log: stopping each drops exactly that many. */
+START_TEST(test_stderr_own_log) {
+        struct daemon d;
+        char buf[65536], out[4096], path[512];
+        daemon_init(&d);
+        daemon_write_config(&d,
+                "service split {\n command = \"/bin/sh -c 'echo out1; echo err1 >&2; i=0; while [ $i -lt 300 ]; do "
+                "echo eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee >&2; i=$((i+1)); done; echo out2; "
+                "exec sleep 600'\"\n start-secs = 0\n stderr = log\n log-max-size = 4096\n"
+                " stderr-log-max-size = 4096\n stderr-log-keep = 2\n}\n"
+                "service merged {\n command = \"/bin/sh -c 'echo m-out; echo m-err >&2; exec sleep 600'\"\n"
+                " start-secs = 0\n}\n");
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "split", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "merged", "RUNNING", SOON_MS);
+        ASSERT_WITHIN(read_log(&d, "split", buf, sizeof buf) == 10, SOON_MS);
+        ck_assert_str_eq(buf, "out1\nout2\n");
+        ck_assert_int_eq(size_of(log_path(&d, "split", 1, path, sizeof path)), -1);
+        /* 4 + 300 * 64 bytes: two full rotated files, the rest in the current one */
+        ASSERT_WITHIN(size_of(log_path(&d, "split.stderr", 2, path, sizeof path)) == 4096, SOON_MS);
+        ck_assert_int_eq(size_of(log_path(&d, "split.stderr", 1, path, sizeof path)), 4096);
+        ck_assert_int_eq(size_of(log_path(&d, "split.stderr", 3, path, sizeof path)), -1);
+        ck_assert_int_gt(size_of(log_path(&d, "split.stderr", 0, path, sizeof path)), 0);
+        ck_assert_int_le(size_of(log_path(&d, "split.stderr", 0, path, sizeof path)), 4096);
+        ck_assert_int_gt(read_text_file(log_path(&d, "split.stderr", 0, path, sizeof path), buf, sizeof buf), 0);
+        ck_assert_ptr_null(strstr(buf, "out"));
+        ck_assert_ptr_nonnull(strstr(buf, "eeee\n"));
+        ASSERT_WITHIN(read_log(&d, "merged", buf, sizeof buf) == 12, SOON_MS);
+        ck_assert_str_eq(buf, "m-out\nm-err\n");
+        ck_assert_int_eq(size_of(log_path(&d, "merged.stderr", 0, path, sizeof path)), -1);
+        /* tail shows stdout's file */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail split"), 0);
+        ck_assert_str_eq(out, "out1\nout2\n");
+
+        int all, with_both = count_pipe_fds(d.pid, &all), n = 0;
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop split"), 0);
+        ASSERT_WITHIN_MSG((n = count_pipe_fds(d.pid, &all)) == with_both - 2, SOON_MS, "%d pipes, then %d", with_both, n);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop merged"), 0);
+        ASSERT_WITHIN_MSG((n = count_pipe_fds(d.pid, &all)) == with_both - 3, SOON_MS, "%d pipes, then %d", with_both, n);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* stdout-log and stderr-log: each stream at a path of its own, rotated there, reopened on
+ * SIGUSR1; never written through a symbolic link planted at the path. */
+START_TEST(test_stream_log_paths) {
+        struct daemon d;
+        char buf[65536], out[4096], path[512], other[512];
+        daemon_init(&d);
+        snprintf(path, sizeof path, "%s/own", d.dir);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/victim", d.dir);
+        ck_assert_int_eq(close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)), 0);
+        snprintf(other, sizeof other, "%s/own/linked.log", d.dir);
+        ck_assert_int_eq(symlink(path, other), 0);
+        daemon_write_config(&d,
+                "service custom {\n command = \"/bin/sh -c 'echo to-out; echo to-err >&2; exec sleep 600'\"\n"
+                " start-secs = 0\n stdout-log = %1$s/own/out.log\n stderr = log\n stderr-log = %1$s/own/err.log\n}\n"
+                "service big {\n command = \"/bin/sh -c 'i=0; while [ $i -lt 200 ]; do "
+                "echo ooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo; i=$((i+1)); done; "
+                "exec sleep 600'\"\n start-secs = 0\n stdout-log = %1$s/own/sub/big.log\n log-max-size = 4096\n"
+                " log-keep = 1\n}\n"
+                "service linked {\n command = \"/bin/sh -c 'echo must-not-land; exec sleep 600'\"\n start-secs = 0\n"
+                " stdout-log = %1$s/own/linked.log\n}\n",
+                d.dir);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "custom", "RUNNING", SOON_MS);
+        snprintf(path, sizeof path, "%s/own/out.log", d.dir);
+        ASSERT_WITHIN(read_text_file(path, buf, sizeof buf) == 7, SOON_MS);
+        ck_assert_str_eq(buf, "to-out\n");
+        snprintf(path, sizeof path, "%s/own/err.log", d.dir);
+        ASSERT_WITHIN(read_text_file(path, buf, sizeof buf) == 7, SOON_MS);
+        ck_assert_str_eq(buf, "to-err\n");
+        ck_assert_int_eq(size_of(log_path(&d, "custom", 0, path, sizeof path)), -1);
+        ck_assert_int_eq(size_of(log_path(&d, "custom.stderr", 0, path, sizeof path)), -1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail custom"), 0);
+        ck_assert_str_eq(out, "to-out\n");
+
+        /* rotated where it is (its directory made as log-dir is), keeping log-keep files */
+        snprintf(path, sizeof path, "%s/own/sub/big.log.1", d.dir);
+        ASSERT_WITHIN(size_of(path) == 4096, SOON_MS);
+        snprintf(path, sizeof path, "%s/own/sub/big.log.2", d.dir);
+        ck_assert_int_eq(size_of(path), -1);
+
+        /* the link is refused, its target untouched, and status says why */
+        ASSERT_WITHIN(ctl(&d, out, sizeof out, "--json status linked") == 0 && strstr(out, "linked.log: ")
+                              && !strstr(out, "\"message\":null"), SOON_MS);
+        snprintf(path, sizeof path, "%s/victim", d.dir);
+        ck_assert_int_eq(size_of(path), 0);
+
+        /* moved away: still written there until SIGUSR1, then a new file at the path */
+        snprintf(path, sizeof path, "%s/own/out.log", d.dir);
+        snprintf(other, sizeof other, "%s/own/out.log.old", d.dir);
+        ck_assert_int_eq(rename(path, other), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart custom"), 0);
+        ASSERT_WITHIN(read_text_file(other, buf, sizeof buf) == 14, SOON_MS);
+        ck_assert_int_eq(size_of(path), -1);
+        ck_assert_int_eq(kill(d.pid, SIGUSR1), 0);
+        ASSERT_WITHIN(read_text_file(d.log, buf, sizeof buf) > 0 && strstr(buf, "reopened"), SOON_MS);
+        ASSERT_WITHIN(size_of(path) == 0, SOON_MS);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "restart custom"), 0);
+        ASSERT_WITHIN(read_text_file(path, buf, sizeof buf) == 7, SOON_MS);
+        ck_assert_str_eq(buf, "to-out\n");
+        ck_assert_int_eq(read_text_file(other, buf, sizeof buf), 14);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* What opening the file at the spawn used to show at once still shows at once, without a
  * file: a log-dir on a read-only file system is each process's problem in status as soon
  * as it runs; a log-dir removed meanwhile is made again by the next spawn; once the file
@@ -682,8 +795,11 @@ START_TEST(test_destinations_and_instances) {
         ck_assert_str_eq(buf, "out1\nerr1\nout2\nerr2\n");  /* one pipe: the order is kept */
         ASSERT_WITHIN(read_log(&d, "split", buf, sizeof buf) == 4, SOON_MS);
         ck_assert_str_eq(buf, "out\n");
-        ASSERT_WITHIN(read_log(&d, "errlog", buf, sizeof buf) == 4, SOON_MS);
-        ck_assert_str_eq(buf, "err\n");
+        ASSERT_WITHIN(read_log(&d, "errlog.stderr", buf, sizeof buf) == 4, SOON_MS);
+        ck_assert_str_eq(buf, "err\n");  /* stderr = log: a file of its own */
+        char out[256];
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail errlog"), 0);  /* the one log there is */
+        ck_assert_str_eq(out, "err\n");
         ASSERT_WITHIN(read_log(&d, "pool@0", buf, sizeof buf) == 11, SOON_MS);
         ck_assert_str_eq(buf, "instance 0\n");
         ASSERT_WITHIN(read_log(&d, "pool@1", buf, sizeof buf) == 11, SOON_MS);
@@ -986,6 +1102,8 @@ static Suite *logs_suite(void) {
         tcase_add_test(tc, test_50mb_every_byte);
         tcase_add_test(tc, test_rotation_keeps_log_keep_files);
         tcase_add_test(tc, test_destinations_and_instances);
+        tcase_add_test(tc, test_stderr_own_log);
+        tcase_add_test(tc, test_stream_log_paths);
         tcase_add_test(tc, test_output_after_exit_and_restart);
         tcase_add_test(tc, test_flood_does_not_starve_others);
         suite_add_tcase(s, tc);

@@ -73,10 +73,10 @@ START_TEST(test_status_record_fields) {
         ck_assert_str_eq(f[F_STDOUT_LOG], expected);
         ck_assert_str_eq(f[F_STDERR_LOG], "-");
 
-        /* stdout to the journal, stderr to the file */
+        /* stdout to the journal, stderr to a file of its own */
         ck_assert_uint_ge(status_fields(&d, "both", buf, sizeof buf, f), N_FIELDS);
         ck_assert_str_eq(f[F_STDOUT_LOG], "-");
-        snprintf(expected, sizeof expected, "%s/logs/both.log", d.dir);
+        snprintf(expected, sizeof expected, "%s/logs/both.stderr.log", d.dir);
         ck_assert_str_eq(f[F_STDERR_LOG], expected);
         ck_assert_str_eq(f[F_START], "0");
 
