@@ -166,10 +166,11 @@ $(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
 $(B)/fuzz:
 	mkdir -p $@
 
-$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS)
+# (ctl_xmlrpc.o: supervisorctl's reader of XML-RPC answers, for fuzz_ctlreply.)
+$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
-$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS)
+$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
 .PRECIOUS: $(B)/fuzz/%.o

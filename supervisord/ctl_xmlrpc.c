@@ -109,6 +109,7 @@ struct reader {
         char message[160];
 };
 
+static void reader_fail(struct reader *r, int error, const char *format, ...) __attribute__((format(printf, 3, 4)));
 static void reader_fail(struct reader *r, int error, const char *format, ...) {
         if (r->error)
                 return;
