@@ -267,11 +267,11 @@ START_TEST(test_our_http_interface) {
         snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
         daemon_init(&d);
         daemon_write_config(&d,
-                            "http-listen = \"127.0.0.1:%u\"\nhttp-username = \"admin\"\n"
+                            "http-listen = \"127.0.0.1:%u\"\nhttp-socket = \"%s/http.sock\"\nhttp-username = \"admin\"\n"
                             "http-password = \"{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4\"\n"
                             "service web {\n command = \"sleep 1021\"\n start-secs = 0\n}\n"
                             "service off {\n command = \"sleep 1022\"\n autostart = no\n}\n",
-                            port);
+                            port, d.dir);
         daemon_start(&d);
         ck_assert(wait_for_state(&d, "web", "RUNNING", SOON_MS));
         ASSERT_WITHIN(pid_of(url, true, "web") == service_pid_of(&d, "web"), SOON_MS);
@@ -282,6 +282,15 @@ START_TEST(test_our_http_interface) {
         ck_assert_int_eq(atoi(out + 39), web);
         r = ours(out, sizeof out, "-s", url, "-u", "admin", "-p", "secret", "pid", NULL);
         ck_assert_msg(r == 0 && atoi(out) == d.pid, "exit %d: %s", r, out);
+        /* Its unix socket of HTTP only (http-socket): told from the control socket by its
+         * answer to our protocol's request. */
+        char http_url[300];
+        snprintf(http_url, sizeof http_url, "unix://%s/http.sock", d.dir);
+        r = ours(out, sizeof out, "-s", http_url, "-u", "admin", "-p", "secret", "status", "web", NULL);
+        ck_assert_msg(r == 0 && strncmp(out, "web                      RUNNING   pid ", 39) == 0 && atoi(out + 39) == web,
+                      "exit %d: %s", r, out);
+        r = ours(out, sizeof out, "-s", http_url, "status", "web", NULL);
+        ck_assert_msg(r == 7 && strstr(out, "Server requires authentication"), "exit %d: %s", r, out);
 
         r = ours(out, sizeof out, "-s", url, "-u", "admin", "-p", "secret", "restart", "web", NULL);
         ck_assert_msg(r == 0 && strcmp(out, "web: stopped\nweb: started\n") == 0, "exit %d: %s", r, out);
