@@ -1357,20 +1357,21 @@ static void do_simple(struct job *j) {
         finish(j, EXIT_OK, " ");
 }
 
-/* tail NAME LINES: the end of its stdout log, from tailProcessStdoutLog, as much as holds
- * LINES lines. */
+/* tail NAME LINES: the end of its stdout log, as supervisord's supervisorctl reads it
+ * (readProcessStdoutLog with a negative offset: the last bytes), asked for again with
+ * more bytes until they hold LINES lines or the whole log. */
 static void do_tail(struct job *j) {
         const struct request *req = j->req;
         if (req->follow)
                 return finish(j, EXIT_USAGE, "tail -f: not available over XML-RPC");
-        size_t want = req->lines ? (size_t)req->lines * 128 : 1;
+        long want = req->lines ? (long)req->lines * 128 : 1;
         for (;;) {
                 if (want < 4096)
                         want = 4096;
                 if (want > 16 * 1024 * 1024)
                         want = 16 * 1024 * 1024;
                 struct reply r;
-                call(j->s, &r, "supervisor.tailProcessStdoutLog", "sii", req->names[0], 0, (int)want);
+                call(j->s, &r, "supervisor.readProcessStdoutLog", "sii", req->names[0], (int)-want, 0);
                 if (failed(j, &r))
                         return reply_done(&r);
                 if (r.is_fault) {
@@ -1380,22 +1381,24 @@ static void do_tail(struct job *j) {
                                 finish(j, EXIT_FAILED, "%s", r.fault_string);
                         return reply_done(&r);
                 }
-                const struct ctl_value *v = r.value;
-                if (!v || v->type != CTL_VALUE_ARRAY || v->n_items < 3 || v->items[0]->type != CTL_VALUE_STRING) {
+                if (!r.value || r.value->type != CTL_VALUE_STRING) {
                         reply_done(&r);
-                        return finish(j, EXIT_UNREACHABLE, "%s: tailProcessStdoutLog did not answer [data, offset, overflow]",
-                                      j->s->url);
+                        return finish(j, EXIT_UNREACHABLE, "%s: readProcessStdoutLog did not answer a string", j->s->url);
                 }
-                const char *data = v->items[0]->string;
-                size_t len = v->items[0]->length, start = len, lines = 0;
-                while (start > 0 && lines <= req->lines) {
-                        if (data[start - 1] == '\n' && start != len && ++lines > req->lines)
+                const char *data = r.value->string;
+                size_t len = r.value->length, start = 0;
+                bool enough = false;
+                /* The last LINES lines: back from the end past LINES newlines, the one that
+                 * ends the log aside. */
+                unsigned seen = 0;
+                for (size_t i = len; i-- > 0;)
+                        if (data[i] == '\n' && i != len - 1 && ++seen == req->lines) {
+                                start = i + 1;
+                                enough = true;
                                 break;
-                        start--;
-                }
-                bool overflow = v->items[2]->integer != 0;
-                /* Not LINES lines in what came, and more before it: ask for more. */
-                if (lines <= req->lines && start == 0 && overflow && want < 16 * 1024 * 1024) {
+                        }
+                /* Not LINES lines in what came, and the log holds more before it. */
+                if (!enough && len >= (size_t)want && want < 16 * 1024 * 1024) {
                         reply_done(&r);
                         want *= 4;
                         continue;

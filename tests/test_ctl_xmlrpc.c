@@ -125,7 +125,9 @@ START_TEST(test_python_supervisord_unix_socket) {
                      "[unix_http_server]\nfile=%%(here)s/py.sock\n\n[supervisorctl]\nserverurl=unix://%%(here)s/py.sock\n\n"
                      "[program:web]\ncommand=sleep 1001\nstartsecs=0\n\n"
                      "[program:w]\ncommand=sleep 1002\nnumprocs=2\nprocess_name=%%(program_name)s_%%(process_num)d\n"
-                     "startsecs=0\n\n[program:off]\ncommand=sleep 1003\nautostart=false\nstartsecs=0\n");
+                     "startsecs=0\n\n[program:off]\ncommand=sleep 1003\nautostart=false\nstartsecs=0\n\n"
+                     "[program:talk]\ncommand=sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i; done; "
+                     "exec sleep 1005'\nstartsecs=0\n");
         snprintf(url, sizeof url, "unix://%s", p.sock);
         /* The socket speaks only HTTP: our supervisorctl finds it out on each command. */
         ASSERT_WITHIN_MSG(ours(out, sizeof out, "-s", url, "status", "web", NULL) == 0, SOON_MS, "%s", out);
@@ -145,6 +147,13 @@ START_TEST(test_python_supervisord_unix_socket) {
         ck_assert_msg(r == 0 && strstr(out, "[{\"name\":\"w:w_0\",\"state\":\"RUNNING\",\"pid\":")
                               && strstr(out, "\"group\":\"w\"}]"),
                       "exit %d: %s", r, out);
+
+        /* tail: the last lines of its log, as many as asked. */
+        ASSERT_WITHIN_MSG(ours(out, sizeof out, "-s", url, "tail", "-n", "3", "talk", NULL) == 0
+                                  && strcmp(out, "line10\nline11\nline12\n") == 0,
+                          SOON_MS, "%s", out);
+        r = ours(out, sizeof out, "-s", url, "tail", "nothing", NULL);
+        ck_assert_msg(r == 4 && strstr(out, "no such service: nothing"), "exit %d: %s", r, out);
 
         r = ours(out, sizeof out, "-s", url, "stop", "web", NULL);
         ck_assert_msg(r == 0 && strcmp(out, "web: stopped\n") == 0, "exit %d: %s", r, out);
