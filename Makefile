@@ -38,7 +38,7 @@ B          ?= build
 BINDIR     ?= supervisord
 
 # Every module but the two programs' main files is shared by the daemon and the tests.
-CORE_SRCS  := $(filter-out main.c supervisorctl.c,$(notdir $(wildcard supervisord/*.c)))
+CORE_SRCS  := $(filter-out main.c supervisorctl.c ctl_xmlrpc.c,$(notdir $(wildcard supervisord/*.c)))
 CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # The HTTP front-end's modules (supervisord/http/): they parse hostile input, so the root
 # daemon never links them, and they alone need expat.
@@ -51,7 +51,7 @@ HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
 HTTPD_LIBS  = $(shell $(PKG_CONFIG) --libs expat libmicrohttpd)
 # What the front-end shares with the core: the line protocol's parsing, and no more.
 HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
-CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/ini_config.o $(B)/ini.o $(B)/cmdline.o $(B)/eventtype.o
+CTL_OBJS   := $(B)/supervisorctl.o $(B)/ctl_xmlrpc.o $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/ini_config.o $(B)/ini.o $(B)/cmdline.o $(B)/eventtype.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
 TESTS      := $(basename $(notdir $(wildcard tests/test_*.c)))
@@ -166,10 +166,11 @@ $(B)/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h supervisord/*.h | $(B)/fuzz
 $(B)/fuzz:
 	mkdir -p $@
 
-$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS)
+# (ctl_xmlrpc.o: supervisorctl's reader of XML-RPC answers, for fuzz_ctlreply.)
+$(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
-$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS)
+$(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
 .PRECIOUS: $(B)/fuzz/%.o

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl_xmlrpc.h"
 #include "printable.h"
 #include "names.h"
 #include "protocol.h"
@@ -475,6 +476,10 @@ static void print_reread_rows(enum verb verb, struct outcome *o) {
 struct server {
         char *path;  /* owned */
         bool named;
+        /* XML-RPC (ctl_xmlrpc.h): the only way to an http:// URL (http set); on a unix
+         * socket, taken when the socket answers as an HTTP server (Python supervisord's). */
+        struct ctl_xmlrpc_server rpc;
+        bool http;
 };
 
 /* One command, ARGV[0] its name, against the server: the request sent, the answer printed;
@@ -494,7 +499,7 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         }
 
         /* The request line, checked here first so usage errors never need the daemon. */
-        char request[PROTOCOL_MAX_REQUEST + 1];
+        char request[PROTOCOL_MAX_REQUEST + 4];
         size_t len = 0;
         for (int i = 0; i < argc; i++) {
                 int n = snprintf(request + len, sizeof request - len, "%s%s", i > 0 ? " " : "", argv[i]);
@@ -519,15 +524,21 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         enum verb verb = parsed->verb;
-        free(parsed);
-        request[len++] = '\n';
+        /* CR-LF and an empty line: our daemon reads the request line and no more, an HTTP
+         * server (Python supervisord's socket) takes it for a request it refuses. */
+        memcpy(request + len, "\r\n\r\n", 4);
+        len += 4;
 
-        char *path = strdup(srv->path);
+        char *path = strdup(srv->http ? srv->rpc.url : srv->path);
         bool socket_named = srv->named;
+        FILE *in = NULL;
         if (!path) {
+                free(parsed);
                 fprintf(stderr, "supervisorctl: out of memory\n");
                 return EXIT_FAILED;
         }
+        if (srv->http)
+                goto xmlrpc;
         int fd = connect_to(path);
         /* Not root and no socket named: the per-user default, else the system-wide
          * daemon, which a member of its socket-group may use. */
@@ -553,6 +564,7 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 fflush(stdout);
                 fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", path, strerror(e));
                 free(path);
+                free(parsed);
                 return EXIT_UNREACHABLE;
         }
         /* A refusal (too many clients, no descriptor left) may come before the request is
@@ -560,9 +572,15 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         if (send_all(fd, request, len) < 0)
                 (void)shutdown(fd, SHUT_WR);
 
-        FILE *in = fdopen(fd, "r");
+        if (ctl_xmlrpc_answered_http(fd) && srv->rpc.url) {
+                close(fd);
+        xmlrpc:
+                in = ctl_xmlrpc_open(&srv->rpc, parsed);
+        } else
+                in = fdopen(fd, "r");
         if (!in) {
                 free(path);
+                free(parsed);
                 return EXIT_FAILED;
         }
         struct outcome o = { 0 };
@@ -646,6 +664,7 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 free(o.reread[i]);
         free(o.reread);
         fclose(in);
+        free(parsed);
         print_status_rows(&o);
         if (json && list && (o.array_open || status == EXIT_OK)) {
                 open_array(&o);
@@ -660,16 +679,28 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         return status;
 }
 
-/* A server URL as supervisorctl takes it (-s, serverurl): "unix://PATH" or a PATH.  HTTP
- * URLs are refused by name: this client speaks only the daemon's own protocol. */
-static int server_from_url(const char *url, struct server *ret) {
+/* A server URL as supervisorctl takes it (-s, serverurl): "unix://PATH", a PATH, or
+ * "http://HOST:PORT" (XML-RPC, with USERNAME and PASSWORD if given). */
+static int server_from_url(const char *url, const char *username, const char *password, struct server *ret) {
         const char *path = url;
+        char error[512];
         if (strncmp(url, "unix://", 7) == 0)
                 path = url + 7;
-        else if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) {
-                fprintf(stderr, "supervisorctl: %s: HTTP servers are not supported; name the unix socket "
-                                "(-s unix:///PATH or -s /PATH)\n", url);
+        else if (strncmp(url, "https://", 8) == 0) {
+                fprintf(stderr, "supervisorctl: %s: HTTPS is not supported; name http://HOST:PORT or the unix socket\n",
+                        url);
                 return -EPROTONOSUPPORT;
+        }
+        if (strncmp(url, "http://", 7) == 0 || path[0] == '/') {
+                int r = ctl_xmlrpc_server_init(&ret->rpc, url, username, password, error, sizeof error);
+                if (r < 0) {
+                        fprintf(stderr, "supervisorctl: %s\n", error);
+                        return r;
+                }
+                ret->named = true;
+                ret->http = path == url && path[0] != '/';
+                if (ret->http)
+                        return 0;
         }
         if (path[0] != '/') {
                 fprintf(stderr, "supervisorctl: %s: not an absolute socket path or unix:// URL\n", url);
@@ -684,8 +715,8 @@ static int server_from_url(const char *url, struct server *ret) {
 /* The server: -s, else the config's (INI [supervisorctl] serverurl or [unix_http_server]
  * file, or our `socket`), else the daemon's default for this user.  SETTINGS gets the
  * config's other client settings. */
-static int resolve_server(const char *url, const char *config_path, bool config_given, struct server *ret,
-                          struct config_client *settings) {
+static int resolve_server(const char *url, const char *username, const char *password, const char *config_path,
+                          bool config_given, struct server *ret, struct config_client *settings) {
         char error[1024];
         int r;
         *ret = (struct server){ 0 };
@@ -704,7 +735,8 @@ static int resolve_server(const char *url, const char *config_path, bool config_
                         url = settings->server;
         }
         if (url)
-                return server_from_url(url, ret);
+                return server_from_url(url, username ? username : settings->username,
+                                       password ? password : settings->password, ret);
         /* The daemon's default for this user; without one (no runtime directory), the
          * system's daemon is the only one there can be. */
         r = config_default_path(CONFIG_DEFAULT_OF_SOCKET, &ret->path, error, sizeof error);
@@ -877,7 +909,8 @@ int main(int argc, char *argv[]) {
                 { "version", no_argument, NULL, 'v' },
                 { NULL, 0, NULL, 0 },
         };
-        const char *config_path = CONFIG_DEFAULT_PATH, *url = NULL, *history_file = NULL;
+        const char *config_path = CONFIG_DEFAULT_PATH, *url = NULL, *history_file = NULL, *username = NULL,
+                   *password = NULL;
         bool config_given = false, interactive = false;
         int opt;
 
@@ -886,9 +919,10 @@ int main(int argc, char *argv[]) {
                 switch (opt) {
                 case 'c': config_path = optarg; config_given = true; break;
                 case 's': url = optarg; break;
-                /* Credentials are HTTP's; on the unix socket the kernel says who connects
-                 * (socket-mode, socket-group), so they are taken and need not be checked. */
-                case 'u': case 'p': break;
+                /* Credentials are HTTP's (XML-RPC); on the native protocol the kernel says
+                 * who connects (socket-mode, socket-group). */
+                case 'u': username = optarg; break;
+                case 'p': password = optarg; break;
                 case 'i': interactive = true; break;
                 case 'r': history_file = optarg; break;
                 case 'j': json = true; break;
@@ -899,8 +933,9 @@ int main(int argc, char *argv[]) {
         }
         struct server srv;
         struct config_client settings = { 0 };
-        int r = resolve_server(url, config_path, config_given, &srv, &settings);
+        int r = resolve_server(url, username, password, config_path, config_given, &srv, &settings);
         if (r < 0) {
+                ctl_xmlrpc_server_done(&srv.rpc);
                 config_client_done(&settings);
                 return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
         }
@@ -914,6 +949,7 @@ int main(int argc, char *argv[]) {
         if (optind >= argc || interactive)
                 status = shell(&srv, &settings);
         free(srv.path);
+        ctl_xmlrpc_server_done(&srv.rpc);
         config_client_done(&settings);
         return status;
 }

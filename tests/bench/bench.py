@@ -639,6 +639,7 @@ FIGURES = [
     ("restart_max", "restart after SIGKILL, max", "ms", True),
     ("status", "`status` of all N, median", "ms", True),
     ("status_one", "`status` of one, median", "ms", True),
+    ("status_xmlrpc", "`status` of all N by our supervisorctl over XML-RPC, median", "ms", True),
     ("pss", "memory of the supervision tree (PSS)", "MiB", True),
     ("private", "private memory (Private_Clean + Private_Dirty) per service", "KiB", True),
     ("private_restarted", "... after `restart all`", "KiB", True),
@@ -769,6 +770,17 @@ class Bench:
             progress(f"{tool.name}: N = {n}: status")
             self.put(n, "status", tool.name,
                      statistics.median(self.status_times(tool, inst, self.args.status_samples, expect=n)))
+            if isinstance(tool, Supervisor):
+                # Our client against supervisord's own daemon, as its client is above.
+                progress(f"{tool.name}: N = {n}: status by our supervisorctl over XML-RPC")
+                times = []
+                for _ in range(self.args.status_samples):
+                    ms, rc, lines = self.probe.time([self.ours.supervisorctl, "-c", inst.conf, "status"])
+                    if lines != n:
+                        raise Misbehaviour(f"our supervisorctl over XML-RPC listed {lines} lines for {n} "
+                                           f"services (exit {rc})")
+                    times.append(ms)
+                self.put(n, "status_xmlrpc", tool.name, statistics.median(times))
 
             samples = min(self.args.restart_samples, n)
             progress(f"{tool.name}: N = {n}: {samples} restarts after SIGKILL")
