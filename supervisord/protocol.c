@@ -61,11 +61,11 @@ static int parse_offset(char **words, unsigned n, struct request *ret, const cha
         long offset, length = 0;
         if (n < 1 || n > 2)
                 return fail(ret_error, "expected OFFSET [LENGTH] or OFFSET follow");
-        if (parse_long(words[0], -(1L << 40), 1L << 40, &offset) < 0)
+        if (parse_long(words[0], -PROTOCOL_MAX_LOG_OFFSET, PROTOCOL_MAX_LOG_OFFSET, &offset) < 0)
                 return fail(ret_error, "OFFSET is not an integer");
         if (n == 2 && strcmp(words[1], "follow") == 0)
                 ret->follow = true;
-        else if (n == 2 && parse_long(words[1], 0, 1L << 40, &length) < 0)
+        else if (n == 2 && parse_long(words[1], 0, PROTOCOL_MAX_LOG_OFFSET, &length) < 0)
                 return fail(ret_error, "LENGTH is not an integer of 0 or more");
         if (offset < 0 && length > 0)
                 return fail(ret_error, "a negative OFFSET takes no LENGTH");

@@ -17,6 +17,7 @@
 #define PROTOCOL_MAX_REQUEST 4096
 #define PROTOCOL_MAX_ARGS (PROTOCOL_MAX_REQUEST / 2)
 #define PROTOCOL_MAX_TAIL_LINES 1000000
+#define PROTOCOL_MAX_LOG_OFFSET (1L << 40)  /* readlog's and readproclog's OFFSET and LENGTH */
 
 /* supervisorctl exit statuses, also the codes of ERROR lines. */
 enum {

@@ -295,6 +295,41 @@ static void wait_for_words(struct daemon *d, const char *log) {
         ck_assert(WAIT_UNTIL(read_text_file(log, buf, sizeof buf) == 18, SOON_MS));
 }
 
+/* Ours: supervisorctl's -N bytes, a stream named, maintail, and both followed. */
+static void check_our_tail(struct daemon *d) {
+        char buf[8192];
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail -5 words"), 0);
+        ck_assert_str_eq(buf, "line\n");
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail words stderr"), 0);
+        ck_assert_str_eq(buf, "out-line\nerr-line\n");
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail -100 words stdout"), 0);
+        ck_assert_str_eq(buf, "out-line\nerr-line\n");
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail nolog stderr"), 1);
+        ck_assert_msg(strstr(buf, "no log file: nolog sends stderr to null"), "%s", buf);
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail words both"), 2);
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail -n 1 words"), 0);
+        ck_assert_str_eq(buf, "err-line\n");
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "tail tick"), 0);
+        ck_assert_msg(strlen(buf) == 1600 && last_tick(buf) > 0, "%zu: %s", strlen(buf), buf);
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "maintail -200"), 0);
+        ck_assert_uint_eq(strlen(buf), 200);
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "maintail words"), 2);
+
+        struct follower f;
+        char *tail[] = { (char *)supervisorctl_path(), "-s", d->sock, "tail", "-f", "tick", NULL };
+        follower_start(&f, tail);
+        ASSERT_WITHIN_MSG(follower_saw(&f, "") && last_tick(f.text) > 0, SOON_MS, "%.2000s", f.text);
+        int first = last_tick(f.text);
+        ASSERT_WITHIN_MSG(follower_saw(&f, "") && last_tick(f.text) >= first + 3, SOON_MS, "%.2000s", f.text);
+        ck_assert_uint_le(strstr(f.text, "\ntick ") - f.text, 1024);  /* the last 1024 bytes first */
+        follower_stop(&f);
+        char *maintail[] = { (char *)supervisorctl_path(), "-s", d->sock, "maintail", "-f", NULL };
+        follower_start(&f, maintail);
+        ck_assert_int_eq(ctl(d, buf, sizeof buf, "stop idle"), 0);
+        ASSERT_WITHIN_MSG(follower_saw(&f, "stopped: idle"), SOON_MS, "%.4000s", f.text);
+        follower_stop(&f);
+}
+
 START_TEST(test_python_tail_native) {
         struct daemon d;
         char url[300], path[300], rotated[300];
@@ -312,6 +347,7 @@ START_TEST(test_python_tail_native) {
         snprintf(url, sizeof url, "unix://%s", d.sock);
         snprintf(rotated, sizeof rotated, "%s/logs/tick.log.2", d.dir);
         check_python_tail(&d, url, rotated);
+        check_our_tail(&d);
         daemon_cleanup(&d);
 }
 END_TEST
