@@ -657,7 +657,7 @@ static void tap_update(struct service *s) {
                         continue;
                 if (!t) {
                         t = calloc(1, sizeof *t);
-                        if (!t || log_capture_follow(service_log_capture(s), fd, on_log_data, t, &t->follower) < 0) {
+                        if (!t || log_capture_follow(service_log_capture(s), c, fd, on_log_data, t, &t->follower) < 0) {
                                 log_warning("%s: cannot follow its %s for events, ignoring", service_name(s),
                                             err ? "stderr" : "stdout");
                                 free(t);

@@ -909,6 +909,16 @@ static bool config_logs_to_file(const struct service_config *config, int fd) {
         return config->stdout_target == OUTPUT_LOG;
 }
 
+/* Whether stream FD of a process under CONFIG has a file to read, tail or follow, S being
+ * the stream it goes through: a log, or a journal that was out of reach at the last spawn
+ * (log_capture_prepare fell back to the file).  What the config sends elsewhere has none,
+ * as supervisord answers NO_FILE, even when an older file is left. */
+static bool stream_has_file(const struct service_config *config, int fd, const struct log_stream *s) {
+        enum output_target target = fd == STDERR_FILENO && config->stderr_target != OUTPUT_STDOUT ? config->stderr_target
+                                                                                                  : config->stdout_target;
+        return target == OUTPUT_LOG || (target == OUTPUT_JOURNAL && s->to_file);
+}
+
 /* Get the stream's file name and directory ready for a read under CONFIG before any spawn
  * named them (a read right after start-up). */
 static int stream_for_read(struct log_capture *c, const struct service_config *config, int fd, struct log_stream **ret) {
@@ -1115,6 +1125,8 @@ int log_tail_open(struct log_capture *c, const struct service_config *config, in
                 lines = LOG_TAIL_MAX_LINES;
         if ((r = stream_for_read(c, config, fd, &s)) < 0)
                 return r;
+        if (!stream_has_file(config, fd, s))
+                return -ENOENT;
         struct log_tail *t = calloc(1, sizeof *t);
         if (!t)
                 return -ENOMEM;
@@ -1148,9 +1160,6 @@ int log_tail_open(struct log_capture *c, const struct service_config *config, in
         } else if (file != -ENOENT) {
                 log_tail_free(t);
                 return file;
-        } else if (!config_logs_to_file(config, fd) && !s->to_file) {
-                log_tail_free(t);
-                return -ENOENT;
         }
         /* else moved away, not reopened yet: older ones may exist */
         t->pos = t->end0;
@@ -1271,6 +1280,8 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
                 return -EINVAL;
         if ((r = stream_for_read(c, config, fd, &s)) < 0 || (r = stream_file_name(s, 0, name, sizeof name)) < 0)
                 return r;
+        if (!stream_has_file(config, fd, s))
+                return -ENOENT;
         /* In the directory's descriptor with no link followed, as tail reads: a link
          * planted there must not make a read show a file of root's. */
         int dir_fd = stream_dir(s);
@@ -1278,7 +1289,7 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
         if (file == -ELOOP || file == -EFTYPE_SAFE || file == -EPERM || file == -EMLINK || file == -EDIRUNSAFE_SAFE)
                 file = -ENOENT;  /* not a log of ours */
         if (file < 0) {
-                if (file == -ENOENT && (config_logs_to_file(config, fd) || s->to_file))
+                if (file == -ENOENT)
                         return 0;  /* nothing written yet (or moved away, not reopened yet) */
                 return file;
         }
@@ -1342,10 +1353,13 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
 
 /* ---- followers ---- */
 
-int log_capture_follow(struct log_capture *c, int fd, log_follow_fn fn, void *userdata, struct log_follower **ret) {
+int log_capture_follow(struct log_capture *c, const struct service_config *config, int fd, log_follow_fn fn,
+                       void *userdata, struct log_follower **ret) {
         if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
                 return -EINVAL;
         struct log_stream *s = fd == STDERR_FILENO && !c->stderr_merged ? &c->streams[1] : &c->streams[0];
+        if (!stream_has_file(config, fd, s))
+                return -ENOENT;
         struct log_follower *f = calloc(1, sizeof *f);
         if (!f)
                 return -ENOMEM;

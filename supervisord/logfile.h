@@ -139,7 +139,8 @@ typedef void (*log_follow_fn)(const char *data, size_t size, void *userdata);
 struct log_follower;
 
 /* Subscribe to stream FD of CAPTURE from now on (stderr: stdout's pipe when the last
- * spawn sent stderr into it); *ret is owned by the caller. */
-int log_capture_follow(struct log_capture *capture, int fd, log_follow_fn fn, void *userdata,
-                       struct log_follower **ret);
+ * spawn sent stderr into it); *ret is owned by the caller.  -ENOENT when CONFIG sends
+ * that stream to no log file and none is being written; -EINVAL for another FD. */
+int log_capture_follow(struct log_capture *capture, const struct service_config *config, int fd, log_follow_fn fn,
+                       void *userdata, struct log_follower **ret);
 void log_follower_free(struct log_follower *follower);

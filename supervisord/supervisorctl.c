@@ -47,9 +47,11 @@ static void usage(FILE *out) {
                 "  reread                      show that difference, changing nothing\n"
                 "  add NAME... / remove NAME... a group of the config into, or out of, the table\n"
                 "  reload                      supervisord's: stop everything, re-read the config, start anew\n"
-                "  tail [-f] [-n N] [--raw] NAME\n"
-                "                              the last N lines of its log (10); -f: then follow it;\n"
-                "                              on a terminal control characters show as '?' unless --raw\n"
+                "  tail [-f] [-N | -n N] [--raw] NAME [stdout|stderr]\n"
+                "                              the last N bytes of its log (1600), -n: the last N lines;\n"
+                "                              -f: then follow it; on a terminal control characters\n"
+                "                              show as '?' unless --raw\n"
+                "  maintail [-f] [-N]          the last N bytes of supervisord's log (1600); -f: follow it\n"
                 "  shutdown                    stop everything and exit supervisord\n"
                 "  version                     print both versions\n"
                 "  help [COMMAND], quit, exit\n");
@@ -182,22 +184,42 @@ static void print_reload_record(enum verb verb, const char *kind, const char *na
         (*n)++;
 }
 
-/* `tail [-f] [-n N] NAME` (ARGV[0] is "tail") as the protocol's "tail NAME N [follow]" in
- * OUT, NULL-terminated, with N written into LINES; the new argument count, or -1 after a
- * message. */
-static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, size_t lines_size) {
+/* `tail [-f] [-N] [-n N] NAME [stdout|stderr]` and `maintail [-f] [-N]` (ARGV[0] the
+ * command) as protocol requests in OUT, NULL-terminated, their numbers written into
+ * NUMBER: supervisorctl's -N, the last N bytes (1600, or 1024 with -f, as supervisord's
+ * stream sends), is `readproclog NAME STREAM -N [follow]` or `readlog -N [follow]`; our
+ * -n N, the last N lines, is `tail NAME N [follow]`.  The new argument count, or -1
+ * after a message. */
+static int tail_arguments(int argc, char *argv[], char *out[8], char *number, size_t number_size) {
         static const struct option options[] = {
                 { "follow", no_argument, NULL, 'f' },
                 { "lines", required_argument, NULL, 'n' },
                 { "raw", no_argument, NULL, 'r' },
                 { NULL, 0, NULL, 0 },
         };
-        bool follow = false, raw = false;
-        long count = 10;
+        bool maintail = strcmp(argv[0], "maintail") == 0;
+        bool follow = false, raw = false, by_lines = false;
+        long count = 10, bytes = -1;
         int opt, k = 0;
 
+        /* supervisorctl's -100, which getopt would read as -1 -0 -0: taken out first. */
+        char *rest[64];
+        int n_rest = 0;
+        for (int i = 0; i < argc && n_rest < (int)ELEMENTSOF(rest) - 1; i++) {
+                const char *a = argv[i];
+                if (i > 0 && a[0] == '-' && a[1] >= '0' && a[1] <= '9' && a[strspn(a + 1, "0123456789") + 1] == '\0') {
+                        if (parse_long(a + 1, 0, PROTOCOL_MAX_LOG_OFFSET, &bytes) < 0) {
+                                fprintf(stderr, "supervisorctl: %s: %s is not a number of bytes from 0 to %ld\n", argv[0],
+                                        a, PROTOCOL_MAX_LOG_OFFSET);
+                                return -1;
+                        }
+                        continue;
+                }
+                rest[n_rest++] = argv[i];
+        }
+        rest[n_rest] = NULL;
         optind = 0;  /* GNU getopt: start over on this argument vector */
-        while ((opt = getopt_long(argc, argv, "fn:", options, NULL)) != -1) {
+        while ((opt = getopt_long(n_rest, rest, maintail ? "f" : "fn:", options, NULL)) != -1) {
                 switch (opt) {
                 case 'f':
                         follow = true;
@@ -211,13 +233,25 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
                                         optarg, PROTOCOL_MAX_TAIL_LINES);
                                 return -1;
                         }
+                        by_lines = true;
                         break;
                 default:
                         return -1;
                 }
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "supervisorctl: tail takes exactly one process name\n");
+        int names = n_rest - optind;
+        const char *stream = names == 2 ? rest[optind + 1] : NULL;
+        if (maintail ? names != 0 : names < 1 || names > 2) {
+                fprintf(stderr, maintail ? "supervisorctl: maintail takes no process name\n"
+                                         : "supervisorctl: tail takes exactly one process name\n");
+                return -1;
+        }
+        if (stream && strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0) {
+                fprintf(stderr, "supervisorctl: tail: bad channel '%s': stdout or stderr\n", stream);
+                return -1;
+        }
+        if (by_lines && (bytes >= 0 || stream)) {
+                fprintf(stderr, "supervisorctl: tail: -n N (lines of the process's log) takes neither -N nor a channel\n");
                 return -1;
         }
         /* A service's output may hold escape sequences that set the title, write the
@@ -225,10 +259,20 @@ static int tail_arguments(int argc, char *argv[], char *out[5], char *lines, siz
         filter_output = !raw && isatty(STDOUT_FILENO);
         if (filter_output)
                 printable_init(&output_filter, true, '?');
-        snprintf(lines, lines_size, "%ld", count);
-        out[k++] = "tail";
-        out[k++] = argv[optind];
-        out[k++] = lines;
+        if (by_lines) {
+                snprintf(number, number_size, "%ld", count);
+                out[k++] = "tail";
+                out[k++] = rest[optind];
+                out[k++] = number;
+        } else {
+                snprintf(number, number_size, "-%ld", bytes >= 0 ? bytes : follow ? 1024 : 1600);
+                out[k++] = maintail ? "readlog" : "readproclog";
+                if (!maintail) {
+                        out[k++] = rest[optind];
+                        out[k++] = stream ? (char *)stream : "stdout";
+                }
+                out[k++] = number;
+        }
         if (follow)
                 out[k++] = "follow";
         out[k] = NULL;
@@ -486,9 +530,9 @@ struct server {
  * returns the exit status. */
 static int run_command(const struct server *srv, int argc, char *argv[]) {
         filter_output = false;
-        /* tail's options are ours to parse; the protocol takes "tail NAME LINES [follow]". */
-        char *tail_argv[5], tail_lines[16];
-        if (strcmp(argv[0], "tail") == 0) {
+        /* tail's and maintail's options are ours to parse (tail_arguments). */
+        char *tail_argv[8], tail_lines[24];
+        if (strcmp(argv[0], "tail") == 0 || strcmp(argv[0], "maintail") == 0) {
                 int tail_argc = tail_arguments(argc, argv, tail_argv, tail_lines, sizeof tail_lines);
                 if (tail_argc < 0) {
                         usage(stderr);
@@ -756,6 +800,7 @@ static const struct command_help {
         { "add", "add <name> [...]\tActivates any updates in config for process/group\n" },
         { "exit", "exit\tExit the supervisor shell.\n" },
         { "help", "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>\n" },
+        { "maintail", "maintail [-f] [-N]\tthe last N bytes (1600) of supervisord's own log; -f: then follow it\n" },
         { "pid", "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\n" },
         { "quit", "quit\tExit the supervisor shell.\n" },
         { "reload", "reload \t\tRestart the remote supervisord.\n" },
@@ -775,7 +820,8 @@ static const struct command_help {
                     "status\t\t\tGet all process status info\n" },
         { "stop", "stop <name>\t\tStop a process\nstop <name> <name>\tStop multiple processes or groups\n"
                   "stop all\t\tStop all processes\n" },
-        { "tail", "tail [-f] [-n N] <name>\tthe last N lines (10) of the process's log; -f: then follow it\n" },
+        { "tail", "tail [-f] [-N | -n N] <name> [stdout|stderr]\tthe last N bytes (1600) of the process's stdout\n"
+                  "\t\t\tor stderr log; -n N: its last N lines (ours); -f: then follow it\n" },
         { "update", "update\t\t\tReload config and add/remove as necessary, and will restart affected programs\n"
                     "update all\t\tReload config and add/remove as necessary, and will restart affected programs\n" },
         { "version", "version\t\t\tShow the version of the remote supervisord process\n" },

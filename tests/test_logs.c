@@ -521,13 +521,21 @@ START_TEST(test_tail_lines) {
         ASSERT_WITHIN(log_total(&d, "count", NULL) == 8893, SOON_MS);
         ck_assert_int_eq(size_of(log_path(&d, "count", 2, path, sizeof path)), 4096);
 
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail count"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n 10 count"), 0);
         ck_assert_str_eq(out, "1991\n1992\n1993\n1994\n1995\n1996\n1997\n1998\n1999\n2000\n");
+        /* supervisorctl's form: the last 1600 bytes of the file, here all its 701 */
+        size_t len = 0;
+        for (int i = 1; i <= 2000; i++)
+                len += (size_t)snprintf(expected + len, sizeof expected - len, "%d\n", i);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail count"), 0);
+        ck_assert_str_eq(out, expected + 8893 - 701);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -7 count"), 0);
+        ck_assert_str_eq(out, "9\n2000\n");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n 3 count"), 0);
         ck_assert_str_eq(out, "1998\n1999\n2000\n");
         /* reaching back across both rotations */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n 1900 count"), 0);
-        size_t len = 0;
+        len = 0;
         for (int i = 101; i <= 2000; i++)
                 len += (size_t)snprintf(expected + len, sizeof expected - len, "%d\n", i);
         ck_assert_str_eq(out, expected);
@@ -539,6 +547,8 @@ START_TEST(test_tail_lines) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail nosuch"), 4);
         ck_assert_ptr_nonnull(strstr(out, "no such service: nosuch"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail quiet"), 1);
+        ck_assert_ptr_nonnull(strstr(out, "no log file: quiet sends stdout to null"));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail -n 5 quiet"), 1);
         ck_assert_ptr_nonnull(strstr(out, "quiet has no log file (stdout = null, stderr = stdout)"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "tail pool"), 2);
         ck_assert_ptr_nonnull(strstr(out, "pool has 2 processes: name one, such as pool@0"));
@@ -798,8 +808,10 @@ START_TEST(test_destinations_and_instances) {
         ASSERT_WITHIN(read_log(&d, "errlog.stderr", buf, sizeof buf) == 4, SOON_MS);
         ck_assert_str_eq(buf, "err\n");  /* stderr = log: a file of its own */
         char out[256];
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail errlog"), 0);  /* the one log there is */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail errlog stderr"), 0);  /* the one log there is */
         ck_assert_str_eq(out, "err\n");
+        /* as supervisord's: stdout, the default stream, goes to no file */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "tail errlog"), 1);
         ASSERT_WITHIN(read_log(&d, "pool@0", buf, sizeof buf) == 11, SOON_MS);
         ck_assert_str_eq(buf, "instance 0\n");
         ASSERT_WITHIN(read_log(&d, "pool@1", buf, sizeof buf) == 11, SOON_MS);

@@ -40,29 +40,40 @@ static char *auth_username, *auth_password;
 
 /* ---- control connections ---- */
 
+typedef bool (*native_feed_fn)(const char *data, size_t len, void *userdata);
+
+/* What an epoll entry's data.ptr points to, when not one of the tags below: each struct
+ * begins with its kind. */
+enum epoll_kind { KIND_NATIVE = 1, KIND_STREAM };
+
 struct native {
+        enum epoll_kind kind;      /* KIND_NATIVE */
         struct native *next;       /* waiting for its connection */
         int fd;
         char *request;
         size_t request_len, sent;
         char *reply;
         size_t reply_len, reply_size;
-        native_done_fn done;
+        native_done_fn done;       /* NULL once cancelled: its fd is closed as it comes */
         void *userdata;
         bool unanswered;           /* done once the line is sent; the answer is not read */
+        native_feed_fn feed;       /* a stream: each chunk of the answer as it comes */
+        bool paused;               /* a stream whose reader is full: off epoll meanwhile */
 };
 
 static struct native *waiting_head, *waiting_tail;
 
 static void native_finish(struct native *n, bool ok) {
         if (n->fd >= 0) {
-                epoll_ctl(epoll_fd, EPOLL_CTL_DEL, n->fd, NULL);
+                if (!n->paused)
+                        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, n->fd, NULL);
                 close(n->fd);
         }
         if (n->reply)
                 n->reply[n->reply_len] = '\0';
-        const char *reply = !ok ? NULL : n->unanswered ? "" : n->reply;
-        n->done(reply, reply ? n->reply_len : 0, n->userdata);
+        const char *reply = !ok ? NULL : n->unanswered || n->feed ? "" : n->reply;
+        if (n->done)
+                n->done(reply, reply ? n->reply_len : 0, n->userdata);
         free(n->request);
         free(n->reply);
         free(n);
@@ -72,6 +83,7 @@ static int native_queue(const char *line, native_done_fn done, void *userdata, b
         struct native *n = calloc(1, sizeof *n);
         if (!n)
                 return -ENOMEM;
+        n->kind = KIND_NATIVE;
         n->fd = -1;
         n->request_len = strlen(line) + 1;
         if (!(n->request = malloc(n->request_len + 1))) {
@@ -99,6 +111,38 @@ static int native_queue(const char *line, native_done_fn done, void *userdata, b
 
 int native_request(const char *line, native_done_fn done, void *userdata) {
         return native_queue(line, done, userdata, false);
+}
+
+/* LINE's answer as a stream: FEED with each chunk as it comes, DONE at its end (NULL
+ * when the connection failed); never called from within.  *RET until DONE, for
+ * native_resume() and native_cancel(). */
+static int native_stream(const char *line, native_feed_fn feed, native_done_fn done, void *userdata,
+                         struct native **ret) {
+        int r = native_queue(line, done, userdata, false);
+        if (r < 0)
+                return r;
+        waiting_tail->feed = feed;
+        *ret = waiting_tail;
+        return 0;
+}
+
+/* A paused stream's reader has room again. */
+static void native_resume(struct native *n) {
+        if (!n->paused)
+                return;
+        n->paused = false;
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = n };
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, n->fd, &ev) < 0)
+                native_finish(n, false);
+}
+
+/* The stream's reader is gone: no callback any more; the connection is closed now, or
+ * as soon as supervisord hands it over. */
+static void native_cancel(struct native *n) {
+        n->done = NULL;
+        n->feed = NULL;
+        if (n->fd >= 0)
+                native_finish(n, false);
 }
 
 int native_send(const char *line, native_done_fn done, void *userdata) {
@@ -130,6 +174,22 @@ static void native_on_io(struct native *n, uint32_t events) {
                 return;
         }
         (void)events;
+        while (n->feed) {
+                /* A stream: handed on as it comes, never collected. */
+                static char chunk[16384];
+                ssize_t r = recv(n->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+                if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                        return;
+                if (r <= 0) {
+                        native_finish(n, r == 0);
+                        return;
+                }
+                if (!n->feed(chunk, (size_t)r, n->userdata)) {
+                        n->paused = true;
+                        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, n->fd, NULL);
+                        return;
+                }
+        }
         for (;;) {
                 if (n->reply_size - n->reply_len < 4097) {
                         size_t size = n->reply_size ? n->reply_size * 2 : 8192;
@@ -197,7 +257,9 @@ static void channel_on_io(void) {
                 if (!waiting_head)
                         waiting_tail = NULL;
                 n->next = NULL;
-                if (fd < 0) {
+                if (fd < 0 || !n->done) {
+                        if (fd >= 0)
+                                close(fd);
                         native_finish(n, false);
                         continue;
                 }
@@ -206,6 +268,205 @@ static void channel_on_io(void) {
                 if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                         native_finish(n, false);
         }
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status, const char *text);
+
+/* ---- log streams: GET /logtail/NAME[/stdout|/stderr] and /mainlogtail ---- */
+
+#define STREAM_HEAD 1024            /* bytes of the log sent first, as supervisord */
+#define STREAM_HIGH_WATER (256u << 10)  /* unsent bytes at which reading supervisord pauses */
+
+enum stream_state {
+        STREAM_WAITING,     /* no answer from supervisord yet */
+        STREAM_OPEN,        /* its LOGSIZE came: 200, and the bytes as they come */
+        STREAM_NOT_FOUND,   /* an ERROR first (no such process, no file): 404 */
+        STREAM_FAILED,      /* supervisord did not answer: 500 */
+        STREAM_ENDED,       /* the follow ended after it opened: the body ends */
+};
+
+/* One follow: the line protocol's `readproclog NAME STREAM -1024 follow` (or `readlog`)
+ * read record by record, its DATA bytes handed to libmicrohttpd's content reader.  The
+ * HTTP connection is suspended while there is nothing to send, and its socket is then
+ * watched for the client's hang-up, so that a client gone while its log is quiet does
+ * not hold a connection for ever.  One that reads nothing fills the buffer to
+ * STREAM_HIGH_WATER: reading from supervisord pauses, and supervisord ends the follow
+ * once its own backlog is full (supervisord(8), Limits). */
+struct log_stream {
+        enum epoll_kind kind;           /* KIND_STREAM: its client's socket on epoll */
+        struct MHD_Connection *connection;
+        struct native *native;          /* owned: NULL once its answer ended */
+        enum stream_state state;
+        bool suspended;                 /* by us, for want of bytes or of the answer */
+        bool responding;                /* the response owns the stream (stream_response_free) */
+        bool client_gone;               /* its socket hung up while suspended */
+        int client_fd;                  /* watched while suspended; -1 otherwise */
+        char line[128];                 /* a record line being read */
+        size_t line_len;
+        size_t data_left;               /* bytes of the current DATA record still to come */
+        char *buf;                      /* owned: bytes not sent to the client yet */
+        size_t buf_len, buf_sent, buf_size;
+};
+
+static void stream_suspend(struct log_stream *st) {
+        if (st->suspended)
+                return;
+        st->suspended = true;
+        MHD_suspend_connection(st->connection);
+        if (!st->responding)
+                return;
+        /* A client that hangs up meanwhile: MHD does not look at a suspended socket. */
+        const union MHD_ConnectionInfo *info =
+                MHD_get_connection_info(st->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct epoll_event ev = { .events = EPOLLRDHUP, .data.ptr = st };
+        if (info && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, info->connect_fd, &ev) == 0)
+                st->client_fd = info->connect_fd;
+}
+
+/* A stream was resumed since the last MHD_run(): libmicrohttpd takes a resumed
+ * connection up in the run after the one that notices the resumption, so the loop
+ * runs it again at once rather than when other traffic comes. */
+static bool streams_resumed;
+
+static void stream_wake(struct log_stream *st) {
+        if (!st->suspended)
+                return;
+        streams_resumed = true;
+        if (st->client_fd >= 0)
+                epoll_ctl(epoll_fd, EPOLL_CTL_DEL, st->client_fd, NULL);
+        st->client_fd = -1;
+        st->suspended = false;
+        MHD_resume_connection(st->connection);
+}
+
+static void stream_free(struct log_stream *st) {
+        if (!st)
+                return;
+        if (st->native)
+                native_cancel(st->native);
+        if (st->client_fd >= 0)
+                epoll_ctl(epoll_fd, EPOLL_CTL_DEL, st->client_fd, NULL);
+        free(st->buf);
+        free(st);
+}
+
+static bool stream_put(struct log_stream *st, const char *data, size_t len) {
+        if (st->buf_sent > 0 && st->buf_sent == st->buf_len)
+                st->buf_len = st->buf_sent = 0;
+        if (st->buf_len + len > st->buf_size) {
+                if (st->buf_sent > 0) {
+                        memmove(st->buf, st->buf + st->buf_sent, st->buf_len - st->buf_sent);
+                        st->buf_len -= st->buf_sent;
+                        st->buf_sent = 0;
+                }
+                if (st->buf_len + len > st->buf_size) {
+                        size_t size = st->buf_len + len + 16384;
+                        char *p = realloc(st->buf, size);
+                        if (!p)
+                                return false;
+                        st->buf = p;
+                        st->buf_size = size;
+                }
+        }
+        memcpy(st->buf + st->buf_len, data, len);
+        st->buf_len += len;
+        return true;
+}
+
+/* One record line of the answer: LOGSIZE opens the stream, OK and ERROR end it. */
+static void stream_record(struct log_stream *st, char *line) {
+        char *fields[3];
+        unsigned n = protocol_split_fields(line, fields, 3);
+        long long size;
+        if (strcmp(fields[0], RECORD_LOGSIZE) == 0) {
+                if (st->state == STREAM_WAITING)
+                        st->state = STREAM_OPEN;
+        } else if (n >= 2 && strcmp(fields[0], RECORD_DATA) == 0 && (size = strtoll(fields[1], NULL, 10)) >= 0)
+                st->data_left = (size_t)size;
+        else if (strcmp(fields[0], FINAL_ERROR) == 0)
+                st->state = st->state == STREAM_WAITING ? STREAM_NOT_FOUND : STREAM_ENDED;
+        else
+                st->state = st->state == STREAM_WAITING ? STREAM_FAILED : STREAM_ENDED;
+}
+
+static bool stream_feed(const char *data, size_t len, void *userdata) {
+        struct log_stream *st = userdata;
+        while (len > 0 && st->state <= STREAM_OPEN) {
+                if (st->data_left > 0) {
+                        size_t take = len < st->data_left ? len : st->data_left;
+                        if (!stream_put(st, data, take)) {
+                                st->state = STREAM_ENDED;
+                                break;
+                        }
+                        st->data_left -= take;
+                        data += take;
+                        len -= take;
+                        continue;
+                }
+                const char *nl = memchr(data, '\n', len);
+                size_t take = nl ? (size_t)(nl - data) : len;
+                if (st->line_len + take >= sizeof st->line) {
+                        st->state = st->state == STREAM_WAITING ? STREAM_FAILED : STREAM_ENDED;
+                        break;
+                }
+                memcpy(st->line + st->line_len, data, take);
+                st->line_len += take;
+                data += take;
+                len -= take;
+                if (nl) {
+                        st->line[st->line_len] = '\0';
+                        st->line_len = 0;
+                        data++;
+                        len--;
+                        stream_record(st, st->line);
+                }
+        }
+        stream_wake(st);
+        return st->buf_len - st->buf_sent < STREAM_HIGH_WATER;
+}
+
+static void stream_done(const char *reply, size_t len, void *userdata) {
+        struct log_stream *st = userdata;
+        (void)reply;
+        (void)len;
+        st->native = NULL;  /* freed by its caller */
+        if (st->state == STREAM_WAITING)
+                st->state = STREAM_FAILED;
+        else if (st->state == STREAM_OPEN)
+                st->state = STREAM_ENDED;
+        stream_wake(st);
+}
+
+/* libmicrohttpd's content reader: what has come, else the connection suspended until
+ * more does (returning 0 without would make it call again at once, for ever). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+        struct log_stream *st = cls;
+        (void)pos;
+        if (st->client_gone)
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        size_t have = st->buf_len - st->buf_sent;
+        if (have > 0) {
+                size_t n = have < max ? have : max;
+                memcpy(out, st->buf + st->buf_sent, n);
+                st->buf_sent += n;
+                if (st->native && st->native->paused && st->buf_len - st->buf_sent < STREAM_HIGH_WATER / 2)
+                        native_resume(st->native);
+                return (ssize_t)n;
+        }
+        if (st->state != STREAM_OPEN)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+        stream_suspend(st);
+        return 0;
+}
+
+static void stream_response_free(void *cls) {
+        stream_free(cls);
+}
+
+/* The hang-up of a suspended stream's client. */
+static void stream_on_client_io(struct log_stream *st) {
+        st->client_gone = true;
+        stream_wake(st);
 }
 
 /* ---- HTTP ---- */
@@ -220,7 +481,78 @@ struct http_request {
         int status;
         char *reply;
         size_t reply_len;
+        struct log_stream *stream;    /* owned until its response takes it */
 };
+
+/* The line-protocol request of a GET: /logtail/NAME[/stdout|/stderr], /mainlogtail
+ * (supervisord's paths, NAME as supervisord's GROUP:NAME); false for anything else. */
+static bool stream_request_line(const char *url, char *line, size_t size) {
+        if (strcmp(url, "/mainlogtail") == 0) {
+                snprintf(line, size, "readlog -%d follow", STREAM_HEAD);
+                return true;
+        }
+        if (strncmp(url, "/logtail/", 9) != 0)
+                return false;
+        char spec[256];
+        const char *p = url + 9, *slash = strchr(p, '/');
+        const char *stream = slash ? slash + 1 : "stdout";
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len == 0 || len >= sizeof spec || (strcmp(stream, "stdout") != 0 && strcmp(stream, "stderr") != 0))
+                return false;
+        memcpy(spec, p, len);
+        spec[len] = '\0';
+        /* GROUP:NAME is NAME here; a group, or a word that is not a name, finds nothing. */
+        const char *colon = strchr(spec, ':');
+        const char *name = colon ? colon + 1 : spec;
+        if (!name[0] || strcmp(name, "*") == 0)
+                return false;
+        for (const char *c = name; *c; c++)
+                if ((unsigned char)*c <= ' ' || *c == 0x7f)
+                        return false;
+        snprintf(line, size, "readproclog %s %s -%d follow", name, stream, STREAM_HEAD);
+        return true;
+}
+
+/* A GET of a log stream, called again each time it is resumed until it is answered. */
+static enum MHD_Result on_stream_request(struct http_request *hr, const char *url) {
+        struct log_stream *st = hr->stream;
+        if (!st) {
+                char line[PROTOCOL_MAX_REQUEST];
+                if (!stream_request_line(url, line, sizeof line))
+                        return queue_text(hr->connection, MHD_HTTP_NOT_FOUND, "Not Found\n");
+                if (!(st = calloc(1, sizeof *st)))
+                        return MHD_NO;
+                st->kind = KIND_STREAM;
+                st->connection = hr->connection;
+                st->client_fd = -1;
+                if (native_stream(line, stream_feed, stream_done, st, &st->native) < 0) {
+                        free(st);
+                        return MHD_NO;
+                }
+                hr->stream = st;
+                stream_suspend(st);
+                return MHD_YES;
+        }
+        if (st->state == STREAM_WAITING) {
+                stream_suspend(st);
+                return MHD_YES;
+        }
+        if (st->state == STREAM_NOT_FOUND)
+                return queue_text(hr->connection, MHD_HTTP_NOT_FOUND, "Not Found\n");
+        if (st->state == STREAM_FAILED)
+                return queue_text(hr->connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "supervisord did not answer\n");
+        struct MHD_Response *r =
+                MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_response_free);
+        if (!r)
+                return MHD_NO;
+        st->responding = true;
+        hr->stream = NULL;
+        MHD_add_response_header(r, "Content-Type", "text/plain;charset=utf-8");
+        MHD_add_response_header(r, "X-Accel-Buffering", "no");
+        enum MHD_Result ret = MHD_queue_response(hr->connection, MHD_HTTP_OK, r);
+        MHD_destroy_response(r);
+        return ret;
+}
 
 static void http_reply_ready(struct rpc_job *job, char *body, size_t len, void *userdata) {
         struct http_request *hr = userdata;
@@ -295,6 +627,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         if (hr->started)
                 return MHD_YES;  /* resumed before its answer: wait on */
+        if (hr->stream)
+                return on_stream_request(hr, url);
         if (!authorized(connection)) {
                 static const char text[] = "Unauthorized\n";
                 struct MHD_Response *r =
@@ -305,6 +639,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 MHD_destroy_response(r);
                 return ret;
         }
+        if (strcmp(method, "GET") == 0 && (strncmp(url, "/logtail/", 9) == 0 || strcmp(url, "/mainlogtail") == 0))
+                return on_stream_request(hr, url);
         /* supervisord: any POST to a path that begins with /RPC2 is XML-RPC. */
         if (strcmp(method, "POST") != 0 || strncmp(url, "/RPC2", 5) != 0)
                 return queue_text(connection, MHD_HTTP_NOT_FOUND, "Not Found\n");
@@ -330,6 +666,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         /* A job still running keeps hr as its userdata: it is told to forget it. */
         if (hr->started && !hr->finished)
                 rpc_job_forget(hr->job);
+        stream_free(hr->stream);  /* none once its response has it */
         free(hr->body);
         free(hr->reply);
         free(hr);
@@ -448,6 +785,9 @@ int main(void) {
                                         timeout = ms;
                         }
                 }
+                if (streams_resumed)
+                        timeout = 0;
+                streams_resumed = false;
                 struct epoll_event events[64];
                 int n = epoll_wait(epoll_fd, events, 64, timeout);
                 if (n < 0 && errno != EINTR)
@@ -456,7 +796,11 @@ int main(void) {
                         void *p = events[i].data.ptr;
                         if (p == &tag_channel)
                                 channel_on_io();
-                        else if (p != &tag_mhd[0] && p != &tag_mhd[1] && p != &tag_mhd[2])
+                        else if (p == &tag_mhd[0] || p == &tag_mhd[1] || p == &tag_mhd[2])
+                                continue;
+                        else if (*(enum epoll_kind *)p == KIND_STREAM)
+                                stream_on_client_io(p);
+                        else
                                 native_on_io(p, events[i].events);
                 }
                 /* MHD after the control answers: a connection resumed above is served now. */
