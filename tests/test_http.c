@@ -115,6 +115,22 @@ START_TEST(test_python_supervisorctl_on_the_unix_socket) {
         r = pyctl(url, "admin", out, sizeof out, "pid", NULL);
         snprintf(expected, sizeof expected, "%d\n", (int)d.pid);
         ck_assert_msg(r == 0 && strcmp(out, expected) == 0, "pid: %d %s (want %s)", r, out, expected);
+        /* avail: getAllConfigInfo, sorted by name, a group not in use shown as such. */
+        daemon_write_config(&d,
+                            "http-socket = \"%s\"\n"
+                            "http-listen = \"127.0.0.1:%u\"\n"
+                            "http-username = \"admin\"\n"
+                            "http-password = \"{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4\"\n"
+                            "service web {\n command = \"sleep 1000\"\n start-secs = 0.2\n}\n"
+                            "service idle {\n command = \"sleep 1000\"\n start-secs = 0.2\n autostart = false\n"
+                            " priority = 5\n}\n"
+                            "service more {\n command = \"sleep 1000\"\n}\n",
+                            http_sock, port);
+        r = pyctl(url, "admin", out, sizeof out, "avail", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle                             in use    manual    5:5\n"
+                                            "more                             avail     auto      999:999\n"
+                                            "web                              in use    auto      999:999\n") == 0,
+                      "avail: %d\n%s", r, out);
         r = pyctl(url, "admin", out, sizeof out, "start", "all", NULL);
         ck_assert_msg(r == 0 && strcmp(out, "idle: started\n") == 0, "start all: %d %s", r, out);
         r = pyctl(url, "admin", out, sizeof out, "stop", "all", NULL);
