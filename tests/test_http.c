@@ -182,7 +182,17 @@ START_TEST(test_xmlrpc_client) {
                 "    print(f.faultCode, f.faultString)\n"
                 "print(s.supervisor.startProcessGroup('idle'))\n"
                 "m = s.system.listMethods()\n"
-                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n";
+                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n"
+                /* getAllConfigInfo: the members of supervisord's record, read from its source, in
+                 * its order. */
+                "import re\n"
+                "src = open('/usr/lib/python3/dist-packages/supervisor/rpcinterface.py').read()\n"
+                "body = src[src.index('def getAllConfigInfo'):src.index('def _interpretProcessInfo')]\n"
+                "c = s.supervisor.getAllConfigInfo()\n"
+                "print('keys', list(c[0].keys()) == re.findall(r\"'(\\w+)':\", body))\n"
+                "print([(x['name'], x['group'], x['inuse'], x['autostart'], x['command'], x['exitcodes'],\n"
+                "        x['stopsignal'], x['stopwaitsecs'], x['uid'], x['directory'], x['redirect_stderr'],\n"
+                "        x['stdout_logfile'].endswith('/idle.log' if x['name'] == 'idle' else '/web.log')) for x in c])\n";
         char *argv[] = { "python3", "-c", (char *)script, url, NULL };
         int r = run_capture(argv, out, sizeof out);
         ck_assert_msg(r == 0, "xmlrpc.client: %d\n%s", r, out);
@@ -197,6 +207,10 @@ START_TEST(test_xmlrpc_client) {
         ck_assert_msg(strstr(out, "70 NOT_RUNNING: idle\n"), "%s", out);
         ck_assert_msg(strstr(out, "[{'name': 'idle', 'group': 'idle', 'status': 80, 'description': 'OK'}]\n"), "%s", out);
         ck_assert_msg(strstr(out, "True True\n"), "%s", out);
+        ck_assert_msg(strstr(out, "keys True\n"), "%s", out);
+        ck_assert_msg(strstr(out, "[('idle', 'idle', True, False, 'sleep 1000', [0], 15, 10, 'none', 'none', True, True), "
+                                  "('web', 'web', True, True, 'sleep 1000', [0], 15, 10, 'none', 'none', True, True)]\n"),
+                      "%s", out);
         char state[64];
         ck_assert_str_eq(service_state_of(&d, "idle", state, sizeof state), "RUNNING");
         daemon_cleanup(&d);
