@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "engine.h"
 #include "listener.h"
+#include "loader.h"
 #include "log.h"
 #include "logfile.h"
 #include "mainlog.h"
@@ -44,6 +45,7 @@ struct client {
         bool answered;            /* the final line is in out */
         bool waiting_shutdown;
         struct engine_op *op;     /* owned: a parked start/stop/restart, cancelled with the client */
+        struct config_load *load; /* owned: avail's read of the config, cancelled with the client */
         bool submitting;          /* inside engine_submit(): the caller flushes */
         char *out;                /* owned */
         size_t out_len, out_sent, out_size;
@@ -286,6 +288,7 @@ static void client_free(struct client *c) {
         mainlog_follower_free(c->mainlog_follower);
         free(c->pending);
         engine_op_cancel(c->op);
+        config_load_cancel(c->load);
         free(c->out);
         free(c);
         /* A descriptor is free again: what waits to be accepted may be now. */
@@ -620,6 +623,77 @@ static void request_reread(struct client *c) {
         c->submitting = false;
         if (r < 0)
                 client_error(c, EXIT_FAILED, "reread: %s", strerror(-r));
+}
+
+/* Does the table hold a process of GROUP? */
+static bool group_in_use(const char *group) {
+        for (size_t i = 0, n = services_count(); i < n; i++)
+                if (strcmp(service_config_group(service_config(services_get(i))), group) == 0)
+                        return true;
+        return false;
+}
+
+/* One CONFIG record (protocol.h): process NAME of CONFIG's service S, as supervisord's
+ * getAllConfigInfo describes it. */
+static void reply_config_record(struct client *c, const struct config *config, const struct service_config *s,
+                                const char *name) {
+        char command[1024], directory[1024], uid[24] = "-", codes[1024] = "", logs[2][PATH_MAX];
+        protocol_sanitize(command, sizeof command, s->command ? s->command : "");
+        protocol_sanitize(directory, sizeof directory, s->directory ? s->directory : "-");
+        if (s->has_user)
+                snprintf(uid, sizeof uid, "%u", (unsigned)s->uid);
+        size_t len = 0;
+        for (int code = 0; code < 256; code++)
+                if (s->success_exit_codes[code / 8] & (1u << (code % 8)))
+                        len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d", len ? "," : "", code);
+        for (int fd = 1; fd <= 2; fd++) {
+                enum output_target target = fd == 2 ? s->stderr_target : s->stdout_target;
+                if (target == OUTPUT_STDOUT)
+                        target = s->stdout_target;
+                char path[PATH_MAX];
+                bool has_file = target == OUTPUT_LOG && config->log_dir
+                                && log_file_path(path, sizeof path, config->log_dir, name, 0) == 0;
+                protocol_sanitize(logs[fd - 1], sizeof logs[fd - 1], has_file ? path : "-");
+        }
+        client_printf(c, RECORD_CONFIG "\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%llu\t%u\t%d\t%llu\t%d\t%s\t%s\t%llu\t%u\t%zu\n",
+                      name, service_config_group(s), group_in_use(service_config_group(s)), s->autostart,
+                      s->group_priority, s->priority, command[0] ? command : "-", directory, uid, codes[0] ? codes : "-",
+                      (unsigned long long)(s->start_secs / USEC_PER_SEC), s->start_retries, s->stop_signal,
+                      (unsigned long long)(s->stop_timeout / USEC_PER_SEC), s->stderr_target == OUTPUT_STDOUT,
+                      logs[0], logs[1], (unsigned long long)s->log_max_size, s->log_keep, s->capture_max_bytes);
+}
+
+/* avail: the config file as it is now (read off the loop, as add reads it), a CONFIG
+ * record per process it defines. */
+static void client_on_avail_loaded(struct config *config, const char *error, void *userdata) {
+        struct client *c = userdata;
+        c->load = NULL;
+        if (!config) {
+                char clean[1024];
+                protocol_sanitize(clean, sizeof clean, error);
+                client_error(c, EXIT_FAILED, "%s", clean);
+        } else {
+                for (size_t i = 0; i < config->n_services; i++) {
+                        const struct service_config *s = config->services[i];
+                        for (unsigned k = 0; k < s->instances; k++) {
+                                char name[SERVICE_NAME_MAX + 16];
+                                if (s->instances == 1)
+                                        snprintf(name, sizeof name, "%s", s->name);
+                                else
+                                        snprintf(name, sizeof name, "%s@%u", s->name, k);
+                                reply_config_record(c, config, s, name);
+                        }
+                }
+                config_free(config);
+                client_ok(c);
+        }
+        client_flush(c);
+}
+
+static void request_avail(struct client *c) {
+        int r = config_loader_load(handlers->loader, client_on_avail_loaded, c, &c->load);
+        if (r < 0)
+                client_error(c, EXIT_FAILED, "avail: %s", strerror(-r));
 }
 
 /* The outcome of a reload (supervisord's restart): answered once it is under way. */
@@ -977,7 +1051,7 @@ static bool client_handle_request(struct client *c, char *line) {
         /* Who changed what is worth keeping; who merely looked is not. */
         bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION
                          || req->verb == VERB_TAIL || req->verb == VERB_READLOG || req->verb == VERB_READPROCLOG
-                         || req->verb == VERB_REREAD;
+                         || req->verb == VERB_REREAD || req->verb == VERB_AVAIL;
         log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
                     verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
                     req->n_names ? req->names[0] : "", (int)c->peer.pid, (int)c->peer.uid, (int)c->peer.gid);
@@ -1004,6 +1078,9 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_REREAD:
                 request_reread(c);
+                break;
+        case VERB_AVAIL:
+                request_avail(c);
                 break;
         case VERB_TAIL:
                 request_tail(c, req);

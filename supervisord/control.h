@@ -60,6 +60,8 @@ struct control_handlers {
         void (*shutdown)(void);
         /* Carries out every other action (start, stop, restart, signal, reload). */
         struct engine *engine;
+        /* Where avail reads the config file, off the loop. */
+        struct config_loader *loader;
         /* EVENT_SUPERVISOR_STOPPED ends the clients waiting for shutdown, and tail -f. */
         struct event_bus *bus;
 };

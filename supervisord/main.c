@@ -490,7 +490,7 @@ static int run(int ready_fd, int activated_fd, const char *activated_path) {
                 goto fail;
         control_allow_group(config->has_socket_group, config->socket_gid);
         static struct control_handlers handlers;  /* the control server keeps a pointer */
-        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine, .bus = bus };
+        handlers = (struct control_handlers){ .shutdown = begin_shutdown, .engine = engine, .loader = loader, .bus = bus };
         r = control_start(event, listen_fd, &handlers);
         listen_fd = -1;  /* owned by the control server now */
         if (r < 0) {

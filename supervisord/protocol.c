@@ -17,7 +17,7 @@ static const char *const verb_names[] = {
         [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_REMOTE_EVENT] = "remote-event",
         [VERB_CLEAR] = "clear",     [VERB_READLOG] = "readlog", [VERB_CLEARLOG] = "clearlog",
         [VERB_UPDATE] = "update",   [VERB_ADD] = "add",         [VERB_REMOVE] = "remove",
-        [VERB_REREAD] = "reread",   [VERB_READPROCLOG] = "readproclog",
+        [VERB_REREAD] = "reread",   [VERB_READPROCLOG] = "readproclog", [VERB_AVAIL] = "avail",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -229,6 +229,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_CLEARLOG:
         case VERB_UPDATE:
         case VERB_REREAD:
+        case VERB_AVAIL:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
                 break;

@@ -49,6 +49,7 @@ enum verb {
         VERB_REMOVE,     /* stopped groups, out of the table */
         VERB_REREAD,     /* what update would do, changing nothing */
         VERB_READPROCLOG,  /* a process's log by byte offset: NAME stdout|stderr OFFSET [LENGTH] */
+        VERB_AVAIL,      /* every process the config file defines, and whether it is in use */
 };
 
 struct request {
@@ -111,6 +112,12 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_REMOVED "REMOVED"  /* service name (update, reread) */
 #define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
 #define RECORD_LOGSIZE "LOGSIZE"  /* the log file's size now (readlog, readproclog): where to ask again to follow it */
+#define RECORD_CONFIG  "CONFIG"   /* avail: name group in_use(0|1) autostart(0|1) group_priority
+                                   * priority command directory ("-": inherit) uid ("-": not
+                                   * set) success_exit_codes ("0,2") start_secs start_retries
+                                   * stop_signal (number) stop_timeout_secs redirect_stderr(0|1)
+                                   * stdout_log stderr_log ("-": none) log_max_size log_keep
+                                   * capture_max_bytes */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */

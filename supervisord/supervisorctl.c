@@ -21,6 +21,16 @@
 #include "util.h"
 
 static bool json;
+/* -w SECONDS: how long start, stop, restart and signal wait for their answer (0: as long as
+ * supervisord takes, as supervisorctl's), and the deadline it makes for this command. */
+static long wait_seconds;
+static long long wait_deadline_ms;
+
+static long long monotonic_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 /* tail: service output goes to a terminal, filtered (printable.h); unset with --raw, or
  * when stdout is a pipe or a file, which get the bytes exactly. */
 static bool filter_output;
@@ -28,7 +38,7 @@ static struct printable output_filter;
 
 static void usage(FILE *out) {
         fprintf(out,
-                "usage: supervisorctl [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-i] [-r FILE] [--json]\n"
+                "usage: supervisorctl [-c FILE] [-s URL] [-u USER] [-p PASSWORD] [-i] [-r FILE] [-w SECONDS] [--json]\n"
                 "                     [COMMAND [ARGS]]\n"
                 "       supervisorctl -h | --help | -v | --version\n"
                 "  -c, --configuration FILE   the config that names the socket (" CONFIG_DEFAULT_PATH ")\n"
@@ -36,6 +46,7 @@ static void usage(FILE *out) {
                 "  -u, --username, -p, --password  accepted; the socket's permissions decide who may connect\n"
                 "  -i, --interactive          the shell after the command; without a command it is the default\n"
                 "  -r, --history-file FILE    the shell's history\n"
+                "  -w, --wait SECONDS         start, stop, restart, signal: wait at most this long for the answer\n"
                 "commands:\n"
                 "  status [NAME...]            show processes (exit 3 if one is not RUNNING)\n"
                 "  start NAME...|all           start and wait until running\n"
@@ -57,18 +68,22 @@ static void usage(FILE *out) {
                 "  help [COMMAND], quit, exit\n");
 }
 
-static void json_string(const char *s) {
-        putchar('"');
+static void json_string_to(FILE *out, const char *s) {
+        fputc('"', out);
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
                 if (c == '"' || c == '\\')
-                        printf("\\%c", c);
+                        fprintf(out, "\\%c", c);
                 else if (c < 0x20)
-                        printf("\\u%04x", c);
+                        fprintf(out, "\\u%04x", c);
                 else
-                        putchar(c);
+                        fputc(c, out);
         }
-        putchar('"');
+        fputc('"', out);
+}
+
+static void json_string(const char *s) {
+        json_string_to(stdout, s);
 }
 
 static void json_string_or_null(const char *s) {
@@ -114,11 +129,14 @@ static int send_all(int fd, const char *buf, size_t len) {
 /* A status line for humans, held until every one is in: the name column is as wide as
  * the longest name shown. */
 struct status_row {
+        char *group;  /* owned: the process's group, for the order of supervisord's status */
         char *name;  /* owned */
         char *rest;  /* owned: state and description */
 };
 
-#define STATUS_NAME_WIDTH 24  /* at least: the usual names line up as they always did */
+/* supervisorctl's layout: the name column as wide as the longest name shown, at least
+ * 30, and 3 more; the state's 10. */
+#define STATUS_NAME_WIDTH 30
 
 /* What the answer's records add up to. */
 struct outcome {
@@ -126,6 +144,7 @@ struct outcome {
         unsigned records;
         bool array_open;  /* --json: the "[" of a list is out */
         struct status_row *rows;  /* owned, with n_rows entries */
+        bool sort_rows;  /* status of everything: by group, then name, as supervisord's */
         size_t n_rows;
         /* update, reread: one JSON array body per kind, and the notice */
         char *added, *changed, *removed, *notice;
@@ -133,7 +152,18 @@ struct outcome {
         char **reread;  /* reread for humans: its lines, owned, n_reread of them */
         size_t n_reread;
         unsigned failures;  /* RESULTs that count as failed */
+        char **avail;  /* avail: "NAME\1GROUP\1LINE", owned, n_avail of them, sorted at the end */
+        size_t n_avail;
+        int python_status;  /* start, stop, restart, signal, clear: supervisorctl's exit status */
+        bool unknown_name;  /* the request was refused for a name supervisord does not know */
+        bool pid_zero;      /* pid NAME: it has no process */
+        char *const *named;  /* the names as given, n_named of them */
+        int n_named;
 };
+
+/* supervisorctl 4.2.5's exit status (LSB's "program is not running") for a process that
+ * failed to start or was not running: 7, as EXIT_UNREACHABLE, from which the words tell it. */
+#define EXIT_NOT_RUNNING_PROGRAM 7
 
 /* Append "NAME" to a JSON array body, or for humans the lines of supervisord's update
  * (KIND "added", "changed", "removed") or reread. */
@@ -390,35 +420,45 @@ static void print_status(char **f, unsigned n, struct outcome *o) {
                 char at[64] = "?";
                 if (localtime_r(&when, &tm))
                         strftime(at, sizeof at, "%b %d %I:%M %p", &tm);
-                snprintf(description, sizeof description, "stopped at %s%s", at,
+                snprintf(description, sizeof description, "%s%s", at,
                          strcmp(last_exit, "signal KILL") == 0 ? " (killed by SIGKILL)" : "");
         } else if (strncmp(last_exit, "exit ", 5) == 0)
                 snprintf(description, sizeof description, "exit status %s", last_exit + 5);
         else if (strncmp(last_exit, "signal ", 7) == 0)
                 snprintf(description, sizeof description, "killed by SIG%s", last_exit + 7);
         else
-                snprintf(description, sizeof description, "not started");
+                snprintf(description, sizeof description, "Not started");
         o->records++;
         struct status_row *rows = realloc(o->rows, (o->n_rows + 1) * sizeof *rows);
         if (rows) {
                 o->rows = rows;
-                char *copy = strdup(name), *rest;
-                if (copy && asprintf(&rest, "%-9s %s", state, description) >= 0) {
-                        rows[o->n_rows++] = (struct status_row){ .name = copy, .rest = rest };
+                char *copy = strdup(name), *group = strdup(pn.group), *rest;
+                if (copy && group && asprintf(&rest, "%-10s%s", state, description) >= 0) {
+                        rows[o->n_rows++] = (struct status_row){ .group = group, .name = copy, .rest = rest };
                         return;
                 }
                 free(copy);
+                free(group);
         }
-        printf("%-*s %-9s %s\n", STATUS_NAME_WIDTH, name, state, description);  /* no memory: as it comes */
+        printf("%-*s%-10s%s\n", STATUS_NAME_WIDTH + 3, name, state, description);  /* no memory: as it comes */
+}
+
+static int compare_status_rows(const void *a, const void *b) {
+        const struct status_row *x = a, *y = b;
+        int r = strcmp(x->group, y->group);
+        return r ? r : strcmp(x->name, y->name);
 }
 
 static void print_status_rows(struct outcome *o) {
         int width = STATUS_NAME_WIDTH;
+        if (o->sort_rows && o->n_rows > 0)
+                qsort(o->rows, o->n_rows, sizeof *o->rows, compare_status_rows);
         for (size_t i = 0; i < o->n_rows; i++)
                 if (strlen(o->rows[i].name) > (size_t)width)
                         width = (int)strlen(o->rows[i].name);
         for (size_t i = 0; i < o->n_rows; i++) {
-                printf("%-*s %s\n", width, o->rows[i].name, o->rows[i].rest);
+                printf("%-*s%s\n", width + 3, o->rows[i].name, o->rows[i].rest);
+                free(o->rows[i].group);
                 free(o->rows[i].name);
                 free(o->rows[i].rest);
         }
@@ -430,7 +470,8 @@ static void print_status_rows(struct outcome *o) {
 /* A RESULT as supervisord 4.2.5's supervisorctl words it, from the engine's code in the
  * fifth field; a start that failed keeps our reason ("exec ...: No such file or directory")
  * where supervisord says only "spawn error", since that is what its reader needs (a supervisord without it gets "NAME: MESSAGE" or "NAME: ERROR (MESSAGE)"). */
-static void print_result_line(enum verb verb, const char *name, bool ok, const char *message, const char *code) {
+static void print_result_line(FILE *out, enum verb verb, const char *name, bool ok, const char *message,
+                              const char *code) {
         static const struct {
                 const char *code, *text;
         } faults[] = {
@@ -439,40 +480,40 @@ static void print_result_line(enum verb verb, const char *name, bool ok, const c
         };
         if (verb == VERB_ADD || verb == VERB_REMOVE) {
                 if (strcmp(code, "added") == 0)
-                        printf("%s: added process group\n", name);
+                        fprintf(out, "%s: added process group\n", name);
                 else if (strcmp(code, "removed") == 0)
-                        printf("%s: removed process group\n", name);
+                        fprintf(out, "%s: removed process group\n", name);
                 else if (strcmp(code, "already-added") == 0)
-                        puts("ERROR: process group already active");
+                        fprintf(out, "%s\n", "ERROR: process group already active");
                 else if (strcmp(code, "still-running") == 0)
-                        printf("ERROR: process/group still running: %s\n", name);
+                        fprintf(out, "ERROR: process/group still running: %s\n", name);
                 else if (strcmp(code, "no-such-name") == 0)
-                        printf("ERROR: no such process/group: %s\n", name);
+                        fprintf(out, "ERROR: no such process/group: %s\n", name);
                 else if (!ok)
-                        printf("%s: ERROR (%s)\n", name, message);
+                        fprintf(out, "%s: ERROR (%s)\n", name, message);
                 /* else a process the add started: supervisord's add does not say */
                 return;
         }
         if (strcmp(code, "ok") == 0) {
                 if (verb == VERB_RESTART)
-                        printf("%s: stopped\n%s: started\n", name, name);
+                        fprintf(out, "%s: stopped\n%s: started\n", name, name);
                 else
-                        printf("%s: %s\n", name, message);
+                        fprintf(out, "%s: %s\n", name, message);
                 return;
         }
         if (strcmp(code, "already") == 0) {
-                printf("%s: ERROR (%s)\n", name, verb == VERB_START ? "already started" : "not running");
+                fprintf(out, "%s: ERROR (%s)\n", name, verb == VERB_START ? "already started" : "not running");
                 return;
         }
         for (size_t i = 0; i < ELEMENTSOF(faults); i++)
                 if (strcmp(code, faults[i].code) == 0) {
-                        printf("%s: ERROR (%s)\n", name, faults[i].text);
+                        fprintf(out, "%s: ERROR (%s)\n", name, faults[i].text);
                         return;
                 }
         if (ok)
-                printf("%s: %s\n", name, message);
+                fprintf(out, "%s: %s\n", name, message);
         else
-                printf("%s: ERROR (%s)\n", name, message);
+                fprintf(out, "%s: ERROR (%s)\n", name, message);
 }
 
 static void print_result(enum verb verb, char **f, unsigned n, struct outcome *o) {
@@ -483,6 +524,15 @@ static void print_result(enum verb verb, char **f, unsigned n, struct outcome *o
         const char *code = n >= 5 ? f[4] : "";
         if (!ok && !(verb == VERB_ADD && strcmp(code, "already-added") == 0))
                 o->failures++;  /* supervisord's add takes an active group as done */
+        /* A process that needed nothing and was not named itself (all, GROUP:*) goes
+         * unmentioned, as supervisord's startAllProcesses and stopProcessGroup leave it out. */
+        bool named = false;
+        for (int i = 0; i < o->n_named; i++)
+                named = named || strcmp(o->named[i], f[1]) == 0;
+        if (!json && !named && strcmp(code, "already") == 0 && (verb == VERB_START || verb == VERB_STOP)) {
+                o->records++;
+                return;
+        }
         if (json) {
                 open_array(o);
                 printf("%s{\"name\":", o->records ? "," : "");
@@ -491,8 +541,78 @@ static void print_result(enum verb verb, char **f, unsigned n, struct outcome *o
                 json_string_or_null(f[3]);
                 putchar('}');
         } else
-                print_result_line(verb, f[1], ok, f[3], code);
+                print_result_line(stdout, verb, f[1], ok, f[3], code);
+        /* supervisorctl's exit status, the last result's that sets one: a process that is
+         * not running where it should be (spawn error, abnormal termination, not running) is
+         * 7, any other failure 1; what needed nothing (start: already started, stop: not
+         * running) is none. */
+        bool nothing_to_do = strcmp(code, "already") == 0 && (verb == VERB_START || verb == VERB_STOP);
+        if (!ok && !nothing_to_do)
+                o->python_status = strcmp(code, "spawn-error") == 0 || strcmp(code, "abnormal-termination") == 0
+                                                   || strcmp(code, "not-running") == 0
+                                           ? EXIT_NOT_RUNNING_PROGRAM
+                                           : EXIT_FAILED;
         o->records++;
+}
+
+/* avail: a CONFIG record (protocol.h) as supervisord's supervisorctl prints it, held
+ * until every one is in: sorted by process name, as its getAllConfigInfo sorts them. */
+static void print_config(char **f, unsigned n, struct outcome *o) {
+        if (n < 7)
+                return;
+        char name[NAME_SPEC_MAX], priority[48], *line, *entry;
+        const struct process_name pn = { .group = f[2], .name = f[1] };
+        name_format(&pn, name, sizeof name);
+        bool in_use = strcmp(f[3], "1") == 0, autostart = strcmp(f[4], "1") == 0;
+        snprintf(priority, sizeof priority, "%s:%s", f[5], f[6]);
+        if (json) {
+                char *quoted = NULL;
+                size_t size = 0;
+                FILE *mem = open_memstream(&quoted, &size);
+                if (!mem)
+                        return;
+                json_string_to(mem, name);
+                if (fclose(mem) != 0) {
+                        free(quoted);
+                        return;
+                }
+                int r = asprintf(&line, "{\"name\":%s,\"group\":\"%s\",\"in_use\":%s,\"autostart\":%s,"
+                                        "\"group_priority\":%s,\"priority\":%s}",
+                                 quoted, f[2], in_use ? "true" : "false", autostart ? "true" : "false", f[5], f[6]);
+                free(quoted);
+                if (r < 0)
+                        return;
+        } else if (asprintf(&line, "%-32s %-9s %-9s %s", name, in_use ? "in use" : "avail", autostart ? "auto" : "manual",
+                            priority) < 0)
+                return;
+        char **grown = realloc(o->avail, (o->n_avail + 1) * sizeof *grown);
+        if (!grown || asprintf(&entry, "%s\1%s\1%s", f[1], f[2], line) < 0) {
+                if (grown)
+                        o->avail = grown;
+                free(line);
+                return;
+        }
+        free(line);
+        o->avail = grown;
+        o->avail[o->n_avail++] = entry;
+}
+
+static int compare_strings(const void *a, const void *b);
+
+static void print_config_rows(struct outcome *o) {
+        if (o->n_avail > 0)
+                qsort(o->avail, o->n_avail, sizeof *o->avail, compare_strings);
+        for (size_t i = 0; i < o->n_avail; i++) {
+                const char *line = strrchr(o->avail[i], '\1') + 1;
+                if (json)
+                        printf("%s%s", i ? "," : "", line);
+                else
+                        puts(line);
+                free(o->avail[i]);
+        }
+        free(o->avail);
+        o->avail = NULL;
+        o->n_avail = 0;
 }
 
 /* reread, for humans: "NAME: available|changed|disappeared" sorted by name, as
@@ -526,6 +646,143 @@ struct server {
         bool http;
 };
 
+static int run_command(const struct server *srv, int argc, char *argv[]);
+static void print_command_help(const char *name);
+
+/* The request again for the names supervisord knows, while it runs: no third time. */
+static bool retrying;
+/* A restart as its stop and its start, while they run. */
+static bool retrying_restart;
+
+/* The processes supervisord at PATH has, as (group, name) pairs into *RET_TEXT (owned),
+ * in a new array (owned); -1 if it cannot say. */
+static ssize_t fetch_process_names(const struct server *srv, const char *path, bool via_xmlrpc,
+                                   struct process_name **ret, char **ret_text) {
+        FILE *in = NULL;
+        /* the same question over XML-RPC, answered in our protocol's records: the stream
+         * reads REQ as it goes, so both live as long as it */
+        char status_line[] = "status";
+        struct request req;
+        if (via_xmlrpc) {
+                const char *error = NULL;
+                if (protocol_parse_request(status_line, &req, &error) < 0 || !(in = ctl_xmlrpc_open(&srv->rpc, &req)))
+                        return -1;
+        } else {
+                int fd = connect_to(path);
+                if (fd < 0 || send_all(fd, "status\n", 7) < 0) {
+                        if (fd >= 0)
+                                close(fd);
+                        return -1;
+                }
+                if (!(in = fdopen(fd, "r"))) {
+                        close(fd);
+                        return -1;
+                }
+        }
+        /* First every answer line, kept whole; then the pairs, pointing into them. */
+        char *text = NULL, *line = NULL;
+        size_t text_size = 0, size = 0, n = 0;
+        FILE *all = open_memstream(&text, &text_size);
+        ssize_t len;
+        bool ended = false;
+        while (all && (len = getline(&line, &size, in)) > 0) {
+                if (strncmp(line, RECORD_STATUS "\t", sizeof RECORD_STATUS) == 0) {
+                        fwrite(line, 1, (size_t)len, all);
+                        n++;
+                } else if (strncmp(line, FINAL_OK, strlen(FINAL_OK)) == 0) {
+                        ended = true;
+                        break;
+                }
+        }
+        free(line);
+        fclose(in);
+        if (!all || fclose(all) != 0 || !ended) {
+                free(text);
+                return -1;
+        }
+        struct process_name *list = calloc(n ? n : 1, sizeof *list);
+        size_t k = 0;
+        for (char *p = text, *end; list && k < n && (end = strchr(p, '\n')); p = end + 1) {
+                *end = '\0';
+                char *fields[16];
+                unsigned nf = protocol_split_fields(p, fields, ELEMENTSOF(fields));
+                if (nf < 2)
+                        continue;
+                list[k++] = (struct process_name){ .group = nf >= 13 ? fields[12] : fields[1], .name = fields[1] };
+        }
+        if (!list) {
+                free(text);
+                return -1;
+        }
+        *ret = list;
+        *ret_text = text;
+        return (ssize_t)k;
+}
+
+/* Without --json, a request refused for a name supervisord does not know is answered as
+ * supervisorctl 4.2.5 answers it: each unknown name's error, then the request carried out
+ * for the names it knows (supervisorctl goes name by name and so mixes the two in the
+ * order given; here the errors come first). */
+static int unknown_names(const struct server *srv, const char *path, bool via_xmlrpc, enum verb verb, int argc,
+                         char *argv[]) {
+        struct process_name *known = NULL;
+        char *text = NULL;
+        ssize_t n_known = fetch_process_names(srv, path, via_xmlrpc, &known, &text);
+        if (n_known < 0) {
+                fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
+                return EXIT_UNREACHABLE;
+        }
+        int first = verb == VERB_SIGNAL ? 2 : 1, n_rest = 0, status = EXIT_OK;
+        char **rest = calloc((size_t)argc + 1, sizeof *rest);
+        bool *matched = calloc((size_t)n_known + 1, sizeof *matched);
+        if (!rest || !matched) {
+                free(rest);
+                free(matched);
+                free(known);
+                free(text);
+                return EXIT_FAILED;
+        }
+        for (int i = 0; i < first && i < argc; i++)
+                rest[n_rest++] = argv[i];
+        for (int i = first; i < argc; i++) {
+                if (strcmp(argv[i], "all") == 0 || names_match(argv[i], known, (size_t)n_known, matched) > 0) {
+                        rest[n_rest++] = argv[i];
+                        continue;
+                }
+                const char *colon = strchr(argv[i], ':');
+                bool group = colon && (colon[1] == '\0' || strcmp(colon + 1, "*") == 0);
+                if (verb == VERB_PID) {
+                        printf("No such process %s\n", argv[i]);
+                        status = EXIT_FAILED;
+                        continue;
+                }
+                if (group)
+                        printf("%.*s: ERROR (no such group)\n", (int)(colon - argv[i]), argv[i]);
+                else
+                        printf("%s: ERROR (no such process)\n", argv[i]);
+                /* Ours beside supervisorctl's line: the known names close to it. */
+                char close[512];
+                if (names_suggest(argv[i], known, (size_t)n_known, 5, close, sizeof close) > 0) {
+                        fflush(stdout);
+                        fprintf(stderr, "supervisorctl: %s: did you mean %s?\n", argv[i], close);
+                }
+                status = verb == VERB_STATUS ? EXIT_NO_SUCH_SERVICE : group && verb == VERB_START ? EXIT_USAGE : EXIT_FAILED;
+        }
+        fflush(stdout);
+        if (n_rest > first) {
+                retrying = true;
+                int r = run_command(srv, n_rest, rest);
+                retrying = false;
+                if (verb == VERB_STATUS ? r == EXIT_NOT_RUNNING : r != EXIT_OK)
+                        status = r;
+        }
+        free(rest);
+        free(matched);
+        free(known);
+        free(text);
+        return status;
+}
+
 /* One command, ARGV[0] its name, against the server: the request sent, the answer printed;
  * returns the exit status. */
 static int run_command(const struct server *srv, int argc, char *argv[]) {
@@ -540,6 +797,50 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 }
                 argv = tail_argv;
                 argc = tail_argc;
+        }
+
+        /* Without --json, supervisorctl 4.2.5's answers to a command given without what it
+         * needs, or with what it takes none of: its words, then the command's help. */
+        enum verb asked;
+        if (!json && verb_from_string(argv[0], &asked) == 0) {
+                bool needs_names = asked == VERB_START || asked == VERB_STOP || asked == VERB_RESTART
+                                   || asked == VERB_CLEAR;
+                bool takes_none = asked == VERB_AVAIL || asked == VERB_REREAD || asked == VERB_VERSION
+                                  || asked == VERB_SHUTDOWN || asked == VERB_RELOAD;
+                if (needs_names && argc == 1) {
+                        printf("Error: %s requires a process name\n", argv[0]);
+                        print_command_help(argv[0]);
+                        return asked == VERB_START ? EXIT_USAGE : EXIT_FAILED;
+                }
+                if (asked == VERB_SIGNAL && argc < 3) {
+                        puts("Error: signal requires a signal name and a process name");
+                        print_command_help(argv[0]);
+                        return EXIT_FAILED;
+                }
+                if (asked == VERB_SIGNAL && signal_from_name(argv[1]) < 0) {
+                        for (int i = 2; i < argc; i++)
+                                printf("%s: ERROR (bad signal name)\n", argv[i]);
+                        return EXIT_FAILED;
+                }
+                if (takes_none && argc > 1) {
+                        printf("Error: %s accepts no arguments\n", argv[0]);
+                        print_command_help(argv[0]);
+                        return EXIT_FAILED;
+                }
+        }
+
+        /* supervisorctl's restart is a stop of them all, then a start: its lines in that
+         * order, and its exit status the last one set. */
+        if (!json && asked == VERB_RESTART && argc > 1 && !retrying_restart) {
+                char stop_word[] = "stop", start_word[] = "start", *command = argv[0];
+                retrying_restart = true;
+                argv[0] = stop_word;
+                int stopped = run_command(srv, argc, argv);
+                argv[0] = start_word;
+                int started = run_command(srv, argc, argv);
+                argv[0] = command;
+                retrying_restart = false;
+                return started != EXIT_OK ? started : stopped;
         }
 
         /* The request line, checked here first so usage errors never need the daemon. */
@@ -581,6 +882,9 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 fprintf(stderr, "supervisorctl: out of memory\n");
                 return EXIT_FAILED;
         }
+        /* -w: the answer of what waits for processes comes by the deadline or not at all
+         * (over our protocol: XML-RPC calls are one at a time and each answers). */
+        bool bounded = false, via_xmlrpc = false;
         if (srv->http)
                 goto xmlrpc;
         int fd = connect_to(path);
@@ -615,10 +919,20 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
          * taken: the server has closed then, the send fails, and the answer is there to read. */
         if (send_all(fd, request, len) < 0)
                 (void)shutdown(fd, SHUT_WR);
+        bounded = wait_deadline_ms > 0 && (verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
+                                          || verb == VERB_SIGNAL);
+        if (bounded) {
+                long long left = wait_deadline_ms - monotonic_ms();
+                if (left < 1)
+                        left = 1;
+                struct timeval tv = { .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
+                (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        }
 
         if (ctl_xmlrpc_answered_http(fd) && srv->rpc.url) {
                 close(fd);
         xmlrpc:
+                via_xmlrpc = true;
                 in = ctl_xmlrpc_open(&srv->rpc, parsed);
         } else
                 in = fdopen(fd, "r");
@@ -627,14 +941,22 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 free(parsed);
                 return EXIT_FAILED;
         }
-        struct outcome o = { 0 };
+        /* Without --json, supervisorctl 4.2.5's words and exit statuses for these. */
+        bool python_words = !json && (verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
+                                      || verb == VERB_SIGNAL || verb == VERB_CLEAR || verb == VERB_STATUS
+                                      || verb == VERB_PID);
+        struct outcome o = { .sort_rows = verb == VERB_STATUS, .named = argv + 1, .n_named = argc - 1 };
+        for (int i = 1; i < argc; i++)  /* names: in the order named, "all" among them or not */
+                if (strcmp(argv[i], "all") != 0)
+                        o.sort_rows = false;
         bool list = verb == VERB_STATUS || verb == VERB_START || verb == VERB_STOP || verb == VERB_RESTART
-                    || verb == VERB_SIGNAL || verb == VERB_ADD || verb == VERB_REMOVE;
+                    || verb == VERB_SIGNAL || verb == VERB_ADD || verb == VERB_REMOVE || verb == VERB_AVAIL;
         int status = -1;
         char *line = NULL, *fields[32];
         size_t size = 0;
         ssize_t n;
-        while (status < 0 && (n = getline(&line, &size, in)) > 0) {
+        bool timed_out = false;
+        while (status < 0 && (errno = 0, n = getline(&line, &size, in)) > 0) {
                 if (line[n - 1] != '\n')
                         break;  /* cut short */
                 line[n - 1] = '\0';
@@ -646,8 +968,12 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                                 break;  /* cut short: reported as a lost connection */
                 } else if (strcmp(fields[0], RECORD_RESULT) == 0)
                         print_result(verb, fields, nf, &o);
-                else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2)
+                else if (strcmp(fields[0], RECORD_CONFIG) == 0)
+                        print_config(fields, nf, &o);
+                else if (strcmp(fields[0], RECORD_PID) == 0 && nf >= 2) {
                         json ? printf("{\"pid\":%s}\n", fields[1]) : printf("%s\n", fields[1]);
+                        o.pid_zero = argc > 1 && strcmp(fields[1], "0") == 0;
+                }
                 else if (strcmp(fields[0], RECORD_VERSION) == 0 && nf >= 2) {
                         if (json)
                                 printf("{\"supervisorctl\":\"%s\",\"supervisord\":", SUPERVISORD_VERSION);
@@ -677,10 +1003,15 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                                 puts("}");
                         } else if (verb == VERB_REREAD || verb == VERB_UPDATE)
                                 print_reread_rows(verb, &o);
+                        if (verb == VERB_AVAIL) {
+                                if (json)
+                                        open_array(&o);
+                                print_config_rows(&o);
+                        }
                         if (verb == VERB_RELOAD)
                                 json ? puts("{\"ok\":true}") : puts("Restarted supervisord");
                         if (verb == VERB_SHUTDOWN)
-                                json ? puts("{\"ok\":true}") : puts("shut down");
+                                json ? puts("{\"ok\":true}") : puts("Shut down");
                 } else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
                         status = atoi(fields[1]);
                         if (status <= 0)
@@ -688,13 +1019,18 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                         /* add: supervisord's takes a group already active as done. */
                         if (verb == VERB_ADD && o.records > 0 && o.failures == 0)
                                 status = EXIT_OK;
-                        if (verb == VERB_REREAD && !json)
+                        if (status == EXIT_NO_SUCH_SERVICE && o.records == 0 && python_words && !retrying)
+                                o.unknown_name = true;  /* answered below, name by name */
+                        else if (verb == VERB_REREAD && !json)
                                 printf("ERROR: %s\n", fields[2]);  /* supervisord's words */
                         /* Per-process failures were printed with their results already. */
-                        else if (o.records == 0 || verb == VERB_STATUS)
+                        else if (o.records == 0 || verb == VERB_STATUS) {
+                                fflush(stdout);  /* in the order written, on one pipe */
                                 fprintf(stderr, "supervisorctl: %s\n", fields[2]);
+                        }
                 }
         }
+        timed_out = status < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
         if (filter_output) {
                 char end[1];
                 fwrite(end, 1, printable_finish(&output_filter, end), stdout);
@@ -707,6 +1043,9 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         for (size_t i = 0; i < o.n_reread; i++)
                 free(o.reread[i]);
         free(o.reread);
+        for (size_t i = 0; i < o.n_avail; i++)
+                free(o.avail[i]);
+        free(o.avail);
         fclose(in);
         free(parsed);
         print_status_rows(&o);
@@ -714,11 +1053,21 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
                 open_array(&o);
                 puts("]");
         }
-        if (status < 0) {
+        if (status < 0 && bounded && timed_out) {
+                fprintf(stderr, "supervisorctl: no answer within %ld seconds (-w); supervisord goes on with it\n",
+                        wait_seconds);
+                status = EXIT_FAILED;
+        } else if (status < 0) {
                 fprintf(stderr, "supervisorctl: lost the connection to supervisord at %s\n", path);
                 status = EXIT_UNREACHABLE;
         } else if (status == EXIT_OK && verb == VERB_STATUS && o.any_not_running)
                 status = EXIT_NOT_RUNNING;
+        else if (python_words && o.records > 0 && verb != VERB_STATUS)
+                status = o.python_status;
+        else if (python_words && verb == VERB_PID && status == EXIT_OK && o.pid_zero)
+                status = EXIT_NOT_RUNNING_PROGRAM;  /* supervisorctl's for a process without one */
+        if (o.unknown_name)
+                status = unknown_names(srv, path, via_xmlrpc, verb, argc, argv);
         free(path);
         return status;
 }
@@ -791,44 +1140,92 @@ static int resolve_server(const char *url, const char *username, const char *pas
         return 0;
 }
 
-/* What `help` prints: the commands, then each one's lines as supervisorctl 4.2.5 words
- * them (with ours added where we take more). */
+/* What `help` prints: the commands, then each one's lines, shaped as supervisorctl 4.2.5's
+ * ("usage<TAB>what it does"), in our words.  In the order of the name, as `help` lists them. */
 static const struct command_help {
         const char *name;
         const char *text;
 } command_helps[] = {
-        { "add", "add <name> [...]\tActivates any updates in config for process/group\n" },
-        { "exit", "exit\tExit the supervisor shell.\n" },
-        { "help", "help\t\tPrint a list of available actions\nhelp <action>\tPrint help for <action>\n" },
-        { "maintail", "maintail [-f] [-N]\tthe last N bytes (1600) of supervisord's own log; -f: then follow it\n" },
-        { "pid", "pid\t\t\tGet the PID of supervisord.\npid <name>\t\tGet the PID of a single child process by name.\n" },
-        { "quit", "quit\tExit the supervisor shell.\n" },
-        { "reload", "reload \t\tRestart the remote supervisord.\n" },
-        { "remove", "remove <name> [...]\tRemoves process/group from active config\n" },
-        { "reread", "reread \t\t\tReload the daemon's configuration files without add/remove\n" },
-        { "restart", "restart <name>\t\tRestart a process\nrestart <name> <name>\tRestart multiple processes or groups\n"
-                     "restart all\t\tRestart all processes\n"
-                     "Note: restart does not reread config files. For that, see reread and update.\n" },
-        { "shutdown", "shutdown \tShut the remote supervisord down.\n" },
-        { "signal", "signal <signal name> <name>\t\tSignal a process\n"
-                    "signal <signal name> <name> <name>\tSignal multiple processes or groups\n"
-                    "signal <signal name> all\t\tSignal all processes\n" },
-        { "start", "start <name>\t\tStart a process\nstart <name> <name>\tStart multiple processes or groups\n"
-                   "start all\t\tStart all processes\n" },
-        { "status", "status <name>\t\tGet status for a single process\n"
-                    "status <name> <name>\tGet status for multiple named processes\n"
-                    "status\t\t\tGet all process status info\n" },
-        { "stop", "stop <name>\t\tStop a process\nstop <name> <name>\tStop multiple processes or groups\n"
-                  "stop all\t\tStop all processes\n" },
-        { "tail", "tail [-f] [-N | -n N] <name> [stdout|stderr]\tthe last N bytes (1600) of the process's stdout\n"
+        { "add", "add <name> [...]\tPut groups the config file defines, and the table lacks, in use\n" },
+        { "avail", "avail\t\t\tList every process of the config file, in use or not\n" },
+        { "clear", "clear <name>\t\tEmpty a process's log files\nclear <name> <name>\tEmpty those of several\n"
+                   "clear all\t\tEmpty those of every process\n" },
+        { "exit", "exit\tLeave the shell.\n" },
+        { "maintail", "maintail [-f] [-N]\tThe last N bytes (1600) of supervisord's own log; -f: then follow it\n" },
+        { "open", "open <url>\tTalk to another supervisord from now on (unix:///path/to/socket).\n" },
+        { "pid", "pid\t\t\tShow supervisord's process ID.\npid <name>\t\tShow that of one process.\n" },
+        { "quit", "quit\tLeave the shell.\n" },
+        { "reload", "reload \t\tRestart supervisord: stop everything, read the config again, start anew.\n" },
+        { "remove", "remove <name> [...]\tTake stopped groups out of the table\n" },
+        { "reread", "reread \t\t\tRead the config files again and show what changed, changing nothing\n" },
+        { "restart", "restart <name>\t\tStop a process, then start it\nrestart <gname>:*\tThe same for every process of a group\n"
+                     "restart <name> <name>\tThe same for several processes or groups\n"
+                     "restart all\t\tThe same for every process\n"
+                     "Note: the config is not read again; reread and update do that.\n" },
+        { "shutdown", "shutdown \tStop every process, then supervisord.\n" },
+        { "signal", "signal <signal name> <name>\t\tSend a signal to a process\n"
+                    "signal <signal name> <gname>:*\t\tSend it to every process of a group\n"
+                    "signal <signal name> <name> <name>\tSend it to several processes or groups\n"
+                    "signal <signal name> all\t\tSend it to every process\n" },
+        { "start", "start <name>\t\tStart a process\nstart <gname>:*\t\tStart every process of a group\n"
+                   "start <name> <name>\tStart several processes or groups\nstart all\t\tStart every process\n" },
+        { "status", "status <name>\t\tShow the state of a process\nstatus <gname>:*\tShow that of every process of a group\n"
+                    "status <name> <name>\tShow that of several processes\nstatus\t\t\tShow that of every process\n" },
+        { "stop", "stop <name>\t\tStop a process\nstop <gname>:*\t\tStop every process of a group\n"
+                  "stop <name> <name>\tStop several processes or groups\nstop all\t\tStop every process\n" },
+        { "tail", "tail [-f] [-N | -n N] <name> [stdout|stderr]\tThe last N bytes (1600) of the process's stdout\n"
                   "\t\t\tor stderr log; -n N: its last N lines (ours); -f: then follow it\n" },
-        { "update", "update\t\t\tReload config and add/remove as necessary, and will restart affected programs\n"
-                    "update all\t\tReload config and add/remove as necessary, and will restart affected programs\n" },
-        { "version", "version\t\t\tShow the version of the remote supervisord process\n" },
+        { "update", "update\t\t\tRead the config again and apply the difference: add, remove, restart what changed\n" },
+        { "version", "version\t\t\tShow the versions of supervisorctl and supervisord\n" },
 };
 
-/* help [COMMAND]: its lines, or the list as Python's cmd module lays it out. */
+/* The names in columns as Python's cmd module lays out a list of topics (Cmd.columnize):
+ * the fewest rows whose columns, two spaces apart, fit in WIDTH, filled column by column. */
+static void columnize(const char *const *names, size_t n, size_t width) {
+        size_t rows = 1, widths[64];
+        for (; rows < n; rows++) {
+                size_t cols = (n + rows - 1) / rows, total = 0;
+                bool fits = cols <= ELEMENTSOF(widths);
+                for (size_t col = 0; fits && col < cols; col++) {
+                        widths[col] = 0;
+                        for (size_t row = 0; row < rows && row + rows * col < n; row++)
+                                if (strlen(names[row + rows * col]) > widths[col])
+                                        widths[col] = strlen(names[row + rows * col]);
+                        total += widths[col] + (col ? 2 : 0);
+                        fits = total <= width;
+                }
+                if (fits)
+                        break;
+        }
+        if (rows >= n) {  /* one column: as wide as each name */
+                for (size_t i = 0; i < n; i++)
+                        puts(names[i]);
+                return;
+        }
+        size_t cols = (n + rows - 1) / rows;
+        for (size_t row = 0; row < rows; row++) {
+                size_t last = 0;
+                for (size_t col = 0; col < cols; col++)
+                        if (row + rows * col < n)
+                                last = col;
+                for (size_t col = 0; col <= last; col++)
+                        printf("%s%-*s", col ? "  " : "", (int)widths[col], names[row + rows * col]);
+                putchar('\n');
+        }
+}
+
+static void print_command_help(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
+                if (strcmp(name, command_helps[i].name) == 0)
+                        fputs(command_helps[i].text, stdout);
+}
+
+/* help [COMMAND]: its lines, or the list of topics as supervisorctl's shows it. */
 static int command_help(int argc, char *argv[]) {
+        if (argc > 1 && strcmp(argv[1], "help") == 0) {  /* not a topic of the list, as supervisorctl's */
+                fputs("help\t\tList the commands\nhelp <action>\tTell what a command does\n", stdout);
+                return EXIT_OK;
+        }
         if (argc > 1) {
                 for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
                         if (strcmp(argv[1], command_helps[i].name) == 0) {
@@ -838,16 +1235,81 @@ static int command_help(int argc, char *argv[]) {
                 printf("*** No help on %s\n", argv[1]);
                 return EXIT_OK;
         }
-        puts("\ndefault commands (type help <topic>):\n=====================================");
+        const char *names[ELEMENTSOF(command_helps)];
         for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
-                printf("%s%s", command_helps[i].name, (i + 1) % 8 == 0 || i + 1 == ELEMENTSOF(command_helps) ? "\n" : "  ");
+                names[i] = command_helps[i].name;
+        puts("\ndefault commands (type help <topic>):\n=====================================");
+        columnize(names, ELEMENTSOF(names), 79);
         putchar('\n');
+        return EXIT_OK;
+}
+
+/* Levenshtein's distance between A and B, at most SERVICE_NAME_MAX long each (more is
+ * far from any command anyway). */
+static size_t edit_distance(const char *a, const char *b) {
+        size_t la = strnlen(a, SERVICE_NAME_MAX), lb = strnlen(b, SERVICE_NAME_MAX), row[SERVICE_NAME_MAX + 1];
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diagonal = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t above = row[j];
+                        size_t best = diagonal + (a[i - 1] != b[j - 1]);
+                        if (above + 1 < best)
+                                best = above + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        diagonal = above;
+                }
+        }
+        return row[lb];
+}
+
+/* The commands within two edits of WORD, as "supervisorctl: did you mean stop, start?" on
+ * standard error; nothing when none is. */
+static void suggest_command(const char *word) {
+        char close[256] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < ELEMENTSOF(command_helps); i++)
+                if (edit_distance(word, command_helps[i].name) <= 2 && len < sizeof close)
+                        len += (size_t)snprintf(close + len, sizeof close - len, "%s%s", len ? ", " : "",
+                                                command_helps[i].name);
+        if (close[0] && len < sizeof close) {
+                fflush(stdout);
+                fprintf(stderr, "supervisorctl: did you mean %s?\n", close);
+        }
+}
+
+/* The credentials given (-u, -p, else the config's), for the servers `open` names. */
+static const char *given_username, *given_password;
+
+/* open URL: the server of the commands that follow (in the shell), then its status, as
+ * supervisorctl's; a URL it cannot take changes nothing. */
+static int command_open(struct server *srv, int argc, char *argv[]) {
+        const char *url = argc > 1 ? argv[1] : "";
+        if (strncmp(url, "unix://", 7) != 0 && strncmp(url, "http://", 7) != 0) {
+                puts("ERROR: url must be http:// or unix://");
+                return EXIT_FAILED;
+        }
+        struct server next = { 0 };
+        if (server_from_url(url, given_username, given_password, &next) < 0) {
+                ctl_xmlrpc_server_done(&next.rpc);
+                free(next.path);
+                return EXIT_FAILED;
+        }
+        free(srv->path);
+        ctl_xmlrpc_server_done(&srv->rpc);
+        *srv = next;
+        char status_word[] = "status", *status_argv[] = { status_word, NULL };
+        (void)run_command(srv, 1, status_argv);
         return EXIT_OK;
 }
 
 /* One command of the command line or of a shell line: help here, the rest to the server.
  * `--json` may come anywhere after the command too. */
-static int dispatch(const struct server *srv, int argc, char *argv[]) {
+static int dispatch(struct server *srv, int argc, char *argv[]) {
         int n = 0;
         bool saved_json = json;
         for (int i = 0; i < argc; i++) {
@@ -857,9 +1319,27 @@ static int dispatch(const struct server *srv, int argc, char *argv[]) {
                         argv[n++] = argv[i];
         }
         argv[n] = NULL;
-        int status = strcmp(argv[0], "help") == 0                                ? command_help(n, argv)
-                     : strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0 ? EXIT_OK
-                                                                                     : run_command(srv, n, argv);
+        enum verb verb;
+        int status;
+        wait_deadline_ms = wait_seconds > 0 ? monotonic_ms() + wait_seconds * 1000 : 0;
+        if (strcmp(argv[0], "help") == 0)
+                status = command_help(n, argv);
+        else if (strcmp(argv[0], "quit") == 0 || strcmp(argv[0], "exit") == 0)
+                status = EXIT_OK;
+        else if (strcmp(argv[0], "open") == 0)
+                status = command_open(srv, n, argv);
+        else if (strcmp(argv[0], "maintail") != 0 && verb_from_string(argv[0], &verb) < 0) {
+                /* supervisorctl's words for a command it does not have, the line as given;
+                 * ours on standard error, the commands close to it.  (maintail is the
+                 * readlog request, made in run_command.) */
+                fputs("*** Unknown syntax:", stdout);
+                for (int i = 0; i < n; i++)
+                        printf(" %s", argv[i]);
+                putchar('\n');
+                suggest_command(argv[0]);
+                status = EXIT_FAILED;
+        } else
+                status = run_command(srv, n, argv);
         json = saved_json;
         fflush(stdout);
         return status;
@@ -908,7 +1388,7 @@ static char *editor_read(const char *prompt) {
 
 /* The interactive shell, as supervisorctl's: `status` first, then a command per line until
  * quit, exit or the end of input; the status of the last command is the exit status. */
-static int shell(const struct server *srv, const struct config_client *settings) {
+static int shell(struct server *srv, const struct config_client *settings) {
         char prompt[256];
         snprintf(prompt, sizeof prompt, "%s> ", settings->prompt ? settings->prompt : "supervisor");
         editor_open(isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
@@ -951,6 +1431,7 @@ int main(int argc, char *argv[]) {
                 { "interactive", no_argument, NULL, 'i' },
                 { "history-file", required_argument, NULL, 'r' },
                 { "json", no_argument, NULL, 'j' },
+                { "wait", required_argument, NULL, 'w' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'v' },
                 { NULL, 0, NULL, 0 },
@@ -961,7 +1442,7 @@ int main(int argc, char *argv[]) {
         int opt;
 
         /* "+": stop at the command, so that e.g. `signal -9` is never taken for an option. */
-        while ((opt = getopt_long(argc, argv, "+c:s:u:p:ir:jhv", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "+c:s:u:p:ir:jw:hv", options, NULL)) != -1) {
                 switch (opt) {
                 case 'c': config_path = optarg; config_given = true; break;
                 case 's': url = optarg; break;
@@ -972,6 +1453,12 @@ int main(int argc, char *argv[]) {
                 case 'i': interactive = true; break;
                 case 'r': history_file = optarg; break;
                 case 'j': json = true; break;
+                case 'w':
+                        if (parse_long(optarg, 1, 86400 * 365, &wait_seconds) < 0) {
+                                fprintf(stderr, "supervisorctl: -w '%s' is not a number of seconds\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
                 case 'h': usage(stdout); return EXIT_OK;
                 case 'v': printf("supervisorctl %s\n", SUPERVISORD_VERSION); return EXIT_OK;
                 default: usage(stderr); return EXIT_USAGE;
@@ -980,6 +1467,8 @@ int main(int argc, char *argv[]) {
         struct server srv;
         struct config_client settings = { 0 };
         int r = resolve_server(url, username, password, config_path, config_given, &srv, &settings);
+        given_username = username ? username : settings.username;
+        given_password = password ? password : settings.password;
         if (r < 0) {
                 ctl_xmlrpc_server_done(&srv.rpc);
                 config_client_done(&settings);
@@ -990,8 +1479,40 @@ int main(int argc, char *argv[]) {
                 settings.history_file = strdup(history_file);
         }
         int status = EXIT_OK;
-        if (optind < argc)
-                status = dispatch(&srv, argc - optind, argv + optind);
+        if (optind < argc) {
+                /* As supervisorctl's: the arguments joined into one line, read as the shell
+                 * reads a line, so that `'signal HUP' web` (as Ansible passes it) is
+                 * `signal HUP web`. */
+                size_t len = 1;
+                for (int i = optind; i < argc; i++)
+                        len += strlen(argv[i]) + 1;
+                char *line = malloc(len), **words = calloc((size_t)(argc - optind) * 2 + len / 2 + 2, sizeof *words);
+                if (!line || !words) {
+                        free(line);
+                        free(words);
+                        fprintf(stderr, "supervisorctl: out of memory\n");
+                        free(srv.path);
+                        config_client_done(&settings);
+                        return EXIT_FAILED;
+                }
+                line[0] = '\0';
+                for (int i = optind; i < argc; i++) {
+                        strcat(line, argv[i]);
+                        strcat(line, " ");
+                }
+                int n = 0;
+                for (char *save = NULL, *w = strtok_r(line, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+                        words[n++] = w;
+                words[n] = NULL;
+                if (n > 0)
+                        status = dispatch(&srv, n, words);
+                else {
+                        usage(stderr);
+                        status = EXIT_USAGE;
+                }
+                free(words);
+                free(line);
+        }
         if (optind >= argc || interactive)
                 status = shell(&srv, &settings);
         free(srv.path);

@@ -722,13 +722,33 @@ START_TEST(test_ctl_usage_errors) {
         char out[4096];
         daemon_init(&d);  /* no daemon: usage errors are found before connecting (no command at all opens the shell) */
         static const char *const bad[] = {
-                "frobnicate", "start", "stop", "restart", "signal", "signal USR1", "signal BOGUS web",
-                "signal 99 web", "pid a b", "version extra", "status bad/name", "start all web", "--bogus status",
+                "pid a b", "status bad/name", "start all web", "--bogus status",
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 int rc = ctl(&d, out, sizeof out, "%s", bad[i]);
                 ck_assert_msg(rc == 2, "'%s' exited %d: %s", bad[i], rc, out);
                 ck_assert_msg(strstr(out, "usage: supervisorctl") != NULL, "'%s': %s", bad[i], out);
+        }
+        /* supervisorctl 4.2.5's answers: its words, then the command's help, and its status. */
+        static const struct {
+                const char *args;
+                int status;
+                const char *first_line;
+        } python_bad[] = {
+                { "frobnicate", 1, "*** Unknown syntax: frobnicate\n" },
+                { "start", 2, "Error: start requires a process name\nstart <name>\t" },
+                { "stop", 1, "Error: stop requires a process name\nstop <name>\t" },
+                { "restart", 1, "Error: restart requires a process name\nrestart <name>\t" },
+                { "signal", 1, "Error: signal requires a signal name and a process name\nsignal <signal name>" },
+                { "signal USR1", 1, "Error: signal requires a signal name and a process name\n" },
+                { "signal BOGUS web", 1, "web: ERROR (bad signal name)\n" },
+                { "signal 99 web", 1, "web: ERROR (bad signal name)\n" },
+                { "version extra", 1, "Error: version accepts no arguments\nversion\t" },
+        };
+        for (size_t i = 0; i < sizeof python_bad / sizeof python_bad[0]; i++) {
+                int rc = ctl(&d, out, sizeof out, "%s", python_bad[i].args);
+                ck_assert_msg(rc == python_bad[i].status && starts_with(out, python_bad[i].first_line),
+                              "'%s' exited %d: %s", python_bad[i].args, rc, out);
         }
         char *help[] = { (char *)supervisorctl_path(), "-h", NULL };
         ck_assert_int_eq(ctl_argv(out, sizeof out, help), 0);
@@ -738,9 +758,9 @@ START_TEST(test_ctl_usage_errors) {
         daemon_write_config(&d, "service web {\n command = \"sleep 60\"\n start-secs = 0\n}\n");
         daemon_start(&d);
         pid_t web = service_up(&d, "web");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal BOGUS web"), 2);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop"), 2);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "frobnicate web"), 2);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal BOGUS web"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "frobnicate web"), 1);
         ck_assert_int_eq(service_pid_of(&d, "web"), web);
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
@@ -784,37 +804,47 @@ START_TEST(test_ctl_exit_statuses) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status idle"), 3);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status web idle"), 3);
 
-        /* Unknown names: 4, and nothing is done to the known ones given with them. */
+        /* Unknown names, as supervisorctl 4.2.5 answers them: its line for each, the known
+         * ones given with them carried out, and its exit status (status: 4; the others 1). */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status nosuch"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: nosuch\n");
-        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "start idle nosuch"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: nosuch\n");
+        ck_assert_str_eq(out, "nosuch: ERROR (no such process)\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "status nosuch:*"), 4);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such group)\n");
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "start idle nosuch"), 1);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such process)\nidle: started\n");
+        ck_assert_str_eq(service_state_of(&d, "idle", line, sizeof line), "RUNNING");
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "start nosuch:*"), 2);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such group)\n");
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "stop idle nosuch"), 1);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such process)\nidle: stopped\n");
         ck_assert_str_eq(service_state_of(&d, "idle", line, sizeof line), "STOPPED");
-        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "stop web nosuch"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: nosuch\n");
         ck_assert_str_eq(service_state_of(&d, "web", line, sizeof line), "RUNNING");
-        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "restart nosuch"), 4);
-        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "signal HUP nosuch"), 4);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "pid nosuch"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: nosuch\n");
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "restart nosuch"), 1);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such process)\nnosuch: ERROR (no such process)\n");
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "signal HUP nosuch"), 1);
+        ck_assert_str_eq(out, "nosuch: ERROR (no such process)\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "pid nosuch"), 1);
+        ck_assert_str_eq(out, "No such process nosuch\n");
+        ck_assert_str_eq(service_state_of(&d, "web", line, sizeof line), "RUNNING");  /* nothing else touched */
 
-        /* A start that fails: the command exits 1 at once, one retry allowed -> FATAL. */
-        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "start broken"), 1);
+        /* A start that fails: the command exits at once, one retry allowed -> FATAL, with
+         * supervisorctl's 7 for a process that is not running as it should. */
+        ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "start broken"), 7);
         ck_assert_msg(starts_with(out, "broken: ERROR (") && ends_with(out, ")\n") && count_lines(out) == 1,
                       "%s", out);
         ck_assert_msg(strstr(out, "failed start") != NULL, "%s", out);
         ck_assert_str_eq(service_state_of(&d, "broken", line, sizeof line), "FATAL");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status broken"), 3);
 
-        /* One failure among several: every result is reported, exit 1. */
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "start idle broken"), 1);
+        /* One failure among several: every result is reported, exit 7. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start idle broken"), 7);
         ck_assert_str_eq(line_of(out, "idle:", line, sizeof line), "idle: started");
         ck_assert_msg(strstr(out, "broken: ERROR (") != NULL, "%s", out);
         ck_assert_str_eq(service_state_of(&d, "idle", line, sizeof line), "RUNNING");
 
         /* Signalling a stopped process fails. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop idle"), 0);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal HUP idle"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal HUP idle"), 7);
         ck_assert_str_eq(out, "idle: ERROR (not running)\n");
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
@@ -847,7 +877,7 @@ START_TEST(test_status_format) {
         ck_assert_int_eq(count_lines(out), 4);
 
         line_of(out, "run", line, sizeof line);
-        snprintf(expected, sizeof expected, "%-24s %-9s pid %d, uptime ", "run", "RUNNING", (int)run);
+        snprintf(expected, sizeof expected, "%-33s%-10spid %d, uptime ", "run", "RUNNING", (int)run);
         ck_assert_msg(strncmp(line, expected, strlen(expected)) == 0, "line '%s'", line);
         regex_t re;
         regmatch_t m[2];
@@ -863,19 +893,19 @@ START_TEST(test_status_format) {
         ck_assert_msg(shown <= (now_ms() - t0) / 1000, "uptime of %lld s shown, expected at most the %lld s since the "
                                                       "start", shown, (now_ms() - t0) / 1000);
 
-        snprintf(expected, sizeof expected, "%-24s %-9s %s", "idle", "STOPPED", "not started");
+        snprintf(expected, sizeof expected, "%-33s%-10s%s", "idle", "STOPPED", "Not started");
         ck_assert_str_eq(line_of(out, "idle", line, sizeof line), expected);
-        snprintf(expected, sizeof expected, "%-24s %-9s %s", "done", "EXITED", "exit status 3");
+        snprintf(expected, sizeof expected, "%-33s%-10s%s", "done", "EXITED", "exit status 3");
         ck_assert_str_eq(line_of(out, "done", line, sizeof line), expected);
-        snprintf(expected, sizeof expected, "%-24s %-9s %s", "victim", "EXITED", "killed by SIGKILL");
+        snprintf(expected, sizeof expected, "%-33s%-10s%s", "victim", "EXITED", "killed by SIGKILL");
         ck_assert_str_eq(line_of(out, "victim", line, sizeof line), expected);
-        /* Configuration order. */
-        ck_assert(strstr(out, "run ") < strstr(out, "idle ") && strstr(out, "idle ") < strstr(out, "done ")
-                  && strstr(out, "done ") < strstr(out, "victim "));
+        /* supervisord's order: by group (here each service's own), then name. */
+        ck_assert(strstr(out, "done ") < strstr(out, "idle ") && strstr(out, "idle ") < strstr(out, "run ")
+                  && strstr(out, "run ") < strstr(out, "victim "));
 
         /* Only the named ones. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status idle"), 3);
-        snprintf(expected, sizeof expected, "%-24s %-9s %s\n", "idle", "STOPPED", "not started");
+        snprintf(expected, sizeof expected, "%-33s%-10s%s\n", "idle", "STOPPED", "Not started");
         ck_assert_str_eq(out, expected);
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
@@ -889,7 +919,7 @@ static void stop_time_text(time_t t, char *buf, size_t size) {
         strftime(buf, size, "%b %d %I:%M %p", &tm);
 }
 
-/* Stopped on request reads "stopped at TIME", not the stop signal it died of, and the
+/* Stopped on request reads its stop time as supervisord's does, not the stop signal it died of, and the
  * name column is as wide as the longest name shown. */
 START_TEST(test_status_of_a_stopped_service_and_long_names) {
         static const char long_name[] = "a-service-with-a-name-of-40-characters-x";
@@ -915,17 +945,17 @@ START_TEST(test_status_of_a_stopped_service_and_long_names) {
         ck_assert_int_eq(count_lines(out), 3);
         int width = (int)strlen(long_name);
         line_of(out, "web", line, sizeof line);
-        snprintf(expected, sizeof expected, "%-*s %-9s stopped at %s", width, "web", "STOPPED", before_text);
+        snprintf(expected, sizeof expected, "%-*s%-10s%s", width + 3, "web", "STOPPED", before_text);
         if (strcmp(line, expected) != 0)  /* the minute may have turned during the stop */
-                snprintf(expected, sizeof expected, "%-*s %-9s stopped at %s", width, "web", "STOPPED", after_text);
+                snprintf(expected, sizeof expected, "%-*s%-10s%s", width + 3, "web", "STOPPED", after_text);
         ck_assert_str_eq(line, expected);
-        snprintf(expected, sizeof expected, "%-*s %-9s %s", width, "idle", "STOPPED", "not started");
+        snprintf(expected, sizeof expected, "%-*s%-10s%s", width + 3, "idle", "STOPPED", "Not started");
         ck_assert_str_eq(line_of(out, "idle", line, sizeof line), expected);
-        snprintf(expected, sizeof expected, "%s RUNNING   pid ", long_name);
+        snprintf(expected, sizeof expected, "%s   RUNNING   pid ", long_name);
         ck_assert_msg(starts_with(line_of(out, long_name, line, sizeof line), expected), "line '%s'", line);
-        /* Alone, a short name keeps the usual 24 columns. */
+        /* Alone, a short name keeps supervisord's 33 columns. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status idle"), 3);
-        snprintf(expected, sizeof expected, "%-24s %-9s %s\n", "idle", "STOPPED", "not started");
+        snprintf(expected, sizeof expected, "%-33s%-10s%s\n", "idle", "STOPPED", "Not started");
         ck_assert_str_eq(out, expected);
 
         /* --json keeps what it died of, and says when it stopped. */
@@ -1146,6 +1176,30 @@ START_TEST(test_stop_waits_until_gone) {
 }
 END_TEST
 
+/* -w bounds the wait for an answer: a start whose start-secs is far off is answered
+ * at the bound, and goes on in supervisord; without -w it would take the whole 60 s. */
+START_TEST(test_wait_bound) {
+        struct daemon d;
+        char out[4096], state[64];
+        daemon_init(&d);
+        daemon_write_config(&d, "service slow {\n command = \"sleep 1000\"\n start-secs = 60\n autostart = false\n}\n");
+        daemon_start(&d);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "-w 1 start slow"), 1);
+        ck_assert_str_eq(out, "supervisorctl: no answer within 1 seconds (-w); supervisord goes on with it\n");
+        ck_assert_str_eq(service_state_of(&d, "slow", state, sizeof state), "STARTING");
+        pid_t slow = service_pid_of(&d, "slow");
+        ck_assert(slow > 0 && process_exists(slow));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "-w 0 start slow"), 2);
+        ck_assert_str_eq(out, "supervisorctl: -w '0' is not a number of seconds\n");
+        /* What answers at once is not held up by it. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "-w 1 stop slow"), 0);
+        ck_assert_str_eq(out, "slow: stopped\n");
+        ck_assert(!process_exists(slow));
+        ck_assert_int_eq(daemon_stop(&d, 5000), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_restart_changes_pid) {
         struct daemon d;
         char out[4096];
@@ -1164,10 +1218,11 @@ START_TEST(test_restart_changes_pid) {
         ck_assert_int_eq(process_parent(after), d.pid);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status web"), 0);
 
-        /* Restarting a stopped process starts it. */
+        /* Restarting a stopped process starts it, in supervisorctl's words: its stop
+         * finds nothing to stop. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "stop web"), 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart web"), 0);
-        ck_assert_str_eq(out, "web: stopped\nweb: started\n");
+        ck_assert_str_eq(out, "web: ERROR (not running)\nweb: started\n");
         pid_t third = service_up(&d, "web");
         ck_assert(process_exists(third));
         ck_assert_int_ne(third, after);
@@ -1212,7 +1267,7 @@ START_TEST(test_stop_all_start_all) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
         for (int i = 0; i < 3; i++)
                 service_up(&d, names[i]);
-        ck_assert_str_eq(out, "a: stopped\na: started\nb: stopped\nb: started\nc: stopped\nc: started\n");
+        ck_assert_str_eq(out, "a: stopped\nb: stopped\nc: stopped\na: started\nb: started\nc: started\n");
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
 }
@@ -1252,7 +1307,7 @@ START_TEST(test_restart_all_in_parallel) {
         long long start = now_ms();
         ck_assert_int_eq(ctl(&d, out, sizeof out, "restart all"), 0);
         long long took = now_ms() - start;
-        ck_assert_str_eq(out, "a: stopped\na: started\nb: stopped\nb: started\nc: stopped\nc: started\nd: stopped\nd: started\n");
+        ck_assert_str_eq(out, "a: stopped\nb: stopped\nc: stopped\nd: stopped\na: started\nb: started\nc: started\nd: started\n");
         ck_assert_msg(took >= 2000, "restart took %lld ms, expected at least start-secs = 2 s", took);
         /* All spawned before the first of them could count as started: one after another,
          * each would have been spawned start-secs = 2 s after the one before. */
@@ -1310,7 +1365,7 @@ START_TEST(test_signal_is_delivered) {
         ck_assert_int_eq(ctl(&d, out, sizeof out, "signal %d trap", SIGUSR1), 0);
         ck_assert_msg(wait_for_file(got, SOON_MS), "%s is still missing or empty", got);
 
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal USR1 idle"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "signal USR1 idle"), 7);  /* supervisorctl's "not running" */
         ck_assert_str_eq(out, "idle: ERROR (not running)\n");
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
@@ -1344,7 +1399,7 @@ START_TEST(test_pid_command) {
         ck_assert_int_gt(read_text_file(path, comm, sizeof comm), 0);
         ck_assert_str_eq(comm, "sleep\n");
 
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "pid idle"), 0);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "pid idle"), 7);  /* supervisorctl's "not running" */
         ck_assert_str_eq(out, "0\n");
         ck_assert_int_eq(daemon_stop(&d, 5000), 0);
         daemon_cleanup(&d);
@@ -1363,7 +1418,7 @@ START_TEST(test_shutdown_command) {
         ck_assert_int_gt(a, 0);
         ck_assert_int_gt(b, 0);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "shutdown"), 0);
-        ck_assert_str_eq(out, "shut down\n");
+        ck_assert_str_eq(out, "Shut down\n");
         /* OK came only once every service was stopped. */
         ck_assert(!process_exists(a));
         ck_assert(!process_exists(b));
@@ -1446,7 +1501,7 @@ START_TEST(test_start_refused_during_shutdown) {
         /* Refused at once, not parked until the shutdown is over. */
         ck_assert_msg(process_exists(stubborn), "start answered %lld ms later, after the shutdown", elapsed);
         ck_assert_int_eq(ctl_timed(&d, out, sizeof out, "restart idle"), 1);
-        ck_assert_str_eq(out, "supervisorctl: supervisord is shutting down\n");
+        ck_assert_str_eq(out, "idle: ERROR (not running)\nsupervisorctl: supervisord is shutting down\n");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status idle"), 3);
 
         /* Once it is gone (by our hand, not waiting out the timeout), shutdown completes. */
@@ -1514,6 +1569,7 @@ static Suite *control_suite(void) {
         tcase_add_test(tc, test_start_waits_until_running);
         tcase_add_test(tc, test_stop_waits_until_gone);
         tcase_add_test(tc, test_restart_changes_pid);
+        tcase_add_test(tc, test_wait_bound);
         tcase_add_test(tc, test_restart_all_in_parallel);
         tcase_add_test(tc, test_stop_all_start_all);
         tcase_add_test(tc, test_signal_is_delivered);

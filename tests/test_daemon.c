@@ -316,7 +316,7 @@ START_TEST(test_daemon_mode) {
 
         /* Shut down: the daemon and its service go away, and so do the pidfile and socket. */
         ck_assert_int_eq(ctl(&d, out, sizeof out, "shutdown"), 0);
-        ck_assert_str_eq(out, "shut down\n");
+        ck_assert_str_eq(out, "Shut down\n");
         ASSERT_WITHIN(!process_exists(pid), SOON_MS);
         ck_assert(!process_exists(web));
         ck_assert(access(d.pidfile, F_OK) < 0);

@@ -130,12 +130,14 @@ START_TEST(test_group_names) {
         ck_assert(strncmp(out, "x:a ", 4) == 0);
         ck_assert_ptr_nonnull(strstr(out, "\nx:b "));
 
-        /* An unknown name says which, with the close ones. */
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop wbe"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: wbe (did you mean web:*?)\n");
+        /* An unknown name says which in supervisorctl's words, with the close ones. */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "stop wbe"), 1);
+        ck_assert_str_eq(out, "wbe: ERROR (no such process)\nsupervisorctl: wbe: did you mean web:*?\n");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status x:q"), 4);
-        ck_assert_str_eq(out, "supervisorctl: no such service: x:q (did you mean x:*, x:a, x:b?)\n");
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "start zzzzzz:*"), 4);
+        ck_assert_str_eq(out, "x:q: ERROR (no such process)\nsupervisorctl: x:q: did you mean x:*, x:a, x:b?\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start zzzzzz:*"), 2);
+        ck_assert_str_eq(out, "zzzzzz: ERROR (no such group)\n");
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "--json start zzzzzz:*"), 4);  /* --json: the native answer */
         ck_assert_str_eq(out, "supervisorctl: no such service: zzzzzz:*\n");
         ck_assert(process_exists(service_pid_of(&d, "db")));  /* nothing else touched */
 

@@ -115,6 +115,22 @@ START_TEST(test_python_supervisorctl_on_the_unix_socket) {
         r = pyctl(url, "admin", out, sizeof out, "pid", NULL);
         snprintf(expected, sizeof expected, "%d\n", (int)d.pid);
         ck_assert_msg(r == 0 && strcmp(out, expected) == 0, "pid: %d %s (want %s)", r, out, expected);
+        /* avail: getAllConfigInfo, sorted by name, a group not in use shown as such. */
+        daemon_write_config(&d,
+                            "http-socket = \"%s\"\n"
+                            "http-listen = \"127.0.0.1:%u\"\n"
+                            "http-username = \"admin\"\n"
+                            "http-password = \"{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4\"\n"
+                            "service web {\n command = \"sleep 1000\"\n start-secs = 0.2\n}\n"
+                            "service idle {\n command = \"sleep 1000\"\n start-secs = 0.2\n autostart = false\n"
+                            " priority = 5\n}\n"
+                            "service more {\n command = \"sleep 1000\"\n}\n",
+                            http_sock, port);
+        r = pyctl(url, "admin", out, sizeof out, "avail", NULL);
+        ck_assert_msg(r == 0 && strcmp(out, "idle                             in use    manual    5:5\n"
+                                            "more                             avail     auto      999:999\n"
+                                            "web                              in use    auto      999:999\n") == 0,
+                      "avail: %d\n%s", r, out);
         r = pyctl(url, "admin", out, sizeof out, "start", "all", NULL);
         ck_assert_msg(r == 0 && strcmp(out, "idle: started\n") == 0, "start all: %d %s", r, out);
         r = pyctl(url, "admin", out, sizeof out, "stop", "all", NULL);
@@ -166,7 +182,17 @@ START_TEST(test_xmlrpc_client) {
                 "    print(f.faultCode, f.faultString)\n"
                 "print(s.supervisor.startProcessGroup('idle'))\n"
                 "m = s.system.listMethods()\n"
-                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n";
+                "print('supervisor.getAllProcessInfo' in m, m == sorted(m))\n"
+                /* getAllConfigInfo: the members of supervisord's record, read from its source, in
+                 * its order. */
+                "import re\n"
+                "src = open('/usr/lib/python3/dist-packages/supervisor/rpcinterface.py').read()\n"
+                "body = src[src.index('def getAllConfigInfo'):src.index('def _interpretProcessInfo')]\n"
+                "c = s.supervisor.getAllConfigInfo()\n"
+                "print('keys', list(c[0].keys()) == re.findall(r\"'(\\w+)':\", body))\n"
+                "print([(x['name'], x['group'], x['inuse'], x['autostart'], x['command'], x['exitcodes'],\n"
+                "        x['stopsignal'], x['stopwaitsecs'], x['uid'], x['directory'], x['redirect_stderr'],\n"
+                "        x['stdout_logfile'].endswith('/idle.log' if x['name'] == 'idle' else '/web.log')) for x in c])\n";
         char *argv[] = { "python3", "-c", (char *)script, url, NULL };
         int r = run_capture(argv, out, sizeof out);
         ck_assert_msg(r == 0, "xmlrpc.client: %d\n%s", r, out);
@@ -181,6 +207,10 @@ START_TEST(test_xmlrpc_client) {
         ck_assert_msg(strstr(out, "70 NOT_RUNNING: idle\n"), "%s", out);
         ck_assert_msg(strstr(out, "[{'name': 'idle', 'group': 'idle', 'status': 80, 'description': 'OK'}]\n"), "%s", out);
         ck_assert_msg(strstr(out, "True True\n"), "%s", out);
+        ck_assert_msg(strstr(out, "keys True\n"), "%s", out);
+        ck_assert_msg(strstr(out, "[('idle', 'idle', True, False, 'sleep 1000', [0], 15, 10, 'none', 'none', True, True), "
+                                  "('web', 'web', True, True, 'sleep 1000', [0], 15, 10, 'none', 'none', True, True)]\n"),
+                      "%s", out);
         char state[64];
         ck_assert_str_eq(service_state_of(&d, "idle", state, sizeof state), "RUNNING");
         daemon_cleanup(&d);

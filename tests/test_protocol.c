@@ -615,12 +615,18 @@ START_TEST(test_parse_log_requests) {
         snprintf(line, sizeof line, "clear web worker@1");
         ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
         ck_assert_uint_eq(req.n_names, 2);
+        /* avail takes nothing. */
+        snprintf(line, sizeof line, "avail");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.verb, VERB_AVAIL);
+        snprintf(line, sizeof line, "avail web");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_READPROCLOG + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_AVAIL + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);

@@ -324,7 +324,7 @@ START_TEST(test_exec_failure_reported) {
         ck_assert_int_gt(read_text_file(d.log, log, sizeof log), 0);
         ck_assert_ptr_nonnull(strstr(log, "missing: exec /nonexistent/binary: No such file or directory"));
         /* start reports the failure and exits 1 */
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 7);  /* supervisorctl's for a spawn error */
         ck_assert_ptr_nonnull(strstr(out, "missing: ERROR ("));
         daemon_cleanup(&d);
 }
@@ -343,7 +343,7 @@ START_TEST(test_stop_during_backoff_and_autostart_false) {
         ck_assert_str_eq(service_state_of(&d, "crash", state, sizeof state), "STOPPED");
         ck_assert_int_eq(ctl(&d, out, sizeof out, "status manual"), 3);
         ck_assert_ptr_nonnull(strstr(out, "STOPPED"));
-        ck_assert_ptr_nonnull(strstr(out, "not started"));
+        ck_assert_ptr_nonnull(strstr(out, "Not started"));
         ck_assert_int_eq(ctl(&d, out, sizeof out, "start manual"), 0);
         ck_assert_str_eq(out, "manual: started\n");
         ck_assert_str_eq(service_state_of(&d, "manual", state, sizeof state), "RUNNING");
@@ -397,7 +397,7 @@ START_TEST(test_exec_failure_fatal_at_once) {
         ck_assert_int_eq(count_spawns(&d, "noexec"), 1);
         ck_assert_int_eq(count_spawns(&d, "quick"), 1);
         /* an explicit start tries once more, and says why it failed */
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 1);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start missing"), 7);  /* supervisorctl's for a spawn error */
         ck_assert_msg(strstr(out, "missing: ERROR (") && strstr(out, "No such file or directory"), "%s", out);
         ck_assert_int_eq(count_spawns(&d, "missing"), 2);
         daemon_cleanup(&d);

@@ -1028,6 +1028,146 @@ static bool m_reload_config(struct rpc_job *j, struct xmlrpc_value **params, siz
         return ask(j, answer_reread, "reread");
 }
 
+/* ---- getAllConfigInfo ---- */
+
+#define CONFIG_FIELDS 21  /* of a CONFIG record, its name included (protocol.h) */
+
+struct config_list {
+        char *(*items)[CONFIG_FIELDS];  /* fields, pointing into the reply */
+        size_t n;
+        bool failed;
+};
+
+static void collect_config(struct rpc_job *j, char **f, unsigned n, void *data) {
+        (void)j;
+        struct config_list *l = data;
+        if (l->failed || n < CONFIG_FIELDS || strcmp(f[0], RECORD_CONFIG) != 0)
+                return;
+        char *(*grown)[CONFIG_FIELDS] = realloc(l->items, (l->n + 1) * sizeof *grown);
+        if (!grown) {
+                l->failed = true;
+                return;
+        }
+        memcpy(grown[l->n++], f, sizeof *grown);
+        l->items = grown;
+}
+
+/* supervisord sorts by process name alone; the group settles ties. */
+static int config_compare(const void *a, const void *b) {
+        char *const *x = a, *const *y = b;
+        int r = strcmp(x[1], y[1]);
+        return r ? r : strcmp(x[2], y[2]);
+}
+
+/* "-" as supervisord's None, which its interface sends as "none". */
+static void write_or_none(struct xmlrpc_writer *w, const char *text) {
+        xmlrpc_write_cstring(w, strcmp(text, "-") == 0 ? "none" : text);
+}
+
+static void write_config_info(struct rpc_job *j, char *const *f) {
+        struct xmlrpc_writer *w = &j->w;
+        /* The members of supervisord's record, in its order. */
+        xmlrpc_begin_struct(w);
+        xmlrpc_member(w, "autostart");
+        xmlrpc_write_boolean(w, strcmp(f[4], "1") == 0);
+        xmlrpc_member(w, "directory");
+        write_or_none(w, f[8]);
+        xmlrpc_member(w, "uid");
+        if (strcmp(f[9], "-") == 0)
+                xmlrpc_write_cstring(w, "none");
+        else
+                xmlrpc_write_int(w, field_number(f[9]));
+        xmlrpc_member(w, "command");
+        xmlrpc_write_cstring(w, dash_empty(f[7]));
+        xmlrpc_member(w, "exitcodes");
+        xmlrpc_begin_array(w);
+        for (const char *p = f[10]; *p >= '0' && *p <= '9';) {
+                char *end;
+                xmlrpc_write_int(w, strtol(p, &end, 10));
+                p = *end == ',' ? end + 1 : end;
+        }
+        xmlrpc_end_array(w);
+        xmlrpc_member(w, "group");
+        xmlrpc_write_cstring(w, f[2]);
+        xmlrpc_member(w, "group_prio");
+        xmlrpc_write_int(w, field_number(f[5]));
+        xmlrpc_member(w, "inuse");
+        xmlrpc_write_boolean(w, strcmp(f[3], "1") == 0);
+        xmlrpc_member(w, "killasgroup");
+        xmlrpc_write_boolean(w, true);  /* a stop signals the process's whole group */
+        xmlrpc_member(w, "name");
+        xmlrpc_write_cstring(w, f[1]);
+        xmlrpc_member(w, "process_prio");
+        xmlrpc_write_int(w, field_number(f[6]));
+        xmlrpc_member(w, "redirect_stderr");
+        xmlrpc_write_boolean(w, strcmp(f[15], "1") == 0);
+        xmlrpc_member(w, "startretries");
+        xmlrpc_write_int(w, field_number(f[12]));
+        xmlrpc_member(w, "startsecs");
+        xmlrpc_write_int(w, field_number(f[11]));
+        for (int fd = 1; fd <= 2; fd++) {
+                const char *channel = fd == 1 ? "stdout" : "stderr";
+                char member[40];
+                snprintf(member, sizeof member, "%s_capture_maxbytes", channel);
+                xmlrpc_member(w, member);
+                xmlrpc_write_int(w, field_number(f[20]));
+                snprintf(member, sizeof member, "%s_events_enabled", channel);
+                xmlrpc_member(w, member);
+                xmlrpc_write_boolean(w, false);
+                snprintf(member, sizeof member, "%s_logfile", channel);
+                xmlrpc_member(w, member);
+                write_or_none(w, f[fd == 1 ? 16 : 17]);
+                snprintf(member, sizeof member, "%s_logfile_backups", channel);
+                xmlrpc_member(w, member);
+                xmlrpc_write_int(w, field_number(f[19]));
+                snprintf(member, sizeof member, "%s_logfile_maxbytes", channel);
+                xmlrpc_member(w, member);
+                xmlrpc_write_int(w, field_number(f[18]));
+                snprintf(member, sizeof member, "%s_syslog", channel);
+                xmlrpc_member(w, member);
+                xmlrpc_write_boolean(w, false);
+                if (fd == 1) {  /* supervisord's order puts these between the two channels */
+                        xmlrpc_member(w, "stopsignal");
+                        xmlrpc_write_int(w, field_number(f[13]));
+                        xmlrpc_member(w, "stopwaitsecs");
+                        xmlrpc_write_int(w, field_number(f[14]));
+                }
+        }
+        xmlrpc_member(w, "serverurl");
+        xmlrpc_write_cstring(w, "none");  /* supervisord's for the default, AUTO */
+        xmlrpc_end_struct(w);
+}
+
+static void answer_all_config_info(struct rpc_job *j, char *reply) {
+        struct config_list l = { 0 };
+        char message[512];
+        int final = each_line(j, reply, collect_config, &l, message, sizeof message);
+        if (l.failed)
+                result_fault(j, FAULT_FAILED, "out of memory");
+        else if (final != 0 && strstr(message, "shutting down"))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else if (final != 0)
+                result_fault(j, FAULT_FAILED, "%s", message);
+        else {
+                if (l.n > 0)
+                        qsort(l.items, l.n, sizeof *l.items, config_compare);
+                result_begin(j);
+                xmlrpc_begin_array(&j->w);
+                for (size_t i = 0; i < l.n; i++)
+                        write_config_info(j, l.items[i]);
+                xmlrpc_end_array(&j->w);
+                result_end(j);
+        }
+        free(l.items);
+}
+
+static bool m_all_config_info(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        (void)params;
+        if (!want_params(j, n, 0, 0))
+                return true;
+        return ask(j, answer_all_config_info, "avail");
+}
+
 /* The RESULT of the group named (add and remove answer one per group first). */
 struct group_result {
         const char *name;
@@ -1624,6 +1764,7 @@ static const struct method methods[] = {
         { "supervisor.signalProcessGroup", { "array,string,string" }, "Send a signal to every running process of a group.\n\n@param string name  the group\n@param string signal  a name (HUP, SIGHUP) or a number (1)\n@return array  a struct {name, group, status, description} per process", m_signal_group },
         { "supervisor.signalAllProcesses", { "array,string" }, "Send a signal to every running process.\n\n@param string signal  a name (HUP, SIGHUP) or a number (1)\n@return array  a struct {name, group, status, description} per process", m_signal_all },
         { "supervisor.reloadConfig", { "array" }, "Read the configuration again and tell how it differs from what runs, changing nothing.\n\n@return array  [[added, changed, removed]], three arrays of group names", m_reload_config },
+        { "supervisor.getAllConfigInfo", { "array" }, "What the configuration file defines, a record per process, and whether its group is in use.\n\n@return array infos  one struct per process: name, group, inuse, autostart, group_prio, process_prio, command, ...", m_all_config_info },
         { "supervisor.addProcessGroup", { "boolean,string" }, "Add a group the configuration defines and the daemon does not run yet; its autostart processes start.\n\n@param string name  the group\n@return boolean  true; a fault if it is unknown or already added", m_add_group },
         { "supervisor.removeProcessGroup", { "boolean,string" }, "Take a group whose processes are all stopped out of the daemon.\n\n@param string name  the group\n@return boolean  true; a fault if it is unknown or still running", m_remove_group },
         { "supervisor.readLog", { "string,int,int" }, "Bytes of the daemon's own log file.\n\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_log },
