@@ -120,6 +120,8 @@ struct service_config {
         bool has_nice;
         bool autostart;
         bool log_events;        /* PROCESS_LOG_* events of its output */
+        bool stdin_pipe;        /* `stdin = pipe`: fd 0 a pipe from supervisord (input.h),
+                                 * else /dev/null */
 };
 
 struct config {

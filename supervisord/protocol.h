@@ -45,6 +45,7 @@ enum verb {
         VERB_ADD,        /* groups of the config not running yet */
         VERB_REMOVE,     /* stopped groups, out of the table */
         VERB_REREAD,     /* what update would do, changing nothing */
+        VERB_STDIN,      /* "stdin NAME [DATA]": DATA (percent-encoded) to the process's stdin pipe */
 };
 
 struct request {
@@ -54,7 +55,8 @@ struct request {
         unsigned lines;          /* VERB_TAIL: how many lines (its one name is names[0]) */
         bool follow;             /* VERB_TAIL: then stream what is written */
         char *event_type;        /* VERB_REMOTE_EVENT: decoded in place, in the line */
-        char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent) */
+        char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent);
+                                  * VERB_STDIN: the bytes for its stdin, the same way */
         size_t event_data_len;
         long long offset;        /* VERB_READLOG: from here; negative: the last -OFFSET bytes */
         unsigned long length;    /* VERB_READLOG: this many bytes; 0: to the end */
