@@ -36,6 +36,7 @@
 #define MAX_CONNECTIONS 1024
 
 static int epoll_fd = -1;
+static int channel_fd = CHANNEL_FD;  /* another for the fuzz target (tests/fuzz/fuzz_http.c) */
 static char *auth_username, *auth_password;
 
 /* ---- control connections ---- */
@@ -84,7 +85,7 @@ static int native_queue(const char *line, native_done_fn done, void *userdata, b
         n->userdata = userdata;
         n->unanswered = unanswered;
         char byte = HTTPD_MSG_CONNECT;
-        if (send(CHANNEL_FD, &byte, 1, MSG_NOSIGNAL) != 1) {
+        if (send(channel_fd, &byte, 1, MSG_NOSIGNAL) != 1) {
                 /* supervisord is gone: nothing more to serve. */
                 fprintf(stderr, "supervisord-http: channel: %s\n", strerror(errno));
                 exit(1);
@@ -171,7 +172,7 @@ static void channel_on_io(void) {
                 struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
                 struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
                                       .msg_controllen = sizeof control };
-                ssize_t r = recvmsg(CHANNEL_FD, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                ssize_t r = recvmsg(channel_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
                 if (r < 0 && (errno == EAGAIN || errno == EINTR))
                         return;
                 if (r <= 0) {
@@ -339,7 +340,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 /* libmicrohttpd's messages, to standard error (supervisord's log), but for those about
  * TCP options it tries on a connection it was handed (it cannot tell that one is a
  * unix socket): they say nothing of use there. */
-static void log_mhd(void *cls, const char *format, va_list ap) {
+static void __attribute__((format(printf, 2, 0))) log_mhd(void *cls, const char *format, va_list ap) {
         (void)cls;
         char message[512];
         vsnprintf(message, sizeof message, format, ap);
@@ -396,7 +397,7 @@ static void read_settings(void) {
         char buf[HTTPD_MAX_MESSAGE + 1];
         ssize_t n;
         do
-                n = recv(CHANNEL_FD, buf, sizeof buf - 1, 0);
+                n = recv(channel_fd, buf, sizeof buf - 1, 0);
         while (n < 0 && errno == EINTR);
         if (n <= 0 || buf[0] != HTTPD_MSG_SETTINGS) {
                 fprintf(stderr, "supervisord-http: no settings on the channel (run by supervisord only)\n");
@@ -416,21 +417,18 @@ static void read_settings(void) {
         explicit_bzero(buf, sizeof buf);
 }
 
-int main(void) {
-        if (getuid() == 0 || geteuid() == 0) {
-                fprintf(stderr, "supervisord-http: refusing to run as root\n");
-                return 2;
-        }
-        signal(SIGPIPE, SIG_IGN);
-        read_settings();
-        int fl = fcntl(CHANNEL_FD, F_GETFL);
-        fcntl(CHANNEL_FD, F_SETFL, fl | O_NONBLOCK);
+/* The three servers: the unix socket's, the TCP socket's (NULL when none) and the one
+ * for the clients supervisord hands over. */
+static struct MHD_Daemon *daemons[3];
+
+/* The channel and the servers on the epoll loop. */
+static int serve_setup(void) {
+        int fl = fcntl(channel_fd, F_GETFL);
+        fcntl(channel_fd, F_SETFL, fl | O_NONBLOCK);
         if ((epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-                return 1;
-        adopting = start_daemon(-1);
-        struct MHD_Daemon *daemons[3] = { start_daemon(UNIX_FD), start_daemon(INET_FD), adopting };
+                return -errno;
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_channel };
-        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, CHANNEL_FD, &ev);
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, channel_fd, &ev);
         for (int i = 0; i < 3; i++) {
                 if (!daemons[i])
                         continue;
@@ -438,30 +436,53 @@ int main(void) {
                 ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &tag_mhd[i] };
                 epoll_ctl(epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &ev);
         }
-        for (;;) {
-                int timeout = -1;
-                for (int i = 0; i < 3; i++) {
-                        MHD_UNSIGNED_LONG_LONG t;
-                        if (daemons[i] && MHD_get_timeout(daemons[i], &t) == MHD_YES) {
-                                int ms = t > 60000 ? 60000 : (int)t;
-                                if (timeout < 0 || ms < timeout)
-                                        timeout = ms;
-                        }
+        return 0;
+}
+
+/* One round of the loop: wait for at most MAX_WAIT_MS (-1: as long as the servers' timers
+ * allow), then serve what is ready.  Negative errno if waiting failed. */
+static int serve_step(int max_wait_ms) {
+        int timeout = max_wait_ms;
+        for (int i = 0; i < 3; i++) {
+                MHD_UNSIGNED_LONG_LONG t;
+                if (daemons[i] && MHD_get_timeout(daemons[i], &t) == MHD_YES) {
+                        int ms = t > 60000 ? 60000 : (int)t;
+                        if (timeout < 0 || ms < timeout)
+                                timeout = ms;
                 }
-                struct epoll_event events[64];
-                int n = epoll_wait(epoll_fd, events, 64, timeout);
-                if (n < 0 && errno != EINTR)
-                        return 1;
-                for (int i = 0; i < n; i++) {
-                        void *p = events[i].data.ptr;
-                        if (p == &tag_channel)
-                                channel_on_io();
-                        else if (p != &tag_mhd[0] && p != &tag_mhd[1] && p != &tag_mhd[2])
-                                native_on_io(p, events[i].events);
-                }
-                /* MHD after the control answers: a connection resumed above is served now. */
-                for (int i = 0; i < 3; i++)
-                        if (daemons[i])
-                                MHD_run(daemons[i]);
         }
+        struct epoll_event events[64];
+        int n = epoll_wait(epoll_fd, events, 64, timeout);
+        if (n < 0 && errno != EINTR)
+                return -errno;
+        for (int i = 0; i < n; i++) {
+                void *p = events[i].data.ptr;
+                if (p == &tag_channel)
+                        channel_on_io();
+                else if (p != &tag_mhd[0] && p != &tag_mhd[1] && p != &tag_mhd[2])
+                        native_on_io(p, events[i].events);
+        }
+        /* MHD after the control answers: a connection resumed above is served now. */
+        for (int i = 0; i < 3; i++)
+                if (daemons[i])
+                        MHD_run(daemons[i]);
+        return 0;
+}
+
+int main(void) {
+        if (getuid() == 0 || geteuid() == 0) {
+                fprintf(stderr, "supervisord-http: refusing to run as root\n");
+                return 2;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        read_settings();
+        adopting = start_daemon(-1);
+        daemons[0] = start_daemon(UNIX_FD);
+        daemons[1] = start_daemon(INET_FD);
+        daemons[2] = adopting;
+        if (serve_setup() < 0)
+                return 1;
+        for (;;)
+                if (serve_step(-1) < 0)
+                        return 1;
 }
