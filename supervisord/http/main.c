@@ -188,6 +188,12 @@ static void channel_on_io(void) {
                                 adopt(fd);
                         continue;
                 }
+                if (byte == HTTPD_MSG_STOPPING) {
+                        if (fd >= 0)
+                                close(fd);
+                        rpc_set_shutting_down(true);
+                        continue;
+                }
                 struct native *n = waiting_head;
                 if (!n) {
                         if (fd >= 0)

@@ -50,6 +50,11 @@ struct rpc_job {
 
 static const struct method methods[];
 static const size_t n_methods;
+static bool shutting_down;  /* rpc_set_shutting_down() */
+
+void rpc_set_shutting_down(bool value) {
+        shutting_down = value;
+}
 
 static const char *const fault_names[] = {
         [FAULT_UNKNOWN_METHOD] = "UNKNOWN_METHOD",
@@ -179,6 +184,10 @@ static bool run_call(struct rpc_job *j, const char *name, struct xmlrpc_value **
         if (j->multi && strcmp(name, "system.multicall") == 0) {
                 /* supervisord refuses a multicall inside a multicall. */
                 result_fault(j, FAULT_INCORRECT_PARAMETERS, "Recursive system.multicall forbidden");
+                return true;
+        }
+        if (shutting_down && strncmp(name, "supervisor.", 11) == 0) {
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
                 return true;
         }
         j->method = m;
@@ -1496,7 +1505,7 @@ static const struct method methods[] = {
         { "supervisor.getVersion", { "string" }, "The version of the XML-RPC interface served; an older name of getAPIVersion.\n\n@return string version", m_api_version },
         { "supervisor.getSupervisorVersion", { "string" }, "The version of supervisor's interface this daemon serves.\n\n@return string version", m_supervisor_version },
         { "supervisor.getIdentification", { "string" }, "The identifier of this daemon: \"supervisor\", supervisord's default.\n\n@return string identifier", m_identification },
-        { "supervisor.getState", { "struct" }, "The daemon's state: its code and its name (1, RUNNING while it serves).\n\n@return struct {int statecode, string statename}", m_state },
+        { "supervisor.getState", { "struct" }, "The daemon's state: its code and its name (1, RUNNING while it serves; once it shuts down, this call, as every supervisor.* one, is the SHUTDOWN_STATE fault, as under supervisord).\n\n@return struct {int statecode, string statename}", m_state },
         { "supervisor.getPID", { "int" }, "The process ID of the daemon.\n\n@return int pid", m_pid },
         { "supervisor.getProcessInfo", { "struct,string" }, "The state of one process.\n\n@param string name  a process, or group:process\n@return struct info  name, group, state, pid, times, exit status, log files", m_process_info },
         { "supervisor.getAllProcessInfo", { "array" }, "The state of every process, ordered by group and name.\n\n@return array infos  one struct per process, as getProcessInfo", m_all_process_info },

@@ -173,6 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static char user[] = "admin", password[] = "{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4";
         auth_username = size > 0 && (data[0] & 1) ? user : NULL;
         auth_password = password;
+        /* supervisord shutting down, or not, by its second bit. */
+        rpc_set_shutting_down(size > 0 && (data[0] & 2));
 
         int pair[2];
         FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) == 0);
