@@ -144,6 +144,64 @@ START_TEST(test_inet_open_warns_and_serves_node_exporter) {
 }
 END_TEST
 
+/* GET /metrics on the same server (an extension of ours): Prometheus' text format, each
+ * process's figures as supervisord knows them, behind the same Basic auth. */
+START_TEST(test_metrics) {
+        struct daemon d;
+        char url[96], out[65536], line[160];
+        daemon_init(&d);
+        unsigned port = free_port();
+        write_ini(&d, "port = 127.0.0.1:%u\nusername = admin\npassword = secret\n\n"
+                      "[program:quits]\ncommand = sh -c 'exit 3'\nstartsecs = 0\nautorestart = false\n", port);
+        daemon_start(&d);
+        ck_assert(wait_for_state(&d, "web", "RUNNING", SOON_MS));
+        ck_assert(wait_for_state(&d, "quits", "EXITED", SOON_MS));
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port);
+        /* Every sample line is NAME{LABELS} VALUE; the result, then the headers' type. */
+        static const char script[] =
+                "import re, sys, urllib.request, base64\n"
+                "req = urllib.request.Request(sys.argv[1])\n"
+                "if len(sys.argv) > 2:\n"
+                "    req.add_header('Authorization', 'Basic ' + base64.b64encode(sys.argv[2].encode()).decode())\n"
+                "try:\n"
+                "    r = urllib.request.urlopen(req)\n"
+                "except urllib.error.HTTPError as e:\n"
+                "    print('HTTP', e.code)\n"
+                "    sys.exit(0)\n"
+                "text = r.read().decode()\n"
+                "for l in text.splitlines():\n"
+                "    if not l.startswith('#') and not re.fullmatch(r'[a-z_]+(\\{[a-z]+=\"[^\"]*\"(,[a-z]+=\"[^\"]*\")*\\})? -?[0-9.e+]+', l):\n"
+                "        print('BAD', l)\n"
+                "print(r.headers['Content-Type'])\n"
+                "sys.stdout.write(text)\n";
+        char *get[] = { "/usr/bin/python3", "-c", (char *)script, url, "admin:secret", NULL };
+        int r = run_capture(get, out, sizeof out);
+        ck_assert_msg(r == 0 && !strstr(out, "BAD") && strncmp(out, "text/plain; version=0.0.4", 25) == 0, "%d %.3000s", r,
+                      out);
+        snprintf(line, sizeof line, "supervisord_process_pid{group=\"web\",name=\"web\"} %d\n", (int)service_pid_of(&d, "web"));
+        ck_assert_msg(strstr(out, line), "%s in %.3000s", line, out);
+        ck_assert(strstr(out, "supervisord_process_state{group=\"web\",name=\"web\"} 20\n"));
+        ck_assert(strstr(out, "supervisord_process_up{group=\"web\",name=\"web\"} 1\n"));
+        ck_assert(strstr(out, "supervisord_process_state{group=\"idle\",name=\"idle\"} 0\n"));
+        ck_assert(strstr(out, "supervisord_process_state{group=\"quits\",name=\"quits\"} 100\n"));
+        ck_assert(strstr(out, "supervisord_process_exit_status{group=\"quits\",name=\"quits\"} 3\n"));
+        ck_assert(strstr(out, "# TYPE supervisord_process_restarts_total counter\n"));
+        ck_assert(strstr(out, "supervisord_processes{state=\"RUNNING\"} 1\n"));
+        ck_assert(strstr(out, "supervisord_processes{state=\"EXITED\"} 1\n"));
+        ck_assert(strstr(out, "supervisord_processes{state=\"STOPPED\"} 1\n"));
+        ck_assert(strstr(out, "\nsupervisord_up 1\n"));
+        /* A restart counts. */
+        ck_assert_int_eq(ctl(&d, line, sizeof line, "signal KILL web"), 0);
+        ck_assert(WAIT_UNTIL(run_capture(get, out, sizeof out) == 0
+                                     && strstr(out, "supervisord_process_restarts_total{group=\"web\",name=\"web\"} 1\n"),
+                             SOON_MS));
+        char *anonymous[] = { "/usr/bin/python3", "-c", (char *)script, url, NULL };
+        r = run_capture(anonymous, out, sizeof out);
+        ck_assert_msg(r == 0 && strcmp(out, "HTTP 401\n") == 0, "%d %s", r, out);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 /* What supervisord refuses, at its line. */
 START_TEST(test_inet_config_errors) {
         static const struct {
@@ -197,6 +255,7 @@ static Suite *inet_http_suite(void) {
         tcase_add_test(tc, test_inet_with_credentials);
         tcase_add_test(tc, test_inet_open_warns_and_serves_node_exporter);
         tcase_add_test(tc, test_inet_config_errors);
+        tcase_add_test(tc, test_metrics);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "httpd.h"
+#include "metrics.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "util.h"
@@ -224,6 +225,8 @@ struct http_request {
         bool too_large;
         bool started, suspended, finished;
         struct rpc_job *job;          /* while started and not finished */
+        struct metrics_scrape *scrape;  /* GET /metrics: while started and not finished */
+        const char *content_type;     /* of the reply; NULL: text/xml */
         int status;
         char *reply;
         size_t reply_len;
@@ -239,6 +242,31 @@ static void http_reply_ready(struct rpc_job *job, char *body, size_t len, void *
                 hr->suspended = false;
                 MHD_resume_connection(hr->connection);
         }
+}
+
+/* GET /metrics: its `status` request, which may outlive the HTTP request. */
+struct metrics_scrape {
+        struct http_request *hr;  /* NULL once the HTTP request has gone */
+};
+
+static void on_metrics_status(const char *reply, size_t len, void *userdata) {
+        struct metrics_scrape *m = userdata;
+        struct http_request *hr = m->hr;
+        (void)len;
+        free(m);
+        if (!hr)
+                return;
+        hr->scrape = NULL;
+        char *copy = reply ? strdup(reply) : NULL, *text = NULL;
+        size_t text_len = 0;
+        if (!copy || metrics_format(copy, &text, &text_len) < 0) {
+                static const char failed[] = "# supervisord did not answer\n";
+                text = strdup(failed);
+                text_len = text ? sizeof failed - 1 : 0;
+                hr->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        }
+        free(copy);
+        http_reply_ready(NULL, text, text_len, hr);
 }
 
 static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status, const char *text) {
@@ -295,8 +323,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 hr->reply = NULL;
                 if (!r)
                         return MHD_NO;
-                MHD_add_response_header(r, "Content-Type", "text/xml");
-                enum MHD_Result ret = MHD_queue_response(connection, MHD_HTTP_OK, r);
+                MHD_add_response_header(r, "Content-Type", hr->content_type ? hr->content_type : "text/xml");
+                enum MHD_Result ret = MHD_queue_response(connection, hr->status ? (unsigned)hr->status : MHD_HTTP_OK, r);
                 MHD_destroy_response(r);
                 return ret;
         }
@@ -311,6 +339,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 enum MHD_Result ret = MHD_queue_basic_auth_fail_response(connection, "default", r);
                 MHD_destroy_response(r);
                 return ret;
+        }
+        /* Beyond supervisord: its processes for Prometheus. */
+        if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0) {
+                struct metrics_scrape *m = malloc(sizeof *m);
+                if (!m)
+                        return MHD_NO;
+                m->hr = hr;
+                if (native_request("status", on_metrics_status, m) < 0) {
+                        free(m);
+                        return queue_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "supervisord did not answer\n");
+                }
+                hr->started = true;
+                hr->scrape = m;
+                hr->content_type = "text/plain; version=0.0.4; charset=utf-8";
+                hr->suspended = true;
+                MHD_suspend_connection(connection);
+                return MHD_YES;
         }
         /* supervisord: any POST to a path that begins with /RPC2 is XML-RPC. */
         if (strcmp(method, "POST") != 0 || strncmp(url, "/RPC2", 5) != 0)
@@ -335,7 +380,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         if (!hr)
                 return;
         /* A job still running keeps hr as its userdata: it is told to forget it. */
-        if (hr->started && !hr->finished)
+        if (hr->started && !hr->finished && hr->scrape)
+                hr->scrape->hr = NULL;
+        else if (hr->started && !hr->finished)
                 rpc_job_forget(hr->job);
         free(hr->body);
         free(hr->reply);
