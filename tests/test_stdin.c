@@ -244,13 +244,13 @@ static void check_fg(struct daemon *d, char *const argv[], bool shows_output) {
         snprintf(log, sizeof log, "%s/echo.log", d->dir);
         pid_t echo = service_pid_of(d, "echo");
         term_start(&t, argv);
-        ASSERT_WITHIN_MSG(term_shows(&t, "==> Press Ctrl-C to exit <==\r\n"), SOON_MS, "%s", t.seen);
+        ASSERT_WITHIN_MSG(term_shows(&t, "==> Press Ctrl-C to exit <==\r\n"), SOON_MS, "%.4000s", t.seen);
         term_type(&t, "typed at 4242\n");
-        ASSERT_WITHIN_MSG(file_has(log, "got: typed at 4242\n"), SOON_MS, "terminal: %s", t.seen);
+        ASSERT_WITHIN_MSG(file_has(log, "got: typed at 4242\n"), SOON_MS, "terminal: %.4000s", t.seen);
         if (shows_output)
-                ASSERT_WITHIN_MSG(term_shows(&t, "got: typed at 4242\r\n"), SOON_MS, "%s", t.seen);
+                ASSERT_WITHIN_MSG(term_shows(&t, "got: typed at 4242\r\n"), SOON_MS, "%.4000s", t.seen);
         term_type(&t, "\003");
-        ASSERT_WITHIN_MSG(term_shows(&t, "Exiting foreground"), SOON_MS, "%s", t.seen);
+        ASSERT_WITHIN_MSG(term_shows(&t, "Exiting foreground"), SOON_MS, "%.4000s", t.seen);
         int r = term_wait(&t);
         ck_assert_msg(r == 0, "fg exited %d: %s", r, t.seen);
         ck_assert_str_eq(service_state_of(d, "echo", state, sizeof state), "RUNNING");
