@@ -826,8 +826,9 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 if (!ini_get(rd->ini, s, defaults[i][0]))
                         r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line, NULL);
-        /* Every program of supervisord's has a pipe on its stdin (sendProcessStdin, fg). */
-        if (r == 0)
+        /* Every program of supervisord's has a pipe on its stdin (sendProcessStdin, fg); an
+         * event listener's stdin is its events. */
+        if (r == 0 && strncmp(s->name, "program:", 8) == 0)
                 r = config_builder_set(rd->b, svc, "stdin", "pipe", s->file, s->line, NULL);
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
                 r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
