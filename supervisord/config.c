@@ -1344,6 +1344,23 @@ int config_load(const char *path, struct config **ret, char *error, size_t error
         /* supervisord's INI form, told apart by its content, has a reader of its own. */
         if (ini_config_sniff_file(path) == 1)
                 return ini_config_load(path, ret, error, error_size);
+        const struct ini_option *o = ini_config_first_option();
+        if (o) {
+                static const char *const native[][2] = {
+                        { "logfile", "log-file" },   { "logfile_maxbytes", "log-file-max-size" },
+                        { "logfile_backups", "log-file-keep" }, { "loglevel", "log-level" },
+                        { "pidfile", "pidfile" },    { "childlogdir", "log-dir" },
+                        { "umask", "each service's umask" },
+                };
+                const char *key = NULL;
+                for (size_t i = 0; i < sizeof native / sizeof native[0]; i++)
+                        if (strcmp(native[i][0], o->key) == 0)
+                                key = native[i][1];
+                snprintf(error, error_size, "supervisord %s: an option for supervisord's INI form ([supervisord] %s); "
+                         "%s is in the native form%s%s%s", o->option, o->key, path, key ? ": set " : "",
+                         key ? key : "", key ? " there" : ", which has no such setting");
+                return -EINVAL;
+        }
         if (confuse_tables_make(&ctx.tables) < 0 || !(ctx.builder = config_builder_new(path))) {
                 r = -ENOMEM;
                 goto out;

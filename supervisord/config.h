@@ -159,6 +159,7 @@ struct config {
         struct service_config **services;  /* one reference each */
         size_t n_services;
         bool nodaemon;          /* INI `nodaemon = true`: as -n */
+        bool silent;            /* INI `silent = true` (-s): in the foreground, the main log not echoed */
         char **warnings;        /* "FILE:LINE: warning: ..." for what is accepted but likely
                                  * not meant; NULL-terminated, or NULL when none */
 };

@@ -101,6 +101,7 @@ int listener_format_process_state(char *buf, size_t size, enum listener_event ty
         case LEV_PROCESS_STATE_STOPPING:
         case LEV_PROCESS_STATE_STOPPED:
         case LEV_PROCESS_READY:
+        case LEV_PROCESS_HEARTBEAT_MISSED:
                 m = snprintf(buf + at, size - at, " pid:%d", info->pid);
                 break;
         default:

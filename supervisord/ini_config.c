@@ -280,11 +280,13 @@ int ini_config_peek_socket(const char *path, char **ret, char *error, size_t err
 
 /* ---- the configuration: INI sections and keys onto the config model ----------------- */
 
+#include <ctype.h>
 #include <glob.h>
 #include <signal.h>
 #include <sys/utsname.h>
 
 #include "config.h"
+#include "eventtype.h"
 #include "model.h"
 
 struct reader {
@@ -299,12 +301,22 @@ struct reader {
         char node[128];
         char *error;
         size_t error_size;
+        /* supervisord's command-line options as [supervisord] entries (ini_config_set_options) */
+        struct ini_entry options[16];
+        char options_shown[16][64];
+};
+
+/* What [supervisord] says of supervisord itself rather than of the config. */
+struct config_flags {
+        bool nodaemon, silent;
 };
 
 static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...)
         __attribute__((format(printf, 3, 4)));
 static int reader_fail(struct reader *rd, const struct ini_entry *e, const char *format, ...) {
-        int n = snprintf(rd->error, rd->error_size, "%s:%d: %s: ", e->file, e->line, e->key);
+        /* line 0: a command-line option, whose "file" names it */
+        int n = e->line > 0 ? snprintf(rd->error, rd->error_size, "%s:%d: %s: ", e->file, e->line, e->key)
+                            : snprintf(rd->error, rd->error_size, "%s: ", e->file);
         va_list ap;
         va_start(ap, format);
         if (n >= 0 && (size_t)n < rd->error_size)
@@ -504,15 +516,55 @@ static bool in_list(const char *key, const char *const *list) {
         return false;
 }
 
-static int read_supervisord(struct reader *rd, const struct ini_section *s, bool *ret_nodaemon) {
+static const struct ini_option *command_line;
+static size_t n_command_line;
+
+void ini_config_set_options(const struct ini_option *options, size_t n) {
+        command_line = options;
+        n_command_line = n;
+}
+
+const struct ini_option *ini_config_first_option(void) {
+        for (size_t i = 0; i < n_command_line; i++)
+                if (!command_line[i].native_too)
+                        return &command_line[i];
+        return NULL;
+}
+
+static const struct ini_option *option_for(const char *key) {
+        for (size_t i = 0; i < n_command_line; i++)
+                if (strcmp(command_line[i].key, key) == 0)
+                        return &command_line[i];
+        return NULL;
+}
+
+static int read_supervisord(struct reader *rd, const struct ini_section *s, struct config_flags *ret_flags) {
         static const char *const no[] = { "false", "no", "off", "0", NULL };
         int r = 0;
-        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
-                const struct ini_entry *e = &s->entries[i];
+        /* The file's entries, then the command line's, which take the place of the file's
+         * and are taken as written (supervisord expands no %(name)s in them). */
+        struct ini_entry *options = rd->options;
+        size_t n_options = 0;
+        for (size_t i = 0; i < n_command_line && n_options < 16; i++, n_options++) {
+                snprintf(rd->options_shown[n_options], sizeof rd->options_shown[0], "supervisord %s",
+                         command_line[i].option);
+                options[n_options] = (struct ini_entry){ .key = (char *)command_line[i].key,
+                                                         .value = (char *)command_line[i].value,
+                                                         .file = rd->options_shown[n_options], .line = 0 };
+        }
+        for (size_t i = 0; r == 0 && i < s->n_entries + n_options; i++) {
+                bool from_file = i < s->n_entries;
+                const struct ini_entry *e = from_file ? &s->entries[i] : &options[i - s->n_entries];
                 const char *k = e->key, *b = NULL;
                 char *v = NULL, number[64];
                 long long n;
-                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                if (from_file && option_for(k))
+                        continue;
+                if (!from_file)
+                        r = (v = strdup(e->value)) ? 0 : -ENOMEM;
+                else
+                        r = expand_entry(rd, e, NULL, 0, &v);
+                if (r < 0)
                         break;
                 if (strcmp(k, "logfile") == 0) {
                         char *path = strcmp(v, "-") == 0 || strncmp(v, "/dev/", 5) == 0 ? strdup(v) : normalize_path(v);
@@ -546,8 +598,11 @@ static int read_supervisord(struct reader *rd, const struct ini_section *s, bool
                         }
                 } else if (strcmp(k, "nodaemon") == 0) {
                         if ((r = to_boolean(rd, e, v, &b)) == 0)
-                                *ret_nodaemon = strcmp(b, "true") == 0;
-                } else if (strcmp(k, "silent") == 0 || strcmp(k, "strip_ansi") == 0) {
+                                ret_flags->nodaemon = strcmp(b, "true") == 0;
+                } else if (strcmp(k, "silent") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0)
+                                ret_flags->silent = strcmp(b, "true") == 0;
+                } else if (strcmp(k, "strip_ansi") == 0) {
                         r = only_default(rd, e, v, no, "false");
                 } else if (strcmp(k, "minfds") == 0 || strcmp(k, "minprocs") == 0) {
                         static const char *const fds[] = { "1024", NULL }, *const procs[] = { "200", NULL };
@@ -590,7 +645,7 @@ static int read_supervisord(struct reader *rd, const struct ini_section *s, bool
          * keeps the native default: see supervisord.conf(5), INI FORM). */
         static const char *const files[][3] = { { "logfile", "log-file", "supervisord.log" } };
         for (size_t i = 0; r == 0 && i < sizeof files / sizeof files[0]; i++) {
-                if (ini_get(rd->ini, s, files[i][0]))
+                if (ini_get(rd->ini, s, files[i][0]) || option_for(files[i][0]))
                         continue;
                 char *path = normalize_path(files[i][2]);
                 r = path ? config_builder_global(rd->b, files[i][1], path, s->file, s->line, files[i][0]) : -ENOMEM;
@@ -713,8 +768,13 @@ static const char *const program_keys[] = {
         "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups", "stdout_capture_maxbytes",
         "stdout_events_enabled", "stdout_syslog", "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
         "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "environment", "directory", "umask",
-        "serverurl", NULL,
+        "serverurl",
+        /* ours, which Python supervisord ignores: what its going FATAL does to supervisord */
+        "fatal_action", NULL,
 };
+
+/* What an [eventlistener:x] has beyond a [program:x]'s keys. */
+static const char *const listener_keys[] = { "events", "buffer_size", "result_handler", NULL };
 
 /* The [group:x] that lists PROGRAM, or NULL. */
 static const struct ini_section *group_of(const struct reader *rd, const char *program, const struct ini_entry **ret) {
@@ -759,10 +819,67 @@ static int read_group_priority(struct reader *rd, struct config_builder_service 
         return r;
 }
 
-/* One process of [program:NAME]: its service, every key expanded with its process_num. */
+/* An [eventlistener:x]'s pool onto SVC, one of its listeners: events=, buffer_size= and
+ * result_handler=, read once for the section (FIRST) and set on each listener. */
+static int read_pool(struct reader *rd, const struct ini_section *s, struct config_builder_service *svc) {
+        const struct ini_entry *e = ini_get(rd->ini, s, "events");
+        char *v = NULL;
+        int r = 0;
+        if (e && (r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                return r;
+        size_t given = 0;
+        for (char *p = v; r == 0 && p && *p;) {
+                p += strspn(p, " \t\n");
+                size_t n = strcspn(p, ","), m = n;
+                while (m > 0 && strchr(" \t\n", p[m - 1]))
+                        m--;
+                char type[64];
+                if (m == 0) {
+                        p += n + (p[n] == ',');
+                        continue;
+                }
+                snprintf(type, sizeof type, "%.*s", (int)(m < sizeof type - 1 ? m : sizeof type - 1), p);
+                for (char *c = type; *c; c++)
+                        *c = (char)toupper((unsigned char)*c);
+                if (m >= sizeof type || !listener_event_parse(type))
+                        r = reader_fail(rd, e, "Unknown event type %.*s in [%s] events", (int)(m < 200 ? m : 200), p,
+                                        s->name);
+                else {
+                        r = config_builder_set(rd->b, svc, "events", type, e->file, e->line, "events");
+                        given++;
+                }
+                p += n + (p[n] == ',');
+        }
+        free(v);
+        if (r == 0 && given == 0)
+                r = e ? reader_fail(rd, e, "[%s] section requires an \"events\" line", s->name)
+                      : section_fail(rd, s, "section requires an \"events\" line");
+        if (r == 0 && (e = ini_get(rd->ini, s, "buffer_size"))) {
+                long long size;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        return r;
+                if ((r = to_integer(rd, e, v, &size)) == 0 && size < 1)
+                        r = reader_fail(rd, e, "[%s] section sets invalid buffer_size (%lld)", s->name, size);
+                if (r == 0)
+                        r = set_service(rd, svc, "buffer-size", v, e);
+                free(v);
+        }
+        if (r == 0 && (e = ini_get(rd->ini, s, "result_handler"))) {
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        return r;
+                if (strcmp(v, "supervisor.dispatchers:default_handler") != 0)
+                        r = reader_fail(rd, e, "'%s': only supervisord's default result handler, "
+                                               "supervisor.dispatchers:default_handler, is used here", v);
+                free(v);
+        }
+        return r;
+}
+
+/* One process of [program:NAME] or of [eventlistener:NAME] (LISTENER): its service, every
+ * key expanded with its process_num. */
 static int read_process(struct reader *rd, const struct ini_section *s, const char *program, const char *group,
                         long long num, long long numprocs, bool in_family, bool first,
-                        const struct ini_entry *group_entry) {
+                        const struct ini_entry *group_entry, bool listener) {
         char num_text[32];
         snprintf(num_text, sizeof num_text, "%lld", num);
         struct ini_expansion x[8 + 256];
@@ -825,11 +942,15 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                                                    { "stdout_logfile_backups", "log-keep", "10" } };
         for (size_t i = 0; r == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
                 if (!ini_get(rd->ini, s, defaults[i][0]))
-                        r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line, NULL);
+                        r = config_builder_set(rd->b, svc, defaults[i][1], defaults[i][2], s->file, s->line,
+                                               "supervisord's default");
+        /* supervisord's pools start before, and stop after, its programs */
+        if (r == 0 && listener && !ini_get(rd->ini, s, "priority"))
+                r = config_builder_set(rd->b, svc, "priority", "-1", s->file, s->line, "supervisord's default");
         /* Every program of supervisord's has a pipe on its stdin (sendProcessStdin, fg); an
          * event listener's stdin is its events. */
-        if (r == 0 && strncmp(s->name, "program:", 8) == 0)
-                r = config_builder_set(rd->b, svc, "stdin", "pipe", s->file, s->line, NULL);
+        if (r == 0 && !listener)
+                r = config_builder_set(rd->b, svc, "stdin", "pipe", s->file, s->line, "supervisord's default");
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
                 r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
                                        rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
@@ -851,6 +972,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 r = section_fail(rd, s, "program section %s does not specify a command", s->name);
                 goto out;
         }
+        if (listener && (r = read_pool(rd, s, svc)) < 0)
+                goto out;
 
         static const char *const no[] = { "false", "no", "off", "0", NULL }, *const zero[] = { "0", NULL },
                                  *const autos[] = { "auto", NULL };
@@ -860,6 +983,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                 const char *k = e->key, *b = NULL;
                 char *v = NULL, text[64];
                 long long count;
+                if (listener && in_list(k, listener_keys))
+                        continue;  /* read_pool() */
                 if (!in_list(k, program_keys)) {
                         if (first)
                                 r = warn_unknown(rd, s, e);
@@ -942,10 +1067,18 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         if ((r = to_octal(rd, e, v, text, sizeof text)) == 0)
                                 r = set_service(rd, svc, "umask", text, e);
                 } else if (strcmp(k, "redirect_stderr") == 0) {
-                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0) {
+                        if ((r = to_boolean(rd, e, v, &b)) == 0 && strcmp(b, "true") == 0 && listener)
+                                r = reader_fail(rd, e, "[%s] section sets redirect_stderr=true but this is not allowed "
+                                                       "because it will interfere with the eventlistener protocol", s->name);
+                        else if (r == 0 && strcmp(b, "true") == 0) {
                                 redirect = true;
                                 r = set_service(rd, svc, "stderr", "stdout", e);
                         }
+                } else if (listener && strcmp(k, "stdout_logfile") == 0) {
+                        /* A listener's stdout is its answers to supervisord, never logged here. */
+                        if (strcasecmp(v, "auto") != 0 && strcasecmp(v, "none") != 0 && strcasecmp(v, "off") != 0)
+                                r = reader_fail(rd, e, "'%s': an event listener's stdout is its answers to supervisord "
+                                                       "and is not logged here: only AUTO or NONE", v);
                 } else if (strcmp(k, "stdout_logfile") == 0 || strcmp(k, "stderr_logfile") == 0) {
                         bool out = k[3] == 'o';
                         const char *target = NULL;
@@ -975,6 +1108,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         r = only_default(rd, e, v, zero, "0");
                 } else if (strstr(k, "_events_enabled") || strstr(k, "_syslog")) {
                         r = only_default(rd, e, v, no, "false");
+                } else if (strcmp(k, "fatal_action") == 0) {
+                        r = set_service(rd, svc, "fatal-action", v, e);
                 } else if (strcmp(k, "serverurl") == 0) {
                         r = only_default(rd, e, v, autos, "AUTO");
                 }
@@ -990,10 +1125,11 @@ out:
         return r;
 }
 
-static int read_program(struct reader *rd, const struct ini_section *s) {
-        const char *program = s->name + strlen("program:");
+/* [program:NAME], or [eventlistener:NAME] (LISTENER): a pool of listeners, its own group. */
+static int read_program(struct reader *rd, const struct ini_section *s, bool listener) {
+        const char *program = strchr(s->name, ':') + 1;
         const struct ini_entry *group_entry = NULL;
-        const struct ini_section *g = group_of(rd, program, &group_entry);
+        const struct ini_section *g = listener ? NULL : group_of(rd, program, &group_entry);
         const char *group = g ? g->name + strlen("group:") : program;
         long long numprocs = 1, start = 0;
         const struct ini_entry *e;
@@ -1031,7 +1167,7 @@ static int read_program(struct reader *rd, const struct ini_section *s) {
                         return reader_fail(rd, kg, "Cannot set stopasgroup=true and killasgroup=false");
         }
         for (long long num = start; num < start + numprocs; num++)
-                if ((r = read_process(rd, s, program, group, num, numprocs, numprocs > 1, num == start, group_entry)) < 0)
+                if ((r = read_process(rd, s, program, group, num, numprocs, numprocs > 1, num == start, group_entry, listener)) < 0)
                         return r;
         return 0;
 }
@@ -1070,9 +1206,10 @@ static int read_includes(struct reader *rd, const char *main_path) {
         return r;
 }
 
-int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+/* ini_config_load(), and with PRINT the native form of what it loaded written there. */
+static int load(const char *path, struct config **ret, FILE *print, char *error, size_t error_size) {
         struct reader rd = { .error = error, .error_size = error_size };
-        bool nodaemon = false;
+        struct config_flags flags = { false, false };
         int r = -ENOMEM;
         struct utsname u;
         snprintf(rd.node, sizeof rd.node, "%s", uname(&u) == 0 ? u.nodename : "");
@@ -1090,11 +1227,11 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 r = -EINVAL;
                 goto out;
         }
-        if ((r = read_supervisord(&rd, sd, &nodaemon)) < 0)
+        if ((r = read_supervisord(&rd, sd, &flags)) < 0)
                 goto out;
         /* supervisord sets its umask only as it daemonizes: with nodaemon its programs
          * inherit the umask it was started with. */
-        if (nodaemon) {
+        if (flags.nodaemon) {
                 free((char *)rd.umask);
                 rd.umask = NULL;
         } else if (!rd.umask && !(rd.umask = strdup("022"))) {
@@ -1112,8 +1249,8 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 const char *name = s->name;
                 if (strcmp(name, "unix_http_server") == 0 || strcmp(name, "inet_http_server") == 0)
                         ;  /* read above, with the other globals */
-                else if (strncmp(name, "program:", 8) == 0)
-                        r = read_program(&rd, s);
+                else if (strncmp(name, "program:", 8) == 0 || strncmp(name, "eventlistener:", 14) == 0)
+                        r = read_program(&rd, s, name[0] == 'e');
                 else if (strcmp(name, "supervisord") == 0 || strcmp(name, "supervisorctl") == 0 ||
                          strcmp(name, "include") == 0 || strncmp(name, "group:", 6) == 0)
                         ;  /* read above, by the client, or with the programs */
@@ -1124,8 +1261,7 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                         else if (strcmp(f->value, "supervisor.rpcinterface:make_main_rpcinterface") != 0)
                                 r = reader_fail(&rd, f, "'%s': only supervisord's own interface, "
                                                         "supervisor.rpcinterface:make_main_rpcinterface, is served here", f->value);
-                } else if (strncmp(name, "eventlistener:", 14) == 0 ||
-                           strncmp(name, "fcgi-program:", 13) == 0)
+                } else if (strncmp(name, "fcgi-program:", 13) == 0)
                         r = section_fail(&rd, s, "this section is not supported here yet");
                 else
                         r = config_builder_warn(rd.b, s->file, s->line,
@@ -1133,11 +1269,16 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                 if (r == 0)
                         r = config_builder_check(rd.b, error, error_size);
         }
-        /* a [group:x] naming a program that is not there */
+        /* a [group:x] naming a program that is not there, or with a key it does not have */
         for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
                 const struct ini_section *g = rd.ini->sections[i];
                 if (strncmp(g->name, "group:", 6) != 0)
                         continue;
+                for (size_t k = 0; r == 0 && k < g->n_entries; k++)
+                        if (strcmp(g->entries[k].key, "programs") != 0 && strcmp(g->entries[k].key, "priority") != 0)
+                                r = warn_unknown(&rd, g, &g->entries[k]);
+                if (r < 0)
+                        break;
                 const struct ini_entry *e = ini_get(rd.ini, g, "programs");
                 if (!e) {
                         r = section_fail(&rd, g, "section [%s] has no programs value", g->name);
@@ -1155,8 +1296,20 @@ int ini_config_load(const char *path, struct config **ret, char *error, size_t e
                         p += n + (p[n] == ',');
                 }
         }
-        if (r == 0 && (r = config_builder_finish(rd.b, ret, error, error_size)) == 0)
-                (*ret)->nodaemon = nodaemon;
+        if (r == 0 && (r = config_builder_finish(rd.b, ret, error, error_size)) == 0) {
+                (*ret)->nodaemon = flags.nodaemon;
+                (*ret)->silent = flags.silent;
+        }
+        if (r == 0 && print) {
+                if ((r = config_builder_print(rd.b, print, error, error_size)) == 0 && (flags.nodaemon || flags.silent))
+                        fprintf(print, "\n# [supervisord]%s%s: not settings of the file here; run supervisord%s%s.\n",
+                                flags.nodaemon ? " nodaemon = true" : "", flags.silent ? " silent = true" : "",
+                                flags.nodaemon ? " -n" : "", flags.silent ? " (its main log goes to log-file only)" : "");
+                if (r < 0) {
+                        config_free(*ret);
+                        *ret = NULL;
+                }
+        }
 out:
         if (r == -ENOMEM && !error[0])
                 snprintf(error, error_size, "%s: out of memory", path);
@@ -1169,5 +1322,16 @@ out:
         free(rd.environment);
         config_builder_free(rd.b);
         ini_free(rd.ini);
+        return r;
+}
+
+int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size) {
+        return load(path, ret, NULL, error, error_size);
+}
+
+int ini_config_print(const char *path, FILE *out, char *error, size_t error_size) {
+        struct config *c = NULL;
+        int r = load(path, &c, out, error, error_size);
+        config_free(c);
         return r;
 }

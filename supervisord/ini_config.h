@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 /* Is TEXT (SIZE bytes) in supervisord's INI form rather than the native one?  Yes when
@@ -40,9 +41,26 @@ struct config_client;
  * ret->skipped.  1 with a server, 0 without, or a negative errno with the message. */
 int ini_config_peek_client(const char *path, struct config_client *ret, char *error, size_t error_size);
 
+/* supervisord's command-line options that set a [supervisord] key (-l logfile, -e
+ * loglevel, ...): KEY, its VALUE, and OPTION as the user wrote it ("-l").  They win over
+ * the file's, at every load of the process's life (reloads too), as supervisord's do. */
+struct ini_option {
+        const char *key, *value, *option;
+        bool native_too;  /* means something to a native config as well (-n) */
+};
+/* The options of this process, kept (not copied) until the next call; N 0 for none. */
+void ini_config_set_options(const struct ini_option *options, size_t n);
+/* The first of them that means nothing to a config in the native form, or NULL. */
+const struct ini_option *ini_config_first_option(void);
+
 struct config;
 /* Load the INI config at PATH (and its [include] files) onto the config model, with
  * supervisord's meaning and defaults: 0 with the config in *ret; a negative errno with
  * "FILE:LINE: message" in error.  A key supervisord ignores is a warning in
  * config->warnings; a key or section that cannot be honoured here is an error. */
 int ini_config_load(const char *path, struct config **ret, char *error, size_t error_size);
+
+/* What ini_config_load() makes of PATH, written to OUT in the native form with where each
+ * value came from (`supervisord --print-config`): 0, or a negative errno with the
+ * message in ERROR (an INI file that does not load, a name the native form cannot have). */
+int ini_config_print(const char *path, FILE *out, char *error, size_t error_size);

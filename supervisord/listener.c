@@ -7,7 +7,8 @@
  * result, and UNKNOWN (no more events, for good) after anything else; the default result
  * handler takes "OK" and rejects the rest.  Our transitions map onto supervisord's: a
  * running process that exits and is restarted at once is EXITED then STARTING, a start
- * that gives up is BACKOFF then FATAL. */
+ * that gives up is BACKOFF then FATAL, one with start-secs = 0 (RUNNING at once) STARTING
+ * then RUNNING. */
 #include "listener.h"
 
 #include <errno.h>
@@ -49,7 +50,7 @@ struct queued {
 
 struct pool {
         struct pool *next;
-        char *name;                    /* owned: the service's name */
+        char *name;                    /* owned: the group's name (pool_name()) */
         uint32_t events;               /* LEV_MASK bits */
         unsigned buffer_size;
         usec_t result_timeout;
@@ -110,15 +111,21 @@ static void pool_update(struct pool *p, const struct service_config *c) {
 
 static void ticks_update(void);
 
+/* A pool is a group: a service's instances, or the services of a service-group (an INI
+ * [eventlistener:x] with numprocs), whose processes share one buffer. */
+static const char *pool_name(const struct service_config *c) {
+        return c->service_group ? c->service_group : c->name;
+}
+
 static struct pool *pool_get(const struct service_config *c) {
-        struct pool *p = pool_find(c->name);
+        struct pool *p = pool_find(pool_name(c));
         if (p) {
                 pool_update(p, c);
                 ticks_update();
                 return p;
         }
         p = calloc(1, sizeof *p);
-        if (!p || !(p->name = strdup(c->name))) {
+        if (!p || !(p->name = strdup(pool_name(c)))) {
                 free(p);
                 return NULL;
         }
@@ -694,6 +701,11 @@ static void on_service_state(const struct event *e) {
                                 && service_config_is_success(service_config(e->service), WEXITSTATUS(e->wait_status));
                 publish_state(LEV_PROCESS_STATE_EXITED, &st, from, exited_pid, expected);
                 from = STATE_EXITED;
+        }
+        if (to == STATE_RUNNING && from != STATE_STARTING) {
+                /* Running at once (start-secs = 0): supervisord is STARTING first. */
+                publish_state(LEV_PROCESS_STATE_STARTING, &st, from, 0, false);
+                from = STATE_STARTING;
         }
         if (to == STATE_FATAL && from == STATE_STARTING) {
                 /* We give up at the failed start; supervisord backs off, then gives up. */

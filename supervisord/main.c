@@ -56,12 +56,19 @@ static bool sweeping_orphans;
 #define ORPHAN_GRACE_USEC (5 * USEC_PER_SEC)
 
 static void usage(FILE *out) {
-        fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h]\n"
+        fprintf(out, "usage: supervisord [-c FILE] [-n] [-t] [-v] [-h] [--print-config] [OPTION...]\n"
                      "  -c, --configuration FILE  configuration file (default %s)\n"
                      "  -n, --nodaemon            stay in the foreground\n"
                      "  -t, --test                check the configuration and exit\n"
+                     "  --print-config            write an INI configuration in the native form and exit\n"
                      "  -v, --version             print the version and exit\n"
-                     "  -h, --help                print this help and exit\n",
+                     "  -h, --help                print this help and exit\n"
+                     "Python supervisord's options, for a configuration in its INI form (they take the\n"
+                     "place of the file's [supervisord] KEY; see supervisord(8)):\n"
+                     "  -l, --logfile FILE  -y, --logfile_maxbytes BYTES  -z, --logfile_backups N\n"
+                     "  -e, --loglevel LEVEL  -j, --pidfile FILE  -q, --childlogdir DIR  -m, --umask UMASK\n"
+                     "  -s, --silent  -k, --nocleanup  -u, --user USER  -d, --directory DIR\n"
+                     "  -i, --identifier ID  -a, --minfds N  --minprocs N  --strip_ansi\n",
                 CONFIG_DEFAULT_PATH);
 }
 
@@ -574,29 +581,91 @@ fail:
 }
 
 int main(int argc, char *argv[]) {
-        /* The long names are Python supervisord's, where it has them. */
+        /* The long names are Python supervisord's, where it has them; so are the options
+         * below -h, each the [supervisord] key of an INI configuration it names.  Its -t
+         * (strip_ansi) is our --test: --strip_ansi is its long form. */
+        enum { OPT_MINPROCS = 256, OPT_STRIP_ANSI, OPT_PROFILE, OPT_PRINT_CONFIG };
         static const struct option options[] = {
                 { "configuration", required_argument, NULL, 'c' },
                 { "nodaemon", no_argument, NULL, 'n' },
                 { "test", no_argument, NULL, 't' },
                 { "version", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
+                { "user", required_argument, NULL, 'u' },
+                { "umask", required_argument, NULL, 'm' },
+                { "directory", required_argument, NULL, 'd' },
+                { "logfile", required_argument, NULL, 'l' },
+                { "logfile_maxbytes", required_argument, NULL, 'y' },
+                { "logfile_backups", required_argument, NULL, 'z' },
+                { "loglevel", required_argument, NULL, 'e' },
+                { "pidfile", required_argument, NULL, 'j' },
+                { "identifier", required_argument, NULL, 'i' },
+                { "childlogdir", required_argument, NULL, 'q' },
+                { "nocleanup", no_argument, NULL, 'k' },
+                { "minfds", required_argument, NULL, 'a' },
+                { "minprocs", required_argument, NULL, OPT_MINPROCS },
+                { "silent", no_argument, NULL, 's' },
+                { "strip_ansi", no_argument, NULL, OPT_STRIP_ANSI },
+                { "profile_options", required_argument, NULL, OPT_PROFILE },
+                { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
                 { NULL, 0, NULL, 0 },
         };
+        static const struct { int opt; const char *key, *shown; } ini_keys[] = {
+                { 'u', "user", "-u" },           { 'm', "umask", "-m" },         { 'd', "directory", "-d" },
+                { 'l', "logfile", "-l" },        { 'y', "logfile_maxbytes", "-y" }, { 'z', "logfile_backups", "-z" },
+                { 'e', "loglevel", "-e" },       { 'j', "pidfile", "-j" },       { 'i', "identifier", "-i" },
+                { 'q', "childlogdir", "-q" },    { 'k', "nocleanup", "-k" },     { 'a', "minfds", "-a" },
+                { OPT_MINPROCS, "minprocs", "--minprocs" }, { 's', "silent", "-s" },
+                { OPT_STRIP_ANSI, "strip_ansi", "--strip_ansi" },
+        };
+        /* For the life of the process: every load (a reload too) reads them. */
+        static struct ini_option given[ELEMENTSOF(ini_keys) + 1];
+        size_t n_given = 0;
         const char *config_path = CONFIG_DEFAULT_PATH;
-        bool foreground = false, check_only = false, config_given = false;
+        bool foreground = false, check_only = false, config_given = false, print_config = false;
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "c:ntvh", options, NULL)) != -1) {
+        /* Python supervisord's -? is -h (getopt returns '?' for any unknown option). */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "-?") == 0) {
+                        usage(stdout);
+                        return 0;
+                }
+        while ((opt = getopt_long(argc, argv, "c:ntvhu:m:d:l:y:z:e:j:i:q:ka:s", options, NULL)) != -1) {
                 switch (opt) {
-                case 'c': config_path = optarg; config_given = true; break;
-                case 'n': foreground = true; break;
-                case 't': check_only = true; break;
+                case 'c': config_path = optarg; config_given = true; continue;
+                case 'n': foreground = true; continue;
+                case 't': check_only = true; continue;
+                case OPT_PRINT_CONFIG: print_config = true; continue;
                 case 'v': printf("supervisord %s\n", SUPERVISORD_VERSION); return 0;
                 case 'h': usage(stdout); return 0;
-                default: usage(stderr); return EXIT_USAGE;
+                case OPT_PROFILE:
+                        fprintf(stderr, "supervisord: --profile_options: supervisord's Python profiler has no "
+                                        "equivalent here (perf(1) profiles supervisord)\n");
+                        return EXIT_USAGE;
+                default: break;
                 }
+                size_t k = 0;
+                while (k < ELEMENTSOF(ini_keys) && ini_keys[k].opt != opt)
+                        k++;
+                if (k == ELEMENTSOF(ini_keys)) {
+                        usage(stderr);
+                        return EXIT_USAGE;
+                }
+                /* A later one wins, as with getopt in supervisord. */
+                size_t at = 0;
+                while (at < n_given && strcmp(given[at].key, ini_keys[k].key) != 0)
+                        at++;
+                given[at] = (struct ini_option){ .key = ini_keys[k].key, .value = optarg ? optarg : "true",
+                                                 .option = ini_keys[k].shown };
+                if (at == n_given)
+                        n_given++;
         }
+        /* -n is also [supervisord] nodaemon, which decides what an INI umask means. */
+        if (foreground)
+                given[n_given++] = (struct ini_option){ .key = "nodaemon", .value = "true", .option = "-n",
+                                                        .native_too = true };
+        ini_config_set_options(given, n_given);
         if (optind < argc) {
                 fprintf(stderr, "supervisord: unexpected argument '%s'\n", argv[optind]);
                 usage(stderr);
@@ -614,6 +683,19 @@ int main(int argc, char *argv[]) {
         }
 
         char error[1024];
+        /* Migration: the INI file as the native form would say it. */
+        if (print_config) {
+                if (ini_config_sniff_file(config_path) != 1) {
+                        fprintf(stderr, "supervisord: --print-config: %s is not in supervisord's INI form: it is "
+                                        "already native, or not there\n", config_path);
+                        return EXIT_USAGE;
+                }
+                if (ini_config_print(config_path, stdout, error, sizeof error) < 0) {
+                        fprintf(stderr, "%s\n", error);
+                        return EXIT_USAGE;
+                }
+                return 0;
+        }
         if (config_load(config_path, &config, error, sizeof error) < 0) {
                 fprintf(stderr, "%s\n", error);
                 /* A first run: say where the example is. */
@@ -624,6 +706,7 @@ int main(int argc, char *argv[]) {
         }
         /* INI `nodaemon = true` means -n, as it does to supervisord. */
         foreground = foreground || config->nodaemon;
+        bool silent = config->silent;
         for (char **w = config->warnings; check_only && w && *w; w++)
                 fprintf(stderr, "%s\n", *w);
         if (check_only && preflight_check(config, stderr) > 0) {
@@ -662,7 +745,7 @@ int main(int argc, char *argv[]) {
          * and an error is said to whoever started it. */
         if (config->log_file) {
                 if (config->log_target == LOG_TARGET_AUTO && log_target != LOG_TARGET_JOURNAL) {
-                        mainlog_echo = foreground;
+                        mainlog_echo = foreground && !silent;
                         log_target = LOG_TARGET_NONE;
                 }
                 if (mainlog_open(config->log_file, config->log_file_max_size, config->log_file_keep, mainlog_echo,

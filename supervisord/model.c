@@ -1413,6 +1413,84 @@ int config_builder_global(struct config_builder *b, const char *key, const char 
         return add_given(b, b->globals, &b->globals_problem, k, value, false, file, line, shown_key);
 }
 
+/* VALUE in double quotes, as the native reader takes it back: \\ \" \$ (no ${VAR}
+ * expansion), control bytes as \xHH. */
+static void print_quoted(FILE *out, const char *value) {
+        fputc('"', out);
+        for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+                if (*p == '"' || *p == '\\' || *p == '$')
+                        fprintf(out, "\\%c", *p);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(out, "\\x%02x", *p);
+                else
+                        fputc(*p, out);
+        }
+        fputc('"', out);
+}
+
+/* "# FILE:LINE KEY" for the entries of one key. */
+static void print_origin(FILE *out, const struct given *g, const struct model_key *k) {
+        fprintf(out, "  # %s", g->file);
+        if (g->line > 0)
+                fprintf(out, ":%d", g->line);
+        if (g->shown)
+                fprintf(out, " %s", g->shown);
+        (void)k;
+}
+
+static void print_keys(FILE *out, struct given *const *by_key, enum scope scope, const char *indent) {
+        for (size_t i = 0; i < n_keys; i++) {
+                const struct model_key *k = &keys[i];
+                const struct given *g = by_key[i];
+                if (k->scope != scope || !g)
+                        continue;
+                fprintf(out, "%s%s = ", indent, k->name);
+                if (k->repeatable) {
+                        fputc('{', out);
+                        bool first = true;
+                        for (const struct given *e = g; e; e = e->next) {
+                                if (e->empty)
+                                        continue;
+                                fputs(first ? "" : ", ", out);
+                                print_quoted(out, e->text);
+                                first = false;
+                        }
+                        fputc('}', out);
+                } else
+                        print_quoted(out, g->empty ? "" : g->text);
+                print_origin(out, g, k);
+                fputc('\n', out);
+        }
+}
+
+int config_builder_print(const struct config_builder *b, FILE *out, char *error, size_t error_size) {
+        for (size_t i = 0; i < b->n_services; i++)
+                if (strlen(b->services[i]->name) > 64
+                    || strspn(b->services[i]->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+                               != strlen(b->services[i]->name)) {
+                        snprintf(error, error_size, "%s:%d: '%s' cannot be a service's name in the native form "
+                                 "(1 to 64 of A-Z a-z 0-9 _ . -): rename it first", b->services[i]->file,
+                                 b->services[i]->line, b->services[i]->name);
+                        return -EINVAL;
+                }
+        fprintf(out, "# supervisord's native configuration (supervisord.conf(5)), written by\n"
+                     "# `supervisord --print-config` from %s.\n"
+                     "# After each value: where it came from.\n\n", b->main_path);
+        print_keys(out, b->globals, SCOPE_GLOBAL, "");
+        for (size_t i = 0; i < b->n_services; i++) {
+                const struct config_builder_service *svc = b->services[i];
+                fprintf(out, "\nservice %s {  # %s:%d\n", svc->name, svc->file, svc->line);
+                print_keys(out, svc->by_key, SCOPE_SERVICE, "        ");
+                fputs("}\n", out);
+        }
+        if (fflush(out) != 0 || ferror(out)) {
+                int r = errno ? -errno : -EIO;
+                snprintf(error, error_size, "cannot write the configuration: %s", strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 int config_builder_service(struct config_builder *b, const char *name, const char *file, int line,
                            struct config_builder_service **ret) {
         if (b->n_services == b->services_capacity) {
@@ -1747,6 +1825,36 @@ static int check_service_groups(struct check *ck) {
         return 0;
 }
 
+/* An event listener pool is a group (a service's own, or a service-group): its listeners
+ * share one buffer, so every member is a listener and they agree on what the pool is. */
+static int check_listener_pools(struct check *ck) {
+        const struct config *c = ck->c;
+        for (size_t i = 0; i < c->n_services; i++) {
+                const struct service_config *s = c->services[i];
+                if (!s->service_group)
+                        continue;
+                for (size_t k = 0; k < i; k++) {
+                        const struct service_config *t = c->services[k];
+                        if (!strings_equal(t->service_group, s->service_group) || (!s->events && !t->events))
+                                continue;
+                        check_enter(ck, i);
+                        if (!s->events || !t->events)
+                                return fail(ck, s->events ? "events" : "service-group",
+                                            "%s: '%s' is an event listener pool, but %s of that group is %s",
+                                            shown(ck, "service-group"), s->service_group, t->name,
+                                            t->events ? "a listener and this is not" : "not a listener");
+                        if (s->events != t->events || s->buffer_size != t->buffer_size
+                            || s->result_timeout != t->result_timeout)
+                                return fail(ck, "events",
+                                            "%s: the listeners of pool '%s' differ: %s has other %s, %s or %s",
+                                            shown(ck, "events"), s->service_group, t->name, shown(ck, "events"),
+                                            shown(ck, "buffer-size"), shown(ck, "result-timeout"));
+                        break;
+                }
+        }
+        return 0;
+}
+
 int config_builder_finish(struct config_builder *b, struct config **ret, char *error, size_t error_size) {
         int r = config_builder_check(b, error, error_size);
         if (r < 0)
@@ -1755,6 +1863,8 @@ int config_builder_finish(struct config_builder *b, struct config **ret, char *e
         r = check_dependencies(&ck);
         if (r >= 0)
                 r = check_service_groups(&ck);
+        if (r >= 0)
+                r = check_listener_pools(&ck);
         if (r < 0) {
                 b->failed = true;
                 if (!error[0])

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -53,6 +54,13 @@ int config_builder_set(struct config_builder *b, struct config_builder_service *
 /* A repeatable KEY written with no entry at all: it has none, rather than its default. */
 int config_builder_set_empty(struct config_builder *b, struct config_builder_service *svc, const char *key,
                              const char *file, int line, const char *shown_key);
+
+/* Everything given to B, written to OUT in the native form (supervisord.conf(5)), each
+ * value with a comment naming where it came from (FILE:LINE and the key as written
+ * there): what `supervisord --print-config` prints of a config in another form once it
+ * has loaded.  -EINVAL with the reason in ERROR when a service's name cannot be written in
+ * the native form; -errno when OUT fails. */
+int config_builder_print(const struct config_builder *b, FILE *out, char *error, size_t error_size);
 
 /* A warning of the reader's own, "FILE:LINE: warning: MESSAGE" (LINE 0: "FILE: warning:
  * ..."), kept in config->warnings in the order given. */

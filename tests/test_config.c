@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "eventtype.h"
 #include "harness.h"
+#include "ini_config.h"
 
 /* ---- fixture: a temporary directory per test case ---- */
 
@@ -1325,8 +1327,147 @@ START_TEST(test_ini_group_priority) {
         }
         ck_assert_int_eq(c->services[config_find_service(c, "a")]->priority, 5);
         config_free(c);
+        /* a key [group:x] does not have: a warning at its line, as for any section */
+        c = load_ok("[supervisord]\n[program:a]\ncommand = sleep 1\n[group:g]\nprograms = a\nprogram = b\n");
+        ck_assert_ptr_nonnull(c->warnings);
+        char want[512];
+        snprintf(want, sizeof want, "%s:6: warning: program is not a key of [group:g]; supervisord ignores it, and so "
+                 "does this", conf_path);
+        ck_assert_str_eq(c->warnings[0], want);
+        config_free(c);
         assert_load_error("[supervisord]\n[program:a]\ncommand = sleep 1\n[group:g]\nprograms = a\npriority = x7\n", 6,
                           "priority: invalid literal for int() with base 10: 'x7'");
+}
+END_TEST
+
+/* [eventlistener:x] is a pool: its numprocs listeners share the section's name as their
+ * group (one buffer), its events upper-cased, priority -1 unless given; each of
+ * supervisord's refusals at its line. */
+START_TEST(test_ini_eventlistener) {
+        struct config *c = load_ok("[supervisord]\n[eventlistener:pool]\ncommand = cat\nnumprocs = 2\n"
+                                   "process_name = %(program_name)s_%(process_num)s\n"
+                                   "events = process_state_running, TICK_5\nbuffer_size = 7\n"
+                                   "result_handler = supervisor.dispatchers:default_handler\nstderr_logfile = NONE\n"
+                                   "[eventlistener:one]\ncommand = cat\nevents = EVENT\npriority = 3\n"
+                                   "stdout_logfile = NONE\n"
+                                   "[program:web]\ncommand = sleep 1\n");
+        ck_assert_uint_eq(c->n_services, 4);
+        for (int i = 0; i < 2; i++) {
+                const char *name = i ? "pool_1" : "pool_0";
+                ssize_t k = config_find_service(c, name);
+                ck_assert_msg(k >= 0, "no %s", name);
+                const struct service_config *s = c->services[k];
+                ck_assert_str_eq(s->service_group, "pool");
+                ck_assert_uint_eq(s->events, LEV_MASK(LEV_PROCESS_STATE_RUNNING) | LEV_MASK(LEV_TICK_5));
+                ck_assert_uint_eq(s->buffer_size, 7);
+                ck_assert_int_eq(s->priority, -1);
+                ck_assert_int_eq(s->stdout_target, OUTPUT_LOG);
+                ck_assert_int_eq(s->stderr_target, OUTPUT_NULL);
+        }
+        const struct service_config *one = c->services[config_find_service(c, "one")];
+        ck_assert_ptr_null(one->service_group);
+        ck_assert_uint_eq(one->events, listener_event_parse("EVENT"));
+        ck_assert_int_eq(one->priority, 3);
+        ck_assert_int_eq(one->stdout_target, OUTPUT_LOG);
+        ck_assert_int_eq(c->services[config_find_service(c, "web")]->priority, 999);
+        ck_assert_uint_eq(c->services[config_find_service(c, "web")]->events, 0);
+        config_free(c);
+
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nredirect_stderr = true\n", 5,
+                          "redirect_stderr: [eventlistener:x] section sets redirect_stderr=true but this is not allowed "
+                          "because it will interfere with the eventlistener protocol");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5, TICK_7\n", 4,
+                          "events: Unknown event type TICK_7 in [eventlistener:x] events");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\n", 2,
+                          "[eventlistener:x]: section requires an \"events\" line");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = ,\n", 4,
+                          "events: [eventlistener:x] section requires an \"events\" line");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nbuffer_size = 0\n", 5,
+                          "buffer_size: [eventlistener:x] section sets invalid buffer_size (0)");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nresult_handler = my:handler\n",
+                          5, "result_handler: 'my:handler': only supervisord's default result handler, "
+                             "supervisor.dispatchers:default_handler, is used here");
+        assert_load_error("[supervisord]\n[eventlistener:x]\ncommand = cat\nevents = TICK_5\nstdout_logfile = /tmp/x.log\n",
+                          5, "stdout_logfile: '/tmp/x.log': an event listener's stdout is its answers to supervisord "
+                             "and is not logged here: only AUTO or NONE");
+        assert_load_error("[supervisord]\n[eventlistener:x]\nevents = TICK_5\n", 2,
+                          "[eventlistener:x]: program section eventlistener:x does not specify a command");
+}
+END_TEST
+
+/* Natively too, a pool is a group: its services are all listeners and agree on it. */
+START_TEST(test_listener_pool_groups) {
+        struct config *c = load_ok("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                                   "service b {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n");
+        ck_assert_uint_eq(c->n_services, 2);
+        config_free(c);
+        assert_load_error("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                          "service b {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_60}\n}\n",
+                          9, "events: the listeners of pool 'p' differ: a has other events, buffer-size or "
+                             "result-timeout");
+        assert_load_error("service a {\n command = \"cat\"\n service-group = \"p\"\n events = {TICK_5}\n}\n"
+                          "service b {\n command = \"cat\"\n service-group = \"p\"\n}\n",
+                          8, "service-group: 'p' is an event listener pool, but a of that group is a "
+                             "listener and this is not");
+}
+END_TEST
+
+static bool same_string(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* --print-config: an INI config written in the native form loads to the same model, every
+ * service equal and the globals too, its values quoted so that ${...}, quotes, backslashes
+ * and commas survive; a name the native form cannot have is refused at its line. */
+START_TEST(test_ini_print_config) {
+        static const char ini[] =
+                "[unix_http_server]\nfile = %(here)s/s.sock\nchmod = 0770\nusername = u\npassword = p\n"
+                "[supervisord]\nlogfile = %(here)s/main.log\nlogfile_maxbytes = 1MB\nlogfile_backups = 3\n"
+                "loglevel = debug\npidfile = %(here)s/d.pid\nchildlogdir = %(here)s\numask = 027\n"
+                "environment = GLOBAL=\"a b\"\n"
+                "[program:worker]\ncommand = sh -c 'echo \"${HOME}\" \\\\ $0' %(process_num)d\nnumprocs = 3\n"
+                "process_name = %(program_name)s_%(process_num)02d\nautorestart = unexpected\nexitcodes = 0,2\n"
+                "stopsignal = INT\nstopwaitsecs = 7\nstartsecs = 2\nstartretries = 5\npriority = 10\n"
+                "environment = A=\"x,y\",B='it''s'\ndirectory = /tmp\nredirect_stderr = true\nfatal_action = exit 4\n"
+                "[program:a]\ncommand = sleep 1\nstdout_logfile = NONE\n"
+                "[group:g]\nprograms = a\npriority = 5\n"
+                "[eventlistener:pool]\ncommand = cat\nnumprocs = 2\nprocess_name = %(program_name)s_%(process_num)s\n"
+                "events = PROCESS_STATE, TICK_60\nbuffer_size = 30\n";
+        struct config *a = load_ok(ini);
+        char path[256], error[1024];
+        snprintf(path, sizeof path, "%s/native.conf", test_dir);
+        FILE *out = fopen(path, "w");
+        ck_assert_ptr_nonnull(out);
+        write_file(conf_path, ini, strlen(ini));
+        ck_assert_msg(ini_config_print(conf_path, out, error, sizeof error) == 0, "%s", error);
+        ck_assert_int_eq(fclose(out), 0);
+        struct config *b = NULL;
+        int r = config_load(path, &b, error, sizeof error);
+        ck_assert_msg(r == 0, "the printed config does not load: %s", error);
+        ck_assert_uint_eq(a->n_services, 6);
+        ck_assert_uint_eq(b->n_services, a->n_services);
+        for (size_t i = 0; i < a->n_services; i++) {
+                ck_assert_str_eq(a->services[i]->name, b->services[i]->name);
+                ck_assert_msg(service_config_equal(a->services[i], b->services[i]), "%s differs", a->services[i]->name);
+        }
+        ck_assert(same_string(a->socket, b->socket) && a->socket_mode == b->socket_mode && a->socket_http == b->socket_http);
+        ck_assert(same_string(a->pidfile, b->pidfile) && same_string(a->log_dir, b->log_dir));
+        ck_assert(same_string(a->log_file, b->log_file) && a->log_file_max_size == b->log_file_max_size
+                  && a->log_file_keep == b->log_file_keep && a->log_level == b->log_level);
+        ck_assert(same_string(a->http_username, b->http_username) && same_string(a->http_password, b->http_password));
+        /* what the values were meant to be, so that an agreement on nothing cannot pass */
+        const struct service_config *w = a->services[config_find_service(a, "worker_02")];
+        ck_assert_str_eq(w->argv[2], "echo \"${HOME}\" \\\\ $0");
+        ck_assert_str_eq(w->argv[3], "2");
+        ck_assert_uint_eq(a->log_file_max_size, 1u << 20);
+        config_free(a);
+        config_free(b);
+
+        static const char bad[] = "[supervisord]\n[program:x]\ncommand = sleep 1\nprocess_name = x@y\n";
+        write_file(conf_path, bad, strlen(bad));
+        out = fopen("/dev/null", "w");
+        ck_assert_int_eq(ini_config_print(conf_path, out, error, sizeof error), -EINVAL);
+        fclose(out);
+        ck_assert_msg(strstr(error, "supervisord.conf:2: 'x@y' cannot be a service's name in the native form"), "%s",
+                      error);
 }
 END_TEST
 
@@ -1337,6 +1478,9 @@ static Suite *config_suite(void) {
         tc = tcase_create("load");
         tcase_add_unchecked_fixture(tc, dir_setup, dir_teardown);
         tcase_add_test(tc, test_ini_group_priority);
+        tcase_add_test(tc, test_ini_eventlistener);
+        tcase_add_test(tc, test_ini_print_config);
+        tcase_add_test(tc, test_listener_pool_groups);
         tcase_add_test(tc, test_defaults);
         tcase_add_test(tc, test_empty_file);
         tcase_add_test(tc, test_globals);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -527,6 +528,38 @@ START_TEST(test_fatal_action_exit) {
 }
 END_TEST
 
+/* The same from an INI file: fatal_action, our key in [program:x] (Python supervisord
+ * ignores it), ends a container's supervisord when the program gives up. */
+START_TEST(test_fatal_action_exit_ini) {
+        struct daemon d;
+        char logs[256];
+        daemon_init(&d);
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0700), 0);
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "[unix_http_server]\nfile = %s\n\n[supervisord]\npidfile = %s\nchildlogdir = %s\nnodaemon = true\n\n"
+                "[program:keeper]\ncommand = sleep 1000\nstartsecs = 0\n\n"
+                "[program:broken]\ncommand = sh -c 'sleep 0.2; exit 1'\nstartsecs = 1\nstartretries = 1\n"
+                "priority = 1000\nfatal_action = exit 9\n",
+                d.sock, d.pidfile, logs);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        int status = wait_exit(&d, SOON_MS);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 9, "status %#x", status);
+        static char log[1 << 16];
+        ck_assert_int_ge(read_text_file(d.log, log, sizeof log), 0);
+        const char *spawned = strstr(log, "keeper: spawned pid ");
+        ck_assert_ptr_nonnull(spawned);
+        pid_t keeper = atoi(spawned + strlen("keeper: spawned pid "));
+        ck_assert_int_gt(keeper, 0);
+        ck_assert(!process_exists(keeper));
+        ck_assert(log_has(&d, "broken is FATAL and has fatal-action = exit 9"));
+        daemon_cleanup(&d);
+}
+END_TEST
+
 START_TEST(test_fatal_action_default_and_shutdown) {
         struct daemon d;
         char out[4096];
@@ -556,6 +589,126 @@ START_TEST(test_fatal_action_default_and_shutdown) {
         daemon_start(&d);
         status = wait_exit(&d, SOON_MS);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* supervisord's [eventlistener:x] with numprocs: one pool of two childutils listeners,
+ * named and grouped as supervisord names them, sharing one buffer (each event to one of
+ * them, poolserials with no gap and no repeat), getting only what events= names. */
+START_TEST(test_ini_eventlistener_pool) {
+        struct daemon d;
+        char script[256], logs[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+        snprintf(logs, sizeof logs, "%s/logs", d.dir);
+        ck_assert_int_eq(mkdir(logs, 0700), 0);
+        FILE *f = fopen(d.conf, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "[unix_http_server]\nfile = %s\n\n"
+                "[supervisord]\npidfile = %s\nchildlogdir = %s\nlogfile = %s/main.log\nloglevel = debug\n\n"
+                "[eventlistener:pool]\ncommand = " PYTHON " %s %s/events.txt ok\nnumprocs = 2\n"
+                "process_name = %%(program_name)s_%%(process_num)s\nevents = process_state_running\n"
+                "buffer_size = 50\nstartsecs = 0\n\n"
+                "[program:web]\ncommand = sleep 1000\nstartsecs = 0\n",
+                d.sock, d.pidfile, logs, d.dir, script, d.dir);
+        ck_assert_int_eq(fclose(f), 0);
+        daemon_start(&d);
+        ASSERT_STATE_WITHIN(&d, "pool:pool_0", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "pool:pool_1", "RUNNING", SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "web", "RUNNING", SOON_MS);
+        pid_t listeners[2] = { service_pid_of(&d, "pool:pool_0"), service_pid_of(&d, "pool:pool_1") };
+        ck_assert(process_exists(listeners[0]) && process_exists(listeners[1]));
+        pid_t webs[4];
+        webs[0] = service_pid_of(&d, "web");
+        for (int i = 1; i < 4; i++) {
+                ck_assert_int_eq(ctl(&d, out, sizeof out, "restart web"), 0);
+                webs[i] = service_pid_of(&d, "web");
+                ck_assert_int_gt(webs[i], 0);
+        }
+        char want[160];
+        snprintf(want, sizeof want, "\tprocessname:web groupname:web from_state:STARTING pid:%d\n", (int)webs[3]);
+        ASSERT_WITHIN_MSG(records_have(&d, want), SOON_MS, "no %s in\n%s", want, read_records(&d));
+
+        const char *r = read_records(&d);
+        bool seen[64] = { false };
+        unsigned n = 0, highest = 0, by[2] = { 0, 0 };
+        for (const char *line = r; *line; n++) {
+                int pid;
+                unsigned serial, pool_serial;
+                char name[64];
+                const char *end = strchr(line, '\n');
+                ck_assert_ptr_nonnull(end);
+                ck_assert_msg(sscanf(line, "%d ver:3.0 server:supervisor serial:%u pool:pool poolserial:%u eventname:%63s",
+                                     &pid, &serial, &pool_serial, name) == 4,
+                              "record: %.*s", (int)(end - line), line);
+                ck_assert_str_eq(name, "PROCESS_STATE_RUNNING");
+                ck_assert_msg(pid == listeners[0] || pid == listeners[1], "from pid %d", pid);
+                by[pid == listeners[1]]++;
+                ck_assert_uint_lt(pool_serial, 64);
+                ck_assert_msg(!seen[pool_serial], "poolserial %u twice:\n%s", pool_serial, r);
+                seen[pool_serial] = true;
+                if (pool_serial > highest)
+                        highest = pool_serial;
+                line = end + 1;
+        }
+        /* the listeners' own two, then web's four */
+        ck_assert_uint_ge(n, 6);
+        ck_assert_uint_eq(highest + 1, n);
+        for (int i = 0; i < 4; i++) {
+                snprintf(want, sizeof want, "\tprocessname:web groupname:web from_state:STARTING pid:%d\n", (int)webs[i]);
+                ck_assert_msg(strstr(r, want), "no %s in\n%s", want, r);
+        }
+        ck_assert_ptr_nonnull(strstr(r, "\tprocessname:pool_1 groupname:pool from_state:STARTING pid:"));
+        /* Listener state changes are logged under each process's name. */
+        char mainlog[256];
+        snprintf(mainlog, sizeof mainlog, "%s/main.log", d.dir);
+        static char text[1 << 20];
+        ck_assert_int_ge(read_text_file(mainlog, text, sizeof text), 0);
+        ck_assert_msg(strstr(text, "pool_0: ACKNOWLEDGED -> READY") || strstr(text, "pool_1: ACKNOWLEDGED -> READY"),
+                      "%s", text);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+/* The event types not seen above, from a real daemon: PROCESS_READY (type = notify),
+ * PROCESS_HEARTBEAT_MISSED, PROCESS_GROUP_REMOVED (an update that drops a service) and
+ * SUPERVISOR_STATE_CHANGE_STOPPING (the shutdown; the listener, priority -1, stops last,
+ * after `slow`'s half second). */
+START_TEST(test_lifecycle_event_types) {
+        struct daemon d;
+        char script[256], out[4096];
+        daemon_init(&d);
+        write_listener(&d, script, sizeof script);
+#define LIFECYCLE_COMMON                                                                                        \
+                "service lis {\n command = \"" PYTHON " %s %s/events.txt ok\"\n start-secs = 0.2\n priority = -1\n" \
+                " events = {PROCESS_GROUP, SUPERVISOR_STATE_CHANGE, PROCESS_READY, PROCESS_HEARTBEAT_MISSED}\n" \
+                " buffer-size = 100\n}\n" \
+                "service ready {\n type = notify\n start-secs = 30\n" \
+                " command = \"/bin/sh -c 'sleep 0.3; systemd-notify --ready; exec sleep 1000'\"\n}\n" \
+                "service silent {\n command = \"sleep 1000\"\n heartbeat-interval = 0.5\n heartbeat-timeout = 0.25\n" \
+                " start-secs = 0.1\n restart = never\n}\n" \
+                "service slow {\n command = \"sh -c 'trap \\\"sleep 0.5; exit 0\\\" TERM; while :; do sleep 0.1; done'\"\n" \
+                " start-secs = 0\n}\n"
+        daemon_write_config(&d, LIFECYCLE_COMMON "service gone {\n command = \"sleep 1000\"\n start-secs = 0\n}\n",
+                            script, d.dir);
+        daemon_start(&d);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_READY len:"), SOON_MS);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_HEARTBEAT_MISSED len:"), SOON_MS + 3000);
+        ASSERT_STATE_WITHIN(&d, "gone", "RUNNING", SOON_MS);
+        daemon_write_config(&d, LIFECYCLE_COMMON, script, d.dir);
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        ASSERT_WITHIN(records_have(&d, "eventname:PROCESS_GROUP_REMOVED len:15\tgroupname:gone\\n"), SOON_MS);
+        ASSERT_STATE_WITHIN(&d, "slow", "RUNNING", SOON_MS);
+        ck_assert_int_eq(daemon_stop(&d, 30000), 0);
+        const char *r = read_records(&d);
+        ck_assert_msg(strstr(r, "eventname:PROCESS_READY len:"), "%s", r);
+        const char *ready = strstr(r, "eventname:PROCESS_READY len:");
+        ck_assert_msg(strstr(ready, "\tprocessname:ready groupname:ready from_state:STARTING pid:"), "%s", r);
+        const char *missed = strstr(r, "eventname:PROCESS_HEARTBEAT_MISSED len:");
+        ck_assert_msg(strstr(missed, "\tprocessname:silent groupname:silent from_state:RUNNING pid:"), "%s", r);
+        ck_assert_msg(strstr(r, "eventname:SUPERVISOR_STATE_CHANGE_STOPPING len:0\t\n"), "%s", r);
         daemon_cleanup(&d);
 }
 END_TEST
@@ -602,8 +755,11 @@ int main(void) {
         tcase_add_test(live, test_hung_listener_overflow);
         tcase_add_test(live, test_result_timeout_restarts);
         tcase_add_test(live, test_fatal_action_exit);
+        tcase_add_test(live, test_fatal_action_exit_ini);
         tcase_add_test(live, test_fatal_action_default_and_shutdown);
         tcase_add_test(live, test_config_errors);
+        tcase_add_test(live, test_lifecycle_event_types);
+        tcase_add_test(live, test_ini_eventlistener_pool);
         suite_add_tcase(s, live);
         return run_suite(s);
 }
