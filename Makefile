@@ -173,6 +173,14 @@ $(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OB
 $(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
+# fuzz_http runs the front-end itself: http/main.c (included), rpc.c and libmicrohttpd.
+$(B)/fuzz/fuzz_http.o: supervisord/http/main.c supervisord/http/*.h
+$(B)/fuzz/fuzz_http.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags expat libmicrohttpd)
+$(B)/fuzz/replay_http: $(B)/fuzz/fuzz_http.o $(B)/fuzz/replay.o $(B)/http/rpc.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTPD_LIBS)
+$(B)/fuzz/fuzzer_http: $(B)/fuzz/fuzz_http.o $(B)/http/rpc.o $(CORE_OBJS) $(HTTP_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTPD_LIBS)
+
 .PRECIOUS: $(B)/fuzz/%.o
 
 .PHONY: fuzz fuzz-run

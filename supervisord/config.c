@@ -1022,7 +1022,8 @@ bool service_config_equal_but_instances(const struct service_config *a, const st
                && a->heartbeat_misses == b->heartbeat_misses && a->ready_timeout == b->ready_timeout
                && a->events == b->events && a->buffer_size == b->buffer_size && a->result_timeout == b->result_timeout
                && a->fatal_action == b->fatal_action && a->fatal_exit_code == b->fatal_exit_code
-               && a->log_events == b->log_events && a->capture_max_bytes == b->capture_max_bytes;
+               && a->log_events == b->log_events && a->capture_max_bytes == b->capture_max_bytes
+               && a->stdin_pipe == b->stdin_pipe;
 }
 
 const char *service_type_to_string(enum service_type type) {

@@ -130,6 +130,8 @@ struct service_config {
         bool log_events;        /* PROCESS_LOG_STDOUT events of its stdout (and of its stderr
                                  * when stderr = stdout) */
         bool stderr_log_events; /* PROCESS_LOG_STDERR events, from stderr's own pipe */
+        bool stdin_pipe;        /* `stdin = pipe`: fd 0 a pipe from supervisord (input.h),
+                                 * else /dev/null */
 };
 
 struct config {

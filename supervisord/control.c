@@ -1020,6 +1020,37 @@ static void request_tail(struct client *c, const struct request *req) {
         }
 }
 
+/* stdin NAME DATA: the bytes to one process's stdin pipe, never waiting for it to read
+ * them (input.h).  The RESULT's code says why not, for sendProcessStdin's faults. */
+static void request_stdin(struct client *c, const struct request *req) {
+        struct service *list[2];
+        size_t n = services_match(req->names[0], list, ELEMENTSOF(list));
+        if (n == 0) {
+                char why[512];
+                engine_describe_unknown(req->names[0], why, sizeof why);
+                client_error(c, EXIT_NO_SUCH_SERVICE, "%s", why);
+                return;
+        }
+        if (n > 1) {
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one, such as %s", req->names[0], n,
+                             service_name(list[0]));
+                return;
+        }
+        struct service *s = list[0];
+        int r = service_send_input(s, req->event_data, req->event_data_len);
+        const char *message = r == 0          ? "sent"
+                              : r == -ESRCH   ? "not running"
+                              : r == -EPIPE   ? "no stdin pipe (stdin = null, or the process closed it)"
+                              : r == -ENOBUFS ? "its stdin is full: the process is not reading"
+                                              : strerror(-r);
+        const char *code = r == 0 ? "ok" : r == -ESRCH ? "not-running" : r == -EPIPE ? "no-file" : "failed";
+        client_printf(c, RECORD_RESULT "\t%s\t%s\t%s\t%s\n", service_name(s), r == 0 ? "ok" : "error", message, code);
+        if (r == 0)
+                client_ok(c);
+        else
+                client_error(c, r == -ESRCH ? EXIT_NOT_RUNNING : EXIT_FAILED, "%s: %s", service_name(s), message);
+}
+
 static bool client_handle_request(struct client *c, char *line) {
         struct request *req = malloc(sizeof *req);  /* large: keep it off the stack */
         const char *error;
@@ -1100,6 +1131,9 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_CLEARLOG:
                 request_clearlog(c);
+                break;
+        case VERB_STDIN:
+                request_stdin(c, req);
                 break;
         case VERB_SHUTDOWN:
                 log_notice("shutdown requested by pid %d uid %d", (int)c->peer.pid, (int)c->peer.uid);

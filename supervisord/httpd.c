@@ -174,6 +174,15 @@ static bool hand_off(int fd) {
         return send_fd(sd_event_source_get_io_fd(channel_source), HTTPD_MSG_ADOPT, fd);
 }
 
+static bool shutting_down;  /* httpd_shutting_down() was called */
+
+void httpd_shutting_down(void) {
+        static const char stopping_msg = HTTPD_MSG_STOPPING;
+        shutting_down = true;
+        if (channel_source && front_pid > 0)
+                (void)send(sd_event_source_get_io_fd(channel_source), &stopping_msg, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static int on_channel(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         (void)source;
         (void)userdata;
@@ -201,6 +210,13 @@ static int front_spawn(void) {
                 return -errno;
         /* The settings wait in the channel for the front-end's first read. */
         if (send(channel[0], settings, settings_len, MSG_NOSIGNAL) != (ssize_t)settings_len) {
+                int r = -errno;
+                close(channel[0]);
+                close(channel[1]);
+                return r;
+        }
+        static const char stopping_msg = HTTPD_MSG_STOPPING;
+        if (shutting_down && send(channel[0], &stopping_msg, 1, MSG_NOSIGNAL) != 1) {
                 int r = -errno;
                 close(channel[0]);
                 close(channel[1]);

@@ -30,6 +30,7 @@
 #define HTTPD_MSG_CONNECT 'C'   /* front-end: a control connection, please (answered with its fd) */
 #define HTTPD_MSG_SETTINGS 'S'  /* supervisord, first: "S" then NUL-separated key=value */
 #define HTTPD_MSG_ADOPT 'A'     /* supervisord: an HTTP client of the control socket (with its fd) */
+#define HTTPD_MSG_STOPPING 'T'  /* supervisord: it is shutting down (no fd) */
 #define HTTPD_MAX_MESSAGE 4096
 
 /* Bind CONFIG's HTTP sockets and start the front-end, if CONFIG has an HTTP interface.
@@ -38,6 +39,10 @@ int httpd_start(sd_event *event, const struct config *config, char *error, size_
 
 /* The front-end's pid, 0 when none runs. */
 pid_t httpd_pid(void);
+
+/* supervisord has begun to shut down: the front-end answers supervisor.* calls with
+ * SHUTDOWN_STATE from now on, as supervisord's (a front-end started again is told too). */
+void httpd_shutting_down(void);
 
 /* Stop the front-end, close the sockets and unlink the unix one. */
 void httpd_stop(void);

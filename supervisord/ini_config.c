@@ -2,6 +2,7 @@
  * section means anything: the file's form, its search order, the client's socket. */
 #include "ini_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -700,6 +701,67 @@ static int read_unix_http_server(struct reader *rd, const struct ini_section *s)
         return r;
 }
 
+/* [inet_http_server]: port as supervisord's inet_address takes it (HOST:PORT, *:PORT,
+ * :PORT or PORT; no host or * for every address) onto http-listen; username and
+ * password onto http-username and http-password, which the HTTP servers share here. */
+static int read_inet_http_server(struct reader *rd, const struct ini_section *s) {
+        const struct ini_entry *user = ini_get(rd->ini, s, "username"), *password = ini_get(rd->ini, s, "password");
+        if ((user != NULL) != (password != NULL))
+                return section_fail(rd, s, "Section [inet_http_server] contains incomplete authentication: If a username "
+                                           "or a password is specified, both the username and password must be specified");
+        const struct ini_section *unix_server = ini_find_section(rd->ini, "unix_http_server");
+        const struct ini_entry *unix_user = unix_server ? ini_get(rd->ini, unix_server, "username") : NULL;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < s->n_entries; i++) {
+                const struct ini_entry *e = &s->entries[i];
+                char *v = NULL;
+                if ((r = expand_entry(rd, e, NULL, 0, &v)) < 0)
+                        break;
+                if (strcmp(e->key, "port") == 0) {
+                        char *colon = strrchr(v, ':'), *listen = NULL;
+                        const char *port = colon ? colon + 1 : v;
+                        long number;
+                        if (colon && !*port)
+                                r = reader_fail(rd, e, "no port number specified in '%s'", v);
+                        else if (parse_long(port, 1, 65535, &number) < 0)
+                                r = reader_fail(rd, e, "not a valid port number: '%s'", port);
+                        else {
+                                if (colon)
+                                        *colon = '\0';
+                                const char *host = colon ? v : "";
+                                for (char *c = v; colon && *c; c++)
+                                        *c = (char)tolower((unsigned char)*c);
+                                if (asprintf(&listen, "%s:%ld", host[0] ? host : "*", number) < 0)
+                                        r = -ENOMEM;
+                                else
+                                        r = set_global(rd, "http-listen", listen, e);
+                                free(listen);
+                        }
+                } else if (strcmp(e->key, "username") == 0 || strcmp(e->key, "password") == 0) {
+                        /* One pair of credentials for both servers: a second, different one
+                         * cannot be honoured. */
+                        const struct ini_entry *other = unix_user ? ini_get(rd->ini, unix_server, e->key) : NULL;
+                        char *other_value = NULL;
+                        if (other && (r = expand_entry(rd, other, NULL, 0, &other_value)) == 0 && strcmp(other_value, v) != 0)
+                                r = reader_fail(rd, e, "a %s other than [unix_http_server]'s: both servers ask for the same "
+                                                       "credentials here", e->key);
+                        free(other_value);
+                        if (r == 0 && !other)
+                                r = set_global(rd, strcmp(e->key, "username") == 0 ? "http-username" : "http-password", v, e);
+                } else
+                        r = warn_unknown(rd, s, e);
+                free(v);
+        }
+        if (r == 0 && !ini_get(rd->ini, s, "port"))
+                return section_fail(rd, s, "section [inet_http_server] has no port value");
+        if (r == 0 && unix_server && (user != NULL) != (unix_user != NULL))
+                r = config_builder_warn(rd->b, user ? user->file : unix_user->file, user ? user->line : unix_user->line,
+                                        "[%s] sets credentials and [%s] none: both servers ask for them here",
+                                        user ? "inet_http_server" : "unix_http_server",
+                                        user ? "unix_http_server" : "inet_http_server");
+        return r;
+}
+
 static const char *const program_keys[] = {
         "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart", "startsecs", "startretries",
         "autorestart", "exitcodes", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr",
@@ -911,6 +973,10 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
         /* supervisord's pools start before, and stop after, its programs */
         if (r == 0 && listener && !ini_get(rd->ini, s, "priority"))
                 r = config_builder_set(rd->b, svc, "priority", "-1", s->file, s->line, "supervisord's default");
+        /* Every program of supervisord's has a pipe on its stdin (sendProcessStdin, fg); an
+         * event listener's stdin is its events. */
+        if (r == 0 && !listener)
+                r = config_builder_set(rd->b, svc, "stdin", "pipe", s->file, s->line, "supervisord's default");
         if (r == 0 && rd->umask && !ini_get(rd->ini, s, "umask"))
                 r = config_builder_set(rd->b, svc, "umask", rd->umask, rd->umask_entry ? rd->umask_entry->file : s->file,
                                        rd->umask_entry ? rd->umask_entry->line : s->line, "umask");
@@ -1303,11 +1369,13 @@ static int load(const char *path, struct config **ret, FILE *print, char *error,
         for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++)
                 if (strcmp(rd.ini->sections[i]->name, "unix_http_server") == 0)
                         r = read_unix_http_server(&rd, rd.ini->sections[i]);
+                else if (strcmp(rd.ini->sections[i]->name, "inet_http_server") == 0)
+                        r = read_inet_http_server(&rd, rd.ini->sections[i]);
         for (size_t i = 0; r == 0 && i < rd.ini->n_sections; i++) {
                 const struct ini_section *s = rd.ini->sections[i];
                 const char *name = s->name;
-                if (strcmp(name, "unix_http_server") == 0)
-                        ;  /* read above */
+                if (strcmp(name, "unix_http_server") == 0 || strcmp(name, "inet_http_server") == 0)
+                        ;  /* read above, with the other globals */
                 else if (strncmp(name, "program:", 8) == 0 || strncmp(name, "eventlistener:", 14) == 0)
                         r = read_program(&rd, s, name[0] == 'e');
                 else if (strcmp(name, "supervisord") == 0 || strcmp(name, "supervisorctl") == 0 ||
@@ -1320,7 +1388,7 @@ static int load(const char *path, struct config **ret, FILE *print, char *error,
                         else if (strcmp(f->value, "supervisor.rpcinterface:make_main_rpcinterface") != 0)
                                 r = reader_fail(&rd, f, "'%s': only supervisord's own interface, "
                                                         "supervisor.rpcinterface:make_main_rpcinterface, is served here", f->value);
-                } else if (strcmp(name, "inet_http_server") == 0 || strncmp(name, "fcgi-program:", 13) == 0)
+                } else if (strncmp(name, "fcgi-program:", 13) == 0)
                         r = section_fail(&rd, s, "this section is not supported here yet");
                 else
                         r = config_builder_warn(rd.b, s->file, s->line,

@@ -119,6 +119,7 @@ static void begin_shutdown(void) {
         if (shutting_down)
                 return;
         shutting_down = true;
+        httpd_shutting_down();
         struct event stopping = { .type = EVENT_SUPERVISOR_STOPPING };
         event_bus_publish(bus, &stopping);
         services_stop_ordered(NULL, 0);

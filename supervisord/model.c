@@ -913,6 +913,21 @@ static int parse_events(struct check *ck, const struct model_key *k) {
         return 0;
 }
 
+static int parse_stdin(struct check *ck, const struct model_key *k) {
+        struct service_config *s = ck->s;
+        const char *text = text_of(ck, k);
+        if (strcmp(text, "pipe") == 0)
+                s->stdin_pipe = true;
+        else if (strcmp(text, "null") == 0)
+                s->stdin_pipe = false;
+        else
+                return fail(ck, "stdin", "%s: '%s' is not pipe or null", shown(ck, "stdin"), text);
+        if (s->stdin_pipe && s->events)
+                return fail(ck, "stdin", "%s: an event listener's stdin is its events from supervisord: leave %s = null",
+                            shown(ck, "stdin"), shown(ck, "stdin"));
+        return 0;
+}
+
 static int parse_log_events(struct check *ck, const struct model_key *k) {
         const char *text = text_of(ck, k);
         if (parse_bool(text, &ck->s->log_events) < 0)
@@ -1330,6 +1345,7 @@ static const struct model_key keys[] = {
         { "events", SCOPE_SERVICE, true, NULL, parse_events, 0, 0, 0 },
         { "buffer-size", SCOPE_SERVICE, false, "10", parse_count, SERVICE_FIELD(buffer_size), 1, 100000 },
         { "result-timeout", SCOPE_SERVICE, false, "0", parse_duration, SERVICE_FIELD(result_timeout), 0, 0 },
+        { "stdin", SCOPE_SERVICE, false, "null", parse_stdin, 0, 0, 0 },
         { "log-events", SCOPE_SERVICE, false, "false", parse_log_events, 0, 0, 0 },
         { "capture-max-bytes", SCOPE_SERVICE, false, "0", parse_capture_max_bytes, 0, 0, 0 },
         { "stderr-log-events", SCOPE_SERVICE, false, NULL, parse_stderr_log_events, 0, 0, 0 },

@@ -18,6 +18,7 @@ static const char *const verb_names[] = {
         [VERB_CLEAR] = "clear",     [VERB_READLOG] = "readlog", [VERB_CLEARLOG] = "clearlog",
         [VERB_UPDATE] = "update",   [VERB_ADD] = "add",         [VERB_REMOVE] = "remove",
         [VERB_REREAD] = "reread",   [VERB_READPROCLOG] = "readproclog", [VERB_AVAIL] = "avail",
+        [VERB_STDIN] = "stdin",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -161,6 +162,21 @@ static int parse_remote_event(char **words, unsigned n, struct request *ret, con
         return 0;
 }
 
+/* "stdin NAME [DATA]": one process, DATA percent-encoded as remote-event's. */
+static int parse_stdin(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        if (n < 2 || n > 3)
+                return fail(ret_error, "stdin: NAME and at most one DATA argument (percent-encoded)");
+        if (!name_spec_is_valid(words[1]) || strcmp(words[1], "all") == 0)
+                return fail(ret_error, "invalid service name");
+        if (n == 3 && protocol_percent_decode(words[2], &ret->event_data_len) < 0)
+                return fail(ret_error, "stdin: bad percent escape");
+        ret->names[ret->n_names++] = words[1];
+        ret->event_data = n == 3 ? words[2] : words[0] + strlen(words[0]);  /* "" */
+        if (n < 3)
+                ret->event_data_len = 0;
+        return 0;
+}
+
 int protocol_parse_request(char *line, struct request *ret, const char **ret_error) {
         char *words[PROTOCOL_MAX_ARGS + 1];
         unsigned n = 0;
@@ -194,6 +210,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 return parse_readlog(words, n, ret, ret_error);
         if (ret->verb == VERB_READPROCLOG)
                 return parse_readproclog(words, n, ret, ret_error);
+        if (ret->verb == VERB_STDIN)
+                return parse_stdin(words, n, ret, ret_error);
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
@@ -238,6 +256,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_REMOTE_EVENT:  /* parse_remote_event() */
         case VERB_READLOG:  /* parse_readlog() */
         case VERB_READPROCLOG:  /* parse_readproclog() */
+        case VERB_STDIN:  /* parse_stdin() */
                 break;
         }
         return 0;

@@ -50,6 +50,7 @@ enum verb {
         VERB_REREAD,     /* what update would do, changing nothing */
         VERB_READPROCLOG,  /* a process's log by byte offset: NAME stdout|stderr OFFSET [LENGTH] */
         VERB_AVAIL,      /* every process the config file defines, and whether it is in use */
+        VERB_STDIN,      /* "stdin NAME [DATA]": DATA (percent-encoded) to the process's stdin pipe */
 };
 
 struct request {
@@ -60,7 +61,8 @@ struct request {
         bool follow;             /* VERB_TAIL, VERB_READLOG, VERB_READPROCLOG: then stream what is written */
         int stream;              /* VERB_READPROCLOG: STDOUT_FILENO or STDERR_FILENO */
         char *event_type;        /* VERB_REMOTE_EVENT: decoded in place, in the line */
-        char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent) */
+        char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent);
+                                  * VERB_STDIN: the bytes for its stdin, the same way */
         size_t event_data_len;
         long long offset;        /* VERB_READLOG, VERB_READPROCLOG: from here; negative: the last -OFFSET bytes */
         unsigned long length;    /* ... this many bytes; 0: to the end */

@@ -28,6 +28,7 @@
 #include "cmdline.h"
 #include "deadlines.h"
 #include "heartbeat.h"
+#include "input.h"
 #include "leftovers.h"
 #include "listener.h"
 #include "log.h"
@@ -57,6 +58,7 @@ struct service {
         struct heartbeat *heartbeat;  /* owned: the current process's ping/pong pipes, NULL without */
         struct notify *notify;        /* owned: the current process's NOTIFY_SOCKET (type = notify) */
         struct listener *listener;    /* owned: an event listener's protocol pipes (listener.h) */
+        struct input *input;          /* owned: the current process's stdin pipe (stdin = pipe) */
         char *notify_status;          /* owned: its last STATUS=, NULL once it is gone */
         char *failure_reason;         /* owned: why (hung, never ready), NULL if nothing */
         sd_event_source *main_pid_watch;  /* owned: a MAINPID= that is not our child (pidfd, or a poll) */
@@ -572,6 +574,7 @@ static int service_prepare_liveness(struct service *s, struct spawn_options *opt
 /* The process is gone (or never was): no more pings, no more notify messages for it. */
 static void service_end_liveness(struct service *s) {
         s->listener = listener_free(s->listener);
+        s->input = input_free(s->input);
         s->heartbeat = heartbeat_free(s->heartbeat);
         s->notify = notify_free(s->notify);
         s->notify_status = mfree(s->notify_status);
@@ -643,11 +646,21 @@ static void service_fork(struct service *s, struct spawned *out) {
                         return;
                 }
         }
+        if (s->config->stdin_pipe) {
+                s->input = input_free(s->input);
+                r = input_new(service_event, &s->input, &options.stdin_fd);
+                if (r < 0) {
+                        log_capture_spawned(s->log);
+                        *out = (struct spawned){ .error_fd = -1, .failed_step = "stdin pipe", .error = r };
+                        return;
+                }
+        }
         char *liveness_env[4];
         r = service_prepare_liveness(s, &options, liveness_env);
         if (r < 0) {
                 log_capture_spawned(s->log);
                 s->listener = listener_free(s->listener);
+                s->input = input_free(s->input);
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "heartbeat pipes or notify socket", .error = r };
                 return;
         }
@@ -664,8 +677,11 @@ static void service_fork(struct service *s, struct spawned *out) {
                 close(options.cgroup_fd);  /* the child was sent its own */
         log_capture_spawned(s->log);
         listener_spawned(s->listener);
-        if (r < 0)
+        input_spawned(s->input);
+        if (r < 0) {
                 s->listener = listener_free(s->listener);
+                s->input = input_free(s->input);
+        }
         service_begin_liveness(s, r < 0 ? 0 : out->pid);
         if (r < 0)
                 *out = (struct spawned){ .error_fd = -1, .failed_step = "fork", .error = r };
@@ -2018,6 +2034,15 @@ void services_remove_group(const char *name) {
 const char *service_name(const struct service *s) { return s->name; }
 enum service_state service_state(const struct service *s) { return s->state; }
 const struct service_config *service_config(const struct service *s) { return s->config; }
+int service_send_input(struct service *s, const void *data, size_t len) {
+        /* As supervisord's: no process, or one being stopped, takes no input. */
+        if (s->pid <= 0 || s->state == STATE_STOPPING)
+                return -ESRCH;
+        if (!s->input)
+                return -EPIPE;
+        return input_write(s->input, data, len);
+}
+
 bool service_is_pending(const struct service *s) { return s->start_pending || s->stop_pending; }
 struct log_capture *service_log_capture(const struct service *s) { return s->log; }
 int service_log_file(const struct service *s, int fd, char *buf, size_t size) {

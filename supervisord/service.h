@@ -150,6 +150,12 @@ struct log_capture *service_log_capture(const struct service *service);
  * stream goes elsewhere (null, inherit, journal). */
 int service_log_file(const struct service *service, int fd, char *buf, size_t size);
 
+/* Write LEN bytes of DATA to the stdin pipe of its process (input.h): 0 when written or
+ * kept to be written; -ESRCH when no process runs or it is being stopped; -EPIPE when it
+ * has no stdin pipe (stdin = null, or it closed its end); -ENOBUFS when the bytes still
+ * waiting for it leave no room. */
+int service_send_input(struct service *service, const void *data, size_t len);
+
 /* 0 when started, already starting/running, or waiting for its `after` services;
  * -EBUSY while stopping. */
 int service_start(struct service *service);

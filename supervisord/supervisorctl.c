@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,8 @@ static void usage(FILE *out) {
                 "                              -f: then follow it; on a terminal control characters\n"
                 "                              show as '?' unless --raw\n"
                 "  maintail [-f] [-N]          the last N bytes of supervisord's log (1600); -f: follow it\n"
+                "  fg NAME                     follow its output, send it the lines typed (stdin = pipe);\n"
+                "                              Ctrl-C leaves it running\n"
                 "  shutdown                    stop everything and exit supervisord\n"
                 "  version                     print both versions\n"
                 "  help [COMMAND], quit, exit\n");
@@ -1072,6 +1076,256 @@ static int run_command(const struct server *srv, int argc, char *argv[]) {
         return status;
 }
 
+/* ---- fg ---- */
+
+static volatile sig_atomic_t fg_interrupted;
+
+static void fg_on_sigint(int sig) {
+        (void)sig;
+        fg_interrupted = 1;
+}
+
+/* REQUEST (a line) to the server, its whole answer (at most 64 KiB: status of one name,
+ * stdin) into *ret, malloc'd and NUL-terminated.  0, or -1 when it could not be asked. */
+static int fg_ask(const struct server *srv, const char *request, char **ret) {
+        int fd = connect_to(srv->path);
+        if (fd < 0)
+                return -1;
+        size_t size = 65536, len = 0;
+        char *buf = malloc(size + 1);
+        if (!buf || send_all(fd, request, strlen(request)) < 0) {
+                free(buf);
+                close(fd);
+                return -1;
+        }
+        for (;;) {
+                ssize_t n = read(fd, buf + len, size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+                if (len == size)
+                        break;
+        }
+        close(fd);
+        buf[len] = '\0';
+        *ret = buf;
+        return 0;
+}
+
+/* The answer's final line: 0 for OK, its code for ERROR (message into MESSAGE), -1 when
+ * it has none (cut off). */
+static int fg_final(char *answer, char *message, size_t size) {
+        message[0] = '\0';
+        for (char *line = answer; *line;) {
+                char *end = strchr(line, '\n'), *fields[4];
+                if (!end)
+                        break;
+                *end = '\0';
+                unsigned n = protocol_split_fields(line, fields, ELEMENTSOF(fields));
+                if (strcmp(fields[0], FINAL_OK) == 0)
+                        return 0;
+                if (strcmp(fields[0], FINAL_ERROR) == 0 && n >= 3) {
+                        snprintf(message, size, "%s", fields[2]);
+                        return atoi(fields[1]) > 0 ? atoi(fields[1]) : EXIT_FAILED;
+                }
+                line = end + 1;
+        }
+        return -1;
+}
+
+/* What the follow connection brought: DATA records' bytes to stdout, the rest skipped.
+ * *data_left carries a record's bytes still to come from one read to the next.  False
+ * when the connection ended. */
+static bool fg_copy_output(int fd, char *buf, size_t size, size_t *len, long *data_left) {
+        ssize_t n = read(fd, buf + *len, size - *len);
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN;
+        if (n == 0)
+                return false;
+        *len += (size_t)n;
+        size_t at = 0;
+        while (at < *len) {
+                if (*data_left > 0) {
+                        size_t take = (size_t)*data_left < *len - at ? (size_t)*data_left : *len - at;
+                        char filtered[sizeof(char) * 65536 + 3];
+                        const char *out = buf + at;
+                        size_t out_len = take;
+                        if (filter_output && take <= 65536) {
+                                out_len = printable_filter(&output_filter, buf + at, take, filtered);
+                                out = filtered;
+                        }
+                        fwrite(out, 1, out_len, stdout);
+                        at += take;
+                        *data_left -= (long)take;
+                        continue;
+                }
+                char *end = memchr(buf + at, '\n', *len - at);
+                if (!end)
+                        break;
+                *end = '\0';
+                char *fields[3];
+                unsigned nf = protocol_split_fields(buf + at, fields, ELEMENTSOF(fields));
+                if (strcmp(fields[0], RECORD_DATA) == 0 && nf >= 2 && parse_long(fields[1], 0, LONG_MAX, data_left) < 0)
+                        *data_left = 0;
+                bool final = strcmp(fields[0], FINAL_OK) == 0 || strcmp(fields[0], FINAL_ERROR) == 0;
+                at = (size_t)(end - buf) + 1;
+                if (final)
+                        return false;
+        }
+        memmove(buf, buf + at, *len - at);
+        *len -= at;
+        fflush(stdout);
+        return true;
+}
+
+/* fg NAME, as supervisord's: the process's output followed, the terminal's lines sent to
+ * its stdin (stdin = pipe), until Ctrl-C or the end of input, which leave it running. */
+static int command_fg(const struct server *srv, int argc, char *argv[]) {
+        if (argc != 2) {
+                printf("ERROR: %s\n", argc < 2 ? "no process name supplied" : "too many process names supplied");
+                if (argc < 2)
+                        print_command_help("fg");
+                return EXIT_USAGE;
+        }
+        if (srv->http) {
+                fprintf(stderr, "supervisorctl: fg: not available over XML-RPC\n");
+                return EXIT_USAGE;
+        }
+        const char *name = argv[1];
+        if (!name_spec_is_valid(name) || strcmp(name, "all") == 0) {
+                printf("ERROR: bad process name supplied\n");
+                return EXIT_NO_SUCH_SERVICE;
+        }
+        char request[PROTOCOL_MAX_REQUEST], message[512], *answer = NULL;
+        snprintf(request, sizeof request, "status %s\n", name);
+        if (fg_ask(srv, request, &answer) < 0) {
+                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", srv->path, strerror(errno));
+                return EXIT_UNREACHABLE;
+        }
+        unsigned processes = 0;
+        bool running = false;
+        char shown[256] = "";
+        int final = -1;
+        for (char *line = answer, *end; final < 0 && (end = strchr(line, '\n')); line = end + 1) {
+                char *fields[4];
+                *end = '\0';
+                unsigned nf = protocol_split_fields(line, fields, ELEMENTSOF(fields));
+                if (nf >= 3 && strcmp(fields[0], RECORD_STATUS) == 0) {
+                        processes++;
+                        running = strcmp(fields[2], "RUNNING") == 0;
+                        snprintf(shown, sizeof shown, "%s", fields[1]);
+                } else if (strcmp(fields[0], FINAL_OK) == 0)
+                        final = 0;
+                else if (strcmp(fields[0], FINAL_ERROR) == 0 && nf >= 3) {
+                        snprintf(message, sizeof message, "%s", fields[2]);
+                        final = atoi(fields[1]) > 0 ? atoi(fields[1]) : EXIT_FAILED;
+                }
+        }
+        free(answer);
+        if (final == EXIT_NO_SUCH_SERVICE || (final == 0 && processes == 0)) {
+                printf("ERROR: bad process name supplied\n");
+                return EXIT_NO_SUCH_SERVICE;
+        }
+        if (final != 0) {
+                printf("ERROR: %s\n", final < 0 ? "lost the connection to supervisord" : message);
+                return final < 0 ? EXIT_UNREACHABLE : final;
+        }
+        if (processes > 1) {
+                printf("ERROR: %s has %u processes: name one, such as %s\n", name, processes, shown);
+                return EXIT_USAGE;
+        }
+        if (!running) {
+                printf("ERROR: process not running\n");
+                return EXIT_NOT_RUNNING;
+        }
+
+        int follow = connect_to(srv->path);
+        snprintf(request, sizeof request, "tail %s 10 follow\n", shown);
+        if (follow < 0 || send_all(follow, request, strlen(request)) < 0) {
+                if (follow >= 0)
+                        close(follow);
+                fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", srv->path, strerror(errno));
+                return EXIT_UNREACHABLE;
+        }
+        filter_output = isatty(STDOUT_FILENO);
+        if (filter_output)
+                printable_init(&output_filter, true, '?');
+        /* Ctrl-C ends the waiting below, not this program: no SA_RESTART. */
+        struct sigaction on_int = { .sa_handler = fg_on_sigint }, old_int;
+        sigemptyset(&on_int.sa_mask);
+        fg_interrupted = 0;
+        sigaction(SIGINT, &on_int, &old_int);
+        printf("==> Press Ctrl-C to exit <==\n");
+        fflush(stdout);
+
+        static char output[65536];
+        size_t output_len = 0;
+        long data_left = 0;
+        int status = EXIT_OK;
+        bool following = true;
+        while (!fg_interrupted) {
+                struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = following ? follow : -1, .events = POLLIN } };
+                if (poll(fds, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        status = EXIT_FAILED;
+                        break;
+                }
+                if (fds[1].revents && !fg_copy_output(follow, output, sizeof output, &output_len, &data_left))
+                        following = false;  /* the log cannot be followed: input still goes */
+                if (!fds[0].revents)
+                        continue;
+                /* A line of the terminal (or what a pipe gives), its bytes encoded as the
+                 * protocol's words are: 1024 of them fit in one request. */
+                char input[1024];
+                ssize_t n = read(STDIN_FILENO, input, sizeof input);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                size_t at = (size_t)snprintf(request, sizeof request, "stdin %s ", shown);
+                for (ssize_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)input[i];
+                        if (c <= ' ' || c == 0x7f || c == '%' || c == 0)
+                                at += (size_t)snprintf(request + at, sizeof request - at, "%%%02X", c);
+                        else
+                                request[at++] = (char)c;
+                }
+                request[at++] = '\n';
+                request[at] = '\0';
+                if (memchr(input, '\0', (size_t)n)) {
+                        printf("ERROR: a NUL byte cannot be sent\n");
+                        continue;
+                }
+                if (fg_ask(srv, request, &answer) < 0) {
+                        fprintf(stderr, "supervisorctl: cannot connect to supervisord at %s: %s\n", srv->path,
+                                strerror(errno));
+                        status = EXIT_UNREACHABLE;
+                        break;
+                }
+                final = fg_final(answer, message, sizeof message);
+                free(answer);
+                if (final == EXIT_NOT_RUNNING || final == EXIT_NO_SUCH_SERVICE) {
+                        printf("Process got killed\n");
+                        status = EXIT_NOT_RUNNING;
+                        break;
+                }
+                if (final != 0) {
+                        printf("ERROR: %s\n", final < 0 ? "lost the connection to supervisord" : message);
+                        status = final < 0 ? EXIT_UNREACHABLE : final;
+                        break;
+                }
+        }
+        printf("Exiting foreground\n");
+        fflush(stdout);
+        sigaction(SIGINT, &old_int, NULL);
+        close(follow);
+        filter_output = false;
+        return status;
+}
+
 /* A server URL as supervisorctl takes it (-s, serverurl): "unix://PATH", a PATH, or
  * "http://HOST:PORT" (XML-RPC, with USERNAME and PASSWORD if given). */
 static int server_from_url(const char *url, const char *username, const char *password, struct server *ret) {
@@ -1151,6 +1405,8 @@ static const struct command_help {
         { "clear", "clear <name>\t\tEmpty a process's log files\nclear <name> <name>\tEmpty those of several\n"
                    "clear all\t\tEmpty those of every process\n" },
         { "exit", "exit\tLeave the shell.\n" },
+        { "fg", "fg <name>\tFollow a process's output and send it the lines typed (stdin = pipe)\n"
+                "\t\tCtrl-C leaves it running\n" },
         { "maintail", "maintail [-f] [-N]\tThe last N bytes (1600) of supervisord's own log; -f: then follow it\n" },
         { "open", "open <url>\tTalk to another supervisord from now on (unix:///path/to/socket).\n" },
         { "pid", "pid\t\t\tShow supervisord's process ID.\npid <name>\t\tShow that of one process.\n" },
@@ -1328,6 +1584,8 @@ static int dispatch(struct server *srv, int argc, char *argv[]) {
                 status = EXIT_OK;
         else if (strcmp(argv[0], "open") == 0)
                 status = command_open(srv, n, argv);
+        else if (strcmp(argv[0], "fg") == 0)
+                status = command_fg(srv, n, argv);
         else if (strcmp(argv[0], "maintail") != 0 && verb_from_string(argv[0], &verb) < 0) {
                 /* supervisorctl's words for a command it does not have, the line as given;
                  * ours on standard error, the commands close to it.  (maintail is the

@@ -67,26 +67,11 @@ command=sleep 1000
 startsecs=0
 """
 
-# The topics `help` lists: Python's less those that arrive with fg, maintail and tail's
-# options from the XML-RPC side (see the man page).
-NOT_YET = ("fg", "maintail")
-
-
 def normalize(text):
     """What differs from one run to the next written alike: pids, uptimes, stop times."""
     text = re.sub(r"pid \d+, uptime \d+:\d\d:\d\d", "pid PID, uptime UPTIME", text)
     text = re.sub(r"[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M", "STOPTIME", text)
     return text
-
-
-def columnize(names):
-    """Python's own layout of a list of topics, as `help` prints it (cmd.Cmd)."""
-    import cmd
-    import io
-    out = io.StringIO()
-    c = cmd.Cmd(stdout=out)
-    c.columnize(names, 79)
-    return out.getvalue()
 
 
 class Sequence(unittest.TestCase):
@@ -158,12 +143,6 @@ class Sequence(unittest.TestCase):
 
     def test_the_sequence(self):
         sock = self.sock
-        topics = [t for t in ("add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
-                              "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop",
-                              "tail", "update", "version") if t not in NOT_YET]
-        self.help_table = "\ndefault commands (type help <topic>):\n=====================================\n" \
-            + columnize(topics) + "\n"
-
         def config(*more):
             return lambda: self.write_config(*more)
 
@@ -318,9 +297,6 @@ def version(test):
 # Deliberate differences, each in supervisorctl(1), COMPATIBILITY: the step, why, and how
 # both clients' output is still checked.
 EXCEPTIONS = {
-    "help": ("the list has the topics ours has: fg and maintail come with the XML-RPC log methods",
-             lambda test, line, python, ours: None if ours == (0, test.help_table) and python[0] == 0
-             and python[1].startswith("\ndefault commands (type help <topic>):\n") else "want %r" % (test.help_table,)),
     "help status": ("the help texts are in our own words", own_help("status")),
     "help help": ("the help texts are in our own words", own_help("help")),
     "help quit": ("the help texts are in our own words", own_help("quit")),

@@ -580,11 +580,12 @@ START_TEST(test_fatal_action_exit_ini) {
         FILE *f = fopen(d.conf, "w");
         ck_assert_ptr_nonnull(f);
         fprintf(f,
-                "[unix_http_server]\nfile = %s\n\n[supervisord]\npidfile = %s\nchildlogdir = %s\nnodaemon = true\n\n"
+                "[unix_http_server]\nfile = %s\n\n[supervisord]\npidfile = %s\nchildlogdir = %s\nnodaemon = true\n"
+                "logfile = %s/main.log\n\n"
                 "[program:keeper]\ncommand = sleep 1000\nstartsecs = 0\n\n"
                 "[program:broken]\ncommand = sh -c 'sleep 0.2; exit 1'\nstartsecs = 1\nstartretries = 1\n"
                 "priority = 1000\nfatal_action = exit 9\n",
-                d.sock, d.pidfile, logs);
+                d.sock, d.pidfile, logs, d.dir);
         ck_assert_int_eq(fclose(f), 0);
         daemon_start(&d);
         int status = wait_exit(&d, SOON_MS);

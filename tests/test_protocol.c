@@ -542,6 +542,29 @@ START_TEST(test_parse_remote_event) {
 }
 END_TEST
 
+START_TEST(test_parse_stdin) {
+        struct request request;
+        const char *error;
+        char line[] = "stdin web@1 a%20line%0A%25";
+        ck_assert_int_eq(protocol_parse_request(line, &request, &error), 0);
+        ck_assert_int_eq(request.verb, VERB_STDIN);
+        ck_assert_uint_eq(request.n_names, 1);
+        ck_assert_str_eq(request.names[0], "web@1");
+        ck_assert_uint_eq(request.event_data_len, 8);
+        ck_assert_mem_eq(request.event_data, "a line\n%", 8);
+        char bare[] = "stdin g:web";
+        ck_assert_int_eq(protocol_parse_request(bare, &request, &error), 0);
+        ck_assert_uint_eq(request.event_data_len, 0);
+        static const char *const bad[] = { "stdin", "stdin all x", "stdin web a b", "stdin web %zz",
+                                           "stdin web x%00", "stdin bad/name x" };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char copy[64];
+                snprintf(copy, sizeof copy, "%s", bad[i]);
+                ck_assert_msg(protocol_parse_request(copy, &request, &error) == -EINVAL, "'%s' taken", bad[i]);
+        }
+}
+END_TEST
+
 /* ---- verb names ---- */
 
 START_TEST(test_verb_round_trip) {
@@ -556,6 +579,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_CLEAR, "clear" }, { VERB_READLOG, "readlog" }, { VERB_CLEARLOG, "clearlog" },
                 { VERB_UPDATE, "update" }, { VERB_ADD, "add" }, { VERB_REMOVE, "remove" }, { VERB_REREAD, "reread" },
                 { VERB_READPROCLOG, "readproclog" },
+                { VERB_STDIN, "stdin" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -626,7 +650,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_AVAIL + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_STDIN + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);
@@ -682,6 +706,7 @@ static Suite *protocol_suite(void) {
         tcase_add_test(tc, test_verb_round_trip);
         tcase_add_test(tc, test_verb_unknown);
         tcase_add_test(tc, test_parse_remote_event);
+        tcase_add_test(tc, test_parse_stdin);
         tcase_add_test(tc, test_parse_log_requests);
         suite_add_tcase(s, tc);
         return s;

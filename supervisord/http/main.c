@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "httpd.h"
+#include "metrics.h"
 #include "protocol.h"
 #include "rpc.h"
 #include "util.h"
@@ -36,6 +37,7 @@
 #define MAX_CONNECTIONS 1024
 
 static int epoll_fd = -1;
+static int channel_fd = CHANNEL_FD;  /* another for the fuzz target (tests/fuzz/fuzz_http.c) */
 static char *auth_username, *auth_password;
 
 /* ---- control connections ---- */
@@ -96,7 +98,7 @@ static int native_queue(const char *line, native_done_fn done, void *userdata, b
         n->userdata = userdata;
         n->unanswered = unanswered;
         char byte = HTTPD_MSG_CONNECT;
-        if (send(CHANNEL_FD, &byte, 1, MSG_NOSIGNAL) != 1) {
+        if (send(channel_fd, &byte, 1, MSG_NOSIGNAL) != 1) {
                 /* supervisord is gone: nothing more to serve. */
                 fprintf(stderr, "supervisord-http: channel: %s\n", strerror(errno));
                 exit(1);
@@ -231,7 +233,7 @@ static void channel_on_io(void) {
                 struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
                 struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
                                       .msg_controllen = sizeof control };
-                ssize_t r = recvmsg(CHANNEL_FD, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                ssize_t r = recvmsg(channel_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
                 if (r < 0 && (errno == EAGAIN || errno == EINTR))
                         return;
                 if (r <= 0) {
@@ -245,6 +247,12 @@ static void channel_on_io(void) {
                 if (byte == HTTPD_MSG_ADOPT) {
                         if (fd >= 0)
                                 adopt(fd);
+                        continue;
+                }
+                if (byte == HTTPD_MSG_STOPPING) {
+                        if (fd >= 0)
+                                close(fd);
+                        rpc_set_shutting_down(true);
                         continue;
                 }
                 struct native *n = waiting_head;
@@ -478,6 +486,8 @@ struct http_request {
         bool too_large;
         bool started, suspended, finished;
         struct rpc_job *job;          /* while started and not finished */
+        struct metrics_scrape *scrape;  /* GET /metrics: while started and not finished */
+        const char *content_type;     /* of the reply; NULL: text/xml */
         int status;
         char *reply;
         size_t reply_len;
@@ -566,6 +576,31 @@ static void http_reply_ready(struct rpc_job *job, char *body, size_t len, void *
         }
 }
 
+/* GET /metrics: its `status` request, which may outlive the HTTP request. */
+struct metrics_scrape {
+        struct http_request *hr;  /* NULL once the HTTP request has gone */
+};
+
+static void on_metrics_status(const char *reply, size_t len, void *userdata) {
+        struct metrics_scrape *m = userdata;
+        struct http_request *hr = m->hr;
+        (void)len;
+        free(m);
+        if (!hr)
+                return;
+        hr->scrape = NULL;
+        char *copy = reply ? strdup(reply) : NULL, *text = NULL;
+        size_t text_len = 0;
+        if (!copy || metrics_format(copy, &text, &text_len) < 0) {
+                static const char failed[] = "# supervisord did not answer\n";
+                text = strdup(failed);
+                text_len = text ? sizeof failed - 1 : 0;
+                hr->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        }
+        free(copy);
+        http_reply_ready(NULL, text, text_len, hr);
+}
+
 static enum MHD_Result queue_text(struct MHD_Connection *connection, unsigned status, const char *text) {
         struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
         if (!r)
@@ -620,8 +655,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 hr->reply = NULL;
                 if (!r)
                         return MHD_NO;
-                MHD_add_response_header(r, "Content-Type", "text/xml");
-                enum MHD_Result ret = MHD_queue_response(connection, MHD_HTTP_OK, r);
+                MHD_add_response_header(r, "Content-Type", hr->content_type ? hr->content_type : "text/xml");
+                enum MHD_Result ret = MHD_queue_response(connection, hr->status ? (unsigned)hr->status : MHD_HTTP_OK, r);
                 MHD_destroy_response(r);
                 return ret;
         }
@@ -641,6 +676,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         if (strcmp(method, "GET") == 0 && (strncmp(url, "/logtail/", 9) == 0 || strcmp(url, "/mainlogtail") == 0))
                 return on_stream_request(hr, url);
+        /* Beyond supervisord: its processes for Prometheus. */
+        if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0) {
+                struct metrics_scrape *m = malloc(sizeof *m);
+                if (!m)
+                        return MHD_NO;
+                m->hr = hr;
+                if (native_request("status", on_metrics_status, m) < 0) {
+                        free(m);
+                        return queue_text(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "supervisord did not answer\n");
+                }
+                hr->started = true;
+                hr->scrape = m;
+                hr->content_type = "text/plain; version=0.0.4; charset=utf-8";
+                hr->suspended = true;
+                MHD_suspend_connection(connection);
+                return MHD_YES;
+        }
         /* supervisord: any POST to a path that begins with /RPC2 is XML-RPC. */
         if (strcmp(method, "POST") != 0 || strncmp(url, "/RPC2", 5) != 0)
                 return queue_text(connection, MHD_HTTP_NOT_FOUND, "Not Found\n");
@@ -664,7 +716,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         if (!hr)
                 return;
         /* A job still running keeps hr as its userdata: it is told to forget it. */
-        if (hr->started && !hr->finished)
+        if (hr->started && !hr->finished && hr->scrape)
+                hr->scrape->hr = NULL;
+        else if (hr->started && !hr->finished)
                 rpc_job_forget(hr->job);
         stream_free(hr->stream);  /* none once its response has it */
         free(hr->body);
@@ -676,7 +730,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
 /* libmicrohttpd's messages, to standard error (supervisord's log), but for those about
  * TCP options it tries on a connection it was handed (it cannot tell that one is a
  * unix socket): they say nothing of use there. */
-static void log_mhd(void *cls, const char *format, va_list ap) {
+static void __attribute__((format(printf, 2, 0))) log_mhd(void *cls, const char *format, va_list ap) {
         (void)cls;
         char message[512];
         vsnprintf(message, sizeof message, format, ap);
@@ -733,7 +787,7 @@ static void read_settings(void) {
         char buf[HTTPD_MAX_MESSAGE + 1];
         ssize_t n;
         do
-                n = recv(CHANNEL_FD, buf, sizeof buf - 1, 0);
+                n = recv(channel_fd, buf, sizeof buf - 1, 0);
         while (n < 0 && errno == EINTR);
         if (n <= 0 || buf[0] != HTTPD_MSG_SETTINGS) {
                 fprintf(stderr, "supervisord-http: no settings on the channel (run by supervisord only)\n");
@@ -753,21 +807,18 @@ static void read_settings(void) {
         explicit_bzero(buf, sizeof buf);
 }
 
-int main(void) {
-        if (getuid() == 0 || geteuid() == 0) {
-                fprintf(stderr, "supervisord-http: refusing to run as root\n");
-                return 2;
-        }
-        signal(SIGPIPE, SIG_IGN);
-        read_settings();
-        int fl = fcntl(CHANNEL_FD, F_GETFL);
-        fcntl(CHANNEL_FD, F_SETFL, fl | O_NONBLOCK);
+/* The three servers: the unix socket's, the TCP socket's (NULL when none) and the one
+ * for the clients supervisord hands over. */
+static struct MHD_Daemon *daemons[3];
+
+/* The channel and the servers on the epoll loop. */
+static int serve_setup(void) {
+        int fl = fcntl(channel_fd, F_GETFL);
+        fcntl(channel_fd, F_SETFL, fl | O_NONBLOCK);
         if ((epoll_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-                return 1;
-        adopting = start_daemon(-1);
-        struct MHD_Daemon *daemons[3] = { start_daemon(UNIX_FD), start_daemon(INET_FD), adopting };
+                return -errno;
         struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_channel };
-        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, CHANNEL_FD, &ev);
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, channel_fd, &ev);
         for (int i = 0; i < 3; i++) {
                 if (!daemons[i])
                         continue;
@@ -775,37 +826,61 @@ int main(void) {
                 ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &tag_mhd[i] };
                 epoll_ctl(epoll_fd, EPOLL_CTL_ADD, info->epoll_fd, &ev);
         }
-        for (;;) {
-                int timeout = -1;
-                for (int i = 0; i < 3; i++) {
-                        MHD_UNSIGNED_LONG_LONG t;
-                        if (daemons[i] && MHD_get_timeout(daemons[i], &t) == MHD_YES) {
-                                int ms = t > 60000 ? 60000 : (int)t;
-                                if (timeout < 0 || ms < timeout)
-                                        timeout = ms;
-                        }
+        return 0;
+}
+
+/* One round of the loop: wait for at most MAX_WAIT_MS (-1: as long as the servers' timers
+ * allow), then serve what is ready.  Negative errno if waiting failed. */
+static int serve_step(int max_wait_ms) {
+        int timeout = max_wait_ms;
+        for (int i = 0; i < 3; i++) {
+                MHD_UNSIGNED_LONG_LONG t;
+                if (daemons[i] && MHD_get_timeout(daemons[i], &t) == MHD_YES) {
+                        int ms = t > 60000 ? 60000 : (int)t;
+                        if (timeout < 0 || ms < timeout)
+                                timeout = ms;
                 }
-                if (streams_resumed)
-                        timeout = 0;
-                streams_resumed = false;
-                struct epoll_event events[64];
-                int n = epoll_wait(epoll_fd, events, 64, timeout);
-                if (n < 0 && errno != EINTR)
-                        return 1;
-                for (int i = 0; i < n; i++) {
-                        void *p = events[i].data.ptr;
-                        if (p == &tag_channel)
-                                channel_on_io();
-                        else if (p == &tag_mhd[0] || p == &tag_mhd[1] || p == &tag_mhd[2])
-                                continue;
-                        else if (*(enum epoll_kind *)p == KIND_STREAM)
-                                stream_on_client_io(p);
-                        else
-                                native_on_io(p, events[i].events);
-                }
-                /* MHD after the control answers: a connection resumed above is served now. */
-                for (int i = 0; i < 3; i++)
-                        if (daemons[i])
-                                MHD_run(daemons[i]);
         }
+        /* A stream resumed: MHD serves it at once, not at its next unrelated event. */
+        if (streams_resumed)
+                timeout = 0;
+        streams_resumed = false;
+        struct epoll_event events[64];
+        int n = epoll_wait(epoll_fd, events, 64, timeout);
+        if (n < 0 && errno != EINTR)
+                return -errno;
+        for (int i = 0; i < n; i++) {
+                void *p = events[i].data.ptr;
+                if (p == &tag_channel)
+                        channel_on_io();
+                else if (p == &tag_mhd[0] || p == &tag_mhd[1] || p == &tag_mhd[2])
+                        continue;
+                else if (*(enum epoll_kind *)p == KIND_STREAM)
+                        stream_on_client_io(p);
+                else
+                        native_on_io(p, events[i].events);
+        }
+        /* MHD after the control answers: a connection resumed above is served now. */
+        for (int i = 0; i < 3; i++)
+                if (daemons[i])
+                        MHD_run(daemons[i]);
+        return 0;
+}
+
+int main(void) {
+        if (getuid() == 0 || geteuid() == 0) {
+                fprintf(stderr, "supervisord-http: refusing to run as root\n");
+                return 2;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        read_settings();
+        adopting = start_daemon(-1);
+        daemons[0] = start_daemon(UNIX_FD);
+        daemons[1] = start_daemon(INET_FD);
+        daemons[2] = adopting;
+        if (serve_setup() < 0)
+                return 1;
+        for (;;)
+                if (serve_step(-1) < 0)
+                        return 1;
 }

@@ -44,10 +44,19 @@ struct rpc_job {
         bool bad_arguments;           /* read*Log: BAD_ARGUMENTS once the name and file are known */
         long long offset, length;     /* tail*Log: as given */
         size_t reply_len;             /* of the line-protocol answer being read */
+        bool asked_again;             /* the answer sent the call's next request */
+        const char *input;            /* sendProcessStdin: its bytes (in call), ... */
+        size_t input_len, input_sent; /* ... and how many of them are sent */
+        char input_name[256];         /* ... the process, as the requests name it */
 };
 
 static const struct method methods[];
 static const size_t n_methods;
+static bool shutting_down;  /* rpc_set_shutting_down() */
+
+void rpc_set_shutting_down(bool value) {
+        shutting_down = value;
+}
 
 static const char *const fault_names[] = {
         [FAULT_UNKNOWN_METHOD] = "UNKNOWN_METHOD",
@@ -177,6 +186,10 @@ static bool run_call(struct rpc_job *j, const char *name, struct xmlrpc_value **
         if (j->multi && strcmp(name, "system.multicall") == 0) {
                 /* supervisord refuses a multicall inside a multicall. */
                 result_fault(j, FAULT_INCORRECT_PARAMETERS, "Recursive system.multicall forbidden");
+                return true;
+        }
+        if (shutting_down && strncmp(name, "supervisor.", 11) == 0) {
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
                 return true;
         }
         j->method = m;
@@ -485,11 +498,13 @@ static void on_native(const char *reply, size_t len, void *userdata) {
         answer_fn answer = p->answer;
         free(p);
         j->reply_len = len;
+        j->asked_again = false;
         if (!reply)
                 result_fault(j, FAULT_FAILED, "supervisord did not answer");
         else
                 answer(j, (char *)reply);
-        job_continue(j);
+        if (!j->asked_again)
+                job_continue(j);
 }
 
 /* Send LINE; ANSWER writes the result.  Returns false (the result comes later), or true
@@ -707,6 +722,8 @@ static int fault_of(int action, const char *code) {
                 return FAULT_BAD_NAME;
         if (strcmp(code, "not-running") == 0)
                 return FAULT_NOT_RUNNING;
+        if (strcmp(code, "no-file") == 0)
+                return FAULT_NO_FILE;
         if (strcmp(code, "spawn-error") == 0)
                 return FAULT_SPAWN_ERROR;
         if (strcmp(code, "abnormal-termination") == 0)
@@ -1677,6 +1694,69 @@ static bool m_send_remote_event(struct rpc_job *j, struct xmlrpc_value **params,
         return ask(j, answer_remote_event, "remote-event %s%s%s", type_text, data_text[0] ? " " : "", data_text);
 }
 
+/* sendProcessStdin: bytes as many `stdin` requests as their encoding needs, in order. */
+#define STDIN_CHUNK 3000  /* encoded bytes per request, well within PROTOCOL_MAX_REQUEST */
+
+static bool stdin_send_next(struct rpc_job *j);
+
+static void answer_stdin(struct rpc_job *j, char *reply) {
+        struct action_list l = { .action = 'i' };
+        char message[512];
+        int final = action_parse(j, reply, &l, message, sizeof message);
+        if (final == EXIT_NO_SUCH_SERVICE || final == EXIT_USAGE)
+                result_fault(j, FAULT_BAD_NAME, "%s", j->target);
+        else if (l.failed)
+                result_fault(j, FAULT_FAILED, "out of memory");
+        else if (l.n == 0 && final != 0)
+                result_fault(j, strstr(message, "shutting down") ? FAULT_SHUTDOWN_STATE : FAULT_FAILED, "%s", message);
+        else if (l.n > 0 && l.items[0].fault == FAULT_FAILED)
+                result_fault(j, FAULT_FAILED, "%s", l.items[0].reason);
+        else if (l.n > 0 && l.items[0].fault != FAULT_SUCCESS)
+                result_fault(j, l.items[0].fault, "%s", j->target);
+        else if (j->input_sent < j->input_len)
+                j->asked_again = !stdin_send_next(j);
+        else
+                result_boolean(j, true);
+        free(l.items);
+}
+
+/* The next request: false when it is out (its answer goes on), true when the result is
+ * written (it could not be sent). */
+static bool stdin_send_next(struct rpc_job *j) {
+        static char text[STDIN_CHUNK + 4];  /* one call at a time */
+        size_t out = 0, i = j->input_sent;
+        for (; i < j->input_len; i++) {
+                unsigned char c = (unsigned char)j->input[i];
+                size_t need = c <= ' ' || c == 0x7f || c == '%' ? 3 : 1;
+                if (out + need > STDIN_CHUNK)
+                        break;
+                if (need == 3)
+                        out += (size_t)snprintf(text + out, sizeof text - out, "%%%02X", c);
+                else
+                        text[out++] = (char)c;
+        }
+        text[out] = '\0';
+        j->input_sent = i;
+        return ask(j, answer_stdin, "stdin %s%s%s", j->input_name, out ? " " : "", text);
+}
+
+static bool m_send_stdin(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        const char *spec, *chars;
+        /* XML carries no NUL byte: the bytes are a string of strlen's length. */
+        if (!want_params(j, n, 2, 2) || !param_string(j, params[0], &spec) || !param_string(j, params[1], &chars))
+                return true;
+        snprintf(j->target, sizeof j->target, "%s", spec);
+        bool group;
+        if (!namespec(spec, j->input_name, sizeof j->input_name, &group) || group) {
+                result_fault(j, FAULT_BAD_NAME, "%s", spec);
+                return true;
+        }
+        j->input = chars;
+        j->input_len = params[1]->length;
+        j->input_sent = 0;
+        return stdin_send_next(j);
+}
+
 /* ---- system.* ---- */
 
 static int name_compare(const void *a, const void *b) {
@@ -1750,7 +1830,7 @@ static const struct method methods[] = {
         { "supervisor.getVersion", { "string" }, "The version of the XML-RPC interface served; an older name of getAPIVersion.\n\n@return string version", m_api_version },
         { "supervisor.getSupervisorVersion", { "string" }, "The version of supervisor's interface this daemon serves.\n\n@return string version", m_supervisor_version },
         { "supervisor.getIdentification", { "string" }, "The identifier of this daemon: \"supervisor\", supervisord's default.\n\n@return string identifier", m_identification },
-        { "supervisor.getState", { "struct" }, "The daemon's state: its code and its name (1, RUNNING while it serves).\n\n@return struct {int statecode, string statename}", m_state },
+        { "supervisor.getState", { "struct" }, "The daemon's state: its code and its name (1, RUNNING while it serves; once it shuts down, this call, as every supervisor.* one, is the SHUTDOWN_STATE fault, as under supervisord).\n\n@return struct {int statecode, string statename}", m_state },
         { "supervisor.getPID", { "int" }, "The process ID of the daemon.\n\n@return int pid", m_pid },
         { "supervisor.getProcessInfo", { "struct,string" }, "The state of one process.\n\n@param string name  a process, or group:process\n@return struct info  name, group, state, pid, times, exit status, log files", m_process_info },
         { "supervisor.getAllProcessInfo", { "array" }, "The state of every process, ordered by group and name.\n\n@return array infos  one struct per process, as getProcessInfo", m_all_process_info },
@@ -1781,6 +1861,7 @@ static const struct method methods[] = {
         { "supervisor.clearAllProcessLogs", { "array" }, "Empty the log files of every process.\n\n@return array  a struct {name, group, status, description} per process", m_clear_all_process_logs },
         { "supervisor.shutdown", { "boolean" }, "Stop every process, then the daemon.\n\n@return boolean  true, once the daemon has been asked", m_shutdown },
         { "supervisor.restart", { "boolean" }, "Stop every process, read the configuration again and start anew, the daemon keeping its process ID.\n\n@return boolean  true", m_restart },
+        { "supervisor.sendProcessStdin", { "boolean,string,string" }, "Write bytes to the stdin of a process, which it has as a pipe (stdin = pipe; every program of an INI configuration).\n\n@param string name  a process, or group:process\n@param string chars  the bytes\n@return boolean  true; a fault if it is not running (NOT_RUNNING) or has no stdin to write to (NO_FILE)", m_send_stdin },
         { "supervisor.sendRemoteCommEvent", { "boolean,string,string" }, "Send a REMOTE_COMMUNICATION event to the event listeners that subscribe to it.\n\n@param string type  the event's type header\n@param string data  its body\n@return boolean  true", m_send_remote_event },
         { "system.listMethods", { "array" }, "The names of every method served.\n\n@return array names", m_list_methods },
         { "system.methodHelp", { "string,string" }, "What a method does, its parameters and its result.\n\n@param string name  the method\n@return string help", m_method_help },

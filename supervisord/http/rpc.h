@@ -56,5 +56,10 @@ void rpc_job_forget(struct rpc_job *job);
  * password. */
 bool rpc_credentials_match(const char *user, const char *password, const char *want_user, const char *want_password);
 
+/* Whether supervisord is shutting down: while it is, every supervisor.* call is
+ * SHUTDOWN_STATE, as supervisord answers them then (its _update); system.* ones are
+ * still served. */
+void rpc_set_shutting_down(bool shutting_down);
+
 /* The fault string of CODE: "BAD_NAME", "UNKNOWN", ... */
 const char *rpc_fault_name(int code);
