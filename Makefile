@@ -45,12 +45,12 @@ CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # main.c and rpc.c are supervisord-http's own (the front-end program, started by
 # supervisord as an unprivileged user; main.c provides rpc.c's native_request), with
 # libmicrohttpd; the tests link the other modules.
-HTTPD_ONLY := supervisord/http/main.c supervisord/http/rpc.c
+HTTPD_ONLY := supervisord/http/main.c supervisord/http/rpc.c supervisord/http/web.c
 HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(filter-out $(HTTPD_ONLY),$(wildcard supervisord/http/*.c)))
 HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
 HTTPD_LIBS  = $(shell $(PKG_CONFIG) --libs expat libmicrohttpd)
 # What the front-end shares with the core: the line protocol's parsing, and no more.
-HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
+HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(B)/http/web.o $(B)/http/assets.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/ini_config.o $(B)/ini.o $(B)/cmdline.o $(B)/eventtype.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
@@ -100,6 +100,10 @@ $(shell mkdir -p $(B) && printf '%s\n' '$(PATHS_H)' > $(B)/paths.h)
 endif
 $(B)/main.o: $(B)/paths.h
 $(B)/main.o: ALL_CFLAGS += -I$(B)
+
+# The web page's files (supervisord/http/web/), embedded in supervisord-http by .incbin.
+$(B)/http/assets.o: supervisord/http/assets.S $(wildcard supervisord/http/web/*) | $(B)/http
+	$(CC) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests -Isupervisord/http $(CHECK_CFLAGS) -c -o $@ $<
