@@ -80,8 +80,11 @@ DEPS_check    := $(DEPS_demo) libexpat1-dev libmicrohttpd-dev check systemd pyth
                  prometheus-node-exporter ansible
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
+# The web page in a real browser (tests/browser/test_web.py): Debian's chromium, its
+# chromedriver and Python's selenium, for `make check-browser` only.
+DEPS_browser  := $(DEPS_check) chromium chromium-driver python3-selenium
 
-.PHONY: all check check-asan run-tests install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind demo
+.PHONY: all check check-asan check-browser run-tests run-browser install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind deps-browser demo
 
 all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(BINDIR)/supervisord-http
 
@@ -147,12 +150,28 @@ run-tests: all $(TEST_BINS) $(REPLAY_BINS) $(B)/bench/probe
 	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) SUPERVISORD_BUILD="B=$(B) BINDIR=$(BINDIR)" \
 	        $$run || failed=$$((failed + 1)); \
 	done; \
+	echo "== $(BROWSER_TEST)"; \
+	if $(BROWSER_PRESENT); then $(BROWSER_RUN) || failed=$$((failed + 1)); \
+	else echo "   skipped: chromium, chromium-driver or python3-selenium is not installed (make check-browser installs them)"; fi; \
 	echo "== benchmark smoke run (tests/bench/bench.py --smoke)"; \
 	$(BENCH) --smoke --out $(B)/bench/smoke.md > /dev/null || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
 check: deps-check
 	$(MAKE) run-tests
+
+# The web page's browser test: run by `make check` too when its packages are there.  It
+# needs Debian's /usr/bin/python3 (python3-selenium), whatever python3 is first on PATH.
+BROWSER_TEST    := tests/browser/test_web.py
+BROWSER_PRESENT  = test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && /usr/bin/python3 -c 'import selenium' 2>/dev/null
+BROWSER_RUN      = SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
+                   HELPER_HEARTBEAT=$(abspath $(B))/tests/helper_heartbeat /usr/bin/python3 $(BROWSER_TEST)
+
+check-browser: deps-browser
+	$(MAKE) run-browser
+
+run-browser: all $(TEST_HELPERS)
+	$(BROWSER_RUN)
 
 check-asan: deps-check
 	$(MAKE) run-tests B=build-asan BINDIR=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
@@ -305,7 +324,7 @@ clean:
 	rm -rf build build-asan build-fuzz build-valgrind $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
 # Install what TARGET needs and is missing (as root), or say exactly what to run.
-deps-demo deps-check deps-fuzz deps-valgrind: deps-%:
+deps-demo deps-check deps-fuzz deps-valgrind deps-browser: deps-%:
 	@missing=""; for p in $(DEPS_$*); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
