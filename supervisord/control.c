@@ -50,6 +50,7 @@ struct client {
         bool out_overflow;
         struct log_tail *tail;                /* owned: tail, while lines are left to send */
         struct log_follower *follower;        /* owned: tail -f, until the answer ends */
+        struct mainlog_follower *mainlog_follower;  /* owned: readlog OFFSET follow, likewise */
         char *pending;                        /* owned: tail -f output that came during the tail */
         size_t pending_len;
         char follow_name[SERVICE_NAME_MAX + 8];
@@ -282,6 +283,7 @@ static void client_free(struct client *c) {
         sd_event_source_disable_unref(c->timer);
         log_tail_free(c->tail);
         log_follower_free(c->follower);
+        mainlog_follower_free(c->mainlog_follower);
         free(c->pending);
         engine_op_cancel(c->op);
         free(c->out);
@@ -352,7 +354,7 @@ static bool client_flush(struct client *c) {
                 c->out_len = c->out_sent = 0;
                 client_tail_step(c);
         }
-        if (c->follower && !c->tail && c->out_sent == c->out_len && !c->answered) {
+        if ((c->follower || c->mainlog_follower) && !c->tail && c->out_sent == c->out_len && !c->answered) {
                 /* Idle, not stuck: a follower waits for output without a deadline. */
                 c->out_len = c->out_sent = 0;
                 sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
@@ -791,28 +793,99 @@ static void request_clear(struct client *c, const struct request *req) {
                 client_ok(c);
 }
 
+/* The answer of readlog and readproclog once the bytes are read: LOGSIZE, DATA, then OK,
+ * or with follow no end: what is written from now on comes as DATA records. */
+static void client_send_read(struct client *c, const struct request *req, const char *data, size_t size,
+                             uint64_t file_size) {
+        client_printf(c, RECORD_LOGSIZE "\t%llu\n", (unsigned long long)file_size);
+        if (size > 0)
+                client_send_data(c, data, size);
+        if (c->out_overflow) {
+                client_error(c, EXIT_FAILED, "%s: out of memory", verb_to_string(req->verb));
+                return;
+        }
+        if (!req->follow) {
+                client_ok(c);
+                return;
+        }
+        /* A stream, not a question: at the priority of a tail (request_tail). */
+        sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_NORMAL);
+}
+
 static void request_readlog(struct client *c, const struct request *req) {
         char *data = NULL;
         size_t size = 0;
         uint64_t file_size = 0;
         int r = mainlog_read(req->offset, req->length, &data, &size, &file_size);
+        /* Followed from the same moment: nothing written between the two is lost. */
+        if (r >= 0 && req->follow) {
+                snprintf(c->follow_name, sizeof c->follow_name, "the main log");
+                r = mainlog_follow(client_on_follow, c, &c->mainlog_follower);
+        }
         if (r == -ENOENT) {
+                free(data);
                 client_error(c, EXIT_FAILED, "no main log file to read (log-file is %s)",
                              mainlog_is_open() ? "a stream" : "not set");
                 return;
         }
         if (r < 0) {
+                free(data);
                 client_error(c, EXIT_FAILED, "readlog: %s", strerror(-r));
                 return;
         }
-        client_printf(c, RECORD_LOGSIZE "\t%llu\n", (unsigned long long)file_size);
-        if (size > 0)
-                client_send_data(c, data, size);
+        client_send_read(c, req, data, size, file_size);
         free(data);
-        if (c->out_overflow)
-                client_error(c, EXIT_FAILED, "readlog: out of memory");
-        else
-                client_ok(c);
+}
+
+/* The one process NAME names, else an answer given and NULL. */
+static struct service *request_one_process(struct client *c, const char *name) {
+        struct service *list[2];
+        size_t n = services_match(name, list, ELEMENTSOF(list));
+        if (n == 0) {
+                char why[512];
+                engine_describe_unknown(name, why, sizeof why);
+                client_error(c, EXIT_NO_SUCH_SERVICE, "%s", why);
+                return NULL;
+        }
+        if (n > 1) {
+                client_error(c, EXIT_USAGE, "%s has %zu processes: name one, such as %s", name, n,
+                             service_name(list[0]));
+                return NULL;
+        }
+        return list[0];
+}
+
+/* `readproclog NAME stdout|stderr OFFSET [LENGTH]`, as supervisord's readProcessStdoutLog
+ * and readProcessStderrLog; with follow, `GET /logtail/NAME` and `tail -f`. */
+static void request_readproclog(struct client *c, const struct request *req) {
+        struct service *s = request_one_process(c, req->names[0]);
+        if (!s)
+                return;
+        const struct service_config *config = service_config(s);
+        struct log_capture *capture = service_log_capture(s);
+        const char *stream = req->stream == STDERR_FILENO ? "stderr" : "stdout";
+        char *data = NULL;
+        size_t size = 0;
+        uint64_t file_size = 0;
+        int r = log_capture_read(capture, config, req->stream, req->offset, req->length, &data, &size, &file_size);
+        if (r >= 0 && req->follow) {
+                snprintf(c->follow_name, sizeof c->follow_name, "%s", service_name(s));
+                r = log_capture_follow(capture, config, req->stream, client_on_follow, c, &c->follower);
+        }
+        if (r == -ENOENT) {
+                free(data);
+                client_error(c, EXIT_FAILED, "no log file: %s sends %s to %s", service_name(s), stream,
+                             output_target_to_string(req->stream == STDERR_FILENO ? config->stderr_target
+                                                                                 : config->stdout_target));
+                return;
+        }
+        if (r < 0) {
+                free(data);
+                client_error(c, EXIT_FAILED, "readproclog %s %s: %s", service_name(s), stream, strerror(-r));
+                return;
+        }
+        client_send_read(c, req, data, size, file_size);
+        free(data);
 }
 
 static void request_clearlog(struct client *c) {
@@ -845,7 +918,11 @@ static void request_tail(struct client *c, const struct request *req) {
         struct service *s = list[0];
         const struct service_config *config = service_config(s);
         struct log_capture *capture = service_log_capture(s);
-        int r = log_tail_open(capture, config, req->lines, &c->tail);
+        /* The log: stdout's, else stderr's when only stderr goes to a file. */
+        int fd = STDOUT_FILENO;
+        int r = log_tail_open(capture, config, fd, req->lines, &c->tail);
+        if (r == -ENOENT)
+                r = log_tail_open(capture, config, fd = STDERR_FILENO, req->lines, &c->tail);
         if (r == -ENOENT) {
                 client_error(c, EXIT_FAILED, "%s has no log file (stdout = %s, stderr = %s)", service_name(s),
                              output_target_to_string(config->stdout_target),
@@ -864,7 +941,7 @@ static void request_tail(struct client *c, const struct request *req) {
         /* The lines are sent from client_flush(), step by step.  The follower starts now:
          * what the file holds now is the tail's, the rest comes from the writer as it is
          * written, across rotations. */
-        if (req->follow && (r = log_capture_follow(capture, client_on_follow, c, &c->follower)) < 0) {
+        if (req->follow && (r = log_capture_follow(capture, config, fd, client_on_follow, c, &c->follower)) < 0) {
                 client_error(c, EXIT_FAILED, "tail -f %s: %s", service_name(s), strerror(-r));
                 return;
         }
@@ -900,7 +977,7 @@ static bool client_handle_request(struct client *c, char *line) {
         }
         /* Who changed what is worth keeping; who merely looked is not. */
         bool read_only = req->verb == VERB_STATUS || req->verb == VERB_PID || req->verb == VERB_VERSION
-                         || req->verb == VERB_TAIL || req->verb == VERB_READLOG
+                         || req->verb == VERB_TAIL || req->verb == VERB_READLOG || req->verb == VERB_READPROCLOG
                          || req->verb == VERB_REREAD;
         log_message(read_only ? LOG_DEBUG : LOG_NOTICE, "control: %s%s%s from pid %d uid %d gid %d",
                     verb_to_string(req->verb), req->all ? " all" : req->n_names ? " " : "",
@@ -941,6 +1018,9 @@ static bool client_handle_request(struct client *c, char *line) {
                 break;
         case VERB_READLOG:
                 request_readlog(c, req);
+                break;
+        case VERB_READPROCLOG:
+                request_readproclog(c, req);
                 break;
         case VERB_CLEARLOG:
                 request_clearlog(c);
@@ -1146,7 +1226,7 @@ static bool displace_idle_client(void) {
 
 /* A tail client that reads nothing: its socket is full, with more to send or not. */
 static bool client_is_stalled(const struct client *c) {
-        if (!c->tail && !c->follower)
+        if (!c->tail && !c->follower && !c->mainlog_follower)
                 return false;
         if (c->out_sent < c->out_len)
                 return true;
@@ -1316,10 +1396,12 @@ static void control_on_stopped(const struct event *e, void *userdata) {
         (void)userdata;
         for (struct client *c = clients, *next; c; c = next) {
                 next = c->next;
-                if (c->follower) {
+                if (c->follower || c->mainlog_follower) {
                         /* Its log ends with supervisord: the follow ends cleanly. */
                         log_follower_free(c->follower);
                         c->follower = NULL;
+                        mainlog_follower_free(c->mainlog_follower);
+                        c->mainlog_follower = NULL;
                         if (!c->answered)
                                 client_ok(c);
                         client_flush(c);

@@ -641,8 +641,13 @@ static void tap_update(struct service *s) {
                 return;
         if (!t) {
                 t = calloc(1, sizeof *t);
-                if (!t || log_capture_follow(service_log_capture(s), on_log_data, t, &t->follower) < 0) {
-                        log_warning("%s: cannot follow its output for events, ignoring", service_name(s));
+                /* Whatever goes through the capture's pipe: stdout's, else stderr's. */
+                int fd = c->stdout_target == OUTPUT_LOG ? STDOUT_FILENO : STDERR_FILENO;
+                int r = t ? log_capture_follow(service_log_capture(s), c, fd, on_log_data, t, &t->follower) : -ENOMEM;
+                if (r < 0) {
+                        /* Nothing goes through supervisord to follow (null, journal). */
+                        if (r != -ENOENT)
+                                log_warning("%s: cannot follow its output for events, ignoring", service_name(s));
                         free(t);
                         return;
                 }

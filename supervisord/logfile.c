@@ -720,6 +720,21 @@ static bool config_logs_to_file(const struct service_config *config) {
         return config->stdout_target == OUTPUT_LOG || config->stderr_target == OUTPUT_LOG;
 }
 
+/* Whether the stream FD (STDOUT_FILENO, STDERR_FILENO) of a process under CONFIG goes
+ * to NAME.log: 0, or -ENOENT when it goes elsewhere; -EINVAL for another FD.  stderr
+ * sent to stdout shares stdout's file.  A journal that could not be reached at the last
+ * spawn fell back to the file (log_capture_prepare). */
+static int capture_stream_check(const struct log_capture *c, const struct service_config *config, int fd) {
+        if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+                return -EINVAL;
+        enum output_target target = fd == STDERR_FILENO ? config->stderr_target : config->stdout_target;
+        if (target == OUTPUT_STDOUT)
+                target = config->stdout_target;
+        if (target == OUTPUT_LOG || (target == OUTPUT_JOURNAL && c->to_file && c->journal_error))
+                return 0;
+        return -ENOENT;
+}
+
 /* File INDEX of the tail (counted as at its start) in log-dir, no link followed: a link
  * planted in log-dir must not make tail show a file of root's.  What is not a log of ours
  * reads as missing. */
@@ -908,9 +923,12 @@ static ssize_t tail_send(struct log_tail *t, char *buf, size_t size) {
         return k;
 }
 
-int log_tail_open(struct log_capture *c, const struct service_config *config, unsigned lines, struct log_tail **ret) {
+int log_tail_open(struct log_capture *c, const struct service_config *config, int stream_fd, unsigned lines,
+                  struct log_tail **ret) {
         char name[NAME_MAX + 1];
         int r;
+        if ((r = capture_stream_check(c, config, stream_fd)) < 0)
+                return r;
         if (lines > LOG_TAIL_MAX_LINES)
                 lines = LOG_TAIL_MAX_LINES;
         if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
@@ -928,23 +946,20 @@ int log_tail_open(struct log_capture *c, const struct service_config *config, un
         t->newlines = lines;
         t->scanning = lines > 0;
         t->done = lines == 0;
-        int fd = tail_open_file(t, 0);
-        if (fd >= 0) {
+        int file_fd = tail_open_file(t, 0);
+        if (file_fd >= 0) {
                 struct stat st;
-                if (fstat(fd, &st) < 0) {
+                if (fstat(file_fd, &st) < 0) {
                         r = -errno;
-                        close(fd);
+                        close(file_fd);
                         log_tail_free(t);
                         return r;
                 }
-                t->fd = fd;
+                t->fd = file_fd;
                 t->end0 = (uint64_t)st.st_size;
-        } else if (fd != -ENOENT) {
+        } else if (file_fd != -ENOENT) {
                 log_tail_free(t);
-                return fd;
-        } else if (!config_logs_to_file(config) && !c->to_file) {
-                log_tail_free(t);
-                return -ENOENT;
+                return file_fd;
         }
         /* else moved away, not reopened yet: older ones may exist */
         t->pos = t->end0;
@@ -1022,8 +1037,8 @@ int log_capture_clear(struct log_capture *c, const struct service_config *config
         return r;
 }
 
-int log_capture_read(struct log_capture *c, const struct service_config *config, int64_t offset, size_t length,
-                     char **ret, size_t *ret_size, uint64_t *ret_file_size) {
+int log_capture_read(struct log_capture *c, const struct service_config *config, int stream_fd, int64_t offset,
+                     size_t length, char **ret, size_t *ret_size, uint64_t *ret_file_size) {
         char name[NAME_MAX + 1];
         struct stat st;
         int r;
@@ -1035,6 +1050,8 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
         /* From the end: how much, not how much more. */
         if (offset < 0 && length > 0)
                 return -EINVAL;
+        if ((r = capture_stream_check(c, config, stream_fd)) < 0)
+                return r;
         if ((r = capture_file_name(c, 0, name, sizeof name)) < 0)
                 return r;
         /* In log-dir's descriptor with no link followed, as tail reads: a link planted
@@ -1043,11 +1060,8 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
                                                                    : r;
         if (fd == -ELOOP || fd == -EFTYPE_SAFE || fd == -EPERM || fd == -EMLINK || fd == -EDIRUNSAFE_SAFE)
                 fd = -ENOENT;  /* not a log of ours */
-        if (fd < 0) {
-                if (fd == -ENOENT && (config_logs_to_file(config) || c->to_file))
-                        return 0;  /* nothing written yet (or moved away, not reopened yet) */
-                return fd;
-        }
+        if (fd < 0)
+                return fd == -ENOENT ? 0 : fd;  /* nothing written yet (or moved away, not reopened yet) */
         if (fstat(fd, &st) < 0) {
                 r = -errno;
                 close(fd);
@@ -1108,7 +1122,11 @@ int log_capture_read(struct log_capture *c, const struct service_config *config,
 
 /* ---- followers ---- */
 
-int log_capture_follow(struct log_capture *c, log_follow_fn fn, void *userdata, struct log_follower **ret) {
+int log_capture_follow(struct log_capture *c, const struct service_config *config, int stream_fd, log_follow_fn fn,
+                       void *userdata, struct log_follower **ret) {
+        int r = capture_stream_check(c, config, stream_fd);
+        if (r < 0)
+                return r;
         struct log_follower *f = calloc(1, sizeof *f);
         if (!f)
                 return -ENOMEM;

@@ -89,9 +89,11 @@ const char *log_capture_problem(struct log_capture *capture);
  * tail began.  It holds one file open at a time; a rotation meanwhile is followed. */
 struct log_tail;
 
-/* Begin a tail of the last LINES lines.  *ret is owned by the caller.  -ENOENT when
- * CONFIG sends nothing to the log file and there is none. */
-int log_tail_open(struct log_capture *capture, const struct service_config *config, unsigned lines,
+/* Begin a tail of the last LINES lines of the file stream FD (STDOUT_FILENO or
+ * STDERR_FILENO) is written to.  *ret is owned by the caller.  -ENOENT when CONFIG sends
+ * that stream to no log file (stderr sent to stdout shares stdout's file); -EINVAL for
+ * another FD. */
+int log_tail_open(struct log_capture *capture, const struct service_config *config, int fd, unsigned lines,
                   struct log_tail **ret);
 /* One step: at most LOG_TAIL_SCAN_STEP bytes read from disk while it searches, at most
  * SIZE (and LOG_TAIL_STEP) once it gives the lines.  Returns how many bytes of the lines
@@ -107,15 +109,16 @@ void log_tail_free(struct log_tail *tail);
 int log_capture_file(const struct log_capture *capture, const struct service_config *config, int fd, char *buf,
                      size_t size);
 
-/* Bytes of NAME.log by position, as supervisord's readProcessStdoutLog reads them: from
- * OFFSET, LENGTH bytes (0: to the end); with a negative OFFSET the last -OFFSET bytes (and
- * LENGTH must be 0, else -EINVAL).  Past the end is empty.  At most LOG_TAIL_MAX_BYTES
- * (the last ones, from the end; the first ones otherwise: ask again from where it
- * stopped).  *ret is malloc'ed, owned by the caller, NULL when empty; *ret_file_size (if
- * not NULL) is the file's size.  -ENOENT when CONFIG sends nothing to the log file and
- * there is none. */
-int log_capture_read(struct log_capture *capture, const struct service_config *config, int64_t offset, size_t length,
-                     char **ret, size_t *ret_size, uint64_t *ret_file_size);
+/* Bytes of the file stream FD (STDOUT_FILENO or STDERR_FILENO) is written to, by
+ * position, as supervisord's readProcessStdoutLog and readProcessStderrLog read them:
+ * from OFFSET, LENGTH bytes (0: to the end); with a negative OFFSET the last -OFFSET
+ * bytes (and LENGTH must be 0, else -EINVAL).  Past the end is empty, and so is a file
+ * not written yet.  At most LOG_TAIL_MAX_BYTES (the last ones, from the end; the first
+ * ones otherwise: ask again from where it stopped).  *ret is malloc'ed, owned by the
+ * caller, NULL when empty; *ret_file_size (if not NULL) is the file's size.  -ENOENT
+ * when CONFIG sends that stream to no log file, as log_tail_open(). */
+int log_capture_read(struct log_capture *capture, const struct service_config *config, int fd, int64_t offset,
+                     size_t length, char **ret, size_t *ret_size, uint64_t *ret_file_size);
 
 /* Empty NAME.log, as supervisord's clearProcessLogs does (its rotated files stay); output
  * goes on at its new end.  0 when there is no file yet; -ENOENT when CONFIG sends nothing
@@ -132,6 +135,10 @@ typedef void (*log_follow_fn)(const char *data, size_t size, void *userdata);
 
 struct log_follower;
 
-/* Subscribe to CAPTURE's output from now on; *ret is owned by the caller. */
-int log_capture_follow(struct log_capture *capture, log_follow_fn fn, void *userdata, struct log_follower **ret);
+/* Subscribe to the output of stream FD (STDOUT_FILENO or STDERR_FILENO) from now on, as
+ * it goes to its log file: while stderr shares stdout's file (and pipe), either follower
+ * gets both.  *ret is owned by the caller.  -ENOENT when CONFIG sends that stream to no
+ * log file, as log_tail_open(). */
+int log_capture_follow(struct log_capture *capture, const struct service_config *config, int fd, log_follow_fn fn,
+                       void *userdata, struct log_follower **ret);
 void log_follower_free(struct log_follower *follower);

@@ -49,6 +49,13 @@ static struct {
 
 static bool writing;  /* a write is in progress: a message from inside it is not written */
 
+struct mainlog_follower {
+        struct mainlog_follower *next, *prev;
+        mainlog_follow_fn fn;
+        void *userdata;
+};
+static struct mainlog_follower *followers;  /* each owned by its subscriber */
+
 bool mainlog_is_stream_path(const char *path) {
         if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0 || strcmp(path, "/dev/stderr") == 0)
                 return true;
@@ -329,6 +336,11 @@ void mainlog_write(int priority, const char *text) {
         line[len++] = '\n';
         sink_write(&mainlog.file, line, prefix_len, line, len, !mainlog.stream);
         sink_write(&mainlog.echo, line, prefix_len, line, len, false);
+        if (!mainlog.stream)
+                for (struct mainlog_follower *f = followers, *next; f; f = next) {
+                        next = f->next;
+                        f->fn(line, len, f->userdata);
+                }
         if (mainlog.max_size > 0 && mainlog.size >= mainlog.max_size)
                 rotate();
         writing = false;
@@ -407,4 +419,32 @@ int mainlog_clear(void) {
                 return -errno;
         mainlog.size = 0;
         return 0;
+}
+
+int mainlog_follow(mainlog_follow_fn fn, void *userdata, struct mainlog_follower **ret) {
+        if (!mainlog_path())
+                return -ENOENT;
+        struct mainlog_follower *f = calloc(1, sizeof *f);
+        if (!f)
+                return -ENOMEM;
+        f->fn = fn;
+        f->userdata = userdata;
+        f->next = followers;
+        if (followers)
+                followers->prev = f;
+        followers = f;
+        *ret = f;
+        return 0;
+}
+
+void mainlog_follower_free(struct mainlog_follower *f) {
+        if (!f)
+                return;
+        if (f->prev)
+                f->prev->next = f->next;
+        else
+                followers = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+        free(f);
 }

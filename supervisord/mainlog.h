@@ -43,3 +43,15 @@ int mainlog_read(int64_t offset, size_t length, char **ret, size_t *ret_size, ui
 int mainlog_clear(void);
 /* The log file's path, NULL when there is none to read (no log-file, or a stream). */
 const char *mainlog_path(void);
+
+/* ---- followers (supervisorctl maintail -f, GET /mainlogtail) ---- */
+
+/* Called with every line as it is written to the log file, DATA valid only during the
+ * call.  It must not free followers; a message it logs is not written (nor fed back). */
+typedef void (*mainlog_follow_fn)(const char *data, size_t size, void *userdata);
+struct mainlog_follower;
+/* Subscribe to what is written to the log file from now on; *ret is owned by the caller.
+ * -ENOENT as for mainlog_read.  A follower outlives a change of log-file: it gets what
+ * the file now open gets, nothing while there is none. */
+int mainlog_follow(mainlog_follow_fn fn, void *userdata, struct mainlog_follower **ret);
+void mainlog_follower_free(struct mainlog_follower *follower);

@@ -17,7 +17,7 @@ static const char *const verb_names[] = {
         [VERB_RELOAD] = "reload",   [VERB_TAIL] = "tail",       [VERB_REMOTE_EVENT] = "remote-event",
         [VERB_CLEAR] = "clear",     [VERB_READLOG] = "readlog", [VERB_CLEARLOG] = "clearlog",
         [VERB_UPDATE] = "update",   [VERB_ADD] = "add",         [VERB_REMOVE] = "remove",
-        [VERB_REREAD] = "reread",
+        [VERB_REREAD] = "reread",   [VERB_READPROCLOG] = "readproclog",
 };
 
 const char *verb_to_string(enum verb verb) {
@@ -55,20 +55,44 @@ static int parse_tail(char **words, unsigned n, struct request *ret, const char 
         return 0;
 }
 
-/* "readlog OFFSET [LENGTH]", as supervisord's readLog(offset, length). */
-static int parse_readlog(char **words, unsigned n, struct request *ret, const char **ret_error) {
+/* "OFFSET [LENGTH]" or "OFFSET follow" of readlog and readproclog, as supervisord's
+ * readLog(offset, length); follow streams what is written after the bytes read. */
+static int parse_offset(char **words, unsigned n, struct request *ret, const char **ret_error) {
         long offset, length = 0;
-        if (n < 2 || n > 3)
-                return fail(ret_error, "readlog: expected OFFSET [LENGTH]");
-        if (parse_long(words[1], -(1L << 40), 1L << 40, &offset) < 0)
-                return fail(ret_error, "readlog: OFFSET is not an integer");
-        if (n == 3 && parse_long(words[2], 0, 1L << 40, &length) < 0)
-                return fail(ret_error, "readlog: LENGTH is not an integer of 0 or more");
+        if (n < 1 || n > 2)
+                return fail(ret_error, "expected OFFSET [LENGTH] or OFFSET follow");
+        if (parse_long(words[0], -(1L << 40), 1L << 40, &offset) < 0)
+                return fail(ret_error, "OFFSET is not an integer");
+        if (n == 2 && strcmp(words[1], "follow") == 0)
+                ret->follow = true;
+        else if (n == 2 && parse_long(words[1], 0, 1L << 40, &length) < 0)
+                return fail(ret_error, "LENGTH is not an integer of 0 or more");
         if (offset < 0 && length > 0)
-                return fail(ret_error, "readlog: a negative OFFSET takes no LENGTH");
+                return fail(ret_error, "a negative OFFSET takes no LENGTH");
         ret->offset = offset;
         ret->length = (unsigned long)length;
         return 0;
+}
+
+/* "readlog OFFSET [LENGTH]", "readlog OFFSET follow". */
+static int parse_readlog(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        return parse_offset(words + 1, n - 1, ret, ret_error);
+}
+
+/* "readproclog NAME stdout|stderr OFFSET [LENGTH]", "... OFFSET follow": one process. */
+static int parse_readproclog(char **words, unsigned n, struct request *ret, const char **ret_error) {
+        if (n < 4)
+                return fail(ret_error, "readproclog: expected NAME stdout|stderr OFFSET [LENGTH]");
+        if (!name_spec_is_valid(words[1]) || strcmp(words[1], "all") == 0)
+                return fail(ret_error, "invalid service name");
+        if (strcmp(words[2], "stdout") == 0)
+                ret->stream = 1;
+        else if (strcmp(words[2], "stderr") == 0)
+                ret->stream = 2;
+        else
+                return fail(ret_error, "readproclog: the stream is stdout or stderr");
+        ret->names[ret->n_names++] = words[1];
+        return parse_offset(words + 3, n - 3, ret, ret_error);
 }
 
 #define STRINGIFY_(x) #x
@@ -168,6 +192,8 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
                 return parse_remote_event(words, n, ret, ret_error);
         if (ret->verb == VERB_READLOG)
                 return parse_readlog(words, n, ret, ret_error);
+        if (ret->verb == VERB_READPROCLOG)
+                return parse_readproclog(words, n, ret, ret_error);
         for (unsigned i = first; i < n; i++) {
                 if (strcmp(words[i], "all") == 0 && ret->verb != VERB_PID)
                         ret->all = true;
@@ -210,6 +236,7 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_TAIL:  /* parse_tail() */
         case VERB_REMOTE_EVENT:  /* parse_remote_event() */
         case VERB_READLOG:  /* parse_readlog() */
+        case VERB_READPROCLOG:  /* parse_readproclog() */
                 break;
         }
         return 0;

@@ -5,8 +5,10 @@
  * PROTOCOL_MAX_REQUEST bytes.  The answer is zero or more records, one line each with
  * tab-separated fields, then one final line, "OK" or "ERROR\t<code>\t<message>", after which
  * the server closes the connection.  <code> is the exit status supervisorctl should use.
- * Only DATA records (tail) carry raw bytes: exactly <size> of them follow their line, and
- * `tail NAME LINES follow` keeps the connection open for more DATA until it ends. */
+ * Only DATA records (tail, readlog, readproclog) carry raw bytes: exactly <size> of them
+ * follow their line, and `tail NAME LINES follow`, `readlog OFFSET follow` and
+ * `readproclog NAME STREAM OFFSET follow` keep the connection open for more DATA until it
+ * ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -45,6 +47,7 @@ enum verb {
         VERB_ADD,        /* groups of the config not running yet */
         VERB_REMOVE,     /* stopped groups, out of the table */
         VERB_REREAD,     /* what update would do, changing nothing */
+        VERB_READPROCLOG,  /* a process's log by byte offset: NAME stdout|stderr OFFSET [LENGTH] */
 };
 
 struct request {
@@ -52,12 +55,13 @@ struct request {
         int signal;              /* VERB_SIGNAL */
         bool all;                /* "all" was given instead of names */
         unsigned lines;          /* VERB_TAIL: how many lines (its one name is names[0]) */
-        bool follow;             /* VERB_TAIL: then stream what is written */
+        bool follow;             /* VERB_TAIL, VERB_READLOG, VERB_READPROCLOG: then stream what is written */
+        int stream;              /* VERB_READPROCLOG: STDOUT_FILENO or STDERR_FILENO */
         char *event_type;        /* VERB_REMOTE_EVENT: decoded in place, in the line */
         char *event_data;        /* ... its DATA, decoded (may hold newlines; "" when absent) */
         size_t event_data_len;
-        long long offset;        /* VERB_READLOG: from here; negative: the last -OFFSET bytes */
-        unsigned long length;    /* VERB_READLOG: this many bytes; 0: to the end */
+        long long offset;        /* VERB_READLOG, VERB_READPROCLOG: from here; negative: the last -OFFSET bytes */
+        unsigned long length;    /* ... this many bytes; 0: to the end */
         unsigned n_names;
         char *names[PROTOCOL_MAX_ARGS];  /* point into the parsed line */
 };
@@ -105,7 +109,7 @@ void protocol_sanitize(char *dst, size_t size, const char *src);
 #define RECORD_CHANGED "CHANGED"  /* service name (update) */
 #define RECORD_REMOVED "REMOVED"  /* service name (update, reread) */
 #define RECORD_DATA    "DATA"     /* size, then exactly size raw bytes (tail) */
-#define RECORD_LOGSIZE "LOGSIZE"  /* the main log file's size now (readlog): where to ask again to follow it */
+#define RECORD_LOGSIZE "LOGSIZE"  /* the log file's size now (readlog, readproclog): where to ask again to follow it */
 #define RECORD_NOTICE  "NOTICE"   /* free text worth showing (reload: settings needing a restart) */
 #define FINAL_OK       "OK"
 #define FINAL_ERROR    "ERROR"    /* code message */

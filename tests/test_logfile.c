@@ -271,7 +271,7 @@ static int tail_all(struct log_capture *c, const struct service_config *config, 
         struct log_tail *t;
         *ret = NULL;
         *ret_size = 0;
-        int r = log_tail_open(c, config, lines, &t);
+        int r = log_tail_open(c, config, STDOUT_FILENO, lines, &t);
         if (r < 0)
                 return r;
         char *text = NULL;
@@ -448,7 +448,7 @@ START_TEST(test_tail_across_a_rotation_meanwhile) {
 
         static char step[LOG_TAIL_SCAN_STEP];
         struct log_tail *t;
-        ck_assert_int_eq(log_tail_open(c, &f.config, 300, &t), 0);
+        ck_assert_int_eq(log_tail_open(c, &f.config, STDOUT_FILENO, 300, &t), 0);
         bool done = false;
         /* the search, back into t.log.1 */
         for (int i = 0; i < 3 && !done; i++)
@@ -579,8 +579,8 @@ START_TEST(test_capture_followers) {
         log_capture_spawned(c);
         write_all(out, "before\n", 7);
         run_loop(&f);
-        ck_assert_int_eq(log_capture_follow(c, collect, &a, &first), 0);
-        ck_assert_int_eq(log_capture_follow(c, collect, &b, &second), 0);
+        ck_assert_int_eq(log_capture_follow(c, &f.config, STDOUT_FILENO, collect, &a, &first), 0);
+        ck_assert_int_eq(log_capture_follow(c, &f.config, STDOUT_FILENO, collect, &b, &second), 0);
         /* 100 KiB across many rotations reaches both, byte for byte */
         char chunk[1000];
         for (int i = 0; i < 100; i++) {
@@ -629,7 +629,7 @@ START_TEST(test_capture_null_inherit_no_file) {
         char *text;
         size_t size;
         ck_assert_int_eq(tail_all(c, &f.config, 10, &text, &size), -ENOENT);
-        ck_assert_int_eq(log_capture_read(c, &f.config, -10, 0, &text, &size, NULL), -ENOENT);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, -10, 0, &text, &size, NULL), -ENOENT);
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -873,7 +873,7 @@ START_TEST(test_capture_read_by_offset) {
         fixture_init(&f);
         ck_assert_int_eq(log_capture_new("t", &c), 0);
         /* Nothing written yet: empty, not an error. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 0, 0, &text, &size, &file_size_seen), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(file_size_seen, 0);
         ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
@@ -881,36 +881,36 @@ START_TEST(test_capture_read_by_offset) {
         write_all(out, "0123456789abcdef\n", 17);
         run_loop(&f);
 
-        ck_assert_int_eq(log_capture_read(c, &f.config, 0, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 0, 0, &text, &size, &file_size_seen), 0);
         ck_assert_uint_eq(size, 17);
         ck_assert_uint_eq(file_size_seen, 17);
         ck_assert_int_eq(memcmp(text, "0123456789abcdef\n", 17), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 3, 4, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 3, 4, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 4);
         ck_assert_int_eq(memcmp(text, "3456", 4), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 14, 100, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 14, 100, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 3);
         ck_assert_int_eq(memcmp(text, "ef\n", 3), 0);
         free(text);
-        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 0, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, -5, 0, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 5);
         ck_assert_int_eq(memcmp(text, "cdef\n", 5), 0);
         free(text);
         /* More from the end than there is: all of it. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, -1000, 0, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, -1000, 0, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 17);
         free(text);
         /* Past the end: empty, with the size to ask from next time. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, 17, 0, &text, &size, &file_size_seen), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 17, 0, &text, &size, &file_size_seen), 0);
         ck_assert_ptr_null(text);
         ck_assert_uint_eq(size, 0);
         ck_assert_uint_eq(file_size_seen, 17);
-        ck_assert_int_eq(log_capture_read(c, &f.config, 500, 10, &text, &size, NULL), 0);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 500, 10, &text, &size, NULL), 0);
         ck_assert_uint_eq(size, 0);
         /* From the end with a length is not a request supervisord answers either. */
-        ck_assert_int_eq(log_capture_read(c, &f.config, -5, 2, &text, &size, NULL), -EINVAL);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, -5, 2, &text, &size, NULL), -EINVAL);
 
         /* The file of each stream: one file for both when stderr goes with stdout. */
         char path[256], expected[256];
@@ -925,6 +925,52 @@ START_TEST(test_capture_read_by_offset) {
         f.config.stderr_target = OUTPUT_LOG;
         ck_assert_int_eq(log_capture_file(c, &f.config, 1, path, sizeof path), -ENOENT);
         ck_assert_int_eq(log_capture_file(c, &f.config, 2, path, sizeof path), 0);
+        log_capture_release(c);
+        fixture_done(&f);
+}
+END_TEST
+
+/* Each stream's reads: stderr sent with stdout reads the shared file; a stream that goes
+ * elsewhere has no file to read, tail or follow. */
+START_TEST(test_capture_read_per_stream) {
+        struct fixture f;
+        struct log_capture *c;
+        struct log_follower *follower;
+        struct log_tail *t;
+        static struct collected got;
+        int out, err;
+        char *text;
+        size_t size;
+        fixture_init(&f);
+        ck_assert_int_eq(log_capture_new("t", &c), 0);
+        ck_assert_int_eq(log_capture_prepare(c, &f.config, &out, &err), 0);
+        log_capture_spawned(c);
+        ck_assert_int_eq(log_capture_follow(c, &f.config, STDERR_FILENO, collect, &got, &follower), 0);
+        write_all(out, "shared\n", 7);
+        run_loop(&f);
+        ck_assert_uint_eq(got.size, 7);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDERR_FILENO, -100, 0, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 7);
+        ck_assert_int_eq(memcmp(text, "shared\n", 7), 0);
+        free(text);
+        ck_assert_int_eq(log_capture_read(c, &f.config, 3, 0, 0, &text, &size, NULL), -EINVAL);
+        log_follower_free(follower);
+
+        f.config.stderr_target = OUTPUT_NULL;
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDERR_FILENO, 0, 0, &text, &size, NULL), -ENOENT);
+        ck_assert_int_eq(log_tail_open(c, &f.config, STDERR_FILENO, 10, &t), -ENOENT);
+        ck_assert_int_eq(log_capture_follow(c, &f.config, STDERR_FILENO, collect, &got, &follower), -ENOENT);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 0, 0, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 7);
+        free(text);
+
+        /* Only stderr to the file: stdout has none, even though NAME.log exists. */
+        f.config.stdout_target = OUTPUT_NULL;
+        f.config.stderr_target = OUTPUT_LOG;
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDOUT_FILENO, 0, 0, &text, &size, NULL), -ENOENT);
+        ck_assert_int_eq(log_capture_read(c, &f.config, STDERR_FILENO, 0, 0, &text, &size, NULL), 0);
+        ck_assert_uint_eq(size, 7);
+        free(text);
         log_capture_release(c);
         fixture_done(&f);
 }
@@ -958,6 +1004,7 @@ static Suite *logfile_suite(void) {
         tcase_add_test(tc, test_capture_release_drains);
         tcase_add_test(tc, test_capture_file_made_by_first_byte);
         tcase_add_test(tc, test_capture_first_chunk_fills_old_file);
+        tcase_add_test(tc, test_capture_read_per_stream);
         suite_add_tcase(s, tc);
         return s;
 }

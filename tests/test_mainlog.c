@@ -306,9 +306,7 @@ static size_t request(const struct daemon *d, const char *line, char *out, size_
 static char answer[1 << 20];
 
 /* "LOGSIZE\tN\n[DATA\tK\n<K bytes>]OK\n": the bytes into DATA (NUL-terminated), N returned. */
-static long long readlog(const struct daemon *d, const char *args, char *data, size_t size) {
-        char line[128];
-        snprintf(line, sizeof line, "readlog %s\n", args);
+static long long read_answer(const struct daemon *d, const char *line, char *data, size_t size) {
         size_t len = request(d, line, answer, sizeof answer);
         long long file_size = -1;
         size_t k = 0;
@@ -332,7 +330,42 @@ static long long readlog(const struct daemon *d, const char *args, char *data, s
         return file_size;
 }
 
+static long long readlog(const struct daemon *d, const char *args, char *data, size_t size) {
+        char line[128];
+        snprintf(line, sizeof line, "readlog %s\n", args);
+        return read_answer(d, line, data, size);
+}
+
 static char data[1 << 20];
+
+/* A follow request on its own connection, left open; what it has sent so far is read
+ * into FOLLOWED by follow_read(). */
+static char followed[1 << 16];
+static size_t followed_len;
+
+static int follow_open(const struct daemon *d, const char *line) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ck_assert_int_ge(fd, 0);
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        memcpy(addr.sun_path, d->sock, strlen(d->sock) + 1);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+        ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+        followed_len = 0;
+        followed[0] = '\0';
+        return fd;
+}
+
+static bool follow_read(int fd, const char *needle) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        while (followed_len + 1 < sizeof followed && poll(&p, 1, 0) > 0) {
+                ssize_t n = read(fd, followed + followed_len, sizeof followed - 1 - followed_len);
+                if (n <= 0)
+                        break;
+                followed_len += (size_t)n;
+                followed[followed_len] = '\0';
+        }
+        return strstr(followed, needle) != NULL;
+}
 
 START_TEST(readlog_and_clearlog) {
         struct daemon d;
@@ -413,6 +446,87 @@ START_TEST(clear_process_logs) {
 }
 END_TEST
 
+/* readproclog: a process's log by byte offset, per stream, and followed. */
+START_TEST(readproclog_by_offset_and_follow) {
+        struct daemon d;
+        daemon_init(&d);
+        daemon_write_config(&d,
+                            "service both { command = \"/bin/sh -c 'echo out; echo err >&2; exec sleep 300'\" }\n"
+                            "service noerr { command = \"/bin/sh -c 'echo only; exec sleep 300'\"\n stderr = null }\n"
+                            "service tick { command = \"/bin/sh -c 'i=0; while :; do i=$((i+1)); echo tick $i; "
+                            "sleep 0.1; done'\" }\n");
+        daemon_start(&d);
+        char path[256];
+        snprintf(path, sizeof path, "%s/logs/both.log", d.dir);
+        ASSERT_WITHIN(file_contains(path, "err\n"), SOON_MS);
+        ck_assert_int_eq(read_answer(&d, "readproclog both stdout 0\n", data, sizeof data), 8);
+        ck_assert_str_eq(data, "out\nerr\n");
+        /* stderr goes with stdout: the same file */
+        ck_assert_int_eq(read_answer(&d, "readproclog both stderr -4\n", data, sizeof data), 8);
+        ck_assert_str_eq(data, "err\n");
+        read_answer(&d, "readproclog both stdout 1 2\n", data, sizeof data);
+        ck_assert_str_eq(data, "ut");
+        read_answer(&d, "readproclog both stdout 100\n", data, sizeof data);
+        ck_assert_str_eq(data, "");
+        snprintf(path, sizeof path, "%s/logs/noerr.log", d.dir);
+        ASSERT_WITHIN(file_contains(path, "only\n"), SOON_MS);
+        read_answer(&d, "readproclog noerr stdout -100\n", data, sizeof data);
+        ck_assert_str_eq(data, "only\n");
+        request(&d, "readproclog noerr stderr 0\n", answer, sizeof answer);
+        ck_assert_msg(strncmp(answer, "ERROR\t1\tno log file: noerr sends stderr to null", 47) == 0, "%s", answer);
+        request(&d, "readproclog nosuch stdout 0\n", answer, sizeof answer);
+        ck_assert_msg(strncmp(answer, "ERROR\t4\t", 8) == 0, "%s", answer);
+        request(&d, "readproclog both stdout -1 1\n", answer, sizeof answer);
+        ck_assert_msg(strncmp(answer, "ERROR\t2\t", 8) == 0, "%s", answer);
+
+        /* follow: the last bytes, then each line as it is written, the connection open */
+        snprintf(path, sizeof path, "%s/logs/tick.log", d.dir);
+        ASSERT_WITHIN(file_contains(path, "tick 2\n"), SOON_MS);
+        int fd = follow_open(&d, "readproclog tick stdout -7 follow\n");
+        ASSERT_WITHIN_MSG(follow_read(fd, "LOGSIZE\t"), SOON_MS, "%.4000s", followed);
+        char *at = strstr(followed, "tick ");
+        ck_assert_ptr_nonnull(at);
+        int first = atoi(at + 5);
+        char next[32];
+        snprintf(next, sizeof next, "tick %d\n", first + 3);
+        ASSERT_WITHIN_MSG(follow_read(fd, next), SOON_MS, "%.4000s", followed);
+        for (int i = first; i <= first + 3; i++) {
+                snprintf(next, sizeof next, "tick %d\n", i);
+                ck_assert_msg(strstr(followed, next), "%d missing: %s", i, followed);
+        }
+        ck_assert_msg(!strstr(followed, "OK\n"), "%s", followed);
+        close(fd);
+
+        /* no main log file to follow */
+        request(&d, "readlog -10 follow\n", answer, sizeof answer);
+        ck_assert_msg(strncmp(answer, "ERROR\t1\tno main log file", 24) == 0, "%s", answer);
+        ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
+START_TEST(readlog_follow) {
+        struct daemon d;
+        daemon_init(&d);
+        daemon_write_config(&d, "log-file = %s/main.log\nservice s { command = \"/bin/sleep 300\"\n autostart = false }\n",
+                            d.dir);
+        daemon_start(&d);
+        int fd = follow_open(&d, "readlog -1600 follow\n");
+        ASSERT_WITHIN_MSG(follow_read(fd, "LOGSIZE\t"), SOON_MS, "%.4000s", followed);
+        char out[1024];
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "start s"), 0);
+        ASSERT_WITHIN_MSG(follow_read(fd, "success: s entered RUNNING"), SOON_MS, "%.4000s", followed);
+        ck_assert_msg(strstr(followed, "spawned: 's' with pid"), "%s", followed);
+        ck_assert_msg(!strstr(followed, "OK\n"), "%s", followed);
+        /* it ends, with OK, when supervisord stops */
+        kill(d.pid, SIGTERM);
+        ASSERT_WITHIN_MSG(follow_read(fd, "\nOK\n"), SOON_MS, "%.4000s", followed);
+        close(fd);
+        ck_assert_int_eq(daemon_stop(&d, SOON_MS), 0);
+        daemon_cleanup(&d);
+}
+END_TEST
+
 static Suite *mainlog_suite(void) {
         Suite *s = suite_create("mainlog");
         TCase *tc = tcase_create("mainlog");
@@ -426,6 +540,8 @@ static Suite *mainlog_suite(void) {
         tcase_add_test(tc, readlog_and_clearlog);
         tcase_add_test(tc, readlog_without_file);
         tcase_add_test(tc, clear_process_logs);
+        tcase_add_test(tc, readproclog_by_offset_and_follow);
+        tcase_add_test(tc, readlog_follow);
         suite_add_tcase(s, tc);
         return s;
 }

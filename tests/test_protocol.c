@@ -555,6 +555,7 @@ START_TEST(test_verb_round_trip) {
                 { VERB_TAIL, "tail" },         { VERB_REMOTE_EVENT, "remote-event" },
                 { VERB_CLEAR, "clear" }, { VERB_READLOG, "readlog" }, { VERB_CLEARLOG, "clearlog" },
                 { VERB_UPDATE, "update" }, { VERB_ADD, "add" }, { VERB_REMOVE, "remove" }, { VERB_REREAD, "reread" },
+                { VERB_READPROCLOG, "readproclog" },
         };
         for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
                 enum verb verb = (enum verb)-1;
@@ -578,7 +579,31 @@ START_TEST(test_parse_log_requests) {
         ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
         ck_assert_int_eq(req.offset, 10);
         ck_assert_uint_eq(req.length, 5);
+        ck_assert(!req.follow);
+        snprintf(line, sizeof line, "readlog -1600 follow");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.offset, -1600);
+        ck_assert(req.follow);
+        snprintf(line, sizeof line, "readproclog web stderr -100");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.verb, VERB_READPROCLOG);
+        ck_assert_str_eq(req.names[0], "web");
+        ck_assert_int_eq(req.stream, 2);
+        ck_assert_int_eq(req.offset, -100);
+        ck_assert(!req.follow);
+        snprintf(line, sizeof line, "readproclog g:web stdout 7 3");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert_int_eq(req.stream, 1);
+        ck_assert_int_eq(req.offset, 7);
+        ck_assert_uint_eq(req.length, 3);
+        snprintf(line, sizeof line, "readproclog web stdout -1024 follow");
+        ck_assert_int_eq(protocol_parse_request(line, &req, &error), 0);
+        ck_assert(req.follow);
         static const char *const bad[] = { "readlog", "readlog x", "readlog -1 5", "readlog 1 -5", "readlog 1 2 3",
+                                           "readlog 1 follow 2", "readproclog web", "readproclog web stdout",
+                                           "readproclog web both 0", "readproclog all stdout 0",
+                                           "readproclog web stdout -1 5", "readproclog web stdout 0 5 follow",
+                                           "readproclog w/x stdout 0",
                                            "clear", "clearlog now", "clear all web" };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 snprintf(line, sizeof line, "%s", bad[i]);
@@ -595,7 +620,7 @@ END_TEST
 
 START_TEST(test_verb_unknown) {
         enum verb verb = VERB_PID;
-        ck_assert_str_eq(verb_to_string((enum verb)(VERB_REREAD + 1)), "?");
+        ck_assert_str_eq(verb_to_string((enum verb)(VERB_READPROCLOG + 1)), "?");
         ck_assert_str_eq(verb_to_string((enum verb)-1), "?");
         ck_assert_int_eq(verb_from_string("bogus", &verb), -EINVAL);
         ck_assert_int_eq(verb_from_string("", &verb), -EINVAL);

@@ -41,6 +41,8 @@ struct rpc_job {
         char target[256];             /* the name as given, for fault strings */
         char group[256];              /* group of the Group calls */
         int signal_given;
+        bool bad_arguments;           /* read*Log: BAD_ARGUMENTS once the name and file are known */
+        long long offset, length;     /* tail*Log: as given */
         size_t reply_len;             /* of the line-protocol answer being read */
 };
 
@@ -1175,6 +1177,189 @@ static bool m_clear_log(struct rpc_job *j, struct xmlrpc_value **params, size_t 
         return ask(j, answer_clearlog, "clearlog");
 }
 
+/* ---- processes' logs: read*Log, tail*Log ---- */
+
+/* A readlog or readproclog answer: LOGSIZE, at most one DATA record, the final line.
+ * 0 with the bytes in *RET_DATA (pointing into REPLY) and the file's size; the ERROR's
+ * code with its message; -1 when the answer was cut off. */
+static int read_answer(struct rpc_job *j, char *reply, const char **ret_data, size_t *ret_size,
+                       long long *ret_file_size, char *message, size_t message_size) {
+        char *end = reply + j->reply_len, *p = reply;
+        *ret_data = "";
+        *ret_size = 0;
+        *ret_file_size = 0;
+        message[0] = '\0';
+        while (p < end) {
+                char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl)
+                        break;
+                *nl = '\0';
+                char *fields[4];
+                unsigned n = protocol_split_fields(p, fields, 4);
+                p = nl + 1;
+                if (n >= 2 && strcmp(fields[0], RECORD_LOGSIZE) == 0)
+                        *ret_file_size = field_number(fields[1]);
+                else if (n >= 2 && strcmp(fields[0], RECORD_DATA) == 0) {
+                        long long want = field_number(fields[1]);
+                        if (want < 0 || want > end - p)
+                                break;
+                        *ret_data = p;
+                        *ret_size = (size_t)want;
+                        p += want;
+                } else if (n >= 1 && strcmp(fields[0], FINAL_OK) == 0)
+                        return 0;
+                else if (n >= 1 && strcmp(fields[0], FINAL_ERROR) == 0) {
+                        long code = EXIT_FAILED;
+                        if (n < 2 || parse_long(fields[1], 1, 255, &code) < 0)
+                                code = EXIT_FAILED;
+                        snprintf(message, message_size, "%s", n >= 3 ? fields[2] : "");
+                        return (int)code;
+                }
+        }
+        return -1;
+}
+
+/* readproclog's errors as supervisord's faults; true when there was one. */
+static bool proclog_fault(struct rpc_job *j, int final, const char *message) {
+        if (final == 0)
+                return false;
+        if (final < 0)
+                result_fault(j, FAULT_FAILED, "supervisord's answer was cut off");
+        else if (final == EXIT_NO_SUCH_SERVICE || final == EXIT_USAGE)
+                result_fault(j, FAULT_BAD_NAME, "%s", j->target);
+        else if (strncmp(message, "no log file", 11) == 0)
+                /* supervisord names the file, which is None for a stream sent nowhere */
+                result_fault(j, FAULT_NO_FILE, "None");
+        else if (strstr(message, "shutting down"))
+                result_fault(j, FAULT_SHUTDOWN_STATE, NULL);
+        else
+                result_fault(j, FAULT_FAILED, "%s", message);
+        return true;
+}
+
+static void answer_read_process_log(struct rpc_job *j, char *reply) {
+        const char *data;
+        size_t size;
+        long long file_size;
+        char message[512];
+        int final = read_answer(j, reply, &data, &size, &file_size, message, sizeof message);
+        if (proclog_fault(j, final, message))
+                return;
+        /* supervisord checks the name and the file first, then the arguments. */
+        if (j->bad_arguments) {
+                result_fault(j, FAULT_BAD_ARGUMENTS, NULL);
+                return;
+        }
+        result_begin(j);
+        xmlrpc_write_string(&j->w, data, size);
+        result_end(j);
+}
+
+/* NAME, the one process of readProcess*Log and tailProcess*Log, into BUF; else a
+ * BAD_NAME fault and false. */
+static bool param_process(struct rpc_job *j, struct xmlrpc_value **params, char *buf, size_t size) {
+        const char *spec;
+        bool group;
+        if (!param_string(j, params[0], &spec))
+                return false;
+        snprintf(j->target, sizeof j->target, "%s", spec);
+        if (!namespec(spec, buf, size, &group) || group || strcmp(buf, "all") == 0) {
+                result_fault(j, FAULT_BAD_NAME, "%s", spec);
+                return false;
+        }
+        return true;
+}
+
+/* readProcessStdoutLog(name, offset, length) and readProcessStderrLog: supervisord's
+ * readFile, by byte offset. */
+static bool read_process_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n, const char *stream) {
+        char name[256];
+        long long offset, length;
+        if (!want_params(j, n, 3, 3) || !param_process(j, params, name, sizeof name) || !param_int(j, params[1], &offset)
+            || !param_int(j, params[2], &length))
+                return true;
+        /* A length with a negative offset (the last -offset bytes), or a negative length. */
+        j->bad_arguments = (offset < 0 && length != 0) || (offset >= 0 && length < 0);
+        if (j->bad_arguments)
+                return ask(j, answer_read_process_log, "readproclog %s %s 0 1", name, stream);
+        /* Past what a file can hold reads as past its end, or as all of it. */
+        if (offset > 1LL << 40)
+                offset = 1LL << 40;
+        if (offset < -(1LL << 40))
+                offset = -(1LL << 40);
+        if (length > 1LL << 40)
+                length = 1LL << 40;
+        return ask(j, answer_read_process_log, "readproclog %s %s %lld %lld", name, stream, offset, length);
+}
+
+static bool m_read_stdout_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        return read_process_log(j, params, n, "stdout");
+}
+
+static bool m_read_stderr_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        return read_process_log(j, params, n, "stderr");
+}
+
+/* supervisord's tailFile, worked out: the last LENGTH bytes of the file (all of it when
+ * shorter), none when LENGTH is not positive or OFFSET is at or past the end; overflow
+ * when the file holds more than OFFSET + LENGTH; the offset returned is its size. */
+static void answer_tail_process_log(struct rpc_job *j, char *reply) {
+        const char *data;
+        size_t size;
+        long long file_size;
+        char message[512];
+        int final = read_answer(j, reply, &data, &size, &file_size, message, sizeof message);
+        if (final == 0 || (final > 0 && strncmp(message, "no log file", 11) == 0)) {
+                long long end;
+                bool overflow = final == 0 && (__builtin_add_overflow(j->offset, j->length, &end)
+                                                       ? j->length < 0
+                                                       : file_size > end);
+                if (final != 0 || j->length <= 0 || j->offset >= file_size)
+                        size = 0;
+                result_begin(j);
+                xmlrpc_begin_array(&j->w);
+                xmlrpc_write_string(&j->w, data, size);
+                xmlrpc_write_int(&j->w, final == 0 ? file_size : 0);
+                xmlrpc_write_boolean(&j->w, overflow);
+                xmlrpc_end_array(&j->w);
+                result_end(j);
+                return;
+        }
+        if (final == EXIT_NO_SUCH_SERVICE || final == EXIT_USAGE || final < 0) {
+                proclog_fault(j, final, message);
+                return;
+        }
+        /* A file that cannot be read: supervisord answers as for an empty one. */
+        result_begin(j);
+        xmlrpc_begin_array(&j->w);
+        xmlrpc_write_string(&j->w, "", 0);
+        xmlrpc_write_int(&j->w, j->offset);
+        xmlrpc_write_boolean(&j->w, false);
+        xmlrpc_end_array(&j->w);
+        result_end(j);
+}
+
+/* tailProcessStdoutLog(name, offset, length) and tailProcessStderrLog. */
+static bool tail_process_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n, const char *stream) {
+        char name[256];
+        if (!want_params(j, n, 3, 3) || !param_process(j, params, name, sizeof name)
+            || !param_int(j, params[1], &j->offset) || !param_int(j, params[2], &j->length))
+                return true;
+        /* One read gives both the bytes and the size they are measured against. */
+        long long back = j->length > 0 ? j->length : 1;
+        if (back > (long long)(4u << 20))
+                back = 4u << 20;
+        return ask(j, answer_tail_process_log, "readproclog %s %s %lld", name, stream, -back);
+}
+
+static bool m_tail_stdout_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        return tail_process_log(j, params, n, "stdout");
+}
+
+static bool m_tail_stderr_log(struct rpc_job *j, struct xmlrpc_value **params, size_t n) {
+        return tail_process_log(j, params, n, "stderr");
+}
+
 /* ---- processes' logs: clearProcessLogs, clearAllProcessLogs ---- */
 
 /* clear's RESULT records: name ok|error message.  A process that logs to no file has
@@ -1451,6 +1636,12 @@ static const struct method methods[] = {
         { "supervisor.readLog", { "string,int,int" }, "Bytes of the daemon's own log file.\n\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_log },
         { "supervisor.readMainLog", { "string,int,int" }, "Bytes of the daemon's own log file; an older name of readLog.\n\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_log },
         { "supervisor.clearLog", { "boolean" }, "Empty the daemon's own log file.\n\n@return boolean  true; a fault if there is no file", m_clear_log },
+        { "supervisor.readProcessStdoutLog", { "string,string,int,int" }, "Bytes of a process's stdout log file.\n\n@param string name  a process, or group:process\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_stdout_log },
+        { "supervisor.readProcessLog", { "string,string,int,int" }, "Bytes of a process's stdout log file; an older name of readProcessStdoutLog.\n\n@param string name  a process, or group:process\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_stdout_log },
+        { "supervisor.readProcessStderrLog", { "string,string,int,int" }, "Bytes of a process's stderr log file.\n\n@param string name  a process, or group:process\n@param int offset  where to begin; negative: the last -offset bytes\n@param int length  how many bytes; 0: to the end\n@return string  the bytes", m_read_stderr_log },
+        { "supervisor.tailProcessStdoutLog", { "array,string,int,int" }, "The end of a process's stdout log file, to follow it by polling.\n\n@param string name  a process, or group:process\n@param int offset  the offset returned last time\n@param int length  at most this many bytes, the last ones\n@return array  [string bytes, int offset (the file's size), boolean overflow (it held more than offset + length)]", m_tail_stdout_log },
+        { "supervisor.tailProcessLog", { "array,string,int,int" }, "The end of a process's stdout log file; an older name of tailProcessStdoutLog.\n\n@param string name  a process, or group:process\n@param int offset  the offset returned last time\n@param int length  at most this many bytes, the last ones\n@return array  [string bytes, int offset (the file's size), boolean overflow (it held more than offset + length)]", m_tail_stdout_log },
+        { "supervisor.tailProcessStderrLog", { "array,string,int,int" }, "The end of a process's stderr log file, to follow it by polling.\n\n@param string name  a process, or group:process\n@param int offset  the offset returned last time\n@param int length  at most this many bytes, the last ones\n@return array  [string bytes, int offset (the file's size), boolean overflow (it held more than offset + length)]", m_tail_stderr_log },
         { "supervisor.clearProcessLogs", { "boolean,string" }, "Empty the log files of one process.\n\n@param string name  a process, or group:process\n@return boolean  true; a fault if it is unknown or a file could not be emptied", m_clear_process_logs },
         { "supervisor.clearProcessLog", { "boolean,string" }, "Empty the log files of one process; an older name of clearProcessLogs.\n\n@param string name  a process, or group:process\n@return boolean  true; a fault if it is unknown or a file could not be emptied", m_clear_process_logs },
         { "supervisor.clearAllProcessLogs", { "array" }, "Empty the log files of every process.\n\n@return array  a struct {name, group, status, description} per process", m_clear_all_process_logs },
