@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import unittest
+import xmlrpc.client
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
@@ -470,6 +471,11 @@ class WebPage(unittest.TestCase):
         self.assertNotIn("pwned", self.browser.title)
         self.assertEqual(self.browser.execute_script("return document.scripts.length"), 1)
         self.assertEqual(self.browser.execute_script("return document.querySelectorAll('#stdout b').length"), 0)
+        # Cleared (by Python's xmlrpc.client, through the same /RPC2): said, then followed on.
+        xmlrpc.client.ServerProxy(self.url + "RPC2").supervisor.clearProcessLogs("echo")
+        wait_until("the clear shown", lambda: "==> log cleared or rotated <==" in out())
+        mark = out().rindex("==> log cleared or rotated <==")
+        wait_until("output after the clear", lambda: re.search(r"line \d+", out()[mark:]))
         self.shoot("tail-phone.png", 390, 844)
         self.browser.set_window_size(1280, 900)
 

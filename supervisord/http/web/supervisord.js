@@ -455,54 +455,85 @@ function startIndex() {
 
 /* ---- the tail view ---- */
 
-function pane(id, method, name) {
-  var pre = $(id), offset = -1, noFile = false, lastFault = "";
-  var append = function (text, cls) {
-    var node = cls ? el("span", cls, text) : document.createTextNode(text);
-    var atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-    pre.appendChild(node);
-    while (pre.textContent.length > TAIL_KEEP && pre.firstChild) pre.firstChild.remove();
-    if ($("follow").checked && atEnd) pre.scrollTop = pre.scrollHeight;
-  };
-  return function () {
-    if (!$("follow").checked && offset >= 0) return Promise.resolve();
-    var first = offset < 0;
-    return call(method, [name, first ? 0 : offset, first ? TAIL_BYTES : TAIL_KEEP]).then(function (r) {
-      noFile = false;
-      lastFault = "";
-      var data = r[0], next = r[1], overflow = r[2];
-      if (!first && next < offset) append("\n==> log cleared or rotated <==\n", "mark");
-      else if (!first && overflow) append("\n==> output skipped <==\n", "mark");
-      if (data) append(data);
-      offset = next;
-      if (first) pre.scrollTop = pre.scrollHeight;
-    }, function (err) {
-      if (err instanceof Fault && err.faultCode === 20) {  /* NO_FILE */
-        if (!noFile) { pre.textContent = ""; append("(no log file)", "mark"); }
-        noFile = true;
-        offset = -1;
-        return;
-      }
-      if (err instanceof Fault) {  /* said once, not every second */
-        if (err.faultString !== lastFault) failure("tail " + name + " (" + id + ")", err);
-        lastFault = err.faultString;
-        offset = -1;
-        return;
-      }
-      throw err;
-    });
-  };
+/* A pane following one stream: supervisord's tail with length 0 gives the file's size,
+ * then read gives exactly the bytes from where the pane is to that size, so that
+ * nothing is shown twice or lost however fast the service writes.  (A tail of N bytes
+ * would give the last N, old ones among them.) */
+function Pane(id, stream, name) {
+  this.pre = $(id);
+  this.stream = stream;        /* "Stdout", "Stderr" */
+  this.name = name;
+  this.offset = -1;            /* bytes shown up to here; -1: nothing yet */
+  this.next = null;            /* [from, length] of the read to do, null: none */
+  this.lastFault = "";
 }
+
+Pane.prototype.append = function (text, cls) {
+  var pre = this.pre, atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.appendChild(cls ? el("span", cls, text) : document.createTextNode(text));
+  while (pre.textContent.length > TAIL_KEEP && pre.firstChild) pre.firstChild.remove();
+  if ($("follow").checked && (atEnd || this.first)) pre.scrollTop = pre.scrollHeight;
+};
+
+/* The size call; its answer (a value or a Fault) to sized(). */
+Pane.prototype.sizeCall = function () {
+  return ["supervisor.tailProcess" + this.stream + "Log", [this.name, Math.max(this.offset, 0), 0]];
+};
+
+Pane.prototype.fault = function (f) {
+  if (f.faultString !== this.lastFault) failure("tail " + this.name + " (" + this.stream.toLowerCase() + ")", f);
+  this.lastFault = f.faultString;
+  this.next = null;
+};
+
+Pane.prototype.sized = function (r) {
+  this.next = null;
+  if (r instanceof Fault) { this.fault(r); return; }
+  this.lastFault = "";
+  var size = r[1];
+  this.first = this.offset < 0;
+  if (this.first) {
+    this.offset = Math.max(size - TAIL_BYTES, 0);
+  } else if (size < this.offset) {
+    this.append("\n==> log cleared or rotated <==\n", "mark");
+    this.offset = 0;
+  }
+  if (size - this.offset > TAIL_KEEP) {
+    this.append("\n==> output skipped <==\n", "mark");
+    this.offset = size - TAIL_KEEP;
+  }
+  if (size > this.offset) this.next = [this.offset, size - this.offset];
+  this.size = size;
+};
+
+Pane.prototype.readCall = function () {
+  return ["supervisor.readProcess" + this.stream + "Log", [this.name, this.next[0], this.next[1]]];
+};
+
+Pane.prototype.read = function (r) {
+  if (r instanceof Fault) { this.fault(r); return; }
+  if (r) this.append(r);
+  this.offset = this.size;
+  this.next = null;
+  this.first = false;
+};
 
 function startTail() {
   var name = new URLSearchParams(location.search).get("processname") || "";
   $("tail-name").textContent = name;
   if (!name) { say("no processname in the address", true); return; }
-  var out = pane("stdout", "supervisor.tailProcessStdoutLog", name);
-  var err = pane("stderr", "supervisor.tailProcessStderrLog", name);
+  var panes = [new Pane("stdout", "Stdout", name), new Pane("stderr", "Stderr", name)];
   every(function () {
-    return Promise.all([out(), err(), multicall(daemonCalls())]).then(function (r) {
-      afterDaemonCalls([null].concat(r[2]));
+    if (!$("follow").checked) return multicall(daemonCalls()).then(function (r) { afterDaemonCalls([null].concat(r)); });
+    var calls = panes.map(function (p) { return p.sizeCall(); }).concat(daemonCalls());
+    return multicall(calls).then(function (r) {
+      panes.forEach(function (p, i) { p.sized(r[i]); });
+      afterDaemonCalls([null].concat(r.slice(panes.length)));
+      var reading = panes.filter(function (p) { return p.next; });
+      if (!reading.length) return;
+      return multicall(reading.map(function (p) { return p.readCall(); })).then(function (got) {
+        reading.forEach(function (p, i) { p.read(got[i]); });
+      });
     });
   });
 }
