@@ -416,8 +416,7 @@ class WebPage(unittest.TestCase):
         """A page of another site makes the browser POST a methodCall to /RPC2 (a form
         with enctype text/plain, the one way a form can send XML, and fetch in no-cors
         mode): refused, and the service runs on."""
-        self.wait_for_state_of_web()
-        pid = self.pid("web")
+        pid = wait_until("web running", lambda: self.pid("web"))
         target = self.url + "RPC2"
         name = '<?xml version="1.0"?><methodCall><methodName>supervisor.stopProcess</methodName><params><param><value><string>web'
         value = '</string></value></param></params></methodCall>'
@@ -438,7 +437,8 @@ class WebPage(unittest.TestCase):
 
             def log_message(self, *args):
                 pass
-        server = http.server.HTTPServer(("127.0.0.1", 0), Evil)
+        # Threads: chromium may open a second connection and leave it idle.
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
