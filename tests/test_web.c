@@ -136,17 +136,17 @@ START_TEST(test_page_served) {
                 /* The query of supervisord's links is the script's: the same page. */
                 int status = http(out, sizeof out, "GET %s%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                                   pages[i].url, i == 1 ? "?processname=web&action=stop" : "");
-                ck_assert_msg(status == 200, "%s: %d %s", pages[i].url, status, out);
+                ck_assert_msg(status == 200, "%s: %d %.2000s", pages[i].url, status, out);
                 char header[128];
                 snprintf(header, sizeof header, "Content-Type: %s; charset=utf-8\r\n", pages[i].type);
-                ck_assert_msg(strstr(out, header), "%s: %s", pages[i].url, out);
+                ck_assert_msg(strstr(out, header), "%s: %.2000s", pages[i].url, out);
                 ck_assert(strstr(out, "frame-ancestors 'none'") && strstr(out, "script-src 'self'"));
                 ck_assert(strstr(out, "X-Content-Type-Options: nosniff\r\n"));
                 /* The bytes of the source tree's file, embedded at build time. */
                 char path[256];
                 snprintf(path, sizeof path, "supervisord/http/web/%s", pages[i].file);
                 ck_assert_msg(read_text_file(path, file, sizeof file) > 0, "%s (run from the source tree)", path);
-                ck_assert_str_eq(body_of(out), file);
+                ck_assert_msg(strcmp(body_of(out), file) == 0, "%s is not %s as in the tree", pages[i].url, path);
         }
         /* The page acted on nothing. */
         ck_assert_str_eq(service_state_of(&d, "web", file, sizeof file), "RUNNING");
