@@ -45,12 +45,12 @@ CORE_OBJS  := $(CORE_SRCS:%.c=$(B)/%.o)
 # main.c and rpc.c are supervisord-http's own (the front-end program, started by
 # supervisord as an unprivileged user; main.c provides rpc.c's native_request), with
 # libmicrohttpd; the tests link the other modules.
-HTTPD_ONLY := supervisord/http/main.c supervisord/http/rpc.c
+HTTPD_ONLY := supervisord/http/main.c supervisord/http/rpc.c supervisord/http/web.c
 HTTP_OBJS  := $(patsubst supervisord/http/%.c,$(B)/http/%.o,$(filter-out $(HTTPD_ONLY),$(wildcard supervisord/http/*.c)))
 HTTP_LIBS   = $(shell $(PKG_CONFIG) --libs expat)
 HTTPD_LIBS  = $(shell $(PKG_CONFIG) --libs expat libmicrohttpd)
 # What the front-end shares with the core: the line protocol's parsing, and no more.
-HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
+HTTPD_OBJS := $(B)/http/main.o $(B)/http/rpc.o $(B)/http/web.o $(B)/http/assets.o $(HTTP_OBJS) $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o
 CTL_OBJS   := $(B)/supervisorctl.o $(B)/ctl_xmlrpc.o $(B)/protocol.o $(B)/names.o $(B)/printable.o $(B)/util.o $(B)/config.o $(B)/model.o $(B)/ini_config.o $(B)/ini.o $(B)/cmdline.o $(B)/eventtype.o
 
 # Every tests/test_*.c is one test program (Check unit tests and integration tests alike).
@@ -80,8 +80,11 @@ DEPS_check    := $(DEPS_demo) libexpat1-dev libmicrohttpd-dev check systemd pyth
                  prometheus-node-exporter ansible
 DEPS_fuzz     := $(DEPS_demo) clang libclang-rt-dev
 DEPS_valgrind := $(DEPS_check) valgrind
+# The web page in a real browser (tests/browser/test_web.py): Debian's chromium, its
+# chromedriver and Python's selenium, for `make check-browser` only.
+DEPS_browser  := $(DEPS_check) chromium chromium-driver python3-selenium
 
-.PHONY: all check check-asan run-tests install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind demo
+.PHONY: all check check-asan check-browser run-tests run-browser install install-strip clean deps deps-demo deps-check deps-fuzz deps-valgrind deps-browser demo
 
 all: $(BINDIR)/supervisord $(BINDIR)/supervisorctl $(BINDIR)/supervisord-http
 
@@ -100,6 +103,10 @@ $(shell mkdir -p $(B) && printf '%s\n' '$(PATHS_H)' > $(B)/paths.h)
 endif
 $(B)/main.o: $(B)/paths.h
 $(B)/main.o: ALL_CFLAGS += -I$(B)
+
+# The web page's files (supervisord/http/web/), embedded in supervisord-http by .incbin.
+$(B)/http/assets.o: supervisord/http/assets.S $(wildcard supervisord/http/web/*) | $(B)/http
+	$(CC) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c tests/*.h supervisord/*.h | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Itests -Isupervisord/http $(CHECK_CFLAGS) -c -o $@ $<
@@ -143,12 +150,28 @@ run-tests: all $(TEST_BINS) $(REPLAY_BINS) $(B)/bench/probe
 	    SUPERVISORD_SANITIZED=$(if $(SANFLAGS),1,) SUPERVISORD_BUILD="B=$(B) BINDIR=$(BINDIR)" \
 	        $$run || failed=$$((failed + 1)); \
 	done; \
+	echo "== $(BROWSER_TEST)"; \
+	if $(BROWSER_PRESENT); then $(BROWSER_RUN) || failed=$$((failed + 1)); \
+	else echo "   skipped: chromium, chromium-driver or python3-selenium is not installed (make check-browser installs them)"; fi; \
 	echo "== benchmark smoke run (tests/bench/bench.py --smoke)"; \
 	$(BENCH) --smoke --out $(B)/bench/smoke.md > /dev/null || failed=$$((failed + 1)); \
 	if [ $$failed -ne 0 ]; then echo "$$failed test program(s) failed"; exit 1; fi
 
 check: deps-check
 	$(MAKE) run-tests
+
+# The web page's browser test: run by `make check` too when its packages are there.  It
+# needs Debian's /usr/bin/python3 (python3-selenium), whatever python3 is first on PATH.
+BROWSER_TEST    := tests/browser/test_web.py
+BROWSER_PRESENT  = test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && /usr/bin/python3 -c 'import selenium' 2>/dev/null
+BROWSER_RUN      = SUPERVISORD=$(abspath $(BINDIR))/supervisord SUPERVISORCTL=$(abspath $(BINDIR))/supervisorctl \
+                   HELPER_HEARTBEAT=$(abspath $(B))/tests/helper_heartbeat /usr/bin/python3 $(BROWSER_TEST)
+
+check-browser: deps-browser
+	$(MAKE) run-browser
+
+run-browser: all $(TEST_HELPERS)
+	$(BROWSER_RUN)
 
 check-asan: deps-check
 	$(MAKE) run-tests B=build-asan BINDIR=build-asan OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
@@ -173,12 +196,14 @@ $(B)/fuzz/replay_%: $(B)/fuzz/fuzz_%.o $(B)/fuzz/replay.o $(CORE_OBJS) $(HTTP_OB
 $(B)/fuzz/fuzzer_%: $(B)/fuzz/fuzz_%.o $(CORE_OBJS) $(HTTP_OBJS) $(B)/ctl_xmlrpc.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTP_LIBS)
 
-# fuzz_http runs the front-end itself: http/main.c (included), rpc.c and libmicrohttpd.
+# fuzz_http runs the front-end itself: http/main.c (included), rpc.c, the web page's
+# files (web.c, assets.S) and libmicrohttpd.
 $(B)/fuzz/fuzz_http.o: supervisord/http/main.c supervisord/http/*.h
 $(B)/fuzz/fuzz_http.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags expat libmicrohttpd)
-$(B)/fuzz/replay_http: $(B)/fuzz/fuzz_http.o $(B)/fuzz/replay.o $(B)/http/rpc.o $(CORE_OBJS) $(HTTP_OBJS)
+$(B)/fuzz/replay_http: $(B)/fuzz/fuzz_http.o $(B)/fuzz/replay.o $(B)/http/rpc.o $(B)/http/web.o $(B)/http/assets.o \
+                       $(CORE_OBJS) $(HTTP_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTPD_LIBS)
-$(B)/fuzz/fuzzer_http: $(B)/fuzz/fuzz_http.o $(B)/http/rpc.o $(CORE_OBJS) $(HTTP_OBJS)
+$(B)/fuzz/fuzzer_http: $(B)/fuzz/fuzz_http.o $(B)/http/rpc.o $(B)/http/web.o $(B)/http/assets.o $(CORE_OBJS) $(HTTP_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HTTPD_LIBS)
 
 .PRECIOUS: $(B)/fuzz/%.o
@@ -310,7 +335,7 @@ clean:
 	rm -rf build build-asan build-fuzz build-valgrind $(BINDIR)/supervisord $(BINDIR)/supervisorctl
 
 # Install what TARGET needs and is missing (as root), or say exactly what to run.
-deps-demo deps-check deps-fuzz deps-valgrind: deps-%:
+deps-demo deps-check deps-fuzz deps-valgrind deps-browser: deps-%:
 	@missing=""; for p in $(DEPS_$*); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \

@@ -114,6 +114,11 @@ class Deps(unittest.TestCase):
         self.assertTrue({"clang", "libclang-rt-dev"} <= fuzz and "valgrind" not in fuzz, fuzz)
         self.assertTrue(check <= valgrind and "valgrind" in valgrind and "clang" not in valgrind, valgrind)
         self.assertEqual(deps_of("deps"), check)
+        # The browser and its driver only for the browser test.
+        browser = deps_of("check-browser")
+        self.assertTrue(check <= browser and {"chromium", "chromium-driver", "python3-selenium"} <= browser, browser)
+        for package in ("chromium", "chromium-driver", "python3-selenium"):
+            self.assertNotIn(package, check, "make check installs %s" % package)
 
     def test_the_test_programs_come_with_make_check(self):
         check = deps_of("check")

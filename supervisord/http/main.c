@@ -27,6 +27,7 @@
 #include "protocol.h"
 #include "rpc.h"
 #include "util.h"
+#include "web.h"
 #include "xmlrpc.h"
 
 #define CHANNEL_FD 3
@@ -693,9 +694,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                 MHD_suspend_connection(connection);
                 return MHD_YES;
         }
+        enum MHD_Result served;
+        if (web_serve(connection, method, url, &served))
+                return served;
         /* supervisord: any POST to a path that begins with /RPC2 is XML-RPC. */
         if (strcmp(method, "POST") != 0 || strncmp(url, "/RPC2", 5) != 0)
                 return queue_text(connection, MHD_HTTP_NOT_FOUND, "Not Found\n");
+        const char *refusal = web_post_refusal(connection);
+        if (refusal)
+                return queue_text(connection, MHD_HTTP_FORBIDDEN, refusal);
         if (hr->too_large)
                 return queue_text(connection, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large\n");
         hr->started = true;

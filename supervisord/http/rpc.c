@@ -364,6 +364,7 @@ static int each_line(struct rpc_job *j, char *reply, line_fn fn, void *data, cha
 struct process_info {
         char name[256], group[256], statename[16], spawnerr[256], stdout_log[4096], stderr_log[4096];
         long long start, stop, now, pid;
+        long long heartbeat_rtt_usec;  /* -1: none (no heartbeat, or no pong yet) */
         int state, exitstatus;
 };
 
@@ -407,6 +408,7 @@ static bool parse_status(char **f, unsigned n, struct process_info *p) {
                 p->exitstatus = (int)field_number(f[5] + 5);
         else if (strncmp(f[5], "signal ", 7) == 0)
                 p->exitstatus = -1;  /* as supervisord's decode_wait_status */
+        p->heartbeat_rtt_usec = f[8][0] >= '0' && f[8][0] <= '9' ? field_number(f[8]) : -1;
         snprintf(p->group, sizeof p->group, "%s", f[12]);
         p->start = field_number(f[13]);
         p->stop = field_number(f[14]);
@@ -480,6 +482,11 @@ static void write_process_info(struct rpc_job *j, const struct process_info *p) 
         xmlrpc_write_int(w, p->pid);
         xmlrpc_member(w, "description");
         xmlrpc_write_cstring(w, description);
+        /* Ours, for the web page: supervisord's clients read the members they know. */
+        if (p->heartbeat_rtt_usec >= 0) {
+                xmlrpc_member(w, "heartbeat_rtt_usec");
+                xmlrpc_write_int(w, p->heartbeat_rtt_usec);
+        }
         xmlrpc_end_struct(w);
 }
 
