@@ -875,6 +875,22 @@ static int read_pool(struct reader *rd, const struct ini_section *s, struct conf
         return r;
 }
 
+/* Which of supervisord's own streams a log path names: 1 for its stdout (/dev/stdout,
+ * /dev/fd/1, /proc/self/fd/1, and /proc/1/fd/1: the container's, supervisord's own when
+ * it is process 1 or was started by it), 2 likewise for stderr, 0 for another path.
+ * A program's stream sent there is the native `inherit`. */
+static int supervisord_stream(const char *path) {
+        static const char *const names[][4] = {
+                { "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/1/fd/1" },
+                { "/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/proc/1/fd/2" },
+        };
+        for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 4; j++)
+                        if (strcmp(path, names[i][j]) == 0)
+                                return i + 1;
+        return 0;
+}
+
 /* An INI stdout_logfile or stderr_logfile value that names a file, as supervisord takes
  * it (datatypes.existing_dirpath): "~" expanded, a relative path from the current
  * directory, and its directory must exist.  The absolute path in BUF, normalized. */
@@ -1045,8 +1061,8 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                             && logfile_path(rd, out_entry, a, pa, sizeof pa) == 0
                             && logfile_path(rd, err_entry, b, pb, sizeof pb) == 0)
                                 same_file = strcmp(pa, pb) == 0;
-                        else if (strcmp(a, "/dev/stdout") == 0)
-                                same_file = strcmp(b, "/dev/stdout") == 0;
+                        else if (supervisord_stream(a) == 1)
+                                same_file = supervisord_stream(b) == 1;
                 }
                 free(a);
                 free(b);
@@ -1199,11 +1215,13 @@ static int read_process(struct reader *rd, const struct ini_section *s, const ch
                         }
                         else if (strcasecmp(v, "syslog") == 0)
                                 target = "journal";  /* supervisord's deprecated spelling of *_syslog=true */
-                        else if (strcmp(v, out ? "/dev/stdout" : "/dev/stderr") == 0)
+                        else if (supervisord_stream(v) == (out ? 1 : 2))
                                 target = "inherit";
                         else if (strncmp(v, "/dev/", 5) == 0 || strncmp(v, "/proc/", 6) == 0)
-                                r = reader_fail(rd, e, "'%s': only %s of the special files is supported here", v,
-                                                out ? "/dev/stdout" : "/dev/stderr");
+                                r = reader_fail(rd, e, "'%s': of the special files only supervisord's own %s (%s) "
+                                                "is supported here", v, out ? "stdout" : "stderr",
+                                                out ? "/dev/stdout, /dev/fd/1, /proc/self/fd/1, /proc/1/fd/1"
+                                                    : "/dev/stderr, /dev/fd/2, /proc/self/fd/2, /proc/1/fd/2");
                         else if ((r = logfile_path(rd, e, v, file, sizeof file)) == 0) {
                                 target = "log";
                                 r = set_service(rd, svc, out ? "stdout-log" : "stderr-log", file, e);

@@ -230,7 +230,26 @@ START_TEST(test_stream_logfile_keys) {
                       error);
         c = load_ini(tmp, "[program:g]\ncommand=x\nstdout_logfile=/dev/tty\n", error, sizeof error, &r);
         ck_assert_int_eq(r, -EINVAL);
-        ck_assert_msg(strstr(error, "supervisord.conf:5: stdout_logfile: '/dev/tty': only /dev/stdout of the special files"), "%s", error);
+        ck_assert_msg(strstr(error, "supervisord.conf:5: stdout_logfile: '/dev/tty': of the special files only "
+                                    "supervisord's own stdout (/dev/stdout, /dev/fd/1, /proc/self/fd/1, /proc/1/fd/1)"),
+                      "%s", error);
+        /* Docker's ways of naming supervisord's own streams: its stdout and stderr inherited;
+         * both to its stdout, one pipe */
+        c = load_ini(tmp, "[program:i]\ncommand=x\nstdout_logfile=/dev/fd/1\nstdout_logfile_maxbytes=0\n"
+                          "stderr_logfile=/proc/1/fd/2\nstderr_logfile_maxbytes=0\n"
+                          "[program:j]\ncommand=x\nstdout_logfile=/proc/1/fd/1\nstderr_logfile=/dev/stdout\n"
+                          "[program:k]\ncommand=x\nstdout_logfile=/proc/self/fd/1\nredirect_stderr=true\n",
+                     error, sizeof error, &r);
+        ck_assert_msg(r == 0, "%s", error);
+        ck_assert_int_eq(c->services[0]->stdout_target, OUTPUT_INHERIT);
+        ck_assert_int_eq(c->services[0]->stderr_target, OUTPUT_INHERIT);
+        ck_assert_int_eq(c->services[1]->stdout_target, OUTPUT_INHERIT);
+        ck_assert_int_eq(c->services[1]->stderr_target, OUTPUT_STDOUT);
+        ck_assert_int_eq(c->services[2]->stdout_target, OUTPUT_INHERIT);
+        ck_assert_int_eq(c->services[2]->stderr_target, OUTPUT_STDOUT);
+        config_free(c);
+        c = load_ini(tmp, "[program:l]\ncommand=x\nstdout_logfile=/dev/fd/2\n", error, sizeof error, &r);
+        ck_assert_int_eq(r, -EINVAL);
         char *rm[] = { "rm", "-rf", tmp, NULL };
         char out[256];
         ck_assert_int_eq(run_capture(rm, out, sizeof out), 0);

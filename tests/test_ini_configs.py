@@ -372,11 +372,15 @@ startsecs=0
     def test_docker_style(self):
         """nodaemon=true with the program's output on supervisord's own stdout, rotation
         off: what a container's `docker logs` shows."""
+        for target in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+            self.docker_style(target)
+
+    def docker_style(self, target):
         main_log = "logfile=/dev/stdout\nlogfile_maxbytes=0\n"
         conf = self.write("supervisord.conf", "[supervisord]\nnodaemon=true\nuser=root\n" + main_log +
                           "[unix_http_server]\nfile=%(here)s/s.sock\n"
                           "[program:app]\ncommand=sh -c 'echo hello from app; sleep 1000; :'\n"
-                          "stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n")
+                          "stdout_logfile=" + target + "\nstdout_logfile_maxbytes=0\nredirect_stderr=true\n")
         check = subprocess.run([SUPERVISORD, "-t", "-c", conf], capture_output=True, text=True)
         if check.returncode != 0 and "logfile: supervisord's logfile is not supported here yet" in check.stderr:
             self.skipTest("supervisord's own logfile= is not there yet")
