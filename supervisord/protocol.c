@@ -245,11 +245,17 @@ int protocol_parse_request(char *line, struct request *ret, const char **ret_err
         case VERB_SHUTDOWN:
         case VERB_RELOAD:
         case VERB_CLEARLOG:
-        case VERB_UPDATE:
         case VERB_REREAD:
         case VERB_AVAIL:
                 if (n > 1)
                         return fail(ret_error, "this command takes no arguments");
+                break;
+        case VERB_UPDATE:
+                /* supervisord's `update all` is `update`; its update GROUP... applies the
+                 * difference of those groups only, which is not done here */
+                if (ret->n_names > 0)
+                        return fail(ret_error, "update takes no group names here (only all): it applies the whole "
+                                               "difference");
                 break;
         case VERB_STATUS:
         case VERB_TAIL:  /* parse_tail() */

@@ -341,6 +341,14 @@ START_TEST(test_no_arguments_allowed) {
         assert_parse_error("version all", "this command takes no arguments");
         assert_parse_error("shutdown now", "this command takes no arguments");
         assert_parse_error("shutdown all", "this command takes no arguments");
+        /* supervisord's update all is update; update GROUP is not done */
+        assert_parse_error("update web", "update takes no group names here (only all): it applies the whole difference");
+        char *line;
+        struct request request;
+        const char *error;
+        ck_assert_int_eq(parse("update all", &line, &request, &error), 0);
+        ck_assert(request.verb == VERB_UPDATE && request.all && request.n_names == 0);
+        free(line);
 }
 END_TEST
 

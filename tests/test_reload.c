@@ -129,7 +129,10 @@ START_TEST(test_reload_startup_settings_and_json) {
         ck_assert_str_eq(out, "notice: socket: changed, takes effect when supervisord restarts\n");
         /* the cgroup mode is bound at start-up too */
         daemon_write_config(&d, "cgroup = off\n%s", base_config);
-        ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
+        /* supervisord's `update all` is update; update GROUP is refused, changing nothing */
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update web"), 2);
+        ck_assert_ptr_nonnull(strstr(out, "update takes no group names here (only all)"));
+        ck_assert_int_eq(ctl(&d, out, sizeof out, "update all"), 0);
         ck_assert_str_eq(out, "notice: cgroup: changed, takes effect when supervisord restarts\n");
         daemon_write_config(&d, "%s", base_config);
         ck_assert_int_eq(ctl(&d, out, sizeof out, "update"), 0);
