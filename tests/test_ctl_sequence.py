@@ -212,6 +212,7 @@ class Sequence(unittest.TestCase):
             ("remove extra", [config(EXTRA), "add extra", "stop extra"]),
             ("remove extra", [config(EXTRA), "add extra", "stop extra", "remove extra"]),
             ("update", [config(EXTRA), "stop extra", "remove extra"]),
+            ("update all", [config(EXTRA), "stop extra", "remove extra"]),
             ("open unix://" + sock, []),
             ("open foo://x", []),
             ("reload", []),
