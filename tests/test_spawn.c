@@ -41,10 +41,14 @@ static const char *status_field(pid_t pid, const char *field, char *value, size_
         return value;
 }
 
+/* PID has exec'd sleep and its environment is in place: the kernel names the new
+ * program (comm) a moment before it lays out the environment, which /proc/PID/environ
+ * reads as empty in between; SUPERVISOR_SERVICE, which every service has, is then seen. */
 static bool has_exec_sleep(pid_t pid) {
-        char path[64], comm[64];
+        char path[64], comm[64], value[128];
         snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-        return read_text_file(path, comm, sizeof comm) > 0 && strcmp(comm, "sleep\n") == 0;
+        return read_text_file(path, comm, sizeof comm) > 0 && strcmp(comm, "sleep\n") == 0
+               && process_getenv(pid, "SUPERVISOR_SERVICE", value, sizeof value);
 }
 
 static pid_t start_one(struct daemon *d, const char *name) {
